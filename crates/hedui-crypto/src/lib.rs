@@ -1,0 +1,228 @@
+//! 国密 cryptography for hedui, behind a key-provider trait.
+//!
+//! * Identifiers and other personal fields are stored only as SM4-GCM
+//!   ciphertext (the RFC 8998 construction, `AesGcm<Sm4, U12>`), bound by
+//!   associated data to the column they belong to.
+//! * Lookups by ID number use a blind index: HMAC-SM3 of the normalized value
+//!   under a separate key, so the database never needs the raw number.
+//! * [`KeyProvider`] hides where keys live. [`SoftKeys`] derives them from a
+//!   master secret for development and tests; a certified hardware module
+//!   (GM/T 0018 SDF) can implement the same trait in production.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{AesGcm, Nonce};
+use hmac::{Hmac, Mac};
+use sm3::{Digest, Sm3};
+use sm4::Sm4;
+use sm4::cipher::consts::U12;
+
+type Sm4Gcm = AesGcm<Sm4, U12>;
+type HmacSm3 = Hmac<Sm3>;
+
+/// Format version of sealed values; the first byte of every ciphertext.
+const SEALED_V1: u8 = 1;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+
+/// Failures of the cryptographic layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("密文格式错误或版本不支持")]
+    Format,
+    #[error("密文校验失败：数据被篡改，或密钥不匹配")]
+    Authentication,
+    #[error("密钥编号 {0} 不可用")]
+    UnknownKey(u8),
+    #[error("随机数生成失败")]
+    Random,
+    #[error("主密钥格式错误：应为 64 位十六进制字符")]
+    MasterKey,
+}
+
+/// Where hedui's keys live. Implementations must be safe to share between threads.
+pub trait KeyProvider: Send + Sync {
+    /// Encrypts `plaintext`, binding it to `aad` (the column or purpose).
+    fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Decrypts a value sealed with the same `aad`.
+    fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Keyed, deterministic index of `value` within `domain` (HMAC-SM3, 32 bytes).
+    fn blind_index(&self, domain: &[u8], value: &[u8]) -> [u8; 32];
+}
+
+/// Software keys derived from one 32-byte master secret.
+pub struct SoftKeys {
+    key_id: u8,
+    cipher: Sm4Gcm,
+    index_mac: HmacSm3,
+}
+
+impl std::fmt::Debug for SoftKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("SoftKeys").field("key_id", &self.key_id).finish_non_exhaustive()
+    }
+}
+
+fn derive(master: &[u8], label: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSm3 as KeyInit>::new_from_slice(master).unwrap_or_else(|_| unreachable_hmac());
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+// HMAC accepts keys of any length, so construction cannot fail.
+fn unreachable_hmac() -> HmacSm3 {
+    unreachable!("HMAC takes keys of any length")
+}
+
+impl SoftKeys {
+    /// Derives the encryption and index keys from a master secret.
+    pub fn from_master(master: &[u8; 32]) -> SoftKeys {
+        let enc = derive(master, b"hedui/sm4-gcm/v1");
+        let idx = derive(master, b"hedui/blind-index/v1");
+        let cipher = Sm4Gcm::new_from_slice(&enc[..16]).unwrap_or_else(|_| unreachable!("16-byte SM4 key"));
+        let index_mac = <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac());
+        SoftKeys { key_id: 1, cipher, index_mac }
+    }
+
+    /// Parses a master secret written as 64 hexadecimal characters.
+    pub fn from_hex(hex: &str) -> Result<SoftKeys, CryptoError> {
+        let bytes = decode_hex(hex.trim()).ok_or(CryptoError::MasterKey)?;
+        let master: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::MasterKey)?;
+        Ok(SoftKeys::from_master(&master))
+    }
+
+    /// A fresh random master secret, as hex, for a new installation.
+    pub fn generate_master_hex() -> Result<String, CryptoError> {
+        let mut m = [0u8; 32];
+        getrandom::fill(&mut m).map_err(|_| CryptoError::Random)?;
+        Ok(encode_hex(&m))
+    }
+}
+
+impl KeyProvider for SoftKeys {
+    fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+        let ct = self
+            .cipher
+            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad })
+            .map_err(|_| CryptoError::Format)?;
+        let mut out = Vec::with_capacity(2 + NONCE_LEN + ct.len());
+        out.push(SEALED_V1);
+        out.push(self.key_id);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < 2 + NONCE_LEN + TAG_LEN || sealed[0] != SEALED_V1 {
+            return Err(CryptoError::Format);
+        }
+        if sealed[1] != self.key_id {
+            return Err(CryptoError::UnknownKey(sealed[1]));
+        }
+        let nonce: [u8; NONCE_LEN] = sealed[2..2 + NONCE_LEN].try_into().map_err(|_| CryptoError::Format)?;
+        self.cipher
+            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[2 + NONCE_LEN..], aad })
+            .map_err(|_| CryptoError::Authentication)
+    }
+
+    fn blind_index(&self, domain: &[u8], value: &[u8]) -> [u8; 32] {
+        let mut mac = self.index_mac.clone();
+        mac.update(domain);
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// SM3 digest (GB/T 32905).
+pub fn sm3(data: &[u8]) -> [u8; 32] {
+    Sm3::digest(data).into()
+}
+
+/// Lower-case hexadecimal.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// Parses hexadecimal (either case); `None` on odd length or a non-hex character.
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
+    b.chunks(2).map(|p| Some(val(p[0])? << 4 | val(p[1])?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sm4::cipher::BlockCipherEncrypt;
+
+    #[test]
+    fn sm3_matches_the_standard_vector() {
+        assert_eq!(
+            encode_hex(&sm3(b"abc")),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+
+    #[test]
+    fn sm4_matches_the_gbt_32907_vector() {
+        let key = decode_hex("0123456789abcdeffedcba9876543210").unwrap_or_default();
+        let cipher = Sm4::new_from_slice(&key).unwrap_or_else(|_| panic!("16-byte key"));
+        let mut block = sm4::cipher::Array::<u8, sm4::cipher::consts::U16>::default();
+        block.copy_from_slice(&key);
+        cipher.encrypt_block(&mut block);
+        assert_eq!(encode_hex(&block), "681edf34d206965e86b3e94f536e4246");
+    }
+
+    fn keys() -> SoftKeys {
+        SoftKeys::from_master(&[7u8; 32])
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_the_same_key_and_column() {
+        let k = keys();
+        let sealed = k.seal(b"person.id", "320402199001011234".as_bytes()).unwrap_or_default();
+        assert_eq!(k.open(b"person.id", &sealed).as_deref(), Ok("320402199001011234".as_bytes()));
+        assert_eq!(k.open(b"record.detail", &sealed), Err(CryptoError::Authentication));
+        let other = SoftKeys::from_master(&[8u8; 32]);
+        assert_eq!(other.open(b"person.id", &sealed), Err(CryptoError::Authentication));
+        for i in 0..sealed.len() {
+            let mut t = sealed.clone();
+            t[i] ^= 0x01;
+            assert!(k.open(b"person.id", &t).is_err(), "flip at byte {i} accepted");
+        }
+        assert_eq!(k.open(b"person.id", &sealed[..10]), Err(CryptoError::Format));
+        // Two encryptions of the same value differ (random nonce), so ciphertexts leak no equality.
+        assert_ne!(k.seal(b"person.id", b"x").ok(), k.seal(b"person.id", b"x").ok());
+    }
+
+    #[test]
+    fn blind_indexes_are_keyed_deterministic_and_domain_separated() {
+        let k = keys();
+        let a = k.blind_index(b"id", b"320402199001011234");
+        assert_eq!(a, k.blind_index(b"id", b"320402199001011234"));
+        assert_ne!(a, k.blind_index(b"name", b"320402199001011234"));
+        assert_ne!(a, SoftKeys::from_master(&[8u8; 32]).blind_index(b"id", b"320402199001011234"));
+        assert_ne!(a, sm3(b"320402199001011234"));
+    }
+
+    #[test]
+    fn master_keys_parse_from_hex() {
+        let hex = SoftKeys::generate_master_hex().unwrap_or_default();
+        assert_eq!(hex.len(), 64);
+        assert!(SoftKeys::from_hex(&hex).is_ok());
+        assert!(SoftKeys::from_hex("abc").is_err());
+    }
+}
