@@ -6,7 +6,9 @@
 //! clock; callers pass `as_of` dates in.
 
 pub mod authorization;
+pub mod calendar;
 pub mod commission;
+pub mod credit_code;
 pub mod date;
 pub mod fact;
 pub mod household;
@@ -15,9 +17,18 @@ pub mod ids;
 pub mod job;
 pub mod means_test;
 pub mod money;
+pub mod name;
 pub mod policy;
 pub mod programme;
+pub mod region;
 
+pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
+pub use credit_code::{CreditCode, CreditCodeError};
 pub use date::{Date, Month};
+pub use id_number::{IdError, IdKind, IdNote, IdNumber, Sex};
 pub use ids::{AuthorizationId, BatchId, CommissionId, HouseholdId, JobId, PersonId, UserId};
 pub use money::Fen;
+pub use region::{
+    RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable,
+    TownshipKind,
+};

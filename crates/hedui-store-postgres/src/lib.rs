@@ -1,0 +1,150 @@
+//! PostgreSQL backend of the hedui store.
+//!
+//! It adapts the synchronous `postgres` client to [`Conn`]: `?` placeholders
+//! become `$1, $2, …`, values are bound by their own type, and prepared
+//! statements are cached per connection. The schema is standard PostgreSQL
+//! (identity columns, BYTEA, TEXT, BIGINT), so Postgres-compatible engines can
+//! host it. Call the store from a blocking context (e.g. `spawn_blocking`):
+//! the client runs its own small runtime.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls, Statement};
+
+use hedui_store::{Conn, Dialect, SqlStore, StoreError, Value};
+
+/// A bound parameter: our [`Value`] written in whatever type the server expects.
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::I64(v) => match *ty {
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Types are checked by `to_sql` against the statement's parameter types.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn map_err(e: postgres::Error) -> StoreError {
+    let text = match e.source() {
+        Some(s) => format!("{e}: {s}"),
+        None => e.to_string(),
+    };
+    match e.code() {
+        Some(c) if *c == postgres::error::SqlState::UNIQUE_VIOLATION => StoreError::Conflict(text),
+        _ => StoreError::Backend(text),
+    }
+}
+
+/// Rewrites `?` placeholders as `$1, $2, …` (our SQL never contains a literal `?`).
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn prepare(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let st = self.client.prepare(&number_placeholders(sql)).map_err(map_err)?;
+        self.statements.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+}
+
+fn read(row: &postgres::Row, i: usize) -> Result<Value, StoreError> {
+    let ty = row.columns()[i].type_().clone();
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::I64)),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(|x| Value::I64(x.into()))),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(|x| Value::I64(x.into()))),
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
+        _ => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
+    };
+    Ok(v.map_err(map_err)?.unwrap_or(Value::Null))
+}
+
+impl Conn for PgConn {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let st = self.prepare(sql)?;
+        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.client.execute(&st, &refs).map_err(map_err)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
+        let st = self.prepare(sql)?;
+        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(&st, &refs).map_err(map_err)?;
+        rows.iter().map(|r| (0..r.len()).map(|i| read(r, i)).collect()).collect()
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.client.batch_execute(sql).map_err(map_err)
+    }
+}
+
+/// Connects with a libpq-style URL, e.g. `postgres://hedui:secret@localhost/hedui`.
+pub fn open(url: &str) -> Result<SqlStore, StoreError> {
+    let client = Client::connect(url, NoTls).map_err(map_err)?;
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+}
+
+/// Connects and works inside `schema`, created empty: used to give every test its own database namespace.
+pub fn open_fresh_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
+    if !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
+    }
+    let mut client = Client::connect(url, NoTls).map_err(map_err)?;
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
+        .map_err(map_err)?;
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::number_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+    }
+}

@@ -1,0 +1,23 @@
+//! The store contract suite on PostgreSQL.
+//!
+//! Runs when `HEDUI_TEST_PG_URL` names a database (`.ci/run` sets it up).
+//! Without it the test says loudly that it was skipped, and passes.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hedui_store::Store;
+
+#[test]
+fn postgres_passes_the_store_contract() {
+    let Ok(url) = std::env::var("HEDUI_TEST_PG_URL") else {
+        eprintln!("\n*** SKIPPED: PostgreSQL store contract (set HEDUI_TEST_PG_URL, or run .ci/run) ***\n");
+        return;
+    };
+    static N: AtomicU32 = AtomicU32::new(0);
+    hedui_store::contract::run_all(&|| {
+        let schema = format!("contract_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let s = hedui_store_postgres::open_fresh_schema(&url, &schema).map_err(|e| e.to_string())?;
+        s.migrate().map_err(|e| e.to_string())?;
+        Ok(Box::new(s) as Box<dyn Store>)
+    });
+}

@@ -1,0 +1,85 @@
+//! SQLite backend of the hedui store: the embedded default that needs no other service.
+//!
+//! It only adapts `rusqlite` to [`Conn`]; every statement lives in
+//! `hedui-store`, so this backend and PostgreSQL run the same SQL.
+
+use std::path::Path;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, params_from_iter};
+
+use hedui_store::{Conn, Dialect, SqlStore, StoreError, Value};
+
+struct SqliteConn(Connection);
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn bind(params: &[Value]) -> impl Iterator<Item = ToSqlOutput<'_>> {
+    params.iter().map(|v| ToSqlOutput::Borrowed(match v {
+        Value::Null => ValueRef::Null,
+        Value::I64(i) => ValueRef::Integer(*i),
+        Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        Value::Blob(b) => ValueRef::Blob(b),
+    }))
+}
+
+fn read(v: ValueRef<'_>) -> Result<Value, StoreError> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::I64(i),
+        ValueRef::Text(t) => Value::Text(
+            std::str::from_utf8(t).map_err(|e| StoreError::Corrupt(e.to_string()))?.to_string(),
+        ),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        ValueRef::Real(_) => return Err(StoreError::Corrupt("floating-point value in the store".into())),
+    })
+}
+
+impl Conn for SqliteConn {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        stmt.execute(params_from_iter(bind(params))).map(|n| n as u64).map_err(map_err)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let cols = stmt.column_count();
+        let mut rows = stmt.query(params_from_iter(bind(params))).map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let mut r = Vec::with_capacity(cols);
+            for i in 0..cols {
+                r.push(read(row.get_ref(i).map_err(map_err)?)?);
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.0.execute_batch(sql).map_err(map_err)
+    }
+}
+
+fn configure(conn: Connection) -> Result<SqlStore, StoreError> {
+    // WAL lets readers proceed during an import; NORMAL sync is durable across application crashes.
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+        .map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(SqlStore::new(Box::new(SqliteConn(conn)), Dialect::Sqlite))
+}
+
+/// Opens (creating if needed) a database file. Call `migrate()` before use.
+pub fn open(path: &Path) -> Result<SqlStore, StoreError> {
+    configure(Connection::open(path).map_err(map_err)?)
+}
+
+/// A private in-memory database, for tests.
+pub fn open_in_memory() -> Result<SqlStore, StoreError> {
+    configure(Connection::open_in_memory().map_err(map_err)?)
+}

@@ -1,0 +1,312 @@
+//! The store contract: behaviour every backend must show, run against SQLite
+//! always and against PostgreSQL whenever a test database is configured.
+//!
+//! Each check gets a fresh, migrated store from the factory. A failed check
+//! panics with the check's name, so the backend's test shows what broke.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
+use hedui_core::commission::CommissionKind;
+use hedui_core::fact::FactKind;
+use hedui_core::household::{Capacity, ExclusionReason, Relation};
+use hedui_core::job::JobState;
+use hedui_core::means_test::Outcome;
+use hedui_core::programme::Programme;
+use hedui_core::{Date, Fen, HouseholdId, Month, PersonId};
+
+use crate::*;
+
+/// Builds a fresh, migrated store.
+pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, String>;
+
+/// Runs every check; panics on the first failure.
+pub fn run_all(make: Factory<'_>) {
+    let checks: &[(&str, fn(&dyn Store))] = &[
+        ("migrations are idempotent", migrations_are_idempotent),
+        ("persons resolve once per blind index", persons_resolve_once),
+        ("imports are idempotent and round-trip", imports_round_trip),
+        ("households round-trip and numbers are unique", households_round_trip),
+        ("a failed change leaves nothing behind", failed_change_leaves_nothing),
+        ("a new authorization supersedes the active one", authorizations_supersede),
+        ("jobs move only through compare-and-set", jobs_compare_and_set),
+        ("reports are versioned and kept", reports_are_versioned),
+        ("job lists filter", job_lists_filter),
+        ("users and sessions", users_and_sessions),
+    ];
+    for (name, check) in checks {
+        let store = make().unwrap_or_else(|e| panic!("contract '{name}': cannot open store: {e}"));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(store.as_ref())));
+        if let Err(p) = result {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("store contract '{name}' failed on {}: {msg}", store.backend());
+        }
+    }
+}
+
+fn day(s: &str) -> Date {
+    Date::parse(s).expect("test date")
+}
+
+fn audit(action: &str, object: &str) -> AuditEntry {
+    AuditEntry {
+        at: "2026-11-28T08:00:00Z".into(),
+        actor: "tester".into(),
+        action: action.into(),
+        object: object.into(),
+        outcome: AuditOutcome::Ok,
+        detail: String::new(),
+        request_id: "req-1".into(),
+    }
+}
+
+fn key(n: u8) -> PersonKey {
+    PersonKey { bidx: vec![n; 32], id_enc: vec![n, n, 1] }
+}
+
+fn record(person: Option<PersonId>, n: u8) -> NewRecord {
+    NewRecord {
+        source: "shuiwu".into(),
+        kind: FactKind::WageIncome,
+        person,
+        raw_id_enc: person.is_none().then(|| vec![9, 9]),
+        name_bidx: person.is_none().then(|| vec![7; 32]),
+        as_of: day("2026-11-27"),
+        period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
+        on: Some(day("2026-02-10")),
+        amount: Fen(123_456 + i64::from(n)),
+        quantity: 42,
+        category: "工资薪金".into(),
+        status: "正常".into(),
+        key: format!("k{n}"),
+        detail_enc: vec![1, 2, 3, n],
+        row_sm3: vec![n; 32],
+    }
+}
+
+fn household(number: &str, region: &str) -> NewHousehold {
+    let member = |seq: u32, person: Option<PersonId>| NewMember {
+        seq,
+        person,
+        name_enc: vec![seq as u8; 3],
+        name_bidx: vec![seq as u8; 32],
+        id_enc: vec![seq as u8; 5],
+        id_note: if person.is_none() { "校验码错误".into() } else { String::new() },
+        relation: if seq == 1 { Relation::Applicant } else { Relation::Child },
+        excluded: (seq == 3).then_some(ExclusionReason::Other("外出务工".into())),
+        capacity: if seq == 2 { Capacity::None } else { Capacity::Full },
+        guardian_seq: (seq == 2).then_some(1),
+        declared_income: Fen(seq as i64 * 100),
+    };
+    NewHousehold {
+        number: number.into(),
+        region: region.into(),
+        address_enc: vec![1, 2],
+        programme: Programme::Dibao,
+        applied_on: day("2026-11-01"),
+        declared_income: Fen(150_000),
+        declared_assets: Fen(2_000_000),
+        members: vec![member(1, Some(PersonId(1))), member(2, Some(PersonId(2))), member(3, None)],
+    }
+}
+
+fn commission(number: &str, h: HouseholdId, kind: CommissionKind) -> NewCommission {
+    NewCommission {
+        number: number.into(),
+        kind,
+        programme: Programme::Dibao,
+        household: h,
+        department: "民政".into(),
+        note_enc: None,
+        as_of: day("2026-11-27"),
+    }
+}
+
+fn migrations_are_idempotent(s: &dyn Store) {
+    assert_eq!(s.migrate().unwrap(), Vec::<i64>::new(), "second migrate applies nothing");
+    assert_eq!(s.count_persons().unwrap(), 0);
+}
+
+fn persons_resolve_once(s: &dyn Store) {
+    let a = s.resolve_persons(&[key(1), key(2), key(1)]).unwrap();
+    assert_eq!(a.len(), 3);
+    assert_eq!(a[0], a[2]);
+    assert_ne!(a[0], a[1]);
+    assert_eq!(s.resolve_persons(&[key(2)]).unwrap(), vec![a[1]]);
+    assert_eq!(s.count_persons().unwrap(), 2);
+    assert_eq!(s.find_person(&[1; 32]).unwrap(), Some(a[0]));
+    assert_eq!(s.find_person(&[3; 32]).unwrap(), None);
+    assert_eq!(s.person_id_enc(a[1]).unwrap(), Some(vec![2, 2, 1]));
+}
+
+fn imports_round_trip(s: &dyn Store) {
+    let p = s.resolve_persons(&[key(1)]).unwrap()[0];
+    let nb = NewBatch {
+        source: "shuiwu".into(),
+        file_name: "shuiwu.csv".into(),
+        file_sm3: "abc".into(),
+        as_of: day("2026-11-27"),
+        started_at: "2026-11-28T08:00:00Z".into(),
+    };
+    let BatchStart::New(b) = s.begin_import(&nb, &audit("import", "batch")).unwrap() else {
+        panic!("first import is new")
+    };
+    assert_eq!(s.begin_import(&nb, &audit("import", "batch")).unwrap(), BatchStart::Resume(b), "unfinished import resumes");
+    let recs = vec![record(Some(p), 1), record(Some(p), 2), record(None, 3)];
+    let mut again = recs.clone();
+    again.push(record(Some(p), 1));
+    assert_eq!(s.insert_records(Some(b), None, &recs).unwrap(), vec![true, true, true]);
+    assert_eq!(s.insert_records(Some(b), None, &again).unwrap(), vec![false; 4], "same rows again insert nothing");
+    assert_eq!(s.count_records().unwrap(), 3);
+    let got = s.records_for(&[p]).unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].rec, recs[0], "every field round-trips");
+    assert_eq!(got[0].batch, Some(b));
+    let un = s.unresolved_by_name(&[7; 32]).unwrap();
+    assert_eq!(un.len(), 1);
+    assert_eq!(un[0].rec, recs[2]);
+    let issue = ImportIssue { line: 7, severity: IssueSeverity::Rejected, reason: "列数错误".into(), raw_enc: vec![5] };
+    s.insert_issues(b, std::slice::from_ref(&issue)).unwrap();
+    assert_eq!(s.batch_issues(b).unwrap(), vec![issue]);
+    let stats = BatchStats { total: 4, accepted: 3, duplicate: 0, rejected: 1, unresolved: 1 };
+    s.finish_import(b, &stats, "2026-11-28T08:01:00Z").unwrap();
+    let got = s.batch(b).unwrap().unwrap();
+    assert_eq!((got.stats, got.status.as_str()), (stats, "done"));
+    assert_eq!(s.batches().unwrap().len(), 1);
+    assert_eq!(s.begin_import(&nb, &audit("import", "batch")).unwrap(), BatchStart::AlreadyImported(b));
+    assert_eq!(s.audit_log(Some("batch"), 10).unwrap().len(), 2, "the new import and its resumption are audited");
+}
+
+fn households_round_trip(s: &dyn Store) {
+    let h = household("H1", "320402001");
+    let id = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1")).unwrap();
+    let got = s.household(id).unwrap().unwrap();
+    assert_eq!(got.number, "H1");
+    assert_eq!(got.programme, Programme::Dibao);
+    assert_eq!(got.members.len(), 3);
+    assert_eq!(got.members[1].capacity, Capacity::None);
+    assert_eq!(got.members[1].guardian_seq, Some(1));
+    assert_eq!(got.members[2].excluded, Some(ExclusionReason::Other("外出务工".into())));
+    assert_eq!(got.members[2].person, None);
+    assert_eq!(got.members[0].declared_income, Fen(100));
+    assert_eq!(s.household_by_number("H1").unwrap().map(|h| h.id), Some(id));
+    let again = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1"));
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(s.count_households().unwrap(), 1);
+    assert_eq!(s.audit_log(Some("household:H1"), 10).unwrap().len(), 1);
+}
+
+fn failed_change_leaves_nothing(s: &dyn Store) {
+    let mut h = household("H2", "320402001");
+    h.members[1].seq = 1; // Violates the unique (household, seq) rule after the household row is written.
+    assert!(s.create_household(&h, "t", &audit("create", "household:H2")).is_err());
+    assert_eq!(s.count_households().unwrap(), 0, "household row rolled back");
+    assert!(s.audit_log(None, 10).unwrap().is_empty(), "no audit row for a change that did not happen");
+}
+
+fn authorizations_supersede(s: &dyn Store) {
+    let h = s.create_household(&household("H3", "320402001"), "t", &audit("c", "h")).unwrap();
+    let sig = |m| Signature { member_seq: m, guardian_seq: None, signed_on: day("2026-11-01") };
+    let a1 = NewAuthorization {
+        number: "SQ-1".into(),
+        household: h,
+        scopes: vec![Scope::Tax, Scope::Financial],
+        signatures: vec![sig(1), Signature { member_seq: 2, guardian_seq: Some(1), signed_on: day("2026-11-01") }],
+        signed_on: day("2026-11-01"),
+    };
+    let id1 = s.create_authorization(&a1, "t", &audit("authz", "h")).unwrap();
+    let a2 = NewAuthorization { number: "SQ-2".into(), ..a1.clone() };
+    let id2 = s.create_authorization(&a2, "t", &audit("authz", "h")).unwrap();
+    let all = s.authorizations(h).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].id, all[0].status), (id1, AuthorizationStatus::Superseded));
+    assert_eq!((all[1].id, all[1].status), (id2, AuthorizationStatus::Active));
+    assert_eq!(all[1].signatures, a1.signatures);
+    assert_eq!(all[1].scopes, vec![Scope::Tax, Scope::Financial]);
+    assert!(matches!(s.create_authorization(&a2, "t", &audit("authz", "h")), Err(StoreError::Conflict(_))));
+    s.set_authorization_status(id2, AuthorizationStatus::Terminated, Some("核对超出"), &audit("t", "h")).unwrap();
+    let last = s.authorizations(h).unwrap().pop().unwrap();
+    assert_eq!((last.status, last.status_reason.as_deref()), (AuthorizationStatus::Terminated, Some("核对超出")));
+    let missing = NewAuthorization { household: HouseholdId(999), number: "SQ-9".into(), ..a1 };
+    assert!(matches!(s.create_authorization(&missing, "t", &audit("a", "h")), Err(StoreError::NotFound(_))));
+}
+
+fn jobs_compare_and_set(s: &dyn Store) {
+    let h = s.create_household(&household("H4", "320402001"), "t", &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t0", &audit("c", "j")).unwrap();
+    let row = s.job(j).unwrap().unwrap();
+    assert_eq!((row.state, row.household_number.as_str(), row.kind), (JobState::Submitted, "H4", CommissionKind::Application));
+    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t1", &audit("t", "j")).unwrap();
+    let stale = s.transition_job(j, JobState::Submitted, JobState::Refused, None, "t2", &audit("t", "j"));
+    assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
+    let row = s.job(j).unwrap().unwrap();
+    assert_eq!((row.state, row.updated_at.as_str()), (JobState::AuthorizationVerified, "t1"));
+    assert!(matches!(s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")), Err(StoreError::Conflict(_))));
+}
+
+fn reports_are_versioned(s: &dyn Store) {
+    let h = s.create_household(&household("H5", "320402001"), "t", &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-5", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t", &audit("t", "j")).unwrap();
+    for (from, to) in [
+        (JobState::AuthorizationVerified, JobState::Dispatched),
+        (JobState::Dispatched, JobState::AllReturned),
+        (JobState::AllReturned, JobState::Analysed),
+    ] {
+        s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
+    }
+    let v1 = s.issue_report(j, JobState::Analysed, Outcome::Open, &[1, 2], "sm3-a", "t", &audit("r", "j")).unwrap();
+    assert_eq!(v1, 1);
+    assert!(s.issue_report(j, JobState::Analysed, Outcome::Open, &[1], "x", "t", &audit("r", "j")).is_err());
+    s.transition_job(j, JobState::ReportIssued, JobState::Analysed, None, "t", &audit("t", "j")).unwrap();
+    let v2 = s.issue_report(j, JobState::Analysed, Outcome::Exceeds, &[3], "sm3-b", "t", &audit("r", "j")).unwrap();
+    assert_eq!(v2, 2);
+    let reps = s.reports(j).unwrap();
+    assert_eq!(reps.len(), 2);
+    assert_eq!((reps[0].body_enc.as_slice(), reps[0].outcome), (&[1u8, 2][..], Outcome::Open), "version 1 unchanged");
+    assert_eq!(s.job(j).unwrap().unwrap().outcome, Some(Outcome::Exceeds));
+}
+
+fn job_lists_filter(s: &dyn Store) {
+    let h1 = s.create_household(&household("H6", "320402001"), "t", &audit("c", "h")).unwrap();
+    let h2 = s.create_household(&household("H7", "320411100"), "t", &audit("c", "h")).unwrap();
+    s.create_commission(&commission("WT-6", h1, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let j2 = s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), "t", &audit("c", "j")).unwrap();
+    s.transition_job(j2, JobState::Submitted, JobState::Refused, None, "t", &audit("t", "j")).unwrap();
+    let all = JobFilter::default();
+    assert_eq!(s.jobs(&all).unwrap().len(), 2);
+    assert_eq!(s.jobs(&all).unwrap()[0].id, j2, "newest first");
+    let by_region = JobFilter { region_prefix: Some("320411".into()), ..Default::default() };
+    assert_eq!(s.jobs(&by_region).unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![j2]);
+    let by_state = JobFilter { state: Some(JobState::Submitted), ..Default::default() };
+    assert_eq!(s.count_jobs(&by_state).unwrap(), 1);
+    let by_kind = JobFilter { kind: Some(CommissionKind::ComplaintCheck), ..Default::default() };
+    assert_eq!(s.count_jobs(&by_kind).unwrap(), 1);
+    let by_number = JobFilter { household_number: Some("H6".into()), ..Default::default() };
+    assert_eq!(s.jobs(&by_number).unwrap()[0].household_number, "H6");
+    let paged = JobFilter { limit: 1, offset: 1, ..Default::default() };
+    assert_eq!(s.jobs(&paged).unwrap().len(), 1);
+}
+
+fn users_and_sessions(s: &dyn Store) {
+    let u = NewUser {
+        login: "clerk".into(),
+        display_name: "核对员".into(),
+        role: "clerk".into(),
+        region: "3204".into(),
+        password_hash: "$argon2id$x".into(),
+    };
+    let id = s.create_user(&u, "t", &audit("user", "clerk")).unwrap();
+    assert!(matches!(s.create_user(&u, "t", &audit("user", "clerk")), Err(StoreError::Conflict(_))));
+    assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));
+    assert_eq!(s.user(id).unwrap().map(|u| u.password_hash), Some("$argon2id$x".into()));
+    s.create_session("tok", id, "2026-11-28T08:00:00Z", "2026-11-28T16:00:00Z").unwrap();
+    assert_eq!(s.session_user("tok", "2026-11-28T09:00:00Z").unwrap(), Some(id));
+    assert_eq!(s.session_user("tok", "2026-11-28T17:00:00Z").unwrap(), None, "expired");
+    s.delete_session("tok").unwrap();
+    assert_eq!(s.session_user("tok", "2026-11-28T09:00:00Z").unwrap(), None);
+}

@@ -1,0 +1,132 @@
+//! The hedui store: one [`Store`] trait, one SQL implementation ([`SqlStore`])
+//! shared by the SQLite and PostgreSQL backends, embedded numbered
+//! migrations, and the [`contract`] suite that both backends must pass.
+//!
+//! Only this crate and the two backend crates know SQL. Every method that
+//! changes a case takes the [`AuditEntry`] describing the change and writes it
+//! in the same transaction, so no change can exist without its audit row.
+
+pub mod contract;
+mod sql;
+mod types;
+
+pub use sql::{Conn, Dialect, SqlStore, Value};
+pub use types::*;
+
+use hedui_core::authorization::AuthorizationStatus;
+use hedui_core::job::JobState;
+use hedui_core::means_test::Outcome;
+use hedui_core::{AuthorizationId, BatchId, HouseholdId, JobId, PersonId, UserId};
+
+/// Failures of the store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was violated (e.g. a household number already used).
+    #[error("记录已存在: {0}")]
+    Conflict(String),
+    #[error("记录不存在: {0}")]
+    NotFound(String),
+    /// A compare-and-set on a job's state lost a race or was out of order.
+    #[error("状态已变化: 期望 {expected}，实际 {actual}")]
+    StateChanged { expected: String, actual: String },
+    #[error("数据库错误: {0}")]
+    Backend(String),
+    #[error("数据库内容无法解析: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Everything hedui keeps. Implementations are shared between threads.
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Applies the embedded migrations not yet applied; returns the versions applied now.
+    fn migrate(&self) -> Result<Vec<i64>>;
+
+    // ---- persons ----
+    /// Returns the person for each key, creating persons not seen before.
+    fn resolve_persons(&self, keys: &[PersonKey]) -> Result<Vec<PersonId>>;
+    /// The person with this blind index, if any.
+    fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>>;
+    /// The sealed ID number of a person.
+    fn person_id_enc(&self, person: PersonId) -> Result<Option<Vec<u8>>>;
+    fn count_persons(&self) -> Result<i64>;
+
+    // ---- mirror import ----
+    /// Registers an import. A file with the same source and SM3 returns `AlreadyImported` when that
+    /// import finished, and `Resume` (with its issues cleared) when it was interrupted.
+    fn begin_import(&self, batch: &NewBatch, audit: &AuditEntry) -> Result<BatchStart>;
+    /// Stores records in one transaction; a row already stored (same source and row SM3) is skipped.
+    /// Returns, per record, whether it was inserted.
+    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<Vec<bool>>;
+    fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()>;
+    fn finish_import(&self, batch: BatchId, stats: &BatchStats, finished_at: &str) -> Result<()>;
+    fn batch(&self, id: BatchId) -> Result<Option<Batch>>;
+    fn batches(&self) -> Result<Vec<Batch>>;
+    fn batch_issues(&self, id: BatchId) -> Result<Vec<ImportIssue>>;
+    /// Every record of these persons.
+    fn records_for(&self, persons: &[PersonId]) -> Result<Vec<StoredRecord>>;
+    /// Unresolved records whose name has this blind index.
+    fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>>;
+    fn count_records(&self) -> Result<i64>;
+
+    // ---- households and authorizations ----
+    fn create_household(&self, h: &NewHousehold, created_at: &str, audit: &AuditEntry) -> Result<HouseholdId>;
+    fn household(&self, id: HouseholdId) -> Result<Option<HouseholdRow>>;
+    fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>>;
+    fn count_households(&self) -> Result<i64>;
+    /// Records a letter; earlier active letters of the household become superseded in the same transaction.
+    fn create_authorization(&self, a: &NewAuthorization, created_at: &str, audit: &AuditEntry)
+    -> Result<AuthorizationId>;
+    fn authorizations(&self, household: HouseholdId) -> Result<Vec<AuthorizationRow>>;
+    fn set_authorization_status(
+        &self,
+        id: AuthorizationId,
+        status: AuthorizationStatus,
+        reason: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+
+    // ---- commissions, jobs, reports ----
+    /// Stores a commission and its job (state `Submitted`).
+    fn create_commission(&self, c: &NewCommission, created_at: &str, audit: &AuditEntry) -> Result<JobId>;
+    fn job(&self, id: JobId) -> Result<Option<JobRow>>;
+    fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>>;
+    fn count_jobs(&self, filter: &JobFilter) -> Result<i64>;
+    /// Moves a job from `from` to `to` if it is still in `from`.
+    fn transition_job(
+        &self,
+        id: JobId,
+        from: JobState,
+        to: JobState,
+        authorization: Option<AuthorizationId>,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+    /// Stores the next report version and moves the job to `ReportIssued`, atomically.
+    fn issue_report(
+        &self,
+        job: JobId,
+        from: JobState,
+        outcome: Outcome,
+        body_enc: &[u8],
+        body_sm3: &str,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<i64>;
+    fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
+
+    // ---- audit, users, sessions ----
+    fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Audit rows, newest first; `object` filters by exact object when given.
+    fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
+    fn create_user(&self, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId>;
+    fn user_by_login(&self, login: &str) -> Result<Option<UserRow>>;
+    fn user(&self, id: UserId) -> Result<Option<UserRow>>;
+    fn create_session(&self, token_sm3: &str, user: UserId, created_at: &str, expires_at: &str) -> Result<()>;
+    /// The user of a session that has not expired at `now`.
+    fn session_user(&self, token_sm3: &str, now: &str) -> Result<Option<UserId>>;
+    fn delete_session(&self, token_sm3: &str) -> Result<()>;
+}

@@ -1,0 +1,300 @@
+//! Rows that cross the store boundary. Personal fields arrive already sealed
+//! (`*_enc`) or blind-indexed (`*_bidx`): the store never sees them in clear.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
+use hedui_core::commission::CommissionKind;
+use hedui_core::fact::FactKind;
+use hedui_core::household::{Capacity, ExclusionReason, Relation};
+use hedui_core::job::JobState;
+use hedui_core::means_test::Outcome;
+use hedui_core::programme::Programme;
+use hedui_core::{
+    AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId,
+};
+
+/// A person to resolve: the blind index of the normalized ID number and its ciphertext.
+#[derive(Clone, Debug)]
+pub struct PersonKey {
+    pub bidx: Vec<u8>,
+    pub id_enc: Vec<u8>,
+}
+
+/// A record to store: a mirror row or a bank answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRecord {
+    pub source: String,
+    pub kind: FactKind,
+    /// `None` when the row's ID number is missing or invalid: kept unresolved for later linkage.
+    pub person: Option<PersonId>,
+    /// The ID number as the source wrote it, sealed; kept for unresolved rows.
+    pub raw_id_enc: Option<Vec<u8>>,
+    /// Blind index of the normalized name, for unresolved rows.
+    pub name_bidx: Option<Vec<u8>>,
+    pub as_of: Date,
+    pub period: Option<(Month, Month)>,
+    pub on: Option<Date>,
+    pub amount: Fen,
+    pub quantity: i64,
+    pub category: String,
+    pub status: String,
+    /// Stable key for distinct counting (a keyed hash for anything sensitive).
+    pub key: String,
+    /// All the row's fields as the source sent them, sealed.
+    pub detail_enc: Vec<u8>,
+    /// SM3 of the source and the normalized row: the same row is stored once.
+    pub row_sm3: Vec<u8>,
+}
+
+/// A stored record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub batch: Option<BatchId>,
+    pub job: Option<JobId>,
+    pub rec: NewRecord,
+}
+
+/// Start of an import.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    pub source: String,
+    pub file_name: String,
+    pub file_sm3: String,
+    pub as_of: Date,
+    pub started_at: String,
+}
+
+/// Whether an import is new or a file already imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchStart {
+    New(BatchId),
+    AlreadyImported(BatchId),
+    /// The same file's earlier import was interrupted; rows are idempotent, so it continues.
+    Resume(BatchId),
+}
+
+/// Counts of an import.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchStats {
+    pub total: i64,
+    pub accepted: i64,
+    pub duplicate: i64,
+    pub rejected: i64,
+    pub unresolved: i64,
+}
+
+/// An import as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Batch {
+    pub id: BatchId,
+    pub source: String,
+    pub file_name: String,
+    pub file_sm3: String,
+    pub as_of: Date,
+    pub status: String,
+    pub stats: BatchStats,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// Severity of an import issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueSeverity {
+    /// The row was not stored: its structure is broken.
+    Rejected,
+    /// The row was stored but could not be resolved (e.g. an invalid ID number).
+    Warning,
+}
+
+/// One line of the rejection report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportIssue {
+    pub line: i64,
+    pub severity: IssueSeverity,
+    pub reason: String,
+    /// The raw line, sealed: it may hold personal data.
+    pub raw_enc: Vec<u8>,
+}
+
+/// A member to store.
+#[derive(Clone, Debug)]
+pub struct NewMember {
+    pub seq: u32,
+    pub person: Option<PersonId>,
+    pub name_enc: Vec<u8>,
+    pub name_bidx: Vec<u8>,
+    pub id_enc: Vec<u8>,
+    /// Why the ID did not resolve, or a note (e.g. upgraded from 15 digits).
+    pub id_note: String,
+    pub relation: Relation,
+    pub excluded: Option<ExclusionReason>,
+    pub capacity: Capacity,
+    pub guardian_seq: Option<u32>,
+    pub declared_income: Fen,
+}
+
+/// A household to store.
+#[derive(Clone, Debug)]
+pub struct NewHousehold {
+    pub number: String,
+    pub region: String,
+    pub address_enc: Vec<u8>,
+    pub programme: Programme,
+    pub applied_on: Date,
+    pub declared_income: Fen,
+    pub declared_assets: Fen,
+    pub members: Vec<NewMember>,
+}
+
+/// A stored household.
+#[derive(Clone, Debug)]
+pub struct HouseholdRow {
+    pub id: HouseholdId,
+    pub number: String,
+    pub region: String,
+    pub address_enc: Vec<u8>,
+    pub programme: Programme,
+    pub applied_on: Date,
+    pub declared_income: Fen,
+    pub declared_assets: Fen,
+    pub created_at: String,
+    pub members: Vec<NewMember>,
+}
+
+/// A letter to store.
+#[derive(Clone, Debug)]
+pub struct NewAuthorization {
+    pub number: String,
+    pub household: HouseholdId,
+    pub scopes: Vec<Scope>,
+    pub signatures: Vec<Signature>,
+    pub signed_on: Date,
+}
+
+/// A stored letter.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizationRow {
+    pub id: AuthorizationId,
+    pub number: String,
+    pub household: HouseholdId,
+    pub scopes: Vec<Scope>,
+    pub signatures: Vec<Signature>,
+    pub signed_on: Date,
+    pub status: AuthorizationStatus,
+    pub status_reason: Option<String>,
+    pub created_at: String,
+}
+
+/// A commission to store; storing it also creates its job.
+#[derive(Clone, Debug)]
+pub struct NewCommission {
+    pub number: String,
+    pub kind: CommissionKind,
+    pub programme: Programme,
+    pub household: HouseholdId,
+    pub department: String,
+    pub note_enc: Option<Vec<u8>>,
+    pub as_of: Date,
+}
+
+/// A job with its commission and household, as lists and pages show it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: JobId,
+    pub commission: CommissionId,
+    pub commission_number: String,
+    pub kind: CommissionKind,
+    pub programme: Programme,
+    pub department: String,
+    pub household: HouseholdId,
+    pub household_number: String,
+    pub region: String,
+    pub authorization: Option<AuthorizationId>,
+    pub state: JobState,
+    pub as_of: Date,
+    pub outcome: Option<Outcome>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Filters for the job list. Empty fields do not filter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct JobFilter {
+    pub state: Option<JobState>,
+    pub outcome: Option<Outcome>,
+    pub programme: Option<Programme>,
+    pub kind: Option<CommissionKind>,
+    /// Region code prefix, e.g. a county `320402`.
+    pub region_prefix: Option<String>,
+    /// Household number, exact.
+    pub household_number: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A stored report version.
+#[derive(Clone, Debug)]
+pub struct ReportRow {
+    pub id: i64,
+    pub job: JobId,
+    pub version: i64,
+    pub outcome: Outcome,
+    pub body_enc: Vec<u8>,
+    pub body_sm3: String,
+    pub created_at: String,
+}
+
+/// Whether an audited action succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Ok,
+    Denied,
+    Error,
+}
+
+/// One audit row. `detail` names surrogate keys and numbers, never raw ID numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub outcome: AuditOutcome,
+    pub detail: String,
+    pub request_id: String,
+}
+
+/// A stored audit row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
+/// A user account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: UserId,
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub region: String,
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+/// A user to create.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub region: String,
+    pub password_hash: String,
+}
