@@ -38,8 +38,8 @@ pub enum ImportError {
     UnknownSource(String, String),
     #[error("文件为空，没有表头")]
     Empty,
-    #[error("表头缺少必需的列：{}（数据来源 {source}）", .missing.join("、"))]
-    MissingColumns { source: String, missing: Vec<String> },
+    #[error("表头缺少必需的列：{}（数据来源 {data_source}）", .missing.join("、"))]
+    MissingColumns { data_source: String, missing: Vec<String> },
     #[error("表头不是有效的 UTF-8 文本（如为 GB18030 编码，请先转换）")]
     HeaderEncoding,
     #[error("文件无法读取: {0}")]
@@ -137,7 +137,7 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         .map(|c| c.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(ImportError::MissingColumns { source: input.source.to_string(), missing });
+        return Err(ImportError::MissingColumns { data_source: input.source.to_string(), missing });
     }
 
     let file_sm3 = encode_hex(&sm3(input.bytes));

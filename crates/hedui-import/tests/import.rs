@@ -1,0 +1,129 @@
+//! Mirror import against a real (SQLite) store: bad rows, invalid IDs, idempotency.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+use std::sync::Arc;
+
+use hedui_core::Date;
+use hedui_crypto::SoftKeys;
+use hedui_import::{Identity, ImportError, ImportInput, import, issues_csv};
+use hedui_store::{IssueSeverity, Store};
+
+fn setup() -> (hedui_store::SqlStore, Identity) {
+    let s = hedui_store_sqlite::open_in_memory().unwrap();
+    s.migrate().unwrap();
+    (s, Identity::new(Arc::new(SoftKeys::from_master(&[3; 32]))))
+}
+
+fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {
+    ImportInput {
+        source,
+        file_name: "test.csv",
+        as_of: Date::parse("2026-11-27").unwrap(),
+        bytes,
+        now: "2026-11-28T08:00:00Z",
+        actor: "tester",
+        request_id: "r1",
+    }
+}
+
+const TAX: &str = "身份证号,姓名,所属期,所得项目,收入额,扣缴义务人
+360426199101010071,张三,2026-01,工资薪金,3000.00,常州某公司
+360426199101010071,张三,2026-02,工资薪金,3000.5,常州某公司
+360426199101010072,李四,2026-02,工资薪金,2000,常州某公司
+120103198806018241,王·五,2026-13,工资薪金,2000,常州某公司
+120103198806018241,王·五,2026-03,工资薪金,两千,常州某公司
+120103198806018241,王·五,2026-03,工资薪金
+370802940221002,赵六,2026-03,经营所得,1500.00,个体
+";
+
+#[test]
+fn broken_rows_are_rejected_with_line_and_reason_and_nothing_else_is_lost() {
+    let (s, id) = setup();
+    let sum = import(&s, &id, &input("shuiwu", TAX.as_bytes())).unwrap();
+    assert!(!sum.already_imported);
+    assert_eq!(sum.stats.total, 7);
+    assert_eq!(sum.stats.accepted, 4, "two valid rows of 张三, 李四 (unresolved) and 赵六 (15-digit)");
+    assert_eq!(sum.stats.rejected, 3);
+    assert_eq!(sum.stats.unresolved, 1);
+    let rejected: Vec<_> = sum.issues.iter().filter(|i| i.severity == IssueSeverity::Rejected).collect();
+    assert_eq!(rejected.iter().map(|i| i.line).collect::<Vec<_>>(), vec![5, 6, 7]);
+    assert!(rejected[0].reason.contains("所属期"), "{}", rejected[0].reason);
+    assert!(rejected[1].reason.contains("收入额"), "{}", rejected[1].reason);
+    assert!(rejected[2].reason.contains("列数"), "{}", rejected[2].reason);
+    let warning = sum.issues.iter().find(|i| i.severity == IssueSeverity::Warning).unwrap();
+    assert_eq!(warning.line, 4);
+    assert!(warning.reason.contains("身份证号无效"), "{}", warning.reason);
+    assert_eq!(s.count_records().unwrap(), 4);
+    assert_eq!(s.count_persons().unwrap(), 2, "the 15-digit number resolves like an 18-digit one");
+
+    // The downloadable report carries every issue with its raw line, decrypted.
+    let report = issues_csv(&s, &id, sum.batch).unwrap();
+    assert!(report.starts_with('\u{FEFF}'));
+    assert!(report.contains("两千"), "{report}");
+    assert_eq!(report.lines().count(), 5, "{report}");
+
+    // The unresolved row is kept, findable by name for record linkage.
+    let un = s.unresolved_by_name(&id.name_index("李四")).unwrap();
+    assert_eq!(un.len(), 1);
+    assert_eq!(un[0].rec.amount.0, 200_000);
+}
+
+#[test]
+fn importing_the_same_file_twice_changes_nothing() {
+    let (s, id) = setup();
+    import(&s, &id, &input("shuiwu", TAX.as_bytes())).unwrap();
+    let before = (s.count_records().unwrap(), s.count_persons().unwrap(), s.batches().unwrap().len());
+    let again = import(&s, &id, &input("shuiwu", TAX.as_bytes())).unwrap();
+    assert!(again.already_imported);
+    assert_eq!(again.stats.accepted, 4);
+    assert_eq!((s.count_records().unwrap(), s.count_persons().unwrap(), s.batches().unwrap().len()), before);
+
+    // A different file repeating already-stored rows stores only the new ones.
+    let more = format!("{TAX}360426199101010071,张三,2026-04,工资薪金,3000.00,常州某公司\n");
+    let sum = import(&s, &id, &input("shuiwu", more.as_bytes())).unwrap();
+    assert_eq!((sum.stats.accepted, sum.stats.duplicate), (1, 4));
+    assert_eq!(s.count_records().unwrap(), 5);
+}
+
+#[test]
+fn a_file_missing_a_column_is_refused_whole() {
+    let (s, id) = setup();
+    let bad = "身份证号,姓名,所属期,收入额\n360426199101010071,张三,2026-01,3000\n";
+    let err = import(&s, &id, &input("shuiwu", bad.as_bytes())).unwrap_err();
+    assert!(matches!(&err, ImportError::MissingColumns { missing, .. } if missing == &vec!["所得项目".to_string(), "扣缴义务人".to_string()]), "{err}");
+    assert_eq!(s.count_records().unwrap(), 0);
+    assert!(s.batches().unwrap().is_empty());
+    let audit = s.audit_log(None, 10).unwrap();
+    assert_eq!(audit[0].entry.outcome, hedui_store::AuditOutcome::Error, "the refusal is audited");
+    let unknown = import(&s, &id, &input("nosuch", bad.as_bytes())).unwrap_err();
+    assert!(unknown.to_string().contains("未知的数据来源"), "{unknown}");
+}
+
+#[test]
+fn every_built_in_source_maps_a_sample_row() {
+    let (s, id) = setup();
+    let samples = [
+        ("gongan_hukou", "性别,出生日期,户号,与户主关系,户籍区划,户籍状态", "男,1991-01-01,H1,户主,320402001,正常"),
+        ("gongan_death", "死亡日期,注销日期", "2026-05-01,2026-05-03"),
+        ("renshe_benefit", "待遇类型,月发放金额,起始月份,终止月份", "基本养老金,1800.00,2020-01,"),
+        ("renshe_contribution", "单位统一社会信用代码,单位名称,缴费基数,起始月份,终止月份", "91350100M000100Y43,某公司,4500.00,2025-01,"),
+        ("budongchan", "不动产权证号,坐落,建筑面积,用途,登记日期,共有方式", "苏(2020)常州市不动产权第0000001号,某路1号,89.50,住宅,2020-05-01,单独所有"),
+        ("cheguan", "号牌号码,车辆类型,品牌型号,初次登记日期,机动车状态,使用性质", "苏D12345,小型轿车,某牌,2019-01-01,正常,非营运"),
+        ("shichang", "统一社会信用代码,主体名称,主体类型,角色,注册资本,登记状态,成立日期", "91350100M000100Y43,某公司,有限责任公司,法定代表人,100000,存续,2018-01-01"),
+        ("gongjijin", "缴存基数,月缴存额,账户余额,账户状态", "4000,480,12000.00,正常"),
+        ("canlian", "残疾人证号,残疾类别,残疾等级,发证日期", "36042619910101007111,肢体,二级,2015-01-01"),
+        ("minzheng_rolls", "救助类型,区划,起始日期,月救助金额", "低保,320402001,2024-01-01,800.00"),
+    ];
+    for (source, cols, row) in samples {
+        let text = format!("身份证号,姓名,{cols}\n360426199101010071,张三,{row}\n");
+        let sum = import(&s, &id, &input(source, text.as_bytes())).unwrap();
+        assert_eq!((sum.stats.accepted, sum.stats.rejected), (1, 0), "{source}: {:?}", sum.issues);
+    }
+    let pid = s.find_person(&id.id_index_raw("360426199101010071").unwrap()).unwrap().unwrap();
+    let recs = s.records_for(&[pid]).unwrap();
+    assert_eq!(recs.len(), 10);
+    let estate = recs.iter().find(|r| r.rec.source == "budongchan").unwrap();
+    assert_eq!(estate.rec.quantity, 8950, "area in 0.01 m²");
+    assert!(!estate.rec.key.contains("不动产"), "keys are hashed");
+}
