@@ -1,0 +1,331 @@
+//! Households and their authorization letters.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::authorization::{Authorization, AuthorizationStatus, Scope, Signature};
+use hedui_core::household::{self, Capacity, ExclusionReason, Member, Relation};
+use hedui_core::id_number::IdNumber;
+use hedui_core::name::mask_name;
+use hedui_core::programme::Programme;
+use hedui_core::region::{RegionCode, RegionStatus};
+use hedui_core::{AuthorizationId, Date, Fen, HouseholdId};
+use hedui_import::aad;
+use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember};
+
+use crate::{Actor, App, AppError, AppResult};
+
+/// A member as a business system submits it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberInput {
+    pub seq: u32,
+    pub name: String,
+    /// The ID number as declared; an invalid one is kept and the member stays unresolved.
+    pub id_number: String,
+    pub relation: Relation,
+    /// The reason the member is not counted; absent when counted.
+    #[serde(default)]
+    pub excluded: Option<ExclusionReason>,
+    #[serde(default = "full")]
+    pub capacity: Capacity,
+    #[serde(default)]
+    pub guardian_seq: Option<u32>,
+    #[serde(default)]
+    pub declared_income: Fen,
+}
+
+fn full() -> Capacity {
+    Capacity::Full
+}
+
+/// A household as a business system submits it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HouseholdInput {
+    pub number: String,
+    /// Where the household is registered: a county (6), township (9) or village (12) code.
+    pub region: String,
+    #[serde(default)]
+    pub address: String,
+    pub programme: Programme,
+    pub applied_on: Date,
+    #[serde(default)]
+    pub declared_income: Fen,
+    #[serde(default)]
+    pub declared_assets: Fen,
+    pub members: Vec<MemberInput>,
+}
+
+/// A member as screens show it (masked for the reader's role).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberView {
+    pub seq: u32,
+    pub name: String,
+    pub id_masked: String,
+    pub relation: Relation,
+    pub relation_name: String,
+    pub counted: bool,
+    pub exclusion: Option<String>,
+    pub capacity: Capacity,
+    pub guardian_seq: Option<u32>,
+    pub declared_income: Fen,
+    pub resolved: bool,
+    pub note: String,
+}
+
+/// A household as screens show it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HouseholdView {
+    pub id: HouseholdId,
+    pub number: String,
+    pub region: String,
+    pub region_name: String,
+    pub address: String,
+    pub programme: Programme,
+    pub applied_on: Date,
+    pub declared_income: Fen,
+    pub declared_assets: Fen,
+    pub members: Vec<MemberView>,
+    pub authorizations: Vec<AuthorizationRow>,
+}
+
+/// A letter as recorded by the clerk.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizationInput {
+    pub number: String,
+    pub signed_on: Date,
+    /// Data categories authorized; all of them when absent.
+    #[serde(default)]
+    pub scopes: Option<Vec<Scope>>,
+    pub signatures: Vec<Signature>,
+}
+
+/// Masks an ID number as declared, valid or not: first 4 and last 4 characters shown.
+pub fn mask_declared_id(raw: &str) -> String {
+    let chars: Vec<char> = raw.trim().chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let mut s: String = chars[..4].iter().collect();
+    s.push_str(&"*".repeat(chars.len() - 8));
+    s.extend(&chars[chars.len() - 4..]);
+    s
+}
+
+impl App {
+    /// The name of a region, or an error a clerk can act on when the data does not know it.
+    pub fn known_region(&self, code: &str) -> AppResult<(RegionCode, String)> {
+        let rc = RegionCode::parse(code)
+            .map_err(|e| AppError::Invalid(format!("户籍区划代码“{code}”格式错误：{e}")))?;
+        match self.regions.lookup(&rc) {
+            RegionStatus::Known { full_name, .. } => Ok((rc, full_name)),
+            RegionStatus::Unknown => Err(AppError::UnknownRegion(format!(
+                "户籍区划代码 {code} 在系统区划数据中不存在，请核对户籍地（家庭未保存，可修改后重新提交）"
+            ))),
+        }
+    }
+
+    /// The full name of a stored region code, or 未知区划.
+    pub fn region_name(&self, code: &str) -> String {
+        match self.regions.lookup_str(code) {
+            RegionStatus::Known { full_name, .. } => full_name,
+            RegionStatus::Unknown => "未知区划".into(),
+        }
+    }
+
+    /// Records a household. Members whose ID number is invalid are kept, unresolved, with the reason.
+    pub fn create_household(&self, actor: &Actor, input: &HouseholdInput) -> AppResult<HouseholdId> {
+        actor.require_change()?;
+        if input.number.trim().is_empty() {
+            return Err(AppError::Invalid("户编号不能为空".into()));
+        }
+        let (region, _) = self.known_region(&input.region)?;
+        let members: Vec<Member> = input
+            .members
+            .iter()
+            .map(|m| Member {
+                seq: m.seq,
+                name: m.name.trim().to_string(),
+                declared_id: m.id_number.trim().to_string(),
+                relation: m.relation,
+                excluded: m.excluded.clone(),
+                capacity: m.capacity,
+                guardian_seq: m.guardian_seq,
+                declared_income: m.declared_income,
+            })
+            .collect();
+        household::check_members(&members).map_err(|e| AppError::Invalid(e.to_string()))?;
+
+        let mut stored = Vec::with_capacity(members.len());
+        for m in &members {
+            let parsed = IdNumber::parse_with_table(&m.declared_id, &self.regions);
+            let (person, note) = match parsed {
+                Ok(p) => {
+                    let key = self.identity.person_key(&p.id)?;
+                    let pid = self.store.resolve_persons(&[key])?.first().copied();
+                    let notes: Vec<String> = p.notes.iter().map(ToString::to_string).collect();
+                    (pid, notes.join("；"))
+                }
+                Err(e) => (None, format!("身份证号无效：{e}")),
+            };
+            stored.push(NewMember {
+                seq: m.seq,
+                person,
+                name_enc: self.identity.seal(aad::MEMBER_NAME, m.name.as_bytes())?,
+                name_bidx: self.identity.name_index(&m.name),
+                id_enc: self.identity.seal(aad::MEMBER_ID, m.declared_id.as_bytes())?,
+                id_note: note,
+                relation: m.relation,
+                excluded: m.excluded.clone(),
+                capacity: m.capacity,
+                guardian_seq: m.guardian_seq,
+                declared_income: m.declared_income,
+            });
+        }
+        let unresolved = stored.iter().filter(|m| m.person.is_none()).count();
+        let h = NewHousehold {
+            number: input.number.trim().to_string(),
+            region: region.as_str().to_string(),
+            address_enc: self.identity.seal(aad::HOUSEHOLD_ADDRESS, input.address.as_bytes())?,
+            programme: input.programme,
+            applied_on: input.applied_on,
+            declared_income: input.declared_income,
+            declared_assets: input.declared_assets,
+            members: stored,
+        };
+        let audit = self.audit_entry(
+            actor,
+            "household.create",
+            &format!("household:{}", h.number),
+            AuditOutcome::Ok,
+            format!("{} 名成员，{} 名身份证号无效未识别", h.members.len(), unresolved),
+        );
+        Ok(self.store.create_household(&h, &self.now(), &audit)?)
+    }
+
+    /// A household for display, masked for the actor's role. Audited as a read of personal data.
+    pub fn household_view(&self, actor: &Actor, id: HouseholdId) -> AppResult<HouseholdView> {
+        let h = self.store.household(id)?.ok_or_else(|| AppError::NotFound(format!("家庭 {id} 不存在")))?;
+        self.audit(actor, "household.read", &format!("household:{}", h.number), AuditOutcome::Ok, String::new())?;
+        let region_name = self.region_name(&h.region);
+        let mut members = Vec::new();
+        for m in &h.members {
+            let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
+            let id = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            members.push(MemberView {
+                seq: m.seq,
+                name: if actor.role.sees_names() { name } else { mask_name(&name) },
+                id_masked: mask_declared_id(&id),
+                relation: m.relation,
+                relation_name: m.relation.name_zh().into(),
+                counted: m.excluded.is_none(),
+                exclusion: m.excluded.as_ref().map(ExclusionReason::text_zh),
+                capacity: m.capacity,
+                guardian_seq: m.guardian_seq,
+                declared_income: m.declared_income,
+                resolved: m.person.is_some(),
+                note: m.id_note.clone(),
+            });
+        }
+        Ok(HouseholdView {
+            id: h.id,
+            number: h.number.clone(),
+            region: h.region.clone(),
+            region_name,
+            address: if actor.role.sees_names() {
+                self.identity.open_string(aad::HOUSEHOLD_ADDRESS, &h.address_enc)?
+            } else {
+                "***".into()
+            },
+            programme: h.programme,
+            applied_on: h.applied_on,
+            declared_income: h.declared_income,
+            declared_assets: h.declared_assets,
+            members,
+            authorizations: self.store.authorizations(id)?,
+        })
+    }
+
+    /// Records a signed letter. Every member must have signed, or their guardian for them.
+    pub fn record_authorization(
+        &self,
+        actor: &Actor,
+        household: HouseholdId,
+        input: &AuthorizationInput,
+    ) -> AppResult<AuthorizationId> {
+        actor.require_change()?;
+        let h = self.store.household(household)?.ok_or_else(|| AppError::NotFound(format!("家庭 {household} 不存在")))?;
+        if input.number.trim().is_empty() {
+            return Err(AppError::Invalid("授权书编号不能为空".into()));
+        }
+        if input.signed_on > self.today() {
+            return Err(AppError::Invalid(format!("授权书签署日期 {} 晚于今天", input.signed_on)));
+        }
+        let members: Vec<Member> = h
+            .members
+            .iter()
+            .map(|m| Member {
+                seq: m.seq,
+                name: String::new(),
+                declared_id: String::new(),
+                relation: m.relation,
+                excluded: m.excluded.clone(),
+                capacity: m.capacity,
+                guardian_seq: m.guardian_seq,
+                declared_income: m.declared_income,
+            })
+            .collect();
+        Authorization::check_signatures(&members, &input.signatures).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let a = NewAuthorization {
+            number: input.number.trim().to_string(),
+            household,
+            scopes: input.scopes.clone().unwrap_or_else(|| Scope::ALL.to_vec()),
+            signatures: input.signatures.clone(),
+            signed_on: input.signed_on,
+        };
+        let audit = self.audit_entry(
+            actor,
+            "authorization.record",
+            &format!("household:{}", h.number),
+            AuditOutcome::Ok,
+            format!("授权书 {}，{} 人签署", a.number, a.signatures.len()),
+        );
+        Ok(self.store.create_authorization(&a, &self.now(), &audit)?)
+    }
+
+    /// Ends a letter: `Terminated` when the family was found ineligible by the business department.
+    pub fn end_authorization(
+        &self,
+        actor: &Actor,
+        household: HouseholdId,
+        id: AuthorizationId,
+        status: AuthorizationStatus,
+        reason: &str,
+    ) -> AppResult<()> {
+        actor.require_change()?;
+        if status == AuthorizationStatus::Active {
+            return Err(AppError::Invalid("只能终止或替代授权书".into()));
+        }
+        let current = self.store.authorizations(household)?.into_iter().find(|a| a.id == id);
+        let Some(current) = current else { return Err(AppError::NotFound(format!("授权书 {id} 不属于家庭 {household}"))) };
+        if current.status != AuthorizationStatus::Active {
+            return Err(AppError::InvalidState(format!("授权书 {} 已是“{}”", current.number, current.status.name_zh())));
+        }
+        let audit = self.audit_entry(
+            actor,
+            "authorization.end",
+            &format!("authorization:{}", current.number),
+            AuditOutcome::Ok,
+            format!("{}：{reason}", status.name_zh()),
+        );
+        Ok(self.store.set_authorization_status(id, status, Some(reason), &audit)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn declared_ids_are_masked_whatever_their_length() {
+        assert_eq!(super::mask_declared_id("360426199101010071"), "3604**********0071");
+        assert_eq!(super::mask_declared_id("370802940221002"), "3708*******1002");
+        assert_eq!(super::mask_declared_id("123"), "***");
+    }
+}

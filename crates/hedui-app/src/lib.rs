@@ -1,0 +1,196 @@
+//! hedui's application services, shared by the web server and the CLI.
+//!
+//! [`App`] ties the pure core to the store, the key provider and the
+//! connectors. Each service method takes the acting user and writes its audit
+//! row; changes are audited in the same transaction as the change itself
+//! (the store's methods take the audit entry). The clock is read here, once
+//! per operation, through [`Clock`], and passed to the core as `as_of`.
+
+pub mod data;
+pub mod error;
+pub mod households;
+pub mod report;
+pub mod users;
+pub mod verify;
+
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use hedui_connect::FinancialSource;
+use hedui_core::policy::PolicyFile;
+use hedui_core::region::RegionTable;
+use hedui_core::Date;
+use hedui_import::Identity;
+use hedui_store::{AuditEntry, AuditOutcome, Store};
+
+pub use error::{AppError, AppResult, ERROR_CODES};
+
+/// The time source. Tests use a fixed clock; nothing below the app reads time.
+pub trait Clock: Send + Sync {
+    /// Seconds since 1970-01-01 UTC.
+    fn unix_seconds(&self) -> i64;
+}
+
+/// The machine clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn unix_seconds(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn unix_seconds(&self) -> i64 {
+        self.0
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a unix time.
+pub fn timestamp(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let date = Date::from_days(days).unwrap_or(Date::MIN);
+    format!("{}T{:02}:{:02}:{:02}Z", date, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The calendar date (China Standard Time, UTC+8) of a unix time.
+pub fn china_date(secs: i64) -> Date {
+    Date::from_days((secs + 8 * 3600).div_euclid(86_400)).unwrap_or(Date::MIN)
+}
+
+/// What a user may do and see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users and configuration.
+    Admin,
+    /// 核对员: runs verifications and reads full reports (ID numbers always masked).
+    Clerk,
+    /// 审计员: reads the audit log and reports.
+    Auditor,
+    /// Read-only; names masked too.
+    Viewer,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "clerk" => Some(Role::Clerk),
+            "auditor" => Some(Role::Auditor),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clerk => "clerk",
+            Role::Auditor => "auditor",
+            Role::Viewer => "viewer",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::Clerk => "核对员",
+            Role::Auditor => "审计员",
+            Role::Viewer => "查阅人员",
+        }
+    }
+    /// Whether names appear in full on screens and exports.
+    pub fn sees_names(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+    /// Whether the user may change cases (households, letters, commissions, jobs, imports).
+    pub fn may_change_cases(self) -> bool {
+        matches!(self, Role::Admin | Role::Clerk)
+    }
+}
+
+/// Who is acting, for authorization checks and audit rows.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub login: String,
+    pub role: Role,
+    /// Region prefix the user works in; empty for all.
+    pub region: String,
+    pub request_id: String,
+}
+
+impl Actor {
+    /// The actor for command-line work by the operator.
+    pub fn system(request_id: &str) -> Actor {
+        Actor { login: "system".into(), role: Role::Admin, region: String::new(), request_id: request_id.into() }
+    }
+
+    pub fn require_change(&self) -> AppResult<()> {
+        if self.role.may_change_cases() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("角色“{}”不能修改案件数据", self.role.name_zh())))
+        }
+    }
+}
+
+/// The application: store, keys, reference data, connectors and clock.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub identity: Identity,
+    pub regions: Arc<RegionTable>,
+    pub policy: RwLock<PolicyFile>,
+    pub banks: Vec<Arc<dyn FinancialSource>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("backend", &self.store.backend()).field("banks", &self.banks.len()).finish()
+    }
+}
+
+impl App {
+    pub fn now(&self) -> String {
+        timestamp(self.clock.unix_seconds())
+    }
+
+    pub fn today(&self) -> Date {
+        china_date(self.clock.unix_seconds())
+    }
+
+    /// An audit entry for `actor` doing `action` on `object`.
+    pub fn audit_entry(&self, actor: &Actor, action: &str, object: &str, outcome: AuditOutcome, detail: String) -> AuditEntry {
+        AuditEntry {
+            at: self.now(),
+            actor: actor.login.clone(),
+            action: action.into(),
+            object: object.into(),
+            outcome,
+            detail,
+            request_id: actor.request_id.clone(),
+        }
+    }
+
+    /// Writes a stand-alone audit row (reads, refusals).
+    pub fn audit(&self, actor: &Actor, action: &str, object: &str, outcome: AuditOutcome, detail: String) -> AppResult<()> {
+        self.store.audit(&self.audit_entry(actor, action, object, outcome, detail))?;
+        Ok(())
+    }
+
+    pub fn policy(&self) -> PolicyFile {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The verification report: what hedui found, item by item, and its conclusion.
+//!
+//! The report is stored sealed (SM4) and versioned: a re-examination adds a
+//! version and never changes an earlier one. It holds names but never full ID
+//! numbers; names are masked when a role may not see them.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::means_test::{Assessment, SourceStatus};
+use hedui_core::name::mask_name;
+use hedui_core::{Date, Fen, JobId};
+
+/// The wording the report uses: 只核对、不认定.
+pub const NOTICE: &str = "本报告依据委托和授权，对申请家庭的经济状况信息进行核对，只反映核对结果（超出/未超出/待核实），\
+     不作救助资格认定；资格由业务主管部门审核确认。";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommissionInfo {
+    pub number: String,
+    pub kind: String,
+    pub kind_name: String,
+    pub programme: String,
+    pub programme_name: String,
+    pub department: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizationInfo {
+    pub number: String,
+    pub signed_on: Date,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HouseholdInfo {
+    pub number: String,
+    pub region: String,
+    pub region_name: String,
+    pub address: String,
+    pub declared_income: Fen,
+    pub declared_assets: Fen,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub seq: u32,
+    pub name: String,
+    pub id_masked: String,
+    pub relation: String,
+    pub counted: bool,
+    pub exclusion: Option<String>,
+    pub resolved: bool,
+    pub note: String,
+}
+
+/// One report version.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub number: String,
+    pub job: JobId,
+    pub version: i64,
+    pub issued_at: String,
+    pub as_of: Date,
+    pub commission: CommissionInfo,
+    pub authorization: AuthorizationInfo,
+    pub household: HouseholdInfo,
+    pub members: Vec<MemberInfo>,
+    pub sources: Vec<SourceStatus>,
+    pub assessment: Assessment,
+    pub policy_name: String,
+    pub notice: String,
+}
+
+impl Report {
+    /// The report as a reader without the right to see names gets it.
+    pub fn masked_names(mut self) -> Report {
+        for m in &mut self.members {
+            m.name = mask_name(&m.name);
+        }
+        self.household.address = "***".into();
+        self
+    }
+}

@@ -1,0 +1,511 @@
+//! Commissions and the verification job: authorization, data collection, bank queries, the means test and the report.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use hedui_connect::BankQuery;
+use hedui_core::authorization::{AuthorizationStatus, Scope};
+use hedui_core::commission::CommissionKind;
+use hedui_core::fact::{DEPARTMENT_SOURCES, Fact, FactKind, department_source};
+use hedui_core::id_number::IdNumber;
+use hedui_core::job::{JobEvent, JobState};
+use hedui_core::means_test::{self, CaseInput, MemberCase, MistypedHit, SourceState, SourceStatus};
+use hedui_core::programme::Programme;
+use hedui_core::{Date, Fen, HouseholdId, JobId, PersonId};
+use hedui_crypto::{encode_hex, sm3};
+use hedui_import::aad;
+use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, StoredRecord};
+
+use crate::households::mask_declared_id;
+use crate::report::{AuthorizationInfo, CommissionInfo, HouseholdInfo, MemberInfo, NOTICE, Report};
+use crate::{Actor, App, AppError, AppResult};
+
+/// A commission as the business department files it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommissionInput {
+    /// The commission number; generated when absent.
+    #[serde(default)]
+    pub number: Option<String>,
+    pub kind: CommissionKind,
+    pub programme: Programme,
+    pub household: HouseholdId,
+    /// Commissioning department; the kind's usual department when absent.
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The date data is checked as of; today when absent.
+    #[serde(default)]
+    pub as_of: Option<Date>,
+}
+
+fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
+    state.next(event).map_err(|e| AppError::InvalidState(e.to_string()))
+}
+
+/// One character changed, or two adjacent characters swapped.
+pub fn one_typo_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+        _ => false,
+    }
+}
+
+impl App {
+    /// Files a commission and creates its job.
+    pub fn commission(&self, actor: &Actor, input: &CommissionInput) -> AppResult<JobId> {
+        actor.require_change()?;
+        let h = self
+            .store
+            .household(input.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", input.household)))?;
+        let as_of = input.as_of.unwrap_or_else(|| self.today());
+        if as_of > self.today() {
+            return Err(AppError::Invalid(format!("核对日期 {as_of} 晚于今天")));
+        }
+        let number = match &input.number {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => format!("WT-{}-{}-{}", h.region, as_of.compact(), h.number),
+        };
+        let note_enc = match &input.note {
+            Some(n) if !n.trim().is_empty() => Some(self.identity.seal(aad::COMMISSION_NOTE, n.as_bytes())?),
+            _ => None,
+        };
+        let c = NewCommission {
+            number: number.clone(),
+            kind: input.kind,
+            programme: input.programme,
+            household: input.household,
+            department: input.department.clone().unwrap_or_else(|| input.kind.default_department().to_string()),
+            note_enc,
+            as_of,
+        };
+        let audit = self.audit_entry(
+            actor,
+            "commission.create",
+            &format!("household:{}", h.number),
+            AuditOutcome::Ok,
+            format!("委托 {number}（{}，{}）", input.kind.name_zh(), input.programme.name_zh()),
+        );
+        Ok(self.store.create_commission(&c, &self.now(), &audit)?)
+    }
+
+    pub fn job(&self, id: JobId) -> AppResult<JobRow> {
+        self.store.job(id)?.ok_or_else(|| AppError::NotFound(format!("核对任务 {id} 不存在")))
+    }
+
+    /// The job list; audited because it names households.
+    pub fn jobs(&self, actor: &Actor, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
+        let mut f = filter.clone();
+        if !actor.region.is_empty() {
+            // A user only sees the region they work in.
+            let wanted = f.region_prefix.clone().unwrap_or_default();
+            if !wanted.starts_with(&actor.region) {
+                f.region_prefix = Some(actor.region.clone());
+            }
+        }
+        let rows = self.store.jobs(&f)?;
+        let total = self.store.count_jobs(&f)?;
+        self.audit(actor, "job.list", "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()))?;
+        Ok((rows, total))
+    }
+
+    fn move_job(&self, actor: &Actor, job: &JobRow, from: JobState, event: JobEvent, detail: String) -> AppResult<JobState> {
+        let to = step(from, event)?;
+        let audit = self.audit_entry(actor, "job.transition", &format!("job:{}", job.id), AuditOutcome::Ok, format!("{} → {}：{detail}", from.name_zh(), to.name_zh()));
+        self.store.transition_job(job.id, from, to, None, &self.now(), &audit)?;
+        Ok(to)
+    }
+
+    /// Checks the household's active letter against every member and every category the job queries.
+    fn check_authorization(&self, job: &JobRow, h: &HouseholdRow) -> Result<hedui_store::AuthorizationRow, String> {
+        let letters = self.store.authorizations(h.id).map_err(|e| e.to_string())?;
+        let Some(a) = letters.into_iter().rev().find(|a| a.status == AuthorizationStatus::Active) else {
+            return Err(hedui_core::authorization::AuthorizationError::NoActiveAuthorization.to_string());
+        };
+        let letter = hedui_core::authorization::Authorization {
+            number: a.number.clone(),
+            signatures: a.signatures.clone(),
+            scopes: a.scopes.clone(),
+            signed_on: a.signed_on,
+            status: a.status,
+            status_reason: a.status_reason.clone(),
+        };
+        let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
+        let mut scopes: Vec<Scope> = DEPARTMENT_SOURCES.iter().map(|s| s.scope).collect();
+        scopes.push(Scope::Financial);
+        scopes.sort();
+        scopes.dedup();
+        for scope in scopes {
+            letter.check_query(&seqs, scope, job.as_of).map_err(|e| e.to_string())?;
+        }
+        Ok(a)
+    }
+
+    /// Runs a submitted job to its report.
+    ///
+    /// Without an active letter that covers every member and every data
+    /// category, the job is refused: it moves to `Refused`, the refusal is
+    /// audited, and no department or bank is asked anything.
+    pub fn run_job(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != JobState::Submitted {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {id} 状态为“{}”，只有“已委托”的任务可以执行",
+                job.state.name_zh()
+            )));
+        }
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        let policy = self.policy();
+        let params = policy.dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
+
+        let letter = match self.check_authorization(&job, &h) {
+            Ok(l) => l,
+            Err(reason) => {
+                let audit = self.audit_entry(actor, "job.refuse", &format!("job:{}", job.id), AuditOutcome::Denied, reason.clone());
+                self.store.transition_job(job.id, JobState::Submitted, JobState::Refused, None, &self.now(), &audit)?;
+                return Err(AppError::AuthorizationRequired(format!(
+                    "核对任务 {}（户 {}）未执行：{reason}。请补录全体成员签署的有效授权书后重新委托。",
+                    job.id, h.number
+                )));
+            }
+        };
+        let audit = self.audit_entry(
+            actor,
+            "job.transition",
+            &format!("job:{}", job.id),
+            AuditOutcome::Ok,
+            format!("授权核验通过，授权书 {}", letter.number),
+        );
+        self.store.transition_job(
+            job.id,
+            JobState::Submitted,
+            JobState::AuthorizationVerified,
+            Some(letter.id),
+            &self.now(),
+            &audit,
+        )?;
+        let mut state = self.move_job(actor, &job, JobState::AuthorizationVerified, JobEvent::Dispatch, "查询部门数据与金融机构".into())?;
+
+        // Members, decrypted once for matching and for the report.
+        let mut members = Vec::new();
+        let mut infos = Vec::new();
+        let mut ids: BTreeMap<u32, IdNumber> = BTreeMap::new();
+        for m in &h.members {
+            let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
+            let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            if let (Some(_), Ok(p)) = (m.person, IdNumber::parse(&declared)) {
+                ids.insert(m.seq, p.id);
+            }
+            members.push(MemberCase {
+                seq: m.seq,
+                name: name.clone(),
+                counted: m.excluded.is_none(),
+                declared_income: m.declared_income,
+                person: m.person,
+                unresolved_reason: m.person.is_none().then(|| m.id_note.clone()),
+            });
+            infos.push(MemberInfo {
+                seq: m.seq,
+                name,
+                id_masked: mask_declared_id(&declared),
+                relation: m.relation.name_zh().into(),
+                counted: m.excluded.is_none(),
+                exclusion: m.excluded.as_ref().map(|e| e.text_zh()),
+                resolved: m.person.is_some(),
+                note: m.id_note.clone(),
+            });
+        }
+        let persons: Vec<PersonId> = h.members.iter().filter_map(|m| m.person).collect();
+
+        // Department mirrors: the latest snapshot of each source on or before the job's date.
+        let mut latest: HashMap<String, Date> = HashMap::new();
+        for b in self.store.batches()? {
+            if b.as_of <= job.as_of && b.status == "done" {
+                let e = latest.entry(b.source.clone()).or_insert(b.as_of);
+                *e = (*e).max(b.as_of);
+            }
+        }
+        let records: Vec<StoredRecord> = self
+            .store
+            .records_for(&persons)?
+            .into_iter()
+            .filter(|r| r.batch.is_some() && latest.get(&r.rec.source) == Some(&r.rec.as_of))
+            .collect();
+        let mut sources = Vec::new();
+        for s in DEPARTMENT_SOURCES.iter() {
+            let state = match latest.get(s.code) {
+                None => SourceState::NotAnswered { reason: "没有该部门在核对日期前的数据".into() },
+                Some(_) if records.iter().any(|r| r.rec.source == s.code) => SourceState::Answered,
+                Some(_) => SourceState::NoRecord,
+            };
+            sources.push(SourceStatus {
+                source: s.code.into(),
+                name: format!("{}（{}）", s.name_zh, s.department),
+                as_of: latest.get(s.code).copied(),
+                state,
+            });
+        }
+
+        // Banks: one authorized query per member and institution; only these answers are stored.
+        let lookback = params.outflow_window_months.value.clamp(1, 24) as u32;
+        let mut bank_records = Vec::new();
+        let mut any_failed = false;
+        for bank in &self.banks {
+            let mut state = SourceState::NoRecord;
+            for m in &h.members {
+                let (Some(pid), Some(idn)) = (m.person, ids.get(&m.seq)) else { continue };
+                let q = BankQuery {
+                    id_number: idn.as_str().to_string(),
+                    name: members.iter().find(|x| x.seq == m.seq).map(|x| x.name.clone()).unwrap_or_default(),
+                    as_of: job.as_of,
+                    lookback_months: lookback,
+                    authorization_no: letter.number.clone(),
+                    commission_no: job.commission_number.clone(),
+                };
+                match bank.query(&q) {
+                    Ok(a) => {
+                        if !a.is_empty() && state == SourceState::NoRecord {
+                            state = SourceState::Answered;
+                        }
+                        bank_records.extend(self.bank_records(job.id, bank.code(), pid, job.as_of, &a)?);
+                    }
+                    Err(e) => {
+                        any_failed = true;
+                        state = SourceState::NotAnswered { reason: e.to_string() };
+                        break;
+                    }
+                }
+            }
+            sources.push(SourceStatus {
+                source: bank.code().into(),
+                name: bank.name().into(),
+                as_of: Some(job.as_of),
+                state,
+            });
+        }
+        if self.banks.is_empty() {
+            any_failed = true;
+            sources.push(SourceStatus {
+                source: "banks".into(),
+                name: "金融机构".into(),
+                as_of: None,
+                state: SourceState::NotAnswered { reason: "未配置金融机构查询渠道".into() },
+            });
+        }
+        self.store.insert_records(None, Some(job.id), &bank_records)?;
+        let returned = if any_failed || latest.len() < DEPARTMENT_SOURCES.len() { JobEvent::Deadline } else { JobEvent::AllReturned };
+        state = self.move_job(actor, &job, state, returned, format!("{} 个来源", sources.len()))?;
+        state = self.move_job(actor, &job, state, JobEvent::Analyse, String::new())?;
+
+        let mut facts: Vec<Fact> = records.iter().map(|r| self.fact(r)).collect::<AppResult<_>>()?;
+        let stored_bank: Vec<StoredRecord> =
+            self.store.records_for(&persons)?.into_iter().filter(|r| r.job == Some(job.id)).collect();
+        for r in &stored_bank {
+            facts.push(self.fact(r)?);
+        }
+        let mistyped = self.mistyped_hits(&h, &ids, job.as_of)?;
+        let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
+        let assessment = means_test::assess(&case, &params);
+
+        let version = self.store.reports(job.id)?.len() as i64 + 1;
+        let report = Report {
+            number: format!("HD-{}-{:06}-V{}", job.as_of.compact(), job.id.0, version),
+            job: job.id,
+            version,
+            issued_at: self.now(),
+            as_of: job.as_of,
+            commission: CommissionInfo {
+                number: job.commission_number.clone(),
+                kind: job.kind.code().into(),
+                kind_name: job.kind.name_zh().into(),
+                programme: job.programme.code().into(),
+                programme_name: job.programme.name_zh().into(),
+                department: job.department.clone(),
+            },
+            authorization: AuthorizationInfo { number: letter.number.clone(), signed_on: letter.signed_on },
+            household: HouseholdInfo {
+                number: h.number.clone(),
+                region: h.region.clone(),
+                region_name: self.region_name(&h.region),
+                address: self.identity.open_string(aad::HOUSEHOLD_ADDRESS, &h.address_enc)?,
+                declared_income: h.declared_income,
+                declared_assets: h.declared_assets,
+            },
+            members: infos,
+            sources,
+            assessment,
+            policy_name: policy.name.clone(),
+            notice: NOTICE.into(),
+        };
+        let body = serde_json::to_vec(&report).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sealed = self.identity.seal(aad::REPORT_BODY, &body)?;
+        let audit = self.audit_entry(
+            actor,
+            "report.issue",
+            &format!("job:{}", job.id),
+            AuditOutcome::Ok,
+            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
+        );
+        self.store.issue_report(job.id, state, report.assessment.outcome, &sealed, &encode_hex(&sm3(&body)), &self.now(), &audit)?;
+        Ok(report)
+    }
+
+    /// Stored records for one bank answer about one person.
+    fn bank_records(
+        &self,
+        job: JobId,
+        bank: &str,
+        person: PersonId,
+        as_of: Date,
+        a: &hedui_connect::BankAnswer,
+    ) -> AppResult<Vec<NewRecord>> {
+        let mut out = Vec::new();
+        let mut push = |kind: FactKind, on: Option<Date>, amount: Fen, category: &str, key: &str, detail: serde_json::Value| -> AppResult<()> {
+            let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut h = format!("{job}|{bank}|{person}|{}|{}|", kind.code(), out.len()).into_bytes();
+            h.extend_from_slice(&detail);
+            out.push(NewRecord {
+                source: bank.to_string(),
+                kind,
+                person: Some(person),
+                raw_id_enc: None,
+                name_bidx: None,
+                as_of,
+                period: None,
+                on,
+                amount,
+                quantity: 0,
+                category: category.to_string(),
+                status: "正常".into(),
+                key: self.identity.item_key(bank, key),
+                detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail)?,
+                row_sm3: sm3(&h).to_vec(),
+            });
+            Ok(())
+        };
+        for acc in &a.accounts {
+            push(FactKind::Deposit, Some(as_of), acc.balance, &acc.kind, &acc.account_no, serde_json::json!([["账号", acc.account_no], ["账户类型", acc.kind], ["余额", acc.balance.to_string()]]))?;
+        }
+        for p in &a.products {
+            push(FactKind::FinancialProduct, Some(p.valued_on), p.value, &p.kind, &format!("{}|{}", p.kind, p.name), serde_json::json!([["产品类型", p.kind], ["产品名称", p.name], ["估值", p.value.to_string()], ["估值日期", p.valued_on.to_string()]]))?;
+        }
+        for m in &a.movements {
+            push(FactKind::Movement, Some(m.on), m.amount, &m.memo, &m.account_no, serde_json::json!([["账号", m.account_no], ["交易日期", m.on.to_string()], ["金额", m.amount.to_string()], ["对方户名", m.counterparty], ["摘要", m.memo]]))?;
+        }
+        Ok(out)
+    }
+
+    /// A stored record as a fact, with a short masked description for the report.
+    fn fact(&self, r: &StoredRecord) -> AppResult<Fact> {
+        let detail: Vec<(String, String)> =
+            serde_json::from_slice(&self.identity.open(aad::RECORD_DETAIL, &r.rec.detail_enc)?).unwrap_or_default();
+        let get = |k: &str| detail.iter().find(|(h, _)| h == k).map_or("", |(_, v)| v.as_str());
+        let masked_tail = |v: &str| {
+            let c: Vec<char> = v.chars().collect();
+            if c.len() <= 4 { v.to_string() } else { format!("***{}", c[c.len() - 4..].iter().collect::<String>()) }
+        };
+        let source_name = department_source(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name_zh);
+        let label = match r.rec.kind {
+            FactKind::RealEstate => format!("{}，{} ㎡，{}，证号 {}", get("用途"), get("建筑面积"), get("共有方式"), masked_tail(get("不动产权证号"))),
+            FactKind::Vehicle => format!("{} {}，{}，{}，号牌 {}", get("车辆类型"), get("品牌型号"), get("使用性质"), get("机动车状态"), masked_tail(get("号牌号码"))),
+            FactKind::Business => format!("{}（{}），{}，{}", get("主体名称"), get("主体类型"), get("角色"), get("登记状态")),
+            FactKind::Deposit => format!("{}账户 {}", get("账户类型"), masked_tail(get("账号"))),
+            FactKind::FinancialProduct => format!("{}：{}（估值日 {}）", get("产品类型"), get("产品名称"), get("估值日期")),
+            FactKind::Movement => format!("{} 账户 {} 对方 {}（{}）", get("交易日期"), masked_tail(get("账号")), get("对方户名"), get("摘要")),
+            FactKind::ContributionBase => format!("缴费单位 {}", get("单位名称")),
+            FactKind::Hukou => format!("户籍状态 {}", get("户籍状态")),
+            FactKind::Death => format!("死亡日期 {}", get("死亡日期")),
+            kind => format!("{} {}", source_name, kind.name_zh()),
+        };
+        let person = r.rec.person.ok_or_else(|| AppError::Internal("unresolved record used as a fact".into()))?;
+        Ok(Fact {
+            source: r.rec.source.clone(),
+            kind: r.rec.kind,
+            person,
+            as_of: r.rec.as_of,
+            period: r.rec.period,
+            on: r.rec.on,
+            amount: r.rec.amount,
+            quantity: r.rec.quantity,
+            category: r.rec.category.clone(),
+            status: r.rec.status.clone(),
+            key: r.rec.key.clone(),
+            label,
+            record: r.id,
+        })
+    }
+
+    /// Unresolved department records carrying a member's name and an ID number one typo from the member's.
+    fn mistyped_hits(&self, h: &HouseholdRow, ids: &BTreeMap<u32, IdNumber>, as_of: Date) -> AppResult<Vec<MistypedHit>> {
+        let mut hits = Vec::new();
+        for m in &h.members {
+            let Some(id) = ids.get(&m.seq) else { continue };
+            let full = id.as_str();
+            let short: String = full[..6].chars().chain(full[8..17].chars()).collect();
+            for r in self.store.unresolved_by_name(&m.name_bidx)? {
+                if r.rec.as_of > as_of {
+                    continue;
+                }
+                let Some(enc) = &r.rec.raw_id_enc else { continue };
+                let raw = self.identity.open_string(aad::RECORD_RAW_ID, enc)?.trim().to_uppercase();
+                if one_typo_apart(&raw, full) || one_typo_apart(&raw, &short) {
+                    hits.push(MistypedHit {
+                        member_seq: m.seq,
+                        source: department_source(&r.rec.source).map_or(r.rec.source.clone(), |s| s.name_zh.to_string()),
+                        masked_id: mask_declared_id(&raw),
+                        record: r.id,
+                    });
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// A report version (the latest when `version` is `None`), masked for the reader. Audited.
+    pub fn report(&self, actor: &Actor, job: JobId, version: Option<i64>) -> AppResult<Report> {
+        let reports = self.store.reports(job)?;
+        let row = match version {
+            Some(v) => reports.into_iter().find(|r| r.version == v),
+            None => reports.into_iter().last(),
+        }
+        .ok_or_else(|| AppError::NotFound(format!("核对任务 {job} 没有{}报告", version.map(|v| format!("第 {v} 版")).unwrap_or_default())))?;
+        let body = self.identity.open(aad::REPORT_BODY, &row.body_enc)?;
+        if encode_hex(&sm3(&body)) != row.body_sm3 {
+            return Err(AppError::Internal(format!("report {job} v{} digest mismatch", row.version)));
+        }
+        let report: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.audit(actor, "report.read", &format!("job:{job}"), AuditOutcome::Ok, format!("报告 {} 第 {} 版", report.number, report.version))?;
+        Ok(if actor.role.sees_names() { report } else { report.masked_names() })
+    }
+
+    /// Every job of a household's latest commission, for convenience in the CLI and demo.
+    pub fn jobs_of(&self, household_number: &str) -> AppResult<Vec<JobRow>> {
+        Ok(self.store.jobs(&JobFilter { household_number: Some(household_number.into()), limit: 1000, ..Default::default() })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_typo_apart;
+
+    #[test]
+    fn typos_are_one_substitution_or_one_adjacent_swap() {
+        assert!(one_typo_apart("360426199101010071", "360426199101010072"));
+        assert!(one_typo_apart("360426199101010071", "360426199101010017"));
+        assert!(!one_typo_apart("360426199101010071", "360426199101010071"));
+        assert!(!one_typo_apart("360426199101010071", "360426199101011170"));
+        assert!(!one_typo_apart("36042619910101007", "360426199101010071"));
+    }
+}
