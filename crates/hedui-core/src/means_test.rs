@@ -49,6 +49,7 @@ pub struct SourceStatus {
     pub source: String,
     pub name: String,
     pub as_of: Option<Date>,
+    #[serde(flatten)]
     pub state: SourceState,
 }
 

@@ -1,0 +1,154 @@
+//! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use hedui_app::households::{AuthorizationInput, HouseholdInput};
+use hedui_app::verify::CommissionInput;
+use hedui_app::{Actor, App, AppError, AppResult, ERROR_CODES};
+use hedui_core::{HouseholdId, JobId};
+
+use crate::pages::{JobQuery, VersionQuery, job_view};
+use crate::{Web, api_error};
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn routes() -> Router<Web> {
+    Router::new()
+        .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/errors", get(errors))
+        .route("/login", post(login))
+        .route("/households", post(create_household))
+        .route("/households/{id}", get(household))
+        .route("/households/{id}/authorizations", post(record_authorization))
+        .route("/commissions", post(commission))
+        .route("/jobs", get(jobs))
+        .route("/jobs/{id}", get(job))
+        .route("/jobs/{id}/run", post(run_job))
+        .route("/jobs/{id}/report", get(report))
+}
+
+/// Authenticates, then runs `f` on the blocking pool; every failure becomes the JSON error body.
+async fn with_actor<T: serde::Serialize + Send + 'static>(
+    web: &Web,
+    headers: &HeaderMap,
+    ok: StatusCode,
+    f: impl FnOnce(&App, &Actor) -> AppResult<T> + Send + 'static,
+) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return api_error(e, &rid),
+    };
+    match web.blocking(move |app| f(app, &actor)).await {
+        Ok(v) => (ok, Json(v)).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+/// A request body that failed to parse becomes an `invalid_input` error, not a bare 400 text.
+fn body<T>(r: Result<Json<T>, axum::extract::rejection::JsonRejection>, rid: &str) -> Result<T, Response> {
+    r.map(|Json(v)| v).map_err(|e| api_error(AppError::Invalid(format!("请求内容无法解析：{}", e.body_text())), rid))
+}
+
+async fn errors() -> Response {
+    let rows: Vec<_> = ERROR_CODES.iter().map(|e| json!({"code": e.code, "status": e.status, "title": e.title})).collect();
+    Json(rows).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginBody {
+    login: String,
+    password: String,
+}
+
+async fn login(State(web): State<Web>, b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>) -> Response {
+    let rid = web.request_id();
+    let b = match body(b, &rid) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let r = rid.clone();
+    match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
+        Ok(s) => Json(json!({"token": s.token, "login": s.user.login, "role": s.user.role, "expires_in": hedui_app::users::SESSION_SECONDS})).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+async fn create_household(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    b: Result<Json<HouseholdInput>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, "body") {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        let id = app.create_household(actor, &b)?;
+        Ok(json!({ "id": id }))
+    })
+    .await
+}
+
+async fn household(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.household_view(actor, HouseholdId(id))).await
+}
+
+async fn record_authorization(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    b: Result<Json<AuthorizationInput>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, "body") {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
+        Ok(json!({ "id": aid }))
+    })
+    .await
+}
+
+async fn commission(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    b: Result<Json<CommissionInput>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, "body") {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        let job = app.commission(actor, &b)?;
+        Ok(json!({ "job": job }))
+    })
+    .await
+}
+
+async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        let (rows, total) = app.jobs(actor, &q.filter()?)?;
+        Ok(json!({ "total": total, "jobs": rows.iter().map(|j| job_view(app, j)).collect::<Vec<_>>() }))
+    })
+    .await
+}
+
+async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, _| Ok(job_view(app, &app.job(JobId(id))?))).await
+}
+
+async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
+}
+
+async fn report(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>, Query(v): Query<VersionQuery>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.report(actor, JobId(id), v.version)).await
+}

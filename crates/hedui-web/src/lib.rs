@@ -1,0 +1,192 @@
+//! hedui's web UI and JSON API.
+//!
+//! The UI is Chinese first and server-rendered (minijinja templates embedded
+//! in the binary); the API under `/api/v1` speaks JSON and is described by
+//! `/api/v1/openapi.json`. Every error leaves through one mapping, the
+//! public error table of `hedui-app`: a stable code, an HTTP status and a
+//! message a clerk can act on, plus the request id for support.
+//!
+//! The store is synchronous, so every handler runs its work on the blocking
+//! pool.
+
+mod api;
+mod pages;
+
+/// A template context from `name => value` pairs of anything serializable.
+#[macro_export]
+macro_rules! ctx {
+    ($($k:ident => $v:expr),* $(,)?) => {{
+        let mut m = serde_json::Map::new();
+        $( m.insert(stringify!($k).to_string(), serde_json::to_value(&$v).unwrap_or(serde_json::Value::Null)); )*
+        minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(m)))
+    }};
+}
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::Environment;
+
+use hedui_app::{Actor, App, AppError, AppResult};
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct Web {
+    pub app: Arc<App>,
+    templates: Arc<Environment<'static>>,
+    seq: Arc<AtomicU64>,
+    started: u64,
+}
+
+impl std::fmt::Debug for Web {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Web").finish_non_exhaustive()
+    }
+}
+
+/// The session cookie's name.
+pub const COOKIE: &str = "hedui_session";
+
+fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    let files = [
+        ("base.html", include_str!("../templates/base.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("error.html", include_str!("../templates/error.html")),
+        ("jobs.html", include_str!("../templates/jobs.html")),
+        ("job.html", include_str!("../templates/job.html")),
+        ("report.html", include_str!("../templates/report.html")),
+        ("imports.html", include_str!("../templates/imports.html")),
+        ("audit.html", include_str!("../templates/audit.html")),
+    ];
+    for (name, text) in files {
+        // The templates are part of the binary and covered by tests; a broken one is a build defect.
+        if let Err(e) = env.add_template(name, text) {
+            tracing::error!("template {name}: {e}");
+        }
+    }
+    env
+}
+
+impl Web {
+    pub fn new(app: Arc<App>) -> Web {
+        Web {
+            app,
+            templates: Arc::new(templates()),
+            seq: Arc::new(AtomicU64::new(0)),
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        }
+    }
+
+    /// A new request id, logged with every internal error and shown to the user.
+    pub fn request_id(&self) -> String {
+        format!("{:x}-{}", self.started, self.seq.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Renders a template to HTML.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, AppError> {
+        self.templates
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| AppError::Internal(format!("template {name}: {e:#}")))
+    }
+
+    /// Runs service work on the blocking pool.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&App) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let app = self.app.clone();
+        match tokio::task::spawn_blocking(move || f(&app)).await {
+            Ok(r) => r,
+            Err(e) => Err(AppError::Internal(format!("worker failed: {e}"))),
+        }
+    }
+
+    /// The acting user from the session cookie or a bearer token.
+    pub async fn actor(&self, headers: &HeaderMap, request_id: &str) -> AppResult<Actor> {
+        let token = session_token(headers).ok_or(AppError::Unauthenticated)?;
+        let rid = request_id.to_string();
+        self.blocking(move |app| app.session_actor(&token, &rid)).await
+    }
+}
+
+/// The session token from `Authorization: Bearer …` or the session cookie.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            return Some(t.trim().to_string());
+        }
+    }
+    let cookies = headers.get_all(header::COOKIE);
+    for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
+        for part in c.split(';') {
+            if let Some(v) = part.trim().strip_prefix(&format!("{COOKIE}=")) {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+fn status(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.entry().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn log(e: &AppError, request_id: &str) {
+    if let AppError::Internal(cause) = e {
+        tracing::error!(request_id, cause, "internal error");
+    } else {
+        tracing::info!(request_id, code = e.code(), "request refused: {e}");
+    }
+}
+
+/// An error as JSON: `{code, message, request_id}` with the table's status.
+pub fn api_error(e: AppError, request_id: &str) -> Response {
+    log(&e, request_id);
+    let body = serde_json::json!({ "code": e.code(), "message": e.public_message(), "request_id": request_id });
+    (status(&e), axum::Json(body)).into_response()
+}
+
+/// An error as a page; an anonymous visitor goes to the login page instead.
+pub fn page_error(web: &Web, e: AppError, request_id: &str) -> Response {
+    if matches!(e, AppError::Unauthenticated) {
+        return Redirect::to("/login").into_response();
+    }
+    log(&e, request_id);
+    let ctx = crate::ctx! { message => e.public_message(), code => e.code(), request_id => request_id, user => () };
+    match web.render("error.html", ctx) {
+        Ok(html) => (status(&e), Html(html)).into_response(),
+        Err(_) => (status(&e), e.public_message()).into_response(),
+    }
+}
+
+/// The router of the whole application.
+pub fn router(web: Web) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/jobs") }))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/jobs", get(pages::jobs))
+        .route("/jobs/{id}", get(pages::job))
+        .route("/jobs/{id}/run", post(pages::run_job))
+        .route("/jobs/{id}/report", get(pages::report))
+        .route("/imports", get(pages::imports))
+        .route("/imports/{id}/issues.csv", get(pages::issues_csv))
+        .route("/audit", get(pages::audit))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::routes())
+        .with_state(web)
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, web: Web) -> std::io::Result<()> {
+    axum::serve(listener, router(web)).await
+}

@@ -1,0 +1,374 @@
+//! The server-rendered pages of the clerk's UI.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use hedui_app::{Actor, App, AppError, AppResult};
+use hedui_core::commission::CommissionKind;
+use hedui_core::fact::DEPARTMENT_SOURCES;
+use hedui_core::job::JobState;
+use hedui_core::means_test::Outcome;
+use hedui_core::programme::Programme;
+use hedui_core::{BatchId, JobId};
+use hedui_store::{JobFilter, JobRow};
+
+use crate::{COOKIE, Web, page_error, session_token};
+
+const PAGE_SIZE: i64 = 50;
+
+fn user_ctx(a: &Actor) -> serde_json::Value {
+    json!({ "login": a.login, "role_name": a.role.name_zh() })
+}
+
+/// The job list's filters as they arrive in the query string.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct JobQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub programme: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub household: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl JobQuery {
+    /// The store filter; an unknown value is an error a clerk can correct, never silently ignored.
+    pub fn filter(&self) -> AppResult<JobFilter> {
+        let bad = |what: &str, v: &str| AppError::Invalid(format!("筛选条件“{what}”的取值 {v:?} 无效"));
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        Ok(JobFilter {
+            state: opt(&self.state).map(|s| JobState::from_code(&s).ok_or_else(|| bad("状态", &s))).transpose()?,
+            outcome: opt(&self.outcome).map(|s| Outcome::from_code(&s).ok_or_else(|| bad("核对结果", &s))).transpose()?,
+            programme: opt(&self.programme).map(|s| Programme::from_code(&s).ok_or_else(|| bad("救助项目", &s))).transpose()?,
+            kind: opt(&self.kind).map(|s| CommissionKind::from_code(&s).ok_or_else(|| bad("委托类型", &s))).transpose()?,
+            region_prefix: opt(&self.region),
+            household_number: opt(&self.household),
+            limit: PAGE_SIZE,
+            offset: (self.page.unwrap_or(1).max(1) - 1) * PAGE_SIZE,
+        })
+    }
+
+    fn url(&self, page: i64) -> String {
+        let mut q = vec![];
+        for (k, v) in [
+            ("state", &self.state),
+            ("outcome", &self.outcome),
+            ("programme", &self.programme),
+            ("kind", &self.kind),
+            ("region", &self.region),
+            ("household", &self.household),
+        ] {
+            if !v.is_empty() {
+                q.push(format!("{k}={}", urlencode(v)));
+            }
+        }
+        q.push(format!("page={page}"));
+        format!("/jobs?{}", q.join("&"))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// A job row with the names a page shows.
+pub fn job_view(app: &App, j: &JobRow) -> serde_json::Value {
+    json!({
+        "id": j.id, "commission_number": j.commission_number, "household_number": j.household_number,
+        "region": j.region, "region_name": app.region_name(&j.region),
+        "programme": j.programme.code(), "programme_name": j.programme.name_zh(),
+        "kind": j.kind.code(), "kind_name": j.kind.name_zh(), "department": j.department,
+        "state": j.state.code(), "state_name": j.state.name_zh(),
+        "outcome": j.outcome.map(Outcome::code), "outcome_name": j.outcome.map(Outcome::name_zh),
+        "as_of": j.as_of, "created_at": j.created_at, "updated_at": j.updated_at,
+    })
+}
+
+pub async fn login_form(State(web): State<Web>) -> Response {
+    match web.render("login.html", crate::ctx! { user => (), error => () }) {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, "login"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+}
+
+fn session_cookie(token: &str, max_age: i64) -> String {
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")
+}
+
+pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response {
+    let rid = web.request_id();
+    let r = rid.clone();
+    match web.blocking(move |app| app.login(&f.login, &f.password, &r)).await {
+        Ok(s) => (
+            StatusCode::SEE_OTHER,
+            [(header::SET_COOKIE, session_cookie(&s.token, hedui_app::users::SESSION_SECONDS)), (header::LOCATION, "/jobs".into())],
+        )
+            .into_response(),
+        Err(AppError::Unauthenticated) => {
+            let html = web.render("login.html", crate::ctx! { user => (), error => "用户名或密码错误" });
+            match html {
+                Ok(h) => (StatusCode::UNAUTHORIZED, Html(h)).into_response(),
+                Err(e) => page_error(&web, e, &rid),
+            }
+        }
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+pub async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {
+    if let Some(t) = session_token(&headers) {
+        // Logging out an unknown session is not an error worth showing.
+        let _ = web.blocking(move |app| app.logout(&t)).await;
+    }
+    ([(header::SET_COOKIE, session_cookie("", 0))], Redirect::to("/login")).into_response()
+}
+
+pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let q2 = q.clone();
+    let a2 = actor.clone();
+    let res = web
+        .blocking(move |app| {
+            let f = q2.filter()?;
+            let (rows, total) = app.jobs(&a2, &f)?;
+            Ok((rows.iter().map(|j| job_view(app, j)).collect::<Vec<_>>(), total, f))
+        })
+        .await;
+    let (rows, total, f) = match res {
+        Ok(r) => r,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let page = f.offset / PAGE_SIZE + 1;
+    let states: Vec<_> = JobState::ALL.iter().map(|s| json!({"code": s.code(), "name": s.name_zh()})).collect();
+    let outcomes: Vec<_> = [Outcome::Exceeds, Outcome::NotExceeded, Outcome::Open]
+        .iter()
+        .map(|o| json!({"code": o.code(), "name": o.name_zh()}))
+        .collect();
+    let programmes: Vec<_> = Programme::ALL.iter().map(|p| json!({"code": p.code(), "name": p.name_zh()})).collect();
+    let kinds: Vec<_> = CommissionKind::ALL.iter().map(|k| json!({"code": k.code(), "name": k.name_zh()})).collect();
+    let ctx = crate::ctx! {
+        user => user_ctx(&actor), jobs => rows, total => total, page => page,
+        prev_url => (page > 1).then(|| q.url(page - 1)),
+        next_url => (page * PAGE_SIZE < total).then(|| q.url(page + 1)),
+        f => json!({"state": q.state, "outcome": q.outcome, "programme": q.programme, "kind": q.kind, "region": q.region, "household": q.household}),
+        states => states, outcomes => outcomes, programmes => programmes, kinds => kinds,
+    };
+    match web.render("jobs.html", ctx) {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+fn job_page(web: &Web, app: &App, actor: &Actor, id: JobId, message: Option<String>) -> AppResult<String> {
+    let job = app.job(id)?;
+    let household = app.household_view(actor, job.household)?;
+    let reports: Vec<_> = app
+        .store
+        .reports(id)?
+        .iter()
+        .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
+        .collect();
+    let audit = app.store.audit_log(Some(&format!("job:{id}")), 100)?;
+    let authorizations: Vec<_> = household
+        .authorizations
+        .iter()
+        .map(|a| {
+            json!({"number": a.number, "signed_on": a.signed_on, "signatures": a.signatures, "status_name": a.status.name_zh(), "status_reason": a.status_reason})
+        })
+        .collect();
+    let mut hv = serde_json::to_value(&household).map_err(|e| AppError::Internal(e.to_string()))?;
+    hv["authorizations"] = json!(authorizations);
+    web.render(
+        "job.html",
+        crate::ctx! {
+            user => user_ctx(actor), job => job_view(app, &job), household => hv, reports => reports,
+            audit => audit, message => message, can_change => actor.role.may_change_cases(),
+        },
+    )
+}
+
+pub async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let w = web.clone();
+    match web.blocking(move |app| job_page(&w, app, &actor, JobId(id), None)).await {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+pub async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let w = web.clone();
+    let res = web
+        .blocking(move |app| match app.run_job(&actor, JobId(id)) {
+            Ok(_) => Ok(None),
+            // A refusal is shown on the job page itself, next to the missing letter.
+            Err(e @ AppError::AuthorizationRequired(_)) => job_page(&w, app, &actor, JobId(id), Some(e.public_message())).map(Some),
+            Err(e) => Err(e),
+        })
+        .await;
+    match res {
+        Ok(None) => Redirect::to(&format!("/jobs/{id}/report")).into_response(),
+        Ok(Some(html)) => (StatusCode::FORBIDDEN, Html(html)).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VersionQuery {
+    pub version: Option<i64>,
+}
+
+/// Renders a report to HTML for the reader's role.
+pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Report) -> AppResult<String> {
+    let source_names: HashMap<String, String> = DEPARTMENT_SOURCES
+        .iter()
+        .map(|s| (s.code.to_string(), s.name_zh.to_string()))
+        .chain(r.sources.iter().map(|s| (s.source.clone(), s.name.clone())))
+        .collect();
+    web.render(
+        "report.html",
+        crate::ctx! {
+            user => actor.map(user_ctx), r => r, a => &r.assessment, outcome_name => r.assessment.outcome.name_zh(),
+            source_names => source_names,
+            rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项"}),
+            item_names => json!({"within": "未超出", "exceeds": "超出", "incomplete": "待核实"}),
+            item_class => json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"}),
+            state_names => json!({"answered": "已反馈", "no_record": "无记录", "not_answered": "未反馈"}),
+        },
+    )
+}
+
+pub async fn report(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>, Query(v): Query<VersionQuery>) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let w = web.clone();
+    let res = web
+        .blocking(move |app| {
+            let r = app.report(&actor, JobId(id), v.version)?;
+            report_html(&w, Some(&actor), &r)
+        })
+        .await;
+    match res {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let w = web.clone();
+    let res = web
+        .blocking(move |app| {
+            let batches: Vec<_> = app
+                .store
+                .batches()?
+                .into_iter()
+                .rev()
+                .map(|b| {
+                    let name = hedui_core::fact::department_source(&b.source).map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
+                    let mut v = serde_json::to_value(&b).unwrap_or_default();
+                    v["source_name"] = json!(name);
+                    v
+                })
+                .collect();
+            w.render("imports.html", crate::ctx! { user => user_ctx(&actor), batches => batches })
+        })
+        .await;
+    match res {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let res = web
+        .blocking(move |app| {
+            if !actor.role.sees_names() {
+                return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
+            }
+            let csv = hedui_import::issues_csv(app.store.as_ref(), &app.identity, BatchId(id))?;
+            app.audit(&actor, "import.issues.download", &format!("batch:{id}"), hedui_store::AuditOutcome::Ok, String::new())?;
+            Ok(csv)
+        })
+        .await;
+    match res {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"batch-{id}-issues.csv\"")),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
+
+pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(&web, e, &rid),
+    };
+    let w = web.clone();
+    let res = web
+        .blocking(move |app| {
+            if !matches!(actor.role, hedui_app::Role::Admin | hedui_app::Role::Auditor) {
+                return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
+            }
+            let rows = app.store.audit_log(None, 500)?;
+            app.audit(&actor, "audit.read", "audit", hedui_store::AuditOutcome::Ok, String::new())?;
+            w.render("audit.html", crate::ctx! { user => user_ctx(&actor), rows => rows })
+        })
+        .await;
+    match res {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
+}
