@@ -1,0 +1,51 @@
+//! The `hedui` binary's library: opening the store, building the app, the
+//! generated-city pipeline and the `id check` tool. `main.rs` only parses the
+//! command line and calls these.
+
+pub mod city;
+pub mod idcheck;
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use anyhow::{Context, Result};
+
+use hedui_app::{App, Clock};
+use hedui_connect::FinancialSource;
+use hedui_crypto::KeyProvider;
+use hedui_import::Identity;
+use hedui_store::Store;
+
+/// Opens a store from a URL: `postgres://…` for PostgreSQL, anything else is a SQLite file path
+/// (an optional `sqlite:` prefix is accepted). Migrations are applied.
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(hedui_store_postgres::open(url).context("连接 PostgreSQL")?)
+    } else {
+        let path = url.strip_prefix("sqlite:").unwrap_or(url);
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("创建目录 {}", dir.display()))?;
+        }
+        Arc::new(hedui_store_sqlite::open(Path::new(path)).with_context(|| format!("打开 SQLite 数据库 {path}"))?)
+    };
+    store.migrate().context("数据库迁移")?;
+    Ok(store)
+}
+
+/// Builds the application over a store, keys, banks and a clock, with the embedded reference data.
+pub fn build_app(
+    store: Arc<dyn Store>,
+    keys: Arc<dyn KeyProvider>,
+    banks: Vec<Arc<dyn FinancialSource>>,
+    clock: Arc<dyn Clock>,
+    policy_file: Option<&Path>,
+) -> Result<App> {
+    Ok(App {
+        store,
+        identity: Identity::new(keys),
+        regions: Arc::new(hedui_app::data::regions(None)?),
+        policy: RwLock::new(hedui_app::data::policy(policy_file)?),
+        banks,
+        clock,
+    })
+}

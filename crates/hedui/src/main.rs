@@ -1,0 +1,280 @@
+//! `hedui`: the one binary. Web UI and JSON API (`serve`, `demo`) and the command line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use hedui::city;
+use hedui_app::{Actor, App, Role, SystemClock};
+use hedui_core::Date;
+
+#[derive(Parser, Debug)]
+#[command(name = "hedui", version, about = "核对：社会救助家庭经济状况核对平台")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generate a synthetic city, import it, verify a few hundred applications, and serve the UI.
+    Demo {
+        /// Where the demo keeps its database, key and city.
+        #[arg(long, default_value = "hedui-data")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        households: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Serve the web UI and API over an existing database.
+    Serve {
+        /// SQLite file path, or a postgres:// URL.
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        /// Master key file (or set HEDUI_MASTER_KEY).
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        /// A generated city whose banks answer queries.
+        #[arg(long)]
+        city: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Generate a synthetic city (deterministic from the seed).
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        households: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Snapshot and verification date; yesterday when absent.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Import department snapshot files (CSV) into the store.
+    Import {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        /// Import every mirror listed in this generated city's manifest.
+        #[arg(long, conflicts_with_all = ["source", "as_of", "files"])]
+        city: Option<PathBuf>,
+        /// Source code, e.g. shuiwu, budongchan.
+        #[arg(long)]
+        source: Option<String>,
+        /// The snapshot's as-of date.
+        #[arg(long)]
+        as_of: Option<String>,
+        files: Vec<PathBuf>,
+        /// Write each file's rejection report next to it (`<file>.issues.csv`).
+        #[arg(long)]
+        report: bool,
+    },
+    /// Identifier tools.
+    Id {
+        #[command(subcommand)]
+        cmd: IdCmd,
+    },
+    /// Apply database migrations.
+    Migrate {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IdCmd {
+    /// Check ID numbers, one per line, from a file or stdin.
+    Check { file: Option<PathBuf> },
+}
+
+fn parse_date(s: &str) -> Result<Date> {
+    Date::parse(s).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HEDUI_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
+        Cmd::Serve { db, key, city, bind, port } => {
+            let store = hedui::open_store(&db)?;
+            let banks = match &city {
+                Some(c) => city::banks(c)?,
+                None => Vec::new(),
+            };
+            let app = hedui::build_app(store, Arc::new(city::master_key(&key)?), banks, Arc::new(SystemClock), None)?;
+            serve(app, &bind, port, None)
+        }
+        Cmd::Generate { out, households, seed, as_of } => {
+            let regions = hedui_app::data::regions(None)?;
+            let as_of = match as_of {
+                Some(s) => parse_date(&s)?,
+                None => hedui_app::china_date(SystemClock.unix()).add_days(-1),
+            };
+            let t = Instant::now();
+            let s = city::generate(&regions, &out, seed, households, as_of)?;
+            let secs = t.elapsed().as_secs_f64();
+            let rows: u64 = s.files.iter().map(|f| f.1).sum();
+            println!("生成城市 {}：{} 户，{} 人，{} 行，用时 {:.2} 秒（{:.0} 人/秒，{:.0} 行/秒）",
+                out.display(), s.households, s.persons, rows, secs, s.persons as f64 / secs, rows as f64 / secs);
+            for (f, n) in &s.files {
+                println!("  {f}\t{n}");
+            }
+            Ok(())
+        }
+        Cmd::Import { db, key, city: city_dir, source, as_of, files, report } => {
+            let store = hedui::open_store(&db)?;
+            let app = hedui::build_app(store, Arc::new(city::master_key(&key)?), Vec::new(), Arc::new(SystemClock), None)?;
+            let actor = Actor::system("cli-import");
+            let summaries = if let Some(dir) = city_dir {
+                city::import_mirrors(&app, &actor, &dir)?
+            } else {
+                let (Some(source), Some(as_of)) = (source, as_of) else { bail!("请给出 --source 和 --as-of，或用 --city") };
+                if files.is_empty() {
+                    bail!("请给出要导入的文件");
+                }
+                let as_of = parse_date(&as_of)?;
+                let mut out = Vec::new();
+                for f in &files {
+                    let bytes = std::fs::read(f).with_context(|| format!("读取 {}", f.display()))?;
+                    let now = app.now();
+                    let name = f.display().to_string();
+                    let input = hedui_import::ImportInput { source: &source, file_name: &name, as_of, bytes: &bytes, now: &now, actor: "system", request_id: "cli-import" };
+                    let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
+                    if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {
+                        let p = PathBuf::from(format!("{}.issues.csv", f.display()));
+                        std::fs::write(&p, hedui_import::issues_csv(app.store.as_ref(), &app.identity, s.batch)?)?;
+                        println!("问题清单：{}", p.display());
+                    }
+                    out.push(s);
+                }
+                out
+            };
+            for s in &summaries {
+                print_import(s);
+            }
+            Ok(())
+        }
+        Cmd::Id { cmd: IdCmd::Check { file } } => {
+            let regions = hedui_app::data::regions(None)?;
+            let stdout = std::io::stdout();
+            let (valid, invalid) = match file {
+                Some(f) => hedui::idcheck::run(std::io::BufReader::new(std::fs::File::open(&f).with_context(|| format!("读取 {}", f.display()))?), stdout.lock(), &regions)?,
+                None => hedui::idcheck::run(std::io::stdin().lock(), stdout.lock(), &regions)?,
+            };
+            eprintln!("有效 {valid} 条，无效 {invalid} 条");
+            Ok(())
+        }
+        Cmd::Migrate { db } => {
+            hedui::open_store(&db)?;
+            println!("数据库已是最新版本");
+            Ok(())
+        }
+    }
+}
+
+trait Unix {
+    fn unix(&self) -> i64;
+}
+impl Unix for SystemClock {
+    fn unix(&self) -> i64 {
+        hedui_app::Clock::unix_seconds(self)
+    }
+}
+
+fn print_import(s: &hedui_import::ImportSummary) {
+    let st = &s.stats;
+    if s.already_imported {
+        println!("{}（{}）：已导入过，未作更改（批次 {}）", s.source, s.as_of, s.batch);
+    } else {
+        println!(
+            "{}（{}）：共 {} 行，接收 {}，重复 {}，拒收 {}，未识别 {}（批次 {}）",
+            s.source, s.as_of, st.total, st.accepted, st.duplicate, st.rejected, st.unresolved, s.batch
+        );
+    }
+}
+
+fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result<()> {
+    let paths = city::DemoPaths::new(dir);
+    // The demo starts from scratch each time; the key file is kept.
+    for p in [&paths.db, &paths.root.join("hedui.db-wal"), &paths.root.join("hedui.db-shm")] {
+        if p.exists() {
+            std::fs::remove_file(p).with_context(|| format!("删除 {}", p.display()))?;
+        }
+    }
+    if paths.city.exists() {
+        std::fs::remove_dir_all(&paths.city).with_context(|| format!("删除 {}", paths.city.display()))?;
+    }
+    let today = hedui_app::china_date(SystemClock.unix());
+    let as_of = today.add_days(-1);
+    let regions = hedui_app::data::regions(None)?;
+
+    let t = Instant::now();
+    let g = city::generate(&regions, &paths.city, seed, households, as_of)?;
+    println!("1. 生成演示城市（常州，{} 户，{} 人）：{:.1} 秒", g.households, g.persons, t.elapsed().as_secs_f64());
+
+    let store = hedui::open_store(&paths.db.display().to_string())?;
+    let keys = Arc::new(city::master_key(&paths.key)?);
+    let app = hedui::build_app(store, keys, city::banks(&paths.city)?, Arc::new(SystemClock), None)?;
+    let admin = Actor::system("demo");
+    app.create_user(&admin, "admin", "系统管理员", Role::Admin, "", "admin-hedui")?;
+    app.create_user(&admin, "demo", "演示核对员", Role::Clerk, "", "demo-hedui")?;
+    app.create_user(&admin, "viewer", "查阅人员", Role::Viewer, "", "viewer-hedui")?;
+
+    let t = Instant::now();
+    let imports = city::import_mirrors(&app, &admin, &paths.city)?;
+    let rows: i64 = imports.iter().map(|s| s.stats.accepted).sum();
+    println!("2. 导入 {} 个部门的镜像数据，{} 行：{:.1} 秒", imports.len(), rows, t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let apps = city::applications(&paths.city)?;
+    // Every 50th household has not signed its letter yet, to show a refused query.
+    let filed = city::file_applications(&app, &admin, &apps, as_of, &|i| i % 50 != 49)?;
+    let mut reports = Vec::new();
+    let mut refused = 0;
+    for f in &filed {
+        match app.run_job(&admin, f.job) {
+            Ok(r) => reports.push((f.number.clone(), r)),
+            Err(hedui_app::AppError::AuthorizationRequired(_)) => refused += 1,
+            Err(e) => return Err(anyhow::anyhow!("核对 {} 失败：{e}", f.number)),
+        }
+    }
+    println!("3. 委托并核对 {} 户（{} 户因未授权被拒绝）：{:.1} 秒", filed.len(), refused, t.elapsed().as_secs_f64());
+    let truth = city::ground_truth(&paths.city)?;
+    let cmp = city::compare(&truth, &reports);
+    print!("{}", cmp.render());
+    serve(app, bind, port, Some(("demo", "demo-hedui")))
+}
+
+fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
+        let addr = listener.local_addr()?;
+        println!("hedui 已启动: http://{addr}/");
+        if let Some((u, p)) = login {
+            println!("演示登录: 用户名 {u} 密码 {p}（管理员 admin / admin-hedui，查阅 viewer / viewer-hedui）");
+        }
+        std::io::stdout().flush()?;
+        hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))).await?;
+        Ok(())
+    })
+}
