@@ -72,7 +72,11 @@ impl App {
         }
         let number = match &input.number {
             Some(n) if !n.trim().is_empty() => n.trim().to_string(),
-            _ => format!("WT-{}-{}-{}", h.region, as_of.compact(), h.number),
+            _ => {
+                // Numbered per household, so a second commission on the same day gets its own number.
+                let n = self.store.count_jobs(&JobFilter { household_number: Some(h.number.clone()), ..Default::default() })?;
+                format!("WT-{}-{}-{}-{}", h.region.get(..6).unwrap_or(&h.region), as_of.compact(), h.number, n + 1)
+            }
         };
         let note_enc = match &input.note {
             Some(n) if !n.trim().is_empty() => Some(self.identity.seal(aad::COMMISSION_NOTE, n.as_bytes())?),

@@ -1,0 +1,66 @@
+//! Shared set-up for hedui's integration tests: a generated city in a temporary directory and an app over a real store.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // Each test binary uses part of this; tests stop at the first surprise.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hedui_app::{Actor, App, FixedClock};
+use hedui_core::Date;
+use hedui_store::Store;
+
+/// The date every test city is generated for.
+pub fn as_of() -> Date {
+    Date::parse("2026-11-27").unwrap()
+}
+
+/// 2026-11-28 10:00 China time, the day after `as_of`.
+pub fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock((as_of().add_days(1).to_days()) * 86_400 + 2 * 3600))
+}
+
+/// A fresh temporary directory.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!("hedui-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A generated city of `households` households in a new directory.
+pub fn city(households: u64, seed: u64) -> PathBuf {
+    let dir = temp_dir("city");
+    let regions = hedui_app::data::regions(None).unwrap();
+    hedui::city::generate(&regions, &dir, seed, households, as_of()).unwrap();
+    dir
+}
+
+/// The stores to run a shared test on: SQLite always, PostgreSQL when `HEDUI_TEST_PG_URL` is set.
+pub fn stores(tag: &str) -> Vec<Arc<dyn Store>> {
+    let dir = temp_dir(tag);
+    let sqlite = hedui::open_store(&dir.join("hedui.db").display().to_string()).unwrap();
+    let mut out = vec![sqlite];
+    match std::env::var("HEDUI_TEST_PG_URL") {
+        Ok(url) => {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let schema = format!("it_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+            let pg = hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
+            pg.migrate().unwrap();
+            out.push(Arc::new(pg));
+        }
+        Err(_) => eprintln!("\n*** SKIPPED on PostgreSQL: {tag} (set HEDUI_TEST_PG_URL, or run .ci/run) ***\n"),
+    }
+    out
+}
+
+/// An app over `store` with the city's banks, a fixed clock and test keys.
+pub fn app(store: Arc<dyn Store>, city: Option<&std::path::Path>) -> App {
+    let banks = city.map(|c| hedui::city::banks(c).unwrap()).unwrap_or_default();
+    hedui::build_app(store, Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32])), banks, clock(), None).unwrap()
+}
+
+pub fn clerk() -> Actor {
+    Actor { login: "clerk".into(), role: hedui_app::Role::Clerk, region: String::new(), request_id: "test".into() }
+}

@@ -1,0 +1,139 @@
+//! Starts the real `hedui demo` on port 0 with a small city, logs in over HTTP,
+//! and reads the job list and a report whose conclusion the ground truth knows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_demo(dir: &std::path::Path) -> (Server, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["demo", "--port", "0", "--households", "100", "--seed", "9", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let server = Server(child);
+    let mut lines = Vec::new();
+    while let Some(line) = out.next() {
+        let line = line.unwrap();
+        println!("demo: {line}");
+        if let Some(url) = line.strip_prefix("hedui 已启动: ") {
+            // Keep draining the server's output so it never writes to a closed pipe.
+            std::thread::spawn(move || out.for_each(drop));
+            return (server, url.trim_end_matches('/').to_string(), lines);
+        }
+        lines.push(line);
+    }
+    panic!("demo exited before serving: {lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_serves_verified_reports_behind_a_login() {
+    let dir = common::temp_dir("demo");
+    let (_server, base, printed) = start_demo(&dir);
+    assert!(printed.iter().any(|l| l.contains("不一致 0 户")), "the demo's own check: {printed:?}");
+    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // Without a login, pages redirect and the API answers 401 with the public error body.
+    let r = http.get(format!("{base}/jobs")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = http.get(format!("{base}/api/v1/jobs")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unauthenticated");
+
+    // A wrong password is refused.
+    let r = http.post(format!("{base}/login")).form(&[("login", "demo"), ("password", "wrong")]).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // The browser path: log in, read the job list.
+    let r = http.post(format!("{base}/login")).form(&[("login", "demo"), ("password", "demo-hedui")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = http.get(format!("{base}/jobs?outcome=exceeds")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("核对任务") && html.contains("超出"), "{html}");
+
+    // Pick a household the ground truth says is over the limits because of a car, and read its report.
+    let truth = hedui::city::ground_truth(&dir.join("city")).unwrap();
+    let car = truth.values().find(|t| t.reasons == "car").expect("the city has a car case");
+    let jobs: serde_json::Value = http
+        .get(format!("{base}/api/v1/jobs?household={}", car.number))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = jobs["jobs"][0]["id"].as_i64().expect("the household has a job");
+    let report: serde_json::Value =
+        http.get(format!("{base}/api/v1/jobs/{job}/report")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(report["assessment"]["outcome"], "exceeds");
+    assert_eq!(report["assessment"]["reasons"], serde_json::json!(["car"]));
+    assert_eq!(report["household"]["number"], car.number.as_str());
+    let page = http.get(format!("{base}/jobs/{job}/report")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("家庭经济状况核对报告") && page.contains("超出：机动车"), "{page}");
+    assert!(page.contains(report["members"][0]["name"].as_str().unwrap()), "a clerk sees the names");
+
+    // A clean household reads 未超出.
+    let clean = truth.values().find(|t| t.scenario == "clean_minus_1_fen").expect("a clean case");
+    let jobs: serde_json::Value =
+        http.get(format!("{base}/api/v1/jobs?household={}", clean.number)).send().await.unwrap().json().await.unwrap();
+    if jobs["jobs"][0]["state"] == "report_issued" {
+        let job = jobs["jobs"][0]["id"].as_i64().unwrap();
+        let report: serde_json::Value =
+            http.get(format!("{base}/api/v1/jobs/{job}/report")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(report["assessment"]["outcome"], "not_exceeded");
+    }
+
+    // The API with a bearer token: a refused job shows the authorization error.
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({"login": "demo", "password": "demo-hedui"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let api = reqwest::Client::new();
+    let refused: serde_json::Value = api
+        .get(format!("{base}/api/v1/jobs?state=refused"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refused["total"], 2, "every 50th demo household has no letter yet");
+    let job = refused["jobs"][0]["id"].as_i64().unwrap();
+    let r = api.get(format!("{base}/api/v1/jobs/{job}/report")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_found");
+    assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+
+    // A malformed body is a clear 422, not a crash.
+    let r = api.post(format!("{base}/api/v1/households")).bearer_auth(&token).json(&serde_json::json!({"number": 1})).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_input");
+
+    // The OpenAPI description is served.
+    let spec: serde_json::Value = http.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(spec["openapi"], "3.0.3");
+}

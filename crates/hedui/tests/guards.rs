@@ -1,0 +1,116 @@
+//! Bad input and unauthorized work: each gets a clear error, an audit row, and loses nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use hedui_app::AppError;
+use hedui_app::households::HouseholdInput;
+use hedui_core::authorization::{AuthorizationStatus, Scope};
+use hedui_core::job::JobState;
+use hedui_store::{AuditOutcome, JobFilter};
+
+fn setup(households: u64) -> (std::path::PathBuf, hedui_app::App, Vec<HouseholdInput>) {
+    let dir = common::city(households, 5);
+    let store = hedui::open_store(&common::temp_dir("guards").join("h.db").display().to_string()).unwrap();
+    let app = common::app(store, Some(&dir));
+    hedui::city::import_mirrors(&app, &common::clerk(), &dir).unwrap();
+    let apps = hedui::city::applications(&dir).unwrap();
+    (dir, app, apps)
+}
+
+#[test]
+fn a_job_without_an_active_authorization_is_refused_audited_and_queries_nothing() {
+    let (_dir, app, apps) = setup(12);
+    let actor = common::clerk();
+    let filed = hedui::city::file_applications(&app, &actor, &apps[..3], common::as_of(), &|i| i == 1).unwrap();
+    let records_before = app.store.count_records().unwrap();
+
+    // No letter at all.
+    let err = app.run_job(&actor, filed[0].job).unwrap_err();
+    assert!(matches!(&err, AppError::AuthorizationRequired(m) if m.contains("没有有效的授权书")), "{err}");
+    assert_eq!(err.code(), "authorization_required");
+    assert_eq!(err.entry().status, 403);
+    assert_eq!(app.job(filed[0].job).unwrap().state, JobState::Refused);
+    let audit = app.store.audit_log(Some(&format!("job:{}", filed[0].job)), 10).unwrap();
+    assert_eq!(audit[0].entry.outcome, AuditOutcome::Denied, "the refusal has its audit row");
+    assert_eq!(app.store.count_records().unwrap(), records_before, "no bank was asked, no answer stored");
+    // The refused job cannot be forced through afterwards.
+    assert!(matches!(app.run_job(&actor, filed[0].job), Err(AppError::InvalidState(_))));
+
+    // A letter that does not cover financial institutions.
+    let h = &apps[2];
+    let mut letter = hedui::city::full_authorization(h, common::as_of());
+    letter.scopes = Some(vec![Scope::Tax, Scope::Police]);
+    app.record_authorization(&actor, filed[2].household, &letter).unwrap();
+    let err = app.run_job(&actor, filed[2].job).unwrap_err();
+    assert!(err.to_string().contains("未授权查询"), "{err}");
+
+    // A terminated letter no longer allows queries; a new commission is refused.
+    let authz = app.store.authorizations(filed[1].household).unwrap();
+    app.end_authorization(&actor, filed[1].household, authz[0].id, AuthorizationStatus::Terminated, "经审核不符合条件").unwrap();
+    let job = app
+        .commission(&actor, &hedui_app::verify::CommissionInput {
+            number: None,
+            kind: hedui_core::commission::CommissionKind::ComplaintCheck,
+            programme: hedui_core::programme::Programme::Dibao,
+            household: filed[1].household,
+            department: None,
+            note: Some("实名举报：家中有车".into()),
+            as_of: Some(common::as_of()),
+        })
+        .unwrap();
+    assert!(matches!(app.run_job(&actor, job), Err(AppError::AuthorizationRequired(_))));
+
+    // Nothing already accepted was lost.
+    assert_eq!(app.store.count_households().unwrap(), 3);
+    assert_eq!(app.store.count_jobs(&JobFilter::default()).unwrap(), 4);
+}
+
+#[test]
+fn a_household_in_a_region_that_does_not_exist_is_refused_and_nothing_is_lost() {
+    let (_dir, app, apps) = setup(6);
+    let actor = common::clerk();
+    app.create_household(&actor, &apps[0]).unwrap();
+    let mut bad = apps[1].clone();
+    bad.region = "320499001".into();
+    let err = app.create_household(&actor, &bad).unwrap_err();
+    assert_eq!(err.code(), "unknown_region");
+    assert!(err.to_string().contains("320499001") && err.to_string().contains("不存在"), "{err}");
+    bad.region = "32O4O2001".into();
+    assert_eq!(app.create_household(&actor, &bad).unwrap_err().code(), "invalid_input");
+    assert_eq!(app.store.count_households().unwrap(), 1, "the earlier household is intact, the bad one not stored");
+    // Corrected, the same household is accepted.
+    bad.region = apps[1].region.clone();
+    app.create_household(&actor, &bad).unwrap();
+    assert_eq!(app.store.count_households().unwrap(), 2);
+}
+
+#[test]
+fn invalid_member_ids_are_kept_unresolved_and_block_a_plain_not_exceeded() {
+    let (_dir, app, apps) = setup(6);
+    let actor = common::clerk();
+    let mut h = apps[0].clone();
+    h.members[0].id_number = "360426199101010072".into();
+    let filed = hedui::city::file_applications(&app, &actor, &[h], common::as_of(), &|_| true).unwrap();
+    let view = app.household_view(&actor, filed[0].household).unwrap();
+    assert!(!view.members[0].resolved);
+    assert!(view.members[0].note.contains("校验码"), "{}", view.members[0].note);
+    let r = app.run_job(&actor, filed[0].job).unwrap();
+    assert_ne!(r.assessment.outcome, hedui_core::means_test::Outcome::NotExceeded);
+    assert!(r.assessment.missing.iter().any(|m| m.contains("未能识别")), "{:?}", r.assessment.missing);
+}
+
+#[test]
+fn viewers_cannot_change_cases_and_see_masked_names() {
+    let (_dir, app, apps) = setup(6);
+    let clerk = common::clerk();
+    let filed = hedui::city::file_applications(&app, &clerk, &apps[..1], common::as_of(), &|_| true).unwrap();
+    let r = app.run_job(&clerk, filed[0].job).unwrap();
+    let viewer = hedui_app::Actor { role: hedui_app::Role::Viewer, ..common::clerk() };
+    assert_eq!(app.create_household(&viewer, &apps[1]).unwrap_err().code(), "forbidden");
+    let masked = app.report(&viewer, filed[0].job, None).unwrap();
+    assert_ne!(masked.members[0].name, r.members[0].name);
+    assert!(masked.members[0].name.contains('*'));
+    assert!(!r.members[0].id_masked.contains(&apps[0].members[0].id_number), "ID numbers never appear in full");
+}
