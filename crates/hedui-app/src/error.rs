@@ -19,7 +19,9 @@ pub struct ErrorCode {
 pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "invalid_input", status: 422, title: "输入有误，请按提示修改后重新提交" },
     ErrorCode { code: "unknown_region", status: 422, title: "区划代码不存在" },
-    ErrorCode { code: "authorization_required", status: 403, title: "未取得有效授权，不能查询（先授权、后核对）" },
+    ErrorCode {
+        code: "authorization_required", status: 403, title: "未取得有效授权，不能查询（先授权、后核对）"
+    },
     ErrorCode { code: "not_found", status: 404, title: "记录不存在" },
     ErrorCode { code: "conflict", status: 409, title: "记录已存在" },
     ErrorCode { code: "invalid_state", status: 409, title: "当前状态下不能执行此操作" },
@@ -149,5 +151,14 @@ mod tests {
         }
         assert_eq!(all.len(), ERROR_CODES.len());
         assert!(!AppError::Internal("secret cause".into()).public_message().contains("secret"));
+    }
+
+    #[test]
+    fn the_documented_table_matches_the_code() {
+        let doc = include_str!("../../../docs/errors.md");
+        for e in ERROR_CODES {
+            let row = format!("| `{}` | {} | {} |", e.code, e.status, e.title);
+            assert!(doc.contains(&row), "docs/errors.md lacks or differs on: {row}");
+        }
     }
 }

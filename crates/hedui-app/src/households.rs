@@ -113,8 +113,8 @@ pub fn mask_declared_id(raw: &str) -> String {
 impl App {
     /// The name of a region, or an error a clerk can act on when the data does not know it.
     pub fn known_region(&self, code: &str) -> AppResult<(RegionCode, String)> {
-        let rc = RegionCode::parse(code)
-            .map_err(|e| AppError::Invalid(format!("户籍区划代码“{code}”格式错误：{e}")))?;
+        let rc =
+            RegionCode::parse(code).map_err(|e| AppError::Invalid(format!("户籍区划代码“{code}”格式错误：{e}")))?;
         match self.regions.lookup(&rc) {
             RegionStatus::Known { full_name, .. } => Ok((rc, full_name)),
             RegionStatus::Unknown => Err(AppError::UnknownRegion(format!(
@@ -252,7 +252,8 @@ impl App {
         input: &AuthorizationInput,
     ) -> AppResult<AuthorizationId> {
         actor.require_change()?;
-        let h = self.store.household(household)?.ok_or_else(|| AppError::NotFound(format!("家庭 {household} 不存在")))?;
+        let h =
+            self.store.household(household)?.ok_or_else(|| AppError::NotFound(format!("家庭 {household} 不存在")))?;
         if input.number.trim().is_empty() {
             return Err(AppError::Invalid("授权书编号不能为空".into()));
         }
@@ -305,9 +306,15 @@ impl App {
             return Err(AppError::Invalid("只能终止或替代授权书".into()));
         }
         let current = self.store.authorizations(household)?.into_iter().find(|a| a.id == id);
-        let Some(current) = current else { return Err(AppError::NotFound(format!("授权书 {id} 不属于家庭 {household}"))) };
+        let Some(current) = current else {
+            return Err(AppError::NotFound(format!("授权书 {id} 不属于家庭 {household}")));
+        };
         if current.status != AuthorizationStatus::Active {
-            return Err(AppError::InvalidState(format!("授权书 {} 已是“{}”", current.number, current.status.name_zh())));
+            return Err(AppError::InvalidState(format!(
+                "授权书 {} 已是“{}”",
+                current.number,
+                current.status.name_zh()
+            )));
         }
         let audit = self.audit_entry(
             actor,

@@ -18,9 +18,9 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use hedui_connect::FinancialSource;
+use hedui_core::Date;
 use hedui_core::policy::PolicyFile;
 use hedui_core::region::RegionTable;
-use hedui_core::Date;
 use hedui_import::Identity;
 use hedui_store::{AuditEntry, AuditOutcome, Store};
 
@@ -38,10 +38,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn unix_seconds(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     }
 }
 
@@ -169,7 +166,14 @@ impl App {
     }
 
     /// An audit entry for `actor` doing `action` on `object`.
-    pub fn audit_entry(&self, actor: &Actor, action: &str, object: &str, outcome: AuditOutcome, detail: String) -> AuditEntry {
+    pub fn audit_entry(
+        &self,
+        actor: &Actor,
+        action: &str,
+        object: &str,
+        outcome: AuditOutcome,
+        detail: String,
+    ) -> AuditEntry {
         AuditEntry {
             at: self.now(),
             actor: actor.login.clone(),
@@ -182,7 +186,14 @@ impl App {
     }
 
     /// Writes a stand-alone audit row (reads, refusals).
-    pub fn audit(&self, actor: &Actor, action: &str, object: &str, outcome: AuditOutcome, detail: String) -> AppResult<()> {
+    pub fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        object: &str,
+        outcome: AuditOutcome,
+        detail: String,
+    ) -> AppResult<()> {
         self.store.audit(&self.audit_entry(actor, action, object, outcome, detail))?;
         Ok(())
     }

@@ -39,7 +39,15 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 impl App {
     /// Creates a user (administrators only).
-    pub fn create_user(&self, actor: &Actor, login: &str, display_name: &str, role: Role, region: &str, password: &str) -> AppResult<UserId> {
+    pub fn create_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        display_name: &str,
+        role: Role,
+        region: &str,
+        password: &str,
+    ) -> AppResult<UserId> {
         if actor.role != Role::Admin {
             return Err(AppError::Forbidden("只有系统管理员可以创建用户".into()));
         }
@@ -56,7 +64,8 @@ impl App {
             region: region.into(),
             password_hash: hash_password(password)?,
         };
-        let audit = self.audit_entry(actor, "user.create", &format!("user:{}", u.login), AuditOutcome::Ok, role.code().into());
+        let audit =
+            self.audit_entry(actor, "user.create", &format!("user:{}", u.login), AuditOutcome::Ok, role.code().into());
         Ok(self.store.create_user(&u, &self.now(), &audit)?)
     }
 
@@ -64,7 +73,8 @@ impl App {
     pub fn login(&self, login: &str, password: &str, request_id: &str) -> AppResult<Session> {
         let user = self.store.user_by_login(login)?;
         let ok = user.as_ref().is_some_and(|u| verify_password(password, &u.password_hash));
-        let actor = Actor { login: login.into(), role: Role::Viewer, region: String::new(), request_id: request_id.into() };
+        let actor =
+            Actor { login: login.into(), role: Role::Viewer, region: String::new(), request_id: request_id.into() };
         let Some(user) = user.filter(|_| ok) else {
             self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Denied, "用户名或密码错误".into())?;
             return Err(AppError::Unauthenticated);
@@ -73,7 +83,12 @@ impl App {
         getrandom::fill(&mut raw).map_err(|e| AppError::Internal(e.to_string()))?;
         let token = encode_hex(&raw);
         let now = self.clock.unix_seconds();
-        self.store.create_session(&encode_hex(&sm3(token.as_bytes())), user.id, &timestamp(now), &timestamp(now + SESSION_SECONDS))?;
+        self.store.create_session(
+            &encode_hex(&sm3(token.as_bytes())),
+            user.id,
+            &timestamp(now),
+            &timestamp(now + SESSION_SECONDS),
+        )?;
         self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Ok, String::new())?;
         Ok(Session { token, user })
     }

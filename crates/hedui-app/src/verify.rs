@@ -74,7 +74,9 @@ impl App {
             Some(n) if !n.trim().is_empty() => n.trim().to_string(),
             _ => {
                 // Numbered per household, so a second commission on the same day gets its own number.
-                let n = self.store.count_jobs(&JobFilter { household_number: Some(h.number.clone()), ..Default::default() })?;
+                let n = self
+                    .store
+                    .count_jobs(&JobFilter { household_number: Some(h.number.clone()), ..Default::default() })?;
                 format!("WT-{}-{}-{}-{}", h.region.get(..6).unwrap_or(&h.region), as_of.compact(), h.number, n + 1)
             }
         };
@@ -121,9 +123,22 @@ impl App {
         Ok((rows, total))
     }
 
-    fn move_job(&self, actor: &Actor, job: &JobRow, from: JobState, event: JobEvent, detail: String) -> AppResult<JobState> {
+    fn move_job(
+        &self,
+        actor: &Actor,
+        job: &JobRow,
+        from: JobState,
+        event: JobEvent,
+        detail: String,
+    ) -> AppResult<JobState> {
         let to = step(from, event)?;
-        let audit = self.audit_entry(actor, "job.transition", &format!("job:{}", job.id), AuditOutcome::Ok, format!("{} → {}：{detail}", from.name_zh(), to.name_zh()));
+        let audit = self.audit_entry(
+            actor,
+            "job.transition",
+            &format!("job:{}", job.id),
+            AuditOutcome::Ok,
+            format!("{} → {}：{detail}", from.name_zh(), to.name_zh()),
+        );
         self.store.transition_job(job.id, from, to, None, &self.now(), &audit)?;
         Ok(to)
     }
@@ -177,7 +192,13 @@ impl App {
         let letter = match self.check_authorization(&job, &h) {
             Ok(l) => l,
             Err(reason) => {
-                let audit = self.audit_entry(actor, "job.refuse", &format!("job:{}", job.id), AuditOutcome::Denied, reason.clone());
+                let audit = self.audit_entry(
+                    actor,
+                    "job.refuse",
+                    &format!("job:{}", job.id),
+                    AuditOutcome::Denied,
+                    reason.clone(),
+                );
                 self.store.transition_job(job.id, JobState::Submitted, JobState::Refused, None, &self.now(), &audit)?;
                 return Err(AppError::AuthorizationRequired(format!(
                     "核对任务 {}（户 {}）未执行：{reason}。请补录全体成员签署的有效授权书后重新委托。",
@@ -200,7 +221,13 @@ impl App {
             &self.now(),
             &audit,
         )?;
-        let mut state = self.move_job(actor, &job, JobState::AuthorizationVerified, JobEvent::Dispatch, "查询部门数据与金融机构".into())?;
+        let mut state = self.move_job(
+            actor,
+            &job,
+            JobState::AuthorizationVerified,
+            JobEvent::Dispatch,
+            "查询部门数据与金融机构".into(),
+        )?;
 
         // Members, decrypted once for matching and for the report.
         let mut members = Vec::new();
@@ -309,7 +336,11 @@ impl App {
             });
         }
         self.store.insert_records(None, Some(job.id), &bank_records)?;
-        let returned = if any_failed || latest.len() < DEPARTMENT_SOURCES.len() { JobEvent::Deadline } else { JobEvent::AllReturned };
+        let returned = if any_failed || latest.len() < DEPARTMENT_SOURCES.len() {
+            JobEvent::Deadline
+        } else {
+            JobEvent::AllReturned
+        };
         state = self.move_job(actor, &job, state, returned, format!("{} 个来源", sources.len()))?;
         state = self.move_job(actor, &job, state, JobEvent::Analyse, String::new())?;
 
@@ -362,7 +393,12 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
         );
-        self.store.issue_report(job.id, state, report.assessment.outcome, &sealed, &encode_hex(&sm3(&body)), &self.now(), &audit)?;
+        let stored = hedui_store::NewReport {
+            outcome: report.assessment.outcome,
+            body_enc: sealed,
+            body_sm3: encode_hex(&sm3(&body)),
+        };
+        self.store.issue_report(job.id, state, &stored, &self.now(), &audit)?;
         Ok(report)
     }
 
@@ -376,7 +412,13 @@ impl App {
         a: &hedui_connect::BankAnswer,
     ) -> AppResult<Vec<NewRecord>> {
         let mut out = Vec::new();
-        let mut push = |kind: FactKind, on: Option<Date>, amount: Fen, category: &str, key: &str, detail: serde_json::Value| -> AppResult<()> {
+        let mut push = |kind: FactKind,
+                        on: Option<Date>,
+                        amount: Fen,
+                        category: &str,
+                        key: &str,
+                        detail: serde_json::Value|
+         -> AppResult<()> {
             let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut h = format!("{job}|{bank}|{person}|{}|{}|", kind.code(), out.len()).into_bytes();
             h.extend_from_slice(&detail);
@@ -400,13 +442,49 @@ impl App {
             Ok(())
         };
         for acc in &a.accounts {
-            push(FactKind::Deposit, Some(as_of), acc.balance, &acc.kind, &acc.account_no, serde_json::json!([["账号", acc.account_no], ["账户类型", acc.kind], ["余额", acc.balance.to_string()]]))?;
+            push(
+                FactKind::Deposit,
+                Some(as_of),
+                acc.balance,
+                &acc.kind,
+                &acc.account_no,
+                serde_json::json!([
+                    ["账号", acc.account_no],
+                    ["账户类型", acc.kind],
+                    ["余额", acc.balance.to_string()]
+                ]),
+            )?;
         }
         for p in &a.products {
-            push(FactKind::FinancialProduct, Some(p.valued_on), p.value, &p.kind, &format!("{}|{}", p.kind, p.name), serde_json::json!([["产品类型", p.kind], ["产品名称", p.name], ["估值", p.value.to_string()], ["估值日期", p.valued_on.to_string()]]))?;
+            push(
+                FactKind::FinancialProduct,
+                Some(p.valued_on),
+                p.value,
+                &p.kind,
+                &format!("{}|{}", p.kind, p.name),
+                serde_json::json!([
+                    ["产品类型", p.kind],
+                    ["产品名称", p.name],
+                    ["估值", p.value.to_string()],
+                    ["估值日期", p.valued_on.to_string()]
+                ]),
+            )?;
         }
         for m in &a.movements {
-            push(FactKind::Movement, Some(m.on), m.amount, &m.memo, &m.account_no, serde_json::json!([["账号", m.account_no], ["交易日期", m.on.to_string()], ["金额", m.amount.to_string()], ["对方户名", m.counterparty], ["摘要", m.memo]]))?;
+            push(
+                FactKind::Movement,
+                Some(m.on),
+                m.amount,
+                &m.memo,
+                &m.account_no,
+                serde_json::json!([
+                    ["账号", m.account_no],
+                    ["交易日期", m.on.to_string()],
+                    ["金额", m.amount.to_string()],
+                    ["对方户名", m.counterparty],
+                    ["摘要", m.memo]
+                ]),
+            )?;
         }
         Ok(out)
     }
@@ -422,12 +500,35 @@ impl App {
         };
         let source_name = department_source(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name_zh);
         let label = match r.rec.kind {
-            FactKind::RealEstate => format!("{}，{} ㎡，{}，证号 {}", get("用途"), get("建筑面积"), get("共有方式"), masked_tail(get("不动产权证号"))),
-            FactKind::Vehicle => format!("{} {}，{}，{}，号牌 {}", get("车辆类型"), get("品牌型号"), get("使用性质"), get("机动车状态"), masked_tail(get("号牌号码"))),
-            FactKind::Business => format!("{}（{}），{}，{}", get("主体名称"), get("主体类型"), get("角色"), get("登记状态")),
+            FactKind::RealEstate => format!(
+                "{}，{} ㎡，{}，证号 {}",
+                get("用途"),
+                get("建筑面积"),
+                get("共有方式"),
+                masked_tail(get("不动产权证号"))
+            ),
+            FactKind::Vehicle => format!(
+                "{} {}，{}，{}，号牌 {}",
+                get("车辆类型"),
+                get("品牌型号"),
+                get("使用性质"),
+                get("机动车状态"),
+                masked_tail(get("号牌号码"))
+            ),
+            FactKind::Business => {
+                format!("{}（{}），{}，{}", get("主体名称"), get("主体类型"), get("角色"), get("登记状态"))
+            }
             FactKind::Deposit => format!("{}账户 {}", get("账户类型"), masked_tail(get("账号"))),
-            FactKind::FinancialProduct => format!("{}：{}（估值日 {}）", get("产品类型"), get("产品名称"), get("估值日期")),
-            FactKind::Movement => format!("{} 账户 {} 对方 {}（{}）", get("交易日期"), masked_tail(get("账号")), get("对方户名"), get("摘要")),
+            FactKind::FinancialProduct => {
+                format!("{}：{}（估值日 {}）", get("产品类型"), get("产品名称"), get("估值日期"))
+            }
+            FactKind::Movement => format!(
+                "{} 账户 {} 对方 {}（{}）",
+                get("交易日期"),
+                masked_tail(get("账号")),
+                get("对方户名"),
+                get("摘要")
+            ),
             FactKind::ContributionBase => format!("缴费单位 {}", get("单位名称")),
             FactKind::Hukou => format!("户籍状态 {}", get("户籍状态")),
             FactKind::Death => format!("死亡日期 {}", get("死亡日期")),
@@ -452,7 +553,12 @@ impl App {
     }
 
     /// Unresolved department records carrying a member's name and an ID number one typo from the member's.
-    fn mistyped_hits(&self, h: &HouseholdRow, ids: &BTreeMap<u32, IdNumber>, as_of: Date) -> AppResult<Vec<MistypedHit>> {
+    fn mistyped_hits(
+        &self,
+        h: &HouseholdRow,
+        ids: &BTreeMap<u32, IdNumber>,
+        as_of: Date,
+    ) -> AppResult<Vec<MistypedHit>> {
         let mut hits = Vec::new();
         for m in &h.members {
             let Some(id) = ids.get(&m.seq) else { continue };
@@ -467,7 +573,8 @@ impl App {
                 if one_typo_apart(&raw, full) || one_typo_apart(&raw, &short) {
                     hits.push(MistypedHit {
                         member_seq: m.seq,
-                        source: department_source(&r.rec.source).map_or(r.rec.source.clone(), |s| s.name_zh.to_string()),
+                        source: department_source(&r.rec.source)
+                            .map_or(r.rec.source.clone(), |s| s.name_zh.to_string()),
                         masked_id: mask_declared_id(&raw),
                         record: r.id,
                     });
@@ -484,19 +591,34 @@ impl App {
             Some(v) => reports.into_iter().find(|r| r.version == v),
             None => reports.into_iter().last(),
         }
-        .ok_or_else(|| AppError::NotFound(format!("核对任务 {job} 没有{}报告", version.map(|v| format!("第 {v} 版")).unwrap_or_default())))?;
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "核对任务 {job} 没有{}报告",
+                version.map(|v| format!("第 {v} 版")).unwrap_or_default()
+            ))
+        })?;
         let body = self.identity.open(aad::REPORT_BODY, &row.body_enc)?;
         if encode_hex(&sm3(&body)) != row.body_sm3 {
             return Err(AppError::Internal(format!("report {job} v{} digest mismatch", row.version)));
         }
         let report: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
-        self.audit(actor, "report.read", &format!("job:{job}"), AuditOutcome::Ok, format!("报告 {} 第 {} 版", report.number, report.version))?;
+        self.audit(
+            actor,
+            "report.read",
+            &format!("job:{job}"),
+            AuditOutcome::Ok,
+            format!("报告 {} 第 {} 版", report.number, report.version),
+        )?;
         Ok(if actor.role.sees_names() { report } else { report.masked_names() })
     }
 
     /// Every job of a household's latest commission, for convenience in the CLI and demo.
     pub fn jobs_of(&self, household_number: &str) -> AppResult<Vec<JobRow>> {
-        Ok(self.store.jobs(&JobFilter { household_number: Some(household_number.into()), limit: 1000, ..Default::default() })?)
+        Ok(self.store.jobs(&JobFilter {
+            household_number: Some(household_number.into()),
+            limit: 1000,
+            ..Default::default()
+        })?)
     }
 }
 

@@ -144,8 +144,10 @@ impl BookStandIn {
         let mut accounts: HashMap<String, Vec<Account>> = HashMap::new();
         let p = dir.join("accounts.csv");
         for row in rows(&p)? {
-            let id = normalize_for_index(field(&row, "身份证号")).unwrap_or_else(|| field(&row, "身份证号").to_string());
-            let opening = Fen::parse_yuan(field(&row, "期初余额")).map_err(|_| bad(&p, "期初余额", field(&row, "期初余额")))?;
+            let id =
+                normalize_for_index(field(&row, "身份证号")).unwrap_or_else(|| field(&row, "身份证号").to_string());
+            let opening =
+                Fen::parse_yuan(field(&row, "期初余额")).map_err(|_| bad(&p, "期初余额", field(&row, "期初余额")))?;
             accounts.entry(id).or_default().push(Account {
                 no: field(&row, "账号").to_string(),
                 kind: field(&row, "账户类型").to_string(),
@@ -167,9 +169,11 @@ impl BookStandIn {
         let mut products: HashMap<String, Vec<ProductAnswer>> = HashMap::new();
         let p = dir.join("products.csv");
         for row in rows(&p)? {
-            let id = normalize_for_index(field(&row, "身份证号")).unwrap_or_else(|| field(&row, "身份证号").to_string());
+            let id =
+                normalize_for_index(field(&row, "身份证号")).unwrap_or_else(|| field(&row, "身份证号").to_string());
             let value = Fen::parse_yuan(field(&row, "估值")).map_err(|_| bad(&p, "估值", field(&row, "估值")))?;
-            let valued_on = Date::parse(field(&row, "估值日期")).map_err(|_| bad(&p, "估值日期", field(&row, "估值日期")))?;
+            let valued_on =
+                Date::parse(field(&row, "估值日期")).map_err(|_| bad(&p, "估值日期", field(&row, "估值日期")))?;
             products.entry(id).or_default().push(ProductAnswer {
                 kind: field(&row, "产品类型").to_string(),
                 name: field(&row, "产品名称").to_string(),
@@ -210,14 +214,8 @@ impl FinancialSource for BookStandIn {
                 });
             }
         }
-        answer.products = self
-            .products
-            .get(&q.id_number)
-            .into_iter()
-            .flatten()
-            .filter(|p| p.valued_on <= q.as_of)
-            .cloned()
-            .collect();
+        answer.products =
+            self.products.get(&q.id_number).into_iter().flatten().filter(|p| p.valued_on <= q.as_of).cloned().collect();
         Ok(answer)
     }
 }
@@ -231,9 +229,17 @@ mod tests {
     fn balances_are_as_of_the_query_date_and_queries_need_authorization() {
         let dir = std::env::temp_dir().join(format!("hedui-book-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("accounts.csv"), "身份证号,姓名,账号,账户类型,开户日期,期初余额\n360426199101010071,张三,6222001,活期,2020-01-01,1000.00\n").unwrap();
+        std::fs::write(
+            dir.join("accounts.csv"),
+            "身份证号,姓名,账号,账户类型,开户日期,期初余额\n360426199101010071,张三,6222001,活期,2020-01-01,1000.00\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("movements.csv"), "账号,交易日期,金额,对方户名,摘要\n6222001,2026-01-10,-200.00,李四,转账\n6222001,2026-06-10,500.00,公司,工资\n6222001,2026-12-01,9.99,x,利息\n").unwrap();
-        std::fs::write(dir.join("products.csv"), "身份证号,姓名,产品类型,产品名称,估值,估值日期\n360426199101010071,张三,基金,某基金,300.00,2026-11-20\n").unwrap();
+        std::fs::write(
+            dir.join("products.csv"),
+            "身份证号,姓名,产品类型,产品名称,估值,估值日期\n360426199101010071,张三,基金,某基金,300.00,2026-11-20\n",
+        )
+        .unwrap();
         let bank = BookStandIn::load(&dir, "B01", "测试银行").unwrap();
         let mut q = BankQuery {
             id_number: "360426199101010071".into(),
@@ -244,7 +250,11 @@ mod tests {
             commission_no: "WT-1".into(),
         };
         let a = bank.query(&q).unwrap();
-        assert_eq!(a.accounts[0].balance, Fen(130_000), "1000 - 200 + 500; the December movement is after the query date");
+        assert_eq!(
+            a.accounts[0].balance,
+            Fen(130_000),
+            "1000 - 200 + 500; the December movement is after the query date"
+        );
         assert_eq!(a.movements.len(), 1, "only June falls in the 6 months before 2026-11-27");
         assert_eq!(a.products[0].value, Fen(30_000));
         q.id_number = "120103198806018241".into();

@@ -162,10 +162,8 @@ impl Authorization {
             }
         }
         for m in members {
-            let sig = signatures
-                .iter()
-                .find(|s| s.member_seq == m.seq)
-                .ok_or(AuthorizationError::MemberNotSigned(m.seq))?;
+            let sig =
+                signatures.iter().find(|s| s.member_seq == m.seq).ok_or(AuthorizationError::MemberNotSigned(m.seq))?;
             match (m.capacity, sig.guardian_seq) {
                 (Capacity::Full, None) => {}
                 (Capacity::Full, Some(_)) => {
@@ -186,26 +184,17 @@ impl Authorization {
     /// Checks that this letter allows querying `scope` about the members `seqs` on `as_of`.
     pub fn check_query(&self, seqs: &[u32], scope: Scope, as_of: Date) -> Result<(), AuthorizationError> {
         if self.status != AuthorizationStatus::Active {
-            return Err(AuthorizationError::NotActive {
-                number: self.number.clone(),
-                status: self.status.name_zh(),
-            });
+            return Err(AuthorizationError::NotActive { number: self.number.clone(), status: self.status.name_zh() });
         }
         if self.signed_on > as_of {
             return Err(AuthorizationError::SignedInFuture { signed: self.signed_on, as_of });
         }
         if !self.scopes.contains(&scope) {
-            return Err(AuthorizationError::ScopeNotCovered {
-                number: self.number.clone(),
-                scope: scope.name_zh(),
-            });
+            return Err(AuthorizationError::ScopeNotCovered { number: self.number.clone(), scope: scope.name_zh() });
         }
         for seq in seqs {
             if !self.signatures.iter().any(|s| s.member_seq == *seq) {
-                return Err(AuthorizationError::MemberNotCovered {
-                    number: self.number.clone(),
-                    member: *seq,
-                });
+                return Err(AuthorizationError::MemberNotCovered { number: self.number.clone(), member: *seq });
             }
         }
         Ok(())
@@ -242,10 +231,7 @@ mod tests {
         let own = |seq| Signature { member_seq: seq, guardian_seq: None, signed_on: d };
         let by_guardian = Signature { member_seq: 2, guardian_seq: Some(1), signed_on: d };
         assert_eq!(Authorization::check_signatures(&members, &[own(1), by_guardian.clone()]), Ok(()));
-        assert_eq!(
-            Authorization::check_signatures(&members, &[own(1)]),
-            Err(AuthorizationError::MemberNotSigned(2))
-        );
+        assert_eq!(Authorization::check_signatures(&members, &[own(1)]), Err(AuthorizationError::MemberNotSigned(2)));
         assert_eq!(
             Authorization::check_signatures(&members, &[own(1), own(2)]),
             Err(AuthorizationError::GuardianRequired(2))

@@ -77,19 +77,14 @@ impl WorkCalendar {
             let Some(date_text) = words.next() else {
                 continue;
             };
-            let date = Date::parse(date_text).map_err(|_| CalendarError::BadDate {
-                line,
-                text: date_text.to_string(),
-            })?;
+            let date =
+                Date::parse(date_text).map_err(|_| CalendarError::BadDate { line, text: date_text.to_string() })?;
             let kind = match words.next() {
                 None => return Err(CalendarError::MissingKind { line }),
                 Some(k) if k.eq_ignore_ascii_case("holiday") => DayKind::Holiday,
                 Some(k) if k.eq_ignore_ascii_case("workday") => DayKind::Workday,
                 Some(k) => {
-                    return Err(CalendarError::BadKind {
-                        line,
-                        text: k.to_string(),
-                    });
+                    return Err(CalendarError::BadKind { line, text: k.to_string() });
                 }
             };
             if kind == DayKind::Workday && !date.weekday().is_weekend() {
@@ -185,86 +180,27 @@ mod tests {
         let cal = shipped();
         // (start, n, expected, why)
         let cases = [
-            (
-                "2025-09-26",
-                0,
-                "2025-09-26",
-                "zero days is the start itself",
-            ),
-            (
-                "2025-09-26",
-                1,
-                "2025-09-28",
-                "Sunday 9/28 is a make-up working day",
-            ),
-            (
-                "2025-09-26",
-                3,
-                "2025-09-30",
-                "9/28 Sun, 9/29 Mon, 9/30 Tue",
-            ),
-            (
-                "2025-09-30",
-                1,
-                "2025-10-09",
-                "10/1–10/8 National Day and Mid-Autumn",
-            ),
-            (
-                "2025-09-30",
-                3,
-                "2025-10-11",
-                "Saturday 10/11 is a make-up working day",
-            ),
+            ("2025-09-26", 0, "2025-09-26", "zero days is the start itself"),
+            ("2025-09-26", 1, "2025-09-28", "Sunday 9/28 is a make-up working day"),
+            ("2025-09-26", 3, "2025-09-30", "9/28 Sun, 9/29 Mon, 9/30 Tue"),
+            ("2025-09-30", 1, "2025-10-09", "10/1–10/8 National Day and Mid-Autumn"),
+            ("2025-09-30", 3, "2025-10-11", "Saturday 10/11 is a make-up working day"),
             ("2025-10-11", 1, "2025-10-13", "10/12 is an ordinary Sunday"),
-            (
-                "2025-01-24",
-                1,
-                "2025-01-26",
-                "Sunday 1/26 works before the Spring Festival",
-            ),
-            (
-                "2025-01-26",
-                1,
-                "2025-01-27",
-                "Monday before New Year's Eve",
-            ),
+            ("2025-01-24", 1, "2025-01-26", "Sunday 1/26 works before the Spring Festival"),
+            ("2025-01-26", 1, "2025-01-27", "Monday before New Year's Eve"),
             ("2025-01-27", 1, "2025-02-05", "1/28–2/4 Spring Festival"),
-            (
-                "2025-02-07",
-                1,
-                "2025-02-08",
-                "Saturday 2/8 is a make-up working day",
-            ),
+            ("2025-02-07", 1, "2025-02-08", "Saturday 2/8 is a make-up working day"),
             ("2025-04-30", 1, "2025-05-06", "5/1–5/5 Labour Day"),
             ("2025-05-30", 1, "2025-06-03", "5/31–6/2 Dragon Boat"),
-            (
-                "2025-12-31",
-                1,
-                "2026-01-04",
-                "1/1–1/3 holiday, Sunday 1/4 works",
-            ),
+            ("2025-12-31", 1, "2026-01-04", "1/1–1/3 holiday, Sunday 1/4 works"),
             ("2025-12-31", 2, "2026-01-05", "then Monday"),
             ("2026-09-30", 1, "2026-10-08", "10/1–10/7 National Day 2026"),
             ("2026-09-24", 1, "2026-09-28", "9/25–9/27 Mid-Autumn 2026"),
-            (
-                "2026-02-13",
-                1,
-                "2026-02-14",
-                "Saturday 2/14 is a make-up working day",
-            ),
-            (
-                "2026-02-14",
-                1,
-                "2026-02-24",
-                "2/15–2/23 Spring Festival 2026",
-            ),
+            ("2026-02-13", 1, "2026-02-14", "Saturday 2/14 is a make-up working day"),
+            ("2026-02-14", 1, "2026-02-24", "2/15–2/23 Spring Festival 2026"),
         ];
         for (start, n, expected, why) in cases {
-            assert_eq!(
-                cal.add_working_days(d(start), n),
-                d(expected),
-                "{start} + {n}: {why}"
-            );
+            assert_eq!(cal.add_working_days(d(start), n), d(expected), "{start} + {n}: {why}");
         }
     }
 
@@ -288,10 +224,7 @@ mod tests {
             assert_eq!(cal.is_working_day(d(date)), working, "{date}");
         }
         assert!(cal.covers_year(2025) && cal.covers_year(2026) && !cal.covers_year(2024));
-        assert_eq!(
-            cal.day(d("2025-10-01")).map(|x| x.kind),
-            Some(DayKind::Holiday)
-        );
+        assert_eq!(cal.day(d("2025-10-01")).map(|x| x.kind), Some(DayKind::Holiday));
     }
 
     #[test]
@@ -312,49 +245,18 @@ mod tests {
     #[test]
     fn text_format_errors() {
         let cases = [
-            (
-                "2025-02-30 holiday",
-                CalendarError::BadDate {
-                    line: 1,
-                    text: "2025-02-30".into(),
-                },
-            ),
+            ("2025-02-30 holiday", CalendarError::BadDate { line: 1, text: "2025-02-30".into() }),
             ("# c\n2025-10-01", CalendarError::MissingKind { line: 2 }),
-            (
-                "2025-10-01 rest",
-                CalendarError::BadKind {
-                    line: 1,
-                    text: "rest".into(),
-                },
-            ),
-            (
-                "2025-10-10 workday",
-                CalendarError::WorkdayNotWeekend {
-                    line: 1,
-                    date: d("2025-10-10"),
-                },
-            ),
-            (
-                "2025-10-01 holiday\n\n2025-10-01 holiday",
-                CalendarError::Duplicate {
-                    line: 3,
-                    date: d("2025-10-01"),
-                },
-            ),
+            ("2025-10-01 rest", CalendarError::BadKind { line: 1, text: "rest".into() }),
+            ("2025-10-10 workday", CalendarError::WorkdayNotWeekend { line: 1, date: d("2025-10-10") }),
+            ("2025-10-01 holiday\n\n2025-10-01 holiday", CalendarError::Duplicate { line: 3, date: d("2025-10-01") }),
         ];
         for (text, err) in cases {
             assert_eq!(WorkCalendar::from_text(text), Err(err), "{text:?}");
         }
         let cal =
-            WorkCalendar::from_text("\u{feff}2025-10-11 WORKDAY 国庆 调休 # comment\n   # only\n")
-                .expect("valid text");
-        assert_eq!(
-            cal.day(d("2025-10-11")),
-            Some(&CalendarDay {
-                kind: DayKind::Workday,
-                note: "国庆 调休".into()
-            })
-        );
+            WorkCalendar::from_text("\u{feff}2025-10-11 WORKDAY 国庆 调休 # comment\n   # only\n").expect("valid text");
+        assert_eq!(cal.day(d("2025-10-11")), Some(&CalendarDay { kind: DayKind::Workday, note: "国庆 调休".into() }));
     }
 
     #[test]

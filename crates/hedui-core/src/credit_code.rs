@@ -17,9 +17,7 @@ use crate::region::RegionCode;
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights of the MOD 31 check over the first 17 characters (3^i mod 31).
-pub const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+pub const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn value_of(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
@@ -58,9 +56,7 @@ pub struct CreditCode(String);
 /// Folds full-width letters and digits to ASCII and lower case to upper case.
 fn fold(c: char) -> char {
     let c = match c {
-        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-            char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c)
-        }
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
         _ => c,
     };
     c.to_ascii_uppercase()
@@ -93,10 +89,7 @@ impl CreditCode {
         // code free of panics.
         let expected = check_char(&b[..17]).unwrap_or(b'?');
         if b[17] != expected {
-            return Err(CreditCodeError::BadCheckChar {
-                expected: char::from(expected),
-                found: char::from(b[17]),
-            });
+            return Err(CreditCodeError::BadCheckChar { expected: char::from(expected), found: char::from(b[17]) });
         }
         Ok(CreditCode(folded))
     }
@@ -200,15 +193,8 @@ mod tests {
 
     #[test]
     fn input_is_normalized() {
-        for input in [
-            " 91350100m000100y43 ",
-            "９１３５０１００Ｍ０００１００Ｙ４３",
-        ] {
-            assert_eq!(
-                CreditCode::parse(input).map(|c| c.0),
-                Ok(SAMPLE.to_string()),
-                "{input}"
-            );
+        for input in [" 91350100m000100y43 ", "９１３５０１００Ｍ０００１００Ｙ４３"] {
+            assert_eq!(CreditCode::parse(input).map(|c| c.0), Ok(SAMPLE.to_string()), "{input}");
         }
     }
 
@@ -219,13 +205,7 @@ mod tests {
             ("91350100M000100Y4", CreditCodeError::BadLength(17)),
             ("91350100M0001O0Y43", CreditCodeError::BadCharacter(14, 'O')),
             ("9135010 M000100Y43", CreditCodeError::BadCharacter(8, ' ')),
-            (
-                "91350100M000100Y44",
-                CreditCodeError::BadCheckChar {
-                    expected: '3',
-                    found: '4',
-                },
-            ),
+            ("91350100M000100Y44", CreditCodeError::BadCheckChar { expected: '3', found: '4' }),
         ];
         for (input, err) in cases {
             assert_eq!(CreditCode::parse(input), Err(err), "{input:?}");
@@ -253,10 +233,7 @@ mod tests {
     fn serde_round_trip() {
         let c = CreditCode::parse(SAMPLE).expect("valid");
         let json = serde_json::to_string(&c).expect("serializes");
-        assert_eq!(
-            serde_json::from_str::<CreditCode>(&json).expect("deserializes"),
-            c
-        );
+        assert_eq!(serde_json::from_str::<CreditCode>(&json).expect("deserializes"), c);
         assert!(serde_json::from_str::<CreditCode>("\"91350100M000100Y44\"").is_err());
     }
 

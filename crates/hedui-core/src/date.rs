@@ -48,7 +48,7 @@ impl Weekday {
 
 /// True for Gregorian leap years.
 pub fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Number of days in a month, or 0 for a month outside 1..=12.
@@ -242,13 +242,12 @@ impl Month {
     pub fn first_day(self) -> Date {
         Date { year: self.year, month: self.month, day: 1 }
     }
-    pub fn add(self, n: i32) -> Month {
+    pub fn plus(self, n: i32) -> Month {
         Month::of(self.first_day().add_months(n))
     }
     /// Months from `self` to `other` (positive when `other` is later).
     pub fn months_until(self, other: Month) -> i32 {
-        (i32::from(other.year) * 12 + i32::from(other.month))
-            - (i32::from(self.year) * 12 + i32::from(self.month))
+        (i32::from(other.year) * 12 + i32::from(other.month)) - (i32::from(self.year) * 12 + i32::from(self.month))
     }
 }
 
@@ -305,7 +304,7 @@ mod tests {
         assert_eq!(d.add_months(-2).to_string(), "2023-11-30");
         assert_eq!(d.add_months(12).to_string(), "2025-01-31");
         let m = Month::parse("2026-01").expect("valid");
-        assert_eq!(m.add(-1).to_string(), "2025-12");
+        assert_eq!(m.plus(-1).to_string(), "2025-12");
         assert_eq!(m.months_until(Month::parse("2026-11").expect("valid")), 10);
     }
 

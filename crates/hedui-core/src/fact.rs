@@ -164,7 +164,9 @@ pub struct SourceDef {
 pub const DEPARTMENT_SOURCES: [SourceDef; 11] = [
     SourceDef { code: "gongan_hukou", name_zh: "公安户籍", department: "公安", scope: Scope::Police },
     SourceDef { code: "gongan_death", name_zh: "公安死亡注销", department: "公安", scope: Scope::Police },
-    SourceDef { code: "renshe_benefit", name_zh: "人社待遇发放", department: "人社", scope: Scope::SocialSecurity },
+    SourceDef {
+        code: "renshe_benefit", name_zh: "人社待遇发放", department: "人社", scope: Scope::SocialSecurity
+    },
     SourceDef {
         code: "renshe_contribution",
         name_zh: "人社社保缴费",
@@ -174,7 +176,9 @@ pub const DEPARTMENT_SOURCES: [SourceDef; 11] = [
     SourceDef { code: "budongchan", name_zh: "不动产登记", department: "不动产", scope: Scope::RealEstate },
     SourceDef { code: "cheguan", name_zh: "车辆登记", department: "公安交管", scope: Scope::Police },
     SourceDef { code: "shichang", name_zh: "市场主体登记", department: "市场监管", scope: Scope::Business },
-    SourceDef { code: "gongjijin", name_zh: "住房公积金", department: "公积金中心", scope: Scope::ProvidentFund },
+    SourceDef {
+        code: "gongjijin", name_zh: "住房公积金", department: "公积金中心", scope: Scope::ProvidentFund
+    },
     SourceDef { code: "shuiwu", name_zh: "个人所得税", department: "税务", scope: Scope::Tax },
     SourceDef { code: "canlian", name_zh: "残疾人证", department: "残联", scope: Scope::Disability },
     SourceDef { code: "minzheng_rolls", name_zh: "救助在册", department: "民政", scope: Scope::CivilAffairs },

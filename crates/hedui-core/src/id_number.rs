@@ -29,11 +29,7 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
     if first17.len() != 17 || !first17.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     Some(b"10X98765432"[(sum % 11) as usize])
 }
 
@@ -166,11 +162,7 @@ pub fn normalize_for_index(s: &str) -> Option<String> {
 
 /// ISO 7064 MOD 11-2 over 17 bytes already known to be ASCII digits.
 fn check_of_digits(first17: &[u8]) -> u8 {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d.wrapping_sub(b'0')) * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d.wrapping_sub(b'0')) * w).sum();
     b"10X98765432"[(sum % 11) as usize]
 }
 
@@ -184,9 +176,7 @@ fn fold(c: char) -> char {
 }
 
 fn number(digits: &[u8]) -> u32 {
-    digits
-        .iter()
-        .fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
+    digits.iter().fold(0, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
 impl IdNumber {
@@ -235,17 +225,10 @@ impl IdNumber {
 
         let expected = check_of_digits(&b[..17]);
         if b[17] != expected {
-            return Err(IdError::BadCheckChar {
-                expected: char::from(expected),
-                found: char::from(b[17]),
-            });
+            return Err(IdError::BadCheckChar { expected: char::from(expected), found: char::from(b[17]) });
         }
 
-        Ok(Parsed {
-            id: IdNumber { text, birth },
-            upgraded_from_15,
-            notes,
-        })
+        Ok(Parsed { id: IdNumber { text, birth }, upgraded_from_15, notes })
     }
 
     /// Parses like [`IdNumber::parse`] and notes an address code that
@@ -260,9 +243,7 @@ impl IdNumber {
         let note = match id.kind() {
             IdKind::Citizen => match RegionCode::parse(code) {
                 Err(_) => Some(IdNote::ImplausibleAddressCode(code.to_string())),
-                Ok(_) if !lookup(code).is_known() => {
-                    Some(IdNote::UnknownAddressCode(code.to_string()))
-                }
+                Ok(_) if !lookup(code).is_known() => Some(IdNote::UnknownAddressCode(code.to_string())),
                 Ok(_) => None,
             },
             // The card carries the province of the issuing office in
@@ -313,11 +294,7 @@ impl IdNumber {
 
     /// Odd sequence number (17th digit) = male, even = female.
     pub fn sex(&self) -> Sex {
-        if self.text.as_bytes()[16] % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if self.text.as_bytes()[16] % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// Whole years of age on `on` (negative if `on` is before the birth).
@@ -410,14 +387,8 @@ mod tests {
         assert_eq!(p.notes, [IdNote::UpgradedFrom15]);
         assert_eq!(p.id.birth_date(), date("1994-02-21"));
         assert_eq!(p.id.sex(), Sex::Female);
-        assert_eq!(
-            normalize_for_index("370802940221002").as_deref(),
-            Some("370802199402210029")
-        );
-        assert_eq!(
-            IdNumber::parse("37080294022100X"),
-            Err(IdError::BadCharacter(15, 'X'))
-        );
+        assert_eq!(normalize_for_index("370802940221002").as_deref(), Some("370802199402210029"));
+        assert_eq!(IdNumber::parse("37080294022100X"), Err(IdError::BadCharacter(15, 'X')));
     }
 
     #[test]
@@ -433,14 +404,8 @@ mod tests {
             assert_eq!(p.id.as_str(), expected, "{input:?}");
             assert_eq!(normalize_for_index(input).as_deref(), Some(expected));
         }
-        assert_eq!(
-            IdNumber::parse("34052419800101001x").map(|p| p.notes),
-            Ok(vec![IdNote::Normalized])
-        );
-        assert_eq!(
-            IdNumber::parse(" 34052419800101001X").map(|p| p.notes),
-            Ok(vec![])
-        );
+        assert_eq!(IdNumber::parse("34052419800101001x").map(|p| p.notes), Ok(vec![IdNote::Normalized]));
+        assert_eq!(IdNumber::parse(" 34052419800101001X").map(|p| p.notes), Ok(vec![]));
     }
 
     #[test]
@@ -452,27 +417,14 @@ mod tests {
             ("36042619910101007１2", IdError::BadLength(19)),
             ("36042619910101A071", IdError::BadCharacter(15, 'A')),
             ("X60426199101010071", IdError::BadCharacter(1, 'X')),
-            (
-                "360426199101010075",
-                IdError::BadCheckChar {
-                    expected: '1',
-                    found: '5',
-                },
-            ),
-            (
-                "360426199113010071",
-                IdError::BadBirthDate("19911301".into()),
-            ),
+            ("360426199101010075", IdError::BadCheckChar { expected: '1', found: '5' }),
+            ("360426199113010071", IdError::BadBirthDate("19911301".into())),
         ];
         for (input, err) in cases {
             assert_eq!(IdNumber::parse(input), Err(err), "{input:?}");
         }
         assert_eq!(
-            IdError::BadCheckChar {
-                expected: 'X',
-                found: '5'
-            }
-            .to_string(),
+            IdError::BadCheckChar { expected: 'X', found: '5' }.to_string(),
             "校验码错误：应为 X，实为 5。请核对号码是否抄错"
         );
         assert!(normalize_for_index("360426199101010075").is_none());
@@ -504,19 +456,13 @@ mod tests {
             let text = with_check(&format!("320402{birth}123"));
             let result = IdNumber::parse(&text);
             if valid {
-                assert_eq!(
-                    result.map(|p| p.id.birth_date().compact()),
-                    Ok(birth.to_string())
-                );
+                assert_eq!(result.map(|p| p.id.birth_date().compact()), Ok(birth.to_string()));
             } else {
                 assert_eq!(result, Err(IdError::BadBirthDate(birth.into())), "{birth}");
             }
         }
         // A 15-digit number is always in the 1900s, where 1900 is not a leap year.
-        assert_eq!(
-            IdNumber::parse("320402000229123"),
-            Err(IdError::BadBirthDate("19000229".into()))
-        );
+        assert_eq!(IdNumber::parse("320402000229123"), Err(IdError::BadBirthDate("19000229".into())));
         assert!(IdNumber::parse("320402960229123").is_ok());
     }
 
@@ -551,10 +497,7 @@ mod tests {
         let n = id("34052419800101001X");
         let json = serde_json::to_string(&n).expect("serializes");
         assert_eq!(json, "\"34052419800101001X\"");
-        assert_eq!(
-            serde_json::from_str::<IdNumber>(&json).expect("deserializes"),
-            n
-        );
+        assert_eq!(serde_json::from_str::<IdNumber>(&json).expect("deserializes"), n);
         assert!(serde_json::from_str::<IdNumber>("\"34052419800101001Y\"").is_err());
     }
 
@@ -572,53 +515,28 @@ mod tests {
         assert_eq!(notes(&with_check("32040219850615004")), Ok(vec![]));
         // 320499 is well-formed but not in the data; 510201 stands for an old
         // 四川 code that Chongqing numbers from before 1997 still carry.
-        assert_eq!(
-            notes(&with_check("32049919850615004")),
-            Ok(vec![IdNote::UnknownAddressCode("320499".into())])
-        );
-        assert_eq!(
-            notes(&with_check("51020119850615004")),
-            Ok(vec![IdNote::UnknownAddressCode("510201".into())])
-        );
-        assert_eq!(
-            notes(&with_check("99040219850615004")),
-            Ok(vec![IdNote::ImplausibleAddressCode("990402".into())])
-        );
-        assert_eq!(
-            notes(&with_check("00040219850615004")),
-            Ok(vec![IdNote::ImplausibleAddressCode("000402".into())])
-        );
+        assert_eq!(notes(&with_check("32049919850615004")), Ok(vec![IdNote::UnknownAddressCode("320499".into())]));
+        assert_eq!(notes(&with_check("51020119850615004")), Ok(vec![IdNote::UnknownAddressCode("510201".into())]));
+        assert_eq!(notes(&with_check("99040219850615004")), Ok(vec![IdNote::ImplausibleAddressCode("990402".into())]));
+        assert_eq!(notes(&with_check("00040219850615004")), Ok(vec![IdNote::ImplausibleAddressCode("000402".into())]));
         assert_eq!(notes(&with_check("93215619850615004")), Ok(vec![]));
         assert_eq!(notes(&with_check("81000019850615004")), Ok(vec![]));
         assert_eq!(
             notes("320499850615004"),
-            Ok(vec![
-                IdNote::UpgradedFrom15,
-                IdNote::UnknownAddressCode("320499".into())
-            ])
+            Ok(vec![IdNote::UpgradedFrom15, IdNote::UnknownAddressCode("320499".into())])
         );
         // Plain parsing never looks at the address code.
-        assert_eq!(
-            IdNumber::parse(&with_check("00040219850615004")).map(|p| p.notes),
-            Ok(vec![])
-        );
+        assert_eq!(IdNumber::parse(&with_check("00040219850615004")).map(|p| p.notes), Ok(vec![]));
         assert!(notes("320499850615005x").is_err());
     }
 
     /// Address code, a valid birth date from 1900 to 2099 and a sequence
     /// number, as 17 digits.
     fn body17() -> impl Strategy<Value = String> {
-        (
-            "[1-8][0-9]{5}",
-            1900u16..2100,
-            1u8..=12,
-            1u8..=31,
-            0u16..1000,
-        )
-            .prop_map(|(addr, y, m, d, seq)| {
-                let d = d.min(days_in_month(y, m));
-                format!("{addr}{y:04}{m:02}{d:02}{seq:03}")
-            })
+        ("[1-8][0-9]{5}", 1900u16..2100, 1u8..=12, 1u8..=31, 0u16..1000).prop_map(|(addr, y, m, d, seq)| {
+            let d = d.min(days_in_month(y, m));
+            format!("{addr}{y:04}{m:02}{d:02}{seq:03}")
+        })
     }
 
     proptest! {

@@ -201,9 +201,6 @@ mod tests {
             assert_eq!(s.next(JobEvent::Cancel).is_ok(), !s.is_final());
         }
         let err = JobState::Submitted.next(JobEvent::IssueReport).err();
-        assert_eq!(
-            err.map(|e| e.to_string()),
-            Some("核对任务状态为“已委托”，不能执行“出具报告”".to_string())
-        );
+        assert_eq!(err.map(|e| e.to_string()), Some("核对任务状态为“已委托”，不能执行“出具报告”".to_string()));
     }
 }

@@ -28,7 +28,4 @@ pub use date::{Date, Month};
 pub use id_number::{IdError, IdKind, IdNote, IdNumber, Sex};
 pub use ids::{AuthorizationId, BatchId, CommissionId, HouseholdId, JobId, PersonId, UserId};
 pub use money::Fen;
-pub use region::{
-    RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable,
-    TownshipKind,
-};
+pub use region::{RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable, TownshipKind};

@@ -241,13 +241,12 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
     let as_of = case.as_of;
     let seq_of: BTreeMap<PersonId, &MemberCase> =
         case.members.iter().filter_map(|m| m.person.map(|pid| (pid, m))).collect();
-    let counted: BTreeSet<PersonId> =
-        case.members.iter().filter(|m| m.counted).filter_map(|m| m.person).collect();
+    let counted: BTreeSet<PersonId> = case.members.iter().filter(|m| m.counted).filter_map(|m| m.person).collect();
     let n = case.members.iter().filter(|m| m.counted).count() as i64;
     let standard = p.standard_fen();
     let months = p.income_months.value;
     let this_month = Month::of(as_of);
-    let window = (this_month.add(-(months as i32)), this_month.add(-1));
+    let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
 
     let mut missing: Vec<String> = Vec::new();
     for m in case.members.iter().filter(|m| m.person.is_none()) {
@@ -278,7 +277,9 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
 
     // Income: per-month records inside the window, and monthly benefits times the overlapping months.
     let mut income_total = Fen::ZERO;
-    let mut income_ev: BTreeMap<(Option<u32>, String, FactKind), (Fen, i64, Date)> = BTreeMap::new();
+    // (member, source, kind) → (amount, months of records, latest as-of date).
+    type IncomeKey = (Option<u32>, String, FactKind);
+    let mut income_ev: BTreeMap<IncomeKey, (Fen, i64, Date)> = BTreeMap::new();
     for f in counted_facts() {
         let part = match (f.kind, f.period) {
             (FactKind::WageIncome | FactKind::BusinessIncome | FactKind::LabourIncome, Some(per)) => {
@@ -342,10 +343,7 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
         title: "家庭金融资产（存款、理财、基金、债券、保险现金价值等）".into(),
         found: format!("{} 元", assets_total),
         found_fen: Some(assets_total),
-        threshold: format!(
-            "{} 元（低保标准 {} 元 × {} 人 × {} 个月）",
-            asset_limit, standard, n, p.asset_months.value
-        ),
+        threshold: format!("{} 元（低保标准 {} 元 × {} 人 × {} 个月）", asset_limit, standard, n, p.asset_months.value),
         threshold_fen: Some(asset_limit),
         rule: "≤".into(),
         result: judge(assets_over),
@@ -467,10 +465,7 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
             if !anomalies.is_empty() {
                 parts.push(format!("发现 {} 个疑点", anomalies.len()));
             }
-            format!(
-                "待核实：按已核对数据未发现超出项，但{}，暂不能作出“未超出”的结论。",
-                parts.join("，")
-            )
+            format!("待核实：按已核对数据未发现超出项，但{}，暂不能作出“未超出”的结论。", parts.join("，"))
         }
     };
     let n_div = n.max(1);
@@ -519,7 +514,7 @@ fn anomalies(case: &CaseInput, p: &DibaoParams, seq_of: &BTreeMap<PersonId, &Mem
         }
     }
 
-    let window_start = Month::of(as_of).add(-(p.income_months.value as i32));
+    let window_start = Month::of(as_of).plus(-(p.income_months.value as i32));
     for f in case.facts.iter().filter(|f| f.kind == FactKind::ContributionBase) {
         let Some(m) = seq_of.get(&f.person) else { continue };
         let current = f.period.is_some_and(|(_, to)| to >= window_start);

@@ -167,10 +167,7 @@ mod tests {
         let v = |d| p.value_at(K_STANDARD, day(d)).map(|a| (a.value, a.doc));
         assert_eq!(v("2025-06-30"), Ok((100000, "A".into())));
         assert_eq!(v("2025-07-01"), Ok((110000, "B".into())));
-        assert_eq!(
-            v("2024-06-30"),
-            Err(PolicyError::NoValue { key: K_STANDARD.into(), as_of: day("2024-06-30") })
-        );
+        assert_eq!(v("2024-06-30"), Err(PolicyError::NoValue { key: K_STANDARD.into(), as_of: day("2024-06-30") }));
         assert!(p.dibao_at(day("2026-11-27")).is_ok());
     }
 

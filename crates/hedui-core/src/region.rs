@@ -265,28 +265,13 @@ pub enum RegionDataError {
     #[error("区划数据 {file} 为空，缺少表头")]
     MissingHeader { file: &'static str },
     #[error("区划数据 {file} 的表头缺少列 {column}")]
-    MissingColumn {
-        file: &'static str,
-        column: &'static str,
-    },
+    MissingColumn { file: &'static str, column: &'static str },
     #[error("区划数据 {file} 第 {line} 行格式错误：{reason}")]
-    BadLine {
-        file: &'static str,
-        line: usize,
-        reason: &'static str,
-    },
+    BadLine { file: &'static str, line: usize, reason: &'static str },
     #[error("区划数据 {file} 第 {line} 行代码无效：{code:?}")]
-    BadCode {
-        file: &'static str,
-        line: usize,
-        code: String,
-    },
+    BadCode { file: &'static str, line: usize, code: String },
     #[error("区划数据 {file} 第 {line} 行代码重复：{code}")]
-    Duplicate {
-        file: &'static str,
-        line: usize,
-        code: String,
-    },
+    Duplicate { file: &'static str, line: usize, code: String },
 }
 
 /// Names of provinces, prefectures, counties and townships, keyed by code.
@@ -309,12 +294,7 @@ impl RegionTable {
     /// Each file needs a header with `code` and `name` columns; other
     /// columns are ignored. Codes may be given with their significant digits
     /// (`32`, `3204`) or zero-padded to 6, 9 or 12 digits.
-    pub fn from_csv(
-        provinces: &str,
-        cities: &str,
-        areas: &str,
-        streets: &str,
-    ) -> Result<RegionTable, RegionDataError> {
+    pub fn from_csv(provinces: &str, cities: &str, areas: &str, streets: &str) -> Result<RegionTable, RegionDataError> {
         Ok(RegionTable {
             provinces: load("provinces.csv", provinces, 2)?,
             prefectures: load("cities.csv", cities, 4)?,
@@ -340,10 +320,7 @@ impl RegionTable {
             RegionLevel::Province => self.provinces.get(&s[..2]),
             // Cities without counties (东莞 441900, 中山 442000, 儋州 460400)
             // appear as prefecture-shaped codes in the county file too.
-            RegionLevel::Prefecture => self
-                .prefectures
-                .get(&s[..4])
-                .or_else(|| self.counties.get(s)),
+            RegionLevel::Prefecture => self.prefectures.get(&s[..4]).or_else(|| self.counties.get(s)),
             RegionLevel::County => self.counties.get(s),
             RegionLevel::Township => self.townships.get(s),
             RegionLevel::Village => None,
@@ -354,10 +331,7 @@ impl RegionTable {
     /// Looks a well-formed code up.
     pub fn lookup(&self, code: &RegionCode) -> RegionStatus {
         match self.name(code) {
-            Some(name) => RegionStatus::Known {
-                name: name.to_string(),
-                full_name: self.full_name(code),
-            },
+            Some(name) => RegionStatus::Known { name: name.to_string(), full_name: self.full_name(code) },
             None => RegionStatus::Unknown,
         }
     }
@@ -438,16 +412,9 @@ fn data_key(code: &str, significant: usize) -> Option<String> {
     Some(code[..significant].to_string())
 }
 
-fn load(
-    file: &'static str,
-    text: &str,
-    significant: usize,
-) -> Result<BTreeMap<String, String>, RegionDataError> {
+fn load(file: &'static str, text: &str, significant: usize) -> Result<BTreeMap<String, String>, RegionDataError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut rows = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let Some((header_idx, header)) = rows.next() else {
         return Err(RegionDataError::MissingHeader { file });
     };
@@ -470,21 +437,13 @@ fn load(
         };
         let (code, name) = (code.trim(), name.trim());
         let Some(key) = data_key(code, significant) else {
-            return Err(RegionDataError::BadCode {
-                file,
-                line: line_no,
-                code: code.to_string(),
-            });
+            return Err(RegionDataError::BadCode { file, line: line_no, code: code.to_string() });
         };
         if name.is_empty() {
             return Err(bad_line(line_no, "名称为空"));
         }
         if map.insert(key.clone(), name.to_string()).is_some() {
-            return Err(RegionDataError::Duplicate {
-                file,
-                line: line_no,
-                code: key,
-            });
+            return Err(RegionDataError::Duplicate { file, line: line_no, code: key });
         }
     }
     Ok(map)
@@ -582,29 +541,12 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_rejected() {
-        assert_eq!(
-            RegionCode::parse("3204x2"),
-            Err(RegionCodeError::BadCharacter(5, 'x'))
-        );
+        assert_eq!(RegionCode::parse("3204x2"), Err(RegionCodeError::BadCharacter(5, 'x')));
         assert_eq!(RegionCode::parse(""), Err(RegionCodeError::Empty));
-        assert_eq!(
-            RegionCode::parse("32040"),
-            Err(RegionCodeError::BadLength(5))
-        );
-        assert_eq!(
-            RegionCode::parse("3204021"),
-            Err(RegionCodeError::BadLength(7))
-        );
-        for bad in [
-            "000000", "100000", "160000", "240000", "380000", "470000", "550000", "660000",
-        ] {
-            assert!(
-                matches!(
-                    RegionCode::parse(bad),
-                    Err(RegionCodeError::UnknownProvince(_))
-                ),
-                "{bad}"
-            );
+        assert_eq!(RegionCode::parse("32040"), Err(RegionCodeError::BadLength(5)));
+        assert_eq!(RegionCode::parse("3204021"), Err(RegionCodeError::BadLength(7)));
+        for bad in ["000000", "100000", "160000", "240000", "380000", "470000", "550000", "660000"] {
+            assert!(matches!(RegionCode::parse(bad), Err(RegionCodeError::UnknownProvince(_))), "{bad}");
         }
     }
 
@@ -615,13 +557,8 @@ mod tests {
         assert_eq!(t.prefecture_code(), "3204");
         assert_eq!(t.county(), Some(code("320402")));
         assert_eq!(t.township_part(), Some("001"));
-        let chain: Vec<String> = std::iter::successors(Some(t.clone()), RegionCode::parent)
-            .map(|c| c.0)
-            .collect();
-        assert_eq!(
-            chain,
-            ["320402001215", "320402001", "320402", "320400", "320000"]
-        );
+        let chain: Vec<String> = std::iter::successors(Some(t.clone()), RegionCode::parent).map(|c| c.0).collect();
+        assert_eq!(chain, ["320402001215", "320402001", "320402", "320400", "320000"]);
         assert_eq!(code("320000").county(), None);
         assert_eq!(code("320400").county(), None);
         assert_eq!(code("419001").parent(), Some(code("419000")));
@@ -663,10 +600,7 @@ mod tests {
         let expect_known = |c: &str, name: &str, full: &str| {
             assert_eq!(
                 table.lookup(&code(c)),
-                RegionStatus::Known {
-                    name: name.into(),
-                    full_name: full.into()
-                },
+                RegionStatus::Known { name: name.into(), full_name: full.into() },
                 "{c}"
             );
         };
@@ -685,26 +619,11 @@ mod tests {
     #[test]
     fn real_data_lists_and_unknowns() {
         let table = real_table();
-        let names: Vec<&str> = table
-            .counties_of("3204")
-            .into_iter()
-            .map(|(_, n)| n)
-            .collect();
-        assert_eq!(
-            names,
-            ["天宁区", "钟楼区", "新北区", "武进区", "金坛区", "溧阳市"]
-        );
+        let names: Vec<&str> = table.counties_of("3204").into_iter().map(|(_, n)| n).collect();
+        assert_eq!(names, ["天宁区", "钟楼区", "新北区", "武进区", "金坛区", "溧阳市"]);
         let townships = table.townships_of(&code("320402"));
-        assert!(
-            townships
-                .iter()
-                .any(|(c, n)| c.as_str() == "320402001" && *n == "雕庄街道")
-        );
-        assert!(
-            townships
-                .iter()
-                .all(|(c, _)| c.county() == Some(code("320402")))
-        );
+        assert!(townships.iter().any(|(c, n)| c.as_str() == "320402001" && *n == "雕庄街道"));
+        assert!(townships.iter().all(|(c, _)| c.county() == Some(code("320402"))));
         assert!(table.townships_of(&code("320400")).len() > townships.len());
 
         assert_eq!(table.lookup(&code("320499")), RegionStatus::Unknown);
@@ -725,50 +644,26 @@ mod tests {
         assert_eq!(t.name(&code("320402")), Some("天宁区"));
 
         let err = |p: &str, c: &str| RegionTable::from_csv(p, c, a, s).err();
-        assert_eq!(
-            err("", c),
-            Some(RegionDataError::MissingHeader {
-                file: "provinces.csv"
-            })
-        );
+        assert_eq!(err("", c), Some(RegionDataError::MissingHeader { file: "provinces.csv" }));
         assert_eq!(
             err("id,name\n32,x\n", c),
-            Some(RegionDataError::MissingColumn {
-                file: "provinces.csv",
-                column: "code"
-            })
+            Some(RegionDataError::MissingColumn { file: "provinces.csv", column: "code" })
         );
         assert_eq!(
             err("code,name\n99,x\n", c),
-            Some(RegionDataError::BadCode {
-                file: "provinces.csv",
-                line: 2,
-                code: "99".into()
-            })
+            Some(RegionDataError::BadCode { file: "provinces.csv", line: 2, code: "99".into() })
         );
         assert_eq!(
             err(p, "code,name\n3204,a\n320400,b\n"),
-            Some(RegionDataError::Duplicate {
-                file: "cities.csv",
-                line: 3,
-                code: "3204".into()
-            })
+            Some(RegionDataError::Duplicate { file: "cities.csv", line: 3, code: "3204".into() })
         );
         assert_eq!(
             err(p, "code,name\n3204,\"a\n"),
-            Some(RegionDataError::BadLine {
-                file: "cities.csv",
-                line: 2,
-                reason: "引号未闭合"
-            })
+            Some(RegionDataError::BadLine { file: "cities.csv", line: 2, reason: "引号未闭合" })
         );
         assert_eq!(
             err(p, "code,name\n3204\n"),
-            Some(RegionDataError::BadLine {
-                file: "cities.csv",
-                line: 2,
-                reason: "列数少于表头"
-            })
+            Some(RegionDataError::BadLine { file: "cities.csv", line: 2, reason: "列数少于表头" })
         );
     }
 
@@ -788,10 +683,7 @@ mod tests {
         let c = code("320402001");
         let json = serde_json::to_string(&c).expect("serializes");
         assert_eq!(json, "\"320402001\"");
-        assert_eq!(
-            serde_json::from_str::<RegionCode>(&json).expect("deserializes"),
-            c
-        );
+        assert_eq!(serde_json::from_str::<RegionCode>(&json).expect("deserializes"), c);
         assert!(serde_json::from_str::<RegionCode>("\"3204x2\"").is_err());
     }
 

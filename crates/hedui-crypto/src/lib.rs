@@ -156,7 +156,7 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 /// Parses hexadecimal (either case); `None` on odd length or a non-hex character.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let val = |c: u8| (c as char).to_digit(16).map(|v| v as u8);
@@ -170,10 +170,7 @@ mod tests {
 
     #[test]
     fn sm3_matches_the_standard_vector() {
-        assert_eq!(
-            encode_hex(&sm3(b"abc")),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(encode_hex(&sm3(b"abc")), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 
     #[test]

@@ -76,13 +76,7 @@ const SPENDING: &[(&str, &str)] = &[
     ("苏果超市有限公司", "消费"),
 ];
 
-const PRODUCT_KINDS: &[(&str, u32)] = &[
-    ("理财", 40),
-    ("基金", 25),
-    ("债券", 10),
-    ("保险", 20),
-    ("信托", 5),
-];
+const PRODUCT_KINDS: &[(&str, u32)] = &[("理财", 40), ("基金", 25), ("债券", 10), ("保险", 20), ("信托", 5)];
 
 /// One planned account.
 struct Account {
@@ -124,9 +118,7 @@ fn pick_bank(ctx: &Ctx<'_>, rng: &mut Rng, avoid: &[usize]) -> usize {
             r -= u64::from(b.weight);
         }
     }
-    (0..ctx.banks.len())
-        .find(|i| !avoid.contains(i))
-        .unwrap_or(0)
+    (0..ctx.banks.len()).find(|i| !avoid.contains(i)).unwrap_or(0)
 }
 
 /// Writes the household's accounts, movements and products, and returns the counted
@@ -164,40 +156,31 @@ pub(crate) fn books(
 
     let mut accounts: Vec<Account> = Vec::new();
     let serial_base = hh.index * 100;
-    let open_account = |ctx: &Ctx<'_>,
-                        rng: &mut Rng,
-                        holder: usize,
-                        bank: usize,
-                        fixed: bool,
-                        primary: bool,
-                        k: u64| {
-        let p = &members[holder];
-        let opened_in_books = !fixed && rng.chance(100);
-        let open = if opened_in_books {
-            day_between(ctx.books_start.add_days(1), as_of.add_days(-30), rng)
-        } else {
-            let earliest = p.birth.add_days(if p.age >= 16 { 16 * 365 } else { 400 });
-            let floor = Date::new(1998, 1, 1).unwrap_or(earliest);
-            day_between(earliest.max(floor), ctx.books_start.add_days(-1), rng)
+    let open_account =
+        |ctx: &Ctx<'_>, rng: &mut Rng, holder: usize, bank: usize, fixed: bool, primary: bool, k: u64| {
+            let p = &members[holder];
+            let opened_in_books = !fixed && rng.chance(100);
+            let open = if opened_in_books {
+                day_between(ctx.books_start.add_days(1), as_of.add_days(-30), rng)
+            } else {
+                let earliest = p.birth.add_days(if p.age >= 16 { 16 * 365 } else { 400 });
+                let floor = Date::new(1998, 1, 1).unwrap_or(earliest);
+                day_between(earliest.max(floor), ctx.books_start.add_days(-1), rng)
+            };
+            Account {
+                holder,
+                bank,
+                number: account_number(ctx.banks[bank].bin, serial_base + u64::from(p.seq) * 8 + k),
+                fixed,
+                primary,
+                open,
+                opened_in_books,
+                target: 0,
+                large: Vec::new(),
+            }
         };
-        Account {
-            holder,
-            bank,
-            number: account_number(ctx.banks[bank].bin, serial_base + u64::from(p.seq) * 8 + k),
-            fixed,
-            primary,
-            open,
-            opened_in_books,
-            target: 0,
-            large: Vec::new(),
-        }
-    };
     for &h in &holders {
-        let n = if members[h].age < 18 {
-            1
-        } else {
-            rng.weighted(&[(1u64, 65), (2, 25), (3, 10)])
-        };
+        let n = if members[h].age < 18 { 1 } else { rng.weighted(&[(1u64, 65), (2, 25), (3, 10)]) };
         let mut used: Vec<usize> = Vec::new();
         for k in 0..n {
             let bank = pick_bank(ctx, rng, &used);
@@ -265,34 +248,16 @@ pub(crate) fn books(
     // Large outflows: one recent transfer for `large_transfer`, an old one now and then elsewhere.
     let six_months_ago = as_of.add_months(-6);
     let large_outflow = ctx.cfg.params.large_outflow.0;
-    if let Some(a) = accounts
-        .iter_mut()
-        .find(|a| a.primary && members[a.holder].age >= 18)
-    {
+    if let Some(a) = accounts.iter_mut().find(|a| a.primary && members[a.holder].age >= 18) {
         if scenario == Scenario::LargeTransfer {
-            let extra = if rng.chance(250) {
-                0
-            } else {
-                rng.range(0, 30_000) * 100
-            };
-            let date = as_of
-                .add_days(-rng.range(10, 150))
-                .max(six_months_ago.add_days(1))
-                .max(a.open.add_days(1));
+            let extra = if rng.chance(250) { 0 } else { rng.range(0, 30_000) * 100 };
+            let date = as_of.add_days(-rng.range(10, 150)).max(six_months_ago.add_days(1)).max(a.open.add_days(1));
             a.large.push((date, large_outflow + extra));
-        } else if scenario == Scenario::CleanTypical
-            && ctx.cfg.params.movement_months >= 8
-            && rng.chance(200)
-        {
+        } else if scenario == Scenario::CleanTypical && ctx.cfg.params.movement_months >= 8 && rng.chance(200) {
             let latest = as_of.add_months(-7);
-            let date = day_between(
-                ctx.books_start.add_days(10).max(a.open.add_days(1)),
-                latest,
-                rng,
-            );
+            let date = day_between(ctx.books_start.add_days(10).max(a.open.add_days(1)), latest, rng);
             if date <= latest {
-                a.large
-                    .push((date, large_outflow + rng.range(0, 50_000) * 100));
+                a.large.push((date, large_outflow + rng.range(0, 50_000) * 100));
             }
         }
     }
@@ -318,16 +283,8 @@ pub(crate) fn books(
 
     // Products, valued on `as_of`.
     if product_share > 0 {
-        let adults: Vec<usize> = holders
-            .iter()
-            .copied()
-            .filter(|&h| members[h].age >= 18)
-            .collect();
-        let owners = if adults.is_empty() {
-            holders.clone()
-        } else {
-            adults
-        };
+        let adults: Vec<usize> = holders.iter().copied().filter(|&h| members[h].age >= 18).collect();
+        let owners = if adults.is_empty() { holders.clone() } else { adults };
         let parts = if rng.chance(300) { 2 } else { 1 };
         for value in split_exact(product_share, parts, rng, 1, 3) {
             let p = &members[rng.pick(&owners)];
@@ -335,28 +292,14 @@ pub(crate) fn books(
             let kind = rng.weighted(PRODUCT_KINDS);
             let name = match kind {
                 "理财" => format!("{}理财·稳利{}号", bank.short, rng.range(1, 60)),
-                "基金" => format!(
-                    "{}稳健增利债券型基金{}",
-                    bank.short,
-                    ["A", "C"][rng.below(2) as usize]
-                ),
-                "债券" => format!(
-                    "{}年第{}期储蓄国债（电子式）",
-                    as_of.year() - rng.range(0, 2) as u16,
-                    rng.range(1, 8)
-                ),
+                "基金" => format!("{}稳健增利债券型基金{}", bank.short, ["A", "C"][rng.below(2) as usize]),
+                "债券" => {
+                    format!("{}年第{}期储蓄国债（电子式）", as_of.year() - rng.range(0, 2) as u16, rng.range(1, 8))
+                }
                 "保险" => format!("{}鑫享年金保险（分红型）", bank.short),
-                _ => format!(
-                    "{}信托·安盈{}号集合资金信托计划",
-                    bank.short,
-                    rng.range(1, 30)
-                ),
+                _ => format!("{}信托·安盈{}号集合资金信托计划", bank.short, rng.range(1, 30)),
             };
-            let bank_index = ctx
-                .banks
-                .iter()
-                .position(|b| b.code == bank.code)
-                .unwrap_or(0);
+            let bank_index = ctx.banks.iter().position(|b| b.code == bank.code).unwrap_or(0);
             sinks.banks[bank_index].products.row([
                 p.id.as_str(),
                 &p.name,
@@ -381,11 +324,7 @@ fn write_account(
     sinks: &mut Sinks,
 ) -> Result<(), GenError> {
     let as_of = ctx.cfg.as_of;
-    let first_day = if a.opened_in_books {
-        a.open.add_days(1)
-    } else {
-        ctx.books_start.add_days(1)
-    };
+    let first_day = if a.opened_in_books { a.open.add_days(1) } else { ctx.books_start.add_days(1) };
     let large_outflow = ctx.cfg.params.large_outflow.0;
     // Ordinary outflows stay below the large-outflow amount so that only planned ones trip it.
     let cap = (large_outflow - 1).min(20_000 * 100);
@@ -411,21 +350,10 @@ fn write_account(
                 }
                 _ => {
                     let male = rng.chance(500);
-                    (
-                        names::full_name(rng, male, 1970),
-                        "转账存入",
-                        rng.range(100, 3_000) * 100,
-                    )
+                    (names::full_name(rng, male, 1970), "转账存入", rng.range(100, 3_000) * 100)
                 }
             };
-            events.push(Event {
-                date,
-                inflow,
-                size,
-                fixed: false,
-                counterparty: cp,
-                memo,
-            });
+            events.push(Event { date, inflow, size, fixed: false, counterparty: cp, memo });
         } else {
             let (cp, memo) = rng.pick(SPENDING);
             let size = if memo == "消费" {
@@ -489,14 +417,7 @@ fn write_account(
     for &(date, amount) in &a.large {
         let male = rng.chance(500);
         let who = names::full_name(rng, male, 1975);
-        events.push(Event {
-            date,
-            inflow: false,
-            size: amount,
-            fixed: true,
-            counterparty: who,
-            memo: "转账支出",
-        });
+        events.push(Event { date, inflow: false, size: amount, fixed: true, counterparty: who, memo: "转账支出" });
     }
     events.sort_by_key(|e| e.date);
 
@@ -526,11 +447,7 @@ fn write_account(
             rows_rev.push((e.date, -e.size, &e.counterparty, e.memo));
         }
     }
-    let opening_deposit = if a.opened_in_books && balance > 0 {
-        Some(balance)
-    } else {
-        None
-    };
+    let opening_deposit = if a.opened_in_books && balance > 0 { Some(balance) } else { None };
     let opening = if a.opened_in_books { 0 } else { balance };
 
     let bank = &mut sinks.banks[a.bank];
@@ -543,23 +460,11 @@ fn write_account(
         &yuan(Fen(opening)),
     ])?;
     if let Some(first) = opening_deposit {
-        bank.movements.row([
-            a.number.as_str(),
-            &a.open.to_string(),
-            &yuan(Fen(first)),
-            "",
-            "开户存入",
-        ])?;
+        bank.movements.row([a.number.as_str(), &a.open.to_string(), &yuan(Fen(first)), "", "开户存入"])?;
     }
     for &(date, amount, counterparty, memo) in rows_rev.iter().rev() {
         if amount != 0 {
-            bank.movements.row([
-                a.number.as_str(),
-                &date.to_string(),
-                &yuan(Fen(amount)),
-                counterparty,
-                memo,
-            ])?;
+            bank.movements.row([a.number.as_str(), &date.to_string(), &yuan(Fen(amount)), counterparty, memo])?;
         }
     }
     Ok(())

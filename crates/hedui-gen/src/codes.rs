@@ -43,11 +43,7 @@ pub(crate) fn mistype(id: &str, rng: &mut Rng) -> String {
             let mut b = original.to_vec();
             if rng.chance(600) {
                 let p = rng.below(18) as usize;
-                let alphabet: &[u8] = if p == 17 {
-                    b"0123456789X"
-                } else {
-                    b"0123456789"
-                };
+                let alphabet: &[u8] = if p == 17 { b"0123456789X" } else { b"0123456789" };
                 let c = rng.pick(alphabet);
                 if c == b[p] {
                     continue;
@@ -90,13 +86,7 @@ pub(crate) struct IdRegistry {
 
 impl IdRegistry {
     /// A fresh valid ID for `addr` (6 digits), `birth` and sex (odd sequence = male).
-    pub(crate) fn allocate(
-        &mut self,
-        addr: &str,
-        birth: Date,
-        male: bool,
-        rng: &mut Rng,
-    ) -> Option<String> {
+    pub(crate) fn allocate(&mut self, addr: &str, birth: Date, male: bool, rng: &mut Rng) -> Option<String> {
         for _ in 0..4000 {
             let seq = rng.below(499) * 2 + if male { 1 } else { 2 };
             let first17 = format!("{addr}{}{seq:03}", birth.compact());
@@ -111,9 +101,7 @@ impl IdRegistry {
 
 /// The 31 characters of GB 32100 (no I, O, S, V, Z).
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// The GB 32100 check character for the first 17 characters, or `None` if one is outside the alphabet.
 pub(crate) fn uscc_check(first17: &[u8]) -> Option<u8> {
@@ -134,11 +122,7 @@ pub(crate) fn uscc_check(first17: &[u8]) -> Option<u8> {
 pub(crate) fn credit_code(prefix: &str, region6: &str, key: u64) -> String {
     let digits = format!("{:08}", key % 100_000_000);
     const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = digits
-        .bytes()
-        .zip(ORG_WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = digits.bytes().zip(ORG_WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     let org_check = match 11 - sum % 11 {
         10 => 'X',
         11 => '0',
@@ -155,8 +139,7 @@ pub(crate) fn account_number(bin: &str, serial: u64) -> String {
     // Multiplying by a number coprime with 10¹² permutes the serials, so numbers stay unique
     // but no longer look like a counter.
     const MODULUS: u64 = 1_000_000_000_000;
-    let scrambled =
-        (u128::from(serial % MODULUS) * 7_654_321_013 + 318_804_522_117) % u128::from(MODULUS);
+    let scrambled = (u128::from(serial % MODULUS) * 7_654_321_013 + 318_804_522_117) % u128::from(MODULUS);
     let body = format!("{bin}{scrambled:012}");
     let sum: u32 = body
         .bytes()
@@ -191,11 +174,7 @@ pub(crate) fn plate(rng: &mut Rng, letter: char, new_energy: bool) -> String {
     } else {
         p.push(char::from(rng.pick(PLATE_CHARS)));
         for _ in 0..4 {
-            let c = if rng.chance(150) {
-                rng.pick(&PLATE_CHARS[..24])
-            } else {
-                b'0' + rng.below(10) as u8
-            };
+            let c = if rng.chance(150) { rng.pick(&PLATE_CHARS[..24]) } else { b'0' + rng.below(10) as u8 };
             p.push(char::from(c));
         }
     }
@@ -210,40 +189,24 @@ mod tests {
 
     #[test]
     fn check_characters_match_the_published_vectors() {
-        assert_eq!(
-            complete_id("36042619910101007").as_deref(),
-            Some("360426199101010071")
-        );
-        assert_eq!(
-            complete_id("34052419800101001").as_deref(),
-            Some("34052419800101001X")
-        );
+        assert_eq!(complete_id("36042619910101007").as_deref(), Some("360426199101010071"));
+        assert_eq!(complete_id("34052419800101001").as_deref(), Some("34052419800101001X"));
         assert!(is_valid_id18("120103198806018241"));
         assert_eq!(uscc_check(b"91350100M000100Y4"), Some(b'3'));
         assert_eq!(uscc_check(b"91350100I000100Y4"), None);
-        assert_eq!(
-            to15("370802199402210029").as_deref(),
-            Some("370802940221002")
-        );
+        assert_eq!(to15("370802199402210029").as_deref(), Some("370802940221002"));
         assert_eq!(to15("110101202311012176"), None);
     }
 
     #[test]
     fn mistyped_ids_are_always_invalid_and_one_edit_away() {
         let mut rng = Rng::new(3);
-        for id in [
-            "360426199101010071",
-            "34052419800101001X",
-            "110101202311012176",
-            "320402200001011111",
-        ] {
+        for id in ["360426199101010071", "34052419800101001X", "110101202311012176", "320402200001011111"] {
             for _ in 0..2_000 {
                 let m = mistype(id, &mut rng);
                 assert!(!is_valid_id18(&m), "{m} from {id}");
                 assert_eq!(m.len(), 18);
-                let diff: Vec<usize> = (0..18)
-                    .filter(|&i| m.as_bytes()[i] != id.as_bytes()[i])
-                    .collect();
+                let diff: Vec<usize> = (0..18).filter(|&i| m.as_bytes()[i] != id.as_bytes()[i]).collect();
                 let swapped = diff.len() == 2
                     && diff[1] == diff[0] + 1
                     && m.as_bytes()[diff[0]] == id.as_bytes()[diff[1]]
@@ -270,15 +233,9 @@ mod tests {
         let birth = Date::new(1980, 5, 6).expect("valid date");
         let mut seen = HashSet::new();
         for i in 0..900 {
-            let id = reg
-                .allocate("320402", birth, i % 2 == 0, &mut rng)
-                .expect("space left");
+            let id = reg.allocate("320402", birth, i % 2 == 0, &mut rng).expect("space left");
             assert!(is_valid_id18(&id));
-            assert_eq!(
-                (id.as_bytes()[16] - b'0') % 2 == 1,
-                i % 2 == 0,
-                "sex digit of {id}"
-            );
+            assert_eq!((id.as_bytes()[16] - b'0') % 2 == 1, i % 2 == 0, "sex digit of {id}");
             assert!(seen.insert(id));
         }
     }
@@ -291,11 +248,7 @@ mod tests {
             .enumerate()
             .map(|(i, b)| {
                 let d = u32::from(b - b'0');
-                if i % 2 == 1 {
-                    (d * 2) / 10 + (d * 2) % 10
-                } else {
-                    d
-                }
+                if i % 2 == 1 { (d * 2) / 10 + (d * 2) % 10 } else { d }
             })
             .sum();
         sum.is_multiple_of(10)

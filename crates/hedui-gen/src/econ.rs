@@ -45,10 +45,8 @@ pub(crate) fn split_exact(total: i64, parts: usize, rng: &mut Rng, wlo: i64, whi
     }
     let weights: Vec<i64> = (0..parts).map(|_| rng.range(wlo, whi).max(1)).collect();
     let sum: i64 = weights.iter().sum();
-    let mut shares: Vec<i64> = weights
-        .iter()
-        .map(|w| (i128::from(total) * i128::from(*w) / i128::from(sum)) as i64)
-        .collect();
+    let mut shares: Vec<i64> =
+        weights.iter().map(|w| (i128::from(total) * i128::from(*w) / i128::from(sum)) as i64).collect();
     let given: i64 = shares.iter().sum();
     shares[parts - 1] += total - given;
     shares
@@ -75,8 +73,8 @@ fn spread_months(total: i64, k: usize, rng: &mut Rng) -> Vec<i64> {
 }
 
 const COMPANY_WORDS: &[&str] = &[
-    "恒达", "华源", "金诚", "新龙", "天合", "东方", "瑞丰", "宏图", "科华", "永盛", "中天", "长江",
-    "晨光", "新科", "江南", "明珠", "龙城", "亚邦", "常发", "华利", "锦绣", "运河", "通达", "博远",
+    "恒达", "华源", "金诚", "新龙", "天合", "东方", "瑞丰", "宏图", "科华", "永盛", "中天", "长江", "晨光", "新科",
+    "江南", "明珠", "龙城", "亚邦", "常发", "华利", "锦绣", "运河", "通达", "博远",
 ];
 const COMPANY_SUFFIXES: &[&str] = &[
     "机械有限公司",
@@ -92,38 +90,13 @@ const COMPANY_SUFFIXES: &[&str] = &[
     "汽车零部件有限公司",
     "服饰有限公司",
 ];
-const SHOP_WORDS: &[&str] = &[
-    "惠民",
-    "鑫源",
-    "好又多",
-    "阿强",
-    "老街",
-    "顺心",
-    "红梅",
-    "百家",
-    "金福",
-    "乐购",
-];
-const SHOP_KINDS: &[&str] = &[
-    "便利店",
-    "五金店",
-    "小吃店",
-    "理发店",
-    "水果店",
-    "副食品店",
-    "家电维修部",
-    "面馆",
-];
+const SHOP_WORDS: &[&str] = &["惠民", "鑫源", "好又多", "阿强", "老街", "顺心", "红梅", "百家", "金福", "乐购"];
+const SHOP_KINDS: &[&str] = &["便利店", "五金店", "小吃店", "理发店", "水果店", "副食品店", "家电维修部", "面馆"];
 const TEMPLES: &[&str] = &["天宁禅寺", "清凉寺", "太平寺", "宝林禅寺"];
 
 /// An employer with a stable credit code: the same name always gets the same code.
 fn company(ctx: &Ctx<'_>, rng: &mut Rng) -> (String, String) {
-    let name = format!(
-        "{}{}{}",
-        ctx.city_short,
-        rng.pick(COMPANY_WORDS),
-        rng.pick(COMPANY_SUFFIXES)
-    );
+    let name = format!("{}{}{}", ctx.city_short, rng.pick(COMPANY_WORDS), rng.pick(COMPANY_SUFFIXES));
     let key = fnv1a(&name);
     let region = &ctx.counties[(key % ctx.counties.len() as u64) as usize];
     let code = credit_code("91", region, key);
@@ -132,12 +105,7 @@ fn company(ctx: &Ctx<'_>, rng: &mut Rng) -> (String, String) {
 
 /// A sole trader's shop in the household's county.
 fn shop(hh: &Hh<'_>, rng: &mut Rng) -> (String, String) {
-    let name = format!(
-        "{}{}{}",
-        hh.township.county_name,
-        rng.pick(SHOP_WORDS),
-        rng.pick(SHOP_KINDS)
-    );
+    let name = format!("{}{}{}", hh.township.county_name, rng.pick(SHOP_WORDS), rng.pick(SHOP_KINDS));
     let key = fnv1a(&name) ^ hh.index.wrapping_mul(0x9E37_79B9);
     (name, credit_code("92", &hh.county, key))
 }
@@ -151,10 +119,7 @@ pub(crate) fn day_between(from: Date, to: Date, rng: &mut Rng) -> Date {
 fn is_earner(p: &Person) -> bool {
     p.counted
         && !p.unresolved
-        && matches!(
-            p.role,
-            Role::Employee | Role::SelfEmployed | Role::Retiree | Role::Unemployed
-        )
+        && matches!(p.role, Role::Employee | Role::SelfEmployed | Role::Retiree | Role::Unemployed)
 }
 
 /// Writes every income and contribution record of the household and returns the counted
@@ -193,17 +158,13 @@ pub(crate) fn income(
         if !(p.counted && !p.unresolved && p.role == Role::Retiree && rng.chance(850)) {
             continue;
         }
-        let desired = if rng.chance(600) {
-            rng.range(1800, 4200)
-        } else {
-            rng.range(180, 600)
-        } * 100;
+        let desired = if rng.chance(600) { rng.range(1800, 4200) } else { rng.range(180, 600) } * 100;
         let recent = len >= 2 && rng.chance(100);
         let (start, months) = if recent {
             let k = rng.range(1, len - 1);
             (window[k as usize], len - k)
         } else {
-            (window[0].add(-(rng.range(1, 180) as i32)), len)
+            (window[0].plus(-(rng.range(1, 180) as i32)), len)
         };
         let cap = floor_yuan(remaining * 7 / 10 / months);
         let monthly = desired.min(cap);
@@ -213,14 +174,7 @@ pub(crate) fn income(
         let id = shown_id(p, rng);
         sinks.mirror(
             Source::RensheBenefit,
-            [
-                id.as_str(),
-                &p.name,
-                "基本养老金",
-                &yuan(Fen(monthly)),
-                &start.to_string(),
-                "",
-            ],
+            [id.as_str(), &p.name, "基本养老金", &yuan(Fen(monthly)), &start.to_string(), ""],
         )?;
         remaining -= monthly * months;
         total += monthly * months;
@@ -231,10 +185,7 @@ pub(crate) fn income(
 
     // Unemployment benefit runs for a few months inside the window.
     for p in members.iter_mut() {
-        if !(p.counted && !p.unresolved && p.role == Role::Unemployed)
-            || len < 2
-            || !rng.chance(350)
-        {
+        if !(p.counted && !p.unresolved && p.role == Role::Unemployed) || len < 2 || !rng.chance(350) {
             continue;
         }
         let k = rng.range(2, len.min(6));
@@ -292,14 +243,7 @@ pub(crate) fn income(
             let id = shown_id(app, rng);
             sinks.mirror(
                 Source::Shuiwu,
-                [
-                    id.as_str(),
-                    &app.name,
-                    &window[*m].to_string(),
-                    "劳务报酬",
-                    &yuan(Fen(amount)),
-                    &payer,
-                ],
+                [id.as_str(), &app.name, &window[*m].to_string(), "劳务报酬", &yuan(Fen(amount)), &payer],
             )?;
         }
         total += remaining;
@@ -317,39 +261,19 @@ pub(crate) fn income(
 }
 
 /// Monthly wage (or business income) rows of one worker, summing exactly to `share`.
-fn wages(
-    ctx: &Ctx<'_>,
-    p: &mut Person,
-    share: i64,
-    rng: &mut Rng,
-    sinks: &mut Sinks,
-) -> Result<(), GenError> {
+fn wages(ctx: &Ctx<'_>, p: &mut Person, share: i64, rng: &mut Rng, sinks: &mut Sinks) -> Result<(), GenError> {
     let window = &ctx.window;
     let len = window.len() as i64;
     let business = p.role == Role::SelfEmployed;
     let (payer, _) = company(ctx, rng);
-    let (kind, payer_col) = if business {
-        ("经营所得", "")
-    } else {
-        ("工资薪金", payer.as_str())
-    };
+    let (kind, payer_col) = if business { ("经营所得", "") } else { ("工资薪金", payer.as_str()) };
     let amounts = spread_months(share, window.len(), rng);
     for (m, a) in window.iter().zip(&amounts) {
         if *a <= 0 {
             continue;
         }
         let id = shown_id(p, rng);
-        sinks.mirror(
-            Source::Shuiwu,
-            [
-                id.as_str(),
-                &p.name,
-                &m.to_string(),
-                kind,
-                &yuan(Fen(*a)),
-                payer_col,
-            ],
-        )?;
+        sinks.mirror(Source::Shuiwu, [id.as_str(), &p.name, &m.to_string(), kind, &yuan(Fen(*a)), payer_col])?;
     }
     // A row for the month before the window must not be counted.
     if share > 0 && rng.chance(200) {
@@ -357,14 +281,7 @@ fn wages(
         let a = amounts.first().copied().unwrap_or(0).max(100);
         sinks.mirror(
             Source::Shuiwu,
-            [
-                id.as_str(),
-                &p.name,
-                &ctx.before_window.to_string(),
-                kind,
-                &yuan(Fen(a)),
-                payer_col,
-            ],
+            [id.as_str(), &p.name, &ctx.before_window.to_string(), kind, &yuan(Fen(a)), payer_col],
         )?;
     }
     let avg = share / len;
@@ -390,30 +307,14 @@ fn excluded_members_income(
         let yearly = rng.range(30_000, 150_000) * 100;
         let (months, payer) = if p.exclusion == Some("服刑") {
             // Wages stop at the start of the sentence.
-            (
-                rng.range(2, window.len() as i64) as usize,
-                company(ctx, rng).0,
-            )
+            (rng.range(2, window.len() as i64) as usize, company(ctx, rng).0)
         } else {
-            (
-                window.len(),
-                format!("{}{}", ctx.city_short, rng.pick(TEMPLES)),
-            )
+            (window.len(), format!("{}{}", ctx.city_short, rng.pick(TEMPLES)))
         };
         let amounts = spread_months(yearly * months as i64 / window.len() as i64, months, rng);
         for (m, a) in window.iter().zip(amounts) {
             let id = shown_id(p, rng);
-            sinks.mirror(
-                Source::Shuiwu,
-                [
-                    id.as_str(),
-                    &p.name,
-                    &m.to_string(),
-                    "工资薪金",
-                    &yuan(Fen(a)),
-                    &payer,
-                ],
-            )?;
+            sinks.mirror(Source::Shuiwu, [id.as_str(), &p.name, &m.to_string(), "工资薪金", &yuan(Fen(a)), &payer])?;
         }
     }
     Ok(())
@@ -431,26 +332,14 @@ fn contributions(
     let scenario = hh.scenario;
     for (i, p) in members.iter().enumerate() {
         let forced = i == 0 && scenario.needs_worker();
-        if p.counted
-            && !p.unresolved
-            && p.role == Role::Retiree
-            && p.declared.0 > 0
-            && rng.chance(100)
-        {
+        if p.counted && !p.unresolved && p.role == Role::Retiree && p.declared.0 > 0 && rng.chance(100) {
             // A sealed 公积金 account from working years: a balance that is not a financial asset.
             let base = floor_yuan(p.declared.0 * rng.range(60, 100) / 100);
             let id = shown_id(p, rng);
             let balance = rng.range(5_000, 90_000) * 100 + rng.range(0, 99);
             sinks.mirror(
                 Source::Gongjijin,
-                [
-                    id.as_str(),
-                    &p.name,
-                    &yuan(Fen(base)),
-                    "0.00",
-                    &yuan(Fen(balance)),
-                    "封存",
-                ],
+                [id.as_str(), &p.name, &yuan(Fen(base)), "0.00", &yuan(Fen(balance)), "封存"],
             )?;
             continue;
         }
@@ -475,44 +364,21 @@ fn contributions(
         let fund = rng.chance(450);
         let mistyped_fund = forced && scenario == Scenario::MistypedId && fund && rng.chance(500);
         let mistyped_contribution = forced && scenario == Scenario::MistypedId && !mistyped_fund;
-        let id = if mistyped_contribution {
-            mistype(&p.id, rng)
-        } else {
-            shown_id(p, rng)
-        };
-        let start: Month = ctx.window[0].add(-(rng.range(0, 96) as i32));
+        let id = if mistyped_contribution { mistype(&p.id, rng) } else { shown_id(p, rng) };
+        let start: Month = ctx.window[0].plus(-(rng.range(0, 96) as i32));
         sinks.mirror(
             Source::RensheContribution,
-            [
-                id.as_str(),
-                &p.name,
-                &code,
-                &employer,
-                &yuan(Fen(base)),
-                &start.to_string(),
-                "",
-            ],
+            [id.as_str(), &p.name, &code, &employer, &yuan(Fen(base)), &start.to_string(), ""],
         )?;
         if fund {
             let fund_base = floor_yuan(declared * rng.range(60, 100) / 100);
             let rate = rng.range(5, 12);
             let monthly = fund_base * rate * 2 / 100;
             let balance = rng.range(1_000, 60_000) * 100 + rng.range(0, 99);
-            let id = if mistyped_fund {
-                mistype(&p.id, rng)
-            } else {
-                shown_id(p, rng)
-            };
+            let id = if mistyped_fund { mistype(&p.id, rng) } else { shown_id(p, rng) };
             sinks.mirror(
                 Source::Gongjijin,
-                [
-                    id.as_str(),
-                    &p.name,
-                    &yuan(Fen(fund_base)),
-                    &yuan(Fen(monthly)),
-                    &yuan(Fen(balance)),
-                    "正常",
-                ],
+                [id.as_str(), &p.name, &yuan(Fen(fund_base)), &yuan(Fen(monthly)), &yuan(Fen(balance)), "正常"],
             )?;
         }
     }
@@ -539,19 +405,13 @@ const ROADS: &[&str] = &[
     "丽华北路",
     "花园街",
 ];
-const VILLAGES: &[&str] = &[
-    "前进", "新华", "东风", "红星", "联合", "永安", "西湖", "南庄", "北河", "新桥", "塘头", "桥头",
-];
+const VILLAGES: &[&str] =
+    &["前进", "新华", "东风", "红星", "联合", "永安", "西湖", "南庄", "北河", "新桥", "塘头", "桥头"];
 
 /// A street address inside the township (a village address for a 镇 or 乡).
 pub(crate) fn address(township_name: &str, county_name: &str, rng: &mut Rng) -> String {
     if township_name.ends_with('镇') || township_name.ends_with('乡') {
-        format!(
-            "{county_name}{township_name}{}村委{}组{}号",
-            rng.pick(VILLAGES),
-            rng.range(1, 18),
-            rng.range(1, 120)
-        )
+        format!("{county_name}{township_name}{}村委{}组{}号", rng.pick(VILLAGES), rng.range(1, 18), rng.range(1, 120))
     } else {
         format!(
             "{county_name}{township_name}{}{}号{}幢{}室",
@@ -583,9 +443,8 @@ pub(crate) fn property(
     sinks: &mut Sinks,
 ) -> Result<(), GenError> {
     let as_of = ctx.cfg.as_of;
-    let owners: Vec<usize> = (0..members.len())
-        .filter(|&i| members[i].counted && !members[i].unresolved && members[i].age >= 18)
-        .collect();
+    let owners: Vec<usize> =
+        (0..members.len()).filter(|&i| members[i].counted && !members[i].unresolved && members[i].age >= 18).collect();
     let Some(&first) = owners.first() else {
         return Ok(());
     };
@@ -600,11 +459,7 @@ pub(crate) fn property(
     let home = |rng: &mut Rng, serial: u64, place: &str| {
         let year = rng.range(1998, i64::from(as_of.year()) - 1);
         (
-            format!(
-                "苏({year}){}不动产权第{:07}号",
-                ctx.cert_city(&hh.township.county_name),
-                serial % 10_000_000
-            ),
+            format!("苏({year}){}不动产权第{:07}号", ctx.cert_city(&hh.township.county_name), serial % 10_000_000),
             place.to_string(),
             hundredths(rng.range(4_500, 14_000)),
             day_between(
@@ -632,19 +487,7 @@ pub(crate) fn property(
         for (i, how) in holders {
             let p = &members[i];
             let id = shown_id(p, rng);
-            sinks.mirror(
-                Source::Budongchan,
-                [
-                    id.as_str(),
-                    &p.name,
-                    &cert,
-                    &place,
-                    &area,
-                    "住宅",
-                    &date,
-                    how,
-                ],
-            )?;
+            sinks.mirror(Source::Budongchan, [id.as_str(), &p.name, &cert, &place, &area, "住宅", &date, how])?;
         }
     }
     if scenario == Scenario::SecondHome {
@@ -656,51 +499,18 @@ pub(crate) fn property(
         };
         let p = &members[owner];
         let id = shown_id(p, rng);
-        sinks.mirror(
-            Source::Budongchan,
-            [
-                id.as_str(),
-                &p.name,
-                &cert,
-                &place,
-                &area,
-                "住宅",
-                &date,
-                "单独所有",
-            ],
-        )?;
+        sinks.mirror(Source::Budongchan, [id.as_str(), &p.name, &cert, &place, &area, "住宅", &date, "单独所有"])?;
     }
 
     // Vehicles: only the `car` scenario has a private car in use; the exempt kinds appear elsewhere.
-    let mut vehicle = |rng: &mut Rng,
-                       owner: usize,
-                       kind: &str,
-                       state: &str,
-                       usage: &str|
-     -> Result<(), GenError> {
+    let mut vehicle = |rng: &mut Rng, owner: usize, kind: &str, state: &str, usage: &str| -> Result<(), GenError> {
         let p = &members[owner];
         let id = shown_id(p, rng);
         let first_reg = day_between(as_of.add_months(-180), as_of.add_days(-60), rng).to_string();
         let new_energy = rng.chance(250);
         let plate = plate(rng, ctx.plate_letter, new_energy);
-        let model = if kind == "正三轮摩托车" {
-            "宗申牌ZS150ZK"
-        } else {
-            rng.pick(CAR_MODELS)
-        };
-        sinks.mirror(
-            Source::Cheguan,
-            [
-                id.as_str(),
-                &p.name,
-                &plate,
-                kind,
-                model,
-                &first_reg,
-                state,
-                usage,
-            ],
-        )
+        let model = if kind == "正三轮摩托车" { "宗申牌ZS150ZK" } else { rng.pick(CAR_MODELS) };
+        sinks.mirror(Source::Cheguan, [id.as_str(), &p.name, &plate, kind, model, &first_reg, state, usage])
     };
     match scenario {
         Scenario::Car => {
@@ -711,10 +521,7 @@ pub(crate) fn property(
             vehicle(rng, owner, "小型轿车", "正常", "非营运")?;
         }
         Scenario::CleanTypical => {
-            let disabled = owners
-                .iter()
-                .copied()
-                .find(|&i| members[i].disability.is_some());
+            let disabled = owners.iter().copied().find(|&i| members[i].disability.is_some());
             if let Some(d) = disabled
                 && rng.chance(300)
             {
@@ -740,46 +547,20 @@ pub(crate) fn property(
         let sole_trader = p.role == Role::SelfEmployed || rng.chance(400);
         let (name, code, kind, role, capital) = if sole_trader {
             let (name, code) = shop(hh, rng);
-            (
-                name,
-                code,
-                "个体工商户",
-                "经营者",
-                rng.range(5_000, 100_000) * 100,
-            )
+            (name, code, "个体工商户", "经营者", rng.range(5_000, 100_000) * 100)
         } else {
             let (name, code) = company(ctx, rng);
-            (
-                name,
-                code,
-                "有限责任公司",
-                "法定代表人",
-                rng.range(10, 500) * 10_000 * 100,
-            )
+            (name, code, "有限责任公司", "法定代表人", rng.range(10, 500) * 10_000 * 100)
         };
         let id = shown_id(p, rng);
         sinks.mirror(
             Source::Shichang,
-            [
-                id.as_str(),
-                &p.name,
-                &code,
-                &name,
-                kind,
-                role,
-                &yuan(Fen(capital)),
-                state,
-                &founded,
-            ],
+            [id.as_str(), &p.name, &code, &name, kind, role, &yuan(Fen(capital)), state, &founded],
         )
     };
     match scenario {
         Scenario::Business => {
-            let owner = owners
-                .iter()
-                .copied()
-                .find(|&i| members[i].role == Role::SelfEmployed)
-                .unwrap_or(first);
+            let owner = owners.iter().copied().find(|&i| members[i].role == Role::SelfEmployed).unwrap_or(first);
             entity(rng, owner, "存续")?;
         }
         Scenario::CleanTypical if rng.chance(100) => {
@@ -851,36 +632,18 @@ pub(crate) fn registers(
             ],
         )?;
         let id = shown_id(p, rng);
-        sinks.mirror(
-            Source::GonganDeath,
-            [
-                id.as_str(),
-                &p.name,
-                &d.death.to_string(),
-                &d.cancelled.to_string(),
-            ],
-        )?;
+        sinks.mirror(Source::GonganDeath, [id.as_str(), &p.name, &d.death.to_string(), &d.cancelled.to_string()])?;
     }
     if hh.dibao_monthly.0 > 0 {
         // The household already receives 低保; its roll lists each counted member with a share.
         let counted: Vec<&Person> = family.members.iter().filter(|p| p.counted).collect();
-        let start = as_of
-            .add_days(-rng.range(200, 1800))
-            .first_of_month()
-            .to_string();
+        let start = as_of.add_days(-rng.range(200, 1800)).first_of_month().to_string();
         let shares = split_exact(hh.dibao_monthly.0 / 100, counted.len(), rng, 1, 1);
         for (p, share) in counted.into_iter().zip(shares) {
             let id = shown_id(p, rng);
             sinks.mirror(
                 Source::MinzhengRolls,
-                [
-                    id.as_str(),
-                    &p.name,
-                    "低保",
-                    &hh.township.code,
-                    &start,
-                    &yuan(Fen(share * 100)),
-                ],
+                [id.as_str(), &p.name, "低保", &hh.township.code, &start, &yuan(Fen(share * 100))],
             )?;
         }
     }
@@ -891,14 +654,7 @@ pub(crate) fn registers(
         let amount = rng.range(500, 3000) * 100;
         sinks.mirror(
             Source::MinzhengRolls,
-            [
-                id.as_str(),
-                &p.name,
-                "临时救助",
-                &hh.township.code,
-                &date,
-                &yuan(Fen(amount)),
-            ],
+            [id.as_str(), &p.name, "临时救助", &hh.township.code, &date, &yuan(Fen(amount))],
         )?;
     }
     Ok(())

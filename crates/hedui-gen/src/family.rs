@@ -161,8 +161,8 @@ const KINDS: &[(Kind, u32)] = &[
 
 /// County codes of people born elsewhere in China (all current GB/T 2260 codes).
 const ORIGINS: &[&str] = &[
-    "320102", "320282", "320581", "321281", "321323", "340104", "341221", "410105", "411625",
-    "510722", "421182", "360426",
+    "320102", "320282", "320581", "321281", "321323", "340104", "341221", "410105", "411625", "510722", "421182",
+    "360426",
 ];
 /// Uyghur households come from Xinjiang.
 const XINJIANG: &[&str] = &["650102", "653101", "652801"];
@@ -180,20 +180,11 @@ fn birth_for_age(as_of: Date, age: i64, rng: &mut Rng) -> Date {
 }
 
 fn sketch(kind: Kind, app_age: i64, app_male: bool, rng: &mut Rng) -> Vec<Sketch> {
-    let mut s = vec![Sketch {
-        relation: Relation::Applicant,
-        male: app_male,
-        age: app_age,
-    }];
+    let mut s = vec![Sketch { relation: Relation::Applicant, male: app_male, age: app_age }];
     let spouse = |rng: &mut Rng| Sketch {
         relation: Relation::Spouse,
         male: !app_male,
-        age: (if app_male {
-            app_age + rng.range(-6, 2)
-        } else {
-            app_age + rng.range(-2, 6)
-        })
-        .max(20),
+        age: (if app_male { app_age + rng.range(-6, 2) } else { app_age + rng.range(-2, 6) }).max(20),
     };
     let children = |rng: &mut Rng, s: &mut Vec<Sketch>, n: u32| {
         let oldest = (app_age - 20).min(24);
@@ -201,11 +192,7 @@ fn sketch(kind: Kind, app_age: i64, app_male: bool, rng: &mut Rng) -> Vec<Sketch
             return;
         }
         for _ in 0..n {
-            s.push(Sketch {
-                relation: Relation::Child,
-                male: rng.chance(510),
-                age: rng.range(0, oldest),
-            });
+            s.push(Sketch { relation: Relation::Child, male: rng.chance(510), age: rng.range(0, oldest) });
         }
     };
     let parents = |rng: &mut Rng, s: &mut Vec<Sketch>, n: u32| {
@@ -213,18 +200,9 @@ fn sketch(kind: Kind, app_age: i64, app_male: bool, rng: &mut Rng) -> Vec<Sketch
         let father_first = rng.chance(500);
         for i in 0..n {
             let male = if both { i == 0 } else { father_first };
-            let age = app_age
-                + if male {
-                    rng.range(24, 34)
-                } else {
-                    rng.range(22, 32)
-                };
+            let age = app_age + if male { rng.range(24, 34) } else { rng.range(22, 32) };
             if age <= 95 {
-                s.push(Sketch {
-                    relation: Relation::Parent,
-                    male,
-                    age,
-                });
+                s.push(Sketch { relation: Relation::Parent, male, age });
             }
         }
     };
@@ -253,11 +231,7 @@ fn sketch(kind: Kind, app_age: i64, app_male: bool, rng: &mut Rng) -> Vec<Sketch
             }
             let oldest = (app_age - 40).clamp(0, 17);
             for _ in 0..rng.weighted(&[(1u32, 65), (2, 35)]) {
-                s.push(Sketch {
-                    relation: Relation::Grandchild,
-                    male: rng.chance(510),
-                    age: rng.range(0, oldest),
-                });
+                s.push(Sketch { relation: Relation::Grandchild, male: rng.chance(510), age: rng.range(0, oldest) });
             }
         }
         Kind::Siblings => {
@@ -290,11 +264,7 @@ fn birth_county(
     {
         return o.to_string();
     }
-    let code = if rng.chance(80) {
-        ctx.counties[rng.index(ctx.counties.len())].clone()
-    } else {
-        county.to_string()
-    };
+    let code = if rng.chance(80) { ctx.counties[rng.index(ctx.counties.len())].clone() } else { county.to_string() };
     let y = birth.year();
     match code.as_str() {
         "320413" if y < 2015 => "320482".to_string(),
@@ -318,12 +288,7 @@ fn role_for(age: i32, male: bool, relation: Relation, severe: bool, rng: &mut Rn
     if severe {
         return Role::NotWorking;
     }
-    rng.weighted(&[
-        (Role::Employee, 58),
-        (Role::SelfEmployed, 6),
-        (Role::Unemployed, 10),
-        (Role::NotWorking, 26),
-    ])
+    rng.weighted(&[(Role::Employee, 58), (Role::SelfEmployed, 6), (Role::Unemployed, 10), (Role::NotWorking, 26)])
 }
 
 /// Naming state shared by the members of one household.
@@ -398,11 +363,7 @@ pub(crate) fn compose(
         hi = hi.min(55);
     }
     let app_age = rng.range(lo, hi.max(lo));
-    let app_male = if matches!(kind, Kind::SingleParent) {
-        rng.chance(300)
-    } else {
-        rng.chance(550)
-    };
+    let app_male = if matches!(kind, Kind::SingleParent) { rng.chance(300) } else { rng.chance(550) };
     let sketches = sketch(kind, app_age, app_male, rng);
     let has_spouse = sketches.iter().any(|s| s.relation == Relation::Spouse);
 
@@ -449,23 +410,15 @@ pub(crate) fn compose(
     for (i, s) in sketches.iter().enumerate() {
         let birth = birth_for_age(as_of, s.age, rng);
         let age = birth.age_on(as_of);
-        let first_gen = matches!(
-            s.relation,
-            Relation::Applicant | Relation::Spouse | Relation::Parent | Relation::Sibling
-        );
+        let first_gen =
+            matches!(s.relation, Relation::Applicant | Relation::Spouse | Relation::Parent | Relation::Sibling);
         let addr = birth_county(ctx, rng, county, birth, origin, first_gen);
-        let id = ids
-            .allocate(&addr, birth, s.male, rng)
-            .ok_or_else(|| GenError::IdSpace(addr.clone()))?;
+        let id = ids.allocate(&addr, birth, s.male, rng).ok_or_else(|| GenError::IdSpace(addr.clone()))?;
         let name = naming.name(rng, s, birth.year());
         let mut disability = if rng.chance(if age >= 18 { 90 } else { 30 }) {
             let (category, code) = rng.weighted(DISABILITIES);
             let grade = rng.weighted(&[(1u8, 15), (2, 25), (3, 30), (4, 30)]);
-            Some(Disability {
-                category,
-                code,
-                grade,
-            })
+            Some(Disability { category, code, grade })
         } else {
             None
         };
@@ -515,46 +468,24 @@ pub(crate) fn compose(
     }
 
     // A member serving a sentence or living at a religious site is not counted.
-    let per_mille = if scenario == Scenario::CleanTypical {
-        150
-    } else {
-        40
-    };
-    let candidates: Vec<usize> = (1..members.len())
-        .filter(|&i| members[i].age >= 18 && members[i].capacity == "完全")
-        .collect();
+    let per_mille = if scenario == Scenario::CleanTypical { 150 } else { 40 };
+    let candidates: Vec<usize> =
+        (1..members.len()).filter(|&i| members[i].age >= 18 && members[i].capacity == "完全").collect();
     if !candidates.is_empty() && rng.chance(per_mille) {
         let i = rng.pick(&candidates);
         members[i].counted = false;
-        members[i].exclusion = Some(if rng.chance(750) {
-            "服刑"
-        } else {
-            "宗教教职人员"
-        });
+        members[i].exclusion = Some(if rng.chance(750) { "服刑" } else { "宗教教职人员" });
     }
 
     if scenario == Scenario::UnresolvedMember {
         let candidates: Vec<usize> = (1..members.len()).filter(|&i| members[i].counted).collect();
-        let i = if candidates.is_empty() {
-            0
-        } else {
-            rng.pick(&candidates)
-        };
+        let i = if candidates.is_empty() { 0 } else { rng.pick(&candidates) };
         members[i].unresolved = true;
-        members[i].role = if members[i].age < 18 {
-            Role::Child
-        } else {
-            Role::NotWorking
-        };
+        members[i].role = if members[i].age < 18 { Role::Child } else { Role::NotWorking };
     }
 
-    let deceased = if rng.chance(30) {
-        Some(deceased_relative(
-            ctx, rng, ids, county, origin, &naming, &members,
-        )?)
-    } else {
-        None
-    };
+    let deceased =
+        if rng.chance(30) { Some(deceased_relative(ctx, rng, ids, county, origin, &naming, &members)?) } else { None };
     Ok(Family { members, deceased })
 }
 
@@ -573,26 +504,16 @@ fn deceased_relative(
     let app_age = i64::from(app.age);
     let has_spouse = members.iter().any(|p| p.relation == Relation::Spouse);
     let sk = if !has_spouse && app_age >= 45 && rng.chance(500) {
-        Sketch {
-            relation: Relation::Spouse,
-            male: !app.male,
-            age: app_age + rng.range(-3, 6),
-        }
+        Sketch { relation: Relation::Spouse, male: !app.male, age: app_age + rng.range(-3, 6) }
     } else {
         let male = rng.chance(500);
-        Sketch {
-            relation: Relation::Parent,
-            male,
-            age: app_age + rng.range(24, 34),
-        }
+        Sketch { relation: Relation::Parent, male, age: app_age + rng.range(24, 34) }
     };
     let birth = birth_for_age(as_of, sk.age, rng);
     let death = as_of.add_days(-rng.range(30, 1500));
     let cancelled = death.add_days(rng.range(3, 25));
     let addr = birth_county(ctx, rng, county, birth, origin, true);
-    let id = ids
-        .allocate(&addr, birth, sk.male, rng)
-        .ok_or_else(|| GenError::IdSpace(addr.clone()))?;
+    let id = ids.allocate(&addr, birth, sk.male, rng).ok_or_else(|| GenError::IdSpace(addr.clone()))?;
     let name = naming.name(rng, &sk, birth.year());
     Ok(Deceased {
         person: Person {

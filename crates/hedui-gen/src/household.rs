@@ -43,12 +43,7 @@ pub(crate) struct Hh<'a> {
 }
 
 /// Generates household `index` (0-based), writes all its rows and returns its member count.
-pub(crate) fn generate(
-    ctx: &Ctx<'_>,
-    index: u64,
-    ids: &mut IdRegistry,
-    sinks: &mut Sinks,
-) -> Result<u64, GenError> {
+pub(crate) fn generate(ctx: &Ctx<'_>, index: u64, ids: &mut IdRegistry, sinks: &mut Sinks) -> Result<u64, GenError> {
     let cfg = ctx.cfg;
     let seed = cfg.seed;
     let scenario = Scenario::for_household(seed, index);
@@ -56,23 +51,14 @@ pub(crate) fn generate(
     let township = &cfg.townships[rng.index(cfg.townships.len())];
     let county = township.code[..6].to_string();
 
-    let mut family = family::compose(
-        ctx,
-        &county,
-        scenario,
-        &mut Rng::derive(seed, index, STREAM_FAMILY),
-        ids,
-    )?;
+    let mut family = family::compose(ctx, &county, scenario, &mut Rng::derive(seed, index, STREAM_FAMILY), ids)?;
     let n = family.counted();
     let standard = cfg.params.dibao_standard.0;
     let t_inc = standard * n * i64::from(cfg.params.income_months);
     let t_ast = standard * n * cfg.params.asset_months;
     let address = econ::address(&township.name, &township.county_name, &mut rng);
-    let dibao_monthly = if rng.chance(150) {
-        Fen(rng.range(200, (standard / 100 * n).max(200)) * 100)
-    } else {
-        Fen::ZERO
-    };
+    let dibao_monthly =
+        if rng.chance(150) { Fen(rng.range(200, (standard / 100 * n).max(200)) * 100) } else { Fen::ZERO };
     let hh = Hh {
         index,
         township,
@@ -85,43 +71,14 @@ pub(crate) fn generate(
         dibao_monthly,
     };
 
-    let income = econ::income(
-        ctx,
-        &hh,
-        &mut family.members,
-        &mut Rng::derive(seed, index, STREAM_INCOME),
-        sinks,
-    )?;
-    econ::property(
-        ctx,
-        &hh,
-        &family.members,
-        &mut Rng::derive(seed, index, STREAM_PROPERTY),
-        sinks,
-    )?;
-    econ::registers(
-        ctx,
-        &hh,
-        &family,
-        &mut Rng::derive(seed, index, STREAM_REGISTERS),
-        sinks,
-    )?;
-    let assets = bank::books(
-        ctx,
-        &hh,
-        &family.members,
-        &mut Rng::derive(seed, index, STREAM_BANKS),
-        sinks,
-    )?;
+    let income = econ::income(ctx, &hh, &mut family.members, &mut Rng::derive(seed, index, STREAM_INCOME), sinks)?;
+    econ::property(ctx, &hh, &family.members, &mut Rng::derive(seed, index, STREAM_PROPERTY), sinks)?;
+    econ::registers(ctx, &hh, &family, &mut Rng::derive(seed, index, STREAM_REGISTERS), sinks)?;
+    let assets = bank::books(ctx, &hh, &family.members, &mut Rng::derive(seed, index, STREAM_BANKS), sinks)?;
 
     let mut rng = Rng::derive(seed, index, STREAM_APPLICATION);
     let number = format!("H{:06}", index + 1);
-    let declared_income: Fen = family
-        .members
-        .iter()
-        .filter(|p| p.counted)
-        .map(|p| p.declared)
-        .sum();
+    let declared_income: Fen = family.members.iter().filter(|p| p.counted).map(|p| p.declared).sum();
     let declared_assets = Fen(assets.0 * rng.range(30, 100) / 100 / 100 * 100);
     let applied = cfg.as_of.add_days(-rng.range(3, 30));
     sinks.applications.row([

@@ -121,17 +121,11 @@ pub enum GenError {
     #[error("生成参数无效: {0}")]
     Config(String),
     #[error("写文件失败 {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("写 CSV 失败 {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
     #[error("写 manifest.json 失败 {path}: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: serde_json::Error },
     #[error("地址码 {0} 的身份证顺序码已用尽")]
     IdSpace(String),
 }
@@ -184,19 +178,12 @@ impl<'a> Ctx<'a> {
             return bad("没有乡镇街道".into());
         }
         for t in &cfg.townships {
-            if t.code.len() != 9
-                || !t.code.bytes().all(|b| b.is_ascii_digit())
-                || !t.code.starts_with(&cfg.city_code)
-            {
+            if t.code.len() != 9 || !t.code.bytes().all(|b| b.is_ascii_digit()) || !t.code.starts_with(&cfg.city_code) {
                 return bad(format!("乡镇街道代码应为本市 9 位数字: {:?}", t.code));
             }
         }
         if !(MIN_BANKS..=bank::MAX_BANKS).contains(&cfg.banks) {
-            return bad(format!(
-                "银行数应在 {MIN_BANKS} 到 {} 之间: {}",
-                bank::MAX_BANKS,
-                cfg.banks
-            ));
+            return bad(format!("银行数应在 {MIN_BANKS} 到 {} 之间: {}", bank::MAX_BANKS, cfg.banks));
         }
         if p.dibao_standard < Fen::yuan(1) || p.dibao_standard > Fen::yuan(100_000) {
             return bad(format!("低保标准不合理: {:?}", p.dibao_standard));
@@ -216,19 +203,11 @@ impl<'a> Ctx<'a> {
         if !(1950..=2200).contains(&cfg.as_of.year()) {
             return bad(format!("核对日期不合理: {}", cfg.as_of));
         }
-        let last = Month::of(cfg.as_of).add(-1);
-        let window: Vec<Month> = (0..p.income_months as i32)
-            .rev()
-            .map(|k| last.add(-k))
-            .collect();
-        let before_window = last.add(-(p.income_months as i32));
-        let counties: Vec<String> = cfg
-            .townships
-            .iter()
-            .map(|t| t.code[..6].to_string())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let last = Month::of(cfg.as_of).plus(-1);
+        let window: Vec<Month> = (0..p.income_months as i32).rev().map(|k| last.plus(-k)).collect();
+        let before_window = last.plus(-(p.income_months as i32));
+        let counties: Vec<String> =
+            cfg.townships.iter().map(|t| t.code[..6].to_string()).collect::<BTreeSet<_>>().into_iter().collect();
         let (city_name, plate_letter) = JIANGSU_CITIES
             .iter()
             .find(|(code, _, _)| *code == cfg.city_code)
@@ -252,11 +231,7 @@ impl<'a> Ctx<'a> {
     /// The registering authority named on a title certificate: a county-level city issues
     /// its own, districts use the city's.
     pub(crate) fn cert_city<'s>(&'s self, county_name: &'s str) -> &'s str {
-        if county_name.ends_with('市') {
-            county_name
-        } else {
-            &self.city_name
-        }
+        if county_name.ends_with('市') { county_name } else { &self.city_name }
     }
 }
 
@@ -298,10 +273,7 @@ struct ManifestBank<'a> {
 /// of the same names are overwritten). Prints nothing.
 pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary, GenError> {
     let ctx = Ctx::new(cfg)?;
-    fs::create_dir_all(out_dir).map_err(|source| GenError::Io {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
+    fs::create_dir_all(out_dir).map_err(|source| GenError::Io { path: out_dir.to_path_buf(), source })?;
     let mut sinks = Sinks::create(out_dir, &ctx.banks)?;
     let mut ids = IdRegistry::default();
     let mut persons = 0u64;
@@ -325,33 +297,19 @@ pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary, GenError>
         },
         mirrors: SOURCES
             .iter()
-            .map(|(source, _)| ManifestMirror {
-                source,
-                file: format!("mirror/{source}.csv"),
-                as_of: as_of.clone(),
-            })
+            .map(|(source, _)| ManifestMirror { source, file: format!("mirror/{source}.csv"), as_of: as_of.clone() })
             .collect(),
         banks: ctx
             .banks
             .iter()
-            .map(|b| ManifestBank {
-                code: b.code,
-                name: &b.name,
-                dir: format!("banks/{}", b.code),
-            })
+            .map(|b| ManifestBank { code: b.code, name: &b.name, dir: format!("banks/{}", b.code) })
             .collect(),
     };
     let path = out_dir.join("manifest.json");
-    let mut text = serde_json::to_string_pretty(&manifest).map_err(|source| GenError::Json {
-        path: path.clone(),
-        source,
-    })?;
+    let mut text =
+        serde_json::to_string_pretty(&manifest).map_err(|source| GenError::Json { path: path.clone(), source })?;
     text.push('\n');
     fs::write(&path, text).map_err(|source| GenError::Io { path, source })?;
 
-    Ok(GenSummary {
-        households: cfg.households,
-        persons,
-        files,
-    })
+    Ok(GenSummary { households: cfg.households, persons, files })
 }

@@ -91,25 +91,21 @@ const SURNAMES: &[(&str, u32)] = &[
 ];
 
 const MALE_CHARS: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞",
-    "鑫", "波", "宇", "浩", "凯", "健", "俊", "帆", "旭", "宁", "龙", "林", "峰", "建", "国", "志",
-    "文", "海", "东", "晨", "阳", "博", "诚", "轩", "睿", "子", "然", "皓", "宸", "梓", "一", "荣",
-    "兵", "亮",
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "宇",
+    "浩", "凯", "健", "俊", "帆", "旭", "宁", "龙", "林", "峰", "建", "国", "志", "文", "海", "东", "晨", "阳", "博",
+    "诚", "轩", "睿", "子", "然", "皓", "宸", "梓", "一", "荣", "兵", "亮",
 ];
 
 const FEMALE_CHARS: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "秀", "英", "玲", "萍", "红", "燕", "梅", "琳",
-    "婷", "雪", "慧", "颖", "倩", "佳", "欣", "怡", "悦", "涵", "萱", "雨", "梓", "诗", "琪", "月",
-    "兰", "凤", "洁", "楠",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "秀", "英", "玲", "萍", "红", "燕", "梅", "琳", "婷", "雪", "慧",
+    "颖", "倩", "佳", "欣", "怡", "悦", "涵", "萱", "雨", "梓", "诗", "琪", "月", "兰", "凤", "洁", "楠",
 ];
 
 /// Two-character given names typical of people born before the mid-1960s.
-const OLD_MALE: &[&str] = &[
-    "建国", "国强", "建华", "志强", "德明", "福生", "金根", "小平", "国庆", "建军", "荣根", "锁林",
-];
-const OLD_FEMALE: &[&str] = &[
-    "秀英", "桂英", "玉兰", "凤英", "秀珍", "桂兰", "玉珍", "金娣", "美华", "素芬", "杏娣", "月琴",
-];
+const OLD_MALE: &[&str] =
+    &["建国", "国强", "建华", "志强", "德明", "福生", "金根", "小平", "国庆", "建军", "荣根", "锁林"];
+const OLD_FEMALE: &[&str] =
+    &["秀英", "桂英", "玉兰", "凤英", "秀珍", "桂兰", "玉珍", "金娣", "美华", "素芬", "杏娣", "月琴"];
 
 /// Characters that legacy systems often cannot store. 䶮 (Extension A) and 龑 are the same
 /// character in two forms; 𠇔 is in Extension B and needs four bytes in UTF-8.
@@ -171,11 +167,7 @@ pub(crate) fn given(rng: &mut Rng, male: bool, birth_year: u16) -> String {
     }
     let pool = if male { MALE_CHARS } else { FEMALE_CHARS };
     let len = if rng.chance(300) { 1 } else { 2 };
-    let rare_at = if rng.chance(50) {
-        Some(rng.below(len))
-    } else {
-        None
-    };
+    let rare_at = if rng.chance(50) { Some(rng.below(len)) } else { None };
     let mut name = String::new();
     for i in 0..len {
         if rare_at == Some(i) {
@@ -219,9 +211,7 @@ mod tests {
             let n = full_name(&mut rng, male, 1980);
             let chars = n.chars().count();
             assert!((2..=4).contains(&chars), "{n}");
-            if n.chars()
-                .any(|c| RARE_CHARS.iter().any(|(r, _)| r.starts_with(c)))
-            {
+            if n.chars().any(|c| RARE_CHARS.iter().any(|(r, _)| r.starts_with(c))) {
                 rare += 1;
             }
             if n.chars().any(|c| u32::from(c) > 0xFFFF) {

@@ -42,79 +42,17 @@ pub(crate) enum Source {
 
 /// Source name and columns after `身份证号,姓名`, in the order of [`Source`].
 pub(crate) const SOURCES: [(&str, &[&str]); 11] = [
-    (
-        "gongan_hukou",
-        &[
-            "性别",
-            "出生日期",
-            "户号",
-            "与户主关系",
-            "户籍区划",
-            "户籍状态",
-        ],
-    ),
+    ("gongan_hukou", &["性别", "出生日期", "户号", "与户主关系", "户籍区划", "户籍状态"]),
     ("gongan_death", &["死亡日期", "注销日期"]),
-    (
-        "renshe_benefit",
-        &["待遇类型", "月发放金额", "起始月份", "终止月份"],
-    ),
-    (
-        "renshe_contribution",
-        &[
-            "单位统一社会信用代码",
-            "单位名称",
-            "缴费基数",
-            "起始月份",
-            "终止月份",
-        ],
-    ),
-    (
-        "budongchan",
-        &[
-            "不动产权证号",
-            "坐落",
-            "建筑面积",
-            "用途",
-            "登记日期",
-            "共有方式",
-        ],
-    ),
-    (
-        "cheguan",
-        &[
-            "号牌号码",
-            "车辆类型",
-            "品牌型号",
-            "初次登记日期",
-            "机动车状态",
-            "使用性质",
-        ],
-    ),
-    (
-        "shichang",
-        &[
-            "统一社会信用代码",
-            "主体名称",
-            "主体类型",
-            "角色",
-            "注册资本",
-            "登记状态",
-            "成立日期",
-        ],
-    ),
-    (
-        "gongjijin",
-        &["缴存基数", "月缴存额", "账户余额", "账户状态"],
-    ),
+    ("renshe_benefit", &["待遇类型", "月发放金额", "起始月份", "终止月份"]),
+    ("renshe_contribution", &["单位统一社会信用代码", "单位名称", "缴费基数", "起始月份", "终止月份"]),
+    ("budongchan", &["不动产权证号", "坐落", "建筑面积", "用途", "登记日期", "共有方式"]),
+    ("cheguan", &["号牌号码", "车辆类型", "品牌型号", "初次登记日期", "机动车状态", "使用性质"]),
+    ("shichang", &["统一社会信用代码", "主体名称", "主体类型", "角色", "注册资本", "登记状态", "成立日期"]),
+    ("gongjijin", &["缴存基数", "月缴存额", "账户余额", "账户状态"]),
     ("shuiwu", &["所属期", "所得项目", "收入额", "扣缴义务人"]),
-    (
-        "canlian",
-        &["残疾人证号", "残疾类别", "残疾等级", "发证日期"],
-    ),
-    (
-        "minzheng_rolls",
-        &["救助类型", "区划", "起始日期", "月救助金额"],
-    ),
+    ("canlian", &["残疾人证号", "残疾类别", "残疾等级", "发证日期"]),
+    ("minzheng_rolls", &["救助类型", "区划", "起始日期", "月救助金额"]),
 ];
 
 /// One CSV file being written.
@@ -128,19 +66,11 @@ pub(crate) struct Sink {
 impl Sink {
     fn create(root: &Path, rel: &str, header: &[&str]) -> Result<Sink, GenError> {
         let path = root.join(rel);
-        let file = File::create(&path).map_err(|source| GenError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let file = File::create(&path).map_err(|source| GenError::Io { path: path.clone(), source })?;
         let w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(BufWriter::with_capacity(1 << 17, file));
-        let mut sink = Sink {
-            rel: rel.to_string(),
-            path,
-            w,
-            rows: 0,
-        };
+        let mut sink = Sink { rel: rel.to_string(), path, w, rows: 0 };
         sink.write(header)?;
         sink.rows = 0;
         Ok(sink)
@@ -151,21 +81,13 @@ impl Sink {
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
     {
-        self.w
-            .write_record(record)
-            .map_err(|source| GenError::Csv {
-                path: self.path.clone(),
-                source,
-            })?;
+        self.w.write_record(record).map_err(|source| GenError::Csv { path: self.path.clone(), source })?;
         self.rows += 1;
         Ok(())
     }
 
     fn finish(mut self) -> Result<(String, u64), GenError> {
-        self.w.flush().map_err(|source| GenError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.w.flush().map_err(|source| GenError::Io { path: self.path.clone(), source })?;
         Ok((self.rel, self.rows))
     }
 }
@@ -187,10 +109,7 @@ pub(crate) struct Sinks {
 }
 
 fn mkdir(path: &Path) -> Result<(), GenError> {
-    fs::create_dir_all(path).map_err(|source| GenError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    fs::create_dir_all(path).map_err(|source| GenError::Io { path: path.to_path_buf(), source })
 }
 
 impl Sinks {
@@ -200,15 +119,7 @@ impl Sinks {
         let applications = Sink::create(
             root,
             "applications.csv",
-            &[
-                "户编号",
-                "户籍区划",
-                "地址",
-                "申请项目",
-                "申请日期",
-                "申报月收入",
-                "申报金融资产",
-            ],
+            &["户编号", "户籍区划", "地址", "申请项目", "申请日期", "申报月收入", "申报金融资产"],
         )?;
         let members = Sink::create(
             root,
@@ -229,16 +140,7 @@ impl Sinks {
         let truth = Sink::create(
             root,
             "ground_truth.csv",
-            &[
-                "户编号",
-                "预期结论",
-                "超出原因",
-                "疑点",
-                "情形",
-                "计入人数",
-                "收入合计",
-                "金融资产合计",
-            ],
+            &["户编号", "预期结论", "超出原因", "疑点", "情形", "计入人数", "收入合计", "金融资产合计"],
         )?;
         let mut mirrors = Vec::with_capacity(SOURCES.len());
         for (name, cols) in SOURCES {
@@ -253,14 +155,7 @@ impl Sinks {
                 accounts: Sink::create(
                     root,
                     &format!("banks/{}/accounts.csv", b.code),
-                    &[
-                        "身份证号",
-                        "姓名",
-                        "账号",
-                        "账户类型",
-                        "开户日期",
-                        "期初余额",
-                    ],
+                    &["身份证号", "姓名", "账号", "账户类型", "开户日期", "期初余额"],
                 )?,
                 movements: Sink::create(
                     root,
@@ -270,24 +165,11 @@ impl Sinks {
                 products: Sink::create(
                     root,
                     &format!("banks/{}/products.csv", b.code),
-                    &[
-                        "身份证号",
-                        "姓名",
-                        "产品类型",
-                        "产品名称",
-                        "估值",
-                        "估值日期",
-                    ],
+                    &["身份证号", "姓名", "产品类型", "产品名称", "估值", "估值日期"],
                 )?,
             });
         }
-        Ok(Sinks {
-            applications,
-            members,
-            truth,
-            mirrors,
-            banks: bank_sinks,
-        })
+        Ok(Sinks { applications, members, truth, mirrors, banks: bank_sinks })
     }
 
     /// Writes one row of a department snapshot.
@@ -301,11 +183,7 @@ impl Sinks {
 
     /// Flushes every file and returns `(relative path, data rows)` in a fixed order.
     pub(crate) fn finish(self) -> Result<Vec<(String, u64)>, GenError> {
-        let mut out = vec![
-            self.applications.finish()?,
-            self.members.finish()?,
-            self.truth.finish()?,
-        ];
+        let mut out = vec![self.applications.finish()?, self.members.finish()?, self.truth.finish()?];
         for m in self.mirrors {
             out.push(m.finish()?);
         }

@@ -26,9 +26,7 @@ pub(crate) fn mix(a: u64, b: u64) -> u64 {
 
 /// A stable hash of text (FNV-1a), used where the same name must always map to the same code.
 pub(crate) fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
-    })
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
 }
 
 /// xoshiro256** (Blackman and Vigna), seeded through splitmix64.
@@ -41,22 +39,13 @@ impl Rng {
     /// Seeds the four state words from splitmix64, as the authors recommend.
     pub(crate) fn new(seed: u64) -> Rng {
         let mut st = seed;
-        let s = [
-            splitmix64(&mut st),
-            splitmix64(&mut st),
-            splitmix64(&mut st),
-            splitmix64(&mut st),
-        ];
+        let s = [splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st)];
         Rng::from_state(s)
     }
 
     /// Builds a generator from raw state; an all-zero state would be stuck at zero, so it is replaced.
     pub(crate) fn from_state(s: [u64; 4]) -> Rng {
-        if s == [0; 4] {
-            Rng::new(GOLDEN)
-        } else {
-            Rng { s }
-        }
+        if s == [0; 4] { Rng::new(GOLDEN) } else { Rng { s } }
     }
 
     /// An independent stream for one household and one purpose, so that households can be

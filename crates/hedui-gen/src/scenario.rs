@@ -61,8 +61,8 @@ const MIX: [(Scenario, u32); 15] = [
 
 /// Multipliers coprime with 100, so that `a·x + c mod 100` permutes a block of households.
 const COPRIME_100: [u64; 40] = [
-    1, 3, 7, 9, 11, 13, 17, 19, 21, 23, 27, 29, 31, 33, 37, 39, 41, 43, 47, 49, 51, 53, 57, 59, 61,
-    63, 67, 69, 71, 73, 77, 79, 81, 83, 87, 89, 91, 93, 97, 99,
+    1, 3, 7, 9, 11, 13, 17, 19, 21, 23, 27, 29, 31, 33, 37, 39, 41, 43, 47, 49, 51, 53, 57, 59, 61, 63, 67, 69, 71, 73,
+    77, 79, 81, 83, 87, 89, 91, 93, 97, 99,
 ];
 
 impl Scenario {
@@ -106,12 +106,8 @@ impl Scenario {
     /// The expected 预期结论, 超出原因 and 疑点 columns.
     pub fn expected(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Scenario::CleanMinus1Fen | Scenario::CleanTypical | Scenario::DepositEqual => {
-                ("未超出", "", "")
-            }
-            Scenario::IncomePlus1Fen | Scenario::IncomePlus10Pct | Scenario::IncomeEqual => {
-                ("超出", "income", "")
-            }
+            Scenario::CleanMinus1Fen | Scenario::CleanTypical | Scenario::DepositEqual => ("未超出", "", ""),
+            Scenario::IncomePlus1Fen | Scenario::IncomePlus10Pct | Scenario::IncomeEqual => ("超出", "income", ""),
             Scenario::DepositPlus1Fen | Scenario::DepositPlus10Pct => ("超出", "deposit", ""),
             Scenario::Car => ("超出", "car", ""),
             Scenario::SecondHome => ("超出", "second_home", ""),
@@ -149,10 +145,7 @@ impl Scenario {
     pub(crate) fn pins_income(self) -> bool {
         matches!(
             self,
-            Scenario::CleanMinus1Fen
-                | Scenario::IncomePlus1Fen
-                | Scenario::IncomePlus10Pct
-                | Scenario::IncomeEqual
+            Scenario::CleanMinus1Fen | Scenario::IncomePlus1Fen | Scenario::IncomePlus10Pct | Scenario::IncomeEqual
         )
     }
 
@@ -160,10 +153,7 @@ impl Scenario {
     pub(crate) fn pins_assets(self) -> bool {
         matches!(
             self,
-            Scenario::CleanMinus1Fen
-                | Scenario::DepositPlus1Fen
-                | Scenario::DepositPlus10Pct
-                | Scenario::DepositEqual
+            Scenario::CleanMinus1Fen | Scenario::DepositPlus1Fen | Scenario::DepositPlus10Pct | Scenario::DepositEqual
         )
     }
 
@@ -194,16 +184,10 @@ mod tests {
             for block in 0..5u64 {
                 let mut counts: HashMap<Scenario, u32> = HashMap::new();
                 for i in 0..100 {
-                    *counts
-                        .entry(Scenario::for_household(seed, block * 100 + i))
-                        .or_default() += 1;
+                    *counts.entry(Scenario::for_household(seed, block * 100 + i)).or_default() += 1;
                 }
                 for (s, n) in MIX {
-                    assert_eq!(
-                        counts.get(&s).copied().unwrap_or(0),
-                        n,
-                        "{s:?} seed {seed} block {block}"
-                    );
+                    assert_eq!(counts.get(&s).copied().unwrap_or(0), n, "{s:?} seed {seed} block {block}");
                 }
             }
         }

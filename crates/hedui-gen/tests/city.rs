@@ -17,12 +17,9 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir =
-            std::env::temp_dir().join(format!("hedui-gen-{tag}-{}-{nanos}", std::process::id()));
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("hedui-gen-{tag}-{}-{nanos}", std::process::id()));
         fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
     }
@@ -35,11 +32,7 @@ impl Drop for TempDir {
 }
 
 fn township(code: &str, name: &str, county: &str) -> Township {
-    Township {
-        code: code.into(),
-        name: name.into(),
-        county_name: county.into(),
-    }
+    Township { code: code.into(), name: name.into(), county_name: county.into() }
 }
 
 fn townships() -> Vec<Township> {
@@ -78,23 +71,13 @@ struct Table {
 
 impl Table {
     fn read(path: &Path) -> Table {
-        let mut r =
-            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let cols = r
-            .headers()
-            .expect("header")
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.to_string(), i))
-            .collect();
+        let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let cols = r.headers().expect("header").iter().enumerate().map(|(i, h)| (h.to_string(), i)).collect();
         let rows = r.records().map(|x| x.expect("row")).collect();
         Table { cols, rows }
     }
     fn get<'a>(&self, row: &'a csv::StringRecord, col: &str) -> &'a str {
-        let i = *self
-            .cols
-            .get(col)
-            .unwrap_or_else(|| panic!("no column {col}"));
+        let i = *self.cols.get(col).unwrap_or_else(|| panic!("no column {col}"));
         row.get(i).unwrap_or("")
     }
 }
@@ -105,11 +88,7 @@ fn check18(first17: &str) -> Option<char> {
     if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let s: u32 = first17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let s: u32 = first17.bytes().zip(W).map(|(b, w)| u32::from(b - b'0') * w).sum();
     "10X98765432".chars().nth((s % 11) as usize)
 }
 
@@ -132,9 +111,7 @@ fn normalize(id: &str) -> Option<String> {
 /// GB 32100 check, written here again.
 fn credit_ok(code: &str) -> bool {
     const A: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [usize; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
+    const W: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
     let chars: Vec<char> = code.chars().collect();
     if chars.len() != 18 {
         return false;
@@ -150,9 +127,7 @@ fn credit_ok(code: &str) -> bool {
 }
 
 fn fen(s: &str) -> i64 {
-    let dot = s
-        .find('.')
-        .unwrap_or_else(|| panic!("amount without decimals: {s}"));
+    let dot = s.find('.').unwrap_or_else(|| panic!("amount without decimals: {s}"));
     assert_eq!(s.len() - dot, 3, "amount must have two decimals: {s}");
     Fen::parse_yuan(s).unwrap_or_else(|e| panic!("{s}: {e}")).0
 }
@@ -194,11 +169,7 @@ fn same_config_gives_identical_bytes_and_another_seed_does_not() {
     assert!(fa.len() >= 3 + 1 + 11 + 6 * 3);
     for (x, y) in fa.iter().zip(&fb) {
         assert_eq!(x.strip_prefix(&a.0).ok(), y.strip_prefix(&b.0).ok());
-        assert!(
-            fs::read(x).expect("read") == fs::read(y).expect("read"),
-            "{} differs",
-            x.display()
-        );
+        assert!(fs::read(x).expect("read") == fs::read(y).expect("read"), "{} differs", x.display());
     }
     let members_a = fs::read(a.0.join("members.csv")).expect("read");
     let members_c = fs::read(c.0.join("members.csv")).expect("read");
@@ -248,8 +219,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
 
     // Manifest.
     let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(root.join("manifest.json")).expect("manifest"))
-            .expect("json");
+        serde_json::from_str(&fs::read_to_string(root.join("manifest.json")).expect("manifest")).expect("json");
     assert_eq!(manifest["seed"], 42);
     assert_eq!(manifest["city"], "3204");
     assert_eq!(manifest["as_of"], "2026-11-27");
@@ -275,11 +245,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
         let s = Scenario::from_name(truth.get(r, "情形")).expect("known scenario");
         let expected = s.expected();
         assert_eq!(
-            (
-                truth.get(r, "预期结论"),
-                truth.get(r, "超出原因"),
-                truth.get(r, "疑点")
-            ),
+            (truth.get(r, "预期结论"), truth.get(r, "超出原因"), truth.get(r, "疑点")),
             expected,
             "{}",
             truth.get(r, "户编号")
@@ -342,31 +308,14 @@ fn a_city_of_400_households_matches_its_ground_truth() {
         match normalize(raw) {
             Some(id) => {
                 let declared = fen(members.get(r, "申报月收入"));
-                assert!(
-                    by_id
-                        .insert(
-                            id,
-                            Member {
-                                household: h,
-                                counted,
-                                declared,
-                                name
-                            }
-                        )
-                        .is_none(),
-                    "duplicate ID"
-                );
+                assert!(by_id.insert(id, Member { household: h, counted, declared, name }).is_none(), "duplicate ID");
             }
             None => *invalid_per_household.entry(h).or_default() += 1,
         }
     }
     for (h, (s, n, _, _)) in &gt {
         let invalid = invalid_per_household.get(h).copied().unwrap_or(0);
-        assert_eq!(
-            invalid,
-            usize::from(*s == Scenario::UnresolvedMember),
-            "{h} {s:?}"
-        );
+        assert_eq!(invalid, usize::from(*s == Scenario::UnresolvedMember), "{h} {s:?}");
         assert_eq!(counted_per_household.get(h).copied(), Some(*n), "{h}");
     }
     assert!(id15 > 0, "some members declare a 15-digit ID");
@@ -432,10 +381,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             }
             if normalize(raw).is_none() {
                 invalid_rows += 1;
-                assert!(
-                    source == "renshe_contribution" || source == "gongjijin",
-                    "{source}: {raw}"
-                );
+                assert!(source == "renshe_contribution" || source == "gongjijin", "{source}: {raw}");
                 assert!(mistyped_names.contains(t.get(r, "姓名")));
             }
         }
@@ -459,8 +405,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
     }
     let benefits = Table::read(&root.join("mirror/renshe_benefit.csv"));
     for r in &benefits.rows {
-        let Some(m) = normalize(benefits.get(r, "身份证号")).and_then(|id| by_id.get(&id))
-        else {
+        let Some(m) = normalize(benefits.get(r, "身份证号")).and_then(|id| by_id.get(&id)) else {
             continue;
         };
         if !m.counted {
@@ -472,8 +417,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             e => month_index(e).min(win_hi),
         };
         if end >= start {
-            *income.entry(m.household.clone()).or_default() +=
-                (end - start + 1) * fen(benefits.get(r, "月发放金额"));
+            *income.entry(m.household.clone()).or_default() += (end - start + 1) * fen(benefits.get(r, "月发放金额"));
         }
     }
 
@@ -488,18 +432,12 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             let id = normalize(accounts.get(r, "身份证号")).expect("banks know valid IDs");
             assert!(accounts.get(r, "开户日期") <= as_of_s.as_str());
             assert!(
-                owner
-                    .insert(
-                        accounts.get(r, "账号").to_string(),
-                        (id, fen(accounts.get(r, "期初余额")))
-                    )
-                    .is_none(),
+                owner.insert(accounts.get(r, "账号").to_string(), (id, fen(accounts.get(r, "期初余额")))).is_none(),
                 "duplicate account number"
             );
         }
         let movements = Table::read(&root.join(dir).join("movements.csv"));
-        let mut balance: HashMap<String, i64> =
-            owner.iter().map(|(k, v)| (k.clone(), v.1)).collect();
+        let mut balance: HashMap<String, i64> = owner.iter().map(|(k, v)| (k.clone(), v.1)).collect();
         let mut last_date: HashMap<String, String> = HashMap::new();
         for r in &movements.rows {
             let acct = movements.get(r, "账号");
@@ -507,19 +445,13 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             let amount = fen(movements.get(r, "金额"));
             assert!(date <= as_of_s.as_str());
             let prev = last_date.insert(acct.to_string(), date.to_string());
-            assert!(
-                prev.as_deref().is_none_or(|p| p <= date),
-                "movements are chronological per account"
-            );
+            assert!(prev.as_deref().is_none_or(|p| p <= date), "movements are chronological per account");
             let b = balance.get_mut(acct).expect("movement of a known account");
             *b += amount;
             assert!(*b >= 0, "balance of {acct} went negative on {date}");
             if amount <= -large {
                 let (id, _) = &owner[acct];
-                let h = by_id
-                    .get(id)
-                    .map(|m| m.household.clone())
-                    .expect("a member's account");
+                let h = by_id.get(id).map(|m| m.household.clone()).expect("a member's account");
                 if date >= six_months_ago.as_str() {
                     large_outflow_households.insert(h);
                 } else {
@@ -544,10 +476,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             }
         }
     }
-    assert!(
-        old_large_outflows > 0,
-        "some clean households have an old large outflow"
-    );
+    assert!(old_large_outflows > 0, "some clean households have an old large outflow");
 
     for (h, (s, n, gt_income, gt_assets)) in &gt {
         let inc = income.get(h).copied().unwrap_or(0);
@@ -569,20 +498,13 @@ fn a_city_of_400_households_matches_its_ground_truth() {
             Scenario::DepositEqual => assert_eq!(ast, t_ast),
             _ => {}
         }
-        if !matches!(
-            s,
-            Scenario::IncomePlus1Fen | Scenario::IncomePlus10Pct | Scenario::IncomeEqual
-        ) {
+        if !matches!(s, Scenario::IncomePlus1Fen | Scenario::IncomePlus10Pct | Scenario::IncomeEqual) {
             assert!(inc < t_inc, "{h} {s:?} income {inc} >= {t_inc}");
         }
         if !matches!(s, Scenario::DepositPlus1Fen | Scenario::DepositPlus10Pct) {
             assert!(ast <= t_ast, "{h} {s:?} assets {ast} > {t_ast}");
         }
-        assert_eq!(
-            large_outflow_households.contains(h),
-            *s == Scenario::LargeTransfer,
-            "{h} {s:?} large outflow"
-        );
+        assert_eq!(large_outflow_households.contains(h), *s == Scenario::LargeTransfer, "{h} {s:?} large outflow");
     }
 
     // Contribution bases never exceed declared income, except where the scenario says so.
@@ -590,8 +512,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
     let mut raised: HashSet<String> = HashSet::new();
     for r in &contributions.rows {
         assert!(credit_ok(contributions.get(r, "单位统一社会信用代码")));
-        let Some(m) = normalize(contributions.get(r, "身份证号")).and_then(|id| by_id.get(&id))
-        else {
+        let Some(m) = normalize(contributions.get(r, "身份证号")).and_then(|id| by_id.get(&id)) else {
             continue;
         };
         if fen(contributions.get(r, "缴费基数")) > m.declared {
@@ -599,39 +520,23 @@ fn a_city_of_400_households_matches_its_ground_truth() {
         }
     }
     for (h, (s, _, _, _)) in &gt {
-        assert_eq!(
-            raised.contains(h),
-            *s == Scenario::ContributionBase,
-            "{h} {s:?} contribution base"
-        );
+        assert_eq!(raised.contains(h), *s == Scenario::ContributionBase, "{h} {s:?} contribution base");
     }
 
     // Property: co-owned homes share one certificate; cars and businesses follow the scenarios.
     let homes = Table::read(&root.join("mirror/budongchan.csv"));
     let mut certs: HashMap<&str, Vec<&str>> = HashMap::new();
     for r in &homes.rows {
-        certs
-            .entry(homes.get(r, "不动产权证号"))
-            .or_default()
-            .push(homes.get(r, "共有方式"));
+        certs.entry(homes.get(r, "不动产权证号")).or_default().push(homes.get(r, "共有方式"));
     }
-    assert!(
-        certs
-            .values()
-            .any(|v| v.len() == 2 && v.iter().all(|w| *w == "共同共有"))
-    );
+    assert!(certs.values().any(|v| v.len() == 2 && v.iter().all(|w| *w == "共同共有")));
     let household_of = |t: &Table, r: &csv::StringRecord| -> Option<(String, bool)> {
-        normalize(t.get(r, "身份证号"))
-            .and_then(|id| by_id.get(&id))
-            .map(|m| (m.household.clone(), m.counted))
+        normalize(t.get(r, "身份证号")).and_then(|id| by_id.get(&id)).map(|m| (m.household.clone(), m.counted))
     };
     let mut homes_per_household: HashMap<String, HashSet<String>> = HashMap::new();
     for r in &homes.rows {
         if let Some((h, true)) = household_of(&homes, r) {
-            homes_per_household
-                .entry(h)
-                .or_default()
-                .insert(homes.get(r, "不动产权证号").to_string());
+            homes_per_household.entry(h).or_default().insert(homes.get(r, "不动产权证号").to_string());
         }
     }
     let cars = Table::read(&root.join("mirror/cheguan.csv"));
@@ -647,11 +552,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
     let firms = Table::read(&root.join("mirror/shichang.csv"));
     let mut live_firms: HashSet<String> = HashSet::new();
     for r in &firms.rows {
-        assert!(
-            credit_ok(firms.get(r, "统一社会信用代码")),
-            "{}",
-            firms.get(r, "统一社会信用代码")
-        );
+        assert!(credit_ok(firms.get(r, "统一社会信用代码")), "{}", firms.get(r, "统一社会信用代码"));
         if firms.get(r, "登记状态") == "存续"
             && let Some((h, true)) = household_of(&firms, r)
         {
@@ -661,16 +562,8 @@ fn a_city_of_400_households_matches_its_ground_truth() {
     for (h, (s, _, _, _)) in &gt {
         let homes = homes_per_household.get(h).map_or(0, HashSet::len);
         assert_eq!(homes >= 2, *s == Scenario::SecondHome, "{h} {s:?} homes");
-        assert_eq!(
-            private_cars.contains(h),
-            *s == Scenario::Car,
-            "{h} {s:?} car"
-        );
-        assert_eq!(
-            live_firms.contains(h),
-            *s == Scenario::Business,
-            "{h} {s:?} business"
-        );
+        assert_eq!(private_cars.contains(h), *s == Scenario::Car, "{h} {s:?} car");
+        assert_eq!(live_firms.contains(h), *s == Scenario::Business, "{h} {s:?} business");
     }
 }
 
@@ -678,20 +571,14 @@ fn a_city_of_400_households_matches_its_ground_truth() {
 #[ignore = "scale run: cargo test -p hedui-gen --release -- --ignored --nocapture"]
 fn scale_100k_persons() {
     // About 2.6 persons per household; HEDUI_GEN_SCALE_HOUSEHOLDS overrides the count.
-    let households = std::env::var("HEDUI_GEN_SCALE_HOUSEHOLDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(38_500);
+    let households = std::env::var("HEDUI_GEN_SCALE_HOUSEHOLDS").ok().and_then(|v| v.parse().ok()).unwrap_or(38_500);
     let dir = TempDir::new("scale");
     let cfg = config(2026, households);
     let start = Instant::now();
     let summary = generate(&cfg, &dir.0).expect("generate");
     let secs = start.elapsed().as_secs_f64();
     let rows: u64 = summary.files.iter().map(|(_, n)| n).sum();
-    let bytes: u64 = all_files(&dir.0)
-        .iter()
-        .map(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum();
+    let bytes: u64 = all_files(&dir.0).iter().map(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum();
     println!(
         "{} households, {} persons, {} rows, {:.1} MB in {:.2} s: {:.0} persons/s, {:.0} rows/s",
         summary.households,

@@ -148,11 +148,16 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         as_of: input.as_of,
         started_at: input.now.to_string(),
     };
-    let start = store.begin_import(&batch, &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)))?;
+    let start = store
+        .begin_import(&batch, &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)))?;
     let batch_id = match start {
         BatchStart::AlreadyImported(id) => {
             let b = store.batch(id)?.ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
-            store.audit(&audit(input, AuditOutcome::Ok, format!("{} 已导入过（批次 {id}），未作更改", input.file_name)))?;
+            store.audit(&audit(
+                input,
+                AuditOutcome::Ok,
+                format!("{} 已导入过（批次 {id}），未作更改", input.file_name),
+            ))?;
             return Ok(ImportSummary {
                 batch: id,
                 source: input.source.to_string(),
@@ -244,7 +249,13 @@ impl Run<'_> {
         self.issue(line, IssueSeverity::Rejected, format!("第 {line} 行：{reason}"), raw)
     }
 
-    fn accept(&mut self, line: i64, headers: &[String], values: &[String], m: mapping::Mapped) -> Result<(), ImportError> {
+    fn accept(
+        &mut self,
+        line: i64,
+        headers: &[String],
+        values: &[String],
+        m: mapping::Mapped,
+    ) -> Result<(), ImportError> {
         let cols = mapping::Cols { headers, values };
         let raw_id = cols.get("身份证号").to_string();
         let name = cols.get("姓名").to_string();
@@ -253,7 +264,8 @@ impl Run<'_> {
         } else {
             IdNumber::parse(&raw_id).map(|p| p.id).map_err(|e| e.to_string())
         };
-        let detail: Vec<(&str, &str)> = headers.iter().map(String::as_str).zip(values.iter().map(|v| v.trim())).collect();
+        let detail: Vec<(&str, &str)> =
+            headers.iter().map(String::as_str).zip(values.iter().map(|v| v.trim())).collect();
         let detail_json = serde_json::to_vec(&detail).unwrap_or_default();
         let mut hashed = Vec::with_capacity(detail_json.len() + 32);
         hashed.extend_from_slice(self.source.as_bytes());
@@ -266,7 +278,11 @@ impl Run<'_> {
             source: self.source.to_string(),
             kind: m.kind,
             person: None,
-            raw_id_enc: if unresolved { Some(self.identity.seal(aad::RECORD_RAW_ID, raw_id.as_bytes())?) } else { None },
+            raw_id_enc: if unresolved {
+                Some(self.identity.seal(aad::RECORD_RAW_ID, raw_id.as_bytes())?)
+            } else {
+                None
+            },
             name_bidx: if unresolved { Some(self.identity.name_index(&name)) } else { None },
             as_of: self.as_of,
             period: m.period,
@@ -314,7 +330,12 @@ impl Run<'_> {
         for (p, ok) in pending.iter().zip(inserted) {
             if !ok {
                 self.stats.duplicate += 1;
-                self.issue(p.line, IssueSeverity::Warning, format!("第 {} 行：与已导入的记录完全相同，未重复保存", p.line), &p.raw)?;
+                self.issue(
+                    p.line,
+                    IssueSeverity::Warning,
+                    format!("第 {} 行：与已导入的记录完全相同，未重复保存", p.line),
+                    &p.raw,
+                )?;
                 continue;
             }
             self.stats.accepted += 1;

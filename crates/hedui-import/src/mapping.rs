@@ -191,7 +191,11 @@ pub static SPECS: &[Spec] = &[
         map: |c| {
             c.money("缴存基数")?;
             c.money("月缴存额")?;
-            Ok(Mapped { amount: c.money("账户余额")?, status: c.get("账户状态").to_string(), ..base(FactKind::ProvidentFund) })
+            Ok(Mapped {
+                amount: c.money("账户余额")?,
+                status: c.get("账户状态").to_string(),
+                ..base(FactKind::ProvidentFund)
+            })
         },
     },
     Spec {

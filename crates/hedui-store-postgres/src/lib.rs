@@ -141,6 +141,30 @@ pub fn open_fresh_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError
     Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
 }
 
+/// The database for PostgreSQL tests: `HEDUI_TEST_PG_URL`, or the local test database that
+/// `.ci/run` creates, when it answers. `None` means the tests should say loudly that they skipped;
+/// with `HEDUI_REQUIRE_PG=1` (set in CI) a missing database is a failure instead.
+pub fn test_url() -> Option<String> {
+    let url = std::env::var("HEDUI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://hedui:hedui@localhost/hedui_test?connect_timeout=2".to_string());
+    let reachable = Client::connect(&url, NoTls).is_ok();
+    if !reachable && std::env::var("HEDUI_REQUIRE_PG").is_ok_and(|v| v == "1") {
+        panic!("HEDUI_REQUIRE_PG=1 but PostgreSQL at {url} cannot be reached");
+    }
+    reachable.then_some(url)
+}
+
+/// Tells the person running the tests that a PostgreSQL test was skipped. It writes to the
+/// process's stderr directly, past the test harness's output capture, so it shows even when the
+/// test passes.
+pub fn skip_notice(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED on PostgreSQL: {what}: no database (set HEDUI_TEST_PG_URL, or run .ci/run) ***\n"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

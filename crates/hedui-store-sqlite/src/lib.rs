@@ -20,21 +20,23 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 }
 
 fn bind(params: &[Value]) -> impl Iterator<Item = ToSqlOutput<'_>> {
-    params.iter().map(|v| ToSqlOutput::Borrowed(match v {
-        Value::Null => ValueRef::Null,
-        Value::I64(i) => ValueRef::Integer(*i),
-        Value::Text(s) => ValueRef::Text(s.as_bytes()),
-        Value::Blob(b) => ValueRef::Blob(b),
-    }))
+    params.iter().map(|v| {
+        ToSqlOutput::Borrowed(match v {
+            Value::Null => ValueRef::Null,
+            Value::I64(i) => ValueRef::Integer(*i),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        })
+    })
 }
 
 fn read(v: ValueRef<'_>) -> Result<Value, StoreError> {
     Ok(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::I64(i),
-        ValueRef::Text(t) => Value::Text(
-            std::str::from_utf8(t).map_err(|e| StoreError::Corrupt(e.to_string()))?.to_string(),
-        ),
+        ValueRef::Text(t) => {
+            Value::Text(std::str::from_utf8(t).map_err(|e| StoreError::Corrupt(e.to_string()))?.to_string())
+        }
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
         ValueRef::Real(_) => return Err(StoreError::Corrupt("floating-point value in the store".into())),
     })

@@ -22,7 +22,8 @@ pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, Strin
 
 /// Runs every check; panics on the first failure.
 pub fn run_all(make: Factory<'_>) {
-    let checks: &[(&str, fn(&dyn Store))] = &[
+    type Check = (&'static str, fn(&dyn Store));
+    let checks: &[Check] = &[
         ("migrations are idempotent", migrations_are_idempotent),
         ("persons resolve once per blind index", persons_resolve_once),
         ("imports are idempotent and round-trip", imports_round_trip),
@@ -155,7 +156,11 @@ fn imports_round_trip(s: &dyn Store) {
     let BatchStart::New(b) = s.begin_import(&nb, &audit("import", "batch")).unwrap() else {
         panic!("first import is new")
     };
-    assert_eq!(s.begin_import(&nb, &audit("import", "batch")).unwrap(), BatchStart::Resume(b), "unfinished import resumes");
+    assert_eq!(
+        s.begin_import(&nb, &audit("import", "batch")).unwrap(),
+        BatchStart::Resume(b),
+        "unfinished import resumes"
+    );
     let recs = vec![record(Some(p), 1), record(Some(p), 2), record(None, 3)];
     let mut again = recs.clone();
     again.push(record(Some(p), 1));
@@ -169,7 +174,8 @@ fn imports_round_trip(s: &dyn Store) {
     let un = s.unresolved_by_name(&[7; 32]).unwrap();
     assert_eq!(un.len(), 1);
     assert_eq!(un[0].rec, recs[2]);
-    let issue = ImportIssue { line: 7, severity: IssueSeverity::Rejected, reason: "列数错误".into(), raw_enc: vec![5] };
+    let issue =
+        ImportIssue { line: 7, severity: IssueSeverity::Rejected, reason: "列数错误".into(), raw_enc: vec![5] };
     s.insert_issues(b, std::slice::from_ref(&issue)).unwrap();
     assert_eq!(s.batch_issues(b).unwrap(), vec![issue]);
     let stats = BatchStats { total: 4, accepted: 3, duplicate: 0, rejected: 1, unresolved: 1 };
@@ -239,13 +245,23 @@ fn jobs_compare_and_set(s: &dyn Store) {
     let h = s.create_household(&household("H4", "320402001"), "t", &audit("c", "h")).unwrap();
     let j = s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t0", &audit("c", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
-    assert_eq!((row.state, row.household_number.as_str(), row.kind), (JobState::Submitted, "H4", CommissionKind::Application));
+    assert_eq!(
+        (row.state, row.household_number.as_str(), row.kind),
+        (JobState::Submitted, "H4", CommissionKind::Application)
+    );
     s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t1", &audit("t", "j")).unwrap();
     let stale = s.transition_job(j, JobState::Submitted, JobState::Refused, None, "t2", &audit("t", "j"));
     assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
     let row = s.job(j).unwrap().unwrap();
     assert_eq!((row.state, row.updated_at.as_str()), (JobState::AuthorizationVerified, "t1"));
-    assert!(matches!(s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")),
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+fn rep(outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
+    NewReport { outcome, body_enc: body.to_vec(), body_sm3: sm3.into() }
 }
 
 fn reports_are_versioned(s: &dyn Store) {
@@ -259,11 +275,13 @@ fn reports_are_versioned(s: &dyn Store) {
     ] {
         s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
     }
-    let v1 = s.issue_report(j, JobState::Analysed, Outcome::Open, &[1, 2], "sm3-a", "t", &audit("r", "j")).unwrap();
+    let v1 =
+        s.issue_report(j, JobState::Analysed, &rep(Outcome::Open, &[1, 2], "sm3-a"), "t", &audit("r", "j")).unwrap();
     assert_eq!(v1, 1);
-    assert!(s.issue_report(j, JobState::Analysed, Outcome::Open, &[1], "x", "t", &audit("r", "j")).is_err());
+    assert!(s.issue_report(j, JobState::Analysed, &rep(Outcome::Open, &[1], "x"), "t", &audit("r", "j")).is_err());
     s.transition_job(j, JobState::ReportIssued, JobState::Analysed, None, "t", &audit("t", "j")).unwrap();
-    let v2 = s.issue_report(j, JobState::Analysed, Outcome::Exceeds, &[3], "sm3-b", "t", &audit("r", "j")).unwrap();
+    let v2 =
+        s.issue_report(j, JobState::Analysed, &rep(Outcome::Exceeds, &[3], "sm3-b"), "t", &audit("r", "j")).unwrap();
     assert_eq!(v2, 2);
     let reps = s.reports(j).unwrap();
     assert_eq!(reps.len(), 2);
@@ -275,7 +293,8 @@ fn job_lists_filter(s: &dyn Store) {
     let h1 = s.create_household(&household("H6", "320402001"), "t", &audit("c", "h")).unwrap();
     let h2 = s.create_household(&household("H7", "320411100"), "t", &audit("c", "h")).unwrap();
     s.create_commission(&commission("WT-6", h1, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
-    let j2 = s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), "t", &audit("c", "j")).unwrap();
+    let j2 =
+        s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), "t", &audit("c", "j")).unwrap();
     s.transition_job(j2, JobState::Submitted, JobState::Refused, None, "t", &audit("t", "j")).unwrap();
     let all = JobFilter::default();
     assert_eq!(s.jobs(&all).unwrap().len(), 2);

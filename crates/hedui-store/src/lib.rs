@@ -15,7 +15,6 @@ pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::{AuthorizationId, BatchId, HouseholdId, JobId, PersonId, UserId};
 
 /// Failures of the store.
@@ -78,8 +77,12 @@ pub trait Store: Send + Sync {
     fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>>;
     fn count_households(&self) -> Result<i64>;
     /// Records a letter; earlier active letters of the household become superseded in the same transaction.
-    fn create_authorization(&self, a: &NewAuthorization, created_at: &str, audit: &AuditEntry)
-    -> Result<AuthorizationId>;
+    fn create_authorization(
+        &self,
+        a: &NewAuthorization,
+        created_at: &str,
+        audit: &AuditEntry,
+    ) -> Result<AuthorizationId>;
     fn authorizations(&self, household: HouseholdId) -> Result<Vec<AuthorizationRow>>;
     fn set_authorization_status(
         &self,
@@ -106,16 +109,8 @@ pub trait Store: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<()>;
     /// Stores the next report version and moves the job to `ReportIssued`, atomically.
-    fn issue_report(
-        &self,
-        job: JobId,
-        from: JobState,
-        outcome: Outcome,
-        body_enc: &[u8],
-        body_sm3: &str,
-        at: &str,
-        audit: &AuditEntry,
-    ) -> Result<i64>;
+    fn issue_report(&self, job: JobId, from: JobState, report: &NewReport, at: &str, audit: &AuditEntry)
+    -> Result<i64>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
 
     // ---- audit, users, sessions ----

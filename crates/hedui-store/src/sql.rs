@@ -469,7 +469,9 @@ impl Store for SqlStore {
                 )?;
                 let id = match inserted.first() {
                     Some(r) => Row(r).i64(0)?,
-                    None => first_i64(&c.query("SELECT id FROM person WHERE id_bidx = ?", &[k.bidx.as_slice().into()])?)?,
+                    None => {
+                        first_i64(&c.query("SELECT id FROM person WHERE id_bidx = ?", &[k.bidx.as_slice().into()])?)?
+                    }
                 };
                 out.push(PersonId(id));
             }
@@ -599,7 +601,10 @@ impl Store for SqlStore {
     }
 
     fn batches(&self) -> Result<Vec<Batch>> {
-        self.query(&format!("SELECT {BATCH_COLS} FROM import_batch ORDER BY id"), &[])?.iter().map(|r| batch_from(r)).collect()
+        self.query(&format!("SELECT {BATCH_COLS} FROM import_batch ORDER BY id"), &[])?
+            .iter()
+            .map(|r| batch_from(r))
+            .collect()
     }
 
     fn batch_issues(&self, id: BatchId) -> Result<Vec<ImportIssue>> {
@@ -620,10 +625,9 @@ impl Store for SqlStore {
         for chunk in persons.chunks(200) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let params: Vec<Value> = chunk.iter().map(|p| p.0.into()).collect();
-            for r in self.query(
-                &format!("SELECT {RECORD_COLS} FROM record WHERE person_id IN ({marks}) ORDER BY id"),
-                &params,
-            )? {
+            for r in self
+                .query(&format!("SELECT {RECORD_COLS} FROM record WHERE person_id IN ({marks}) ORDER BY id"), &params)?
+            {
                 out.push(record_from(&r)?);
             }
         }
@@ -702,7 +706,12 @@ impl Store for SqlStore {
         self.count("SELECT COUNT(*) FROM household", &[])
     }
 
-    fn create_authorization(&self, a: &NewAuthorization, created_at: &str, audit: &AuditEntry) -> Result<AuthorizationId> {
+    fn create_authorization(
+        &self,
+        a: &NewAuthorization,
+        created_at: &str,
+        audit: &AuditEntry,
+    ) -> Result<AuthorizationId> {
         self.tx(|c| {
             if c.query("SELECT id FROM household WHERE id = ?", &[a.household.0.into()])?.is_empty() {
                 return Err(StoreError::NotFound(format!("家庭 {}", a.household)));
@@ -852,12 +861,11 @@ impl Store for SqlStore {
         &self,
         job: JobId,
         from: JobState,
-        outcome: Outcome,
-        body_enc: &[u8],
-        body_sm3: &str,
+        report: &NewReport,
         at: &str,
         audit: &AuditEntry,
     ) -> Result<i64> {
+        let (outcome, body_enc, body_sm3) = (report.outcome, report.body_enc.as_slice(), report.body_sm3.as_str());
         self.tx(|c| {
             let n = c.execute(
                 "UPDATE job SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND state = ?",

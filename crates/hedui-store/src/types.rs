@@ -10,9 +10,7 @@ use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
-use hedui_core::{
-    AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId,
-};
+use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
 
 /// A person to resolve: the blind index of the normalized ID number and its ciphertext.
 #[derive(Clone, Debug)]
@@ -233,6 +231,14 @@ pub struct JobFilter {
     pub household_number: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// A report version to store: the sealed body and the SM3 of the plain body.
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub outcome: Outcome,
+    pub body_enc: Vec<u8>,
+    pub body_sm3: String,
 }
 
 /// A stored report version.

@@ -52,12 +52,14 @@ async fn with_actor<T: serde::Serialize + Send + 'static>(
 }
 
 /// A request body that failed to parse becomes an `invalid_input` error, not a bare 400 text.
-fn body<T>(r: Result<Json<T>, axum::extract::rejection::JsonRejection>, rid: &str) -> Result<T, Response> {
-    r.map(|Json(v)| v).map_err(|e| api_error(AppError::Invalid(format!("请求内容无法解析：{}", e.body_text())), rid))
+fn body<T>(r: Result<Json<T>, axum::extract::rejection::JsonRejection>, rid: &str) -> Result<T, Box<Response>> {
+    r.map(|Json(v)| v)
+        .map_err(|e| Box::new(api_error(AppError::Invalid(format!("请求内容无法解析：{}", e.body_text())), rid)))
 }
 
 async fn errors() -> Response {
-    let rows: Vec<_> = ERROR_CODES.iter().map(|e| json!({"code": e.code, "status": e.status, "title": e.title})).collect();
+    let rows: Vec<_> =
+        ERROR_CODES.iter().map(|e| json!({"code": e.code, "status": e.status, "title": e.title})).collect();
     Json(rows).into_response()
 }
 
@@ -67,11 +69,14 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(web): State<Web>, b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn login(
+    State(web): State<Web>,
+    b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let rid = web.request_id();
     let b = match body(b, &rid) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r = rid.clone();
     match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
@@ -87,7 +92,7 @@ async fn create_household(
 ) -> Response {
     let b = match body(b, "body") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let id = app.create_household(actor, &b)?;
@@ -108,7 +113,7 @@ async fn record_authorization(
 ) -> Response {
     let b = match body(b, "body") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
@@ -124,7 +129,7 @@ async fn commission(
 ) -> Response {
     let b = match body(b, "body") {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let job = app.commission(actor, &b)?;
@@ -149,6 +154,11 @@ async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
 }
 
-async fn report(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>, Query(v): Query<VersionQuery>) -> Response {
+async fn report(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(v): Query<VersionQuery>,
+) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.report(actor, JobId(id), v.version)).await
 }

@@ -120,10 +120,10 @@ impl Web {
 
 /// The session token from `Authorization: Bearer …` or the session cookie.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_string());
-        }
+    if let Some(t) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(t.trim().to_string());
     }
     let cookies = headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {

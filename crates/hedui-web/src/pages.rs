@@ -51,9 +51,15 @@ impl JobQuery {
         let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         Ok(JobFilter {
             state: opt(&self.state).map(|s| JobState::from_code(&s).ok_or_else(|| bad("状态", &s))).transpose()?,
-            outcome: opt(&self.outcome).map(|s| Outcome::from_code(&s).ok_or_else(|| bad("核对结果", &s))).transpose()?,
-            programme: opt(&self.programme).map(|s| Programme::from_code(&s).ok_or_else(|| bad("救助项目", &s))).transpose()?,
-            kind: opt(&self.kind).map(|s| CommissionKind::from_code(&s).ok_or_else(|| bad("委托类型", &s))).transpose()?,
+            outcome: opt(&self.outcome)
+                .map(|s| Outcome::from_code(&s).ok_or_else(|| bad("核对结果", &s)))
+                .transpose()?,
+            programme: opt(&self.programme)
+                .map(|s| Programme::from_code(&s).ok_or_else(|| bad("救助项目", &s)))
+                .transpose()?,
+            kind: opt(&self.kind)
+                .map(|s| CommissionKind::from_code(&s).ok_or_else(|| bad("委托类型", &s)))
+                .transpose()?,
             region_prefix: opt(&self.region),
             household_number: opt(&self.household),
             limit: PAGE_SIZE,
@@ -82,7 +88,9 @@ impl JobQuery {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect()
 }
 
@@ -122,7 +130,10 @@ pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response
     match web.blocking(move |app| app.login(&f.login, &f.password, &r)).await {
         Ok(s) => (
             StatusCode::SEE_OTHER,
-            [(header::SET_COOKIE, session_cookie(&s.token, hedui_app::users::SESSION_SECONDS)), (header::LOCATION, "/jobs".into())],
+            [
+                (header::SET_COOKIE, session_cookie(&s.token, hedui_app::users::SESSION_SECONDS)),
+                (header::LOCATION, "/jobs".into()),
+            ],
         )
             .into_response(),
         Err(AppError::Unauthenticated) => {
@@ -236,7 +247,9 @@ pub async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<
         .blocking(move |app| match app.run_job(&actor, JobId(id)) {
             Ok(_) => Ok(None),
             // A refusal is shown on the job page itself, next to the missing letter.
-            Err(e @ AppError::AuthorizationRequired(_)) => job_page(&w, app, &actor, JobId(id), Some(e.public_message())).map(Some),
+            Err(e @ AppError::AuthorizationRequired(_)) => {
+                job_page(&w, app, &actor, JobId(id), Some(e.public_message())).map(Some)
+            }
             Err(e) => Err(e),
         })
         .await;
@@ -272,7 +285,12 @@ pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Repo
     )
 }
 
-pub async fn report(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>, Query(v): Query<VersionQuery>) -> Response {
+pub async fn report(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(v): Query<VersionQuery>,
+) -> Response {
     let rid = web.request_id();
     let actor = match web.actor(&headers, &rid).await {
         Ok(a) => a,
@@ -306,7 +324,8 @@ pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
                 .into_iter()
                 .rev()
                 .map(|b| {
-                    let name = hedui_core::fact::department_source(&b.source).map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
+                    let name = hedui_core::fact::department_source(&b.source)
+                        .map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
                     let mut v = serde_json::to_value(&b).unwrap_or_default();
                     v["source_name"] = json!(name);
                     v
@@ -333,7 +352,13 @@ pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Pa
                 return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
             }
             let csv = hedui_import::issues_csv(app.store.as_ref(), &app.identity, BatchId(id))?;
-            app.audit(&actor, "import.issues.download", &format!("batch:{id}"), hedui_store::AuditOutcome::Ok, String::new())?;
+            app.audit(
+                &actor,
+                "import.issues.download",
+                &format!("batch:{id}"),
+                hedui_store::AuditOutcome::Ok,
+                String::new(),
+            )?;
             Ok(csv)
         })
         .await;

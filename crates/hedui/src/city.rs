@@ -68,7 +68,11 @@ pub fn townships(regions: &RegionTable, city: &str) -> Result<Vec<Township>> {
     for (county, county_name) in regions.counties_of(city) {
         // 市辖区 placeholders have no townships of their own.
         for (t, name) in regions.townships_of(&county) {
-            out.push(Township { code: t.as_str().to_string(), name: name.to_string(), county_name: county_name.to_string() });
+            out.push(Township {
+                code: t.as_str().to_string(),
+                name: name.to_string(),
+                county_name: county_name.to_string(),
+            });
         }
     }
     if out.is_empty() {
@@ -235,7 +239,13 @@ pub struct Filed {
 }
 
 /// Registers households, records their letters and files an application commission for each.
-pub fn file_applications(app: &App, actor: &Actor, apps: &[HouseholdInput], as_of: Date, authorize: &dyn Fn(usize) -> bool) -> Result<Vec<Filed>> {
+pub fn file_applications(
+    app: &App,
+    actor: &Actor,
+    apps: &[HouseholdInput],
+    as_of: Date,
+    authorize: &dyn Fn(usize) -> bool,
+) -> Result<Vec<Filed>> {
     let mut out = Vec::new();
     for (i, h) in apps.iter().enumerate() {
         let household = app.create_household(actor, h).with_context(|| format!("登记 {}", h.number))?;
@@ -339,7 +349,16 @@ pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::r
         if got != t.expected || reasons != want_reasons || anomalies != want_anomalies {
             c.misses.push(format!(
                 "{number}（{}）：预期 {} {:?} {:?}，核对 {} {:?} {:?}；收入 {} / 资产 {}；{:?}",
-                t.scenario, t.expected, want_reasons, want_anomalies, got, reasons, anomalies, a.income_total, a.assets_total, a.missing
+                t.scenario,
+                t.expected,
+                want_reasons,
+                want_anomalies,
+                got,
+                reasons,
+                anomalies,
+                a.income_total,
+                a.assets_total,
+                a.missing
             ));
         }
         if a.outcome == Outcome::NotExceeded && !a.missing.is_empty() {
@@ -360,7 +379,12 @@ pub struct DemoPaths {
 
 impl DemoPaths {
     pub fn new(root: &Path) -> DemoPaths {
-        DemoPaths { root: root.to_path_buf(), city: root.join("city"), db: root.join("hedui.db"), key: root.join("master.key") }
+        DemoPaths {
+            root: root.to_path_buf(),
+            city: root.join("city"),
+            db: root.join("hedui.db"),
+            key: root.join("master.key"),
+        }
     }
 }
 

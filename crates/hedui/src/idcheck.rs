@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, Write};
 
-use hedui_core::id_number::{IdKind, IdNumber, IdNote};
+use hedui_core::id_number::{IdKind, IdNote, IdNumber};
 use hedui_core::region::RegionTable;
 
 /// Checks one identifier.

@@ -133,8 +133,16 @@ fn main() -> Result<()> {
             let s = city::generate(&regions, &out, seed, households, as_of)?;
             let secs = t.elapsed().as_secs_f64();
             let rows: u64 = s.files.iter().map(|f| f.1).sum();
-            println!("生成城市 {}：{} 户，{} 人，{} 行，用时 {:.2} 秒（{:.0} 人/秒，{:.0} 行/秒）",
-                out.display(), s.households, s.persons, rows, secs, s.persons as f64 / secs, rows as f64 / secs);
+            println!(
+                "生成城市 {}：{} 户，{} 人，{} 行，用时 {:.2} 秒（{:.0} 人/秒，{:.0} 行/秒）",
+                out.display(),
+                s.households,
+                s.persons,
+                rows,
+                secs,
+                s.persons as f64 / secs,
+                rows as f64 / secs
+            );
             for (f, n) in &s.files {
                 println!("  {f}\t{n}");
             }
@@ -142,12 +150,15 @@ fn main() -> Result<()> {
         }
         Cmd::Import { db, key, city: city_dir, source, as_of, files, report } => {
             let store = hedui::open_store(&db)?;
-            let app = hedui::build_app(store, Arc::new(city::master_key(&key)?), Vec::new(), Arc::new(SystemClock), None)?;
+            let app =
+                hedui::build_app(store, Arc::new(city::master_key(&key)?), Vec::new(), Arc::new(SystemClock), None)?;
             let actor = Actor::system("cli-import");
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?
             } else {
-                let (Some(source), Some(as_of)) = (source, as_of) else { bail!("请给出 --source 和 --as-of，或用 --city") };
+                let (Some(source), Some(as_of)) = (source, as_of) else {
+                    bail!("请给出 --source 和 --as-of，或用 --city")
+                };
                 if files.is_empty() {
                     bail!("请给出要导入的文件");
                 }
@@ -157,7 +168,15 @@ fn main() -> Result<()> {
                     let bytes = std::fs::read(f).with_context(|| format!("读取 {}", f.display()))?;
                     let now = app.now();
                     let name = f.display().to_string();
-                    let input = hedui_import::ImportInput { source: &source, file_name: &name, as_of, bytes: &bytes, now: &now, actor: "system", request_id: "cli-import" };
+                    let input = hedui_import::ImportInput {
+                        source: &source,
+                        file_name: &name,
+                        as_of,
+                        bytes: &bytes,
+                        now: &now,
+                        actor: "system",
+                        request_id: "cli-import",
+                    };
                     let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
                     if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {
                         let p = PathBuf::from(format!("{}.issues.csv", f.display()));
@@ -177,7 +196,11 @@ fn main() -> Result<()> {
             let regions = hedui_app::data::regions(None)?;
             let stdout = std::io::stdout();
             let (valid, invalid) = match file {
-                Some(f) => hedui::idcheck::run(std::io::BufReader::new(std::fs::File::open(&f).with_context(|| format!("读取 {}", f.display()))?), stdout.lock(), &regions)?,
+                Some(f) => hedui::idcheck::run(
+                    std::io::BufReader::new(std::fs::File::open(&f).with_context(|| format!("读取 {}", f.display()))?),
+                    stdout.lock(),
+                    &regions,
+                )?,
                 None => hedui::idcheck::run(std::io::stdin().lock(), stdout.lock(), &regions)?,
             };
             eprintln!("有效 {valid} 条，无效 {invalid} 条");
@@ -267,7 +290,8 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
+        let listener =
+            tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
         let addr = listener.local_addr()?;
         println!("hedui 已启动: http://{addr}/");
         if let Some((u, p)) = login {

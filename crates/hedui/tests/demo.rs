@@ -46,7 +46,8 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     let dir = common::temp_dir("demo");
     let (_server, base, printed) = start_demo(&dir);
     assert!(printed.iter().any(|l| l.contains("不一致 0 户")), "the demo's own check: {printed:?}");
-    let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // Without a login, pages redirect and the API answers 401 with the public error body.
     let r = http.get(format!("{base}/jobs")).send().await.unwrap();
@@ -61,7 +62,8 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert_eq!(r.status(), 401);
 
     // The browser path: log in, read the job list.
-    let r = http.post(format!("{base}/login")).form(&[("login", "demo"), ("password", "demo-hedui")]).send().await.unwrap();
+    let r =
+        http.post(format!("{base}/login")).form(&[("login", "demo"), ("password", "demo-hedui")]).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let html = http.get(format!("{base}/jobs?outcome=exceeds")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("核对任务") && html.contains("超出"), "{html}");
@@ -69,14 +71,8 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     // Pick a household the ground truth says is over the limits because of a car, and read its report.
     let truth = hedui::city::ground_truth(&dir.join("city")).unwrap();
     let car = truth.values().find(|t| t.reasons == "car").expect("the city has a car case");
-    let jobs: serde_json::Value = http
-        .get(format!("{base}/api/v1/jobs?household={}", car.number))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jobs: serde_json::Value =
+        http.get(format!("{base}/api/v1/jobs?household={}", car.number)).send().await.unwrap().json().await.unwrap();
     let job = jobs["jobs"][0]["id"].as_i64().expect("the household has a job");
     let report: serde_json::Value =
         http.get(format!("{base}/api/v1/jobs/{job}/report")).send().await.unwrap().json().await.unwrap();
@@ -128,12 +124,19 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
 
     // A malformed body is a clear 422, not a crash.
-    let r = api.post(format!("{base}/api/v1/households")).bearer_auth(&token).json(&serde_json::json!({"number": 1})).send().await.unwrap();
+    let r = api
+        .post(format!("{base}/api/v1/households"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"number": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "invalid_input");
 
     // The OpenAPI description is served.
-    let spec: serde_json::Value = http.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let spec: serde_json::Value =
+        http.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(spec["openapi"], "3.0.3");
 }

@@ -48,17 +48,21 @@ fn a_job_without_an_active_authorization_is_refused_audited_and_queries_nothing(
 
     // A terminated letter no longer allows queries; a new commission is refused.
     let authz = app.store.authorizations(filed[1].household).unwrap();
-    app.end_authorization(&actor, filed[1].household, authz[0].id, AuthorizationStatus::Terminated, "经审核不符合条件").unwrap();
+    app.end_authorization(&actor, filed[1].household, authz[0].id, AuthorizationStatus::Terminated, "经审核不符合条件")
+        .unwrap();
     let job = app
-        .commission(&actor, &hedui_app::verify::CommissionInput {
-            number: None,
-            kind: hedui_core::commission::CommissionKind::ComplaintCheck,
-            programme: hedui_core::programme::Programme::Dibao,
-            household: filed[1].household,
-            department: None,
-            note: Some("实名举报：家中有车".into()),
-            as_of: Some(common::as_of()),
-        })
+        .commission(
+            &actor,
+            &hedui_app::verify::CommissionInput {
+                number: None,
+                kind: hedui_core::commission::CommissionKind::ComplaintCheck,
+                programme: hedui_core::programme::Programme::Dibao,
+                household: filed[1].household,
+                department: None,
+                note: Some("实名举报：家中有车".into()),
+                as_of: Some(common::as_of()),
+            },
+        )
         .unwrap();
     assert!(matches!(app.run_job(&actor, job), Err(AppError::AuthorizationRequired(_))));
 

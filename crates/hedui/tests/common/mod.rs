@@ -23,7 +23,8 @@ pub fn clock() -> Arc<FixedClock> {
 /// A fresh temporary directory.
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!("hedui-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    let d =
+        std::env::temp_dir().join(format!("hedui-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -42,15 +43,15 @@ pub fn stores(tag: &str) -> Vec<Arc<dyn Store>> {
     let dir = temp_dir(tag);
     let sqlite = hedui::open_store(&dir.join("hedui.db").display().to_string()).unwrap();
     let mut out = vec![sqlite];
-    match std::env::var("HEDUI_TEST_PG_URL") {
-        Ok(url) => {
+    match hedui_store_postgres::test_url() {
+        Some(url) => {
             static N: AtomicU32 = AtomicU32::new(0);
             let schema = format!("it_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
             let pg = hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
             pg.migrate().unwrap();
             out.push(Arc::new(pg));
         }
-        Err(_) => eprintln!("\n*** SKIPPED on PostgreSQL: {tag} (set HEDUI_TEST_PG_URL, or run .ci/run) ***\n"),
+        None => hedui_store_postgres::skip_notice(tag),
     }
     out
 }
