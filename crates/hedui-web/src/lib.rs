@@ -12,6 +12,8 @@
 mod api;
 mod pages;
 
+pub use pages::report_html;
+
 /// A template context from `name => value` pairs of anything serializable.
 #[macro_export]
 macro_rules! ctx {

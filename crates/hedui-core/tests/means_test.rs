@@ -1,0 +1,238 @@
+//! Case tables for the simple 低保 means test: every threshold at, one fen under and one fen over.
+
+use hedui_core::fact::{Fact, FactKind};
+use hedui_core::means_test::{CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess};
+use hedui_core::policy::PolicyFile;
+use hedui_core::{Date, Fen, Month, PersonId};
+
+const POLICY: &str = r#"{"region":"3204","name":"t","parameters":[
+  {"key":"dibao.standard_fen","value":118000,"from":"2025-07-01","doc":"S"},
+  {"key":"income.months","value":12,"from":"2020-01-01","doc":"C"},
+  {"key":"assets.financial_months","value":24,"from":"2020-01-01","doc":"C"},
+  {"key":"assets.max_dwellings","value":1,"from":"2020-01-01","doc":"C"},
+  {"key":"anomaly.large_outflow_fen","value":5000000,"from":"2020-01-01","doc":"C"},
+  {"key":"anomaly.outflow_window_months","value":6,"from":"2020-01-01","doc":"C"}]}"#;
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+fn m(s: &str) -> Month {
+    Month::parse(s).unwrap()
+}
+
+const AS_OF: &str = "2026-11-27";
+/// Standard 1180 yuan × 2 counted members × 12 months.
+const INCOME_LIMIT: i64 = 118_000 * 2 * 12;
+/// Standard 1180 yuan × 2 counted members × 24 months.
+const ASSET_LIMIT: i64 = 118_000 * 2 * 24;
+
+fn fact(person: i64, kind: FactKind, amount: i64) -> Fact {
+    Fact {
+        source: "test".into(),
+        kind,
+        person: PersonId(person),
+        as_of: d(AS_OF),
+        period: None,
+        on: None,
+        amount: Fen(amount),
+        quantity: 0,
+        category: String::new(),
+        status: String::new(),
+        key: format!("k{person}{amount}"),
+        label: String::new(),
+        record: 0,
+    }
+}
+
+fn wage(person: i64, month: &str, amount: i64) -> Fact {
+    Fact { period: Some((m(month), m(month))), ..fact(person, FactKind::WageIncome, amount) }
+}
+
+/// Two counted members (persons 1 and 2) and one excluded member (person 3).
+fn case(facts: Vec<Fact>) -> CaseInput {
+    let member = |seq: u32, counted: bool| MemberCase {
+        seq,
+        name: format!("成员{seq}"),
+        counted,
+        declared_income: Fen(300_000),
+        person: Some(PersonId(i64::from(seq))),
+        unresolved_reason: None,
+    };
+    CaseInput {
+        as_of: d(AS_OF),
+        members: vec![member(1, true), member(2, true), member(3, false)],
+        facts,
+        sources: vec![SourceStatus {
+            source: "test".into(),
+            name: "测试".into(),
+            as_of: Some(d(AS_OF)),
+            state: SourceState::Answered,
+        }],
+        mistyped: vec![],
+    }
+}
+
+fn check(facts: Vec<Fact>) -> (Outcome, Vec<ExceedReason>, Vec<String>) {
+    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
+    let a = assess(&case(facts), &p);
+    (a.outcome, a.reasons, a.anomalies.iter().map(|x| x.code.clone()).collect())
+}
+
+/// Twelve months of income in the window 2025-11..2026-10 summing to `total`.
+fn income(total: i64) -> Vec<Fact> {
+    let mut out: Vec<Fact> =
+        (0..11).map(|i| wage(1, &Month::parse("2025-11").unwrap().plus(i).to_string(), total / 12)).collect();
+    out.push(wage(2, "2026-10", total - total / 12 * 11));
+    out
+}
+
+#[test]
+fn income_is_compared_strictly_on_the_household_total() {
+    let cases = [
+        (INCOME_LIMIT - 1, Outcome::NotExceeded),
+        (INCOME_LIMIT, Outcome::Exceeds),
+        (INCOME_LIMIT + 1, Outcome::Exceeds),
+    ];
+    for (total, want) in cases {
+        let (got, reasons, _) = check(income(total));
+        assert_eq!(got, want, "income total {total}");
+        assert_eq!(reasons.contains(&ExceedReason::Income), want == Outcome::Exceeds, "{total}");
+    }
+}
+
+#[test]
+fn income_outside_the_window_or_of_excluded_members_does_not_count() {
+    let mut f = income(INCOME_LIMIT - 1);
+    f.push(wage(1, "2025-10", 999_999)); // the month before the window
+    f.push(wage(1, "2026-11", 999_999)); // the month of the check
+    f.push(wage(3, "2026-05", 999_999)); // an excluded member
+    assert_eq!(check(f).0, Outcome::NotExceeded);
+}
+
+#[test]
+fn monthly_benefits_count_for_the_overlapping_months_only() {
+    // A pension of exactly limit/12 per month... started 2026-05: 6 of 12 months fall in the window.
+    let pension =
+        |from: &str| Fact { period: Some((m(from), m("9999-12"))), ..fact(1, FactKind::Pension, INCOME_LIMIT / 6) };
+    assert_eq!(check(vec![pension("2026-05")]).0, Outcome::Exceeds, "6 months × limit/6 = limit");
+    assert_eq!(check(vec![pension("2026-06")]).0, Outcome::NotExceeded, "5 months × limit/6 < limit");
+    // Assistance money and contribution bases are never income.
+    let rolls = Fact { period: Some((m("2020-01"), m("9999-12"))), ..fact(1, FactKind::Assistance, INCOME_LIMIT) };
+    assert_eq!(check(vec![rolls]).0, Outcome::NotExceeded);
+}
+
+#[test]
+fn financial_assets_are_compared_inclusively() {
+    let deposits = |total: i64| {
+        vec![fact(1, FactKind::Deposit, total / 2), fact(2, FactKind::FinancialProduct, total - total / 2)]
+    };
+    for (total, want) in [
+        (ASSET_LIMIT - 1, Outcome::NotExceeded),
+        (ASSET_LIMIT, Outcome::NotExceeded),
+        (ASSET_LIMIT + 1, Outcome::Exceeds),
+    ] {
+        let (got, reasons, _) = check(deposits(total));
+        assert_eq!(got, want, "assets {total}");
+        assert_eq!(reasons == vec![ExceedReason::Deposit], want == Outcome::Exceeds);
+    }
+    // An excluded member's money is not the household's.
+    assert_eq!(check(vec![fact(3, FactKind::Deposit, ASSET_LIMIT * 10)]).0, Outcome::NotExceeded);
+    // The same account answered twice counts once, at its latest balance.
+    let mut older = fact(1, FactKind::Deposit, ASSET_LIMIT);
+    older.as_of = d("2026-10-01");
+    older.key = "acct".into();
+    let mut newer = fact(1, FactKind::Deposit, 1);
+    newer.key = "acct".into();
+    assert_eq!(check(vec![older, newer.clone()]).0, Outcome::NotExceeded);
+}
+
+#[test]
+fn vehicles_homes_and_businesses() {
+    let vehicle = |cat: &str, status: &str, key: &str| Fact {
+        category: cat.into(),
+        status: status.into(),
+        key: key.into(),
+        ..fact(1, FactKind::Vehicle, 0)
+    };
+    let table = [
+        (vec![vehicle("非营运", "正常", "a")], Some(ExceedReason::Car)),
+        (vec![vehicle("非营运", "注销", "a")], None),
+        (vec![vehicle("残疾人专用", "正常", "a")], None),
+        (vec![vehicle("营运", "正常", "a")], None),
+        (vec![vehicle("营运", "正常", "a"), vehicle("营运", "正常", "b")], Some(ExceedReason::Car)),
+    ];
+    for (facts, want) in table {
+        let (_, reasons, _) = check(facts.clone());
+        assert_eq!(reasons.first().copied(), want, "{facts:?}");
+    }
+    let home = |person: i64, key: &str, cat: &str| Fact {
+        category: cat.into(),
+        key: key.into(),
+        ..fact(person, FactKind::RealEstate, 0)
+    };
+    // Spouses co-owning one title own one home.
+    assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t1", "住宅")]).1, vec![]);
+    assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t2", "住宅")]).1, vec![ExceedReason::SecondHome]);
+    assert_eq!(check(vec![home(1, "t1", "商业")]).1, vec![ExceedReason::NonResidential]);
+    let firm = |status: &str, role: &str| Fact {
+        status: status.into(),
+        category: role.into(),
+        ..fact(2, FactKind::Business, 0)
+    };
+    assert_eq!(check(vec![firm("存续", "法定代表人")]).1, vec![ExceedReason::Business]);
+    assert_eq!(check(vec![firm("注销", "法定代表人")]).1, vec![]);
+}
+
+#[test]
+fn anomalies_keep_the_case_open() {
+    let outflow = |amount: i64, on: &str| Fact { on: Some(d(on)), ..fact(1, FactKind::Movement, amount) };
+    assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).2, vec!["large_transfer"]);
+    assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).0, Outcome::Open);
+    assert_eq!(check(vec![outflow(-4_999_999, "2026-10-01")]).0, Outcome::NotExceeded, "one fen under the threshold");
+    assert_eq!(check(vec![outflow(-5_000_000, "2026-05-27")]).0, Outcome::NotExceeded, "outside the six months");
+    assert_eq!(check(vec![outflow(5_000_000, "2026-10-01")]).0, Outcome::NotExceeded, "an inflow");
+    let base = |amount: i64| Fact {
+        period: Some((m("2025-01"), m("9999-12"))),
+        ..fact(1, FactKind::ContributionBase, amount)
+    };
+    assert_eq!(check(vec![base(300_001)]).2, vec!["contribution_base"]);
+    assert_eq!(check(vec![base(300_000)]).0, Outcome::NotExceeded, "equal to the declared income");
+}
+
+#[test]
+fn missing_data_never_reads_not_exceeded() {
+    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
+    let mut c = case(vec![]);
+    c.sources.push(SourceStatus {
+        source: "B01".into(),
+        name: "某银行".into(),
+        as_of: None,
+        state: SourceState::NotAnswered { reason: "超时".into() },
+    });
+    let a = assess(&c, &p);
+    assert_eq!(a.outcome, Outcome::Open);
+    assert!(a.conclusion.starts_with("待核实"), "{}", a.conclusion);
+    assert!(a.missing[0].contains("未反馈"));
+
+    let mut c = case(vec![]);
+    c.members[1].person = None;
+    c.members[1].unresolved_reason = Some("校验码错误".into());
+    let a = assess(&c, &p);
+    assert_eq!(a.outcome, Outcome::Open);
+
+    // Missing data does not hide what already exceeds.
+    let mut c = case(vec![fact(1, FactKind::Deposit, ASSET_LIMIT + 1)]);
+    c.members[1].person = None;
+    let a = assess(&c, &p);
+    assert_eq!(a.outcome, Outcome::Exceeds);
+    assert!(a.conclusion.contains("未完整核对"), "{}", a.conclusion);
+}
+
+#[test]
+fn per_capita_figures_are_for_display_and_rounded_half_up() {
+    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
+    let a = assess(&case(income(100_003)), &p);
+    assert_eq!(a.income_total, Fen(100_003));
+    assert_eq!(a.income_monthly, Fen(8_334)); // 8333.58 → 8334
+    assert_eq!(a.income_per_capita, Fen(4_167)); // 4166.79 → 4167
+}

@@ -1,0 +1,150 @@
+//! Snapshot tests of a report: its JSON (what the API returns) and its HTML (what a clerk prints).
+//!
+//! The household, its department data and its bank are written here by hand, so every figure in
+//! the snapshots can be checked against this file. Review changes with `cargo insta review`.
+
+mod common;
+
+use std::sync::Arc;
+
+use hedui_app::households::{HouseholdInput, MemberInput};
+use hedui_app::verify::CommissionInput;
+use hedui_core::commission::CommissionKind;
+use hedui_core::household::{Capacity, Relation};
+use hedui_core::programme::Programme;
+use hedui_core::{Date, Fen};
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+#[test]
+fn a_report_with_a_car_a_typo_and_a_silent_bank() {
+    let dir = common::temp_dir("snap");
+    // Mirrors of 2026-11-27: 张䶮 earns 3000 a month; 阿依古丽·买买提 owns a private car; a 公积金 row carries a typo.
+    let mut tax = String::from("身份证号,姓名,所属期,所得项目,收入额,扣缴义务人\n");
+    for i in 0..12 {
+        tax.push_str(&format!(
+            "360426199101010071,张䶮,{},工资薪金,3000.00,常州某公司\n",
+            hedui_core::Month::parse("2025-11").unwrap().plus(i)
+        ));
+    }
+    write(&dir, "shuiwu.csv", &tax);
+    write(
+        &dir,
+        "cheguan.csv",
+        "身份证号,姓名,号牌号码,车辆类型,品牌型号,初次登记日期,机动车状态,使用性质\n120103198806018241,阿依古丽·买买提,苏D12345,小型轿车,某牌某型,2021-03-01,正常,非营运\n",
+    );
+    write(
+        &dir,
+        "gongjijin.csv",
+        "身份证号,姓名,缴存基数,月缴存额,账户余额,账户状态\n360426199101010017,张䶮,3000,360,8000.00,正常\n",
+    );
+    // One bank that knows 张䶮, one that does not answer (its books are missing).
+    write(
+        &dir,
+        "b1/accounts.csv",
+        "身份证号,姓名,账号,账户类型,开户日期,期初余额\n360426199101010071,张䶮,6222000011112222,活期,2019-01-01,12000.00\n",
+    );
+    write(
+        &dir,
+        "b1/movements.csv",
+        "账号,交易日期,金额,对方户名,摘要\n6222000011112222,2026-09-10,-800.00,某超市,消费\n",
+    );
+    write(
+        &dir,
+        "b1/products.csv",
+        "身份证号,姓名,产品类型,产品名称,估值,估值日期\n360426199101010071,张䶮,基金,某货币基金,2500.50,2026-11-27\n",
+    );
+
+    struct Down;
+    impl hedui_connect::FinancialSource for Down {
+        fn code(&self) -> &str {
+            "B02"
+        }
+        fn name(&self) -> &str {
+            "某农村商业银行"
+        }
+        fn query(&self, _: &hedui_connect::BankQuery) -> Result<hedui_connect::BankAnswer, hedui_connect::BankError> {
+            Err(hedui_connect::BankError::Unavailable("专线中断".into()))
+        }
+    }
+    let b1 = hedui_connect::BookStandIn::load(&dir.join("b1"), "B01", "某国有银行常州分行").unwrap();
+    let store = hedui::open_store(&dir.join("h.db").display().to_string()).unwrap();
+    let app = hedui::build_app(
+        store,
+        Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32])),
+        vec![Arc::new(b1), Arc::new(Down)],
+        common::clock(),
+        None,
+    )
+    .unwrap();
+    let actor = common::clerk();
+    let as_of = common::as_of();
+    for (source, file) in [("shuiwu", "shuiwu.csv"), ("cheguan", "cheguan.csv"), ("gongjijin", "gongjijin.csv")] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let now = app.now();
+        let input = hedui_import::ImportInput {
+            source,
+            file_name: file,
+            as_of,
+            bytes: &bytes,
+            now: &now,
+            actor: "clerk",
+            request_id: "t",
+        };
+        hedui_import::import(app.store.as_ref(), &app.identity, &input).unwrap();
+    }
+    let member = |seq, name: &str, id: &str, relation| MemberInput {
+        seq,
+        name: name.into(),
+        id_number: id.into(),
+        relation,
+        excluded: None,
+        capacity: Capacity::Full,
+        guardian_seq: None,
+        declared_income: Fen(150_000),
+    };
+    let h = HouseholdInput {
+        number: "H-SNAP-1".into(),
+        region: "320402001".into(),
+        address: "常州市天宁区某路 1 号".into(),
+        programme: Programme::Dibao,
+        applied_on: Date::parse("2026-11-20").unwrap(),
+        declared_income: Fen(300_000),
+        declared_assets: Fen(1_000_000),
+        members: vec![
+            member(1, "张䶮", "360426199101010071", Relation::Applicant),
+            member(2, "阿依古丽·买买提", "120103198806018241", Relation::Spouse),
+        ],
+    };
+    let household = app.create_household(&actor, &h).unwrap();
+    app.record_authorization(
+        &actor,
+        household,
+        &hedui::city::full_authorization(&h, Date::parse("2026-11-20").unwrap()),
+    )
+    .unwrap();
+    let job = app
+        .commission(
+            &actor,
+            &CommissionInput {
+                number: Some("WT-SNAP-1".into()),
+                kind: CommissionKind::Application,
+                programme: Programme::Dibao,
+                household,
+                department: Some("天宁区民政局".into()),
+                note: None,
+                as_of: Some(as_of),
+            },
+        )
+        .unwrap();
+    let report = app.run_job(&actor, job).unwrap();
+    insta::assert_json_snapshot!("report_json", report);
+
+    let web = hedui_web::Web::new(Arc::new(app));
+    let html = hedui_web::report_html(&web, Some(&actor), &report).unwrap();
+    insta::assert_snapshot!("report_html", html);
+}
