@@ -10,7 +10,7 @@ use hedui_core::programme::Programme;
 use hedui_core::region::{RegionCode, RegionStatus};
 use hedui_core::{AuthorizationId, Date, Fen, HouseholdId};
 use hedui_import::aad;
-use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember};
+use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember, NewSupporter};
 
 use crate::{Actor, App, AppError, AppResult};
 
@@ -37,6 +37,25 @@ fn full() -> Capacity {
     Capacity::Full
 }
 
+/// A person with a duty of support who is not a member (赡养/抚养/扶养义务人).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SupporterInput {
+    pub name: String,
+    pub id_number: String,
+    /// 赡养, 抚养 or 扶养.
+    pub duty: String,
+}
+
+/// A supporter as screens show it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SupporterView {
+    pub seq: u32,
+    pub name: String,
+    pub id_masked: String,
+    pub duty: String,
+    pub resolved: bool,
+}
+
 /// A household as a business system submits it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HouseholdInput {
@@ -52,6 +71,9 @@ pub struct HouseholdInput {
     #[serde(default)]
     pub declared_assets: Fen,
     pub members: Vec<MemberInput>,
+    /// Persons with a duty of support; never counted in the household size.
+    #[serde(default)]
+    pub supporters: Vec<SupporterInput>,
 }
 
 /// A member as screens show it (masked for the reader's role).
@@ -84,6 +106,7 @@ pub struct HouseholdView {
     pub declared_income: Fen,
     pub declared_assets: Fen,
     pub members: Vec<MemberView>,
+    pub supporters: Vec<SupporterView>,
     pub authorizations: Vec<AuthorizationRow>,
 }
 
@@ -180,6 +203,27 @@ impl App {
                 declared_income: m.declared_income,
             });
         }
+        let mut supporters = Vec::with_capacity(input.supporters.len());
+        for (i, sp) in input.supporters.iter().enumerate() {
+            if sp.name.trim().is_empty() {
+                return Err(AppError::Invalid(format!("第 {} 位义务人姓名为空", i + 1)));
+            }
+            let (person, note) = match IdNumber::parse(sp.id_number.trim()) {
+                Ok(p) => {
+                    (self.store.resolve_persons(&[self.identity.person_key(&p.id)?])?.first().copied(), String::new())
+                }
+                Err(e) => (None, format!("身份证号无效：{e}")),
+            };
+            supporters.push(NewSupporter {
+                seq: i as u32 + 1,
+                person,
+                name_enc: self.identity.seal(aad::MEMBER_NAME, sp.name.trim().as_bytes())?,
+                name_bidx: self.identity.name_index(&sp.name),
+                id_enc: self.identity.seal(aad::MEMBER_ID, sp.id_number.trim().as_bytes())?,
+                id_note: note,
+                duty: sp.duty.trim().to_string(),
+            });
+        }
         let unresolved = stored.iter().filter(|m| m.person.is_none()).count();
         let h = NewHousehold {
             number: input.number.trim().to_string(),
@@ -190,6 +234,7 @@ impl App {
             declared_income: input.declared_income,
             declared_assets: input.declared_assets,
             members: stored,
+            supporters,
         };
         let audit = self.audit_entry(
             actor,
@@ -240,6 +285,21 @@ impl App {
             declared_income: h.declared_income,
             declared_assets: h.declared_assets,
             members,
+            supporters: h
+                .supporters
+                .iter()
+                .map(|sp| {
+                    let name = self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?;
+                    let id = self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?;
+                    Ok(SupporterView {
+                        seq: sp.seq,
+                        name: if actor.role.sees_names() { name } else { mask_name(&name) },
+                        id_masked: mask_declared_id(&id),
+                        duty: sp.duty.clone(),
+                        resolved: sp.person.is_some(),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?,
             authorizations: self.store.authorizations(id)?,
         })
     }

@@ -52,6 +52,14 @@ pub struct MemberInfo {
     pub note: String,
 }
 
+/// A person with a duty of support, listed apart from the members.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SupporterInfo {
+    pub name: String,
+    pub id_masked: String,
+    pub duty: String,
+}
+
 /// One report version.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -64,6 +72,8 @@ pub struct Report {
     pub authorization: AuthorizationInfo,
     pub household: HouseholdInfo,
     pub members: Vec<MemberInfo>,
+    #[serde(default)]
+    pub supporters: Vec<SupporterInfo>,
     pub sources: Vec<SourceStatus>,
     pub assessment: Assessment,
     pub policy_name: String,
@@ -75,6 +85,9 @@ impl Report {
     pub fn masked_names(mut self) -> Report {
         for m in &mut self.members {
             m.name = mask_name(&m.name);
+        }
+        for s in &mut self.supporters {
+            s.name = mask_name(&s.name);
         }
         self.household.address = "***".into();
         self

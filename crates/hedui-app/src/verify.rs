@@ -18,7 +18,7 @@ use hedui_import::aad;
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, StoredRecord};
 
 use crate::households::mask_declared_id;
-use crate::report::{AuthorizationInfo, CommissionInfo, HouseholdInfo, MemberInfo, NOTICE, Report};
+use crate::report::{AuthorizationInfo, CommissionInfo, HouseholdInfo, MemberInfo, NOTICE, Report, SupporterInfo};
 use crate::{Actor, App, AppError, AppResult};
 
 /// A commission as the business department files it.
@@ -379,6 +379,17 @@ impl App {
                 declared_assets: h.declared_assets,
             },
             members: infos,
+            supporters: h
+                .supporters
+                .iter()
+                .map(|sp| {
+                    Ok(SupporterInfo {
+                        name: self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?,
+                        id_masked: mask_declared_id(&self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?),
+                        duty: sp.duty.clone(),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?,
             sources,
             assessment,
             policy_name: policy.name.clone(),

@@ -91,6 +91,20 @@ CREATE TABLE member (
 );
 CREATE INDEX member_person ON member (person_id);
 
+CREATE TABLE supporter (
+    id {{id}},
+    household_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    person_id BIGINT,
+    name_enc {{blob}} NOT NULL,
+    name_bidx {{blob}} NOT NULL,
+    id_enc {{blob}} NOT NULL,
+    id_note TEXT NOT NULL,
+    duty TEXT NOT NULL,
+    UNIQUE (household_id, seq)
+);
+CREATE INDEX supporter_person ON supporter (person_id);
+
 CREATE TABLE authz_letter (
     id {{id}},
     number TEXT NOT NULL UNIQUE,

@@ -112,6 +112,15 @@ fn household(number: &str, region: &str) -> NewHousehold {
         declared_income: Fen(150_000),
         declared_assets: Fen(2_000_000),
         members: vec![member(1, Some(PersonId(1))), member(2, Some(PersonId(2))), member(3, None)],
+        supporters: vec![NewSupporter {
+            seq: 1,
+            person: Some(PersonId(9)),
+            name_enc: vec![9],
+            name_bidx: vec![9; 32],
+            id_enc: vec![9, 9],
+            id_note: String::new(),
+            duty: "赡养".into(),
+        }],
     }
 }
 
@@ -199,6 +208,8 @@ fn households_round_trip(s: &dyn Store) {
     assert_eq!(got.members[2].excluded, Some(ExclusionReason::Other("外出务工".into())));
     assert_eq!(got.members[2].person, None);
     assert_eq!(got.members[0].declared_income, Fen(100));
+    assert_eq!(got.supporters.len(), 1, "supporters are kept apart from members");
+    assert_eq!((got.supporters[0].duty.as_str(), got.supporters[0].person), ("赡养", Some(PersonId(9))));
     assert_eq!(s.household_by_number("H1").unwrap().map(|h| h.id), Some(id));
     let again = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1"));
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");

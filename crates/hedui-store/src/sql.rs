@@ -407,7 +407,28 @@ impl SqlStore {
             .iter()
             .map(|m| member_from(m))
             .collect::<Result<Vec<_>>>()?;
+        let supporters = self
+            .query(
+                "SELECT seq, person_id, name_enc, name_bidx, id_enc, id_note, duty FROM supporter \
+                 WHERE household_id = ? ORDER BY seq",
+                &[id.0.into()],
+            )?
+            .iter()
+            .map(|r| {
+                let r = Row(r);
+                Ok(NewSupporter {
+                    seq: u32::try_from(r.i64(0)?).map_err(|_| StoreError::Corrupt("supporter seq".into()))?,
+                    person: r.opt_i64(1)?.map(PersonId),
+                    name_enc: r.blob(2)?,
+                    name_bidx: r.blob(3)?,
+                    id_enc: r.blob(4)?,
+                    id_note: r.text(5)?,
+                    duty: r.text(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some(HouseholdRow {
+            supporters,
             id,
             number: r.text(1)?,
             region: r.text(2)?,
@@ -684,6 +705,22 @@ impl Store for SqlStore {
                         code(&m.capacity).into(),
                         m.guardian_seq.map(i64::from).into(),
                         m.declared_income.0.into(),
+                    ],
+                )?;
+            }
+            for sp in &h.supporters {
+                c.execute(
+                    "INSERT INTO supporter (household_id, seq, person_id, name_enc, name_bidx, id_enc, id_note, duty) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    &[
+                        id.into(),
+                        i64::from(sp.seq).into(),
+                        sp.person.map(|p| p.0).into(),
+                        sp.name_enc.as_slice().into(),
+                        sp.name_bidx.as_slice().into(),
+                        sp.id_enc.as_slice().into(),
+                        sp.id_note.as_str().into(),
+                        sp.duty.as_str().into(),
                     ],
                 )?;
             }

@@ -134,6 +134,19 @@ pub struct NewMember {
     pub declared_income: Fen,
 }
 
+/// A person with a duty of support (赡养/抚养/扶养义务人) who is not a member: kept apart, never counted.
+#[derive(Clone, Debug)]
+pub struct NewSupporter {
+    pub seq: u32,
+    pub person: Option<PersonId>,
+    pub name_enc: Vec<u8>,
+    pub name_bidx: Vec<u8>,
+    pub id_enc: Vec<u8>,
+    pub id_note: String,
+    /// 赡养, 抚养 or 扶养.
+    pub duty: String,
+}
+
 /// A household to store.
 #[derive(Clone, Debug)]
 pub struct NewHousehold {
@@ -145,6 +158,7 @@ pub struct NewHousehold {
     pub declared_income: Fen,
     pub declared_assets: Fen,
     pub members: Vec<NewMember>,
+    pub supporters: Vec<NewSupporter>,
 }
 
 /// A stored household.
@@ -160,6 +174,7 @@ pub struct HouseholdRow {
     pub declared_assets: Fen,
     pub created_at: String,
     pub members: Vec<NewMember>,
+    pub supporters: Vec<NewSupporter>,
 }
 
 /// A letter to store.

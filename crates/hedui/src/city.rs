@@ -207,6 +207,7 @@ pub fn applications(dir: &Path) -> Result<Vec<HouseholdInput>> {
             applied_on: Date::parse(&a.applied_on).map_err(|e| anyhow!("申请日期: {e}"))?,
             declared_income: yuan(&a.income, "申报月收入")?,
             declared_assets: yuan(&a.assets, "申报金融资产")?,
+            supporters: Vec::new(),
         });
     }
     Ok(out)

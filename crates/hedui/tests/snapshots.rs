@@ -119,6 +119,11 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
             member(1, "张䶮", "360426199101010071", Relation::Applicant),
             member(2, "阿依古丽·买买提", "120103198806018241", Relation::Spouse),
         ],
+        supporters: vec![hedui_app::households::SupporterInput {
+            name: "张建国".into(),
+            id_number: "34052419800101001X".into(),
+            duty: "赡养".into(),
+        }],
     };
     let household = app.create_household(&actor, &h).unwrap();
     app.record_authorization(
