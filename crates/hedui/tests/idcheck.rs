@@ -1,5 +1,7 @@
 //! `hedui id check`: one tab-separated line out per line in, in order, from stdin or a file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

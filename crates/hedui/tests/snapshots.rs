@@ -3,6 +3,8 @@
 //! The household, its department data and its bank are written here by hand, so every figure in
 //! the snapshots can be checked against this file. Review changes with `cargo insta review`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
 mod common;
 
 use std::sync::Arc;
