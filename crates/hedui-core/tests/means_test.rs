@@ -1,5 +1,7 @@
 //! Case tables for the simple 低保 means test: every threshold at, one fen under and one fen over.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
 use hedui_core::fact::{Fact, FactKind};
 use hedui_core::means_test::{CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess};
 use hedui_core::policy::PolicyFile;

@@ -3,6 +3,8 @@
 //! Runs when a test database answers (`HEDUI_TEST_PG_URL`, or the one `.ci/run` sets up).
 //! Without it the test says loudly that it was skipped, and passes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use hedui_store::Store;

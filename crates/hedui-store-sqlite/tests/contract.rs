@@ -1,5 +1,7 @@
 //! The store contract suite on SQLite (always runs).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
 use hedui_store::Store;
 
 #[test]
