@@ -107,6 +107,25 @@ pub fn job_view(app: &App, j: &JobRow) -> serde_json::Value {
     })
 }
 
+/// Authenticates the visitor, then runs `f` on the blocking pool; an error becomes the error page
+/// (or the login page for an anonymous visitor).
+async fn page<T: IntoResponse + Send + 'static>(
+    web: &Web,
+    headers: &HeaderMap,
+    f: impl FnOnce(&App, &Actor, &Web) -> AppResult<T> + Send + 'static,
+) -> Response {
+    let rid = web.request_id();
+    let actor = match web.actor(headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return page_error(web, e, &rid),
+    };
+    let w = web.clone();
+    match web.blocking(move |app| f(app, &actor, &w)).await {
+        Ok(r) => r.into_response(),
+        Err(e) => page_error(web, e, &rid),
+    }
+}
+
 pub async fn login_form(State(web): State<Web>) -> Response {
     match web.render("login.html", crate::ctx! { user => (), error => () }) {
         Ok(h) => Html(h).into_response(),
@@ -156,43 +175,28 @@ pub async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {
 }
 
 pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let q2 = q.clone();
-    let a2 = actor.clone();
-    let res = web
-        .blocking(move |app| {
-            let f = q2.filter()?;
-            let (rows, total) = app.jobs(&a2, &f)?;
-            Ok((rows.iter().map(|j| job_view(app, j)).collect::<Vec<_>>(), total, f))
-        })
-        .await;
-    let (rows, total, f) = match res {
-        Ok(r) => r,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let page = f.offset / PAGE_SIZE + 1;
-    let states: Vec<_> = JobState::ALL.iter().map(|s| json!({"code": s.code(), "name": s.name_zh()})).collect();
-    let outcomes: Vec<_> = [Outcome::Exceeds, Outcome::NotExceeded, Outcome::Open]
-        .iter()
-        .map(|o| json!({"code": o.code(), "name": o.name_zh()}))
-        .collect();
-    let programmes: Vec<_> = Programme::ALL.iter().map(|p| json!({"code": p.code(), "name": p.name_zh()})).collect();
-    let kinds: Vec<_> = CommissionKind::ALL.iter().map(|k| json!({"code": k.code(), "name": k.name_zh()})).collect();
-    let ctx = crate::ctx! {
-        user => user_ctx(&actor), jobs => rows, total => total, page => page,
-        prev_url => (page > 1).then(|| q.url(page - 1)),
-        next_url => (page * PAGE_SIZE < total).then(|| q.url(page + 1)),
-        f => json!({"state": q.state, "outcome": q.outcome, "programme": q.programme, "kind": q.kind, "region": q.region, "household": q.household}),
-        states => states, outcomes => outcomes, programmes => programmes, kinds => kinds,
-    };
-    match web.render("jobs.html", ctx) {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| {
+        let f = q.filter()?;
+        let (rows, total) = app.jobs(actor, &f)?;
+        let rows: Vec<_> = rows.iter().map(|j| job_view(app, j)).collect();
+        let page = f.offset / PAGE_SIZE + 1;
+        let states: Vec<_> = JobState::ALL.iter().map(|s| json!({"code": s.code(), "name": s.name_zh()})).collect();
+        let outcomes: Vec<_> = [Outcome::Exceeds, Outcome::NotExceeded, Outcome::Open]
+            .iter()
+            .map(|o| json!({"code": o.code(), "name": o.name_zh()}))
+            .collect();
+        let programmes: Vec<_> = Programme::ALL.iter().map(|p| json!({"code": p.code(), "name": p.name_zh()})).collect();
+        let kinds: Vec<_> = CommissionKind::ALL.iter().map(|k| json!({"code": k.code(), "name": k.name_zh()})).collect();
+        let ctx = crate::ctx! {
+            user => user_ctx(actor), jobs => rows, total => total, page => page,
+            prev_url => (page > 1).then(|| q.url(page - 1)),
+            next_url => (page * PAGE_SIZE < total).then(|| q.url(page + 1)),
+            f => json!({"state": q.state, "outcome": q.outcome, "programme": q.programme, "kind": q.kind, "region": q.region, "household": q.household}),
+            states => states, outcomes => outcomes, programmes => programmes, kinds => kinds,
+        };
+        web.render("jobs.html", ctx).map(Html)
+    })
+    .await
 }
 
 fn job_page(web: &Web, app: &App, actor: &Actor, id: JobId, message: Option<String>) -> AppResult<String> {
@@ -224,40 +228,20 @@ fn job_page(web: &Web, app: &App, actor: &Actor, id: JobId, message: Option<Stri
 }
 
 pub async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let w = web.clone();
-    match web.blocking(move |app| job_page(&w, app, &actor, JobId(id), None)).await {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| job_page(web, app, actor, JobId(id), None).map(Html)).await
 }
 
 pub async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let w = web.clone();
-    let res = web
-        .blocking(move |app| match app.run_job(&actor, JobId(id)) {
-            Ok(_) => Ok(None),
-            // A refusal is shown on the job page itself, next to the missing letter.
-            Err(e @ AppError::AuthorizationRequired(_)) => {
-                job_page(&w, app, &actor, JobId(id), Some(e.public_message())).map(Some)
-            }
-            Err(e) => Err(e),
-        })
-        .await;
-    match res {
-        Ok(None) => Redirect::to(&format!("/jobs/{id}/report")).into_response(),
-        Ok(Some(html)) => (StatusCode::FORBIDDEN, Html(html)).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| match app.run_job(actor, JobId(id)) {
+        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
+        // A refusal is shown on the job page itself, next to the missing letter.
+        Err(e @ AppError::AuthorizationRequired(_)) => {
+            let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::FORBIDDEN, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,109 +275,65 @@ pub async fn report(
     Path(id): Path<i64>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let w = web.clone();
-    let res = web
-        .blocking(move |app| {
-            let r = app.report(&actor, JobId(id), v.version)?;
-            report_html(&w, Some(&actor), &r)
-        })
-        .await;
-    match res {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| {
+        let r = app.report(actor, JobId(id), v.version)?;
+        report_html(web, Some(actor), &r).map(Html)
+    })
+    .await
 }
 
 pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let w = web.clone();
-    let res = web
-        .blocking(move |app| {
-            let batches: Vec<_> = app
-                .store
-                .batches()?
-                .into_iter()
-                .rev()
-                .map(|b| {
-                    let name = hedui_core::fact::department_source(&b.source)
-                        .map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
-                    let mut v = serde_json::to_value(&b).unwrap_or_default();
-                    v["source_name"] = json!(name);
-                    v
-                })
-                .collect();
-            w.render("imports.html", crate::ctx! { user => user_ctx(&actor), batches => batches })
-        })
-        .await;
-    match res {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| {
+        let batches: Vec<_> = app
+            .store
+            .batches()?
+            .into_iter()
+            .rev()
+            .map(|b| {
+                let name = hedui_core::fact::department_source(&b.source)
+                    .map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
+                let mut v = serde_json::to_value(&b).unwrap_or_default();
+                v["source_name"] = json!(name);
+                v
+            })
+            .collect();
+        web.render("imports.html", crate::ctx! { user => user_ctx(actor), batches => batches }).map(Html)
+    })
+    .await
 }
 
 pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let res = web
-        .blocking(move |app| {
-            if !actor.role.sees_names() {
-                return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
-            }
-            let csv = hedui_import::issues_csv(app.store.as_ref(), &app.identity, BatchId(id))?;
-            app.audit(
-                &actor,
-                "import.issues.download",
-                &format!("batch:{id}"),
-                hedui_store::AuditOutcome::Ok,
-                String::new(),
-            )?;
-            Ok(csv)
-        })
-        .await;
-    match res {
-        Ok(csv) => (
+    page(&web, &headers, move |app, actor, _| {
+        if !actor.role.sees_names() {
+            return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
+        }
+        let csv = hedui_import::issues_csv(app.store.as_ref(), &app.identity, BatchId(id))?;
+        app.audit(
+            actor,
+            "import.issues.download",
+            &format!("batch:{id}"),
+            hedui_store::AuditOutcome::Ok,
+            String::new(),
+        )?;
+        Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"batch-{id}-issues.csv\"")),
             ],
             csv,
-        )
-            .into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+        ))
+    })
+    .await
 }
 
 pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let rid = web.request_id();
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(&web, e, &rid),
-    };
-    let w = web.clone();
-    let res = web
-        .blocking(move |app| {
-            if !matches!(actor.role, hedui_app::Role::Admin | hedui_app::Role::Auditor) {
-                return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
-            }
-            let rows = app.store.audit_log(None, 500)?;
-            app.audit(&actor, "audit.read", "audit", hedui_store::AuditOutcome::Ok, String::new())?;
-            w.render("audit.html", crate::ctx! { user => user_ctx(&actor), rows => rows })
-        })
-        .await;
-    match res {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => page_error(&web, e, &rid),
-    }
+    page(&web, &headers, move |app, actor, web| {
+        if !matches!(actor.role, hedui_app::Role::Admin | hedui_app::Role::Auditor) {
+            return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
+        }
+        let rows = app.store.audit_log(None, 500)?;
+        app.audit(actor, "audit.read", "audit", hedui_store::AuditOutcome::Ok, String::new())?;
+        web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
+    })
+    .await
 }
