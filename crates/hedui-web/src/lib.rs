@@ -53,8 +53,56 @@ impl std::fmt::Debug for Web {
 /// The session cookie's name.
 pub const COOKIE: &str = "hedui_session";
 
+/// `{{ fen|yuan }}`: integer fen as yuan with two decimals and thousands separators.
+fn yuan(v: i64) -> String {
+    hedui_core::Fen(v).to_string()
+}
+
+/// `{{ p|param }}`: a policy parameter's value in its unit (fen-valued keys as yuan).
+fn param(key: String, value: i64) -> String {
+    if key.ends_with("_fen") { format!("{} 元", hedui_core::Fen(value)) } else { value.to_string() }
+}
+
+/// `{{ code|action }}`: an audit action's name for people.
+fn action(code: String) -> String {
+    let name = match code.as_str() {
+        "login" => "登录",
+        "household.create" => "登记家庭",
+        "household.read" => "查看家庭",
+        "authorization.record" => "录入授权书",
+        "authorization.end" => "终止授权书",
+        "commission.create" => "委托核对",
+        "job.transition" => "任务状态变更",
+        "job.refuse" => "拒绝核对（授权无效）",
+        "job.list" => "查看任务列表",
+        "report.issue" => "出具报告",
+        "report.read" => "查看报告",
+        "mirror.import" => "导入部门数据",
+        "import.issues.download" => "下载导入问题清单",
+        "audit.read" => "查看审计日志",
+        "user.create" => "创建用户",
+        other => other,
+    };
+    name.to_string()
+}
+
+/// `{{ outcome|audit_outcome }}`.
+fn audit_outcome(code: String) -> String {
+    match code.as_str() {
+        "ok" => "成功",
+        "denied" => "拒绝",
+        "error" => "失败",
+        other => other,
+    }
+    .to_string()
+}
+
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("yuan", yuan);
+    env.add_function("param", param);
+    env.add_filter("action", action);
+    env.add_filter("audit_outcome", audit_outcome);
     let files = [
         ("base.html", include_str!("../templates/base.html")),
         ("login.html", include_str!("../templates/login.html")),

@@ -256,10 +256,12 @@ pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Repo
         .map(|s| (s.code.to_string(), s.name_zh.to_string()))
         .chain(r.sources.iter().map(|s| (s.source.clone(), s.name.clone())))
         .collect();
+    let member_names: HashMap<String, String> =
+        r.members.iter().map(|m| (m.seq.to_string(), format!("{} {}", m.seq, m.name))).collect();
     web.render(
         "report.html",
         crate::ctx! {
-            user => actor.map(user_ctx), r => r, a => &r.assessment, outcome_name => r.assessment.outcome.name_zh(),
+            user => actor.map(user_ctx), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.name_zh(),
             source_names => source_names,
             rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项"}),
             item_names => json!({"within": "未超出", "exceeds": "超出", "incomplete": "待核实"}),
