@@ -22,6 +22,16 @@ pub struct CommissionInfo {
     pub programme: String,
     pub programme_name: String,
     pub department: String,
+    /// The commission's note, e.g. the substance of a complaint.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The part of a special check that its commissioning body reads first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SpecialCheck {
+    pub title: String,
+    pub lines: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -76,6 +86,9 @@ pub struct Report {
     pub supporters: Vec<SupporterInfo>,
     pub sources: Vec<SourceStatus>,
     pub assessment: Assessment,
+    /// Findings of a special check (信访举报核查, 死亡减员).
+    #[serde(default)]
+    pub special: Option<SpecialCheck>,
     pub policy_name: String,
     pub notice: String,
 }

@@ -18,7 +18,9 @@ use hedui_import::aad;
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, StoredRecord};
 
 use crate::households::mask_declared_id;
-use crate::report::{AuthorizationInfo, CommissionInfo, HouseholdInfo, MemberInfo, NOTICE, Report, SupporterInfo};
+use crate::report::{
+    AuthorizationInfo, CommissionInfo, HouseholdInfo, MemberInfo, NOTICE, Report, SpecialCheck, SupporterInfo,
+};
 use crate::{Actor, App, AppError, AppResult};
 
 /// A commission as the business department files it.
@@ -42,6 +44,47 @@ pub struct CommissionInput {
 
 fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
     state.next(event).map_err(|e| AppError::InvalidState(e.to_string()))
+}
+
+/// What a complaint check or a death-removal check reports first.
+fn special_check(
+    kind: CommissionKind,
+    note: Option<&str>,
+    a: &hedui_core::means_test::Assessment,
+    members: &[MemberInfo],
+) -> Option<SpecialCheck> {
+    let name = |seq: Option<u32>| {
+        members
+            .iter()
+            .find(|m| Some(m.seq) == seq)
+            .map(|m| format!("第 {} 号成员 {}", m.seq, m.name))
+            .unwrap_or_default()
+    };
+    match kind {
+        CommissionKind::ComplaintCheck => Some(SpecialCheck {
+            title: "信访举报核查反馈".into(),
+            lines: vec![
+                format!("举报内容：{}", note.unwrap_or("（委托未附举报内容）")),
+                format!("核查结果：{}", a.conclusion),
+                "请委托部门在审核确认后，将处理结果书面反馈实名举报人。".into(),
+            ],
+        }),
+        CommissionKind::DeathRemovalDisabled | CommissionKind::DeathRemovalVeteran => {
+            let deaths: Vec<String> = a
+                .anomalies
+                .iter()
+                .filter(|x| x.code == "member_deceased")
+                .map(|x| format!("{}：{}", name(x.member_seq), x.detail))
+                .collect();
+            let lines = if deaths.is_empty() {
+                vec!["在已反馈的部门数据中未发现成员死亡注销记录。".to_string()]
+            } else {
+                deaths
+            };
+            Some(SpecialCheck { title: format!("{}结果", kind.name_zh()), lines })
+        }
+        _ => None,
+    }
 }
 
 /// One character changed, or two adjacent characters swapped.
@@ -354,6 +397,11 @@ impl App {
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
         let assessment = means_test::assess(&case, &params);
 
+        let note = match &job.note_enc {
+            Some(enc) => Some(self.identity.open_string(aad::COMMISSION_NOTE, enc)?),
+            None => None,
+        };
+        let special = special_check(job.kind, note.as_deref(), &assessment, &infos);
         let version = self.store.reports(job.id)?.len() as i64 + 1;
         let report = Report {
             number: format!("HD-{}-{:06}-V{}", job.as_of.compact(), job.id.0, version),
@@ -368,6 +416,7 @@ impl App {
                 programme: job.programme.code().into(),
                 programme_name: job.programme.name_zh().into(),
                 department: job.department.clone(),
+                note: note.clone(),
             },
             authorization: AuthorizationInfo { number: letter.number.clone(), signed_on: letter.signed_on },
             household: HouseholdInfo {
@@ -392,6 +441,7 @@ impl App {
                 .collect::<AppResult<Vec<_>>>()?,
             sources,
             assessment,
+            special,
             policy_name: policy.name.clone(),
             notice: NOTICE.into(),
         };

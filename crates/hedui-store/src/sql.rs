@@ -283,7 +283,7 @@ fn authz_from(r: &[Value]) -> Result<AuthorizationRow> {
 }
 
 const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.programme, c.department, j.household_id, \
-     h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at \
+     h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc \
      FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
 
 fn job_from(r: &[Value]) -> Result<JobRow> {
@@ -296,6 +296,7 @@ fn job_from(r: &[Value]) -> Result<JobRow> {
         kind: r.code(3)?,
         programme: r.code(4)?,
         department: r.text(5)?,
+        note_enc: r.opt_blob(15)?,
         household: HouseholdId(r.i64(6)?),
         household_number: r.text(7)?,
         region: r.text(8)?,

@@ -222,6 +222,9 @@ pub struct JobRow {
     pub kind: CommissionKind,
     pub programme: Programme,
     pub department: String,
+    /// The commission's sealed note (e.g. the substance of a complaint).
+    #[serde(skip)]
+    pub note_enc: Option<Vec<u8>>,
     pub household: HouseholdId,
     pub household_number: String,
     pub region: String,

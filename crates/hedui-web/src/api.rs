@@ -26,6 +26,7 @@ pub fn routes() -> Router<Web> {
         .route("/households", post(create_household))
         .route("/households/{id}", get(household))
         .route("/households/{id}/authorizations", post(record_authorization))
+        .route("/households/{id}/authorizations/{aid}/end", post(end_authorization))
         .route("/commissions", post(commission))
         .route("/jobs", get(jobs))
         .route("/jobs/{id}", get(job))
@@ -118,6 +119,29 @@ async fn record_authorization(
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
         Ok(json!({ "id": aid }))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct EndBody {
+    status: hedui_core::authorization::AuthorizationStatus,
+    reason: String,
+}
+
+async fn end_authorization(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((id, aid)): Path<(i64, i64)>,
+    b: Result<Json<EndBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, "body") {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.end_authorization(actor, HouseholdId(id), hedui_core::AuthorizationId(aid), b.status, &b.reason)?;
+        Ok(json!({ "id": aid, "status": b.status }))
     })
     .await
 }

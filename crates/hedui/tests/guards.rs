@@ -118,3 +118,34 @@ fn viewers_cannot_change_cases_and_see_masked_names() {
     assert!(masked.members[0].name.contains('*'));
     assert!(!r.members[0].id_masked.contains(&apps[0].members[0].id_number), "ID numbers never appear in full");
 }
+
+#[test]
+fn a_complaint_check_reports_its_feedback_and_keeps_the_complaint_sealed() {
+    let (_dir, app, apps) = setup(6);
+    let actor = common::clerk();
+    let filed = hedui::city::file_applications(&app, &actor, &apps[..1], common::as_of(), &|_| true).unwrap();
+    app.run_job(&actor, filed[0].job).unwrap();
+    let job = app
+        .commission(
+            &actor,
+            &hedui_app::verify::CommissionInput {
+                number: None,
+                kind: hedui_core::commission::CommissionKind::ComplaintCheck,
+                programme: hedui_core::programme::Programme::Dibao,
+                household: filed[0].household,
+                department: None,
+                note: Some("实名举报：该户有一辆小汽车".into()),
+                as_of: Some(common::as_of()),
+            },
+        )
+        .unwrap();
+    let r = app.run_job(&actor, job).unwrap();
+    let special = r.special.expect("a complaint check has a feedback section");
+    assert_eq!(special.title, "信访举报核查反馈");
+    assert!(special.lines[0].contains("小汽车"), "{:?}", special.lines);
+    assert!(special.lines[1].contains(&r.assessment.conclusion));
+    assert_eq!(r.commission.department, "民政");
+    // The complaint is stored sealed: no plain copy in the database.
+    let raw = app.store.jobs(&JobFilter::default()).unwrap();
+    assert!(raw.iter().any(|j| j.note_enc.as_ref().is_some_and(|n| !String::from_utf8_lossy(n).contains("小汽车"))));
+}
