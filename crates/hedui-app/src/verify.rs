@@ -672,15 +672,6 @@ impl App {
         )?;
         Ok(if actor.role.sees_names() { report } else { report.masked_names() })
     }
-
-    /// Every job of a household's latest commission, for convenience in the CLI and demo.
-    pub fn jobs_of(&self, household_number: &str) -> AppResult<Vec<JobRow>> {
-        Ok(self.store.jobs(&JobFilter {
-            household_number: Some(household_number.into()),
-            limit: 1000,
-            ..Default::default()
-        })?)
-    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use hedui_core::commission::CommissionKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
-use hedui_core::region::{RegionCode, RegionTable};
+use hedui_core::region::RegionTable;
 use hedui_core::{Date, Fen, HouseholdId, JobId};
 use hedui_gen::{GenConfig, GenParams, GenSummary, Township};
 use hedui_import::ImportSummary;
@@ -408,9 +408,4 @@ pub fn master_key(path: &Path) -> Result<hedui_crypto::SoftKeys> {
     }
     let hex = std::fs::read_to_string(path).with_context(|| format!("读取 {}", path.display()))?;
     hedui_crypto::SoftKeys::from_hex(&hex).map_err(|e| anyhow!("{}: {e}", path.display()))
-}
-
-/// The county-level code of a household region, for messages.
-pub fn county_of(region: &str) -> String {
-    RegionCode::parse(region).ok().and_then(|r| r.county()).map(|c| c.as_str().to_string()).unwrap_or_default()
 }
