@@ -16,7 +16,7 @@
 pub mod identity;
 pub mod mapping;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hedui_core::Date;
 use hedui_core::id_number::IdNumber;
@@ -28,8 +28,11 @@ use hedui_store::{
 
 pub use identity::{Identity, aad};
 
-/// Rows stored per transaction.
-const CHUNK: usize = 4000;
+/// Rows stored per transaction. The record table's unique index on the row SM3 takes its inserts
+/// at random places, so each transaction writes many of that index's pages again; larger
+/// transactions spread that over more rows (`cargo run --release -p xtask -- bench-import`
+/// measures it). A pending row holds about 1.5 KB.
+const CHUNK: usize = 32_000;
 
 /// Why a whole file was refused. Row-level problems never end up here.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +223,16 @@ struct Pending {
     line: i64,
     raw: Vec<String>,
     id: Result<IdNumber, String>,
+    /// The blind index of a valid ID number, computed once per row.
+    bidx: Option<[u8; 32]>,
     rec: NewRecord,
+}
+
+/// What a pending row leaves behind once its record is handed to the store.
+struct Row {
+    line: i64,
+    raw: Vec<String>,
+    id: Result<IdNumber, String>,
 }
 
 struct Run<'a> {
@@ -274,6 +286,7 @@ impl Run<'_> {
         hashed.push(0);
         hashed.extend_from_slice(&detail_json);
         let unresolved = id.is_err();
+        let bidx = id.as_ref().ok().map(|i| self.identity.id_index(i));
         let rec = NewRecord {
             source: self.source.to_string(),
             kind: m.kind,
@@ -295,22 +308,23 @@ impl Run<'_> {
             detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail_json)?,
             row_sm3: sm3(&hashed).to_vec(),
         };
-        self.pending.push(Pending { line, raw: values.to_vec(), id, rec });
+        self.pending.push(Pending { line, raw: values.to_vec(), id, bidx, rec });
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), ImportError> {
-        let mut pending = std::mem::take(&mut self.pending);
+        let pending = std::mem::take(&mut self.pending);
         // Resolve persons not seen yet in this import, in one round trip per chunk.
         let mut new_keys = Vec::new();
         let mut new_idx = Vec::new();
+        let mut queued = HashSet::new();
         for p in &pending {
-            if let Ok(id) = &p.id {
-                let bidx = self.identity.id_index(id);
-                if !self.cache.contains_key(&bidx) && !new_idx.contains(&bidx) {
-                    new_keys.push(self.identity.person_key(id)?);
-                    new_idx.push(bidx);
-                }
+            if let (Ok(id), Some(bidx)) = (&p.id, p.bidx)
+                && !self.cache.contains_key(&bidx)
+                && queued.insert(bidx)
+            {
+                new_keys.push(self.identity.person_key(id)?);
+                new_idx.push(bidx);
             }
         }
         if !new_keys.is_empty() {
@@ -319,15 +333,17 @@ impl Run<'_> {
                 self.cache.insert(bidx, pid);
             }
         }
-        for p in &mut pending {
-            if let Ok(id) = &p.id {
-                p.rec.person = self.cache.get(&self.identity.id_index(id)).copied();
-            }
+        // The records move out of the pending rows; what the issues need stays behind.
+        let mut recs = Vec::with_capacity(pending.len());
+        let mut rows = Vec::with_capacity(pending.len());
+        for Pending { line, raw, id, bidx, mut rec } in pending {
+            rec.person = bidx.and_then(|b| self.cache.get(&b).copied());
+            recs.push(rec);
+            rows.push(Row { line, raw, id });
         }
         // Insert one by one inside one transaction so duplicates can be told apart row by row.
-        let recs: Vec<NewRecord> = pending.iter().map(|p| p.rec.clone()).collect();
         let inserted = self.store.insert_records(Some(self.batch), None, &recs)?;
-        for (p, ok) in pending.iter().zip(inserted) {
+        for (p, ok) in rows.iter().zip(inserted) {
             if !ok {
                 self.stats.duplicate += 1;
                 self.issue(
