@@ -12,7 +12,7 @@ use hedui_core::id_number::IdNumber;
 use hedui_core::job::{JobEvent, JobState};
 use hedui_core::means_test::{self, CaseInput, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_core::programme::Programme;
-use hedui_core::{Date, Fen, HouseholdId, JobId, PersonId};
+use hedui_core::{BatchId, Date, Fen, HouseholdId, JobId, PersonId};
 use hedui_crypto::{encode_hex, sm3};
 use hedui_import::aad;
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, StoredRecord};
@@ -305,7 +305,9 @@ impl App {
 
         // Department mirrors: the latest snapshot of each source on or before the job's date.
         let mut latest: HashMap<String, Date> = HashMap::new();
-        for b in self.store.batches()? {
+        let batches = self.store.batches()?;
+        let columns: HashMap<BatchId, Vec<String>> = batches.iter().map(|b| (b.id, b.columns.clone())).collect();
+        for b in batches {
             if b.as_of <= job.as_of && b.status == "done" {
                 let e = latest.entry(b.source.clone()).or_insert(b.as_of);
                 *e = (*e).max(b.as_of);
@@ -387,11 +389,11 @@ impl App {
         state = self.move_job(actor, &job, state, returned, format!("{} 个来源", sources.len()))?;
         state = self.move_job(actor, &job, state, JobEvent::Analyse, String::new())?;
 
-        let mut facts: Vec<Fact> = records.iter().map(|r| self.fact(r)).collect::<AppResult<_>>()?;
+        let mut facts: Vec<Fact> = records.iter().map(|r| self.fact(r, &columns)).collect::<AppResult<_>>()?;
         let stored_bank: Vec<StoredRecord> =
             self.store.records_for(&persons)?.into_iter().filter(|r| r.job == Some(job.id)).collect();
         for r in &stored_bank {
-            facts.push(self.fact(r)?);
+            facts.push(self.fact(r, &columns)?);
         }
         let mistyped = self.mistyped_hits(&h, &ids, job.as_of)?;
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
@@ -551,9 +553,14 @@ impl App {
     }
 
     /// A stored record as a fact, with a short masked description for the report.
-    fn fact(&self, r: &StoredRecord) -> AppResult<Fact> {
+    fn fact(&self, r: &StoredRecord, columns: &HashMap<BatchId, Vec<String>>) -> AppResult<Fact> {
+        let plain = self.identity.open(aad::RECORD_DETAIL, &r.rec.detail_enc)?;
+        // Mirror rows store values in their batch's column order; bank answers store name-value pairs.
         let detail: Vec<(String, String)> =
-            serde_json::from_slice(&self.identity.open(aad::RECORD_DETAIL, &r.rec.detail_enc)?).unwrap_or_default();
+            match (r.batch.and_then(|b| columns.get(&b)), serde_json::from_slice::<Vec<String>>(&plain)) {
+                (Some(cols), Ok(values)) => cols.iter().cloned().zip(values).collect(),
+                _ => serde_json::from_slice(&plain).unwrap_or_default(),
+            };
         let get = |k: &str| detail.iter().find(|(h, _)| h == k).map_or("", |(_, v)| v.as_str());
         let masked_tail = |v: &str| {
             let c: Vec<char> = v.chars().collect();

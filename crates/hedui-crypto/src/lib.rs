@@ -9,6 +9,8 @@
 //!   master secret for development and tests; a certified hardware module
 //!   (GM/T 0018 SDF) can implement the same trait in production.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{AesGcm, Nonce};
 use hmac::{Hmac, Mac};
@@ -54,6 +56,11 @@ pub struct SoftKeys {
     key_id: u8,
     cipher: Sm4Gcm,
     index_mac: HmacSm3,
+    /// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
+    /// drawn when the keys are loaded: unique within a process, and two processes under the same key
+    /// collide only if both random draws coincide. It saves a system call per sealed value.
+    nonce_prefix: [u8; 4],
+    nonce_counter: AtomicU64,
 }
 
 impl std::fmt::Debug for SoftKeys {
@@ -81,7 +88,23 @@ impl SoftKeys {
         let idx = derive(master, b"hedui/blind-index/v1");
         let cipher = Sm4Gcm::new_from_slice(&enc[..16]).unwrap_or_else(|_| unreachable!("16-byte SM4 key"));
         let index_mac = <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac());
-        SoftKeys { key_id: 1, cipher, index_mac }
+        let mut seed = [0u8; 12];
+        if getrandom::fill(&mut seed).is_err() {
+            // Without the system's randomness, fall back to the clock and the process: still distinct per run.
+            let t =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+            seed[..8].copy_from_slice(&(t as u64).to_le_bytes());
+            seed[8..].copy_from_slice(&std::process::id().to_le_bytes());
+        }
+        let mut start = [0u8; 8];
+        start.copy_from_slice(&seed[4..]);
+        SoftKeys {
+            key_id: 1,
+            cipher,
+            index_mac,
+            nonce_prefix: [seed[0], seed[1], seed[2], seed[3]],
+            nonce_counter: AtomicU64::new(u64::from_le_bytes(start)),
+        }
     }
 
     /// Parses a master secret written as 64 hexadecimal characters.
@@ -102,7 +125,8 @@ impl SoftKeys {
 impl KeyProvider for SoftKeys {
     fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+        nonce[..4].copy_from_slice(&self.nonce_prefix);
+        nonce[4..].copy_from_slice(&self.nonce_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
         let ct = self
             .cipher
             .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad })
@@ -201,7 +225,7 @@ mod tests {
             assert!(k.open(b"person.id", &t).is_err(), "flip at byte {i} accepted");
         }
         assert_eq!(k.open(b"person.id", &sealed[..10]), Err(CryptoError::Format));
-        // Two encryptions of the same value differ (random nonce), so ciphertexts leak no equality.
+        // Two encryptions of the same value differ (fresh nonce), so ciphertexts leak no equality.
         assert_ne!(k.seal(b"person.id", b"x").ok(), k.seal(b"person.id", b"x").ok());
     }
 

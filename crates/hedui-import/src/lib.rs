@@ -149,6 +149,7 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         file_name: input.file_name.to_string(),
         file_sm3,
         as_of: input.as_of,
+        columns: headers.clone(),
         started_at: input.now.to_string(),
     };
     let start = store
@@ -180,6 +181,8 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         as_of: input.as_of,
         batch: batch_id,
         cache: HashMap::new(),
+        seen: store.row_digests(input.source, input.as_of)?.into_iter().filter_map(|d| d.try_into().ok()).collect(),
+        last_id: None,
         pending: Vec::new(),
         issues: Vec::new(),
         all_issues: Vec::new(),
@@ -242,6 +245,10 @@ struct Run<'a> {
     as_of: Date,
     batch: hedui_core::BatchId,
     cache: HashMap<[u8; 32], hedui_core::PersonId>,
+    /// Digests of the rows this snapshot (source, as-of date) already holds: a row is stored once.
+    seen: HashSet<[u8; 32]>,
+    /// The previous row's ID number, parsed and indexed: department files list a person's rows together.
+    last_id: Option<(String, Result<IdNumber, String>, Option<[u8; 32]>)>,
     pending: Vec<Pending>,
     issues: Vec<ImportIssue>,
     all_issues: Vec<IssueLine>,
@@ -269,24 +276,41 @@ impl Run<'_> {
         m: mapping::Mapped,
     ) -> Result<(), ImportError> {
         let cols = mapping::Cols { headers, values };
-        let raw_id = cols.get("身份证号").to_string();
-        let name = cols.get("姓名").to_string();
-        let id = if raw_id.is_empty() {
-            Err("身份证号为空".to_string())
-        } else {
-            IdNumber::parse(&raw_id).map(|p| p.id).map_err(|e| e.to_string())
+        let raw_id = cols.get("身份证号");
+        let name = cols.get("姓名");
+        let (id, bidx) = match &self.last_id {
+            Some((raw, id, bidx)) if raw == raw_id => (id.clone(), *bidx),
+            _ => {
+                let id = if raw_id.is_empty() {
+                    Err("身份证号为空".to_string())
+                } else {
+                    IdNumber::parse(raw_id).map(|p| p.id).map_err(|e| e.to_string())
+                };
+                let bidx = id.as_ref().ok().map(|i| self.identity.id_index(i));
+                self.last_id = Some((raw_id.to_string(), id.clone(), bidx));
+                (id, bidx)
+            }
         };
-        let detail: Vec<(&str, &str)> =
-            headers.iter().map(String::as_str).zip(values.iter().map(|v| v.trim())).collect();
-        let detail_json = serde_json::to_vec(&detail).unwrap_or_default();
+        // Values only, in the batch's column order: the header is stored once, with the batch.
+        let trimmed: Vec<&str> = values.iter().map(|v| v.trim()).collect();
+        let detail_json = serde_json::to_vec(&trimmed).unwrap_or_default();
         let mut hashed = Vec::with_capacity(detail_json.len() + 32);
         hashed.extend_from_slice(self.source.as_bytes());
         hashed.push(0);
         hashed.extend_from_slice(self.as_of.to_string().as_bytes());
         hashed.push(0);
         hashed.extend_from_slice(&detail_json);
+        let digest = sm3(&hashed);
+        if !self.seen.insert(digest) {
+            self.stats.duplicate += 1;
+            return self.issue(
+                line,
+                IssueSeverity::Warning,
+                format!("第 {line} 行：与已导入的记录完全相同，未重复保存"),
+                values,
+            );
+        }
         let unresolved = id.is_err();
-        let bidx = id.as_ref().ok().map(|i| self.identity.id_index(i));
         let rec = NewRecord {
             source: self.source.to_string(),
             kind: m.kind,
@@ -296,7 +320,7 @@ impl Run<'_> {
             } else {
                 None
             },
-            name_bidx: if unresolved { Some(self.identity.name_index(&name)) } else { None },
+            name_bidx: if unresolved { Some(self.identity.name_index(name)) } else { None },
             as_of: self.as_of,
             period: m.period,
             on: m.on,
@@ -306,7 +330,7 @@ impl Run<'_> {
             status: m.status,
             key: self.identity.item_key(self.source, &m.key),
             detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail_json)?,
-            row_sm3: sm3(&hashed).to_vec(),
+            row_sm3: digest.to_vec(),
         };
         self.pending.push(Pending { line, raw: values.to_vec(), id, bidx, rec });
         Ok(())
@@ -341,19 +365,8 @@ impl Run<'_> {
             recs.push(rec);
             rows.push(Row { line, raw, id });
         }
-        // Insert one by one inside one transaction so duplicates can be told apart row by row.
-        let inserted = self.store.insert_records(Some(self.batch), None, &recs)?;
-        for (p, ok) in rows.iter().zip(inserted) {
-            if !ok {
-                self.stats.duplicate += 1;
-                self.issue(
-                    p.line,
-                    IssueSeverity::Warning,
-                    format!("第 {} 行：与已导入的记录完全相同，未重复保存", p.line),
-                    &p.raw,
-                )?;
-                continue;
-            }
+        self.store.insert_records(Some(self.batch), None, &recs)?;
+        for p in &rows {
             self.stats.accepted += 1;
             if let Err(reason) = &p.id {
                 self.stats.unresolved += 1;

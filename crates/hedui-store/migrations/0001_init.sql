@@ -20,6 +20,7 @@ CREATE TABLE import_batch (
     rows_duplicate BIGINT NOT NULL DEFAULT 0,
     rows_rejected BIGINT NOT NULL DEFAULT 0,
     rows_unresolved BIGINT NOT NULL DEFAULT 0,
+    columns TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
     UNIQUE (source, file_sm3)
@@ -44,11 +45,13 @@ CREATE TABLE record (
     status TEXT NOT NULL,
     item_key TEXT NOT NULL,
     detail_enc {{blob}} NOT NULL,
-    row_sm3 {{blob}} NOT NULL,
-    UNIQUE (source, row_sm3)
+    row_sm3 {{blob}} NOT NULL
 );
+-- Rows are deduplicated per snapshot (source, as_of) by the importer, which loads that snapshot's
+-- row digests once; a unique index over random digests made every insert a random B-tree write.
+CREATE INDEX record_snapshot ON record (source, as_of);
 CREATE INDEX record_person ON record (person_id);
-CREATE INDEX record_unresolved_name ON record (name_bidx);
+CREATE INDEX record_unresolved_name ON record (name_bidx) WHERE name_bidx IS NOT NULL;
 
 CREATE TABLE import_issue (
     id {{id}},

@@ -57,9 +57,10 @@ pub trait Store: Send + Sync {
     /// Registers an import. A file with the same source and SM3 returns `AlreadyImported` when that
     /// import finished, and `Resume` (with its issues cleared) when it was interrupted.
     fn begin_import(&self, batch: &NewBatch, audit: &AuditEntry) -> Result<BatchStart>;
-    /// Stores records in one transaction; a row already stored (same source and row SM3) is skipped.
-    /// Returns, per record, whether it was inserted.
-    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<Vec<bool>>;
+    /// Stores records in one transaction. Deduplication is the caller's: see [`Store::row_digests`].
+    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64>;
+    /// The row digests (`row_sm3`) already stored for one snapshot of one source.
+    fn row_digests(&self, source: &str, as_of: hedui_core::Date) -> Result<Vec<Vec<u8>>>;
     fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()>;
     fn finish_import(&self, batch: BatchId, stats: &BatchStats, finished_at: &str) -> Result<()>;
     fn batch(&self, id: BatchId) -> Result<Option<Batch>>;

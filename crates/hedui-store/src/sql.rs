@@ -217,7 +217,7 @@ fn record_from(r: &[Value]) -> Result<StoredRecord> {
 }
 
 const BATCH_COLS: &str = "id, source, file_name, file_sm3, as_of, status, rows_total, rows_accepted, rows_duplicate, \
-     rows_rejected, rows_unresolved, started_at, finished_at";
+     rows_rejected, rows_unresolved, started_at, finished_at, columns";
 
 fn batch_from(r: &[Value]) -> Result<Batch> {
     let r = Row(r);
@@ -237,6 +237,7 @@ fn batch_from(r: &[Value]) -> Result<Batch> {
         },
         started_at: r.text(11)?,
         finished_at: r.opt_text(12)?,
+        columns: from_json(&r.text(13)?)?,
     })
 }
 
@@ -531,13 +532,14 @@ impl Store for SqlStore {
                 return Ok(BatchStart::Resume(id));
             }
             let id = first_i64(&c.query(
-                "INSERT INTO import_batch (source, file_name, file_sm3, as_of, status, started_at) \
-                 VALUES (?, ?, ?, ?, 'running', ?) RETURNING id",
+                "INSERT INTO import_batch (source, file_name, file_sm3, as_of, status, columns, started_at) \
+                 VALUES (?, ?, ?, ?, 'running', ?, ?) RETURNING id",
                 &[
                     b.source.as_str().into(),
                     b.file_name.as_str().into(),
                     b.file_sm3.as_str().into(),
                     b.as_of.to_string().into(),
+                    to_json(&b.columns)?.into(),
                     b.started_at.as_str().into(),
                 ],
             )?)?;
@@ -546,15 +548,14 @@ impl Store for SqlStore {
         })
     }
 
-    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<Vec<bool>> {
+    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64> {
         self.tx(|c| {
-            let mut out = Vec::with_capacity(recs.len());
+            let mut n = 0;
             for r in recs {
-                let n = c.execute(
+                n += c.execute(
                     "INSERT INTO record (batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, \
                      period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc, \
-                     row_sm3) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                     ON CONFLICT (source, row_sm3) DO NOTHING",
+                     row_sm3) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     &[
                         batch.map(|b| b.0).into(),
                         job.map(|j| j.0).into(),
@@ -576,10 +577,19 @@ impl Store for SqlStore {
                         r.row_sm3.as_slice().into(),
                     ],
                 )?;
-                out.push(n > 0);
             }
-            Ok(out)
+            Ok(n)
         })
+    }
+
+    fn row_digests(&self, source: &str, as_of: Date) -> Result<Vec<Vec<u8>>> {
+        self.query(
+            "SELECT row_sm3 FROM record WHERE source = ? AND as_of = ?",
+            &[source.into(), as_of.to_string().into()],
+        )?
+        .iter()
+        .map(|r| Row(r).blob(0))
+        .collect()
     }
 
     fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()> {

@@ -39,9 +39,9 @@ pub struct NewRecord {
     pub status: String,
     /// Stable key for distinct counting (a keyed hash for anything sensitive).
     pub key: String,
-    /// All the row's fields as the source sent them, sealed.
+    /// The row's values as the source sent them (a JSON array, in the batch's column order), sealed.
     pub detail_enc: Vec<u8>,
-    /// SM3 of the source and the normalized row: the same row is stored once.
+    /// SM3 of the source, the as-of date and the row: the importer stores the same row once per snapshot.
     pub row_sm3: Vec<u8>,
 }
 
@@ -61,6 +61,8 @@ pub struct NewBatch {
     pub file_name: String,
     pub file_sm3: String,
     pub as_of: Date,
+    /// The file's column names: record details store values only, in this order.
+    pub columns: Vec<String>,
     pub started_at: String,
 }
 
@@ -91,6 +93,7 @@ pub struct Batch {
     pub file_name: String,
     pub file_sm3: String,
     pub as_of: Date,
+    pub columns: Vec<String>,
     pub status: String,
     pub stats: BatchStats,
     pub started_at: String,
