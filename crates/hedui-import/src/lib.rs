@@ -183,6 +183,7 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         cache: HashMap::new(),
         seen: store.row_digests(input.source, input.as_of)?.into_iter().filter_map(|d| d.try_into().ok()).collect(),
         last_id: None,
+        last_key: (String::new(), String::new()),
         pending: Vec::new(),
         issues: Vec::new(),
         all_issues: Vec::new(),
@@ -249,6 +250,8 @@ struct Run<'a> {
     seen: HashSet<[u8; 32]>,
     /// The previous row's ID number, parsed and indexed: department files list a person's rows together.
     last_id: Option<(String, Result<IdNumber, String>, Option<[u8; 32]>)>,
+    /// The previous row's item key (plain, hashed): a person's monthly rows name the same payer.
+    last_key: (String, String),
     pending: Vec<Pending>,
     issues: Vec<ImportIssue>,
     all_issues: Vec<IssueLine>,
@@ -328,7 +331,13 @@ impl Run<'_> {
             quantity: m.quantity,
             category: m.category,
             status: m.status,
-            key: self.identity.item_key(self.source, &m.key),
+            key: if m.key == self.last_key.0 {
+                self.last_key.1.clone()
+            } else {
+                let k = self.identity.item_key(self.source, &m.key);
+                self.last_key = (m.key.clone(), k.clone());
+                k
+            },
             detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail_json)?,
             row_sm3: digest.to_vec(),
         };

@@ -70,10 +70,11 @@ impl Conn for SqliteConn {
 
 fn configure(conn: Connection) -> Result<SqlStore, StoreError> {
     // WAL lets readers proceed during an import; NORMAL sync is durable across application crashes.
-    // A 64 MiB page cache keeps the person and record indexes in memory during large imports.
+    // A 64 MiB page cache keeps the person and record indexes in memory during large imports, and
+    // checkpointing every 40 MiB of WAL instead of every 4 MiB spares a large import most copies.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
-         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
     )
     .map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(64);
