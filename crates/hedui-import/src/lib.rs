@@ -1,8 +1,12 @@
 //! Mirror import: a department's snapshot file into the store.
 //!
 //! Each row is validated, its ID number resolved to a `person_id` through the
-//! blind index, its fields sealed, and the row stored once (a row's SM3 is
-//! its identity, so importing the same file twice changes nothing).
+//! blind index, its values sealed, and the row stored once per snapshot: the
+//! SM3 of (source, as-of date, row) is its identity, checked against the
+//! digests the snapshot already holds. A file already imported is recognised
+//! by its own SM3 and changes nothing. (Two imports of overlapping files for
+//! the same snapshot must not run at the same time; the CLI and the UI run
+//! one import at a time.)
 //!
 //! Bad input never loses data:
 //! * a row with a broken structure (wrong column count, bad date, bad amount)
@@ -28,10 +32,9 @@ use hedui_store::{
 
 pub use identity::{Identity, aad};
 
-/// Rows stored per transaction. The record table's unique index on the row SM3 takes its inserts
-/// at random places, so each transaction writes many of that index's pages again; larger
-/// transactions spread that over more rows (`cargo run --release -p xtask -- bench-import`
-/// measures it). A pending row holds about 1.5 KB.
+/// Rows stored per transaction. The person index takes its inserts at random places, so each
+/// transaction rewrites many of its pages; larger transactions spread that over more rows
+/// (`cargo run --release -p xtask -- bench-import` measures it). A pending row holds about 1.5 KB.
 const CHUNK: usize = 32_000;
 
 /// Why a whole file was refused. Row-level problems never end up here.
