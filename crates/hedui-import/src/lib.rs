@@ -226,6 +226,9 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
     })
 }
 
+/// A raw ID number with its parse result and blind index.
+type ParsedId = (String, Result<IdNumber, String>, Option<[u8; 32]>);
+
 struct Pending {
     line: i64,
     raw: Vec<String>,
@@ -252,7 +255,7 @@ struct Run<'a> {
     /// Digests of the rows this snapshot (source, as-of date) already holds: a row is stored once.
     seen: HashSet<[u8; 32]>,
     /// The previous row's ID number, parsed and indexed: department files list a person's rows together.
-    last_id: Option<(String, Result<IdNumber, String>, Option<[u8; 32]>)>,
+    last_id: Option<ParsedId>,
     /// The previous row's item key (plain, hashed): a person's monthly rows name the same payer.
     last_key: (String, String),
     pending: Vec<Pending>,
