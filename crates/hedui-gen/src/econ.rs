@@ -574,6 +574,23 @@ pub(crate) fn property(
 
 const GRADES: [&str; 4] = ["一级", "二级", "三级", "四级"];
 
+/// One 公安 户籍 row for a person of the household, with the ID as that file shows it.
+fn hukou_row(sinks: &mut Sinks, hh: &Hh<'_>, p: &Person, id: &str, older: bool, status: &str) -> Result<(), GenError> {
+    sinks.mirror(
+        Source::GonganHukou,
+        [
+            id,
+            &p.name,
+            if p.male { "男" } else { "女" },
+            &p.birth.to_string(),
+            &hh.hukou_no,
+            p.relation.hukou_label(p.male, older),
+            &hh.township.code,
+            status,
+        ],
+    )
+}
+
 /// 公安 户籍 and deaths, 残联 certificates and 民政 rolls.
 pub(crate) fn registers(
     ctx: &Ctx<'_>,
@@ -585,19 +602,7 @@ pub(crate) fn registers(
     let as_of = ctx.cfg.as_of;
     for p in &family.members {
         let id = shown_id(p, rng);
-        sinks.mirror(
-            Source::GonganHukou,
-            [
-                id.as_str(),
-                &p.name,
-                if p.male { "男" } else { "女" },
-                &p.birth.to_string(),
-                &hh.hukou_no,
-                p.relation.hukou_label(p.male, p.older_than_applicant),
-                &hh.township.code,
-                "正常",
-            ],
-        )?;
+        hukou_row(sinks, hh, p, &id, p.older_than_applicant, "正常")?;
         if let Some(d) = p.disability {
             let lived = as_of.to_days() - p.birth.to_days();
             let issued = as_of.add_days(-rng.range(30, (lived - 1).clamp(30, 5000)));
@@ -618,19 +623,7 @@ pub(crate) fn registers(
     if let Some(d) = &family.deceased {
         let p = &d.person;
         let id = shown_id(p, rng);
-        sinks.mirror(
-            Source::GonganHukou,
-            [
-                id.as_str(),
-                &p.name,
-                if p.male { "男" } else { "女" },
-                &p.birth.to_string(),
-                &hh.hukou_no,
-                p.relation.hukou_label(p.male, true),
-                &hh.township.code,
-                "死亡注销",
-            ],
-        )?;
+        hukou_row(sinks, hh, p, &id, true, "死亡注销")?;
         let id = shown_id(p, rng);
         sinks.mirror(Source::GonganDeath, [id.as_str(), &p.name, &d.death.to_string(), &d.cancelled.to_string()])?;
     }

@@ -19,6 +19,23 @@ fn setup(households: u64) -> (std::path::PathBuf, hedui_app::App, Vec<HouseholdI
     (dir, app, apps)
 }
 
+/// Files a 信访举报核查 commission with the complaint's text.
+fn complaint(app: &hedui_app::App, household: hedui_core::HouseholdId, note: &str) -> hedui_core::JobId {
+    app.commission(
+        &common::clerk(),
+        &hedui_app::verify::CommissionInput {
+            number: None,
+            kind: hedui_core::commission::CommissionKind::ComplaintCheck,
+            programme: hedui_core::programme::Programme::Dibao,
+            household,
+            department: None,
+            note: Some(note.into()),
+            as_of: Some(common::as_of()),
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_job_without_an_active_authorization_is_refused_audited_and_queries_nothing() {
     let (_dir, app, apps) = setup(12);
@@ -50,20 +67,7 @@ fn a_job_without_an_active_authorization_is_refused_audited_and_queries_nothing(
     let authz = app.store.authorizations(filed[1].household).unwrap();
     app.end_authorization(&actor, filed[1].household, authz[0].id, AuthorizationStatus::Terminated, "经审核不符合条件")
         .unwrap();
-    let job = app
-        .commission(
-            &actor,
-            &hedui_app::verify::CommissionInput {
-                number: None,
-                kind: hedui_core::commission::CommissionKind::ComplaintCheck,
-                programme: hedui_core::programme::Programme::Dibao,
-                household: filed[1].household,
-                department: None,
-                note: Some("实名举报：家中有车".into()),
-                as_of: Some(common::as_of()),
-            },
-        )
-        .unwrap();
+    let job = complaint(&app, filed[1].household, "实名举报：家中有车");
     assert!(matches!(app.run_job(&actor, job), Err(AppError::AuthorizationRequired(_))));
 
     // Nothing already accepted was lost.
@@ -125,20 +129,7 @@ fn a_complaint_check_reports_its_feedback_and_keeps_the_complaint_sealed() {
     let actor = common::clerk();
     let filed = hedui::city::file_applications(&app, &actor, &apps[..1], common::as_of(), &|_| true).unwrap();
     app.run_job(&actor, filed[0].job).unwrap();
-    let job = app
-        .commission(
-            &actor,
-            &hedui_app::verify::CommissionInput {
-                number: None,
-                kind: hedui_core::commission::CommissionKind::ComplaintCheck,
-                programme: hedui_core::programme::Programme::Dibao,
-                household: filed[0].household,
-                department: None,
-                note: Some("实名举报：该户有一辆小汽车".into()),
-                as_of: Some(common::as_of()),
-            },
-        )
-        .unwrap();
+    let job = complaint(&app, filed[0].household, "实名举报：该户有一辆小汽车");
     let r = app.run_job(&actor, job).unwrap();
     let special = r.special.expect("a complaint check has a feedback section");
     assert_eq!(special.title, "信访举报核查反馈");
