@@ -355,7 +355,7 @@ impl App {
                         if !a.is_empty() && state == SourceState::NoRecord {
                             state = SourceState::Answered;
                         }
-                        bank_records.extend(self.bank_records(job.id, bank.code(), pid, job.as_of, &a)?);
+                        bank_records.extend(self.bank_records(bank.code(), pid, job.as_of, &a)?);
                     }
                     Err(e) => {
                         any_failed = true;
@@ -468,7 +468,6 @@ impl App {
     /// Stored records for one bank answer about one person.
     fn bank_records(
         &self,
-        job: JobId,
         bank: &str,
         person: PersonId,
         as_of: Date,
@@ -483,8 +482,6 @@ impl App {
                         detail: serde_json::Value|
          -> AppResult<()> {
             let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
-            let mut h = format!("{job}|{bank}|{person}|{}|{}|", kind.code(), out.len()).into_bytes();
-            h.extend_from_slice(&detail);
             out.push(NewRecord {
                 source: bank.to_string(),
                 kind,
@@ -500,7 +497,6 @@ impl App {
                 status: "正常".into(),
                 key: self.identity.item_key(bank, key),
                 detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail)?,
-                row_sm3: sm3(&h).to_vec(),
             });
             Ok(())
         };

@@ -186,9 +186,38 @@ impl Date {
     pub const MAX: Date = Date { year: 9999, month: 12, day: 31 };
 }
 
+/// A date or month written as ISO 8601 text on the stack: bulk writers format millions of them.
+#[derive(Clone, Copy)]
+pub struct Iso<const N: usize>([u8; N]);
+
+impl<const N: usize> Iso<N> {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and '-' are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+fn put_digits(out: &mut [u8], mut v: u16) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+impl Date {
+    /// `YYYY-MM-DD`.
+    pub fn iso(self) -> Iso<10> {
+        let mut b = *b"0000-00-00";
+        put_digits(&mut b[0..4], self.year);
+        put_digits(&mut b[5..7], self.month.into());
+        put_digits(&mut b[8..10], self.day.into());
+        Iso(b)
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        f.write_str(self.iso().as_str())
     }
 }
 
@@ -264,9 +293,19 @@ impl<'de> Deserialize<'de> for Month {
     }
 }
 
+impl Month {
+    /// `YYYY-MM`.
+    pub fn iso(self) -> Iso<7> {
+        let mut b = *b"0000-00";
+        put_digits(&mut b[0..4], self.year);
+        put_digits(&mut b[5..7], self.month.into());
+        Iso(b)
+    }
+}
+
 impl fmt::Display for Month {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
+        f.write_str(self.iso().as_str())
     }
 }
 
@@ -283,6 +322,17 @@ mod tests {
         assert!(Date::parse("2023-13-01").is_err());
         assert!(Date::parse("2023-1-01").is_err());
         assert!(Date::parse("20230230").is_err());
+    }
+
+    #[test]
+    fn iso_text_pads_every_field_and_parses_back() {
+        for n in (-719_162..2_932_896).step_by(997) {
+            let d = Date::from_days(n).expect("in range");
+            assert_eq!(Date::parse(d.iso().as_str()), Ok(d), "{d:?}");
+        }
+        assert_eq!(Date::new(7, 3, 9).map(|d| d.to_string()), Ok("0007-03-09".into()));
+        assert_eq!(Month { year: 99, month: 1 }.to_string(), "0099-01");
+        assert_eq!(Month { year: 9999, month: 12 }.iso().as_str(), "9999-12");
     }
 
     #[test]

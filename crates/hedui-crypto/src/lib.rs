@@ -1,8 +1,9 @@
 //! 国密 cryptography for hedui, behind a key-provider trait.
 //!
 //! * Identifiers and other personal fields are stored only as SM4-GCM
-//!   ciphertext (the RFC 8998 construction, `AesGcm<Sm4, U12>`), bound by
-//!   associated data to the column they belong to.
+//!   ciphertext (the RFC 8998 construction: GCM over SM4, 12-byte nonces),
+//!   bound by associated data to the column they belong to. The block cipher
+//!   is [`Sm4T`], a table-driven SM4 checked against the `sm4` crate.
 //! * Lookups by ID number use a blind index: HMAC-SM3 of the normalized value
 //!   under a separate key, so the database never needs the raw number.
 //! * [`KeyProvider`] hides where keys live. [`SoftKeys`] derives them from a
@@ -11,14 +12,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInOut, KeyInit, Payload};
 use aes_gcm::{AesGcm, Nonce};
 use hmac::{Hmac, Mac};
 use sm3::{Digest, Sm3};
-use sm4::Sm4;
 use sm4::cipher::consts::U12;
 
-type Sm4Gcm = AesGcm<Sm4, U12>;
+mod sm4t;
+pub use sm4t::Sm4T;
+
+type Sm4Gcm = AesGcm<Sm4T, U12>;
 type HmacSm3 = Hmac<Sm3>;
 
 /// Format version of sealed values; the first byte of every ciphertext.
@@ -127,15 +130,18 @@ impl KeyProvider for SoftKeys {
         let mut nonce = [0u8; NONCE_LEN];
         nonce[..4].copy_from_slice(&self.nonce_prefix);
         nonce[4..].copy_from_slice(&self.nonce_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-        let ct = self
-            .cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad })
-            .map_err(|_| CryptoError::Format)?;
-        let mut out = Vec::with_capacity(2 + NONCE_LEN + ct.len());
+        // Version, key, nonce, then the plaintext encrypted where it lies, then the tag.
+        let head = 2 + NONCE_LEN;
+        let mut out = Vec::with_capacity(head + plaintext.len() + TAG_LEN);
         out.push(SEALED_V1);
         out.push(self.key_id);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .cipher
+            .encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut out[head..]).into())
+            .map_err(|_| CryptoError::Format)?;
+        out.extend_from_slice(&tag);
         Ok(out)
     }
 
@@ -190,7 +196,6 @@ pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sm4::cipher::BlockCipherEncrypt;
 
     #[test]
     fn sm3_matches_the_standard_vector() {
@@ -198,13 +203,27 @@ mod tests {
     }
 
     #[test]
-    fn sm4_matches_the_gbt_32907_vector() {
+    fn gcm_over_our_sm4_equals_gcm_over_the_reference_sm4() {
         let key = decode_hex("0123456789abcdeffedcba9876543210").unwrap_or_default();
-        let cipher = Sm4::new_from_slice(&key).unwrap_or_else(|_| panic!("16-byte key"));
-        let mut block = sm4::cipher::Array::<u8, sm4::cipher::consts::U16>::default();
-        block.copy_from_slice(&key);
-        cipher.encrypt_block(&mut block);
-        assert_eq!(encode_hex(&block), "681edf34d206965e86b3e94f536e4246");
+        let ours = Sm4Gcm::new_from_slice(&key).unwrap_or_else(|_| panic!("16-byte key"));
+        let reference = AesGcm::<sm4::Sm4, U12>::new_from_slice(&key).unwrap_or_else(|_| panic!("16-byte key"));
+        let nonce = Nonce::from([3u8; NONCE_LEN]);
+        // Every length from empty to several four-block groups plus a tail.
+        let msg: Vec<u8> = (0..=150u8).collect();
+        for n in 0..msg.len() {
+            let p = || Payload { msg: &msg[..n], aad: b"record.detail" };
+            assert_eq!(ours.encrypt(&nonce, p()).ok(), reference.encrypt(&nonce, p()).ok(), "length {n}");
+        }
+    }
+
+    #[test]
+    fn sealed_values_carry_version_key_nonce_and_tag() {
+        let k = keys();
+        let sealed = k.seal(b"a", b"hello").unwrap();
+        assert_eq!(sealed.len(), 2 + NONCE_LEN + 5 + TAG_LEN);
+        assert_eq!(sealed[0], SEALED_V1);
+        assert_ne!(&sealed[2 + NONCE_LEN..2 + NONCE_LEN + 5], b"hello");
+        assert_eq!(k.open(b"a", &sealed).unwrap(), b"hello");
     }
 
     fn keys() -> SoftKeys {

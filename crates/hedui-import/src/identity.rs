@@ -10,7 +10,7 @@ use std::sync::Arc;
 use hedui_core::id_number::{self, IdNumber};
 use hedui_core::name::normalize_name;
 use hedui_crypto::{CryptoError, KeyProvider, encode_hex};
-use hedui_store::PersonKey;
+use hedui_store::{PersonKey, ROW_DIGEST_LEN};
 
 /// Associated-data labels: a ciphertext only opens in the column it was written for.
 pub mod aad {
@@ -29,6 +29,7 @@ pub mod aad {
 const IDX_ID: &[u8] = b"id";
 const IDX_NAME: &[u8] = b"name";
 const IDX_KEY: &[u8] = b"item-key";
+const IDX_ROW: &[u8] = b"row";
 
 /// Keyed identity operations over a [`KeyProvider`].
 #[derive(Clone)]
@@ -59,6 +60,11 @@ impl Identity {
         })
     }
 
+    /// The registry key of a valid ID number whose blind index is already known.
+    pub fn person_key_indexed(&self, id: &IdNumber, bidx: &[u8; 32]) -> Result<PersonKey, CryptoError> {
+        Ok(PersonKey { bidx: bidx.to_vec(), id_enc: self.keys.seal(aad::PERSON_ID, id.as_str().as_bytes())? })
+    }
+
     /// The blind index of a valid ID number.
     pub fn id_index(&self, id: &IdNumber) -> [u8; 32] {
         self.keys.blind_index(IDX_ID, id.as_str().as_bytes())
@@ -84,6 +90,15 @@ impl Identity {
         v.push(0);
         v.extend_from_slice(value.trim().as_bytes());
         encode_hex(&self.keys.blind_index(IDX_KEY, &v)[..16])
+    }
+
+    /// The identity of a row within its snapshot: keyed, so that a stored digest cannot be matched
+    /// against guessed rows, and truncated to [`ROW_DIGEST_LEN`] bytes.
+    pub fn row_digest(&self, row: &[u8]) -> [u8; ROW_DIGEST_LEN] {
+        let full = self.keys.blind_index(IDX_ROW, row);
+        let mut out = [0u8; ROW_DIGEST_LEN];
+        out.copy_from_slice(&full[..ROW_DIGEST_LEN]);
+        out
     }
 
     pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {

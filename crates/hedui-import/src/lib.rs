@@ -1,10 +1,14 @@
 //! Mirror import: a department's snapshot file into the store.
 //!
 //! Each row is validated, its ID number resolved to a `person_id` through the
-//! blind index, its values sealed, and the row stored once per snapshot: the
-//! SM3 of (source, as-of date, row) is its identity, checked against the
-//! digests the snapshot already holds. A file already imported is recognised
-//! by its own SM3 and changes nothing. (Two imports of overlapping files for
+//! blind index, its values sealed, and the row stored once per snapshot: a
+//! keyed digest of its values is its identity, checked against the digests the
+//! snapshot already holds. A file already imported is recognised by its own SM3
+//! and changes nothing.
+//!
+//! Two threads share the work: one parses, validates, indexes and seals rows
+//! into chunks; the calling thread resolves persons and stores each chunk, its
+//! digests and its issues in one transaction. (Two imports of overlapping files for
 //! the same snapshot must not run at the same time; the CLI and the UI run
 //! one import at a time.)
 //!
@@ -26,16 +30,19 @@ use hedui_core::Date;
 use hedui_core::id_number::IdNumber;
 use hedui_crypto::{CryptoError, encode_hex, sm3};
 use hedui_store::{
-    AuditEntry, AuditOutcome, BatchStart, BatchStats, ImportIssue, IssueSeverity, NewBatch, NewRecord, Store,
-    StoreError,
+    AuditEntry, AuditOutcome, BatchStart, BatchStats, ImportIssue, IssueSeverity, NewBatch, NewRecord, ROW_DIGEST_LEN,
+    Store, StoreError,
 };
 
 pub use identity::{Identity, aad};
 
-/// Rows stored per transaction. The person index takes its inserts at random places, so each
-/// transaction rewrites many of its pages; larger transactions spread that over more rows
-/// (`cargo run --release -p xtask -- bench-import` measures it). A pending row holds about 1.5 KB.
-const CHUNK: usize = 32_000;
+/// Rows stored per transaction. One thread prepares chunks (parsing, validation, blind indexes,
+/// digests, sealing) while the calling thread stores the previous one, so a chunk should be large
+/// enough to spread each commit over many rows and small enough to keep both threads busy
+/// (`cargo run --release -p xtask -- bench-import` measures it).
+const CHUNK: usize = 32_768;
+/// Prepared chunks waiting for the store; bounds the memory an import holds.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Why a whole file was refused. Row-level problems never end up here.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +61,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error("加密失败: {0}")]
     Crypto(#[from] CryptoError),
+    #[error("导入线程异常退出")]
+    Worker,
 }
 
 /// One file to import.
@@ -101,7 +110,7 @@ fn audit(input: &ImportInput<'_>, outcome: AuditOutcome, detail: String) -> Audi
     }
 }
 
-fn row_text(values: &[String]) -> String {
+fn row_text<S: AsRef<[u8]>>(values: &[S]) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     // Writing to memory cannot fail; an empty line is the fallback.
     let _ = w.write_record(values);
@@ -126,11 +135,10 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
     })?;
     let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(input.bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        None => return Err(ImportError::Empty),
-        Some(h) => h.map_err(|e| ImportError::Csv(e.to_string()))?,
-    };
+    let mut header = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut header).map_err(|e| ImportError::Csv(e.to_string()))? {
+        return Err(ImportError::Empty);
+    }
     let headers: Vec<String> = header
         .iter()
         .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
@@ -145,191 +153,249 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
     if !missing.is_empty() {
         return Err(ImportError::MissingColumns { data_source: input.source.to_string(), missing });
     }
+    let seen: HashSet<[u8; ROW_DIGEST_LEN]> = store
+        .row_digests(input.source, input.as_of)?
+        .chunks_exact(ROW_DIGEST_LEN)
+        .filter_map(|d| d.try_into().ok())
+        .collect();
 
-    let file_sm3 = encode_hex(&sm3(input.bytes));
-    let batch = NewBatch {
-        source: input.source.to_string(),
-        file_name: input.file_name.to_string(),
-        file_sm3,
-        as_of: input.as_of,
-        columns: headers.clone(),
-        started_at: input.now.to_string(),
-    };
-    let start = store
-        .begin_import(&batch, &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)))?;
-    let batch_id = match start {
-        BatchStart::AlreadyImported(id) => {
-            let b = store.batch(id)?.ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
-            store.audit(&audit(
-                input,
-                AuditOutcome::Ok,
-                format!("{} 已导入过（批次 {id}），未作更改", input.file_name),
-            ))?;
-            return Ok(ImportSummary {
-                batch: id,
-                source: input.source.to_string(),
-                as_of: input.as_of,
-                already_imported: true,
-                stats: b.stats,
-                issues: Vec::new(),
-            });
-        }
-        BatchStart::New(id) | BatchStart::Resume(id) => id,
-    };
+    std::thread::scope(|scope| {
+        // Rows are prepared on a second thread from the start; this thread meanwhile hashes the
+        // file and registers the batch, and then stores what the other prepares.
+        let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+        let prep = Prepare {
+            identity,
+            spec,
+            source: input.source,
+            as_of: input.as_of,
+            headers: &headers,
+            seen,
+            last_id: None,
+            last_key: (String::new(), String::new()),
+            chunk: Chunk::default(),
+            issues: Vec::new(),
+            stats: BatchStats::default(),
+        };
+        let worker = scope.spawn(move || prep.run(reader, tx));
 
-    let mut run = Run {
-        store,
-        identity,
-        source: input.source,
-        as_of: input.as_of,
-        batch: batch_id,
-        cache: HashMap::new(),
-        seen: store.row_digests(input.source, input.as_of)?.into_iter().filter_map(|d| d.try_into().ok()).collect(),
-        last_id: None,
-        last_key: (String::new(), String::new()),
-        pending: Vec::new(),
-        issues: Vec::new(),
-        all_issues: Vec::new(),
-        stats: BatchStats::default(),
-    };
-    for rec in records {
-        let rec = rec.map_err(|e| ImportError::Csv(e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line() as i64);
-        run.stats.total += 1;
-        let values: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-        if rec.len() != headers.len() {
-            run.reject(line, format!("列数为 {}，表头为 {} 列", rec.len(), headers.len()), &values)?;
-            continue;
+        let batch = NewBatch {
+            source: input.source.to_string(),
+            file_name: input.file_name.to_string(),
+            file_sm3: encode_hex(&sm3(input.bytes)),
+            as_of: input.as_of,
+            columns: headers.clone(),
+            started_at: input.now.to_string(),
+        };
+        let start = store.begin_import(
+            &batch,
+            &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)),
+        )?;
+        let batch_id = match start {
+            BatchStart::AlreadyImported(id) => {
+                // Dropping the receiver stops the preparing thread at its next chunk.
+                drop(rx);
+                let _ = worker.join();
+                let b = store.batch(id)?.ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+                store.audit(&audit(
+                    input,
+                    AuditOutcome::Ok,
+                    format!("{} 已导入过（批次 {id}），未作更改", input.file_name),
+                ))?;
+                // The earlier batch's date: the file is that snapshot, whatever date came with it now.
+                return Ok(ImportSummary {
+                    batch: id,
+                    source: input.source.to_string(),
+                    as_of: b.as_of,
+                    already_imported: true,
+                    stats: b.stats,
+                    issues: Vec::new(),
+                });
+            }
+            BatchStart::New(id) | BatchStart::Resume(id) => id,
+        };
+
+        let mut store_side = StoreSide { store, identity, batch: batch_id, cache: HashMap::new(), accepted: 0 };
+        for chunk in rx.iter() {
+            // On an error the receiver is dropped on return, which stops the preparing thread.
+            store_side.store(chunk?)?;
         }
-        if rec.iter().any(|f| std::str::from_utf8(f).is_err()) {
-            run.reject(line, "含有非 UTF-8 字符（如为 GB18030 编码，请先转换）".into(), &values)?;
-            continue;
-        }
-        let cols = mapping::Cols { headers: &headers, values: &values };
-        match (spec.map)(&cols) {
-            Err(reason) => run.reject(line, reason, &values)?,
-            Ok(m) => run.accept(line, &headers, &values, m)?,
-        }
-        if run.pending.len() >= CHUNK {
-            run.flush()?;
-        }
-    }
-    run.flush()?;
-    store.finish_import(batch_id, &run.stats, input.now)?;
-    Ok(ImportSummary {
-        batch: batch_id,
-        source: input.source.to_string(),
-        as_of: input.as_of,
-        already_imported: false,
-        stats: run.stats,
-        issues: run.all_issues,
+        let (mut stats, issues) = worker.join().map_err(|_| ImportError::Worker)??;
+        stats.accepted = i64::try_from(store_side.accepted).unwrap_or(i64::MAX);
+        store.finish_import(batch_id, &stats, input.now)?;
+        Ok(ImportSummary {
+            batch: batch_id,
+            source: input.source.to_string(),
+            as_of: input.as_of,
+            already_imported: false,
+            stats,
+            issues,
+        })
     })
 }
 
-/// A raw ID number with its parse result and blind index.
-type ParsedId = (String, Result<IdNumber, String>, Option<[u8; 32]>);
+/// A valid ID number and its blind index.
+type Resolvable = (IdNumber, [u8; 32]);
 
-struct Pending {
-    line: i64,
-    raw: Vec<String>,
-    id: Result<IdNumber, String>,
-    /// The blind index of a valid ID number, computed once per row.
-    bidx: Option<[u8; 32]>,
-    rec: NewRecord,
+/// Rows ready for the store.
+#[derive(Default)]
+struct Chunk {
+    recs: Vec<NewRecord>,
+    /// Per record: the ID number to resolve, or `None` for a row kept unresolved.
+    ids: Vec<Option<Resolvable>>,
+    /// Per record, in order: the row digest.
+    digests: Vec<u8>,
+    issues: Vec<ImportIssue>,
 }
 
-/// What a pending row leaves behind once its record is handed to the store.
-struct Row {
-    line: i64,
-    raw: Vec<String>,
-    id: Result<IdNumber, String>,
-}
-
-struct Run<'a> {
-    store: &'a dyn Store,
+/// The preparing side: parses, validates, indexes, digests and seals rows into chunks.
+struct Prepare<'a> {
     identity: &'a Identity,
+    spec: &'a mapping::Spec,
     source: &'a str,
     as_of: Date,
-    batch: hedui_core::BatchId,
-    cache: HashMap<[u8; 32], hedui_core::PersonId>,
+    headers: &'a [String],
     /// Digests of the rows this snapshot (source, as-of date) already holds: a row is stored once.
-    seen: HashSet<[u8; 32]>,
+    seen: HashSet<[u8; ROW_DIGEST_LEN]>,
     /// The previous row's ID number, parsed and indexed: department files list a person's rows together.
-    last_id: Option<ParsedId>,
+    last_id: Option<(String, Result<Resolvable, String>)>,
     /// The previous row's item key (plain, hashed): a person's monthly rows name the same payer.
     last_key: (String, String),
-    pending: Vec<Pending>,
-    issues: Vec<ImportIssue>,
-    all_issues: Vec<IssueLine>,
+    chunk: Chunk,
+    issues: Vec<IssueLine>,
     stats: BatchStats,
 }
 
-impl Run<'_> {
-    fn issue(&mut self, line: i64, severity: IssueSeverity, reason: String, raw: &[String]) -> Result<(), ImportError> {
+type Sent = Result<Chunk, ImportError>;
+
+impl Prepare<'_> {
+    /// Prepares every row; returns the counts (all but `accepted`) and the issue list.
+    fn run(
+        mut self,
+        mut reader: csv::Reader<&[u8]>,
+        tx: std::sync::mpsc::SyncSender<Sent>,
+    ) -> Result<(BatchStats, Vec<IssueLine>), ImportError> {
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(ImportError::Csv(e.to_string())));
+                    return Err(ImportError::Worker);
+                }
+            }
+            if let Err(e) = self.row(&rec) {
+                let _ = tx.send(Err(e));
+                return Err(ImportError::Worker);
+            }
+            // Issues count too: a file imported before yields nothing but duplicate warnings.
+            if self.chunk.recs.len() + self.chunk.issues.len() >= CHUNK
+                && tx.send(Ok(std::mem::take(&mut self.chunk))).is_err()
+            {
+                // The store side stopped (an error, or the file was imported before).
+                return Err(ImportError::Worker);
+            }
+        }
+        let last = std::mem::take(&mut self.chunk);
+        if (!last.recs.is_empty() || !last.issues.is_empty()) && tx.send(Ok(last)).is_err() {
+            return Err(ImportError::Worker);
+        }
+        Ok((self.stats, self.issues))
+    }
+
+    fn issue<S: AsRef<[u8]>>(
+        &mut self,
+        line: i64,
+        severity: IssueSeverity,
+        reason: String,
+        raw: &[S],
+    ) -> Result<(), ImportError> {
         let raw_enc = self.identity.seal(aad::ISSUE_RAW, row_text(raw).as_bytes())?;
-        self.all_issues.push(IssueLine { line, severity, reason: reason.clone() });
-        self.issues.push(ImportIssue { line, severity, reason, raw_enc });
+        self.issues.push(IssueLine { line, severity, reason: reason.clone() });
+        self.chunk.issues.push(ImportIssue { line, severity, reason, raw_enc });
         Ok(())
     }
 
-    fn reject(&mut self, line: i64, reason: String, raw: &[String]) -> Result<(), ImportError> {
+    fn reject<S: AsRef<[u8]>>(&mut self, line: i64, reason: String, raw: &[S]) -> Result<(), ImportError> {
         self.stats.rejected += 1;
         self.issue(line, IssueSeverity::Rejected, format!("第 {line} 行：{reason}"), raw)
     }
 
-    fn accept(
-        &mut self,
-        line: i64,
-        headers: &[String],
-        values: &[String],
-        m: mapping::Mapped,
-    ) -> Result<(), ImportError> {
-        let cols = mapping::Cols { headers, values };
+    fn row(&mut self, rec: &csv::ByteRecord) -> Result<(), ImportError> {
+        let line = rec.position().map_or(0, |p| p.line() as i64);
+        self.stats.total += 1;
+        if rec.len() != self.headers.len() {
+            let raw: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            return self.reject(line, format!("列数为 {}，表头为 {} 列", rec.len(), self.headers.len()), &raw);
+        }
+        let Ok(values) = rec.iter().map(std::str::from_utf8).collect::<Result<Vec<&str>, _>>() else {
+            let raw: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            return self.reject(line, "含有非 UTF-8 字符（如为 GB18030 编码，请先转换）".into(), &raw);
+        };
+        let cols = mapping::Cols { headers: self.headers, values: &values };
+        match (self.spec.map)(&cols) {
+            Err(reason) => self.reject(line, reason, &values),
+            Ok(m) => self.accept(line, &cols, m),
+        }
+    }
+
+    fn accept(&mut self, line: i64, cols: &mapping::Cols<'_>, m: mapping::Mapped) -> Result<(), ImportError> {
         let raw_id = cols.get("身份证号");
-        let name = cols.get("姓名");
-        let (id, bidx) = match &self.last_id {
-            Some((raw, id, bidx)) if raw == raw_id => (id.clone(), *bidx),
+        let id = match &self.last_id {
+            Some((raw, id)) if raw == raw_id => id.clone(),
             _ => {
                 let id = if raw_id.is_empty() {
                     Err("身份证号为空".to_string())
                 } else {
                     IdNumber::parse(raw_id).map(|p| p.id).map_err(|e| e.to_string())
                 };
-                let bidx = id.as_ref().ok().map(|i| self.identity.id_index(i));
-                self.last_id = Some((raw_id.to_string(), id.clone(), bidx));
-                (id, bidx)
+                let id = id.map(|i| {
+                    let bidx = self.identity.id_index(&i);
+                    (i, bidx)
+                });
+                self.last_id = Some((raw_id.to_string(), id.clone()));
+                id
             }
         };
         // Values only, in the batch's column order: the header is stored once, with the batch.
-        let trimmed: Vec<&str> = values.iter().map(|v| v.trim()).collect();
+        let trimmed: Vec<&str> = cols.values.iter().map(|v| v.trim()).collect();
         let detail_json = serde_json::to_vec(&trimmed).unwrap_or_default();
-        let mut hashed = Vec::with_capacity(detail_json.len() + 32);
-        hashed.extend_from_slice(self.source.as_bytes());
-        hashed.push(0);
-        hashed.extend_from_slice(self.as_of.to_string().as_bytes());
-        hashed.push(0);
-        hashed.extend_from_slice(&detail_json);
-        let digest = sm3(&hashed);
+        let digest = self.identity.row_digest(&detail_json);
         if !self.seen.insert(digest) {
             self.stats.duplicate += 1;
             return self.issue(
                 line,
                 IssueSeverity::Warning,
                 format!("第 {line} 行：与已导入的记录完全相同，未重复保存"),
-                values,
+                cols.values,
             );
         }
-        let unresolved = id.is_err();
+        let unresolved = id.as_ref().err().cloned();
+        if let Some(reason) = &unresolved {
+            self.stats.unresolved += 1;
+            self.issue(
+                line,
+                IssueSeverity::Warning,
+                format!("第 {line} 行：身份证号无效（{reason}），已保留为未识别记录，待人工关联"),
+                cols.values,
+            )?;
+        }
+        let key = if m.key == self.last_key.0 {
+            self.last_key.1.clone()
+        } else {
+            let k = self.identity.item_key(self.source, &m.key);
+            self.last_key = (m.key.clone(), k.clone());
+            k
+        };
         let rec = NewRecord {
             source: self.source.to_string(),
             kind: m.kind,
             person: None,
-            raw_id_enc: if unresolved {
-                Some(self.identity.seal(aad::RECORD_RAW_ID, raw_id.as_bytes())?)
-            } else {
-                None
+            raw_id_enc: match unresolved {
+                Some(_) => Some(self.identity.seal(aad::RECORD_RAW_ID, raw_id.as_bytes())?),
+                None => None,
             },
-            name_bidx: if unresolved { Some(self.identity.name_index(name)) } else { None },
+            name_bidx: unresolved.map(|_| self.identity.name_index(cols.get("姓名"))),
             as_of: self.as_of,
             period: m.period,
             on: m.on,
@@ -337,65 +403,66 @@ impl Run<'_> {
             quantity: m.quantity,
             category: m.category,
             status: m.status,
-            key: if m.key == self.last_key.0 {
-                self.last_key.1.clone()
-            } else {
-                let k = self.identity.item_key(self.source, &m.key);
-                self.last_key = (m.key.clone(), k.clone());
-                k
-            },
+            key,
             detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail_json)?,
-            row_sm3: digest.to_vec(),
         };
-        self.pending.push(Pending { line, raw: values.to_vec(), id, bidx, rec });
+        self.chunk.recs.push(rec);
+        self.chunk.ids.push(id.ok());
+        self.chunk.digests.extend_from_slice(&digest);
         Ok(())
     }
+}
 
-    fn flush(&mut self) -> Result<(), ImportError> {
-        let pending = std::mem::take(&mut self.pending);
-        // Resolve persons not seen yet in this import, in one round trip per chunk.
-        let mut new_keys = Vec::new();
-        let mut new_idx = Vec::new();
+/// The storing side: resolves persons and stores each chunk in one transaction.
+struct StoreSide<'a> {
+    store: &'a dyn Store,
+    identity: &'a Identity,
+    batch: hedui_core::BatchId,
+    /// Persons already resolved in this import, by blind index.
+    cache: HashMap<[u8; 32], hedui_core::PersonId>,
+    accepted: u64,
+}
+
+impl StoreSide<'_> {
+    fn store(&mut self, mut chunk: Chunk) -> Result<(), ImportError> {
+        // Persons not seen yet in this import: most are already registered, so look them up first
+        // and create (sealing their ID numbers) only those that are new.
         let mut queued = HashSet::new();
-        for p in &pending {
-            if let (Ok(id), Some(bidx)) = (&p.id, p.bidx)
-                && !self.cache.contains_key(&bidx)
-                && queued.insert(bidx)
-            {
-                new_keys.push(self.identity.person_key(id)?);
-                new_idx.push(bidx);
+        let mut unknown: Vec<&Resolvable> = chunk
+            .ids
+            .iter()
+            .flatten()
+            .filter(|(_, bidx)| !self.cache.contains_key(bidx) && queued.insert(*bidx))
+            .collect();
+        // Blind indexes are random: in their own order, lookups and inserts walk the registry's
+        // index from one end to the other instead of jumping between its pages.
+        unknown.sort_unstable_by_key(|(_, bidx)| *bidx);
+        if !unknown.is_empty() {
+            let bidxs: Vec<[u8; 32]> = unknown.iter().map(|(_, b)| *b).collect();
+            let found = self.store.find_persons(&bidxs)?;
+            let mut new_keys = Vec::new();
+            let mut new_idx = Vec::new();
+            for ((id, bidx), pid) in unknown.into_iter().zip(found) {
+                match pid {
+                    Some(pid) => {
+                        self.cache.insert(*bidx, pid);
+                    }
+                    None => {
+                        new_keys.push(self.identity.person_key_indexed(id, bidx)?);
+                        new_idx.push(*bidx);
+                    }
+                }
+            }
+            if !new_keys.is_empty() {
+                for (bidx, pid) in new_idx.into_iter().zip(self.store.resolve_persons(&new_keys)?) {
+                    self.cache.insert(bidx, pid);
+                }
             }
         }
-        if !new_keys.is_empty() {
-            let ids = self.store.resolve_persons(&new_keys)?;
-            for (bidx, pid) in new_idx.into_iter().zip(ids) {
-                self.cache.insert(bidx, pid);
-            }
+        for (rec, id) in chunk.recs.iter_mut().zip(&chunk.ids) {
+            rec.person = id.as_ref().and_then(|(_, bidx)| self.cache.get(bidx).copied());
         }
-        // The records move out of the pending rows; what the issues need stays behind.
-        let mut recs = Vec::with_capacity(pending.len());
-        let mut rows = Vec::with_capacity(pending.len());
-        for Pending { line, raw, id, bidx, mut rec } in pending {
-            rec.person = bidx.and_then(|b| self.cache.get(&b).copied());
-            recs.push(rec);
-            rows.push(Row { line, raw, id });
-        }
-        self.store.insert_records(Some(self.batch), None, &recs)?;
-        for p in &rows {
-            self.stats.accepted += 1;
-            if let Err(reason) = &p.id {
-                self.stats.unresolved += 1;
-                self.issue(
-                    p.line,
-                    IssueSeverity::Warning,
-                    format!("第 {} 行：身份证号无效（{reason}），已保留为未识别记录，待人工关联", p.line),
-                    &p.raw,
-                )?;
-            }
-        }
-        if !self.issues.is_empty() {
-            self.store.insert_issues(self.batch, &std::mem::take(&mut self.issues))?;
-        }
+        self.accepted += self.store.import_rows(self.batch, &chunk.recs, &chunk.digests, &chunk.issues)?;
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub struct Spec {
 /// Named access to one row.
 pub struct Cols<'a> {
     pub headers: &'a [String],
-    pub values: &'a [String],
+    pub values: &'a [&'a str],
 }
 
 /// Months far in the future stand for "ongoing" benefit periods.

@@ -146,3 +146,66 @@ fn every_built_in_source_maps_a_sample_row() {
     assert_eq!(estate.rec.quantity, 8950, "area in 0.01 m²");
     assert!(!estate.rec.key.contains("不动产"), "keys are hashed");
 }
+
+/// A valid 18-digit ID number for person `n`.
+fn id_of(n: u32) -> String {
+    let first17 = format!("3204021990{:02}{:02}{:03}", 1 + n / 28_000 % 12, 1 + n / 1000 % 28, n % 1000);
+    let c = hedui_core::id_number::check_char(first17.as_bytes()).unwrap();
+    format!("{first17}{}", c as char)
+}
+
+fn tax_file(rows: impl Iterator<Item = (u32, u32)>) -> String {
+    let mut f = String::from("身份证号,姓名,所属期,所得项目,收入额,扣缴义务人\n");
+    for (person, month) in rows {
+        f.push_str(&format!(
+            "{},测试{person},2026-{:02},工资薪金,{}.{:02},常州某公司{}\n",
+            id_of(person),
+            1 + month % 12,
+            3000 + month / 12,
+            person % 100,
+            person % 7
+        ));
+    }
+    f
+}
+
+#[test]
+fn a_file_of_many_chunks_is_stored_once_and_overlaps_are_caught_across_chunks() {
+    let (s, id) = setup();
+    // 5,000 persons × 15 months: several of the importer's chunks. Row 1 repeats at the very end.
+    let rows: Vec<(u32, u32)> = (0..15).flat_map(|m| (0..5_000).map(move |p| (p, m))).collect();
+    let mut file = tax_file(rows.iter().copied());
+    file.push_str(&tax_file(std::iter::once(rows[0])).lines().nth(1).map(|l| format!("{l}\n")).unwrap());
+    let sum = import(&s, &id, &input("shuiwu", file.as_bytes())).unwrap();
+    assert_eq!(sum.stats.total, 75_001);
+    assert_eq!((sum.stats.accepted, sum.stats.duplicate, sum.stats.rejected), (75_000, 1, 0));
+    assert_eq!(s.count_records().unwrap(), 75_000);
+    assert_eq!(s.count_persons().unwrap(), 5_000);
+    let dup = sum.issues.iter().find(|i| i.severity == IssueSeverity::Warning).unwrap();
+    assert_eq!(dup.line, 75_002, "the repeat is reported at its own line");
+
+    // Another file for the same snapshot: the same rows in reverse order, and 10 new ones.
+    let new_rows = (0..10).map(|p| (p, 20));
+    let other = tax_file(rows.iter().rev().copied().chain(new_rows));
+    let sum = import(&s, &id, &input("shuiwu", other.as_bytes())).unwrap();
+    assert!(!sum.already_imported);
+    assert_eq!((sum.stats.accepted, sum.stats.duplicate), (10, 75_000));
+    assert_eq!(s.count_records().unwrap(), 75_010);
+    assert_eq!(s.count_persons().unwrap(), 5_000, "known persons are found, never created twice");
+
+    // The same file again under another date is still the file already imported.
+    let mut same = input("shuiwu", other.as_bytes());
+    same.as_of = Date::parse("2026-12-31").unwrap();
+    let again = import(&s, &id, &same).unwrap();
+    assert!(again.already_imported);
+    assert_eq!(again.as_of, Date::parse("2026-11-27").unwrap(), "the date of the snapshot it already is");
+    assert_eq!(s.count_records().unwrap(), 75_010);
+
+    // Rows as of another date belong to another snapshot and are stored in full.
+    let later_file = tax_file(rows.iter().copied().chain(std::iter::once((1, 30))));
+    let mut later = input("shuiwu", later_file.as_bytes());
+    later.as_of = Date::parse("2026-12-31").unwrap();
+    let sum = import(&s, &id, &later).unwrap();
+    assert_eq!((sum.stats.accepted, sum.stats.duplicate), (75_001, 0));
+    assert_eq!(s.count_persons().unwrap(), 5_000);
+}

@@ -13,27 +13,38 @@ use std::error::Error as _;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};
 
-use hedui_store::{Conn, Dialect, SqlStore, StoreError, Value};
+use hedui_store::{Conn, Dialect, Param, SqlStore, StoreError, Value};
 
-/// A bound parameter: our [`Value`] written in whatever type the server expects.
+/// A bound parameter: our [`Value`] or [`Param`] written in whatever type the server expects.
 #[derive(Debug)]
-struct Param<'a>(&'a Value);
+struct Bound<'a>(Param<'a>);
 
-impl ToSql for Param<'_> {
+impl<'a> Bound<'a> {
+    fn of(v: &'a Value) -> Bound<'a> {
+        Bound(match v {
+            Value::Null => Param::Null,
+            Value::I64(i) => Param::I64(*i),
+            Value::Text(s) => Param::Text(s),
+            Value::Blob(b) => Param::Blob(b),
+        })
+    }
+}
+
+impl ToSql for Bound<'_> {
     fn to_sql(
         &self,
         ty: &Type,
         out: &mut postgres::types::private::BytesMut,
     ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self.0 {
-            Value::Null => Ok(IsNull::Yes),
-            Value::I64(v) => match *ty {
-                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
-                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+            Param::Null => Ok(IsNull::Yes),
+            Param::I64(v) => match *ty {
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
                 _ => v.to_sql(ty, out),
             },
-            Value::Text(s) => s.as_str().to_sql(ty, out),
-            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+            Param::Text(s) => s.to_sql(ty, out),
+            Param::Blob(b) => b.to_sql(ty, out),
         }
     }
 
@@ -103,14 +114,14 @@ fn read(row: &postgres::Row, i: usize) -> Result<Value, StoreError> {
 impl Conn for PgConn {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let st = self.prepare(sql)?;
-        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let bound: Vec<Bound<'_>> = params.iter().map(Bound::of).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         self.client.execute(&st, &refs).map_err(map_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, StoreError> {
         let st = self.prepare(sql)?;
-        let bound: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let bound: Vec<Bound<'_>> = params.iter().map(Bound::of).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.client.query(&st, &refs).map_err(map_err)?;
         rows.iter().map(|r| (0..r.len()).map(|i| read(r, i)).collect()).collect()
@@ -118,6 +129,17 @@ impl Conn for PgConn {
 
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.client.batch_execute(sql).map_err(map_err)
+    }
+
+    fn execute_rows(&mut self, sql: &str, width: usize, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let st = self.prepare(sql)?;
+        let mut n = 0;
+        for row in params.chunks(width) {
+            let bound: Vec<Bound<'_>> = row.iter().map(|p| Bound(*p)).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            n += self.client.execute(&st, &refs).map_err(map_err)?;
+        }
+        Ok(n)
     }
 }
 

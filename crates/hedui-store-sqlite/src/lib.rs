@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, params_from_iter};
 
-use hedui_store::{Conn, Dialect, SqlStore, StoreError, Value};
+use hedui_store::{Conn, Dialect, Param, SqlStore, StoreError, Value};
 
 struct SqliteConn(Connection);
 
@@ -65,6 +65,23 @@ impl Conn for SqliteConn {
 
     fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
         self.0.execute_batch(sql).map_err(map_err)
+    }
+
+    fn execute_rows(&mut self, sql: &str, width: usize, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let mut n = 0;
+        for row in params.chunks(width) {
+            let bound = row.iter().map(|p| {
+                ToSqlOutput::Borrowed(match *p {
+                    Param::Null => ValueRef::Null,
+                    Param::I64(i) => ValueRef::Integer(i),
+                    Param::Text(s) => ValueRef::Text(s.as_bytes()),
+                    Param::Blob(b) => ValueRef::Blob(b),
+                })
+            });
+            n += stmt.execute(params_from_iter(bound)).map_err(map_err)? as u64;
+        }
+        Ok(n)
     }
 }
 

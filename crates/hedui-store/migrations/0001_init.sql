@@ -44,14 +44,23 @@ CREATE TABLE record (
     category TEXT NOT NULL,
     status TEXT NOT NULL,
     item_key TEXT NOT NULL,
-    detail_enc {{blob}} NOT NULL,
-    row_sm3 {{blob}} NOT NULL
+    detail_enc {{blob}} NOT NULL
 );
--- Rows are deduplicated per snapshot (source, as_of) by the importer, which loads that snapshot's
--- row digests once; a unique index over random digests made every insert a random B-tree write.
-CREATE INDEX record_snapshot ON record (source, as_of);
 CREATE INDEX record_person ON record (person_id);
 CREATE INDEX record_unresolved_name ON record (name_bidx) WHERE name_bidx IS NOT NULL;
+
+-- Rows are stored once per snapshot (source, as_of). Each stored chunk of an import keeps the
+-- keyed digests of its rows here, as one blob written in the chunk's own transaction; the importer
+-- loads a snapshot's digests once. Per-row digest columns with an index made every record insert
+-- also a random B-tree write, and a plain SM3 of a row could be dictionary-attacked.
+CREATE TABLE record_digest (
+    id {{id}},
+    batch_id BIGINT NOT NULL REFERENCES import_batch (id),
+    source TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    digests {{blob}} NOT NULL
+);
+CREATE INDEX record_digest_snapshot ON record_digest (source, as_of);
 
 CREATE TABLE import_issue (
     id {{id}},

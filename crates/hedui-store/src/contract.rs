@@ -85,7 +85,6 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
         status: "正常".into(),
         key: format!("k{n}"),
         detail_enc: vec![1, 2, 3, n],
-        row_sm3: vec![n; 32],
     }
 }
 
@@ -150,6 +149,8 @@ fn persons_resolve_once(s: &dyn Store) {
     assert_eq!(s.count_persons().unwrap(), 2);
     assert_eq!(s.find_person(&[1; 32]).unwrap(), Some(a[0]));
     assert_eq!(s.find_person(&[3; 32]).unwrap(), None);
+    assert_eq!(s.find_persons(&[[2; 32], [3; 32], [1; 32]]).unwrap(), vec![Some(a[1]), None, Some(a[0])]);
+    assert_eq!(s.count_persons().unwrap(), 2, "finding never creates");
     assert_eq!(s.person_id_enc(a[1]).unwrap(), Some(vec![2, 2, 1]));
 }
 
@@ -172,12 +173,22 @@ fn imports_round_trip(s: &dyn Store) {
         "unfinished import resumes"
     );
     let recs = vec![record(Some(p), 1), record(Some(p), 2), record(None, 3)];
-    assert_eq!(s.insert_records(Some(b), None, &recs).unwrap(), 3);
+    let digests: Vec<u8> = (1..=3u8).flat_map(|n| [n; ROW_DIGEST_LEN]).collect();
+    assert!(
+        s.import_rows(b, &recs, &digests[..ROW_DIGEST_LEN], &[]).is_err(),
+        "a digest for every record, or nothing is stored"
+    );
+    assert_eq!(s.count_records().unwrap(), 0);
+    assert_eq!(s.import_rows(b, &recs[..2], &digests[..2 * ROW_DIGEST_LEN], &[]).unwrap(), 2);
+    assert_eq!(s.import_rows(b, &recs[2..], &digests[2 * ROW_DIGEST_LEN..], &[]).unwrap(), 1);
     assert_eq!(s.count_records().unwrap(), 3);
-    let mut digests = s.row_digests("shuiwu", day("2026-11-27")).unwrap();
-    digests.sort();
-    assert_eq!(digests, vec![vec![1; 32], vec![2; 32], vec![3; 32]], "the snapshot's digests, for deduplication");
+    assert_eq!(
+        s.row_digests("shuiwu", day("2026-11-27")).unwrap(),
+        digests,
+        "the snapshot's digests, chunk by chunk in order, for deduplication"
+    );
     assert!(s.row_digests("shuiwu", day("2026-10-31")).unwrap().is_empty());
+    assert!(s.row_digests("gongjijin", day("2026-11-27")).unwrap().is_empty());
     let got = s.records_for(&[p]).unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].rec, recs[0], "every field round-trips");

@@ -10,7 +10,7 @@ pub mod contract;
 mod sql;
 mod types;
 
-pub use sql::{Conn, Dialect, SqlStore, Value};
+pub use sql::{Conn, Dialect, Param, SqlStore, Value};
 pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
@@ -32,7 +32,14 @@ pub enum StoreError {
     Backend(String),
     #[error("数据库内容无法解析: {0}")]
     Corrupt(String),
+    /// The caller passed something the store cannot accept (a programming error, not bad data).
+    #[error("存储参数无效: {0}")]
+    Invalid(String),
 }
+
+/// Bytes of one row digest: a keyed HMAC-SM3 truncated to 128 bits, which leaves the chance of two
+/// different rows colliding in one snapshot far below that of a disk error.
+pub const ROW_DIGEST_LEN: usize = 16;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -47,6 +54,8 @@ pub trait Store: Send + Sync {
     // ---- persons ----
     /// Returns the person for each key, creating persons not seen before.
     fn resolve_persons(&self, keys: &[PersonKey]) -> Result<Vec<PersonId>>;
+    /// The persons with these blind indexes, where known; never creates one.
+    fn find_persons(&self, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>>;
     /// The person with this blind index, if any.
     fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>>;
     /// The sealed ID number of a person.
@@ -57,10 +66,14 @@ pub trait Store: Send + Sync {
     /// Registers an import. A file with the same source and SM3 returns `AlreadyImported` when that
     /// import finished, and `Resume` (with its issues cleared) when it was interrupted.
     fn begin_import(&self, batch: &NewBatch, audit: &AuditEntry) -> Result<BatchStart>;
-    /// Stores records in one transaction. Deduplication is the caller's: see [`Store::row_digests`].
+    /// Stores records (a job's bank answers, say) in one transaction.
     fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64>;
-    /// The row digests (`row_sm3`) already stored for one snapshot of one source.
-    fn row_digests(&self, source: &str, as_of: hedui_core::Date) -> Result<Vec<Vec<u8>>>;
+    /// Stores one chunk of an import in one transaction: its records, their digests
+    /// ([`ROW_DIGEST_LEN`] bytes each, in record order) and the chunk's issues. Deduplication is
+    /// the caller's: see [`Store::row_digests`].
+    fn import_rows(&self, batch: BatchId, recs: &[NewRecord], digests: &[u8], issues: &[ImportIssue]) -> Result<u64>;
+    /// The row digests already stored for one snapshot (source, as-of date), concatenated.
+    fn row_digests(&self, source: &str, as_of: hedui_core::Date) -> Result<Vec<u8>>;
     fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()>;
     fn finish_import(&self, batch: BatchId, stats: &BatchStats, finished_at: &str) -> Result<()>;
     fn batch(&self, id: BatchId) -> Result<Option<Batch>>;

@@ -11,13 +11,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use hedui_core::authorization::AuthorizationStatus;
+use hedui_core::date::Iso;
 use hedui_core::fact::FactKind;
 use hedui_core::job::JobState;
 use hedui_core::means_test::Outcome;
 use hedui_core::{AuthorizationId, BatchId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
 
 use crate::types::*;
-use crate::{Result, Store, StoreError};
+use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};
 
 /// A value bound to or read from a statement. Every integer column is BIGINT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +55,27 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A parameter borrowed from the caller, for statements run once per row of a large insert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param<'a> {
+    Null,
+    I64(i64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl<'a> Param<'a> {
+    fn opt_text(v: Option<&'a str>) -> Param<'a> {
+        v.map_or(Param::Null, Param::Text)
+    }
+    fn opt_blob(v: Option<&'a [u8]>) -> Param<'a> {
+        v.map_or(Param::Null, Param::Blob)
+    }
+    fn opt_i64(v: Option<i64>) -> Param<'a> {
+        v.map_or(Param::Null, Param::I64)
+    }
+}
+
 /// The SQL dialect differences that matter to the schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -69,6 +91,9 @@ pub trait Conn: Send {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>>;
     /// Runs several statements without parameters (DDL, BEGIN, COMMIT).
     fn execute_batch(&mut self, sql: &str) -> Result<()>;
+    /// Runs one statement once for each consecutive `width` parameters (one row each), preparing
+    /// it once and borrowing every value; returns the rows affected.
+    fn execute_rows(&mut self, sql: &str, width: usize, params: &[Param<'_>]) -> Result<u64>;
 }
 
 /// The embedded migrations, in order. Never edit one that has been released.
@@ -182,7 +207,62 @@ fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
 }
 
 const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
-     period_to, on_date, amount, quantity, category, status, item_key, detail_enc, row_sm3";
+     period_to, on_date, amount, quantity, category, status, item_key, detail_enc";
+
+fn insert_issues_in(c: &mut dyn Conn, batch: BatchId, issues: &[ImportIssue]) -> Result<()> {
+    for i in issues {
+        c.execute(
+            "INSERT INTO import_issue (batch_id, line, severity, reason, raw_enc) VALUES (?, ?, ?, ?, ?)",
+            &[
+                batch.0.into(),
+                i.line.into(),
+                code(&i.severity).into(),
+                i.reason.as_str().into(),
+                i.raw_enc.as_slice().into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores records with one prepared statement, binding borrowed values: a mirror import passes
+/// millions of rows through here.
+fn insert_records_in(c: &mut dyn Conn, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64> {
+    const WIDTH: usize = 17;
+    // Dates are the only values that need formatting; they live here, on no heap, while the statement runs.
+    type Dates = (Iso<10>, Option<(Iso<7>, Iso<7>)>, Option<Iso<10>>);
+    let dates: Vec<Dates> =
+        recs.iter().map(|r| (r.as_of.iso(), r.period.map(|p| (p.0.iso(), p.1.iso())), r.on.map(Date::iso))).collect();
+    let mut params = Vec::with_capacity(recs.len() * WIDTH);
+    for (r, d) in recs.iter().zip(&dates) {
+        params.extend_from_slice(&[
+            Param::opt_i64(batch.map(|b| b.0)),
+            Param::opt_i64(job.map(|j| j.0)),
+            Param::Text(&r.source),
+            Param::Text(r.kind.code()),
+            Param::opt_i64(r.person.map(|p| p.0)),
+            Param::opt_blob(r.raw_id_enc.as_deref()),
+            Param::opt_blob(r.name_bidx.as_deref()),
+            Param::Text(d.0.as_str()),
+            Param::opt_text(d.1.as_ref().map(|p| p.0.as_str())),
+            Param::opt_text(d.1.as_ref().map(|p| p.1.as_str())),
+            Param::opt_text(d.2.as_ref().map(Iso::as_str)),
+            Param::I64(r.amount.0),
+            Param::I64(r.quantity),
+            Param::Text(&r.category),
+            Param::Text(&r.status),
+            Param::Text(&r.key),
+            Param::Blob(&r.detail_enc),
+        ]);
+    }
+    c.execute_rows(
+        "INSERT INTO record (batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, \
+         period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        WIDTH,
+        &params,
+    )
+}
 
 fn record_from(r: &[Value]) -> Result<StoredRecord> {
     let r = Row(r);
@@ -211,7 +291,6 @@ fn record_from(r: &[Value]) -> Result<StoredRecord> {
             status: r.text(15)?,
             key: r.text(16)?,
             detail_enc: r.blob(17)?,
-            row_sm3: r.blob(18)?,
         },
     })
 }
@@ -502,6 +581,19 @@ impl Store for SqlStore {
         })
     }
 
+    fn find_persons(&self, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>> {
+        // One read transaction for all: each statement on its own would take and release the locks.
+        self.tx(|c| {
+            bidxs
+                .iter()
+                .map(|b| {
+                    let rows = c.query("SELECT id FROM person WHERE id_bidx = ?", &[b.as_slice().into()])?;
+                    rows.first().map(|r| Row(r).i64(0).map(PersonId)).transpose()
+                })
+                .collect()
+        })
+    }
+
     fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>> {
         let rows = self.query("SELECT id FROM person WHERE id_bidx = ?", &[bidx.into()])?;
         rows.first().map(|r| Row(r).i64(0).map(PersonId)).transpose()
@@ -549,65 +641,48 @@ impl Store for SqlStore {
     }
 
     fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64> {
+        self.tx(|c| insert_records_in(c, batch, job, recs))
+    }
+
+    fn import_rows(&self, batch: BatchId, recs: &[NewRecord], digests: &[u8], issues: &[ImportIssue]) -> Result<u64> {
+        if digests.len() != recs.len() * ROW_DIGEST_LEN {
+            return Err(StoreError::Invalid(format!(
+                "{} records need {} digest bytes, got {}",
+                recs.len(),
+                recs.len() * ROW_DIGEST_LEN,
+                digests.len()
+            )));
+        }
         self.tx(|c| {
-            let mut n = 0;
-            for r in recs {
-                n += c.execute(
-                    "INSERT INTO record (batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, \
-                     period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc, \
-                     row_sm3) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    &[
-                        batch.map(|b| b.0).into(),
-                        job.map(|j| j.0).into(),
-                        r.source.as_str().into(),
-                        r.kind.code().into(),
-                        r.person.map(|p| p.0).into(),
-                        r.raw_id_enc.as_deref().into(),
-                        r.name_bidx.as_deref().into(),
-                        r.as_of.to_string().into(),
-                        r.period.map(|p| p.0.to_string()).into(),
-                        r.period.map(|p| p.1.to_string()).into(),
-                        r.on.map(|d| d.to_string()).into(),
-                        r.amount.0.into(),
-                        r.quantity.into(),
-                        r.category.as_str().into(),
-                        r.status.as_str().into(),
-                        r.key.as_str().into(),
-                        r.detail_enc.as_slice().into(),
-                        r.row_sm3.as_slice().into(),
-                    ],
+            let n = insert_records_in(c, Some(batch), None, recs)?;
+            if !digests.is_empty() {
+                let stored = c.execute(
+                    "INSERT INTO record_digest (batch_id, source, as_of, digests) \
+                     SELECT id, source, as_of, ? FROM import_batch WHERE id = ?",
+                    &[digests.into(), batch.0.into()],
                 )?;
+                if stored != 1 {
+                    return Err(StoreError::NotFound(format!("batch {}", batch.0)));
+                }
             }
+            insert_issues_in(c, batch, issues)?;
             Ok(n)
         })
     }
 
-    fn row_digests(&self, source: &str, as_of: Date) -> Result<Vec<Vec<u8>>> {
-        self.query(
-            "SELECT row_sm3 FROM record WHERE source = ? AND as_of = ?",
+    fn row_digests(&self, source: &str, as_of: Date) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for r in self.query(
+            "SELECT digests FROM record_digest WHERE source = ? AND as_of = ? ORDER BY id",
             &[source.into(), as_of.to_string().into()],
-        )?
-        .iter()
-        .map(|r| Row(r).blob(0))
-        .collect()
+        )? {
+            out.extend_from_slice(&Row(&r).blob(0)?);
+        }
+        Ok(out)
     }
 
     fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()> {
-        self.tx(|c| {
-            for i in issues {
-                c.execute(
-                    "INSERT INTO import_issue (batch_id, line, severity, reason, raw_enc) VALUES (?, ?, ?, ?, ?)",
-                    &[
-                        batch.0.into(),
-                        i.line.into(),
-                        code(&i.severity).into(),
-                        i.reason.as_str().into(),
-                        i.raw_enc.as_slice().into(),
-                    ],
-                )?;
-            }
-            Ok(())
-        })
+        self.tx(|c| insert_issues_in(c, batch, issues))
     }
 
     fn finish_import(&self, batch: BatchId, s: &BatchStats, finished_at: &str) -> Result<()> {

@@ -41,8 +41,6 @@ pub struct NewRecord {
     pub key: String,
     /// The row's values as the source sent them (a JSON array, in the batch's column order), sealed.
     pub detail_enc: Vec<u8>,
-    /// SM3 of the source, the as-of date and the row: the importer stores the same row once per snapshot.
-    pub row_sm3: Vec<u8>,
 }
 
 /// A stored record.
