@@ -12,8 +12,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use hedui_core::catalog::Category;
 use hedui_core::id_number::normalize_for_index;
 use hedui_core::{Date, Fen};
+use hedui_exchange::Item;
 
 /// One query about one person at one institution.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -68,6 +70,58 @@ impl BankAnswer {
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty() && self.products.is_empty() && self.movements.is_empty()
     }
+}
+
+/// The exchange protocol's category for a product type as banks name it.
+pub fn product_category(kind: &str) -> Category {
+    match kind {
+        "基金" => Category::Fund,
+        "债券" => Category::Bond,
+        "保险" => Category::Insurance,
+        "信托" => Category::Trust,
+        "股票" => Category::Stock,
+        _ => Category::WealthManagement,
+    }
+}
+
+/// A bank's answer as protocol items: accounts (balance on the query date), holdings (at
+/// their valuation) and movements.
+pub fn answer_items(a: &BankAnswer, query_date: Date) -> Vec<Item> {
+    let mut out = Vec::with_capacity(a.accounts.len() + a.products.len() + a.movements.len());
+    for acc in &a.accounts {
+        out.push(Item {
+            category: Category::Deposit,
+            key: acc.account_no.clone(),
+            label: acc.kind.clone(),
+            amount: acc.balance,
+            quantity: 0,
+            on: Some(query_date),
+            detail: Vec::new(),
+        });
+    }
+    for p in &a.products {
+        out.push(Item {
+            category: product_category(&p.kind),
+            key: p.name.clone(),
+            label: p.kind.clone(),
+            amount: p.value,
+            quantity: 0,
+            on: Some(p.valued_on),
+            detail: Vec::new(),
+        });
+    }
+    for m in &a.movements {
+        out.push(Item {
+            category: Category::Movement,
+            key: m.account_no.clone(),
+            label: m.memo.clone(),
+            amount: m.amount,
+            quantity: 0,
+            on: Some(m.on),
+            detail: vec![("对方户名".into(), m.counterparty.clone())],
+        });
+    }
+    out
 }
 
 /// Why a query got no answer.

@@ -37,10 +37,12 @@ pub enum Scope {
     Medical,
     /// 教育.
     Education,
+    /// 交通运输、农业农村: vessels and large farm machinery.
+    Transport,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Police,
         Scope::SocialSecurity,
         Scope::RealEstate,
@@ -52,6 +54,7 @@ impl Scope {
         Scope::Financial,
         Scope::Medical,
         Scope::Education,
+        Scope::Transport,
     ];
 
     pub fn name_zh(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Scope {
             Scope::Financial => "银行、证券、保险等金融机构",
             Scope::Medical => "医保/卫健",
             Scope::Education => "教育",
+            Scope::Transport => "交通运输/农业农村",
         }
     }
 }

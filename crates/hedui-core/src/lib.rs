@@ -7,6 +7,7 @@
 
 pub mod authorization;
 pub mod calendar;
+pub mod catalog;
 pub mod commission;
 pub mod credit_code;
 pub mod date;
