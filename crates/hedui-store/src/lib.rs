@@ -127,6 +127,40 @@ pub trait Store: Send + Sync {
     -> Result<i64>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
 
+    // ---- online exchange ----
+    /// Creates queries; one already there for the same job, source and member is left alone.
+    fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()>;
+    /// Queued queries not yet in a request, oldest first.
+    fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>>;
+    /// Stores a request and moves its queries (which must be queued) into it, atomically.
+    fn create_request(&self, request: &NewRequest, queries: &[i64], now: &str) -> Result<i64>;
+    /// Open requests: pending ones (to send at their `next_attempt_at`) and accepted ones
+    /// (waiting for a callback), soonest first.
+    fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
+    fn request(&self, id: i64) -> Result<Option<RequestRow>>;
+    fn request_by_message(&self, message_id: &str) -> Result<Option<RequestRow>>;
+    fn request_queries(&self, request: i64) -> Result<Vec<QueryRow>>;
+    /// Records an attempt that did not answer: the request stays open (`Pending` with its next
+    /// try, or `Accepted`), unless it is already final.
+    fn retry_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        attempts: i64,
+        next_attempt_at: &str,
+        error: &str,
+        now: &str,
+    ) -> Result<()>;
+    /// Stores an answer: the records, each query's outcome and the request's `Answered`, in one
+    /// transaction. Returns `false`, changing nothing, when the request was already final (a
+    /// repeated callback, say).
+    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str) -> Result<bool>;
+    /// Gives a request up (`Failed` or `TimedOut`) with its open queries. `false` if it was final.
+    fn give_up_request(&self, id: i64, state: RequestState, reason: &str, now: &str) -> Result<bool>;
+    fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>>;
+    /// Jobs with queries that are not final yet: the ones to resume after a restart.
+    fn jobs_with_open_queries(&self) -> Result<Vec<JobId>>;
+
     // ---- audit, users, sessions ----
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Audit rows, newest first; `object` filters by exact object when given.

@@ -97,7 +97,10 @@ pub trait Conn: Send {
 }
 
 /// The embedded migrations, in order. Never edit one that has been released.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "exchange", include_str!("../migrations/0002_exchange.sql")),
+];
 
 /// [`Store`] over one connection.
 pub struct SqlStore {
@@ -208,6 +211,47 @@ fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
 
 const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
      period_to, on_date, amount, quantity, category, status, item_key, detail_enc";
+
+const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason";
+
+fn query_from(r: &[Value]) -> Result<QueryRow> {
+    let r = Row(r);
+    Ok(QueryRow {
+        id: r.i64(0)?,
+        job: JobId(r.i64(1)?),
+        source: r.text(2)?,
+        member_seq: u32::try_from(r.i64(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        person: PersonId(r.i64(4)?),
+        query_date: r.date(5)?,
+        request: r.opt_i64(6)?,
+        state: r.code(7)?,
+        reason: r.text(8)?,
+    })
+}
+
+const REQUEST_COLS: &str = "id, source, message_id, transaction_id, query_date, state, attempts, next_attempt_at, \
+     deadline_at, last_error";
+
+fn request_from(r: &[Value]) -> Result<RequestRow> {
+    let r = Row(r);
+    Ok(RequestRow {
+        id: r.i64(0)?,
+        source: r.text(1)?,
+        message_id: r.text(2)?,
+        transaction_id: r.text(3)?,
+        query_date: r.date(4)?,
+        state: r.code(5)?,
+        attempts: r.i64(6)?,
+        next_attempt_at: r.text(7)?,
+        deadline_at: r.text(8)?,
+        last_error: r.text(9)?,
+    })
+}
+
+fn request_state_in(c: &mut dyn Conn, id: i64) -> Result<Option<RequestState>> {
+    let rows = c.query("SELECT state FROM exchange_request WHERE id = ?", &[id.into()])?;
+    rows.first().map(|r| Row(r).code(0)).transpose()
+}
 
 fn insert_issues_in(c: &mut dyn Conn, batch: BatchId, issues: &[ImportIssue]) -> Result<()> {
     for i in issues {
@@ -1120,6 +1164,200 @@ impl Store for SqlStore {
             &[token_sm3.into(), now.into()],
         )?;
         rows.first().map(|r| Row(r).i64(0).map(UserId)).transpose()
+    }
+
+    fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()> {
+        self.tx(|c| {
+            for q in queries {
+                c.execute(
+                    "INSERT INTO exchange_query (job_id, source, member_seq, person_id, query_date, state, created_at, \
+                     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, source, member_seq) DO NOTHING",
+                    &[
+                        q.job.0.into(),
+                        q.source.as_str().into(),
+                        i64::from(q.member_seq).into(),
+                        q.person.0.into(),
+                        q.query_date.to_string().into(),
+                        code(&QueryState::Queued).into(),
+                        now.into(),
+                        now.into(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>> {
+        self.query(
+            &format!("SELECT {QUERY_COLS} FROM exchange_query WHERE state = ? ORDER BY id LIMIT ?"),
+            &[code(&QueryState::Queued).into(), limit.into()],
+        )?
+        .iter()
+        .map(|r| query_from(r))
+        .collect()
+    }
+
+    fn create_request(&self, r: &NewRequest, queries: &[i64], now: &str) -> Result<i64> {
+        self.tx(|c| {
+            let id = first_i64(&c.query(
+                "INSERT INTO exchange_request (source, message_id, transaction_id, query_date, state, attempts, \
+                 next_attempt_at, deadline_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
+                &[
+                    r.source.as_str().into(),
+                    r.message_id.as_str().into(),
+                    r.transaction_id.as_str().into(),
+                    r.query_date.to_string().into(),
+                    code(&RequestState::Pending).into(),
+                    r.next_attempt_at.as_str().into(),
+                    r.deadline_at.as_str().into(),
+                    now.into(),
+                    now.into(),
+                ],
+            )?)?;
+            for q in queries {
+                let moved = c.execute(
+                    "UPDATE exchange_query SET request_id = ?, state = ?, updated_at = ? \
+                     WHERE id = ? AND state = ? AND source = ?",
+                    &[
+                        id.into(),
+                        code(&QueryState::Sent).into(),
+                        now.into(),
+                        (*q).into(),
+                        code(&QueryState::Queued).into(),
+                        r.source.as_str().into(),
+                    ],
+                )?;
+                if moved != 1 {
+                    return Err(StoreError::StateChanged {
+                        expected: format!("query {q} queued for {}", r.source),
+                        actual: "already in a request, or another source".into(),
+                    });
+                }
+            }
+            Ok(id)
+        })
+    }
+
+    fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>> {
+        self.query(
+            &format!(
+                "SELECT {REQUEST_COLS} FROM exchange_request WHERE state IN (?, ?) ORDER BY next_attempt_at, id LIMIT ?"
+            ),
+            &[code(&RequestState::Pending).into(), code(&RequestState::Accepted).into(), limit.into()],
+        )?
+        .iter()
+        .map(|r| request_from(r))
+        .collect()
+    }
+
+    fn request(&self, id: i64) -> Result<Option<RequestRow>> {
+        let rows = self.query(&format!("SELECT {REQUEST_COLS} FROM exchange_request WHERE id = ?"), &[id.into()])?;
+        rows.first().map(|r| request_from(r)).transpose()
+    }
+
+    fn request_by_message(&self, message_id: &str) -> Result<Option<RequestRow>> {
+        let rows = self.query(
+            &format!("SELECT {REQUEST_COLS} FROM exchange_request WHERE message_id = ?"),
+            &[message_id.into()],
+        )?;
+        rows.first().map(|r| request_from(r)).transpose()
+    }
+
+    fn request_queries(&self, request: i64) -> Result<Vec<QueryRow>> {
+        self.query(
+            &format!("SELECT {QUERY_COLS} FROM exchange_query WHERE request_id = ? ORDER BY id"),
+            &[request.into()],
+        )?
+        .iter()
+        .map(|r| query_from(r))
+        .collect()
+    }
+
+    fn retry_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        attempts: i64,
+        next_attempt_at: &str,
+        error: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.tx(|c| {
+            if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
+                return Ok(());
+            }
+            c.execute(
+                "UPDATE exchange_request SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? \
+                 WHERE id = ?",
+                &[code(&state).into(), attempts.into(), next_attempt_at.into(), error.into(), now.into(), id.into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str) -> Result<bool> {
+        self.tx(|c| {
+            if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
+                return Ok(false);
+            }
+            for o in outcomes {
+                let job = first_i64(&c.query(
+                    "SELECT job_id FROM exchange_query WHERE id = ? AND request_id = ?",
+                    &[o.query.into(), id.into()],
+                )?)?;
+                if !o.records.is_empty() {
+                    insert_records_in(c, None, Some(JobId(job)), &o.records)?;
+                }
+                c.execute(
+                    "UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
+                    &[code(&o.state).into(), o.reason.as_str().into(), now.into(), o.query.into()],
+                )?;
+            }
+            c.execute(
+                "UPDATE exchange_request SET state = ?, updated_at = ? WHERE id = ?",
+                &[code(&RequestState::Answered).into(), now.into(), id.into()],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn give_up_request(&self, id: i64, state: RequestState, reason: &str, now: &str) -> Result<bool> {
+        let query_state = match state {
+            RequestState::TimedOut => QueryState::TimedOut,
+            _ => QueryState::Failed,
+        };
+        self.tx(|c| {
+            if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
+                return Ok(false);
+            }
+            c.execute(
+                "UPDATE exchange_request SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                &[code(&state).into(), reason.into(), now.into(), id.into()],
+            )?;
+            c.execute(
+                "UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE request_id = ? AND state = ?",
+                &[code(&query_state).into(), reason.into(), now.into(), id.into(), code(&QueryState::Sent).into()],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>> {
+        self.query(&format!("SELECT {QUERY_COLS} FROM exchange_query WHERE job_id = ? ORDER BY id"), &[job.0.into()])?
+            .iter()
+            .map(|r| query_from(r))
+            .collect()
+    }
+
+    fn jobs_with_open_queries(&self) -> Result<Vec<JobId>> {
+        self.query(
+            "SELECT DISTINCT job_id FROM exchange_query WHERE state IN (?, ?) ORDER BY job_id",
+            &[code(&QueryState::Queued).into(), code(&QueryState::Sent).into()],
+        )?
+        .iter()
+        .map(|r| Row(r).i64(0).map(JobId))
+        .collect()
     }
 
     fn delete_session(&self, token_sm3: &str) -> Result<()> {

@@ -323,3 +323,113 @@ pub struct NewUser {
     pub region: String,
     pub password_hash: String,
 }
+
+/// Where one person's query at one source stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryState {
+    /// Waiting to be put into a request.
+    Queued,
+    /// In a request that has not been answered yet.
+    Sent,
+    /// Answered: the source holds something about the person.
+    Found,
+    /// Answered: the source holds nothing about the person.
+    NoRecord,
+    /// The source refused this person's query.
+    Refused,
+    /// No answer after every attempt (未反馈).
+    Failed,
+    /// No answer before the source's deadline (未反馈).
+    TimedOut,
+}
+
+impl QueryState {
+    /// Whether the query will change no more.
+    pub fn is_final(self) -> bool {
+        !matches!(self, QueryState::Queued | QueryState::Sent)
+    }
+    /// Whether the source answered.
+    pub fn is_answered(self) -> bool {
+        matches!(self, QueryState::Found | QueryState::NoRecord | QueryState::Refused)
+    }
+}
+
+/// Where a request (one message to a source) stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// To be sent (again) at `next_attempt_at`.
+    Pending,
+    /// The source accepted it and will call back (or answer a status query).
+    Accepted,
+    Answered,
+    Failed,
+    TimedOut,
+}
+
+impl RequestState {
+    pub fn is_final(self) -> bool {
+        matches!(self, RequestState::Answered | RequestState::Failed | RequestState::TimedOut)
+    }
+}
+
+/// A query to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewQuery {
+    pub job: JobId,
+    pub source: String,
+    pub member_seq: u32,
+    pub person: PersonId,
+    pub query_date: Date,
+}
+
+/// A stored query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryRow {
+    pub id: i64,
+    pub job: JobId,
+    pub source: String,
+    pub member_seq: u32,
+    pub person: PersonId,
+    pub query_date: Date,
+    pub request: Option<i64>,
+    pub state: QueryState,
+    pub reason: String,
+}
+
+/// A request to create for a batch of queued queries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRequest {
+    pub source: String,
+    pub message_id: String,
+    pub transaction_id: String,
+    pub query_date: Date,
+    pub next_attempt_at: String,
+    pub deadline_at: String,
+}
+
+/// A stored request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub source: String,
+    pub message_id: String,
+    pub transaction_id: String,
+    pub query_date: Date,
+    pub state: RequestState,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub deadline_at: String,
+    pub last_error: String,
+}
+
+/// The outcome of one query in an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOutcome {
+    pub query: i64,
+    pub state: QueryState,
+    pub reason: String,
+    /// What the answer said about the person, for the query's job.
+    pub records: Vec<NewRecord>,
+}
