@@ -8,6 +8,7 @@
 
 pub mod data;
 pub mod error;
+pub mod exchange;
 pub mod households;
 pub mod report;
 pub mod users;
@@ -148,6 +149,10 @@ pub struct App {
     pub policy: RwLock<PolicyFile>,
     pub banks: Vec<Arc<dyn FinancialSource>>,
     pub clock: Arc<dyn Clock>,
+    /// Online sources, when configured: they replace the in-process `banks`.
+    pub exchange: Option<Arc<exchange::ExchangeSetup>>,
+    /// Where asynchronous sources send their answers (hedui's own callback URL).
+    pub callback_url: Option<String>,
 }
 
 impl std::fmt::Debug for App {

@@ -217,6 +217,79 @@ impl App {
     /// category, the job is refused: it moves to `Refused`, the refusal is
     /// audited, and no department or bank is asked anything.
     pub fn run_job(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
+        let (job, h, letter) = self.dispatch_job(actor, id)?;
+        if self.exchange.is_some() {
+            self.enqueue_online(&job, &h, &letter)?;
+            self.collect()?;
+        }
+        self.complete_job(actor, job, h, letter)
+    }
+
+    /// Runs several submitted jobs: all are dispatched, their online queries are collected
+    /// together (so requests carry persons of many families), then each gets its report. A job
+    /// that cannot run (no valid letter, say) does not stop the others: its error is returned
+    /// in its place.
+    pub fn run_jobs(&self, actor: &Actor, ids: &[JobId]) -> AppResult<Vec<AppResult<Report>>> {
+        let mut dispatched = Vec::new();
+        let mut out: Vec<Option<AppResult<Report>>> = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            match self.dispatch_job(actor, *id) {
+                Ok(d) => {
+                    if self.exchange.is_some() {
+                        self.enqueue_online(&d.0, &d.1, &d.2)?;
+                    }
+                    dispatched.push((i, d));
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        if self.exchange.is_some() {
+            self.collect()?;
+        }
+        for (i, (job, h, letter)) in dispatched {
+            out[i] = Some(self.complete_job(actor, job, h, letter));
+        }
+        Ok(out.into_iter().map(|r| r.unwrap_or_else(|| Err(AppError::Internal("任务未执行".into())))).collect())
+    }
+
+    /// After a restart: collects what jobs in flight still wait for, then reports them.
+    pub fn resume_jobs(&self, actor: &Actor) -> AppResult<Vec<AppResult<Report>>> {
+        actor.require_change()?;
+        let waiting = self.store.jobs(&JobFilter {
+            state: Some(JobState::Dispatched),
+            limit: 100_000,
+            ..JobFilter::default()
+        })?;
+        if waiting.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.exchange.is_some() {
+            self.collect()?;
+        }
+        let mut out = Vec::new();
+        for job in waiting {
+            let h = self
+                .store
+                .household(job.household)?
+                .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+            let letter = self
+                .store
+                .authorizations(h.id)?
+                .into_iter()
+                .find(|a| Some(a.id) == job.authorization)
+                .ok_or_else(|| AppError::NotFound(format!("核对任务 {} 的授权书不存在", job.id)))?;
+            out.push(self.complete_job(actor, job, h, letter));
+        }
+        Ok(out)
+    }
+
+    /// Checks the letter and moves a submitted job to `Dispatched`.
+    fn dispatch_job(
+        &self,
+        actor: &Actor,
+        id: JobId,
+    ) -> AppResult<(JobRow, HouseholdRow, hedui_store::AuthorizationRow)> {
         actor.require_change()?;
         let job = self.job(id)?;
         if job.state != JobState::Submitted {
@@ -229,8 +302,8 @@ impl App {
             .store
             .household(job.household)?
             .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
-        let policy = self.policy();
-        let params = policy.dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
+        // A job whose date no policy covers is not dispatched at all.
+        self.policy().dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
 
         let letter = match self.check_authorization(&job, &h) {
             Ok(l) => l,
@@ -264,13 +337,35 @@ impl App {
             &self.now(),
             &audit,
         )?;
-        let mut state = self.move_job(
+        self.move_job(
             actor,
             &job,
             JobState::AuthorizationVerified,
             JobEvent::Dispatch,
             "查询部门数据与金融机构".into(),
         )?;
+        let job = self.job(id)?;
+        Ok((job, h, letter))
+    }
+
+    /// Collects a dispatched job's data and issues its report.
+    fn complete_job(
+        &self,
+        actor: &Actor,
+        job: JobRow,
+        h: HouseholdRow,
+        letter: hedui_store::AuthorizationRow,
+    ) -> AppResult<Report> {
+        let mut state = job.state;
+        if state != JobState::Dispatched {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {} 状态为“{}”，不能出具报告",
+                job.id,
+                state.name_zh()
+            )));
+        }
+        let policy = self.policy();
+        let params = policy.dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
 
         // Members, decrypted once for matching and for the report.
         let mut members = Vec::new();
@@ -334,10 +429,16 @@ impl App {
             });
         }
 
-        // Banks: one authorized query per member and institution; only these answers are stored.
+        // Online sources: what the exchange collected for this job.
+        let mut any_failed = false;
+        if self.exchange.is_some() {
+            let (statuses, failed) = self.exchange_statuses(job.id, job.as_of)?;
+            any_failed |= failed;
+            sources.extend(statuses);
+        }
+        // Banks in process (without an exchange): one authorized query per member and institution.
         let lookback = params.outflow_window_months.value.clamp(1, 24) as u32;
         let mut bank_records = Vec::new();
-        let mut any_failed = false;
         for bank in &self.banks {
             let mut state = SourceState::NoRecord;
             for m in &h.members {
@@ -371,7 +472,7 @@ impl App {
                 state,
             });
         }
-        if self.banks.is_empty() {
+        if self.banks.is_empty() && self.exchange.is_none() {
             any_failed = true;
             sources.push(SourceStatus {
                 source: "banks".into(),

@@ -7,6 +7,8 @@
 //! [`BookStandIn`] answers it in-process from a generated bank's books until
 //! the real online and file channels replace it.
 
+pub mod online;
+
 use std::collections::HashMap;
 use std::path::Path;
 

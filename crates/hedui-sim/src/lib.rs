@@ -343,14 +343,16 @@ impl Simulator {
             Fault::Malformed => return (StatusCode::OK, "{\"header\": {\"truncated").into_response(),
             Fault::None | Fault::Drip | Fault::Unsigned => {}
         }
-        if let Some(url) =
-            req.callback_url.clone().filter(|_| roll(&format!("async/{}", key.1)) < self.faults.async_rate)
-        {
+        if roll(&format!("async/{}", key.1)) < self.faults.async_rate {
+            // Accepted now; the answer follows by callback when the request names one, and is
+            // there for a status query either way.
             let ack = SearchResponse { status: ResponseStatus::Accepted, results: Vec::new() };
-            let header = env.header.clone();
-            let me = self.clone();
-            let src = source.clone();
-            tokio::spawn(async move { me.callback(src, header, response, url).await });
+            if let Some(url) = req.callback_url.clone() {
+                let header = env.header.clone();
+                let me = self.clone();
+                let src = source.clone();
+                tokio::spawn(async move { me.callback(src, header, response, url).await });
+            }
             return self.reply(&source, &env.header, &ack, &Fault::None);
         }
         self.reply(&source, &env.header, &response, &fault)

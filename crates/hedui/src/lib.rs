@@ -3,6 +3,7 @@
 //! command line and calls these.
 
 pub mod city;
+pub mod exchange;
 pub mod idcheck;
 
 use std::path::Path;
@@ -47,5 +48,7 @@ pub fn build_app(
         policy: RwLock::new(hedui_app::data::policy(policy_file)?),
         banks,
         clock,
+        exchange: None,
+        callback_url: None,
     })
 }

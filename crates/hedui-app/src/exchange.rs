@@ -1,0 +1,558 @@
+//! Collecting from online sources: queries, requests, retries, answers.
+//!
+//! A dispatched job gets one query per member and online source that its letter covers.
+//! Financial institutions are asked in two steps: first the 人民银行 account-information
+//! service, which says where each member holds accounts, then those banks; when that service
+//! cannot answer, every bank is asked instead. Securities firms, insurers, trusts and payment
+//! institutions (which it does not cover) are asked directly.
+//!
+//! [`App::collect`] batches queued queries into requests of up to a source's batch size, sends
+//! them concurrently, retries with backoff, lets a source's circuit breaker stop a failing
+//! source, and stores each answer in one transaction with its queries. Everything is in the
+//! store, so a restart picks up where the last run stopped and a retry reuses its message id.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hedui_connect::online::{OnlineClient, Reply, SendError, backoff};
+use hedui_core::catalog::{Category, Channel, Source, SourceKind};
+use hedui_core::fact::FactKind;
+use hedui_core::id_number::IdNumber;
+use hedui_core::means_test::{SourceState, SourceStatus};
+use hedui_core::{Date, JobId, PersonId};
+use hedui_exchange::{Envelope, Item, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
+use hedui_import::aad;
+use hedui_store::{
+    AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRecord, NewRequest, QueryOutcome, QueryRow, QueryState,
+    RequestRow, RequestState,
+};
+
+use crate::{App, AppError, AppResult};
+
+/// A runtime for network requests only, shut down without waiting when dropped (which may
+/// happen on any thread).
+pub struct NetRuntime(Option<tokio::runtime::Runtime>);
+
+impl NetRuntime {
+    pub fn new(threads: usize) -> AppResult<NetRuntime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("hedui-exchange")
+            .enable_all()
+            .build()
+            .map(|r| NetRuntime(Some(r)))
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        match &self.0 {
+            Some(r) => r.handle().clone(),
+            None => unreachable!("the runtime lives until dropped"),
+        }
+    }
+}
+
+impl Drop for NetRuntime {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for NetRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NetRuntime")
+    }
+}
+
+/// How hedui reaches online sources.
+#[derive(Debug)]
+pub struct ExchangeSetup {
+    pub client: Arc<OnlineClient>,
+    pub runtime: NetRuntime,
+    /// A collection gives up on requests still open after this long (they become 未反馈).
+    pub collect_within: Duration,
+    /// Requests in flight at once, over all sources.
+    pub concurrency: usize,
+    /// How often an accepted (asynchronous) request is asked for its state.
+    pub poll_every: Duration,
+}
+
+/// What one member's query needs from the job.
+#[derive(Clone)]
+struct MemberQuery {
+    id_number: String,
+    name: String,
+    letter: String,
+    commission: String,
+}
+
+enum Done {
+    Sent(Result<Reply, SendError>),
+    Polled(Result<Reply, SendError>),
+}
+
+impl App {
+    fn setup(&self) -> AppResult<&ExchangeSetup> {
+        self.exchange.as_deref().ok_or_else(|| AppError::Invalid("未配置在线数据交换".into()))
+    }
+
+    /// Creates the first queries of a dispatched job: every online department source and
+    /// non-bank financial institution, and the account-information service (or, without one,
+    /// every bank), for the members with a resolved identity, within the letter's scopes.
+    pub fn enqueue_online(&self, job: &JobRow, h: &HouseholdRow, letter: &AuthorizationRow) -> AppResult<()> {
+        let setup = self.setup()?;
+        let catalog = setup.client.catalog();
+        let has_index = catalog.by_channel(Channel::Online).any(|s| s.kind == SourceKind::AccountService);
+        let mut queries = Vec::new();
+        for s in catalog.by_channel(Channel::Online) {
+            let first_step = match s.kind {
+                SourceKind::Bank => !has_index,
+                _ => true,
+            };
+            if !first_step || !letter.scopes.contains(&s.scope) {
+                continue;
+            }
+            for m in &h.members {
+                if let Some(person) = m.person {
+                    queries.push(NewQuery {
+                        job: job.id,
+                        source: s.code.clone(),
+                        member_seq: m.seq,
+                        person,
+                        query_date: job.as_of,
+                    });
+                }
+            }
+        }
+        self.store.enqueue_queries(&queries, &self.now())?;
+        Ok(())
+    }
+
+    /// Sends and collects every open query until none is left or the time is up. Blocks the
+    /// calling thread, which does all the store work; requests travel on the exchange's own
+    /// runtime, so this may be called from anywhere but an async task.
+    pub fn collect(&self) -> AppResult<()> {
+        let setup = self.setup()?;
+        self.pump(setup)
+    }
+
+    fn member_queries(&self, job: JobId, cache: &mut HashMap<JobId, BTreeMap<u32, MemberQuery>>) -> AppResult<()> {
+        if cache.contains_key(&job) {
+            return Ok(());
+        }
+        let row = self.job(job)?;
+        let h = self
+            .store
+            .household(row.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", row.household)))?;
+        let letter = self
+            .store
+            .authorizations(h.id)?
+            .into_iter()
+            .find(|a| Some(a.id) == row.authorization)
+            .map(|a| a.number)
+            .unwrap_or_default();
+        let mut members = BTreeMap::new();
+        for m in &h.members {
+            let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            let Ok(p) = IdNumber::parse(&declared) else { continue };
+            members.insert(
+                m.seq,
+                MemberQuery {
+                    id_number: p.id.as_str().to_string(),
+                    name: self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?,
+                    letter: letter.clone(),
+                    commission: row.commission_number.clone(),
+                },
+            );
+        }
+        cache.insert(job, members);
+        Ok(())
+    }
+
+    /// Puts queued queries into requests: per source and query date, up to the batch size.
+    fn batch_queued(&self, setup: &ExchangeSetup) -> AppResult<usize> {
+        let queued = self.store.queued_queries(1_000_000)?;
+        let mut groups: BTreeMap<(String, Date), Vec<i64>> = BTreeMap::new();
+        for q in &queued {
+            groups.entry((q.source.clone(), q.query_date)).or_default().push(q.id);
+        }
+        let mut made = 0;
+        let now = self.now();
+        let deadline = crate::timestamp(self.clock.unix_seconds() + setup.collect_within.as_secs() as i64);
+        for ((source, date), ids) in groups {
+            let size = setup.client.catalog().get(&source).map_or(100, |s| s.batch_size as usize).max(1);
+            for chunk in ids.chunks(size) {
+                let message_id = new_message_id(setup.client.node_id())?;
+                let r = NewRequest {
+                    source: source.clone(),
+                    transaction_id: message_id.clone(),
+                    message_id,
+                    query_date: date,
+                    next_attempt_at: now.clone(),
+                    deadline_at: deadline.clone(),
+                };
+                self.store.create_request(&r, chunk, &now)?;
+                made += 1;
+            }
+        }
+        Ok(made)
+    }
+
+    fn search_request(
+        &self,
+        r: &RequestRow,
+        cache: &mut HashMap<JobId, BTreeMap<u32, MemberQuery>>,
+    ) -> AppResult<SearchRequest> {
+        let mut persons = Vec::new();
+        for q in self.store.request_queries(r.id)? {
+            self.member_queries(q.job, cache)?;
+            let Some(m) = cache.get(&q.job).and_then(|ms| ms.get(&q.member_seq)) else { continue };
+            persons.push(PersonQuery {
+                ref_id: q.id.to_string(),
+                id_number: m.id_number.clone(),
+                name: m.name.clone(),
+                authorization_no: m.letter.clone(),
+                commission_no: m.commission.clone(),
+            });
+        }
+        Ok(SearchRequest {
+            query_date: r.query_date,
+            lookback_months: self.lookback_months(r.query_date),
+            categories: Vec::new(),
+            persons,
+            callback_url: self.callback_url.clone(),
+        })
+    }
+
+    fn lookback_months(&self, on: Date) -> u32 {
+        self.policy().dibao_at(on).map(|p| p.outflow_window_months.value.clamp(1, 24) as u32).unwrap_or(6)
+    }
+
+    fn pump(&self, setup: &ExchangeSetup) -> AppResult<()> {
+        let started = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel::<(i64, Done)>();
+        let mut tasks: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
+        let mut due: HashMap<i64, Instant> = HashMap::new();
+        let mut cache = HashMap::new();
+        let net = setup.runtime.handle();
+        loop {
+            self.batch_queued(setup)?;
+            let open = self.store.open_requests(1_000_000)?;
+            if open.is_empty() && tasks.is_empty() {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now.duration_since(started) > setup.collect_within {
+                for (_, t) in tasks.drain() {
+                    t.abort();
+                }
+                for r in self.store.open_requests(1_000_000)? {
+                    self.give_up(setup, &r, RequestState::TimedOut, "超过核对时限未反馈")?;
+                }
+                continue;
+            }
+            for r in &open {
+                if tasks.contains_key(&r.id) || tasks.len() >= setup.concurrency {
+                    continue;
+                }
+                if due.get(&r.id).is_some_and(|t| now < *t) {
+                    continue;
+                }
+                let Some(source) = setup.client.catalog().get(&r.source).cloned() else {
+                    self.give_up(setup, r, RequestState::Failed, "数据源目录中已没有该来源")?;
+                    continue;
+                };
+                if !setup.client.allows(&source.code) {
+                    continue;
+                }
+                let client = setup.client.clone();
+                let message_id = r.message_id.clone();
+                let stamp = self.now();
+                let id = r.id;
+                let tx = tx.clone();
+                let task = if r.state == RequestState::Accepted {
+                    net.spawn(async move {
+                        let _ = tx.send((id, Done::Polled(client.status(&source, &message_id, &stamp).await)));
+                    })
+                } else {
+                    let req = self.search_request(r, &mut cache)?;
+                    net.spawn(async move {
+                        let _ = tx.send((id, Done::Sent(client.search(&source, &message_id, &req, &stamp).await)));
+                    })
+                };
+                tasks.insert(id, task);
+            }
+            let Ok((id, done)) = rx.recv_timeout(Duration::from_millis(20)) else { continue };
+            tasks.remove(&id);
+            let Some(r) = self.store.request(id)? else { continue };
+            if r.state.is_final() {
+                continue;
+            }
+            let Some(source) = setup.client.catalog().get(&r.source).cloned() else { continue };
+            match done {
+                Done::Sent(Ok(Reply::Answer(resp))) | Done::Polled(Ok(Reply::Answer(resp))) => {
+                    self.apply_answer(setup, &source, &r, &resp)?;
+                }
+                Done::Sent(Ok(Reply::Accepted)) | Done::Polled(Ok(Reply::Accepted)) => {
+                    due.insert(id, Instant::now() + setup.poll_every);
+                    self.store.retry_request(
+                        id,
+                        RequestState::Accepted,
+                        r.attempts + 1,
+                        &self.now(),
+                        "",
+                        &self.now(),
+                    )?;
+                }
+                Done::Polled(Err(e)) => {
+                    // The answer may still come by callback; ask again later.
+                    due.insert(id, Instant::now() + setup.poll_every);
+                    self.store.retry_request(
+                        id,
+                        RequestState::Accepted,
+                        r.attempts,
+                        &self.now(),
+                        &e.to_string(),
+                        &self.now(),
+                    )?;
+                }
+                Done::Sent(Err(e)) => {
+                    let attempts = r.attempts + 1;
+                    if !e.is_transient() || attempts >= i64::from(source.max_attempts) {
+                        self.give_up(setup, &r, RequestState::Failed, &format!("{e}（已尝试 {attempts} 次）"))?;
+                    } else {
+                        let wait = backoff(&r.message_id, attempts as u32);
+                        due.insert(id, Instant::now() + wait);
+                        let next = crate::timestamp(self.clock.unix_seconds() + wait.as_secs() as i64);
+                        self.store.retry_request(
+                            id,
+                            RequestState::Pending,
+                            attempts,
+                            &next,
+                            &e.to_string(),
+                            &self.now(),
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives a request up; when it was the account-information service, every bank is asked
+    /// instead for its members.
+    fn give_up(&self, setup: &ExchangeSetup, r: &RequestRow, state: RequestState, reason: &str) -> AppResult<()> {
+        let queries = self.store.request_queries(r.id)?;
+        if self.store.give_up_request(r.id, state, reason, &self.now())?
+            && setup.client.catalog().get(&r.source).is_some_and(|s| s.kind == SourceKind::AccountService)
+        {
+            let banks: Vec<&Source> =
+                setup.client.catalog().by_channel(Channel::Online).filter(|s| s.kind == SourceKind::Bank).collect();
+            self.follow_up(&queries, banks.into_iter().map(|b| b.code.as_str()))?;
+        }
+        Ok(())
+    }
+
+    fn follow_up<'a>(&self, queries: &[QueryRow], sources: impl Iterator<Item = &'a str> + Clone) -> AppResult<()> {
+        let mut more = Vec::new();
+        for q in queries {
+            for code in sources.clone() {
+                more.push(NewQuery {
+                    job: q.job,
+                    source: code.to_string(),
+                    member_seq: q.member_seq,
+                    person: q.person,
+                    query_date: q.query_date,
+                });
+            }
+        }
+        if !more.is_empty() {
+            self.store.enqueue_queries(&more, &self.now())?;
+        }
+        Ok(())
+    }
+
+    /// Stores an answer once; a repeated answer (a second callback) changes nothing.
+    fn apply_answer(
+        &self,
+        setup: &ExchangeSetup,
+        source: &Source,
+        r: &RequestRow,
+        resp: &SearchResponse,
+    ) -> AppResult<bool> {
+        let queries = self.store.request_queries(r.id)?;
+        let by_ref: HashMap<String, &hedui_exchange::PersonResult> =
+            resp.results.iter().map(|p| (p.ref_id.clone(), p)).collect();
+        let whole_refusal = match &resp.status {
+            hedui_exchange::ResponseStatus::Refused(reason) => Some(reason.clone()),
+            _ => None,
+        };
+        let mut outcomes = Vec::with_capacity(queries.len());
+        let mut found_banks: Vec<(QueryRow, Vec<String>)> = Vec::new();
+        for q in &queries {
+            let (state, reason, items) = match (&whole_refusal, by_ref.get(&q.id.to_string())) {
+                (Some(reason), _) => (QueryState::Refused, reason.clone(), &[][..]),
+                (None, None) => (QueryState::Failed, "应答中缺少该成员".to_string(), &[][..]),
+                (None, Some(p)) => match &p.status {
+                    PersonStatus::Found => (QueryState::Found, String::new(), p.items.as_slice()),
+                    PersonStatus::NoRecord => (QueryState::NoRecord, String::new(), &[][..]),
+                    PersonStatus::Refused(reason) => (QueryState::Refused, reason.clone(), &[][..]),
+                },
+            };
+            if source.kind == SourceKind::AccountService && state == QueryState::Found {
+                found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
+            }
+            let records = self.item_records(&source.code, q.person, q.query_date, items)?;
+            outcomes.push(QueryOutcome { query: q.id, state, reason, records });
+        }
+        let stored = self.store.answer_request(r.id, &outcomes, &self.now())?;
+        if stored {
+            for (q, banks) in found_banks {
+                let online: Vec<&str> = banks
+                    .iter()
+                    .filter_map(|b| setup.client.catalog().get(b))
+                    .filter(|s| s.channel == Channel::Online)
+                    .map(|s| s.code.as_str())
+                    .collect();
+                self.follow_up(std::slice::from_ref(&q), online.into_iter())?;
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Stored records for what a source said about one person.
+    fn item_records(&self, source: &str, person: PersonId, as_of: Date, items: &[Item]) -> AppResult<Vec<NewRecord>> {
+        let mut out = Vec::new();
+        for i in items {
+            let (kind, detail) = match i.category {
+                Category::Deposit | Category::Custody | Category::SecuritiesCash => (
+                    FactKind::Deposit,
+                    vec![
+                        ("账号".to_string(), i.key.clone()),
+                        ("账户类型".to_string(), i.label.clone()),
+                        ("余额".to_string(), i.amount.to_string()),
+                    ],
+                ),
+                Category::WealthManagement
+                | Category::Fund
+                | Category::Bond
+                | Category::Stock
+                | Category::Insurance
+                | Category::Trust
+                | Category::InternetFinance => (
+                    FactKind::FinancialProduct,
+                    vec![
+                        ("产品类型".to_string(), i.label.clone()),
+                        ("产品名称".to_string(), i.key.clone()),
+                        ("估值".to_string(), i.amount.to_string()),
+                        ("估值日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
+                    ],
+                ),
+                Category::Movement => {
+                    let counterparty =
+                        i.detail.iter().find(|(k, _)| k == "对方户名").map(|(_, v)| v.clone()).unwrap_or_default();
+                    (
+                        FactKind::Movement,
+                        vec![
+                            ("账号".to_string(), i.key.clone()),
+                            ("交易日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
+                            ("金额".to_string(), i.amount.to_string()),
+                            ("对方户名".to_string(), counterparty),
+                            ("摘要".to_string(), i.label.clone()),
+                        ],
+                    )
+                }
+                // Where accounts are is a routing answer, not an asset; other categories are
+                // stored once the rules that use them exist.
+                _ => continue,
+            };
+            let key = match kind {
+                FactKind::FinancialProduct => format!("{}|{}", i.label, i.key),
+                _ => i.key.clone(),
+            };
+            let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+            out.push(NewRecord {
+                source: source.to_string(),
+                kind,
+                person: Some(person),
+                raw_id_enc: None,
+                name_bidx: None,
+                as_of,
+                period: None,
+                on: i.on,
+                amount: i.amount,
+                quantity: i.quantity,
+                category: i.label.clone(),
+                status: "正常".into(),
+                key: self.identity.item_key(source, &key),
+                detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A callback from a source (its header's sender): the answer to an accepted request.
+    /// Returns whether it was new; a repeated callback changes nothing.
+    pub fn exchange_callback(&self, env: &Envelope) -> AppResult<bool> {
+        let setup = self.setup()?;
+        let source_code = env.header.sender_id.as_str();
+        let source = setup
+            .client
+            .catalog()
+            .get(source_code)
+            .cloned()
+            .ok_or_else(|| AppError::NotFound(format!("数据源 {source_code} 不在目录中")))?;
+        let resp: SearchResponse = setup.client.open(&source, env).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let r = self
+            .store
+            .request_by_message(&env.header.transaction_id)?
+            .filter(|r| r.source == source.code)
+            .ok_or_else(|| AppError::NotFound(format!("没有交易 {}", env.header.transaction_id)))?;
+        self.apply_answer(setup, &source, &r, &resp)
+    }
+
+    /// The report's view of the online sources a job asked: answered, nothing found, or not
+    /// answered (未反馈, which keeps the conclusion open). Returns whether any failed.
+    pub(crate) fn exchange_statuses(&self, job: JobId, as_of: Date) -> AppResult<(Vec<SourceStatus>, bool)> {
+        let setup = self.setup()?;
+        let mut per_source: BTreeMap<String, Vec<QueryRow>> = BTreeMap::new();
+        for q in self.store.job_queries(job)? {
+            per_source.entry(q.source.clone()).or_default().push(q);
+        }
+        let mut out = Vec::new();
+        let mut failed = false;
+        for s in &setup.client.catalog().sources {
+            let Some(qs) = per_source.get(&s.code) else { continue };
+            let unanswered = qs.iter().find(|q| !q.state.is_answered());
+            let state = match unanswered {
+                Some(q) => {
+                    failed = true;
+                    let reason = match q.state {
+                        QueryState::Queued | QueryState::Sent => "尚未反馈".to_string(),
+                        _ => q.reason.clone(),
+                    };
+                    SourceState::NotAnswered { reason }
+                }
+                None if qs.iter().any(|q| q.state == QueryState::Found) => SourceState::Answered,
+                None => SourceState::NoRecord,
+            };
+            out.push(SourceStatus {
+                source: s.code.clone(),
+                name: format!("{}（{}）", s.name, s.channel.name_zh()),
+                as_of: Some(as_of),
+                state,
+            });
+        }
+        Ok((out, failed))
+    }
+}
+
+/// A message id nobody else will use: node, time and randomness.
+fn new_message_id(node: &str) -> AppResult<String> {
+    let mut r = [0u8; 12];
+    getrandom::fill(&mut r).map_err(|_| AppError::Internal("随机数生成失败".into()))?;
+    Ok(format!("{node}-{}", hedui_crypto::encode_hex(&r)))
+}

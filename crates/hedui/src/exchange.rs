@@ -1,0 +1,91 @@
+//! Wiring the online exchange: the catalog, hedui's own node keys, and the simulator for the
+//! demo and the tests.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+
+use hedui_app::App;
+use hedui_app::exchange::ExchangeSetup;
+use hedui_connect::FinancialSource;
+use hedui_connect::online::OnlineClient;
+use hedui_core::catalog::{Catalog, NodeKeys};
+use hedui_crypto::KeyProvider;
+use hedui_exchange::NodeSecret;
+use hedui_sim::{Faults, Simulator};
+
+/// The demo city's catalog, carried by the binary.
+pub const DEMO_CATALOG: &str = include_str!("../../../data/sources/3204.json");
+
+/// Reads a catalog file (or the embedded demo catalog), with relative endpoints under `base_url`.
+pub fn catalog(path: Option<&Path>, base_url: Option<&str>) -> Result<Catalog> {
+    let text = match path {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("读取数据源目录 {}", p.display()))?,
+        None => DEMO_CATALOG.to_string(),
+    };
+    let mut c = Catalog::parse(&text).map_err(|e| anyhow!("{e}"))?;
+    if let Some(b) = base_url {
+        c.base_url = Some(b.to_string());
+    }
+    Ok(c)
+}
+
+/// hedui's exchange keys, derived from its master key so that there is one secret to keep.
+pub fn node_secret(keys: &dyn KeyProvider, node_id: &str) -> NodeSecret {
+    NodeSecret::derive(&keys.blind_index(b"exchange-node", node_id.as_bytes()), node_id)
+}
+
+/// Configures `app` to collect from the catalog's online sources.
+pub fn attach(app: &mut App, catalog: Catalog, secret: NodeSecret, collect_within: Duration) -> Result<()> {
+    let client = OnlineClient::new(Arc::new(catalog), secret);
+    app.exchange = Some(Arc::new(ExchangeSetup {
+        client: Arc::new(client),
+        runtime: hedui_app::exchange::NetRuntime::new(2)?,
+        collect_within,
+        concurrency: 64,
+        poll_every: Duration::from_millis(500),
+    }));
+    Ok(())
+}
+
+/// A simulator serving on loopback from its own runtime, stopped when dropped.
+pub struct RunningSimulator {
+    pub base_url: String,
+    pub sim: Arc<Simulator>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for RunningSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningSimulator").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Drop for RunningSimulator {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Starts a simulator for `catalog`'s sources on 127.0.0.1 (a free port), answering `client`.
+pub fn start_simulator(
+    catalog: Catalog,
+    banks: Vec<Arc<dyn FinancialSource>>,
+    client_id: &str,
+    client: NodeKeys,
+    faults: Faults,
+) -> Result<RunningSimulator> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let sim = Arc::new(Simulator::new(catalog, banks, client_id, client, faults));
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let router = hedui_sim::router(sim.clone());
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(RunningSimulator { base_url: format!("http://{addr}"), sim, runtime: Some(runtime) })
+}
