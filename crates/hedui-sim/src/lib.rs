@@ -89,7 +89,7 @@ pub struct Faults {
 }
 
 /// Counts per source.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct SourceStats {
     /// Distinct message ids answered.
     pub unique: u64,

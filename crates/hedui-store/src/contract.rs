@@ -428,4 +428,16 @@ fn exchange_answers_once(s: &dyn Store) {
     );
     assert!(s.jobs_with_open_queries().unwrap().is_empty());
     assert!(s.open_requests(10).unwrap().is_empty());
+    assert_eq!(
+        s.query_counts().unwrap(),
+        vec![
+            ("B01".to_string(), QueryState::Found, 1),
+            ("B01".to_string(), QueryState::NoRecord, 1),
+            ("B02".to_string(), QueryState::TimedOut, 1)
+        ]
+    );
+    assert_eq!(
+        s.request_counts().unwrap(),
+        vec![("B01".to_string(), RequestState::Answered, 1), ("B02".to_string(), RequestState::TimedOut, 1)]
+    );
 }

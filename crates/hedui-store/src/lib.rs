@@ -160,6 +160,10 @@ pub trait Store: Send + Sync {
     fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>>;
     /// Jobs with queries that are not final yet: the ones to resume after a restart.
     fn jobs_with_open_queries(&self) -> Result<Vec<JobId>>;
+    /// Queries per source and state: the backlog a clerk sees.
+    fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>>;
+    /// Requests per source and state.
+    fn request_counts(&self) -> Result<Vec<(String, RequestState, i64)>>;
 
     // ---- audit, users, sessions ----
     fn audit(&self, entry: &AuditEntry) -> Result<()>;

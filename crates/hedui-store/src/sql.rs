@@ -1360,6 +1360,26 @@ impl Store for SqlStore {
         .collect()
     }
 
+    fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>> {
+        self.query(
+            "SELECT source, state, COUNT(*) FROM exchange_query GROUP BY source, state ORDER BY source, state",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((Row(r).text(0)?, Row(r).code(1)?, Row(r).i64(2)?)))
+        .collect()
+    }
+
+    fn request_counts(&self) -> Result<Vec<(String, RequestState, i64)>> {
+        self.query(
+            "SELECT source, state, COUNT(*) FROM exchange_request GROUP BY source, state ORDER BY source, state",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((Row(r).text(0)?, Row(r).code(1)?, Row(r).i64(2)?)))
+        .collect()
+    }
+
     fn delete_session(&self, token_sm3: &str) -> Result<()> {
         self.lock()?.execute("DELETE FROM app_session WHERE token_sm3 = ?", &[token_sm3.into()])?;
         Ok(())

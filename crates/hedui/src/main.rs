@@ -89,11 +89,95 @@ enum Cmd {
         #[command(subcommand)]
         cmd: IdCmd,
     },
+    /// Simulated departments and financial institutions over the exchange protocol.
+    Simulate {
+        /// The generated city whose banks' books answer.
+        #[arg(long, required_unless_present = "refresh_catalog")]
+        city: Option<PathBuf>,
+        /// Catalog file (the embedded demo catalog when absent).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// hedui's published keys (JSON from `hedui exchange keys`).
+        #[arg(long, required_unless_present = "refresh_catalog")]
+        client_keys: Option<PathBuf>,
+        #[arg(long, default_value = "hedui-320400")]
+        client_id: String,
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        timeout_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        drip_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        malformed_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        unsigned_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        async_rate: f64,
+        #[arg(long)]
+        duplicate_callbacks: bool,
+        /// Sources that never answer (comma-separated codes).
+        #[arg(long, value_delimiter = ',')]
+        dead: Vec<String>,
+        /// Rewrite a catalog file's keys to the simulator's, and exit.
+        #[arg(long)]
+        refresh_catalog: Option<PathBuf>,
+    },
+    /// The exchange: hedui's own published keys.
+    Exchange {
+        #[command(subcommand)]
+        cmd: ExchangeCmd,
+    },
+    /// Verification jobs from the command line.
+    Jobs {
+        #[command(subcommand)]
+        cmd: JobsCmd,
+    },
     /// Apply database migrations.
     Migrate {
         #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
         db: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExchangeCmd {
+    /// Print this node's public keys (JSON), for the institutions it queries.
+    Keys {
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        #[arg(long, default_value = "hedui-320400")]
+        node: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum JobsCmd {
+    /// Run every submitted job, collecting from the catalog's online sources.
+    Run(JobsArgs),
+    /// Finish the jobs an interrupted run left dispatched.
+    Resume(JobsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct JobsArgs {
+    #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+    db: String,
+    #[arg(long, default_value = "hedui-data/master.key")]
+    key: PathBuf,
+    /// Catalog file (the embedded demo catalog when absent).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Base URL of sources with relative endpoints (the simulator's address).
+    #[arg(long)]
+    sources: Option<String>,
+    /// Give up on sources that have not answered after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    collect_within: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +288,95 @@ fn main() -> Result<()> {
                 None => hedui::idcheck::run(std::io::stdin().lock(), stdout.lock(), &regions)?,
             };
             eprintln!("有效 {valid} 条，无效 {invalid} 条");
+            Ok(())
+        }
+        Cmd::Simulate {
+            city: city_dir,
+            catalog,
+            client_keys,
+            client_id,
+            listen,
+            latency_ms,
+            error_rate,
+            timeout_rate,
+            drip_rate,
+            malformed_rate,
+            unsigned_rate,
+            async_rate,
+            duplicate_callbacks,
+            dead,
+            refresh_catalog,
+        } => {
+            if let Some(p) = refresh_catalog {
+                let text = std::fs::read_to_string(&p).with_context(|| format!("读取 {}", p.display()))?;
+                std::fs::write(&p, hedui_sim::fill_catalog_keys(&text).map_err(|e| anyhow::anyhow!(e))?)?;
+                println!("已更新 {} 中的模拟机构公钥", p.display());
+                return Ok(());
+            }
+            let (Some(city_dir), Some(keys_file)) = (city_dir, client_keys) else {
+                bail!("请给出 --city 和 --client-keys")
+            };
+            let keys: hedui_core::catalog::NodeKeys = serde_json::from_str(
+                &std::fs::read_to_string(&keys_file).with_context(|| format!("读取 {}", keys_file.display()))?,
+            )?;
+            let faults = hedui_sim::Faults {
+                latency: std::time::Duration::from_millis(latency_ms),
+                error_rate,
+                timeout_rate,
+                drip_rate,
+                malformed_rate,
+                unsigned_rate,
+                async_rate,
+                duplicate_callbacks,
+                dead: dead.into_iter().collect(),
+                ..hedui_sim::Faults::default()
+            };
+            let catalog = hedui::exchange::catalog(catalog.as_deref(), None)?;
+            let sim = Arc::new(hedui_sim::Simulator::new(catalog, city::banks(&city_dir)?, &client_id, keys, faults));
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async {
+                let listener =
+                    tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("监听 {listen}"))?;
+                println!("hedui-sim listening on http://{}", listener.local_addr()?);
+                std::io::stdout().flush()?;
+                axum::serve(listener, hedui_sim::router(sim)).await?;
+                Ok(())
+            })
+        }
+        Cmd::Exchange { cmd: ExchangeCmd::Keys { key, node } } => {
+            let keys = city::master_key(&key)?;
+            println!("{}", serde_json::to_string_pretty(&hedui::exchange::node_secret(&keys, &node).public())?);
+            Ok(())
+        }
+        Cmd::Jobs { cmd } => {
+            let (args, resume) = match cmd {
+                JobsCmd::Run(a) => (a, false),
+                JobsCmd::Resume(a) => (a, true),
+            };
+            let store = hedui::open_store(&args.db)?;
+            let keys = Arc::new(city::master_key(&args.key)?);
+            let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
+            let catalog = hedui::exchange::catalog(args.catalog.as_deref(), args.sources.as_deref())?;
+            let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+            hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(args.collect_within))?;
+            let actor = Actor::system("cli-jobs");
+            let t = Instant::now();
+            let results = if resume {
+                app.resume_jobs(&actor)?
+            } else {
+                let submitted = app.store.jobs(&hedui_store::JobFilter {
+                    state: Some(hedui_core::job::JobState::Submitted),
+                    limit: 1_000_000,
+                    ..hedui_store::JobFilter::default()
+                })?;
+                let ids: Vec<hedui_core::JobId> = submitted.iter().rev().map(|j| j.id).collect();
+                app.run_jobs(&actor, &ids)?
+            };
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            for e in results.iter().filter_map(|r| r.as_ref().err()) {
+                eprintln!("未完成：{e}");
+            }
+            println!("出具报告 {ok} 份，未完成 {} 个，用时 {:.1} 秒", results.len() - ok, t.elapsed().as_secs_f64());
             Ok(())
         }
         Cmd::Migrate { db } => {
