@@ -18,6 +18,8 @@ const AREAS: &str = include_str!("../../../data/regions/areas.csv");
 const STREETS: &str = include_str!("../../../data/regions/streets.csv");
 const POLICY_3204: &str = include_str!("../../../data/policy/3204.json");
 const CALENDAR: &str = include_str!("../../../data/calendar/cn-2025-2026.txt");
+/// The demo city's source catalog.
+pub const CATALOG_3204: &str = include_str!("../../../data/sources/3204.json");
 
 fn read(dir: &Path, name: &str) -> AppResult<String> {
     std::fs::read_to_string(dir.join(name))

@@ -32,6 +32,29 @@ pub fn routes() -> Router<Web> {
         .route("/jobs/{id}", get(job))
         .route("/jobs/{id}/run", post(run_job))
         .route("/jobs/{id}/report", get(report))
+        .route("/exchange/callback", post(exchange_callback))
+        .route("/sources", get(sources))
+}
+
+/// An institution's asynchronous answer. No session: the envelope's SM2 signature, checked
+/// against the catalog's key for its sender, is the authentication.
+async fn exchange_callback(
+    State(web): State<Web>,
+    env: Result<Json<hedui_exchange::Envelope>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let rid = web.request_id();
+    let env = match body(env, &rid) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match web.blocking(move |app| app.exchange_callback(&env)).await {
+        Ok(new) => Json(json!({ "new": new })).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, |app, actor| app.source_overview(actor)).await
 }
 
 /// Authenticates, then runs `f` on the blocking pool; every failure becomes the JSON error body.

@@ -111,6 +111,7 @@ fn templates() -> Environment<'static> {
         ("job.html", include_str!("../templates/job.html")),
         ("report.html", include_str!("../templates/report.html")),
         ("imports.html", include_str!("../templates/imports.html")),
+        ("sources.html", include_str!("../templates/sources.html")),
         ("audit.html", include_str!("../templates/audit.html")),
     ];
     for (name, text) in files {
@@ -229,6 +230,7 @@ pub fn router(web: Web) -> Router {
         .route("/jobs/{id}/run", post(pages::run_job))
         .route("/jobs/{id}/report", get(pages::report))
         .route("/imports", get(pages::imports))
+        .route("/sources", get(pages::sources))
         .route("/imports/{id}/issues.csv", get(pages::issues_csv))
         .route("/audit", get(pages::audit))
         .route("/healthz", get(|| async { "ok" }))

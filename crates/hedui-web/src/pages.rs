@@ -328,6 +328,27 @@ pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Pa
     .await
 }
 
+pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
+    page(&web, &headers, move |app, actor, web| {
+        let sources = app.source_overview(actor)?;
+        let catalog = app.catalog()?;
+        let departments = sources.iter().filter(|s| s.kind == "政府部门").count();
+        web.render(
+            "sources.html",
+            crate::ctx! {
+                user => user_ctx(actor),
+                departments => departments,
+                department_names => catalog.departments().len(),
+                financial => sources.len() - departments,
+                categories => catalog.categories().len(),
+                sources => sources,
+            },
+        )
+        .map(Html)
+    })
+    .await
+}
+
 pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, move |app, actor, web| {
         if !matches!(actor.role, hedui_app::Role::Admin | hedui_app::Role::Auditor) {

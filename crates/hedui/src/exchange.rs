@@ -17,7 +17,7 @@ use hedui_exchange::NodeSecret;
 use hedui_sim::{Faults, Simulator};
 
 /// The demo city's catalog, carried by the binary.
-pub const DEMO_CATALOG: &str = include_str!("../../../data/sources/3204.json");
+pub const DEMO_CATALOG: &str = hedui_app::data::CATALOG_3204;
 
 /// Reads a catalog file (or the embedded demo catalog), with relative endpoints under `base_url`.
 pub fn catalog(path: Option<&Path>, base_url: Option<&str>) -> Result<Catalog> {

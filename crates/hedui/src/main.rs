@@ -44,9 +44,18 @@ enum Cmd {
         /// Master key file (or set HEDUI_MASTER_KEY).
         #[arg(long, default_value = "hedui-data/master.key")]
         key: PathBuf,
-        /// A generated city whose banks answer queries.
+        /// A generated city whose banks answer queries in process (without --sources).
         #[arg(long)]
         city: Option<PathBuf>,
+        /// Catalog file (the embedded demo catalog when absent).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Collect from the catalog's online sources; relative endpoints live under this URL.
+        #[arg(long)]
+        sources: Option<String>,
+        /// hedui's own address as institutions reach it, for asynchronous callbacks.
+        #[arg(long)]
+        public_url: Option<String>,
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
         #[arg(long, default_value_t = 8080)]
@@ -198,13 +207,20 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
-        Cmd::Serve { db, key, city, bind, port } => {
+        Cmd::Serve { db, key, city, catalog, sources, public_url, bind, port } => {
             let store = hedui::open_store(&db)?;
-            let banks = match &city {
-                Some(c) => city::banks(c)?,
-                None => Vec::new(),
+            let banks = match (&city, &sources) {
+                (Some(c), None) => city::banks(c)?,
+                _ => Vec::new(),
             };
-            let app = hedui::build_app(store, Arc::new(city::master_key(&key)?), banks, Arc::new(SystemClock), None)?;
+            let keys = Arc::new(city::master_key(&key)?);
+            let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), None)?;
+            if sources.is_some() || catalog.is_some() {
+                let catalog = hedui::exchange::catalog(catalog.as_deref(), sources.as_deref())?;
+                let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+                hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(600))?;
+                app.callback_url = public_url.map(|u| format!("{}/api/v1/exchange/callback", u.trim_end_matches('/')));
+            }
             serve(app, &bind, port, None)
         }
         Cmd::Generate { out, households, seed, as_of } => {
@@ -429,7 +445,22 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 
     let store = hedui::open_store(&paths.db.display().to_string())?;
     let keys = Arc::new(city::master_key(&paths.key)?);
-    let app = hedui::build_app(store, keys, city::banks(&paths.city)?, Arc::new(SystemClock), None)?;
+    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
+    // The city's departments and institutions, simulated over real HTTP on loopback.
+    let catalog = hedui::exchange::catalog(None, None)?;
+    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    let sim = hedui::exchange::start_simulator(
+        catalog.clone(),
+        city::banks(&paths.city)?,
+        &catalog.node.id,
+        secret.public(),
+        hedui_sim::Faults::default(),
+    )?;
+    let mut catalog = catalog;
+    catalog.base_url = Some(sim.base_url.clone());
+    let online = catalog.by_channel(hedui_core::catalog::Channel::Online).count();
+    hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(120))?;
+    println!("   模拟 {online} 个在线部门和金融机构：{}", sim.base_url);
     let admin = Actor::system("demo");
     app.create_user(&admin, "admin", "系统管理员", Role::Admin, "", "admin-hedui")?;
     app.create_user(&admin, "demo", "演示核对员", Role::Clerk, "", "demo-hedui")?;
@@ -446,8 +477,9 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let filed = city::file_applications(&app, &admin, &apps, as_of, &|i| i % 50 != 49)?;
     let mut reports = Vec::new();
     let mut refused = 0;
-    for f in &filed {
-        match app.run_job(&admin, f.job) {
+    let ids: Vec<hedui_core::JobId> = filed.iter().map(|f| f.job).collect();
+    for (f, result) in filed.iter().zip(app.run_jobs(&admin, &ids)?) {
+        match result {
             Ok(r) => reports.push((f.number.clone(), r)),
             Err(hedui_app::AppError::AuthorizationRequired(_)) => refused += 1,
             Err(e) => return Err(anyhow::anyhow!("核对 {} 失败：{e}", f.number)),
@@ -457,7 +489,9 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let truth = city::ground_truth(&paths.city)?;
     let cmp = city::compare(&truth, &reports);
     print!("{}", cmp.render());
-    serve(app, bind, port, Some(("demo", "demo-hedui")))
+    let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
+    drop(sim);
+    served
 }
 
 fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {

@@ -83,6 +83,23 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(page.contains("家庭经济状况核对报告") && page.contains("超出：机动车"), "{page}");
     assert!(page.contains(report["members"][0]["name"].as_str().unwrap()), "a clerk sees the names");
 
+    // The sources page lists every department and institution, with the ones the demo asked online.
+    let sources = http.get(format!("{base}/sources")).send().await.unwrap().text().await.unwrap();
+    assert!(sources.contains("政府部门 19 个（15 个部门），金融机构 27 个，数据类别 34 类"), "{sources}");
+    assert!(sources.contains("中国人民银行常州市分行（账户信息查询）") && sources.contains("在线接口"), "{sources}");
+    let overview: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/sources"))
+        .bearer_auth(demo_token(&base).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pboc = overview.as_array().unwrap().iter().find(|s| s["code"] == "PBOC").unwrap();
+    assert!(pboc["queries"]["found"].as_i64().unwrap() > 0, "{pboc}");
+    assert_eq!(pboc["backlog"], 0);
+
     // A clean household reads 未超出.
     let clean = truth.values().find(|t| t.scenario == "clean_minus_1_fen").expect("a clean case");
     let jobs: serde_json::Value =
@@ -139,4 +156,17 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     let spec: serde_json::Value =
         http.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(spec["openapi"], "3.0.3");
+}
+
+async fn demo_token(base: &str) -> String {
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({"login": "demo", "password": "demo-hedui"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_string()
 }
