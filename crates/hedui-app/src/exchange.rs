@@ -103,6 +103,18 @@ impl App {
     /// non-bank financial institution, and the account-information service (or, without one,
     /// every bank), for the members with a resolved identity, within the letter's scopes.
     pub fn enqueue_online(&self, job: &JobRow, h: &HouseholdRow, letter: &AuthorizationRow) -> AppResult<()> {
+        let queries = self.online_queries(job, h, letter)?;
+        self.store.enqueue_queries(&queries, &self.now())?;
+        Ok(())
+    }
+
+    /// The first queries of a dispatched job (see [`App::enqueue_online`]), not stored yet.
+    pub fn online_queries(
+        &self,
+        job: &JobRow,
+        h: &HouseholdRow,
+        letter: &AuthorizationRow,
+    ) -> AppResult<Vec<NewQuery>> {
         let setup = self.setup()?;
         let catalog = setup.client.catalog();
         let has_index = catalog.by_channel(Channel::Online).any(|s| s.kind == SourceKind::AccountService);
@@ -127,8 +139,7 @@ impl App {
                 }
             }
         }
-        self.store.enqueue_queries(&queries, &self.now())?;
-        Ok(())
+        Ok(queries)
     }
 
     /// Sends and collects every open query until none is left or the time is up. Blocks the
@@ -173,19 +184,28 @@ impl App {
         Ok(())
     }
 
-    /// Puts queued queries into requests: per source and query date, up to the batch size.
-    fn batch_queued(&self, setup: &ExchangeSetup) -> AppResult<usize> {
-        let queued = self.store.queued_queries(1_000_000)?;
+    /// Puts queued queries into requests: per source and query date, up to the batch size. A
+    /// source that still has requests open gets only full batches, so that the rest can wait
+    /// for more persons; an idle one gets the remainder too.
+    fn batch_queued(
+        &self,
+        setup: &ExchangeSetup,
+        busy: &std::collections::HashSet<String>,
+    ) -> AppResult<Vec<RequestRow>> {
+        let queued = self.store.queued_queries(10_000_000)?;
         let mut groups: BTreeMap<(String, Date), Vec<i64>> = BTreeMap::new();
         for q in &queued {
             groups.entry((q.source.clone(), q.query_date)).or_default().push(q.id);
         }
-        let mut made = 0;
+        let mut planned = Vec::new();
         let now = self.now();
         let deadline = crate::timestamp(self.clock.unix_seconds() + setup.collect_within.as_secs() as i64);
         for ((source, date), ids) in groups {
             let size = setup.client.catalog().get(&source).map_or(100, |s| s.batch_size as usize).max(1);
             for chunk in ids.chunks(size) {
+                if chunk.len() < size && busy.contains(&source) {
+                    continue;
+                }
                 let message_id = new_message_id(setup.client.node_id())?;
                 let r = NewRequest {
                     source: source.clone(),
@@ -195,8 +215,26 @@ impl App {
                     next_attempt_at: now.clone(),
                     deadline_at: deadline.clone(),
                 };
-                self.store.create_request(&r, chunk, &now)?;
-                made += 1;
+                planned.push((r, chunk.to_vec()));
+            }
+        }
+        let mut made = Vec::with_capacity(planned.len());
+        // Many requests per transaction: each commit rewrites the pages it touched.
+        for group in planned.chunks(256) {
+            let ids = self.store.create_requests(group, &now)?;
+            for ((r, _), id) in group.iter().zip(ids) {
+                made.push(RequestRow {
+                    id,
+                    source: r.source.clone(),
+                    message_id: r.message_id.clone(),
+                    transaction_id: r.transaction_id.clone(),
+                    query_date: r.query_date,
+                    state: RequestState::Pending,
+                    attempts: 0,
+                    next_attempt_at: r.next_attempt_at.clone(),
+                    deadline_at: r.deadline_at.clone(),
+                    last_error: String::new(),
+                });
             }
         }
         Ok(made)
@@ -239,31 +277,44 @@ impl App {
         let mut due: HashMap<i64, Instant> = HashMap::new();
         let mut cache = HashMap::new();
         let net = setup.runtime.handle();
+        // The open requests, kept here: reading them all from the store after every answer
+        // would make a large collection quadratic.
+        let mut open: BTreeMap<i64, RequestRow> =
+            self.store.open_requests(10_000_000)?.into_iter().map(|r| (r.id, r)).collect();
+        let mut last_batch: Option<Instant> = None;
         loop {
-            self.batch_queued(setup)?;
-            let open = self.store.open_requests(1_000_000)?;
+            // New requests for what is queued: at once when something is idle, else every 100 ms.
+            if last_batch.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || tasks.is_empty() {
+                let busy = open.values().map(|r| r.source.clone()).collect();
+                for r in self.batch_queued(setup, &busy)? {
+                    open.insert(r.id, r);
+                }
+                last_batch = Some(Instant::now());
+            }
             if open.is_empty() && tasks.is_empty() {
-                return Ok(());
+                if self.store.queued_queries(1)?.is_empty() {
+                    return Ok(());
+                }
+                continue;
             }
             let now = Instant::now();
             if now.duration_since(started) > setup.collect_within {
                 for (_, t) in tasks.drain() {
                     t.abort();
                 }
-                for r in self.store.open_requests(1_000_000)? {
+                for r in std::mem::take(&mut open).into_values() {
                     self.give_up(setup, &r, RequestState::TimedOut, "超过核对时限未反馈")?;
                 }
                 continue;
             }
-            for r in &open {
-                if tasks.contains_key(&r.id) || tasks.len() >= setup.concurrency {
-                    continue;
+            for r in open.values() {
+                if tasks.len() >= setup.concurrency {
+                    break;
                 }
-                if due.get(&r.id).is_some_and(|t| now < *t) {
+                if tasks.contains_key(&r.id) || due.get(&r.id).is_some_and(|t| now < *t) {
                     continue;
                 }
                 let Some(source) = setup.client.catalog().get(&r.source).cloned() else {
-                    self.give_up(setup, r, RequestState::Failed, "数据源目录中已没有该来源")?;
                     continue;
                 };
                 if !setup.client.allows(&source.code) {
@@ -288,54 +339,49 @@ impl App {
             }
             let Ok((id, done)) = rx.recv_timeout(Duration::from_millis(20)) else { continue };
             tasks.remove(&id);
-            let Some(r) = self.store.request(id)? else { continue };
-            if r.state.is_final() {
+            let Some(r) = open.get(&id).cloned() else { continue };
+            let Some(source) = setup.client.catalog().get(&r.source).cloned() else {
+                open.remove(&id);
+                self.give_up(setup, &r, RequestState::Failed, "数据源目录中已没有该来源")?;
                 continue;
-            }
-            let Some(source) = setup.client.catalog().get(&r.source).cloned() else { continue };
+            };
             match done {
                 Done::Sent(Ok(Reply::Answer(resp))) | Done::Polled(Ok(Reply::Answer(resp))) => {
+                    open.remove(&id);
                     self.apply_answer(setup, &source, &r, &resp)?;
                 }
                 Done::Sent(Ok(Reply::Accepted)) | Done::Polled(Ok(Reply::Accepted)) => {
                     due.insert(id, Instant::now() + setup.poll_every);
-                    self.store.retry_request(
-                        id,
-                        RequestState::Accepted,
-                        r.attempts + 1,
-                        &self.now(),
-                        "",
-                        &self.now(),
-                    )?;
+                    let attempts = r.attempts + 1;
+                    self.store.retry_request(id, RequestState::Accepted, attempts, &self.now(), "", &self.now())?;
+                    if let Some(x) = open.get_mut(&id) {
+                        (x.state, x.attempts) = (RequestState::Accepted, attempts);
+                    }
+                    // An answer delivered by callback meanwhile closes it.
+                    if self.store.request(id)?.is_some_and(|x| x.state.is_final()) {
+                        open.remove(&id);
+                    }
                 }
                 Done::Polled(Err(e)) => {
                     // The answer may still come by callback; ask again later.
                     due.insert(id, Instant::now() + setup.poll_every);
-                    self.store.retry_request(
-                        id,
-                        RequestState::Accepted,
-                        r.attempts,
-                        &self.now(),
-                        &e.to_string(),
-                        &self.now(),
-                    )?;
+                    let (now_s, err) = (self.now(), e.to_string());
+                    self.store.retry_request(id, RequestState::Accepted, r.attempts, &now_s, &err, &now_s)?;
                 }
                 Done::Sent(Err(e)) => {
                     let attempts = r.attempts + 1;
                     if !e.is_transient() || attempts >= i64::from(source.max_attempts) {
+                        open.remove(&id);
                         self.give_up(setup, &r, RequestState::Failed, &format!("{e}（已尝试 {attempts} 次）"))?;
                     } else {
                         let wait = backoff(&r.message_id, attempts as u32);
                         due.insert(id, Instant::now() + wait);
                         let next = crate::timestamp(self.clock.unix_seconds() + wait.as_secs() as i64);
-                        self.store.retry_request(
-                            id,
-                            RequestState::Pending,
-                            attempts,
-                            &next,
-                            &e.to_string(),
-                            &self.now(),
-                        )?;
+                        let (now_s, err) = (self.now(), e.to_string());
+                        self.store.retry_request(id, RequestState::Pending, attempts, &next, &err, &now_s)?;
+                        if let Some(x) = open.get_mut(&id) {
+                            x.attempts = attempts;
+                        }
                     }
                 }
             }

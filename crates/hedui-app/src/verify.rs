@@ -232,11 +232,15 @@ impl App {
     pub fn run_jobs(&self, actor: &Actor, ids: &[JobId]) -> AppResult<Vec<AppResult<Report>>> {
         let mut dispatched = Vec::new();
         let mut out: Vec<Option<AppResult<Report>>> = Vec::with_capacity(ids.len());
+        let mut queries = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             match self.dispatch_job(actor, *id) {
                 Ok(d) => {
                     if self.exchange.is_some() {
-                        self.enqueue_online(&d.0, &d.1, &d.2)?;
+                        queries.extend(self.online_queries(&d.0, &d.1, &d.2)?);
+                        if queries.len() >= 50_000 {
+                            self.store.enqueue_queries(&std::mem::take(&mut queries), &self.now())?;
+                        }
                     }
                     dispatched.push((i, d));
                     out.push(None);
@@ -244,6 +248,7 @@ impl App {
                 Err(e) => out.push(Some(Err(e))),
             }
         }
+        self.store.enqueue_queries(&queries, &self.now())?;
         if self.exchange.is_some() {
             self.collect()?;
         }

@@ -60,6 +60,8 @@ pub struct OnlineClient {
     secret: NodeSecret,
     catalog: std::sync::Arc<Catalog>,
     breakers: Mutex<HashMap<String, Breaker>>,
+    /// Microseconds from sending to a complete reply (or the error), per attempt.
+    latencies: Mutex<Vec<u32>>,
 }
 
 impl std::fmt::Debug for OnlineClient {
@@ -93,7 +95,13 @@ impl OnlineClient {
             secret,
             catalog,
             breakers: Mutex::new(HashMap::new()),
+            latencies: Mutex::new(Vec::new()),
         }
+    }
+
+    /// How long each attempt took so far, in microseconds, in no particular order.
+    pub fn latencies(&self) -> Vec<u32> {
+        self.latencies.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -164,10 +172,14 @@ impl OnlineClient {
             }
             Ok(body)
         };
+        let sent = Instant::now();
         let body = match tokio::time::timeout(timeout, call).await {
             Err(_) => Err(SendError::Timeout(source.request_timeout_ms)),
             Ok(r) => r,
         };
+        if let Ok(mut l) = self.latencies.lock() {
+            l.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        }
         let body = match body {
             Ok(b) => b,
             Err(e) => {

@@ -175,6 +175,9 @@ impl Envelope {
         profile: &GmProfile,
     ) -> Result<T, ExchangeError> {
         self.header.check()?;
+        if self.signature.is_empty() {
+            return Err(ExchangeError::Signature("报文未签名".into()));
+        }
         let sig = unb64(&self.signature, "signature")?;
         gm::verify(profile, sender, &self.header.signing_input(&self.key, &self.iv, &self.message), &sig)?;
         if self.header.receiver_id != receiver_id {

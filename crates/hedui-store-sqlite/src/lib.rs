@@ -94,7 +94,7 @@ fn configure(conn: Connection) -> Result<SqlStore, StoreError> {
          PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
     )
     .map_err(map_err)?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(SqlStore::new(Box::new(SqliteConn(conn)), Dialect::Sqlite))
 }
 

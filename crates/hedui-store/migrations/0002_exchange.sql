@@ -37,4 +37,6 @@ CREATE TABLE exchange_query (
 );
 CREATE INDEX exchange_query_job ON exchange_query (job_id);
 CREATE INDEX exchange_query_request ON exchange_query (request_id);
-CREATE INDEX exchange_query_queued ON exchange_query (state, source);
+-- Only queued queries are looked up by state; a partial index leaves every later state change
+-- (sent, answered) out of it.
+CREATE INDEX exchange_query_queued ON exchange_query (source) WHERE state = 'queued';

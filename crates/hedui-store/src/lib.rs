@@ -134,6 +134,8 @@ pub trait Store: Send + Sync {
     fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>>;
     /// Stores a request and moves its queries (which must be queued) into it, atomically.
     fn create_request(&self, request: &NewRequest, queries: &[i64], now: &str) -> Result<i64>;
+    /// [`Store::create_request`] for many requests in one transaction; all or none.
+    fn create_requests(&self, requests: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>>;
     /// Open requests: pending ones (to send at their `next_attempt_at`) and accepted ones
     /// (waiting for a callback), soonest first.
     fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;

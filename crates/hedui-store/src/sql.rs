@@ -787,7 +787,12 @@ impl Store for SqlStore {
 
     fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>> {
         self.query(
-            &format!("SELECT {RECORD_COLS} FROM record WHERE name_bidx = ? AND person_id IS NULL ORDER BY id"),
+            // `name_bidx IS NOT NULL` spelled out matches the partial index without looking at the
+            // bound value; otherwise SQLite re-prepares the statement for every new value.
+            &format!(
+                "SELECT {RECORD_COLS} FROM record WHERE name_bidx = ? AND name_bidx IS NOT NULL AND person_id IS NULL \
+                 ORDER BY id"
+            ),
             &[name_bidx.into()],
         )?
         .iter()
@@ -1167,31 +1172,37 @@ impl Store for SqlStore {
     }
 
     fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()> {
+        let queued = code(&QueryState::Queued);
+        let dates: Vec<Iso<10>> = queries.iter().map(|q| q.query_date.iso()).collect();
+        let mut params = Vec::with_capacity(queries.len() * 8);
+        for (q, d) in queries.iter().zip(&dates) {
+            params.extend_from_slice(&[
+                Param::I64(q.job.0),
+                Param::Text(&q.source),
+                Param::I64(i64::from(q.member_seq)),
+                Param::I64(q.person.0),
+                Param::Text(d.as_str()),
+                Param::Text(&queued),
+                Param::Text(now),
+                Param::Text(now),
+            ]);
+        }
         self.tx(|c| {
-            for q in queries {
-                c.execute(
-                    "INSERT INTO exchange_query (job_id, source, member_seq, person_id, query_date, state, created_at, \
-                     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, source, member_seq) DO NOTHING",
-                    &[
-                        q.job.0.into(),
-                        q.source.as_str().into(),
-                        i64::from(q.member_seq).into(),
-                        q.person.0.into(),
-                        q.query_date.to_string().into(),
-                        code(&QueryState::Queued).into(),
-                        now.into(),
-                        now.into(),
-                    ],
-                )?;
-            }
+            c.execute_rows(
+                "INSERT INTO exchange_query (job_id, source, member_seq, person_id, query_date, state, created_at, \
+                 updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, source, member_seq) DO NOTHING",
+                8,
+                &params,
+            )?;
             Ok(())
         })
     }
 
     fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>> {
+        // The state is written out, not bound, so that the partial index applies.
         self.query(
-            &format!("SELECT {QUERY_COLS} FROM exchange_query WHERE state = ? ORDER BY id LIMIT ?"),
-            &[code(&QueryState::Queued).into(), limit.into()],
+            &format!("SELECT {QUERY_COLS} FROM exchange_query WHERE state = 'queued' ORDER BY id LIMIT ?"),
+            &[limit.into()],
         )?
         .iter()
         .map(|r| query_from(r))
@@ -1199,43 +1210,58 @@ impl Store for SqlStore {
     }
 
     fn create_request(&self, r: &NewRequest, queries: &[i64], now: &str) -> Result<i64> {
+        let ids = self.create_requests(&[(r.clone(), queries.to_vec())], now)?;
+        ids.first().copied().ok_or_else(|| StoreError::Corrupt("no request created".into()))
+    }
+
+    fn create_requests(&self, batch: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>> {
+        let (sent, queued, pending) =
+            (code(&QueryState::Sent), code(&QueryState::Queued), code(&RequestState::Pending));
         self.tx(|c| {
-            let id = first_i64(&c.query(
-                "INSERT INTO exchange_request (source, message_id, transaction_id, query_date, state, attempts, \
-                 next_attempt_at, deadline_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
-                &[
-                    r.source.as_str().into(),
-                    r.message_id.as_str().into(),
-                    r.transaction_id.as_str().into(),
-                    r.query_date.to_string().into(),
-                    code(&RequestState::Pending).into(),
-                    r.next_attempt_at.as_str().into(),
-                    r.deadline_at.as_str().into(),
-                    now.into(),
-                    now.into(),
-                ],
-            )?)?;
-            for q in queries {
-                let moved = c.execute(
+            let mut out = Vec::with_capacity(batch.len());
+            for (r, queries) in batch {
+                let id = first_i64(&c.query(
+                    "INSERT INTO exchange_request (source, message_id, transaction_id, query_date, state, attempts, \
+                     next_attempt_at, deadline_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?) \
+                     RETURNING id",
+                    &[
+                        r.source.as_str().into(),
+                        r.message_id.as_str().into(),
+                        r.transaction_id.as_str().into(),
+                        r.query_date.to_string().into(),
+                        pending.as_str().into(),
+                        r.next_attempt_at.as_str().into(),
+                        r.deadline_at.as_str().into(),
+                        now.into(),
+                        now.into(),
+                    ],
+                )?)?;
+                let mut params = Vec::with_capacity(queries.len() * 6);
+                for q in queries {
+                    params.extend_from_slice(&[
+                        Param::I64(id),
+                        Param::Text(&sent),
+                        Param::Text(now),
+                        Param::I64(*q),
+                        Param::Text(&queued),
+                        Param::Text(&r.source),
+                    ]);
+                }
+                let moved = c.execute_rows(
                     "UPDATE exchange_query SET request_id = ?, state = ?, updated_at = ? \
                      WHERE id = ? AND state = ? AND source = ?",
-                    &[
-                        id.into(),
-                        code(&QueryState::Sent).into(),
-                        now.into(),
-                        (*q).into(),
-                        code(&QueryState::Queued).into(),
-                        r.source.as_str().into(),
-                    ],
+                    6,
+                    &params,
                 )?;
-                if moved != 1 {
+                if moved != queries.len() as u64 {
                     return Err(StoreError::StateChanged {
-                        expected: format!("query {q} queued for {}", r.source),
-                        actual: "already in a request, or another source".into(),
+                        expected: format!("{} queries queued for {}", queries.len(), r.source),
+                        actual: format!("{moved} were; the others are in a request already, or for another source"),
                     });
                 }
+                out.push(id);
             }
-            Ok(id)
+            Ok(out)
         })
     }
 
@@ -1301,19 +1327,29 @@ impl Store for SqlStore {
             if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
                 return Ok(false);
             }
-            for o in outcomes {
-                let job = first_i64(&c.query(
-                    "SELECT job_id FROM exchange_query WHERE id = ? AND request_id = ?",
-                    &[o.query.into(), id.into()],
-                )?)?;
+            // The request's own queries, with their jobs: an outcome for any other query is refused.
+            let jobs: std::collections::HashMap<i64, i64> = c
+                .query("SELECT id, job_id FROM exchange_query WHERE request_id = ?", &[id.into()])?
+                .iter()
+                .map(|r| Ok((Row(r).i64(0)?, Row(r).i64(1)?)))
+                .collect::<Result<_>>()?;
+            let states: Vec<String> = outcomes.iter().map(|o| code(&o.state)).collect();
+            let mut params = Vec::with_capacity(outcomes.len() * 4);
+            for (o, state) in outcomes.iter().zip(&states) {
+                let job = *jobs
+                    .get(&o.query)
+                    .ok_or_else(|| StoreError::Invalid(format!("query {} is not part of request {id}", o.query)))?;
                 if !o.records.is_empty() {
                     insert_records_in(c, None, Some(JobId(job)), &o.records)?;
                 }
-                c.execute(
-                    "UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE id = ?",
-                    &[code(&o.state).into(), o.reason.as_str().into(), now.into(), o.query.into()],
-                )?;
+                params.extend_from_slice(&[
+                    Param::Text(state),
+                    Param::Text(&o.reason),
+                    Param::Text(now),
+                    Param::I64(o.query),
+                ]);
             }
+            c.execute_rows("UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE id = ?", 4, &params)?;
             c.execute(
                 "UPDATE exchange_request SET state = ?, updated_at = ? WHERE id = ?",
                 &[code(&RequestState::Answered).into(), now.into(), id.into()],

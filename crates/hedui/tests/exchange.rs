@@ -129,7 +129,14 @@ fn flaky_malformed_and_unsigned_replies_are_retried_and_every_answer_is_stored_o
     let truth = hedui::city::ground_truth(&dir).unwrap();
     let store = common::stores("exchange_flaky").remove(0);
     let faults = Faults { error_rate: 0.15, malformed_rate: 0.1, unsigned_rate: 0.1, ..Faults::default() };
-    let s = setup(&dir, store.clone(), faults, Duration::from_secs(60));
+    let mut s = setup(&dir, store.clone(), faults, Duration::from_secs(60));
+    // A third of the attempts fail; with 12 tries a request fails for good about once in 300 000.
+    let mut c = s.app.exchange.as_ref().unwrap().client.catalog().clone();
+    for src in c.sources.iter_mut() {
+        src.max_attempts = 12;
+    }
+    let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
+    hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(60)).unwrap();
     let reports = run_all(&s);
     let cmp = hedui::city::compare(&truth, &reports);
     assert!(cmp.misses.is_empty(), "retries recover every answer: {:?}", cmp.misses);

@@ -5,6 +5,7 @@
 //! `shared/engineering/performance.md`; they are never assertions inside tests.
 
 mod bench_crypto;
+mod bench_exchange;
 mod bench_import;
 
 use anyhow::{Result, bail};
@@ -18,13 +19,18 @@ tasks:
       again (idempotence), inserts the same rows bare into SQLite, and reads them with DuckDB
       for information. Prints rows/s per phase and the ratios.
   bench-crypto
-      Times hedui's SM4 against the sm4 crate, sealing and indexing a record-sized value, and SM3.";
+      Times hedui's SM4 against the sm4 crate, sealing and indexing a record-sized value, and SM3.
+  bench-exchange [--households 10000] [--dir target/bench-exchange] [--latency-ms 50] [--error-rate 0.01]
+      Verifies the households against 40 online sources served by the simulator in a separate
+      process. Prints the time, requests/s, median and p99 latency and peak memory.";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("bench-import") => bench_import::run(&bench_import::Options::parse(args)?),
         Some("bench-crypto") => bench_crypto::run(),
+        Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
+        Some("sim-serve") => bench_exchange::sim_serve(args),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
