@@ -230,6 +230,18 @@ impl App {
     /// that cannot run (no valid letter, say) does not stop the others: its error is returned
     /// in its place.
     pub fn run_jobs(&self, actor: &Actor, ids: &[JobId]) -> AppResult<Vec<AppResult<Report>>> {
+        self.run_jobs_with(actor, ids, &|_| Ok(()))
+    }
+
+    /// [`App::run_jobs`], with `between` run after the online collection and before the
+    /// reports: the place where file-exchange packages go out and come back when that happens
+    /// within the run (the demo and the tests; in production institutions answer days later).
+    pub fn run_jobs_with(
+        &self,
+        actor: &Actor,
+        ids: &[JobId],
+        between: &dyn Fn(&App) -> AppResult<()>,
+    ) -> AppResult<Vec<AppResult<Report>>> {
         let mut dispatched = Vec::new();
         let mut out: Vec<Option<AppResult<Report>>> = Vec::with_capacity(ids.len());
         let mut queries = Vec::new();
@@ -252,6 +264,7 @@ impl App {
         if self.exchange.is_some() {
             self.collect()?;
         }
+        between(self)?;
         for (i, (job, h, letter)) in dispatched {
             out[i] = Some(self.complete_job(actor, job, h, letter));
         }

@@ -212,6 +212,29 @@ impl OnlineClient {
         r
     }
 
+    /// Seals a file-exchange package to `source` under its profile.
+    pub fn seal_package(
+        &self,
+        source: &Source,
+        transaction_id: &str,
+        now: &str,
+        body: &hedui_exchange::package::PackageBody,
+    ) -> Result<Vec<u8>, SendError> {
+        let keys = source.keys.as_ref().ok_or_else(|| SendError::NotConfigured(source.code.clone()))?;
+        let header = self.header(source, Action::Search, transaction_id, transaction_id, now);
+        hedui_exchange::package::seal(header, body, &self.secret, keys, &source.gm).map_err(SendError::BadReply)
+    }
+
+    /// Opens a package `source` sent to this node: signature, decryption, digests.
+    pub fn open_package(
+        &self,
+        source: &Source,
+        bytes: &[u8],
+    ) -> Result<(Header, hedui_exchange::package::PackageBody), SendError> {
+        let keys = source.keys.as_ref().ok_or_else(|| SendError::NotConfigured(source.code.clone()))?;
+        hedui_exchange::package::open(bytes, keys, &self.secret, &self.node_id, &source.gm).map_err(SendError::BadReply)
+    }
+
     /// Opens a reply envelope from `source` addressed to this node.
     pub fn open<T: serde::de::DeserializeOwned>(&self, source: &Source, env: &Envelope) -> Result<T, SendError> {
         let keys = source.keys.as_ref().ok_or_else(|| SendError::NotConfigured(source.code.clone()))?;

@@ -12,6 +12,7 @@
 
 pub mod gm;
 pub mod message;
+pub mod package;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -260,6 +260,41 @@ impl Simulator {
         }
     }
 
+    /// Plays an institution on the file channel: opens a request package addressed to one of
+    /// the catalog's sources, answers every person in it, and returns the response package.
+    pub fn answer_package(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        use hedui_exchange::package;
+        let header = package::peek(bytes).map_err(|e| e.to_string())?;
+        let source = self.catalog.get(&header.receiver_id).cloned().ok_or("收件方不在目录中")?;
+        let (header, body) =
+            package::open(bytes, &self.client_keys, &source_secret(&source.code), &source.code, &source.gm)
+                .map_err(|e| e.to_string())?;
+        let persons = package::read_requests(&body.file("requests.csv").map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let req = SearchRequest {
+            query_date: body.manifest.query_date,
+            lookback_months: body.manifest.lookback_months,
+            categories: Vec::new(),
+            persons,
+            callback_url: None,
+        };
+        let results: Vec<PersonResult> = req.persons.iter().map(|p| self.answer_person(&source, &req, p)).collect();
+        let manifest = package::Manifest {
+            kind: package::PackageKind::Response,
+            persons: results.len() as u32,
+            ..body.manifest.clone()
+        };
+        let reply = package::PackageBody::new(manifest, package::answer_files(&results));
+        package::seal(
+            self.reply_header(&source.code, Action::OnSearch, &header),
+            &reply,
+            &source_secret(&source.code),
+            &self.client_keys,
+            &source.gm,
+        )
+        .map_err(|e| e.to_string())
+    }
+
     fn reply_header(&self, code: &str, action: Action, request: &Header) -> Header {
         Header {
             version: VERSION.into(),

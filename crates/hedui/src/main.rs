@@ -162,6 +162,27 @@ enum ExchangeCmd {
         #[arg(long, default_value = "hedui-320400")]
         node: String,
     },
+    /// Write a request package for every pending file-exchange request.
+    Export {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import institutions' response packages; a bad package is refused whole.
+    Import {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -359,6 +380,36 @@ fn main() -> Result<()> {
                 Ok(())
             })
         }
+        Cmd::Exchange { cmd: ExchangeCmd::Export { db, key, catalog, out } } => {
+            let app = exchange_app(&db, &key, catalog.as_deref())?;
+            std::fs::create_dir_all(&out)?;
+            let actor = Actor::system("cli-exchange");
+            for p in app.export_packages(&actor)? {
+                let path = out.join(&p.file_name);
+                std::fs::write(&path, &p.bytes).with_context(|| format!("写入 {}", path.display()))?;
+                println!("{}\t{} 人\t{}", p.source, p.persons, path.display());
+            }
+            Ok(())
+        }
+        Cmd::Exchange { cmd: ExchangeCmd::Import { db, key, catalog, files } } => {
+            let app = exchange_app(&db, &key, catalog.as_deref())?;
+            let actor = Actor::system("cli-exchange");
+            let mut refused = 0;
+            for f in &files {
+                let bytes = std::fs::read(f).with_context(|| format!("读取 {}", f.display()))?;
+                match app.import_package(&actor, &bytes) {
+                    Ok(p) => println!("{}：{} 的答复 {} 人（有记录 {} 人）", f.display(), p.source, p.persons, p.found),
+                    Err(e) => {
+                        refused += 1;
+                        eprintln!("{}：{e}", f.display());
+                    }
+                }
+            }
+            if refused > 0 {
+                bail!("{refused} 个文件包被拒收");
+            }
+            Ok(())
+        }
         Cmd::Exchange { cmd: ExchangeCmd::Keys { key, node } } => {
             let keys = city::master_key(&key)?;
             println!("{}", serde_json::to_string_pretty(&hedui::exchange::node_secret(&keys, &node).public())?);
@@ -401,6 +452,17 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// An app with the exchange attached, for the file-channel commands.
+fn exchange_app(db: &str, key: &Path, catalog: Option<&Path>) -> Result<App> {
+    let store = hedui::open_store(db)?;
+    let keys = Arc::new(city::master_key(key)?);
+    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
+    let catalog = hedui::exchange::catalog(catalog, None)?;
+    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(600))?;
+    Ok(app)
 }
 
 trait Unix {
@@ -478,14 +540,25 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let mut reports = Vec::new();
     let mut refused = 0;
     let ids: Vec<hedui_core::JobId> = filed.iter().map(|f| f.job).collect();
-    for (f, result) in filed.iter().zip(app.run_jobs(&admin, &ids)?) {
+    let settled = std::cell::Cell::new(0);
+    let settle = |a: &App| {
+        settled.set(hedui::exchange::settle_files(a, &admin, &sim.sim)?);
+        Ok(())
+    };
+    for (f, result) in filed.iter().zip(app.run_jobs_with(&admin, &ids, &settle)?) {
         match result {
             Ok(r) => reports.push((f.number.clone(), r)),
             Err(hedui_app::AppError::AuthorizationRequired(_)) => refused += 1,
             Err(e) => return Err(anyhow::anyhow!("核对 {} 失败：{e}", f.number)),
         }
     }
-    println!("3. 委托并核对 {} 户（{} 户因未授权被拒绝）：{:.1} 秒", filed.len(), refused, t.elapsed().as_secs_f64());
+    println!(
+        "3. 委托并核对 {} 户（{} 户因未授权被拒绝；在线查询，另与 {} 家机构交换文件包）：{:.1} 秒",
+        filed.len(),
+        refused,
+        settled.get(),
+        t.elapsed().as_secs_f64()
+    );
     let truth = city::ground_truth(&paths.city)?;
     let cmp = city::compare(&truth, &reports);
     print!("{}", cmp.render());

@@ -51,7 +51,8 @@ fn setup(dir: &Path, store: Arc<dyn Store>, faults: Faults, collect_within: Dura
 
 fn run_all(s: &Setup) -> Vec<(String, hedui_app::report::Report)> {
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
-    let reports = s.app.run_jobs(&common::clerk(), &ids).unwrap();
+    let settle = |a: &App| hedui::exchange::settle_files(a, &common::clerk(), &s.sim.sim).map(|_| ());
+    let reports = s.app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
     s.jobs.iter().map(|(n, _)| n.clone()).zip(reports.into_iter().map(|r| r.unwrap())).collect()
 }
 
@@ -189,7 +190,8 @@ fn asynchronous_answers_arriving_twice_are_stored_once() {
     rt.spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
-    let reports = app.run_jobs(&common::clerk(), &ids).unwrap();
+    let settle = |a: &App| hedui::exchange::settle_files(a, &common::clerk(), &s.sim.sim).map(|_| ());
+    let reports = app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
     for r in reports {
         let r = r.unwrap();
         assert!(!r.sources.iter().any(|x| matches!(x.state, SourceState::NotAnswered { .. })), "{:?}", r.sources);
@@ -203,4 +205,108 @@ fn asynchronous_answers_arriving_twice_are_stored_once() {
     assert!(repeated >= 1, "second callbacks arrived ({new} new, {repeated} repeated)");
     assert_eq!(app.store.count_records().unwrap(), expected, "every answer stored once");
     assert!(ids.iter().all(|j| app.store.job_queries(*j).unwrap().iter().all(|q| q.state.is_answered())));
+}
+
+type Counts = (i64, Vec<(String, hedui_store::QueryState, i64)>, Vec<(String, hedui_store::RequestState, i64)>);
+
+fn counts(store: &dyn Store) -> Counts {
+    (store.count_records().unwrap(), store.query_counts().unwrap(), store.request_counts().unwrap())
+}
+
+#[test]
+fn response_packages_that_are_tampered_truncated_stray_or_replayed_change_nothing() {
+    let dir = common::city(10, 25);
+    let store = common::stores("exchange_files").remove(0);
+    let s = setup(&dir, store.clone(), Faults::default(), Duration::from_secs(60));
+    let actor = common::clerk();
+    // Collect online, and keep the exported request packages instead of settling them.
+    let exported = std::sync::Mutex::new(Vec::new());
+    let keep = |a: &App| {
+        exported.lock().unwrap().extend(a.export_packages(&common::clerk())?);
+        Ok(())
+    };
+    let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
+    let reports = s.app.run_jobs_with(&actor, &ids, &keep).unwrap();
+    let exported = exported.into_inner().unwrap();
+    assert!(exported.iter().any(|p| p.source == "T01"), "{:?}", exported.iter().map(|p| &p.source).collect::<Vec<_>>());
+    // Until their packages come back, file-exchange institutions are 未反馈 and conclusions stay open.
+    for r in reports {
+        let r = r.unwrap();
+        let t01 = r.sources.iter().find(|x| x.source == "T01").unwrap();
+        assert!(matches!(t01.state, SourceState::NotAnswered { .. }), "{t01:?}");
+        assert_ne!(r.assessment.outcome, Outcome::NotExceeded);
+    }
+    assert!(s.app.export_packages(&actor).unwrap().is_empty(), "nothing is exported twice");
+
+    let package = exported.iter().find(|p| p.source == "T01").unwrap();
+    let answer = s.sim.sim.answer_package(&package.bytes).unwrap();
+    let before = counts(store.as_ref());
+
+    // 200 single-byte changes anywhere in the package.
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut bad = answer.clone();
+        let at = (x % bad.len() as u64) as usize;
+        bad[at] ^= 1 + (x >> 32) as u8 % 255;
+        assert!(s.app.import_package(&actor, &bad).is_err(), "a change at byte {at} was accepted");
+    }
+    // Every truncation.
+    for len in 0..answer.len() {
+        assert!(s.app.import_package(&actor, &answer[..len]).is_err(), "a package cut at {len} was accepted");
+    }
+    assert_eq!(counts(store.as_ref()), before, "nothing from a refused package is stored");
+
+    // A correctly signed answer about someone not asked is refused whole.
+    let catalog = s.app.catalog().unwrap();
+    let t01 = catalog.get("T01").unwrap();
+    let (header, body) = hedui_exchange::package::open(
+        &answer,
+        &t01.keys.clone().unwrap(),
+        &hedui::exchange::node_secret(s.app.identity.keys(), NODE),
+        NODE,
+        &t01.gm,
+    )
+    .unwrap();
+    let mut answers = hedui_exchange::package::read_answers(&body.file("answers.csv").unwrap()).unwrap();
+    answers.push(hedui_exchange::PersonResult {
+        ref_id: "999999".into(),
+        status: hedui_exchange::PersonStatus::NoRecord,
+        items: vec![],
+    });
+    let stray = hedui_exchange::package::PackageBody::new(
+        body.manifest.clone(),
+        hedui_exchange::package::answer_files(&answers),
+    );
+    let stray_bytes = hedui_exchange::package::seal(
+        header.clone(),
+        &stray,
+        &hedui_sim::source_secret("T01"),
+        &hedui::exchange::node_secret(s.app.identity.keys(), NODE).public(),
+        &t01.gm,
+    )
+    .unwrap();
+    let err = s.app.import_package(&actor, &stray_bytes).unwrap_err();
+    assert!(err.to_string().contains("未查询人员"), "{err}");
+    assert_eq!(counts(store.as_ref()), before);
+
+    // The genuine package is taken once; its replay is refused.
+    let got = s.app.import_package(&actor, &answer).unwrap();
+    assert_eq!((got.source.as_str(), got.persons), ("T01", package.persons));
+    let after = counts(store.as_ref());
+    assert_ne!(after, before);
+    let err = s.app.import_package(&actor, &answer).unwrap_err();
+    assert!(err.to_string().contains("重放"), "{err}");
+    assert_eq!(counts(store.as_ref()), after);
+    // The batch shows its request answered.
+    let req = store.request_by_message(&package.transaction_id).unwrap().unwrap();
+    assert_eq!(req.state, hedui_store::RequestState::Answered);
+    let audit = store.audit_log(None, 5).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.entry.action == "exchange.import" && a.entry.outcome == hedui_store::AuditOutcome::Error)
+    );
 }
