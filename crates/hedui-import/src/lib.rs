@@ -53,7 +53,7 @@ pub enum ImportError {
     Empty,
     #[error("表头缺少必需的列：{}（数据来源 {data_source}）", .missing.join("、"))]
     MissingColumns { data_source: String, missing: Vec<String> },
-    #[error("表头不是有效的 UTF-8 文本（如为 GB18030 编码，请先转换）")]
+    #[error("表头既不是 UTF-8 也不是 GB18030 文本，无法识别文件编码")]
     HeaderEncoding,
     #[error("文件无法读取: {0}")]
     Csv(String),
@@ -94,6 +94,8 @@ pub struct ImportSummary {
     pub as_of: Date,
     /// The same file had been imported before; nothing changed.
     pub already_imported: bool,
+    /// The encoding the file was read in (UTF-8 or GB18030).
+    pub encoding: String,
     pub stats: BatchStats,
     pub issues: Vec<IssueLine>,
 }
@@ -133,7 +135,8 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         let known: Vec<&str> = mapping::SPECS.iter().map(|s| s.source).collect();
         ImportError::UnknownSource(input.source.to_string(), known.join("、"))
     })?;
-    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(input.bytes);
+    let (text, encoding) = decode(input.bytes)?;
+    let bytes: &[u8] = &text;
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
     let mut header = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut header).map_err(|e| ImportError::Csv(e.to_string()))? {
@@ -168,6 +171,7 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
             spec,
             source: input.source,
             as_of: input.as_of,
+            encoding,
             headers: &headers,
             seen,
             last_id: None,
@@ -207,6 +211,7 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
                     source: input.source.to_string(),
                     as_of: b.as_of,
                     already_imported: true,
+                    encoding: encoding.to_string(),
                     stats: b.stats,
                     issues: Vec::new(),
                 });
@@ -227,10 +232,38 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
             source: input.source.to_string(),
             as_of: input.as_of,
             already_imported: false,
+            encoding: encoding.to_string(),
             stats,
             issues,
         })
     })
+}
+
+/// A file's text as UTF-8, and the encoding it was read in. Many department systems export
+/// GB18030: a file whose header is not UTF-8 but is GB18030 is read as GB18030, line by line,
+/// so that one undecodable line is that line's rejection, not the file's.
+fn decode(raw: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, &'static str), ImportError> {
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(raw);
+    let first = raw.split(|b| *b == b'\n').next().unwrap_or_default();
+    if std::str::from_utf8(first).is_ok() {
+        return Ok((std::borrow::Cow::Borrowed(raw), "UTF-8"));
+    }
+    let gb = encoding_rs::GB18030;
+    if gb.decode_without_bom_handling_and_without_replacement(first).is_none() {
+        return Err(ImportError::HeaderEncoding);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 2);
+    for (i, line) in raw.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        match gb.decode_without_bom_handling_and_without_replacement(line) {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            // Kept as it was: the row check rejects it with its line number.
+            None => out.extend_from_slice(line),
+        }
+    }
+    Ok((std::borrow::Cow::Owned(out), "GB18030"))
 }
 
 /// A valid ID number and its blind index.
@@ -253,6 +286,8 @@ struct Prepare<'a> {
     spec: &'a mapping::Spec,
     source: &'a str,
     as_of: Date,
+    /// The encoding the file was read in, for the clerk's messages.
+    encoding: &'static str,
     headers: &'a [String],
     /// Digests of the rows this snapshot (source, as-of date) already holds: a row is stored once.
     seen: HashSet<[u8; ROW_DIGEST_LEN]>,
@@ -330,7 +365,7 @@ impl Prepare<'_> {
         }
         let Ok(values) = rec.iter().map(std::str::from_utf8).collect::<Result<Vec<&str>, _>>() else {
             let raw: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-            return self.reject(line, "含有非 UTF-8 字符（如为 GB18030 编码，请先转换）".into(), &raw);
+            return self.reject(line, format!("含有无法识别的字符（文件按 {} 编码读取）", self.encoding), &raw);
         };
         let cols = mapping::Cols { headers: self.headers, values: &values };
         match (self.spec.map)(&cols) {

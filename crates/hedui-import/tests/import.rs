@@ -209,3 +209,29 @@ fn a_file_of_many_chunks_is_stored_once_and_overlaps_are_caught_across_chunks() 
     assert_eq!((sum.stats.accepted, sum.stats.duplicate), (75_001, 0));
     assert_eq!(s.count_persons().unwrap(), 5_000);
 }
+
+#[test]
+fn a_gb18030_file_imports_like_its_utf8_twin_and_a_bad_line_is_its_own_rejection() {
+    let (s, id) = setup();
+    // 𠀀 (U+20000, CJK Extension B) needs GB18030's four-byte form.
+    let text = TAX.replace("赵六", "赵𠀀");
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(&text);
+    assert!(!unmappable);
+    let mut bytes = gb.into_owned();
+    // One more line with a byte sequence GB18030 does not have.
+    bytes.extend_from_slice(b"360426199101010071,\xFF\xFE,2026-05,\xB9\xA4\xD7\xCA,1.00,x\n");
+    assert!(std::str::from_utf8(&bytes).is_err(), "really not UTF-8");
+    let sum = import(&s, &id, &input("shuiwu", &bytes)).unwrap();
+    assert_eq!(sum.encoding, "GB18030");
+    assert_eq!((sum.stats.total, sum.stats.accepted, sum.stats.rejected), (8, 4, 4));
+    let last = sum.issues.iter().find(|i| i.line == 9).unwrap();
+    assert!(last.reason.contains("GB18030"), "{}", last.reason);
+    // Names decoded right: the unresolved 李四 is found by the blind index of her name.
+    assert_eq!(s.unresolved_by_name(&id.name_index("李四")).unwrap().len(), 1);
+    let report = issues_csv(&s, &id, sum.batch).unwrap();
+    assert!(report.contains("两千"), "rejected rows are kept readable: {report}");
+
+    // A file in neither encoding is refused before anything is stored.
+    let err = import(&s, &id, &input("shuiwu", b"\xFF\xFE\xFD,\x80\n1,2\n")).unwrap_err();
+    assert!(matches!(err, ImportError::HeaderEncoding), "{err}");
+}
