@@ -243,6 +243,9 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
 /// GB18030: a file whose header is not UTF-8 but is GB18030 is read as GB18030, line by line,
 /// so that one undecodable line is that line's rejection, not the file's.
 fn decode(raw: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, &'static str), ImportError> {
+    if raw.starts_with(b"PK\x03\x04") {
+        return Ok((std::borrow::Cow::Owned(xlsx_text(raw)?), "XLSX"));
+    }
     let raw = raw.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(raw);
     let first = raw.split(|b| *b == b'\n').next().unwrap_or_default();
     if std::str::from_utf8(first).is_ok() {
@@ -264,6 +267,49 @@ fn decode(raw: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, &'static str), Impo
         }
     }
     Ok((std::borrow::Cow::Owned(out), "GB18030"))
+}
+
+/// The first worksheet of an XLSX workbook as CSV text, one line per sheet row, so that line
+/// numbers in the rejection report are the rows a clerk sees in Excel. Text cells are taken as
+/// they are; numbers are written without exponent where they are whole; date cells become
+/// `YYYY-MM-DD`. (An ID number that was typed into a number cell has lost its last digits to
+/// floating point: it fails its check and is kept unresolved.)
+fn xlsx_text(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
+    use calamine::{Data, Reader};
+    let bad = |e: String| ImportError::Csv(format!("XLSX 文件无法读取：{e}"));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
+    let range = book.worksheet_range_at(0).ok_or_else(|| bad("没有工作表".into()))?.map_err(|e| bad(e.to_string()))?;
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    // Rows above the used range are empty; keep them so line numbers stay sheet row numbers.
+    let first = range.start().map_or(0, |(r, _)| r);
+    for _ in 0..first {
+        w.write_record([""]).map_err(|e| bad(e.to_string()))?;
+    }
+    for row in range.rows() {
+        let mut cells: Vec<String> = row
+            .iter()
+            .map(|c| match c.clone() {
+                Data::Empty => String::new(),
+                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s,
+                Data::Int(i) => i.to_string(),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+                Data::Float(f) => format!("{f}"),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(d) => {
+                    // Excel's day 25569 is 1970-01-01.
+                    let days = d.as_f64().floor() as i64 - 25_569;
+                    Date::from_days(days).map(|x| x.to_string()).unwrap_or_else(|| d.as_f64().to_string())
+                }
+                Data::Error(e) => format!("#{e:?}"),
+            })
+            .collect();
+        while cells.last().is_some_and(String::is_empty) {
+            cells.pop();
+        }
+        w.write_record(&cells).map_err(|e| bad(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| bad(e.to_string()))
 }
 
 /// A valid ID number and its blind index.
