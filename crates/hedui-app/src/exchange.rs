@@ -399,7 +399,14 @@ impl App {
     /// instead for its members.
     fn give_up(&self, setup: &ExchangeSetup, r: &RequestRow, state: RequestState, reason: &str) -> AppResult<()> {
         let queries = self.store.request_queries(r.id)?;
-        if self.store.give_up_request(r.id, state, reason, &self.now())?
+        let audit = self.audit_entry(
+            &crate::Actor::system("exchange"),
+            "exchange.give_up",
+            &format!("source:{}", r.source),
+            hedui_store::AuditOutcome::Error,
+            format!("请求 {} 未反馈：{reason}", r.message_id),
+        );
+        if self.store.give_up_request(r.id, state, reason, &self.now(), &audit)?
             && setup.client.catalog().get(&r.source).is_some_and(|s| s.kind == SourceKind::AccountService)
         {
             let banks: Vec<&Source> = setup
@@ -466,7 +473,15 @@ impl App {
             let records = self.item_records(&source.code, q.person, q.query_date, items)?;
             outcomes.push(QueryOutcome { query: q.id, state, reason, records });
         }
-        let stored = self.store.answer_request(r.id, &outcomes, &self.now())?;
+        let found = outcomes.iter().filter(|o| o.state == QueryState::Found).count();
+        let audit = self.audit_entry(
+            &crate::Actor::system("exchange"),
+            "exchange.answer",
+            &format!("source:{}", source.code),
+            hedui_store::AuditOutcome::Ok,
+            format!("请求 {} 已答复：{} 人，有记录 {found} 人", r.message_id, outcomes.len()),
+        );
+        let stored = self.store.answer_request(r.id, &outcomes, &self.now(), &audit)?;
         if stored {
             for (q, banks) in found_banks {
                 let online: Vec<&str> = banks

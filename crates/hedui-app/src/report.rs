@@ -85,12 +85,35 @@ pub struct Report {
     #[serde(default)]
     pub supporters: Vec<SupporterInfo>,
     pub sources: Vec<SourceStatus>,
+    /// Financial assets per institution and in total, as of the query date.
+    #[serde(default)]
+    pub financial: FinancialSummary,
     pub assessment: Assessment,
     /// Findings of a special check (信访举报核查, 死亡减员).
     #[serde(default)]
     pub special: Option<SpecialCheck>,
     pub policy_name: String,
     pub notice: String,
+}
+
+/// One institution's share of the counted members' financial assets.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstitutionTotal {
+    pub source: String,
+    pub name: String,
+    /// Account balances on the query date.
+    pub deposits: Fen,
+    /// Products, funds, bonds, stocks, insurance cash values, trusts, at their valuation.
+    pub holdings: Fen,
+    pub total: Fen,
+}
+
+/// The counted members' financial assets, institution by institution, as of one date.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FinancialSummary {
+    pub as_of: Option<Date>,
+    pub institutions: Vec<InstitutionTotal>,
+    pub total: Fen,
 }
 
 impl Report {

@@ -515,6 +515,7 @@ impl App {
             facts.push(self.fact(r, &columns)?);
         }
         let mistyped = self.mistyped_hits(&h, &ids, job.as_of)?;
+        let financial = self.financial_summary(job.as_of, &members, &facts, &sources);
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
         let assessment = means_test::assess(&case, &params);
 
@@ -561,6 +562,7 @@ impl App {
                 })
                 .collect::<AppResult<Vec<_>>>()?,
             sources,
+            financial,
             assessment,
             special,
             policy_name: policy.name.clone(),
@@ -582,6 +584,41 @@ impl App {
         };
         self.store.issue_report(job.id, state, &stored, &self.now(), &audit)?;
         Ok(report)
+    }
+
+    /// Deposits and holdings of the counted members per institution, and their total, all as
+    /// of the query date: what the financial-asset test adds up, shown institution by institution.
+    fn financial_summary(
+        &self,
+        as_of: Date,
+        members: &[MemberCase],
+        facts: &[Fact],
+        sources: &[SourceStatus],
+    ) -> crate::report::FinancialSummary {
+        let counted: std::collections::HashSet<PersonId> =
+            members.iter().filter(|m| m.counted).filter_map(|m| m.person).collect();
+        let mut per: BTreeMap<String, (Fen, Fen)> = BTreeMap::new();
+        for f in facts.iter().filter(|f| counted.contains(&f.person)) {
+            let e = per.entry(f.source.clone()).or_insert((Fen::ZERO, Fen::ZERO));
+            match f.kind {
+                FactKind::Deposit => e.0 += f.amount,
+                FactKind::FinancialProduct => e.1 += f.amount,
+                _ => {}
+            }
+        }
+        let institutions: Vec<crate::report::InstitutionTotal> = per
+            .into_iter()
+            .filter(|(_, (d, p))| *d != Fen::ZERO || *p != Fen::ZERO)
+            .map(|(source, (deposits, holdings))| crate::report::InstitutionTotal {
+                name: sources.iter().find(|s| s.source == source).map_or_else(|| source.clone(), |s| s.name.clone()),
+                source,
+                deposits,
+                holdings,
+                total: deposits + holdings,
+            })
+            .collect();
+        let total = institutions.iter().map(|i| i.total).sum();
+        crate::report::FinancialSummary { as_of: Some(as_of), institutions, total }
     }
 
     /// Stored records for one bank answer about one person.

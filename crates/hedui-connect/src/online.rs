@@ -104,6 +104,11 @@ impl OnlineClient {
         self.latencies.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// This node's published keys.
+    pub fn public_keys(&self) -> hedui_core::catalog::NodeKeys {
+        self.secret.public()
+    }
+
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }

@@ -408,14 +408,23 @@ fn exchange_answers_once(s: &dyn Store) {
         },
         QueryOutcome { query: qs[1].id, state: QueryState::NoRecord, reason: String::new(), records: vec![] },
     ];
-    assert!(s.answer_request(r1, &outcomes, "t3").unwrap());
-    assert!(!s.answer_request(r1, &outcomes, "t4").unwrap(), "a repeated answer changes nothing");
+    assert!(s.answer_request(r1, &outcomes, "t3", &audit("exchange.answer", "source:B01")).unwrap());
+    assert!(
+        !s.answer_request(r1, &outcomes, "t4", &audit("exchange.answer", "source:B01")).unwrap(),
+        "a repeated answer changes nothing"
+    );
     assert_eq!(s.count_records().unwrap(), 2, "records stored once");
     let stored = s.records_for(&[p1]).unwrap();
     assert!(stored.iter().all(|r| r.job == Some(j) && r.batch.is_none()));
-    assert!(!s.give_up_request(r1, RequestState::Failed, "x", "t5").unwrap(), "an answered request stays answered");
+    assert!(
+        !s.give_up_request(r1, RequestState::Failed, "x", "t5", &audit("exchange.give_up", "source:B01")).unwrap(),
+        "an answered request stays answered"
+    );
 
-    assert!(s.give_up_request(r2, RequestState::TimedOut, "超过时限未反馈", "t6").unwrap());
+    assert!(
+        s.give_up_request(r2, RequestState::TimedOut, "超过时限未反馈", "t6", &audit("exchange.give_up", "source:B02"))
+            .unwrap()
+    );
     let states: Vec<(String, QueryState)> =
         s.job_queries(j).unwrap().into_iter().map(|q| (q.source, q.state)).collect();
     assert_eq!(
@@ -428,6 +437,13 @@ fn exchange_answers_once(s: &dyn Store) {
     );
     assert!(s.jobs_with_open_queries().unwrap().is_empty());
     assert!(s.open_requests(10).unwrap().is_empty());
+    let log = s.audit_log(None, 10).unwrap();
+    let actions: Vec<&str> = log.iter().map(|a| a.entry.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| a.starts_with("exchange.")).count(),
+        2,
+        "one audit row per stored answer and per request given up, none for refused repeats: {actions:?}"
+    );
     assert_eq!(
         s.query_counts().unwrap(),
         vec![

@@ -153,12 +153,19 @@ pub trait Store: Send + Sync {
         error: &str,
         now: &str,
     ) -> Result<()>;
-    /// Stores an answer: the records, each query's outcome and the request's `Answered`, in one
-    /// transaction. Returns `false`, changing nothing, when the request was already final (a
+    /// Stores an answer: the records, each query's outcome, the request's `Answered` and the
+    /// audit row, in one transaction. Returns `false`, changing nothing, when the request was already final (a
     /// repeated callback, say).
-    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str) -> Result<bool>;
+    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str, audit: &AuditEntry) -> Result<bool>;
     /// Gives a request up (`Failed` or `TimedOut`) with its open queries. `false` if it was final.
-    fn give_up_request(&self, id: i64, state: RequestState, reason: &str, now: &str) -> Result<bool>;
+    fn give_up_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        reason: &str,
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
     fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>>;
     /// Jobs with queries that are not final yet: the ones to resume after a restart.
     fn jobs_with_open_queries(&self) -> Result<Vec<JobId>>;

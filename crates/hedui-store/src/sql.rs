@@ -1322,7 +1322,7 @@ impl Store for SqlStore {
         })
     }
 
-    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str) -> Result<bool> {
+    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str, audit: &AuditEntry) -> Result<bool> {
         self.tx(|c| {
             if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
                 return Ok(false);
@@ -1354,11 +1354,19 @@ impl Store for SqlStore {
                 "UPDATE exchange_request SET state = ?, updated_at = ? WHERE id = ?",
                 &[code(&RequestState::Answered).into(), now.into(), id.into()],
             )?;
+            write_audit(c, audit)?;
             Ok(true)
         })
     }
 
-    fn give_up_request(&self, id: i64, state: RequestState, reason: &str, now: &str) -> Result<bool> {
+    fn give_up_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        reason: &str,
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         let query_state = match state {
             RequestState::TimedOut => QueryState::TimedOut,
             _ => QueryState::Failed,
@@ -1375,6 +1383,7 @@ impl Store for SqlStore {
                 "UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE request_id = ? AND state = ?",
                 &[code(&query_state).into(), reason.into(), now.into(), id.into(), code(&QueryState::Sent).into()],
             )?;
+            write_audit(c, audit)?;
             Ok(true)
         })
     }

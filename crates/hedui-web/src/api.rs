@@ -33,6 +33,7 @@ pub fn routes() -> Router<Web> {
         .route("/jobs/{id}/run", post(run_job))
         .route("/jobs/{id}/report", get(report))
         .route("/exchange/callback", post(exchange_callback))
+        .route("/exchange/keys", get(exchange_keys))
         .route("/sources", get(sources))
 }
 
@@ -49,6 +50,23 @@ async fn exchange_callback(
     };
     match web.blocking(move |app| app.exchange_callback(&env)).await {
         Ok(new) => Json(json!({ "new": new })).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+/// This node's published SM2 keys, for the institutions it queries. Public by nature.
+async fn exchange_keys(State(web): State<Web>) -> Response {
+    let rid = web.request_id();
+    match web
+        .blocking(|app| {
+            app.exchange
+                .as_ref()
+                .map(|e| e.client.public_keys())
+                .ok_or_else(|| AppError::NotFound("本节点未配置在线数据交换".into()))
+        })
+        .await
+    {
+        Ok(k) => Json(k).into_response(),
         Err(e) => api_error(e, &rid),
     }
 }

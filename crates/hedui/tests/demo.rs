@@ -100,6 +100,11 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(pboc["queries"]["found"].as_i64().unwrap() > 0, "{pboc}");
     assert_eq!(pboc["backlog"], 0);
 
+    // The node publishes its exchange keys.
+    let keys: serde_json::Value =
+        reqwest::get(format!("{base}/api/v1/exchange/keys")).await.unwrap().json().await.unwrap();
+    assert!(keys["sign"].as_str().unwrap().starts_with("04"), "{keys}");
+
     // A clean household reads 未超出.
     let clean = truth.values().find(|t| t.scenario == "clean_minus_1_fen").expect("a clean case");
     let jobs: serde_json::Value =
