@@ -155,17 +155,8 @@ impl App {
             return Ok(());
         }
         let row = self.job(job)?;
-        let h = self
-            .store
-            .household(row.household)?
-            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", row.household)))?;
-        let letter = self
-            .store
-            .authorizations(h.id)?
-            .into_iter()
-            .find(|a| Some(a.id) == row.authorization)
-            .map(|a| a.number)
-            .unwrap_or_default();
+        let (h, letter) = self.household_and_letter(&row)?;
+        let letter = letter.number;
         let mut members = BTreeMap::new();
         for m in &h.members {
             let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;

@@ -287,19 +287,28 @@ impl App {
         }
         let mut out = Vec::new();
         for job in waiting {
-            let h = self
-                .store
-                .household(job.household)?
-                .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
-            let letter = self
-                .store
-                .authorizations(h.id)?
-                .into_iter()
-                .find(|a| Some(a.id) == job.authorization)
-                .ok_or_else(|| AppError::NotFound(format!("核对任务 {} 的授权书不存在", job.id)))?;
+            let (h, letter) = self.household_and_letter(&job)?;
             out.push(self.complete_job(actor, job, h, letter));
         }
         Ok(out)
+    }
+
+    /// A dispatched job's household and the letter it was dispatched under.
+    pub(crate) fn household_and_letter(
+        &self,
+        job: &JobRow,
+    ) -> AppResult<(HouseholdRow, hedui_store::AuthorizationRow)> {
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        let letter = self
+            .store
+            .authorizations(h.id)?
+            .into_iter()
+            .find(|a| Some(a.id) == job.authorization)
+            .ok_or_else(|| AppError::NotFound(format!("核对任务 {} 的授权书不存在", job.id)))?;
+        Ok((h, letter))
     }
 
     /// Checks the letter and moves a submitted job to `Dispatched`.

@@ -164,23 +164,15 @@ enum ExchangeCmd {
     },
     /// Write a request package for every pending file-exchange request.
     Export {
-        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
-        db: String,
-        #[arg(long, default_value = "hedui-data/master.key")]
-        key: PathBuf,
-        #[arg(long)]
-        catalog: Option<PathBuf>,
+        #[command(flatten)]
+        node: NodeArgs,
         #[arg(long)]
         out: PathBuf,
     },
     /// Import institutions' response packages; a bad package is refused whole.
     Import {
-        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
-        db: String,
-        #[arg(long, default_value = "hedui-data/master.key")]
-        key: PathBuf,
-        #[arg(long)]
-        catalog: Option<PathBuf>,
+        #[command(flatten)]
+        node: NodeArgs,
         files: Vec<PathBuf>,
     },
 }
@@ -193,8 +185,9 @@ enum JobsCmd {
     Resume(JobsArgs),
 }
 
+/// The database, the master key and the source catalog of this node.
 #[derive(clap::Args, Debug)]
-struct JobsArgs {
+struct NodeArgs {
     #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
     db: String,
     #[arg(long, default_value = "hedui-data/master.key")]
@@ -202,6 +195,12 @@ struct JobsArgs {
     /// Catalog file (the embedded demo catalog when absent).
     #[arg(long)]
     catalog: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct JobsArgs {
+    #[command(flatten)]
+    node: NodeArgs,
     /// Base URL of sources with relative endpoints (the simulator's address).
     #[arg(long)]
     sources: Option<String>,
@@ -380,8 +379,8 @@ fn main() -> Result<()> {
                 Ok(())
             })
         }
-        Cmd::Exchange { cmd: ExchangeCmd::Export { db, key, catalog, out } } => {
-            let app = exchange_app(&db, &key, catalog.as_deref())?;
+        Cmd::Exchange { cmd: ExchangeCmd::Export { node, out } } => {
+            let app = exchange_app(&node, None, 600)?;
             std::fs::create_dir_all(&out)?;
             let actor = Actor::system("cli-exchange");
             for p in app.export_packages(&actor)? {
@@ -391,8 +390,8 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Exchange { cmd: ExchangeCmd::Import { db, key, catalog, files } } => {
-            let app = exchange_app(&db, &key, catalog.as_deref())?;
+        Cmd::Exchange { cmd: ExchangeCmd::Import { node, files } } => {
+            let app = exchange_app(&node, None, 600)?;
             let actor = Actor::system("cli-exchange");
             let mut refused = 0;
             for f in &files {
@@ -420,12 +419,7 @@ fn main() -> Result<()> {
                 JobsCmd::Run(a) => (a, false),
                 JobsCmd::Resume(a) => (a, true),
             };
-            let store = hedui::open_store(&args.db)?;
-            let keys = Arc::new(city::master_key(&args.key)?);
-            let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
-            let catalog = hedui::exchange::catalog(args.catalog.as_deref(), args.sources.as_deref())?;
-            let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
-            hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(args.collect_within))?;
+            let app = exchange_app(&args.node, args.sources.as_deref(), args.collect_within)?;
             let actor = Actor::system("cli-jobs");
             let t = Instant::now();
             let results = if resume {
@@ -454,14 +448,14 @@ fn main() -> Result<()> {
     }
 }
 
-/// An app with the exchange attached, for the file-channel commands.
-fn exchange_app(db: &str, key: &Path, catalog: Option<&Path>) -> Result<App> {
-    let store = hedui::open_store(db)?;
-    let keys = Arc::new(city::master_key(key)?);
+/// An app with the exchange attached, for the exchange and jobs commands.
+fn exchange_app(node: &NodeArgs, sources: Option<&str>, collect_within: u64) -> Result<App> {
+    let store = hedui::open_store(&node.db)?;
+    let keys = Arc::new(city::master_key(&node.key)?);
     let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
-    let catalog = hedui::exchange::catalog(catalog, None)?;
+    let catalog = hedui::exchange::catalog(node.catalog.as_deref(), sources)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
-    hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(600))?;
+    hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(collect_within))?;
     Ok(app)
 }
 

@@ -117,16 +117,7 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     }
 
     // The API with a bearer token: a refused job shows the authorization error.
-    let login: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/login"))
-        .json(&serde_json::json!({"login": "demo", "password": "demo-hedui"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let token = demo_token(&base).await;
     let api = reqwest::Client::new();
     let refused: serde_json::Value = api
         .get(format!("{base}/api/v1/jobs?state=refused"))
