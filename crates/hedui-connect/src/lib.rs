@@ -82,6 +82,7 @@ pub fn product_category(kind: &str) -> Category {
         "保险" => Category::Insurance,
         "信托" => Category::Trust,
         "股票" => Category::Stock,
+        "余额宝" | "零钱通" | "互联网金融" => Category::InternetFinance,
         _ => Category::WealthManagement,
     }
 }
@@ -92,7 +93,11 @@ pub fn answer_items(a: &BankAnswer, query_date: Date) -> Vec<Item> {
     let mut out = Vec::with_capacity(a.accounts.len() + a.products.len() + a.movements.len());
     for acc in &a.accounts {
         out.push(Item {
-            category: Category::Deposit,
+            category: match acc.kind.as_str() {
+                "资金账户" => Category::SecuritiesCash,
+                "第三方存管" => Category::Custody,
+                _ => Category::Deposit,
+            },
             key: acc.account_no.clone(),
             label: acc.kind.clone(),
             amount: acc.balance,

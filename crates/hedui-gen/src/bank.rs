@@ -76,7 +76,49 @@ const SPENDING: &[(&str, &str)] = &[
     ("苏果超市有限公司", "消费"),
 ];
 
-const PRODUCT_KINDS: &[(&str, u32)] = &[("理财", 40), ("基金", 25), ("债券", 10), ("保险", 20), ("信托", 5)];
+/// What a household's investments are and where they are held: banks sell 理财, 基金 and 债券;
+/// insurers, the trust company, securities firms and payment institutions hold the rest.
+const PRODUCT_KINDS: &[(&str, u32)] =
+    &[("理财", 34), ("基金", 20), ("债券", 8), ("保险", 14), ("信托", 4), ("股票", 12), ("余额宝", 8)];
+
+/// The city's non-bank financial institutions, after the banks in the books: codes as in the
+/// source catalog. (kind, code, name, short, account prefix)
+const INSTITUTIONS: &[(&str, &str, &str, &str, &str)] = &[
+    ("securities", "S01", "华泰证券{c}营业部", "华泰", "6603"),
+    ("securities", "S02", "东吴证券{c}营业部", "东吴", "6604"),
+    ("securities", "S03", "中信证券{c}营业部", "中信证券", "6605"),
+    ("insurer", "I01", "中国人寿保险{c}分公司", "国寿", "P101"),
+    ("insurer", "I02", "中国平安人寿保险{c}中心支公司", "平安", "P102"),
+    ("insurer", "I03", "中国太平洋人寿保险{c}中心支公司", "太平洋", "P103"),
+    ("trust", "T01", "江苏省国际信托有限责任公司", "苏信", "T101"),
+    ("payment", "P01", "支付宝（中国）网络技术有限公司", "支付宝", "2088"),
+    ("payment", "P02", "财付通支付科技有限公司", "财付通", "1000"),
+];
+
+/// The non-bank institutions, with their kind, as books to write after the banks'.
+pub(crate) fn institution_list(city_short: &str) -> Vec<(&'static str, BankInfo)> {
+    INSTITUTIONS
+        .iter()
+        .map(|&(kind, code, name, short, bin)| {
+            (kind, BankInfo { code, name: name.replace("{c}", city_short), short, bin, weight: 0 })
+        })
+        .collect()
+}
+
+/// Where a holding of `kind` is kept: the index into the books (banks first, then institutions).
+fn holder_of(ctx: &Ctx<'_>, kind: &str, rng: &mut Rng) -> usize {
+    let of = |k: &str| -> Vec<usize> {
+        ctx.institutions.iter().enumerate().filter(|(_, (x, _))| *x == k).map(|(i, _)| ctx.banks.len() + i).collect()
+    };
+    let pool = match kind {
+        "保险" => of("insurer"),
+        "信托" => of("trust"),
+        "股票" => of("securities"),
+        "余额宝" => of("payment"),
+        _ => Vec::new(),
+    };
+    if pool.is_empty() { pick_bank(ctx, rng, &[]) } else { pool[rng.below(pool.len() as u64) as usize] }
+}
 
 /// One planned account.
 struct Account {
@@ -288,24 +330,58 @@ pub(crate) fn books(
         let parts = if rng.chance(300) { 2 } else { 1 };
         for value in split_exact(product_share, parts, rng, 1, 3) {
             let p = &members[rng.pick(&owners)];
-            let bank = &ctx.banks[pick_bank(ctx, rng, &[])];
             let kind = rng.weighted(PRODUCT_KINDS);
+            let at = holder_of(ctx, kind, rng);
+            let inst = ctx.book(at);
             let name = match kind {
-                "理财" => format!("{}理财·稳利{}号", bank.short, rng.range(1, 60)),
-                "基金" => format!("{}稳健增利债券型基金{}", bank.short, ["A", "C"][rng.below(2) as usize]),
+                "理财" => format!("{}理财·稳利{}号", inst.short, rng.range(1, 60)),
+                "基金" => format!("{}稳健增利债券型基金{}", inst.short, ["A", "C"][rng.below(2) as usize]),
                 "债券" => {
                     format!("{}年第{}期储蓄国债（电子式）", as_of.year() - rng.range(0, 2) as u16, rng.range(1, 8))
                 }
-                "保险" => format!("{}鑫享年金保险（分红型）", bank.short),
-                _ => format!("{}信托·安盈{}号集合资金信托计划", bank.short, rng.range(1, 30)),
+                "保险" => format!("{}鑫享年金保险（分红型）", inst.short),
+                "股票" => format!("沪深A股持仓（{} 只）", rng.range(1, 6)),
+                "余额宝" => {
+                    if inst.code == "P02" {
+                        "零钱通".to_string()
+                    } else {
+                        "余额宝".to_string()
+                    }
+                }
+                _ => format!("{}信托·安盈{}号集合资金信托计划", inst.short, rng.range(1, 30)),
             };
-            let bank_index = ctx.banks.iter().position(|b| b.code == bank.code).unwrap_or(0);
-            sinks.banks[bank_index].products.row([
+            // A securities account holds cash beside the shares, with a little trading in the
+            // last months that nets to nothing (each trade well under the large-outflow line).
+            let cash = if kind == "股票" { fraction(value, 50, 300, rng) } else { 0 };
+            if kind == "股票" {
+                let number = account_number(inst.bin, hh.index * 100 + u64::from(p.seq) * 8 + 6);
+                let opened = day_between(ctx.books_start.add_days(-2000), ctx.books_start.add_days(-1), rng);
+                let sinks_at = &mut sinks.banks[at];
+                sinks_at.accounts.row([
+                    p.id.as_str(),
+                    &p.name,
+                    &number,
+                    "资金账户",
+                    &opened.to_string(),
+                    &yuan(Fen(cash)),
+                ])?;
+                let trade = (value - cash).min(large_outflow / 3).max(0) / 100 * 100;
+                if trade > 0 {
+                    let day = day_between(as_of.add_months(-5), as_of.add_days(-20), rng);
+                    let gain = fraction(trade, 10, 120, rng) / 100 * 100;
+                    let memo = format!("证券卖出（实现收益 {}）", yuan(Fen(gain)));
+                    // Shares sold first, the proceeds reinvested a week later: the cash never goes negative.
+                    sinks_at.movements.row([&number, &day.to_string(), &yuan(Fen(trade)), "证券卖出", &memo])?;
+                    let later = day.add_days(7).to_string();
+                    sinks_at.movements.row([&number, &later, &yuan(Fen(-trade)), "证券买入", "证券买入"])?;
+                }
+            }
+            sinks.banks[at].products.row([
                 p.id.as_str(),
                 &p.name,
                 kind,
                 &name,
-                &yuan(Fen(value)),
+                &yuan(Fen(value - cash)),
                 &as_of.to_string(),
             ])?;
             counted_total += value;

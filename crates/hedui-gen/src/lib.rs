@@ -165,9 +165,20 @@ pub(crate) struct Ctx<'a> {
     pub(crate) city_short: String,
     pub(crate) plate_letter: char,
     pub(crate) banks: Vec<BankInfo>,
+    /// Securities firms, insurers, the trust company and payment institutions, with their kind;
+    /// their books follow the banks'.
+    pub(crate) institutions: Vec<(&'static str, BankInfo)>,
 }
 
 impl<'a> Ctx<'a> {
+    /// The books at `i`: a bank, or an institution after the banks.
+    pub(crate) fn book(&self, i: usize) -> &BankInfo {
+        match self.banks.get(i) {
+            Some(b) => b,
+            None => &self.institutions[i - self.banks.len()].1,
+        }
+    }
+
     fn new(cfg: &'a GenConfig) -> Result<Ctx<'a>, GenError> {
         let bad = |m: String| Err(GenError::Config(m));
         let p = &cfg.params;
@@ -215,6 +226,7 @@ impl<'a> Ctx<'a> {
             .unwrap_or_else(|| (format!("{}市", cfg.city_code), 'D'));
         let city_short = city_name.trim_end_matches('市').to_string();
         let banks = bank::bank_list(&city_short, cfg.banks);
+        let institutions = bank::institution_list(&city_short);
         Ok(Ctx {
             cfg,
             window,
@@ -225,6 +237,7 @@ impl<'a> Ctx<'a> {
             city_short,
             plate_letter,
             banks,
+            institutions,
         })
     }
 
@@ -274,7 +287,9 @@ struct ManifestBank<'a> {
 pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary, GenError> {
     let ctx = Ctx::new(cfg)?;
     fs::create_dir_all(out_dir).map_err(|source| GenError::Io { path: out_dir.to_path_buf(), source })?;
-    let mut sinks = Sinks::create(out_dir, &ctx.banks)?;
+    let books: Vec<BankInfo> =
+        ctx.banks.iter().cloned().chain(ctx.institutions.iter().map(|(_, b)| b.clone())).collect();
+    let mut sinks = Sinks::create(out_dir, &books)?;
     let mut ids = IdRegistry::default();
     let mut persons = 0u64;
     for index in 0..cfg.households {
@@ -299,8 +314,7 @@ pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary, GenError>
             .iter()
             .map(|(source, _)| ManifestMirror { source, file: format!("mirror/{source}.csv"), as_of: as_of.clone() })
             .collect(),
-        banks: ctx
-            .banks
+        banks: books
             .iter()
             .map(|b| ManifestBank { code: b.code, name: &b.name, dir: format!("banks/{}", b.code) })
             .collect(),

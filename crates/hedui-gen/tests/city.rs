@@ -234,8 +234,11 @@ fn a_city_of_400_households_matches_its_ground_truth() {
         .iter()
         .map(|b| b["dir"].as_str().expect("dir").to_string())
         .collect();
-    assert_eq!(banks.len(), 6);
+    assert_eq!(banks.len(), 6 + 9, "six banks, then the securities firms, insurers, trust and payment institutions");
     assert_eq!(manifest["banks"][0]["name"], "中国工商银行常州分行");
+    let codes: Vec<&str> =
+        manifest["banks"].as_array().expect("banks").iter().map(|b| b["code"].as_str().expect("code")).collect();
+    assert_eq!(&codes[6..], ["S01", "S02", "S03", "I01", "I02", "I03", "T01", "P01", "P02"]);
 
     // Ground truth and the scenario mix.
     let truth = Table::read(&root.join("ground_truth.csv"));

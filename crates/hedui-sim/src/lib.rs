@@ -225,8 +225,9 @@ impl Simulator {
         let mut items = Vec::new();
         match source.kind {
             SourceKind::AccountService => {
-                // Which institutions hold accounts or products for the person.
-                for (code, bank) in &self.banks {
+                // Which banks hold accounts or products for the person (the service covers banks only).
+                let is_bank = |code: &str| self.catalog.get(code).is_some_and(|s| s.kind == SourceKind::Bank);
+                for (code, bank) in self.banks.iter().filter(|(code, _)| is_bank(code)) {
                     if let Ok(a) = bank.query(&bank_query)
                         && !a.is_empty()
                     {

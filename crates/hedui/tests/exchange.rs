@@ -68,6 +68,15 @@ fn online_collection_matches_the_ground_truth_and_asks_each_message_once() {
         println!("[{backend}] online\n{}", cmp.render());
         assert!(cmp.misses.is_empty(), "[{backend}] {:?}", cmp.misses);
 
+        // Holdings at securities firms, insurers, the trust company and payment institutions
+        // are collected and counted like bank deposits.
+        let held_at: std::collections::BTreeSet<char> = reports
+            .iter()
+            .flat_map(|(_, r)| r.financial.institutions.iter().filter_map(|i| i.source.chars().next()))
+            .collect();
+        println!("[{backend}] institutions holding assets: {held_at:?}");
+        assert!(held_at.contains(&'B') && held_at.iter().any(|c| matches!(c, 'S' | 'I' | 'T' | 'P')), "{held_at:?}");
+
         let stats = s.sim.sim.stats();
         let pboc = &stats["PBOC"];
         assert!(pboc.unique >= 1 && pboc.repeats == 0, "{pboc:?}");
