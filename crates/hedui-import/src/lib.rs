@@ -120,9 +120,20 @@ fn row_text<S: AsRef<[u8]>>(values: &[S]) -> String {
     String::from_utf8_lossy(&bytes).trim_end().to_string()
 }
 
-/// Imports one snapshot file. See the module documentation for what happens to bad rows.
+/// Imports one snapshot file with the built-in column mappings. See the module documentation
+/// for what happens to bad rows.
 pub fn import(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>) -> Result<ImportSummary, ImportError> {
-    let result = import_inner(store, identity, input);
+    import_with(store, identity, mapping::Mappings::builtin(), input)
+}
+
+/// Imports one snapshot file with the given column mappings.
+pub fn import_with(
+    store: &dyn Store,
+    identity: &Identity,
+    mappings: &mapping::Mappings,
+    input: &ImportInput<'_>,
+) -> Result<ImportSummary, ImportError> {
+    let result = import_inner(store, identity, mappings, input);
     if let Err(e) = &result {
         // A refused file is itself an event worth auditing; the audit write must not hide the cause.
         let _ = store.audit(&audit(input, AuditOutcome::Error, format!("{} {}", input.file_name, e)));
@@ -130,9 +141,14 @@ pub fn import(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>) -
     result
 }
 
-fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>) -> Result<ImportSummary, ImportError> {
-    let spec = mapping::spec(input.source).ok_or_else(|| {
-        let known: Vec<&str> = mapping::SPECS.iter().map(|s| s.source).collect();
+fn import_inner(
+    store: &dyn Store,
+    identity: &Identity,
+    mappings: &mapping::Mappings,
+    input: &ImportInput<'_>,
+) -> Result<ImportSummary, ImportError> {
+    let spec = mappings.spec(input.source).ok_or_else(|| {
+        let known: Vec<&str> = mappings.sources().collect();
         ImportError::UnknownSource(input.source.to_string(), known.join("、"))
     })?;
     let (text, encoding) = decode(input.bytes)?;
@@ -148,10 +164,10 @@ fn import_inner(store: &dyn Store, identity: &Identity, input: &ImportInput<'_>)
         .collect::<Result<_, _>>()
         .map_err(|_| ImportError::HeaderEncoding)?;
     let missing: Vec<String> = ["身份证号", "姓名"]
-        .iter()
-        .chain(spec.columns.iter())
-        .filter(|c| !headers.iter().any(|h| h == *c))
-        .map(|c| c.to_string())
+        .into_iter()
+        .chain(spec.columns.iter().map(String::as_str))
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .map(str::to_string)
         .collect();
     if !missing.is_empty() {
         return Err(ImportError::MissingColumns { data_source: input.source.to_string(), missing });
@@ -414,7 +430,7 @@ impl Prepare<'_> {
             return self.reject(line, format!("含有无法识别的字符（文件按 {} 编码读取）", self.encoding), &raw);
         };
         let cols = mapping::Cols { headers: self.headers, values: &values };
-        match (self.spec.map)(&cols) {
+        match self.spec.map(&cols) {
             Err(reason) => self.reject(line, reason, &values),
             Ok(m) => self.accept(line, &cols, m),
         }

@@ -1,8 +1,11 @@
 //! How each department's snapshot columns become a fact.
 //!
-//! Every mirror file starts with `身份证号,姓名`; the table below names the
-//! further columns each source must have and how a row turns into the typed
-//! fields of a record. (Issue 3 moves this table into configuration.)
+//! Every mirror file starts with `身份证号,姓名`; a mapping file
+//! (`data/mappings/*.json`) names the further columns each source must have
+//! and how a row turns into the typed fields of a record. A new department's
+//! format is configuration, not code.
+
+use std::collections::BTreeMap;
 
 use hedui_core::fact::FactKind;
 use hedui_core::{Date, Fen, Month};
@@ -19,13 +22,6 @@ pub struct Mapped {
     pub status: String,
     /// The plain key for distinct counting (hashed before storage).
     pub key: String,
-}
-
-/// A source's columns and row mapping.
-pub struct Spec {
-    pub source: &'static str,
-    pub columns: &'static [&'static str],
-    pub map: fn(&Cols<'_>) -> Result<Mapped, String>,
 }
 
 /// Named access to one row.
@@ -65,19 +61,6 @@ impl Cols<'_> {
     }
 }
 
-fn base(kind: FactKind) -> Mapped {
-    Mapped {
-        kind,
-        period: None,
-        on: None,
-        amount: Fen::ZERO,
-        quantity: 0,
-        category: String::new(),
-        status: String::new(),
-        key: String::new(),
-    }
-}
-
 fn period(c: &Cols<'_>, from: &str, to: &str) -> Result<(Month, Month), String> {
     let a = c.month(from)?;
     let b = c.opt_month(to)?.unwrap_or(OPEN_END);
@@ -87,175 +70,268 @@ fn period(c: &Cols<'_>, from: &str, to: &str) -> Result<(Month, Month), String> 
     Ok((a, b))
 }
 
-/// The built-in department sources.
-pub static SPECS: &[Spec] = &[
-    Spec {
-        source: "gongan_hukou",
-        columns: &["性别", "出生日期", "户号", "与户主关系", "户籍区划", "户籍状态"],
-        map: |c| {
-            c.opt_date("出生日期")?;
-            Ok(Mapped {
-                status: c.required("户籍状态")?,
-                category: c.get("与户主关系").to_string(),
-                key: c.get("户号").to_string(),
-                ..base(FactKind::Hukou)
-            })
-        },
-    },
-    Spec {
-        source: "gongan_death",
-        columns: &["死亡日期", "注销日期"],
-        map: |c| {
-            c.opt_date("注销日期")?;
-            Ok(Mapped { on: Some(c.date("死亡日期")?), status: "死亡".into(), ..base(FactKind::Death) })
-        },
-    },
-    Spec {
-        source: "renshe_benefit",
-        columns: &["待遇类型", "月发放金额", "起始月份", "终止月份"],
-        map: |c| {
-            let kind = match c.get("待遇类型") {
-                "基本养老金" | "养老金" => FactKind::Pension,
-                "失业保险金" | "失业金" => FactKind::Unemployment,
-                other => return Err(format!("未知的待遇类型: {other:?}")),
-            };
-            Ok(Mapped {
-                period: Some(period(c, "起始月份", "终止月份")?),
-                amount: c.money("月发放金额")?,
-                category: c.get("待遇类型").to_string(),
-                ..base(kind)
-            })
-        },
-    },
-    Spec {
-        source: "renshe_contribution",
-        columns: &["单位统一社会信用代码", "单位名称", "缴费基数", "起始月份", "终止月份"],
-        map: |c| {
-            Ok(Mapped {
-                period: Some(period(c, "起始月份", "终止月份")?),
-                amount: c.money("缴费基数")?,
-                key: c.get("单位统一社会信用代码").to_string(),
-                ..base(FactKind::ContributionBase)
-            })
-        },
-    },
-    Spec {
-        source: "budongchan",
-        columns: &["不动产权证号", "坐落", "建筑面积", "用途", "登记日期", "共有方式"],
-        map: |c| {
-            let area = c.get("建筑面积");
-            // Areas have two decimals, exactly like yuan, so the exact parser serves for 0.01 m².
-            let quantity = Fen::parse_yuan(area).map_err(|_| format!("“建筑面积”不是有效面积: {area:?}"))?.0;
-            Ok(Mapped {
-                on: Some(c.date("登记日期")?),
-                quantity,
-                category: c.required("用途")?,
-                status: "有效".into(),
-                key: c.required("不动产权证号")?,
-                ..base(FactKind::RealEstate)
-            })
-        },
-    },
-    Spec {
-        source: "cheguan",
-        columns: &["号牌号码", "车辆类型", "品牌型号", "初次登记日期", "机动车状态", "使用性质"],
-        map: |c| {
-            Ok(Mapped {
-                on: Some(c.date("初次登记日期")?),
-                category: c.required("使用性质")?,
-                status: c.required("机动车状态")?,
-                key: c.required("号牌号码")?,
-                ..base(FactKind::Vehicle)
-            })
-        },
-    },
-    Spec {
-        source: "shichang",
-        columns: &["统一社会信用代码", "主体名称", "主体类型", "角色", "注册资本", "登记状态", "成立日期"],
-        map: |c| {
-            let code = c.required("统一社会信用代码")?;
-            hedui_core::CreditCode::parse(&code).map_err(|e| format!("统一社会信用代码无效: {e}"))?;
-            Ok(Mapped {
-                on: Some(c.date("成立日期")?),
-                amount: c.money("注册资本")?,
-                category: c.required("角色")?,
-                status: c.required("登记状态")?,
-                key: code,
-                ..base(FactKind::Business)
-            })
-        },
-    },
-    Spec {
-        source: "gongjijin",
-        columns: &["缴存基数", "月缴存额", "账户余额", "账户状态"],
-        map: |c| {
-            c.money("缴存基数")?;
-            c.money("月缴存额")?;
-            Ok(Mapped {
-                amount: c.money("账户余额")?,
-                status: c.get("账户状态").to_string(),
-                ..base(FactKind::ProvidentFund)
-            })
-        },
-    },
-    Spec {
-        source: "shuiwu",
-        columns: &["所属期", "所得项目", "收入额", "扣缴义务人"],
-        map: |c| {
-            let kind = match c.get("所得项目") {
-                "工资薪金" | "工资、薪金所得" => FactKind::WageIncome,
-                "经营所得" => FactKind::BusinessIncome,
-                "劳务报酬" | "劳务报酬所得" => FactKind::LabourIncome,
-                other => return Err(format!("未知的所得项目: {other:?}")),
-            };
-            let m = c.month("所属期")?;
-            Ok(Mapped {
-                period: Some((m, m)),
-                amount: c.money("收入额")?,
-                category: c.get("所得项目").to_string(),
-                key: c.get("扣缴义务人").to_string(),
-                ..base(kind)
-            })
-        },
-    },
-    Spec {
-        source: "canlian",
-        columns: &["残疾人证号", "残疾类别", "残疾等级", "发证日期"],
-        map: |c| {
-            let grade = match c.get("残疾等级") {
-                "一级" => 1,
-                "二级" => 2,
-                "三级" => 3,
-                "四级" => 4,
-                other => return Err(format!("未知的残疾等级: {other:?}")),
-            };
-            Ok(Mapped {
-                on: c.opt_date("发证日期")?,
-                quantity: grade,
-                category: c.required("残疾类别")?,
-                status: "有效".into(),
-                key: c.get("残疾人证号").to_string(),
-                ..base(FactKind::Disability)
-            })
-        },
-    },
-    Spec {
-        source: "minzheng_rolls",
-        columns: &["救助类型", "区划", "起始日期", "月救助金额"],
-        map: |c| {
-            Ok(Mapped {
-                on: Some(c.date("起始日期")?),
-                amount: c.money("月救助金额")?,
-                category: c.required("救助类型")?,
-                status: "在册".into(),
-                key: c.get("区划").to_string(),
-                ..base(FactKind::Assistance)
-            })
-        },
-    },
-];
+/// Where a record's kind comes from: fixed for the source, or looked up from a column.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum KindRule {
+    Fixed { fixed: FactKind },
+    Column { column: String, label: String, values: BTreeMap<String, FactKind> },
+}
 
-/// The spec of a source, if hedui knows it.
-pub fn spec(source: &str) -> Option<&'static Spec> {
-    SPECS.iter().find(|s| s.source == source)
+/// A text field: a column (optionally required) or a fixed value.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum TextRule {
+    Fixed {
+        fixed: String,
+    },
+    Column {
+        column: String,
+        #[serde(default)]
+        required: bool,
+        /// `credit_code`: the value must be a valid 统一社会信用代码.
+        #[serde(default)]
+        check: Option<String>,
+    },
+}
+
+/// A period of months: one month, or from–to (an empty end means ongoing).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PeriodRule {
+    Month { month: String },
+    Range { from: String, to: String },
+}
+
+/// A date column.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateRule {
+    pub column: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// An amount column in yuan.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyRule {
+    pub column: String,
+}
+
+/// A quantity: a floor area in m² (kept in 0.01 m²) or a value looked up from a column.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum QuantityRule {
+    Area { area: String },
+    Lookup { column: String, label: String, values: BTreeMap<String, i64> },
+}
+
+/// A column that must parse even though its value is not kept.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum CheckRule {
+    Date {
+        date: String,
+        #[serde(default)]
+        optional: bool,
+    },
+    Money {
+        money: String,
+    },
+}
+
+/// One source's columns and how a row becomes a record.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub source: String,
+    /// Columns the file must have besides 身份证号 and 姓名.
+    pub columns: Vec<String>,
+    pub kind: KindRule,
+    #[serde(default)]
+    pub checks: Vec<CheckRule>,
+    pub key: Option<TextRule>,
+    pub period: Option<PeriodRule>,
+    pub on: Option<DateRule>,
+    pub amount: Option<MoneyRule>,
+    pub quantity: Option<QuantityRule>,
+    pub category: Option<TextRule>,
+    pub status: Option<TextRule>,
+}
+
+fn text(c: &Cols<'_>, rule: &Option<TextRule>) -> Result<String, String> {
+    match rule {
+        None => Ok(String::new()),
+        Some(TextRule::Fixed { fixed }) => Ok(fixed.clone()),
+        Some(TextRule::Column { column, required, check }) => {
+            let v = if *required { c.required(column)? } else { c.get(column).to_string() };
+            if check.as_deref() == Some("credit_code") {
+                hedui_core::CreditCode::parse(&v).map_err(|e| format!("统一社会信用代码无效: {e}"))?;
+            }
+            Ok(v)
+        }
+    }
+}
+
+impl Spec {
+    /// Maps one row, or says why it cannot be stored.
+    pub fn map(&self, c: &Cols<'_>) -> Result<Mapped, String> {
+        let kind = match &self.kind {
+            KindRule::Fixed { fixed } => *fixed,
+            KindRule::Column { column, label, values } => {
+                let v = c.get(column);
+                *values.get(v).ok_or_else(|| format!("未知的{label}: {v:?}"))?
+            }
+        };
+        for check in &self.checks {
+            match check {
+                CheckRule::Date { date, optional: true } => {
+                    c.opt_date(date)?;
+                }
+                CheckRule::Date { date, optional: false } => {
+                    c.date(date)?;
+                }
+                CheckRule::Money { money } => {
+                    c.money(money)?;
+                }
+            }
+        }
+        let key = text(c, &self.key)?;
+        let period = match &self.period {
+            None => None,
+            Some(PeriodRule::Month { month }) => {
+                let m = c.month(month)?;
+                Some((m, m))
+            }
+            Some(PeriodRule::Range { from, to }) => Some(period(c, from, to)?),
+        };
+        let on = match &self.on {
+            None => None,
+            Some(DateRule { column, optional: true }) => c.opt_date(column)?,
+            Some(DateRule { column, optional: false }) => Some(c.date(column)?),
+        };
+        let amount = match &self.amount {
+            None => Fen::ZERO,
+            Some(MoneyRule { column }) => c.money(column)?,
+        };
+        let quantity = match &self.quantity {
+            None => 0,
+            Some(QuantityRule::Area { area }) => {
+                let v = c.get(area);
+                // Areas have two decimals, exactly like yuan, so the exact parser serves for 0.01 m².
+                Fen::parse_yuan(v).map_err(|_| format!("“{area}”不是有效面积: {v:?}"))?.0
+            }
+            Some(QuantityRule::Lookup { column, label, values }) => {
+                let v = c.get(column);
+                *values.get(v).ok_or_else(|| format!("未知的{label}: {v:?}"))?
+            }
+        };
+        Ok(Mapped {
+            kind,
+            period,
+            on,
+            amount,
+            quantity,
+            category: text(c, &self.category)?,
+            status: text(c, &self.status)?,
+            key,
+        })
+    }
+}
+
+/// A mapping file: every source's spec.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Mappings {
+    #[serde(default)]
+    pub note: String,
+    pub sources: Vec<Spec>,
+}
+
+/// The demo city's mappings, carried by the binary.
+pub const MAPPINGS_3204: &str = include_str!("../../../data/mappings/3204.json");
+
+impl Mappings {
+    /// Parses and checks a mapping file.
+    pub fn parse(json: &str) -> Result<Mappings, String> {
+        let m: Mappings = serde_json::from_str(json).map_err(|e| format!("字段映射配置格式错误：{e}"))?;
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &m.sources {
+            if !seen.insert(s.source.as_str()) {
+                return Err(format!("字段映射配置中数据来源“{}”重复", s.source));
+            }
+            // Every column a rule reads must be among the required columns.
+            let mut used: Vec<&str> = Vec::new();
+            if let KindRule::Column { column, .. } = &s.kind {
+                used.push(column);
+            }
+            for c in &s.checks {
+                used.push(match c {
+                    CheckRule::Date { date, .. } => date,
+                    CheckRule::Money { money } => money,
+                });
+            }
+            for t in [&s.key, &s.category, &s.status].into_iter().flatten() {
+                if let TextRule::Column { column, .. } = t {
+                    used.push(column);
+                }
+            }
+            match &s.period {
+                Some(PeriodRule::Month { month }) => used.push(month),
+                Some(PeriodRule::Range { from, to }) => used.extend([from.as_str(), to.as_str()]),
+                None => {}
+            }
+            if let Some(d) = &s.on {
+                used.push(&d.column);
+            }
+            if let Some(a) = &s.amount {
+                used.push(&a.column);
+            }
+            match &s.quantity {
+                Some(QuantityRule::Area { area }) => used.push(area),
+                Some(QuantityRule::Lookup { column, .. }) => used.push(column),
+                None => {}
+            }
+            if let Some(u) = used.iter().find(|u| !s.columns.iter().any(|c| c == *u)) {
+                return Err(format!("数据来源“{}”的规则使用了未列出的列“{u}”", s.source));
+            }
+        }
+        Ok(m)
+    }
+
+    /// The embedded mappings (checked by a test, so this cannot fail in a release).
+    pub fn builtin() -> &'static Mappings {
+        static M: std::sync::OnceLock<Mappings> = std::sync::OnceLock::new();
+        M.get_or_init(|| {
+            Mappings::parse(MAPPINGS_3204).unwrap_or(Mappings { note: String::new(), sources: Vec::new() })
+        })
+    }
+
+    pub fn spec(&self, source: &str) -> Option<&Spec> {
+        self.sources.iter().find(|s| s.source == source)
+    }
+
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(|s| s.source.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_mappings_parse_and_cover_the_eleven_mirrors() {
+        let m = Mappings::parse(MAPPINGS_3204).unwrap();
+        assert_eq!(m.sources.len(), 11);
+        assert_eq!(Mappings::builtin().sources.len(), 11);
+    }
+
+    #[test]
+    fn a_rule_reading_an_unlisted_column_is_refused() {
+        let bad = r#"{"sources":[{"source":"x","columns":["a"],"kind":{"fixed":"vehicle"},"amount":{"column":"b"}}]}"#;
+        assert!(Mappings::parse(bad).unwrap_err().contains("未列出的列“b”"));
+        let dup = r#"{"sources":[{"source":"x","columns":[],"kind":{"fixed":"vehicle"}},{"source":"x","columns":[],"kind":{"fixed":"vehicle"}}]}"#;
+        assert!(Mappings::parse(dup).unwrap_err().contains("重复"));
+    }
 }

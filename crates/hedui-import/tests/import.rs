@@ -311,3 +311,40 @@ fn libreoffice_as_installed_writes_workbooks_that_import() {
     assert_eq!((sum.stats.total, sum.stats.accepted, sum.stats.rejected, sum.stats.unresolved), (7, 4, 3, 1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A department format hedui has never seen becomes importable by configuration alone.
+#[test]
+fn a_new_department_format_needs_configuration_not_code() {
+    let (s, id) = setup();
+    let mut text = hedui_import::mapping::MAPPINGS_3204
+        .trim_end()
+        .trim_end_matches('}')
+        .trim_end()
+        .trim_end_matches(']')
+        .to_string();
+    text.push_str(
+        r#",
+    {
+      "source": "jiaotong_chuanbo",
+      "columns": ["船舶登记号", "船名", "总吨位", "登记日期", "船舶状态"],
+      "kind": { "fixed": "vehicle" },
+      "key": { "column": "船舶登记号", "required": true },
+      "on": { "column": "登记日期" },
+      "amount": { "column": "总吨位" },
+      "category": { "fixed": "船舶" },
+      "status": { "column": "船舶状态", "required": true }
+    }
+  ]
+}"#,
+    );
+    let mappings = hedui_import::mapping::Mappings::parse(&text).unwrap();
+    let file = "身份证号,姓名,船舶登记号,船名,总吨位,登记日期,船舶状态\n\
+                360426199101010071,张三,CZ-2021-001,苏常渔01,12.50,2021-03-01,正常\n\
+                360426199101010071,张三,,苏常渔02,8,2022-03-01,正常\n";
+    let sum = hedui_import::import_with(&s, &id, &mappings, &input("jiaotong_chuanbo", file.as_bytes())).unwrap();
+    assert_eq!((sum.stats.accepted, sum.stats.rejected), (1, 1));
+    assert!(sum.issues[0].reason.contains("船舶登记号"), "{:?}", sum.issues);
+    // The built-in mappings do not know the source.
+    let err = import(&s, &id, &input("jiaotong_chuanbo", file.as_bytes())).unwrap_err();
+    assert!(matches!(err, ImportError::UnknownSource(..)), "{err}");
+}

@@ -92,6 +92,9 @@ enum Cmd {
         /// Write each file's rejection report next to it (`<file>.issues.csv`).
         #[arg(long)]
         report: bool,
+        /// Column mappings (JSON, as `data/mappings/3204.json`); the built-in ones when absent.
+        #[arg(long)]
+        mappings: Option<PathBuf>,
     },
     /// Identifier tools.
     Id {
@@ -268,7 +271,14 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Import { db, key, city: city_dir, source, as_of, files, report } => {
+        Cmd::Import { db, key, city: city_dir, source, as_of, files, report, mappings } => {
+            let mappings = match &mappings {
+                Some(p) => hedui_import::mapping::Mappings::parse(
+                    &std::fs::read_to_string(p).with_context(|| format!("读取 {}", p.display()))?,
+                )
+                .map_err(|e| anyhow::anyhow!(e))?,
+                None => hedui_import::mapping::Mappings::builtin().clone(),
+            };
             let store = hedui::open_store(&db)?;
             let app =
                 hedui::build_app(store, Arc::new(city::master_key(&key)?), Vec::new(), Arc::new(SystemClock), None)?;
@@ -297,7 +307,7 @@ fn main() -> Result<()> {
                         actor: "system",
                         request_id: "cli-import",
                     };
-                    let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
+                    let s = hedui_import::import_with(app.store.as_ref(), &app.identity, &mappings, &input)?;
                     if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {
                         let p = PathBuf::from(format!("{}.issues.csv", f.display()));
                         std::fs::write(&p, hedui_import::issues_csv(app.store.as_ref(), &app.identity, s.batch)?)?;
