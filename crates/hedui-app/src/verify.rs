@@ -15,7 +15,9 @@ use hedui_core::programme::Programme;
 use hedui_core::{BatchId, Date, Fen, HouseholdId, JobId, PersonId};
 use hedui_crypto::{encode_hex, sm3};
 use hedui_import::aad;
-use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, StoredRecord};
+use hedui_store::{
+    AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, SnapshotMode, StoredRecord,
+};
 
 use crate::households::mask_declared_id;
 use crate::report::{
@@ -425,22 +427,50 @@ impl App {
         }
         let persons: Vec<PersonId> = h.members.iter().filter_map(|m| m.person).collect();
 
-        // Department mirrors: the latest snapshot of each source on or before the job's date.
-        let mut latest: HashMap<String, Date> = HashMap::new();
+        // Department mirrors, as they stood on the job's date: each source's latest full
+        // snapshot on or before it, with the incremental snapshots after that one. Later
+        // snapshots never change what an earlier date shows, so a report can be reproduced.
         let batches = self.store.batches()?;
         let columns: HashMap<BatchId, Vec<String>> = batches.iter().map(|b| (b.id, b.columns.clone())).collect();
-        for b in batches {
-            if b.as_of <= job.as_of && b.status == "done" {
-                let e = latest.entry(b.source.clone()).or_insert(b.as_of);
-                *e = (*e).max(b.as_of);
-            }
+        let usable = |b: &&hedui_store::Batch| b.as_of <= job.as_of && b.status == "done";
+        let mut full: HashMap<String, Date> = HashMap::new();
+        for b in batches.iter().filter(usable).filter(|b| b.mode == SnapshotMode::Full) {
+            let e = full.entry(b.source.clone()).or_insert(b.as_of);
+            *e = (*e).max(b.as_of);
         }
-        let records: Vec<StoredRecord> = self
+        let used: HashMap<BatchId, &hedui_store::Batch> = batches
+            .iter()
+            .filter(usable)
+            .filter(|b| match b.mode {
+                SnapshotMode::Full => full.get(&b.source) == Some(&b.as_of),
+                SnapshotMode::Incremental => full.get(&b.source).is_none_or(|f| b.as_of > *f),
+            })
+            .map(|b| (b.id, b))
+            .collect();
+        let mut latest: HashMap<String, Date> = HashMap::new();
+        for b in used.values() {
+            let e = latest.entry(b.source.clone()).or_insert(b.as_of);
+            *e = (*e).max(b.as_of);
+        }
+        let in_force: Vec<StoredRecord> = self
             .store
             .records_for(&persons)?
             .into_iter()
-            .filter(|r| r.batch.is_some() && latest.get(&r.rec.source) == Some(&r.rec.as_of))
+            .filter(|r| r.batch.is_some_and(|b| used.contains_key(&b)))
             .collect();
+        // A later snapshot's row replaces an earlier one about the same thing (person, kind, key
+        // and period); rows of one snapshot all stand.
+        type Thing = (Option<PersonId>, String, FactKind, String, Option<(hedui_core::Month, hedui_core::Month)>);
+        let thing = |r: &StoredRecord| -> Thing {
+            (r.rec.person, r.rec.source.clone(), r.rec.kind, r.rec.key.clone(), r.rec.period)
+        };
+        let mut newest: HashMap<Thing, Date> = HashMap::new();
+        for r in &in_force {
+            let e = newest.entry(thing(r)).or_insert(r.rec.as_of);
+            *e = (*e).max(r.rec.as_of);
+        }
+        let records: Vec<StoredRecord> =
+            in_force.into_iter().filter(|r| newest.get(&thing(r)) == Some(&r.rec.as_of)).collect();
         let mut sources = Vec::new();
         for s in DEPARTMENT_SOURCES.iter() {
             let state = match latest.get(s.code) {

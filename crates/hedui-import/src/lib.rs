@@ -76,6 +76,8 @@ pub struct ImportInput<'a> {
     pub now: &'a str,
     pub actor: &'a str,
     pub request_id: &'a str,
+    /// Full or incremental.
+    pub mode: hedui_store::SnapshotMode,
 }
 
 /// One issue as a clerk sees it.
@@ -205,6 +207,7 @@ fn import_inner(
             as_of: input.as_of,
             columns: headers.clone(),
             started_at: input.now.to_string(),
+            mode: input.mode,
         };
         let start = store.begin_import(
             &batch,

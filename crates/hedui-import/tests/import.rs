@@ -24,6 +24,7 @@ fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {
         now: "2026-11-28T08:00:00Z",
         actor: "tester",
         request_id: "r1",
+        mode: hedui_store::SnapshotMode::Full,
     }
 }
 

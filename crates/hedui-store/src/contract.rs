@@ -164,10 +164,12 @@ fn imports_round_trip(s: &dyn Store) {
         as_of: day("2026-11-27"),
         columns: vec!["身份证号".into(), "姓名".into()],
         started_at: "2026-11-28T08:00:00Z".into(),
+        mode: SnapshotMode::Incremental,
     };
     let BatchStart::New(b) = s.begin_import(&nb, &audit("import", "batch")).unwrap() else {
         panic!("first import is new")
     };
+    assert_eq!(s.batch(b).unwrap().unwrap().mode, SnapshotMode::Incremental, "the snapshot mode round-trips");
     assert_eq!(
         s.begin_import(&nb, &audit("import", "batch")).unwrap(),
         BatchStart::Resume(b),

@@ -100,6 +100,7 @@ pub trait Conn: Send {
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "exchange", include_str!("../migrations/0002_exchange.sql")),
+    (3, "snapshot_mode", include_str!("../migrations/0003_snapshot_mode.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -340,7 +341,7 @@ fn record_from(r: &[Value]) -> Result<StoredRecord> {
 }
 
 const BATCH_COLS: &str = "id, source, file_name, file_sm3, as_of, status, rows_total, rows_accepted, rows_duplicate, \
-     rows_rejected, rows_unresolved, started_at, finished_at, columns";
+     rows_rejected, rows_unresolved, started_at, finished_at, columns, mode";
 
 fn batch_from(r: &[Value]) -> Result<Batch> {
     let r = Row(r);
@@ -361,6 +362,7 @@ fn batch_from(r: &[Value]) -> Result<Batch> {
         started_at: r.text(11)?,
         finished_at: r.opt_text(12)?,
         columns: from_json(&r.text(13)?)?,
+        mode: r.code(14)?,
     })
 }
 
@@ -668,8 +670,8 @@ impl Store for SqlStore {
                 return Ok(BatchStart::Resume(id));
             }
             let id = first_i64(&c.query(
-                "INSERT INTO import_batch (source, file_name, file_sm3, as_of, status, columns, started_at) \
-                 VALUES (?, ?, ?, ?, 'running', ?, ?) RETURNING id",
+                "INSERT INTO import_batch (source, file_name, file_sm3, as_of, status, columns, started_at, mode) \
+                 VALUES (?, ?, ?, ?, 'running', ?, ?, ?) RETURNING id",
                 &[
                     b.source.as_str().into(),
                     b.file_name.as_str().into(),
@@ -677,6 +679,7 @@ impl Store for SqlStore {
                     b.as_of.to_string().into(),
                     to_json(&b.columns)?.into(),
                     b.started_at.as_str().into(),
+                    code(&b.mode).into(),
                 ],
             )?)?;
             write_audit(c, audit)?;

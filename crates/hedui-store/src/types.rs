@@ -52,6 +52,18 @@ pub struct StoredRecord {
     pub rec: NewRecord,
 }
 
+/// Whether a snapshot carries a source's whole data or only what changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotMode {
+    /// Everything the source holds as of the date; replaces earlier snapshots from that date on.
+    #[default]
+    Full,
+    /// Rows added or changed since the latest full snapshot; a row replaces the earlier row with
+    /// the same person, kind, key and period.
+    Incremental,
+}
+
 /// Start of an import.
 #[derive(Clone, Debug)]
 pub struct NewBatch {
@@ -62,6 +74,7 @@ pub struct NewBatch {
     /// The file's column names: record details store values only, in this order.
     pub columns: Vec<String>,
     pub started_at: String,
+    pub mode: SnapshotMode,
 }
 
 /// Whether an import is new or a file already imported.
@@ -96,6 +109,7 @@ pub struct Batch {
     pub stats: BatchStats,
     pub started_at: String,
     pub finished_at: Option<String>,
+    pub mode: SnapshotMode,
 }
 
 /// Severity of an import issue.

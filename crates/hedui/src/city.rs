@@ -111,6 +111,7 @@ pub fn import_mirrors(app: &App, actor: &Actor, dir: &Path) -> Result<Vec<Import
             now: &now,
             actor: &actor.login,
             request_id: &actor.request_id,
+            mode: hedui_store::SnapshotMode::Full,
         };
         out.push(hedui_import::import(app.store.as_ref(), &app.identity, &input)?);
     }

@@ -95,6 +95,9 @@ enum Cmd {
         /// Column mappings (JSON, as `data/mappings/3204.json`); the built-in ones when absent.
         #[arg(long)]
         mappings: Option<PathBuf>,
+        /// The files hold only what changed since the last full snapshot.
+        #[arg(long)]
+        incremental: bool,
     },
     /// Identifier tools.
     Id {
@@ -271,7 +274,7 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Import { db, key, city: city_dir, source, as_of, files, report, mappings } => {
+        Cmd::Import { db, key, city: city_dir, source, as_of, files, report, mappings, incremental } => {
             let mappings = match &mappings {
                 Some(p) => hedui_import::mapping::Mappings::parse(
                     &std::fs::read_to_string(p).with_context(|| format!("读取 {}", p.display()))?,
@@ -306,6 +309,11 @@ fn main() -> Result<()> {
                         now: &now,
                         actor: "system",
                         request_id: "cli-import",
+                        mode: if incremental {
+                            hedui_store::SnapshotMode::Incremental
+                        } else {
+                            hedui_store::SnapshotMode::Full
+                        },
                     };
                     let s = hedui_import::import_with(app.store.as_ref(), &app.identity, &mappings, &input)?;
                     if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {

@@ -96,6 +96,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
             now: &now,
             actor: "clerk",
             request_id: "t",
+            mode: hedui_store::SnapshotMode::Full,
         };
         hedui_import::import(app.store.as_ref(), &app.identity, &input).unwrap();
     }

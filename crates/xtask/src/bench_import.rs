@@ -170,6 +170,7 @@ pub fn run(o: &Options) -> Result<()> {
             now: &now,
             actor: &actor.login,
             request_id: &actor.request_id,
+            mode: hedui_store::SnapshotMode::Full,
         };
         let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
         let secs = t.elapsed().as_secs_f64();
