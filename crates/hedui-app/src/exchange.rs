@@ -591,7 +591,19 @@ impl App {
         for s in &setup.client.catalog().sources {
             let Some(qs) = per_source.get(&s.code) else { continue };
             let unanswered = qs.iter().find(|q| !q.state.is_answered());
+            // Without the account index every bank was asked directly: the picture is complete.
+            let replaced = s.kind == SourceKind::AccountService
+                && unanswered.is_some_and(|q| q.state.is_final())
+                && qs.iter().filter(|q| !q.state.is_answered()).all(|q| {
+                    per_source.iter().any(|(code, other)| {
+                        setup.client.catalog().get(code).is_some_and(|b| b.kind == SourceKind::Bank)
+                            && other.iter().any(|o| o.member_seq == q.member_seq)
+                    })
+                });
             let state = match unanswered {
+                Some(q) if replaced => {
+                    SourceState::Replaced { reason: format!("{}；已改为向全部银行逐家查询", q.reason) }
+                }
                 Some(q) => {
                     failed = true;
                     let reason = match q.state {

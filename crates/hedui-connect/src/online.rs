@@ -297,6 +297,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_breaker_opens_after_five_failures_and_lets_one_trial_through_after_cooling_off() {
+        let catalog = std::sync::Arc::new(
+            Catalog::parse(r#"{"node":{"id":"n","name":"n"},"sources":[]}"#).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let c = OnlineClient::new(catalog, NodeSecret::derive(b"t", "n"));
+        for _ in 0..4 {
+            c.record("B01", false);
+        }
+        assert!(c.allows("B01"), "four failures in a row leave it closed");
+        c.record("B01", true);
+        for _ in 0..4 {
+            c.record("B01", false);
+        }
+        assert!(c.allows("B01"), "a success starts the count again");
+        c.record("B01", false);
+        assert!(!c.allows("B01"), "the fifth failure in a row opens it");
+        assert!(c.allows("B02"), "other sources are not affected");
+        std::thread::sleep(BREAKER_COOL_OFF + Duration::from_millis(50));
+        assert!(c.allows("B01"), "after cooling off one trial goes through");
+        c.record("B01", false);
+        assert!(!c.allows("B01"), "and a failed trial opens it again at once");
+    }
+
+    #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let d: Vec<Duration> = (0..8).map(|a| backoff("m1", a)).collect();
         assert!(d[0] >= Duration::from_millis(100) && d[0] <= Duration::from_millis(200), "{d:?}");

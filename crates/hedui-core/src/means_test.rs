@@ -40,7 +40,14 @@ pub struct MemberCase {
 pub enum SourceState {
     Answered,
     NoRecord,
-    NotAnswered { reason: String },
+    NotAnswered {
+        reason: String,
+    },
+    /// Did not answer, but what it would have told was asked of others directly (the account
+    /// index, when every bank was asked instead): nothing is missing.
+    Replaced {
+        reason: String,
+    },
 }
 
 /// One source's status for the case.

@@ -82,6 +82,12 @@ pub struct Faults {
     pub malformed_rate: f64,
     /// An envelope whose signature is missing.
     pub unsigned_rate: f64,
+    /// An envelope signed with a key that is not the institution's published one.
+    pub bad_signature_rate: f64,
+    /// Faults for the first attempts of every message, in order (`error`, `timeout`, `drip`,
+    /// `malformed`, `unsigned`, `bad_signature`), before the rates apply: a script that makes
+    /// a test deterministic.
+    pub script: Vec<String>,
     /// Answer `Accepted` and deliver by callback when the request names one.
     pub async_rate: f64,
     /// Deliver every callback twice.
@@ -148,6 +154,7 @@ enum Fault {
     Drip,
     Malformed,
     Unsigned,
+    BadSignature,
 }
 
 impl Simulator {
@@ -186,8 +193,19 @@ impl Simulator {
                 *a
             })
             .unwrap_or(1);
-        let r = roll(&format!("{code}/{message_id}/{attempt}"));
         let f = &self.faults;
+        if let Some(name) = f.script.get(attempt as usize - 1) {
+            return match name.as_str() {
+                "error" => Fault::Error,
+                "timeout" => Fault::Timeout,
+                "drip" => Fault::Drip,
+                "malformed" => Fault::Malformed,
+                "unsigned" => Fault::Unsigned,
+                "bad_signature" => Fault::BadSignature,
+                _ => Fault::None,
+            };
+        }
+        let r = roll(&format!("{code}/{message_id}/{attempt}"));
         let mut edge = 0.0;
         for (rate, fault) in [
             (f.error_rate, Fault::Error),
@@ -195,6 +213,7 @@ impl Simulator {
             (f.drip_rate, Fault::Drip),
             (f.malformed_rate, Fault::Malformed),
             (f.unsigned_rate, Fault::Unsigned),
+            (f.bad_signature_rate, Fault::BadSignature),
         ] {
             edge += rate;
             if r < edge {
@@ -377,7 +396,7 @@ impl Simulator {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             Fault::Malformed => return (StatusCode::OK, "{\"header\": {\"truncated").into_response(),
-            Fault::None | Fault::Drip | Fault::Unsigned => {}
+            Fault::None | Fault::Drip | Fault::Unsigned | Fault::BadSignature => {}
         }
         if roll(&format!("async/{}", key.1)) < self.faults.async_rate {
             // Accepted now; the answer follows by callback when the request names one, and is
@@ -395,7 +414,21 @@ impl Simulator {
     }
 
     fn reply(&self, source: &Source, request: &Header, body: &SearchResponse, fault: &Fault) -> Response {
-        let mut out = match self.seal(source, self.reply_header(&source.code, Action::OnSearch, request), body) {
+        let header = self.reply_header(&source.code, Action::OnSearch, request);
+        let sealed = if matches!(fault, Fault::BadSignature) {
+            // Well formed, but signed by an impostor's key.
+            Envelope::seal(
+                header,
+                body,
+                &source_secret(&format!("{}-impostor", source.code)),
+                &self.client_keys,
+                &source.gm,
+            )
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        } else {
+            self.seal(source, header, body)
+        };
+        let mut out = match sealed {
             Ok(e) => e,
             Err(r) => return r.into_response(),
         };

@@ -266,7 +266,7 @@ pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Repo
             rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项"}),
             item_names => json!({"within": "未超出", "exceeds": "超出", "incomplete": "待核实"}),
             item_class => json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"}),
-            state_names => json!({"answered": "已反馈", "no_record": "无记录", "not_answered": "未反馈"}),
+            state_names => json!({"answered": "已反馈", "no_record": "无记录", "not_answered": "未反馈", "replaced": "未反馈（已由其他来源补足）"}),
         },
     )
 }
