@@ -565,7 +565,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
         }
     }
     println!(
-        "3. 委托并核对 {} 户（{} 户因未授权被拒绝；在线查询，另与 {} 家机构交换文件包）：{:.1} 秒",
+        "3. 委托并核对 {} 户（{} 户因未授权被拒绝；在线查询，另经文件交换 {} 个请求包）：{:.1} 秒",
         filed.len(),
         refused,
         settled.get(),
