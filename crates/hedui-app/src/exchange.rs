@@ -78,6 +78,9 @@ pub struct ExchangeSetup {
     pub concurrency: usize,
     /// How often an accepted (asynchronous) request is asked for its state.
     pub poll_every: Duration,
+    /// One collection at a time: two clerks running jobs together share one pump instead of
+    /// sending the same open requests twice.
+    pub pumping: std::sync::Mutex<()>,
 }
 
 /// What one member's query needs from the job.
@@ -147,6 +150,9 @@ impl App {
     /// runtime, so this may be called from anywhere but an async task.
     pub fn collect(&self) -> AppResult<()> {
         let setup = self.setup()?;
+        // A collection that finished while this one waited leaves little to do; a poisoned lock
+        // only means another collection failed, which does not make this one unsafe.
+        let _one_at_a_time = setup.pumping.lock().unwrap_or_else(|p| p.into_inner());
         self.pump(setup)
     }
 

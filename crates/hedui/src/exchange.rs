@@ -46,6 +46,7 @@ pub fn attach(app: &mut App, catalog: Catalog, secret: NodeSecret, collect_withi
         collect_within,
         concurrency: 64,
         poll_every: Duration::from_millis(500),
+        pumping: std::sync::Mutex::new(()),
     }));
     Ok(())
 }

@@ -132,6 +132,8 @@ enum Cmd {
         #[arg(long, default_value_t = 0.0)]
         unsigned_rate: f64,
         #[arg(long, default_value_t = 0.0)]
+        bad_signature_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
         async_rate: f64,
         #[arg(long)]
         duplicate_callbacks: bool,
@@ -356,6 +358,7 @@ fn main() -> Result<()> {
             drip_rate,
             malformed_rate,
             unsigned_rate,
+            bad_signature_rate,
             async_rate,
             duplicate_callbacks,
             dead,
@@ -380,6 +383,7 @@ fn main() -> Result<()> {
                 drip_rate,
                 malformed_rate,
                 unsigned_rate,
+                bad_signature_rate,
                 async_rate,
                 duplicate_callbacks,
                 dead: dead.into_iter().collect(),
