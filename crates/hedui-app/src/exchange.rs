@@ -279,14 +279,19 @@ impl App {
         let mut open: BTreeMap<i64, RequestRow> =
             self.store.open_requests(10_000_000)?.into_iter().map(|r| (r.id, r)).collect();
         let mut last_batch: Option<Instant> = None;
+        // Whether queued queries may be waiting to go into requests: at the start, after the
+        // account index answered (its banks are queued), and when a source that held back a
+        // partial batch falls idle.
+        let mut dirty = true;
         loop {
-            // New requests for what is queued: at once when something is idle, else every 100 ms.
-            if last_batch.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || tasks.is_empty() {
+            // New requests for what is queued: at once when nothing is in flight, else every 100 ms.
+            if dirty && (last_batch.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) || tasks.is_empty()) {
                 let busy = open.values().map(|r| r.source.clone()).collect();
                 for r in self.batch_queued(setup, &busy)? {
                     open.insert(r.id, r);
                 }
                 last_batch = Some(Instant::now());
+                dirty = false;
             }
             let online =
                 |r: &RequestRow| setup.client.catalog().get(&r.source).is_some_and(|s| s.channel == Channel::Online);
@@ -299,6 +304,7 @@ impl App {
                 {
                     return Ok(());
                 }
+                dirty = true;
                 continue;
             }
             let now = Instant::now();
@@ -343,6 +349,7 @@ impl App {
             }
             let Ok((id, done)) = rx.recv_timeout(Duration::from_millis(20)) else { continue };
             tasks.remove(&id);
+            let finished_before = open.len();
             let Some(r) = open.get(&id).cloned() else { continue };
             let Some(source) = setup.client.catalog().get(&r.source).cloned() else {
                 open.remove(&id);
@@ -387,6 +394,14 @@ impl App {
                             x.attempts = attempts;
                         }
                     }
+                }
+            }
+            if open.len() < finished_before {
+                // A request ended: the account index's answers queue banks, and a source with no
+                // other request open may have a partial batch waiting.
+                let index = source.kind == SourceKind::AccountService;
+                if index || !open.values().any(|x| x.source == r.source) {
+                    dirty = true;
                 }
             }
         }
