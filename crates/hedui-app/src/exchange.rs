@@ -509,7 +509,13 @@ impl App {
     }
 
     /// Stored records for what a source said about one person.
-    fn item_records(&self, source: &str, person: PersonId, as_of: Date, items: &[Item]) -> AppResult<Vec<NewRecord>> {
+    pub(crate) fn item_records(
+        &self,
+        source: &str,
+        person: PersonId,
+        as_of: Date,
+        items: &[Item],
+    ) -> AppResult<Vec<NewRecord>> {
         let mut out = Vec::new();
         for i in items {
             let (kind, detail) = match i.category {

@@ -15,9 +15,7 @@ use hedui_core::programme::Programme;
 use hedui_core::{BatchId, Date, Fen, HouseholdId, JobId, PersonId};
 use hedui_crypto::{encode_hex, sm3};
 use hedui_import::aad;
-use hedui_store::{
-    AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, NewRecord, SnapshotMode, StoredRecord,
-};
+use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, SnapshotMode, StoredRecord};
 
 use crate::households::mask_declared_id;
 use crate::report::{
@@ -513,7 +511,8 @@ impl App {
                         if !a.is_empty() && state == SourceState::NoRecord {
                             state = SourceState::Answered;
                         }
-                        bank_records.extend(self.bank_records(bank.code(), pid, job.as_of, &a)?);
+                        let items = hedui_connect::answer_items(&a, job.as_of);
+                        bank_records.extend(self.item_records(bank.code(), pid, job.as_of, &items)?);
                     }
                     Err(e) => {
                         any_failed = true;
@@ -658,89 +657,6 @@ impl App {
             .collect();
         let total = institutions.iter().map(|i| i.total).sum();
         crate::report::FinancialSummary { as_of: Some(as_of), institutions, total }
-    }
-
-    /// Stored records for one bank answer about one person.
-    fn bank_records(
-        &self,
-        bank: &str,
-        person: PersonId,
-        as_of: Date,
-        a: &hedui_connect::BankAnswer,
-    ) -> AppResult<Vec<NewRecord>> {
-        let mut out = Vec::new();
-        let mut push = |kind: FactKind,
-                        on: Option<Date>,
-                        amount: Fen,
-                        category: &str,
-                        key: &str,
-                        detail: serde_json::Value|
-         -> AppResult<()> {
-            let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
-            out.push(NewRecord {
-                source: bank.to_string(),
-                kind,
-                person: Some(person),
-                raw_id_enc: None,
-                name_bidx: None,
-                as_of,
-                period: None,
-                on,
-                amount,
-                quantity: 0,
-                category: category.to_string(),
-                status: "正常".into(),
-                key: self.identity.item_key(bank, key),
-                detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail)?,
-            });
-            Ok(())
-        };
-        for acc in &a.accounts {
-            push(
-                FactKind::Deposit,
-                Some(as_of),
-                acc.balance,
-                &acc.kind,
-                &acc.account_no,
-                serde_json::json!([
-                    ["账号", acc.account_no],
-                    ["账户类型", acc.kind],
-                    ["余额", acc.balance.to_string()]
-                ]),
-            )?;
-        }
-        for p in &a.products {
-            push(
-                FactKind::FinancialProduct,
-                Some(p.valued_on),
-                p.value,
-                &p.kind,
-                &format!("{}|{}", p.kind, p.name),
-                serde_json::json!([
-                    ["产品类型", p.kind],
-                    ["产品名称", p.name],
-                    ["估值", p.value.to_string()],
-                    ["估值日期", p.valued_on.to_string()]
-                ]),
-            )?;
-        }
-        for m in &a.movements {
-            push(
-                FactKind::Movement,
-                Some(m.on),
-                m.amount,
-                &m.memo,
-                &m.account_no,
-                serde_json::json!([
-                    ["账号", m.account_no],
-                    ["交易日期", m.on.to_string()],
-                    ["金额", m.amount.to_string()],
-                    ["对方户名", m.counterparty],
-                    ["摘要", m.memo]
-                ]),
-            )?;
-        }
-        Ok(out)
     }
 
     /// A stored record as a fact, with a short masked description for the report.
