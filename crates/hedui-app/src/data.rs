@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use hedui_core::calendar::WorkCalendar;
-use hedui_core::policy::PolicyFile;
 use hedui_core::region::RegionTable;
 
 use crate::{AppError, AppResult};
@@ -16,7 +15,6 @@ const PROVINCES: &str = include_str!("../../../data/regions/provinces.csv");
 const CITIES: &str = include_str!("../../../data/regions/cities.csv");
 const AREAS: &str = include_str!("../../../data/regions/areas.csv");
 const STREETS: &str = include_str!("../../../data/regions/streets.csv");
-const POLICY_3204: &str = include_str!("../../../data/policy/3204.json");
 const CALENDAR: &str = include_str!("../../../data/calendar/cn-2025-2026.txt");
 /// The demo city's source catalog.
 pub const CATALOG_3204: &str = include_str!("../../../data/sources/3204.json");
@@ -40,16 +38,6 @@ pub fn regions(dir: Option<&Path>) -> AppResult<RegionTable> {
     t.map_err(|e| AppError::Invalid(format!("区划数据格式错误: {e}")))
 }
 
-/// The policy: the embedded demo policy of 常州, or a policy file.
-pub fn policy(file: Option<&Path>) -> AppResult<PolicyFile> {
-    let text = match file {
-        None => POLICY_3204.to_string(),
-        Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| AppError::Invalid(format!("无法读取政策文件 {}: {e}", f.display())))?,
-    };
-    PolicyFile::from_json(&text).map_err(|e| AppError::Policy(e.to_string()))
-}
-
 /// The working-day calendar.
 pub fn calendar() -> AppResult<WorkCalendar> {
     WorkCalendar::from_text(CALENDAR).map_err(|e| AppError::Invalid(format!("工作日历格式错误: {e}")))
@@ -61,7 +49,7 @@ mod tests {
     fn embedded_data_loads() {
         let t = super::regions(None).map_err(|e| e.to_string());
         assert!(t.as_ref().is_ok_and(|t| t.len() > 40_000), "{:?}", t.as_ref().err());
-        assert!(super::policy(None).is_ok());
+        assert!(crate::policy::Policies::embedded().is_ok());
         assert!(super::calendar().is_ok());
     }
 }

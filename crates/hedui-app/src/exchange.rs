@@ -263,8 +263,17 @@ impl App {
         })
     }
 
+    /// The longest movement window any region's policy asks for on `on`: one request carries
+    /// persons of many households, and each household's check reads its own window from it.
     fn lookback_months(&self, on: Date) -> u32 {
-        self.policy().dibao_at(on).map(|p| p.outflow_window_months.value.clamp(1, 24) as u32).unwrap_or(6)
+        let set = self.policies.current();
+        let regions: Vec<String> = set.docs().map(|d| d.region.clone()).collect();
+        regions
+            .iter()
+            .filter_map(|r| set.resolve(r, on).ok()?.param("anomaly.outflow_window_months")?.int())
+            .max()
+            .map(|m| m.clamp(1, 24) as u32)
+            .unwrap_or(6)
     }
 
     fn pump(&self, setup: &ExchangeSetup) -> AppResult<()> {
@@ -821,6 +830,11 @@ impl App {
             None => hedui_core::catalog::Catalog::parse(crate::data::CATALOG_3204)
                 .map_err(|e| AppError::Internal(e.to_string())),
         }
+    }
+
+    /// How the means test treats sources that did not answer: the catalog's failure policies.
+    pub fn source_policy(&self) -> AppResult<hedui_core::catalog::Catalog> {
+        self.catalog()
     }
 
     /// Every source with its status and backlog.

@@ -10,17 +10,17 @@ pub mod data;
 pub mod error;
 pub mod exchange;
 pub mod households;
+pub mod policy;
 pub mod report;
 pub mod users;
 pub mod verify;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use hedui_connect::FinancialSource;
 use hedui_core::Date;
-use hedui_core::policy::PolicyFile;
 use hedui_core::region::RegionTable;
 use hedui_import::Identity;
 use hedui_store::{AuditEntry, AuditOutcome, Store};
@@ -146,7 +146,7 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub identity: Identity,
     pub regions: Arc<RegionTable>,
-    pub policy: RwLock<PolicyFile>,
+    pub policies: policy::Policies,
     pub banks: Vec<Arc<dyn FinancialSource>>,
     pub clock: Arc<dyn Clock>,
     /// Online sources, when configured: they replace the in-process `banks`.
@@ -203,10 +203,8 @@ impl App {
         Ok(())
     }
 
-    pub fn policy(&self) -> PolicyFile {
-        match self.policy.read() {
-            Ok(p) => p.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    /// A parameter's integer value for `region` on `on`, if the policy has it.
+    pub fn policy_int(&self, region: &str, on: Date, key: &str) -> Option<i64> {
+        self.policies.resolve(region, on).ok().and_then(|r| r.param(key).and_then(|p| p.int()))
     }
 }

@@ -10,7 +10,7 @@ use hedui_core::commission::CommissionKind;
 use hedui_core::fact::{DEPARTMENT_SOURCES, Fact, FactKind, department_source};
 use hedui_core::id_number::IdNumber;
 use hedui_core::job::{JobEvent, JobState};
-use hedui_core::means_test::{self, CaseInput, MemberCase, MistypedHit, SourceState, SourceStatus};
+use hedui_core::means_test::{self, AnomalyParams, CaseInput, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_core::programme::Programme;
 use hedui_core::{BatchId, Date, Fen, HouseholdId, JobId, PersonId};
 use hedui_crypto::{encode_hex, sm3};
@@ -329,8 +329,8 @@ impl App {
             .store
             .household(job.household)?
             .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
-        // A job whose date no policy covers is not dispatched at all.
-        self.policy().dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
+        // A job whose region, date and programme no policy covers is not dispatched at all.
+        self.policies.program(&h.region, job.as_of, job.programme)?;
 
         let letter = match self.check_authorization(&job, &h) {
             Ok(l) => l,
@@ -391,8 +391,8 @@ impl App {
                 state.name_zh()
             )));
         }
-        let policy = self.policy();
-        let params = policy.dibao_at(job.as_of).map_err(|e| AppError::Policy(e.to_string()))?;
+        let (program, resolved) = self.policies.program(&h.region, job.as_of, job.programme)?;
+        let anomaly_params = AnomalyParams::from_resolved(&resolved).map_err(|e| AppError::Policy(e.to_string()))?;
 
         // Members, decrypted once for matching and for the report.
         let mut members = Vec::new();
@@ -401,7 +401,14 @@ impl App {
         for m in &h.members {
             let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
             let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
-            if let (Some(_), Ok(p)) = (m.person, IdNumber::parse(&declared)) {
+            let parsed = IdNumber::parse(&declared).ok();
+            let birth = parsed.as_ref().map(|p| p.id.birth_date());
+            let sex = match parsed.as_ref().map(|p| p.id.sex()) {
+                Some(hedui_core::Sex::Male) => 1,
+                Some(hedui_core::Sex::Female) => 2,
+                None => 0,
+            };
+            if let (Some(_), Some(p)) = (m.person, parsed) {
                 ids.insert(m.seq, p.id);
             }
             members.push(MemberCase {
@@ -411,6 +418,8 @@ impl App {
                 declared_income: m.declared_income,
                 person: m.person,
                 unresolved_reason: m.person.is_none().then(|| m.id_note.clone()),
+                birth,
+                sex,
             });
             infos.push(MemberInfo {
                 seq: m.seq,
@@ -492,7 +501,7 @@ impl App {
             sources.extend(statuses);
         }
         // Banks in process (without an exchange): one authorized query per member and institution.
-        let lookback = params.outflow_window_months.value.clamp(1, 24) as u32;
+        let lookback = anomaly_params.outflow_window_months.value.clamp(1, 24) as u32;
         let mut bank_records = Vec::new();
         for bank in &self.banks {
             let mut state = SourceState::NoRecord;
@@ -555,7 +564,8 @@ impl App {
         let mistyped = self.mistyped_hits(&h, &ids, job.as_of)?;
         let financial = self.financial_summary(job.as_of, &members, &facts, &sources);
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
-        let assessment = means_test::assess(&case, &params);
+        let assessment = means_test::assess(&case, &program, &resolved, &self.source_policy()?)
+            .map_err(|e| AppError::Policy(e.to_string()))?;
 
         let note = match &job.note_enc {
             Some(enc) => Some(self.identity.open_string(aad::COMMISSION_NOTE, enc)?),
@@ -603,7 +613,7 @@ impl App {
             financial,
             assessment,
             special,
-            policy_name: policy.name.clone(),
+            policy_name: resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
             notice: NOTICE.into(),
         };
         let body = serde_json::to_vec(&report).map_err(|e| AppError::Internal(e.to_string()))?;

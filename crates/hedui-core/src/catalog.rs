@@ -269,6 +269,20 @@ pub struct Source {
     pub request_timeout_ms: u64,
     /// Tries per request, the first included.
     pub max_attempts: u32,
+    /// What the means test does with the facts this source supplies when it did not answer.
+    pub on_missing: crate::means_test::OnMissing,
+}
+
+impl crate::means_test::SourcePolicy for Catalog {
+    fn on_missing(&self, source: &str) -> crate::means_test::OnMissing {
+        self.get(source).map(|s| s.on_missing).unwrap_or_default()
+    }
+    fn is_financial(&self, source: &str) -> bool {
+        match self.get(source) {
+            Some(s) => s.kind != SourceKind::Department,
+            None => crate::means_test::DefaultSources.is_financial(source),
+        }
+    }
 }
 
 impl Source {
@@ -351,6 +365,8 @@ struct RawSource {
     batch_size: Option<u32>,
     request_timeout_ms: Option<u64>,
     max_attempts: Option<u32>,
+    #[serde(default)]
+    on_missing: crate::means_test::OnMissing,
 }
 
 #[derive(Deserialize)]
@@ -451,6 +467,7 @@ impl Catalog {
                 batch_size,
                 request_timeout_ms,
                 max_attempts,
+                on_missing: r.on_missing,
             });
         }
         Ok(Catalog { node: raw.node, base_url: raw.base_url, sources })

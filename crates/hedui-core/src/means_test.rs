@@ -19,7 +19,9 @@ use crate::date::{Date, Month};
 use crate::fact::{Fact, FactKind};
 use crate::ids::PersonId;
 use crate::money::Fen;
-use crate::policy::{Applied, DibaoParams};
+use crate::policy::Applied;
+use crate::rules::inputs::{self, FAILED, InputEvidence, UNKNOWN};
+use crate::rules::{Decision, Entity, Inputs, Program, Resolved, RulesError, TestOutcome};
 
 /// A member as the means test sees it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,6 +34,12 @@ pub struct MemberCase {
     pub person: Option<PersonId>,
     /// Why the member is unresolved (e.g. the ID number's check character is wrong).
     pub unresolved_reason: Option<String>,
+    /// Birth date and sex from the ID number (unknown for an unresolved number).
+    #[serde(default)]
+    pub birth: Option<Date>,
+    /// 1 male, 2 female, 0 unknown.
+    #[serde(default)]
+    pub sex: u8,
 }
 
 /// Whether a source answered for this case.
@@ -174,6 +182,9 @@ pub struct Evidence {
     pub as_of: Date,
     pub label: String,
     pub amount: Option<Fen>,
+    /// The stored record behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<i64>,
 }
 
 /// One checked item: what was found, the threshold, and the comparison.
@@ -222,6 +233,9 @@ pub struct Assessment {
     pub reasons: Vec<ExceedReason>,
     pub outcome: Outcome,
     pub conclusion: String,
+    /// The policy engine's decision with its full trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
 }
 
 /// Integer division rounded half away from zero, for display figures.
@@ -240,18 +254,346 @@ fn months_overlap(a: (Month, Month), b: (Month, Month)) -> i64 {
 }
 
 fn evidence(f: &Fact, seq: Option<u32>, amount: Option<Fen>) -> Evidence {
-    Evidence { member_seq: seq, source: f.source.clone(), as_of: f.as_of, label: f.label.clone(), amount }
+    Evidence {
+        member_seq: seq,
+        source: f.source.clone(),
+        as_of: f.as_of,
+        label: f.label.clone(),
+        amount,
+        record: Some(f.record),
+    }
 }
 
-/// Runs the means test.
-pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
+/// What a source's silence means for the facts it supplies (the catalog declares it per source).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissing {
+    /// The facts are unknown: tests that need them stay open (待核实).
+    #[default]
+    Unknown,
+    /// The facts last received from the source stand, marked as such in the trace.
+    LastKnown,
+    /// A rule that needs the facts cannot be evaluated: the decision is an error.
+    Fail,
+}
+
+/// How the means test treats a source it did not hear from.
+pub trait SourcePolicy {
+    fn on_missing(&self, source: &str) -> OnMissing;
+    /// Whether the source is a financial institution (it supplies the `financial` inputs).
+    fn is_financial(&self, source: &str) -> bool;
+}
+
+/// Every source follows `unknown`; financial institutions are recognised by the catalog's
+/// codes (B…, S…, I…, T…, P…, and the 人民银行 account index).
+pub struct DefaultSources;
+
+impl SourcePolicy for DefaultSources {
+    fn on_missing(&self, _: &str) -> OnMissing {
+        OnMissing::Unknown
+    }
+    fn is_financial(&self, source: &str) -> bool {
+        let b = source.as_bytes();
+        source == "banks"
+            || source.starts_with("pbc")
+            || (b.len() == 3
+                && matches!(b[0], b'B' | b'S' | b'I' | b'T' | b'P')
+                && b[1..].iter().all(u8::is_ascii_digit))
+    }
+}
+
+/// The parameters the anomaly checks use, as resolved for the case.
+#[derive(Clone, Debug)]
+pub struct AnomalyParams {
+    pub large_outflow: Applied,
+    pub outflow_window_months: Applied,
+    pub income_months: Applied,
+}
+
+fn applied(p: &crate::rules::ResolvedParam) -> Applied {
+    Applied {
+        key: p.key.clone(),
+        value: p.int().unwrap_or(0),
+        from: p.from,
+        to: p.to,
+        doc: p.doc.clone(),
+        title: p.title.clone(),
+        text: p.int().map(|v| p.unit.show(v)).unwrap_or_default(),
+    }
+}
+
+impl AnomalyParams {
+    pub fn from_resolved(res: &Resolved) -> Result<AnomalyParams, RulesError> {
+        let get = |k: &str| res.int(k, "疑点检查").map(|(_, p)| applied(p));
+        Ok(AnomalyParams {
+            large_outflow: get("anomaly.large_outflow_fen")?,
+            outflow_window_months: get("anomaly.outflow_window_months")?,
+            income_months: get("income.months")?,
+        })
+    }
+}
+
+fn disability_kind(category: &str) -> i64 {
+    ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
+        .iter()
+        .position(|k| category.contains(k))
+        .map(|i| i as i64 + 1)
+        .unwrap_or(7)
+}
+
+fn ev(f: &Fact, label: String, amount: Option<Fen>) -> InputEvidence {
+    InputEvidence { source: f.source.clone(), as_of: f.as_of, label, amount, record: Some(f.record), member_seq: None }
+}
+
+/// Turns a case's facts into the rules' inputs: income over the averaging window, balances on
+/// the query date, vehicles, homes and businesses counted once, and the failure policy of every
+/// source that did not answer. Also returns the inputs on the facts at hand (what did not
+/// answer counted as nothing found), for display and for monotone tests.
+pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -> (Inputs, Inputs) {
     let as_of = case.as_of;
-    let seq_of: BTreeMap<PersonId, &MemberCase> =
-        case.members.iter().filter_map(|m| m.person.map(|pid| (pid, m))).collect();
+    let this_month = Month::of(as_of);
+    let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
+    let n = case.members.len();
+    let mut inp = Inputs::new(n);
+    inp.seqs = case.members.iter().map(|m| m.seq).collect();
+    let index: BTreeMap<PersonId, usize> =
+        case.members.iter().enumerate().filter_map(|(k, m)| m.person.map(|p| (p, k))).collect();
+    let slot = |name: &str| inputs::member_slot(name).unwrap_or(0);
+    let hslot = |name: &str| inputs::household_slot(name).unwrap_or(0);
+    let push_ev = |inp: &mut Inputs, k: usize, name: &str, e: InputEvidence| {
+        inp.evidence.push((Some(k), Entity::Member, slot(name), e));
+    };
+
+    for (k, m) in case.members.iter().enumerate() {
+        inp.set_m(k, "counted", i64::from(m.counted));
+        inp.set_m(k, "declared_income", m.declared_income.0);
+        inp.set_m(k, "applicant", i64::from(m.seq == 1));
+        match m.birth {
+            Some(b) => inp.set_m(k, "age", i64::from(b.age_on(as_of))),
+            None => inp.set_m(k, "age", UNKNOWN),
+        }
+        inp.set_m(k, "sex", i64::from(m.sex));
+    }
+
+    // Per member: income in the window, balances, disability, rolls.
+    let mut latest_asset: BTreeMap<(String, String), &Fact> = BTreeMap::new();
+    let mut vehicles: BTreeMap<String, &Fact> = BTreeMap::new();
+    let mut titles: BTreeMap<String, &Fact> = BTreeMap::new();
+    let mut firms: BTreeMap<String, &Fact> = BTreeMap::new();
+    for f in &case.facts {
+        let Some(&k) = index.get(&f.person) else { continue };
+        match (f.kind, f.period) {
+            (FactKind::WageIncome | FactKind::LabourIncome | FactKind::BusinessIncome, Some(per))
+                if months_overlap(per, window) > 0 =>
+            {
+                let name = if f.kind == FactKind::BusinessIncome { "business_income" } else { "wage_income" };
+                inp.add_m(k, name, f.amount.0);
+                inp.set_m(k, "employed", 1);
+                push_ev(&mut inp, k, name, ev(f, format!("{} {}", f.kind.name_zh(), per.0), Some(f.amount)));
+            }
+            (FactKind::Pension | FactKind::Unemployment, Some(per)) => {
+                let mo = months_overlap(per, window);
+                if mo > 0 {
+                    let name = if f.kind == FactKind::Pension { "pension_income" } else { "unemployment_income" };
+                    let amount = f.amount.times(mo);
+                    inp.add_m(k, name, amount.0);
+                    push_ev(
+                        &mut inp,
+                        k,
+                        name,
+                        ev(f, format!("{} 每月 {} 元 × {} 个月", f.kind.name_zh(), f.amount, mo), Some(amount)),
+                    );
+                }
+            }
+            (FactKind::Deposit | FactKind::FinancialProduct, _) => {
+                let key = (f.source.clone(), f.key.clone());
+                match latest_asset.get(&key) {
+                    Some(prev) if prev.as_of >= f.as_of => {}
+                    _ => {
+                        latest_asset.insert(key, f);
+                    }
+                }
+            }
+            (FactKind::Vehicle, _) if f.status != "注销" => {
+                vehicles.entry(f.key.clone()).or_insert(f);
+            }
+            (FactKind::RealEstate, _) if f.status != "注销" => {
+                titles.entry(f.key.clone()).or_insert(f);
+            }
+            (FactKind::Business, _) => {
+                firms.entry(f.key.clone()).or_insert(f);
+            }
+            (FactKind::Disability, _) => {
+                inp.set_m(k, "disability_grade", f.quantity);
+                inp.set_m(k, "disability_kind", disability_kind(&f.category));
+                push_ev(&mut inp, k, "disability_grade", ev(f, format!("{} {} 级", f.category, f.quantity), None));
+            }
+            (FactKind::Assistance, per) => {
+                let current = per.is_none_or(|(a, b)| a <= this_month && this_month <= b);
+                if current {
+                    if f.category.contains("特困") {
+                        inp.set_m(k, "on_tekun", 1);
+                    } else if f.category.contains("低保") && !f.category.contains("边缘") {
+                        inp.set_m(k, "member_on_dibao", 1);
+                        inp.set_h("on_dibao", 1);
+                        let cur = inp.h[hslot("current_benefit")];
+                        inp.set_h("current_benefit", cur.max(f.amount.0));
+                        inp.evidence.push((
+                            None,
+                            Entity::Household,
+                            hslot("on_dibao"),
+                            ev(f, f.label.clone(), Some(f.amount)),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for f in latest_asset.values() {
+        let Some(&k) = index.get(&f.person) else { continue };
+        let name = if f.kind == FactKind::Deposit { "deposits" } else { "investments" };
+        inp.add_m(k, name, f.amount.0);
+        push_ev(&mut inp, k, name, ev(f, f.label.clone(), Some(f.amount)));
+    }
+    let seq_of_person: BTreeMap<PersonId, u32> =
+        case.members.iter().filter_map(|m| m.person.map(|p| (p, m.seq))).collect();
+    let hev = |inp: &mut Inputs, name: &str, f: &Fact| {
+        let e = InputEvidence { member_seq: seq_of_person.get(&f.person).copied(), ..ev(f, f.label.clone(), None) };
+        inp.evidence.push((None, Entity::Household, hslot(name), e));
+    };
+    // Only facts about counted members make the household's property.
     let counted: BTreeSet<PersonId> = case.members.iter().filter(|m| m.counted).filter_map(|m| m.person).collect();
-    let n = case.members.iter().filter(|m| m.counted).count() as i64;
-    let standard = p.standard_fen();
-    let months = p.income_months.value;
+    let mut h = [0i64; 9];
+    for f in vehicles.values().filter(|f| counted.contains(&f.person)) {
+        h[0] += 1;
+        h[1] += i64::from(f.category == "残疾人专用");
+        h[2] += i64::from(f.category == "营运");
+        hev(&mut inp, "vehicles", f);
+    }
+    for f in titles.values().filter(|f| counted.contains(&f.person)) {
+        if f.category == "住宅" {
+            h[3] += 1;
+            h[4] += f.quantity;
+            hev(&mut inp, "homes", f);
+        } else {
+            h[5] += 1;
+            hev(&mut inp, "non_residential", f);
+        }
+    }
+    for f in firms.values().filter(|f| counted.contains(&f.person)) {
+        let role = matches!(f.category.as_str(), "法定代表人" | "经营者" | "股东" | "投资人");
+        if f.status == "存续" && role {
+            h[6] += 1;
+            h[7] += i64::from(f.key.starts_with("92"));
+            hev(&mut inp, "businesses", f);
+        }
+    }
+    for (name, v) in [
+        ("vehicles", h[0]),
+        ("vehicles_disability", h[1]),
+        ("vehicles_commercial", h[2]),
+        ("homes", h[3]),
+        ("home_area", h[4]),
+        ("non_residential", h[5]),
+        ("businesses", h[6]),
+        ("businesses_individual", h[7]),
+    ] {
+        inp.set_h(name, v);
+    }
+
+    let at_hand = inp.clone();
+    // Members whose ID did not resolve: nothing is known of them.
+    for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.person.is_none()) {
+        for d in inputs::MEMBER_INPUTS.iter().filter(|d| !d.sources.is_empty()) {
+            inp.set_m(k, d.name, UNKNOWN);
+        }
+        let why = format!("第 {} 号成员身份证号未能识别，其数据未核对", m.seq);
+        inp.notes.push((Some(k), Entity::Member, slot("wage_income"), why));
+    }
+
+    // Sources that did not answer: their inputs follow the source's failure policy.
+    for s in &case.sources {
+        let SourceState::NotAnswered { reason } = &s.state else { continue };
+        let policy = sources.on_missing(&s.source);
+        let group = if sources.is_financial(&s.source) { "financial" } else { s.source.as_str() };
+        let has_facts = case.facts.iter().any(|f| f.source == s.source);
+        let (value, note) = match policy {
+            OnMissing::LastKnown if has_facts => continue,
+            OnMissing::Fail => (FAILED, format!("{}（{}）未反馈：{}；失败策略为“失败”", s.name, s.source, reason)),
+            _ => (UNKNOWN, format!("{}（{}）未反馈：{}", s.name, s.source, reason)),
+        };
+        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+            for k in 0..n {
+                inp.m[k * inputs::MEMBER_INPUTS.len() + i] = value;
+                inp.notes.push((Some(k), Entity::Member, i, note.clone()));
+            }
+            let _ = d;
+        }
+        for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+            inp.h[i] = value;
+            inp.notes.push((None, Entity::Household, i, note.clone()));
+        }
+    }
+    (inp, at_hand)
+}
+
+fn exceed_reason(code: &str) -> Option<ExceedReason> {
+    Some(match code {
+        "income" | "net_income" => ExceedReason::Income,
+        "financial_assets" | "assets" => ExceedReason::Deposit,
+        "vehicles" => ExceedReason::Car,
+        "homes" => ExceedReason::SecondHome,
+        "non_residential" => ExceedReason::NonResidential,
+        "business" => ExceedReason::Business,
+        _ => return None,
+    })
+}
+
+/// Runs a programme's tests on a case: facts become inputs, the compiled policy decides each
+/// test with its trace, and the 疑点 checks run beside it.
+pub fn assess(
+    case: &CaseInput,
+    prog: &Program,
+    res: &Resolved,
+    sources: &dyn SourcePolicy,
+) -> Result<Assessment, RulesError> {
+    let as_of = case.as_of;
+    let anomaly_params = AnomalyParams::from_resolved(res)?;
+    let months = anomaly_params.income_months.value;
+    let (inp, zero) = build_inputs(case, months, sources);
+    let decision = prog.decide(&inp, true)?;
+    // On the facts at hand (missing ones as nothing found): a monotone test that already fails
+    // stands, since the missing facts could only add to it.
+    let any_unknown = decision.tests.iter().any(|t| t.outcome == TestOutcome::Unknown);
+    let at_hand = if any_unknown { Some(prog.decide(&zero, false)?) } else { None };
+    // Totals for display: on the facts at hand.
+    let mut frame = crate::rules::Frame::default();
+    prog.eval_into(&zero, &mut frame)?;
+    let total = |name: &str| prog.var(name).map(|v| prog.value(&frame, v)).filter(|v| *v != UNKNOWN).unwrap_or(0);
+    let income_total = Fen(total("income.total"));
+    let assets_total = Fen(total("assets.financial"));
+    let mut decision = decision;
+    if let Some(z) = &at_hand {
+        for ((t, zt), ct) in decision.tests.iter_mut().zip(&z.tests).zip(&prog.tests) {
+            if ct.def.monotone && t.outcome == TestOutcome::Unknown && zt.outcome == TestOutcome::Fail {
+                t.outcome = TestOutcome::Fail;
+                t.word = TestOutcome::Fail.word(prog.wording.as_deref()).into();
+                t.found = zt.found.clone();
+            } else if t.outcome == TestOutcome::Unknown {
+                // Say what the facts at hand add up to, and that it is not the whole picture.
+                if let (Some(f), Some(z)) = (t.found.as_mut(), zt.found.as_ref())
+                    && f.value.is_none()
+                {
+                    f.text = format!("未知（已核对部分 {}）", z.text);
+                }
+            }
+        }
+        if decision.tests.iter().any(|t| t.outcome == TestOutcome::Fail) {
+            decision.outcome = TestOutcome::Fail;
+            decision.word = TestOutcome::Fail.word(prog.wording.as_deref()).into();
+        }
+    }
     let this_month = Month::of(as_of);
     let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
 
@@ -270,213 +612,146 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
         }
     }
     let incomplete = !missing.is_empty();
-    let judge = |over: bool| {
-        if over {
-            ItemResult::Exceeds
-        } else if incomplete {
-            ItemResult::Incomplete
-        } else {
-            ItemResult::Within
-        }
-    };
-    let counted_facts = || case.facts.iter().filter(|f| counted.contains(&f.person));
-    let seq = |f: &Fact| seq_of.get(&f.person).map(|m| m.seq);
 
-    // Income: per-month records inside the window, and monthly benefits times the overlapping months.
-    let mut income_total = Fen::ZERO;
-    // (member, source, kind) → (amount, months of records, latest as-of date).
-    type IncomeKey = (Option<u32>, String, FactKind);
-    let mut income_ev: BTreeMap<IncomeKey, (Fen, i64, Date)> = BTreeMap::new();
-    for f in counted_facts() {
-        let part = match (f.kind, f.period) {
-            (FactKind::WageIncome | FactKind::BusinessIncome | FactKind::LabourIncome, Some(per)) => {
-                let k = months_overlap(per, window);
-                (k > 0).then_some((f.amount, k))
-            }
-            (FactKind::Pension | FactKind::Unemployment, Some(per)) => {
-                let k = months_overlap(per, window);
-                (k > 0).then_some((f.amount.times(k), k))
-            }
-            _ => None,
-        };
-        if let Some((amount, k)) = part {
-            income_total += amount;
-            let e = income_ev.entry((seq(f), f.source.clone(), f.kind)).or_insert((Fen::ZERO, 0, f.as_of));
-            e.0 += amount;
-            e.1 += k;
-            e.2 = e.2.max(f.as_of);
-        }
-    }
-    let income_limit = standard.times(n).times(months);
-    let income_over = income_total >= income_limit;
-    let mut items = vec![Item {
-        code: "income".into(),
-        title: format!("家庭收入（{} 至 {}，共 {} 个月）", window.0, window.1, months),
-        found: format!("{} 元", income_total),
-        found_fen: Some(income_total),
-        threshold: format!("{} 元（低保标准 {} 元 × {} 人 × {} 个月）", income_limit, standard, n, months),
-        threshold_fen: Some(income_limit),
-        rule: "<".into(),
-        result: judge(income_over),
-        params: vec![p.standard.clone(), p.income_months.clone()],
-        evidence: income_ev
-            .into_iter()
-            .map(|((s, source, kind), (amount, k, d))| Evidence {
-                member_seq: s,
-                source,
-                as_of: d,
-                label: format!("{}，{} 个月记录", kind.name_zh(), k),
-                amount: Some(amount),
-            })
-            .collect(),
-    }];
-
-    // Financial assets: the latest balance or valuation of each account or product.
-    let mut latest: BTreeMap<(String, String), &Fact> = BTreeMap::new();
-    for f in counted_facts().filter(|f| matches!(f.kind, FactKind::Deposit | FactKind::FinancialProduct)) {
-        let k = (f.source.clone(), f.key.clone());
-        match latest.get(&k) {
-            Some(prev) if prev.as_of >= f.as_of => {}
-            _ => {
-                latest.insert(k, f);
-            }
-        }
-    }
-    let assets_total: Fen = latest.values().map(|f| f.amount).sum();
-    let asset_limit = standard.times(n).times(p.asset_months.value);
-    let assets_over = assets_total > asset_limit;
-    items.push(Item {
-        code: "financial_assets".into(),
-        title: "家庭金融资产（存款、理财、基金、债券、保险现金价值等）".into(),
-        found: format!("{} 元", assets_total),
-        found_fen: Some(assets_total),
-        threshold: format!("{} 元（低保标准 {} 元 × {} 人 × {} 个月）", asset_limit, standard, n, p.asset_months.value),
-        threshold_fen: Some(asset_limit),
-        rule: "≤".into(),
-        result: judge(assets_over),
-        params: vec![p.standard.clone(), p.asset_months.clone()],
-        evidence: latest.values().map(|f| evidence(f, seq(f), Some(f.amount))).collect(),
-    });
-
-    // Vehicles: a disability vehicle is exempt, and so is a single commercial vehicle (the sole means of living).
-    let mut vehicles: BTreeMap<String, &Fact> = BTreeMap::new();
-    for f in counted_facts().filter(|f| f.kind == FactKind::Vehicle && f.status != "注销") {
-        vehicles.entry(f.key.clone()).or_insert(f);
-    }
-    let commercial = vehicles.values().filter(|f| f.category == "营运").count();
-    let countable: Vec<&&Fact> = vehicles
-        .values()
-        .filter(|f| !(f.category == "残疾人专用" || (f.category == "营运" && commercial == 1)))
-        .collect();
-    let car_over = !countable.is_empty();
-    items.push(Item {
-        code: "vehicles".into(),
-        title: "机动车（残疾人专用车、唯一营运车辆除外）".into(),
-        found: format!("{} 辆（其中计入 {} 辆）", vehicles.len(), countable.len()),
-        found_fen: None,
-        threshold: "计入车辆 0 辆".into(),
-        threshold_fen: None,
-        rule: "=".into(),
-        result: judge(car_over),
-        params: vec![],
-        evidence: vehicles.values().map(|f| evidence(f, seq(f), None)).collect(),
-    });
-
-    // Real estate: distinct titles, since co-owners each appear with the same title.
-    let mut titles: BTreeMap<String, &Fact> = BTreeMap::new();
-    for f in counted_facts().filter(|f| f.kind == FactKind::RealEstate && f.status != "注销") {
-        titles.entry(f.key.clone()).or_insert(f);
-    }
-    let homes = titles.values().filter(|f| f.category == "住宅").count() as i64;
-    let non_res = titles.values().filter(|f| f.category != "住宅").count();
-    let max_homes = p.max_dwellings.value;
-    let homes_over = homes > max_homes;
-    items.push(Item {
-        code: "real_estate".into(),
-        title: "不动产（住宅套数；非住宅类不动产）".into(),
-        found: format!("住宅 {} 套，非住宅 {} 处", homes, non_res),
-        found_fen: None,
-        threshold: format!("住宅不超过 {} 套，非住宅 0 处", max_homes),
-        threshold_fen: None,
-        rule: "≤".into(),
-        result: judge(homes_over || non_res > 0),
-        params: vec![p.max_dwellings.clone()],
-        evidence: titles.values().map(|f| evidence(f, seq(f), None)).collect(),
-    });
-
-    // Businesses: an active entity in which a counted member is representative, operator or shareholder.
-    let mut firms: BTreeMap<String, &Fact> = BTreeMap::new();
-    for f in counted_facts().filter(|f| f.kind == FactKind::Business) {
-        firms.entry(f.key.clone()).or_insert(f);
-    }
-    let active = firms
-        .values()
-        .filter(|f| f.status == "存续" && matches!(f.category.as_str(), "法定代表人" | "经营者" | "股东" | "投资人"))
-        .count();
-    items.push(Item {
-        code: "business".into(),
-        title: "市场主体（存续的企业、个体工商户等）".into(),
-        found: format!("登记 {} 个，存续且担任法定代表人/经营者/股东 {} 个", firms.len(), active),
-        found_fen: None,
-        threshold: "0 个".into(),
-        threshold_fen: None,
-        rule: "=".into(),
-        result: judge(active > 0),
-        params: vec![],
-        evidence: firms.values().map(|f| evidence(f, seq(f), None)).collect(),
-    });
-
+    let trace = decision.trace.clone().unwrap_or_default();
+    let mut items = Vec::new();
     let mut reasons = Vec::new();
-    if income_over {
-        reasons.push(ExceedReason::Income);
-    }
-    if assets_over {
-        reasons.push(ExceedReason::Deposit);
-    }
-    if car_over {
-        reasons.push(ExceedReason::Car);
-    }
-    if homes_over {
-        reasons.push(ExceedReason::SecondHome);
-    }
-    if non_res > 0 {
-        reasons.push(ExceedReason::NonResidential);
-    }
-    if active > 0 {
-        reasons.push(ExceedReason::Business);
+    for (t, ct) in decision.tests.iter().zip(&prog.tests) {
+        // Everything the test's value rests on: its rule, and the rules those used, down to facts.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut todo: Vec<String> =
+            [Some(ct.def.pass.clone()), ct.def.found.clone(), ct.def.limit.clone()].into_iter().flatten().collect();
+        let mut params: Vec<Applied> = Vec::new();
+        let mut evidence: Vec<Evidence> = Vec::new();
+        while let Some(v) = todo.pop() {
+            if !seen.insert(v.clone()) {
+                continue;
+            }
+            for st in trace.steps.iter().filter(|s| s.var == v) {
+                todo.extend(st.uses.iter().cloned());
+                for p in &st.params {
+                    if let crate::rules::ParamValue::Int(value) = p.value
+                        && !params.iter().any(|q| q.key == p.key)
+                    {
+                        {
+                            params.push(Applied {
+                                key: p.key.clone(),
+                                value,
+                                from: p.from,
+                                to: p.to,
+                                doc: p.doc.clone(),
+                                title: p.title.clone(),
+                                text: p.text.clone(),
+                            });
+                        }
+                    }
+                }
+                for i in &st.inputs {
+                    for e in &i.evidence {
+                        let e = Evidence {
+                            member_seq: i.member_seq.or(e.member_seq),
+                            source: e.source.clone(),
+                            as_of: e.as_of,
+                            label: e.label.clone(),
+                            amount: e.amount,
+                            record: e.record,
+                        };
+                        if !evidence.contains(&e) {
+                            evidence.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        let result = match t.outcome {
+            TestOutcome::Fail => ItemResult::Exceeds,
+            TestOutcome::Unknown => ItemResult::Incomplete,
+            TestOutcome::Pass if incomplete => ItemResult::Incomplete,
+            TestOutcome::Pass => ItemResult::Within,
+        };
+        if t.outcome == TestOutcome::Fail
+            && let Some(r) = exceed_reason(&t.code)
+        {
+            reasons.push(r);
+        }
+        items.push(Item {
+            code: t.code.clone(),
+            title: if t.code.contains("income") {
+                format!("{}（{} 至 {}，共 {} 个月）", t.title, window.0, window.1, months)
+            } else {
+                t.title.clone()
+            },
+            found: t.found.as_ref().map(|f| format!("{}：{}", f.title, f.text)).unwrap_or_else(|| t.word.clone()),
+            found_fen: t.found.as_ref().filter(|f| f.unit == crate::rules::Unit::Fen).and_then(|f| f.value).map(Fen),
+            threshold: t.limit.as_ref().map(|l| format!("{}：{}", l.title, l.text)).unwrap_or_default(),
+            threshold_fen: t
+                .limit
+                .as_ref()
+                .filter(|l| l.unit == crate::rules::Unit::Fen)
+                .and_then(|l| l.value)
+                .map(Fen),
+            rule: t.rule.clone().unwrap_or_default(),
+            result,
+            params,
+            evidence,
+        });
     }
 
-    let anomalies = anomalies(case, p, &seq_of);
-    let outcome = if !reasons.is_empty() {
-        Outcome::Exceeds
-    } else if incomplete || !anomalies.is_empty() {
-        Outcome::Open
-    } else {
-        Outcome::NotExceeded
+    let seq_of: BTreeMap<PersonId, &MemberCase> =
+        case.members.iter().filter_map(|m| m.person.map(|pid| (pid, m))).collect();
+    let anomalies = anomalies(case, &anomaly_params, &seq_of);
+    let outcome = match decision.outcome {
+        TestOutcome::Fail => Outcome::Exceeds,
+        _ if incomplete || !anomalies.is_empty() || decision.outcome == TestOutcome::Unknown => Outcome::Open,
+        _ => Outcome::NotExceeded,
     };
+    let wording = prog.wording.as_deref();
+    let word = |o: TestOutcome| o.word(wording);
+    let programme = prog.programme.name_zh();
     let conclusion = match outcome {
         Outcome::Exceeds => {
-            let what: Vec<&str> = reasons.iter().map(|r| r.name_zh()).collect();
-            let mut s = format!("超出：{}超出当地低保政策规定。", what.join("、"));
+            let what: Vec<&str> =
+                decision.tests.iter().filter(|t| t.outcome == TestOutcome::Fail).map(|t| t.title.as_str()).collect();
+            let mut s = format!(
+                "{}：{}{}当地{}政策规定。",
+                word(TestOutcome::Fail),
+                what.join("、"),
+                if wording == Some("eligibility") { "不符合" } else { "超出" },
+                programme
+            );
             if incomplete {
                 s.push_str("另有数据未完整核对，见“未核对事项”。");
             }
             s
         }
-        Outcome::NotExceeded => "未超出：家庭收入与财产状况均未超出当地低保政策规定。".to_string(),
+        Outcome::NotExceeded => format!(
+            "{}：家庭收入与财产状况{}当地{}政策规定。",
+            word(TestOutcome::Pass),
+            if wording == Some("eligibility") { "符合" } else { "均未超出" },
+            programme
+        ),
         Outcome::Open => {
             let mut parts = Vec::new();
             if incomplete {
                 parts.push(format!("{} 项数据未完整核对", missing.len()));
             }
+            if decision.outcome == TestOutcome::Unknown && !incomplete {
+                parts.push("部分核对项依赖的数据未知".to_string());
+            }
             if !anomalies.is_empty() {
                 parts.push(format!("发现 {} 个疑点", anomalies.len()));
             }
-            format!("待核实：按已核对数据未发现超出项，但{}，暂不能作出“未超出”的结论。", parts.join("，"))
+            format!(
+                "待核实：按已核对数据未发现{}项，但{}，暂不能作出“{}”的结论。",
+                if wording == Some("eligibility") { "不符合" } else { "超出" },
+                parts.join("，"),
+                word(TestOutcome::Pass)
+            )
         }
     };
+    let n = case.members.iter().filter(|m| m.counted).count() as i64;
     let n_div = n.max(1);
-    Assessment {
+    Ok(Assessment {
         as_of,
         counted_size: n,
         income_window: window,
@@ -491,10 +766,11 @@ pub fn assess(case: &CaseInput, p: &DibaoParams) -> Assessment {
         reasons,
         outcome,
         conclusion,
-    }
+        decision: Some(decision),
+    })
 }
 
-fn anomalies(case: &CaseInput, p: &DibaoParams, seq_of: &BTreeMap<PersonId, &MemberCase>) -> Vec<Anomaly> {
+fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &MemberCase>) -> Vec<Anomaly> {
     let as_of = case.as_of;
     let seq = |f: &Fact| seq_of.get(&f.person).map(|m| m.seq);
     let mut out = Vec::new();

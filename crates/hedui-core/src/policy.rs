@@ -57,6 +57,11 @@ pub struct Applied {
     pub from: Date,
     pub to: Option<Date>,
     pub doc: String,
+    /// The parameter's name and its value in its unit, for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
 }
 
 /// The parameters of the simple 低保 means test on one date.
@@ -112,7 +117,15 @@ impl PolicyFile {
             }
         }
         let e = found.ok_or_else(|| PolicyError::NoValue { key: key.to_string(), as_of })?;
-        Ok(Applied { key: e.key.clone(), value: e.value, from: e.from, to: e.to, doc: e.doc.clone() })
+        Ok(Applied {
+            key: e.key.clone(),
+            value: e.value,
+            from: e.from,
+            to: e.to,
+            doc: e.doc.clone(),
+            title: String::new(),
+            text: String::new(),
+        })
     }
 
     /// All parameters of the simple 低保 test on `as_of`.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// An assistance programme. The code is stable and used in files and the API.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Programme {
     /// 最低生活保障.
@@ -14,6 +14,8 @@ pub enum Programme {
     Bianyuan,
     /// 刚性支出困难家庭 (支出型).
     Gangxing,
+    /// 支出型救助: net income after verified rigid expenditure, then the 低保 tests (无锡).
+    Zhichu,
     /// 临时救助.
     Linshi,
     /// 医疗救助.
@@ -33,11 +35,12 @@ pub enum Programme {
 }
 
 impl Programme {
-    pub const ALL: [Programme; 12] = [
+    pub const ALL: [Programme; 13] = [
         Programme::Dibao,
         Programme::Tekun,
         Programme::Bianyuan,
         Programme::Gangxing,
+        Programme::Zhichu,
         Programme::Linshi,
         Programme::Medical,
         Programme::Education,
@@ -54,6 +57,7 @@ impl Programme {
             Programme::Tekun => "tekun",
             Programme::Bianyuan => "bianyuan",
             Programme::Gangxing => "gangxing",
+            Programme::Zhichu => "zhichu",
             Programme::Linshi => "linshi",
             Programme::Medical => "medical",
             Programme::Education => "education",
@@ -71,6 +75,7 @@ impl Programme {
             Programme::Tekun => "特困人员救助供养",
             Programme::Bianyuan => "低保边缘家庭",
             Programme::Gangxing => "刚性支出困难家庭",
+            Programme::Zhichu => "支出型救助",
             Programme::Linshi => "临时救助",
             Programme::Medical => "医疗救助",
             Programme::Education => "教育救助",

@@ -3,17 +3,38 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
 use hedui_core::fact::{Fact, FactKind};
-use hedui_core::means_test::{CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess};
-use hedui_core::policy::PolicyFile;
+use hedui_core::means_test::{
+    Assessment, CaseInput, DefaultSources, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess,
+};
+use hedui_core::programme::Programme;
+use hedui_core::rules::{PolicySet, Program, Resolved, compile};
 use hedui_core::{Date, Fen, Month, PersonId};
 
-const POLICY: &str = r#"{"region":"3204","name":"t","parameters":[
-  {"key":"dibao.standard_fen","value":118000,"from":"2025-07-01","doc":"S"},
-  {"key":"income.months","value":12,"from":"2020-01-01","doc":"C"},
-  {"key":"assets.financial_months","value":24,"from":"2020-01-01","doc":"C"},
-  {"key":"assets.max_dwellings","value":1,"from":"2020-01-01","doc":"C"},
-  {"key":"anomaly.large_outflow_fen","value":5000000,"from":"2020-01-01","doc":"C"},
-  {"key":"anomaly.outflow_window_months","value":6,"from":"2020-01-01","doc":"C"}]}"#;
+/// The shipped policy, with a test county that deducts no employment costs (so wages count in
+/// full) and allows a second home below 40 m² a person.
+fn program() -> (Program, Resolved) {
+    let mut set = PolicySet::new();
+    for (name, text) in [
+        ("32.json", include_str!("../../../data/policy/32.json")),
+        ("3204.json", include_str!("../../../data/policy/3204.json")),
+    ] {
+        set.add_json(name, text).unwrap();
+    }
+    set.add_json(
+        "320499.json",
+        r#"{"region":"320499","name":"t","parameters":[
+          {"key":"income.employment_cost_pct","value":0,"from":"2020-01-01","doc":"T"},
+          {"key":"assets.avg_area_per_person","value":4000,"from":"2020-01-01","doc":"T"}]}"#,
+    )
+    .unwrap();
+    let res = set.resolve("320499", d(AS_OF)).unwrap();
+    (compile(&res, Programme::Dibao).unwrap(), res)
+}
+
+fn run(c: &CaseInput) -> Assessment {
+    let (p, res) = program();
+    assess(c, &p, &res, &DefaultSources).unwrap()
+}
 
 fn d(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -59,6 +80,8 @@ fn case(facts: Vec<Fact>) -> CaseInput {
         declared_income: Fen(300_000),
         person: Some(PersonId(i64::from(seq))),
         unresolved_reason: None,
+        birth: Some(d("1960-01-01")),
+        sex: 1,
     };
     CaseInput {
         as_of: d(AS_OF),
@@ -75,8 +98,7 @@ fn case(facts: Vec<Fact>) -> CaseInput {
 }
 
 fn check(facts: Vec<Fact>) -> (Outcome, Vec<ExceedReason>, Vec<String>) {
-    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
-    let a = assess(&case(facts), &p);
+    let a = run(&case(facts));
     (a.outcome, a.reasons, a.anomalies.iter().map(|x| x.code.clone()).collect())
 }
 
@@ -170,11 +192,16 @@ fn vehicles_homes_and_businesses() {
     let home = |person: i64, key: &str, cat: &str| Fact {
         category: cat.into(),
         key: key.into(),
+        quantity: 6_000, // 60 m²
         ..fact(person, FactKind::RealEstate, 0)
     };
     // Spouses co-owning one title own one home.
     assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t1", "住宅")]).1, vec![]);
+    // Two homes of 120 m² for two persons: not below 40 m² a person.
     assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t2", "住宅")]).1, vec![ExceedReason::SecondHome]);
+    // Two small homes (2 × 30 m² for two persons) stay under the local average.
+    let small = |k: &str| Fact { quantity: 3_000, ..home(1, k, "住宅") };
+    assert_eq!(check(vec![small("t1"), small("t2")]).1, vec![]);
     assert_eq!(check(vec![home(1, "t1", "商业")]).1, vec![ExceedReason::NonResidential]);
     let firm = |status: &str, role: &str| Fact {
         status: status.into(),
@@ -203,7 +230,6 @@ fn anomalies_keep_the_case_open() {
 
 #[test]
 fn missing_data_never_reads_not_exceeded() {
-    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
     let mut c = case(vec![]);
     c.sources.push(SourceStatus {
         source: "B01".into(),
@@ -211,7 +237,7 @@ fn missing_data_never_reads_not_exceeded() {
         as_of: None,
         state: SourceState::NotAnswered { reason: "超时".into() },
     });
-    let a = assess(&c, &p);
+    let a = run(&c);
     assert_eq!(a.outcome, Outcome::Open);
     assert!(a.conclusion.starts_with("待核实"), "{}", a.conclusion);
     assert!(a.missing[0].contains("未反馈"));
@@ -219,21 +245,20 @@ fn missing_data_never_reads_not_exceeded() {
     let mut c = case(vec![]);
     c.members[1].person = None;
     c.members[1].unresolved_reason = Some("校验码错误".into());
-    let a = assess(&c, &p);
+    let a = run(&c);
     assert_eq!(a.outcome, Outcome::Open);
 
     // Missing data does not hide what already exceeds.
     let mut c = case(vec![fact(1, FactKind::Deposit, ASSET_LIMIT + 1)]);
     c.members[1].person = None;
-    let a = assess(&c, &p);
+    let a = run(&c);
     assert_eq!(a.outcome, Outcome::Exceeds);
     assert!(a.conclusion.contains("未完整核对"), "{}", a.conclusion);
 }
 
 #[test]
 fn per_capita_figures_are_for_display_and_rounded_half_up() {
-    let p = PolicyFile::from_json(POLICY).unwrap().dibao_at(d(AS_OF)).unwrap();
-    let a = assess(&case(income(100_003)), &p);
+    let a = run(&case(income(100_003)));
     assert_eq!(a.income_total, Fen(100_003));
     assert_eq!(a.income_monthly, Fen(8_334)); // 8333.58 → 8334
     assert_eq!(a.income_per_capita, Fen(4_167)); // 4166.79 → 4167

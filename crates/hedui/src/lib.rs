@@ -7,7 +7,7 @@ pub mod exchange;
 pub mod idcheck;
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -39,13 +39,13 @@ pub fn build_app(
     keys: Arc<dyn KeyProvider>,
     banks: Vec<Arc<dyn FinancialSource>>,
     clock: Arc<dyn Clock>,
-    policy_file: Option<&Path>,
+    policy_dir: Option<&Path>,
 ) -> Result<App> {
     Ok(App {
         store,
         identity: Identity::new(keys),
         regions: Arc::new(hedui_app::data::regions(None)?),
-        policy: RwLock::new(hedui_app::data::policy(policy_file)?),
+        policies: hedui_app::policy::Policies::open(policy_dir)?,
         banks,
         clock,
         exchange: None,

@@ -11,10 +11,11 @@ fn reports_match_the_ground_truth_on_every_backend() {
     let dir = common::city(300, 11);
     let truth = hedui::city::ground_truth(&dir).unwrap();
     // The generator's own parameters and the policy file are independent; they must agree on the date checked.
-    let policy = hedui_app::data::policy(None).unwrap().dibao_at(common::as_of()).unwrap();
+    let policy = hedui_app::policy::Policies::embedded().unwrap().resolve("3204", common::as_of()).unwrap();
+    let v = |k: &str| policy.param(k).and_then(|p| p.int()).unwrap();
     let g = hedui_gen::GenParams::default();
     assert_eq!(
-        (policy.standard.value, policy.asset_months.value, policy.large_outflow.value, policy.income_months.value),
+        (v("dibao.standard"), v("assets.financial_months"), v("anomaly.large_outflow_fen"), v("income.months")),
         (g.dibao_standard.0, g.asset_months, g.large_outflow.0, i64::from(g.income_months)),
         "generator and policy disagree; the ground truth would test nothing"
     );

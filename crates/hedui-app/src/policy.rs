@@ -1,0 +1,155 @@
+//! The policy files hedui runs on, reloaded when they change on disk.
+//!
+//! A deployment points hedui at a directory of policy documents (`32.json`, `3204.json`,
+//! `320412.json` …). Every use checks the files' sizes and modification times; when one changed,
+//! the whole directory is read and checked again, and only a set that loads completely replaces
+//! the one in use. A broken edit never takes effect: the previous policy stays, and the error is
+//! kept for the policy page and the log. Without a directory, the embedded demo policy is used.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use hedui_core::Date;
+use hedui_core::programme::Programme;
+use hedui_core::rules::{PolicySet, Program, Resolved, compile};
+
+use crate::{AppError, AppResult};
+
+const EMBEDDED: [(&str, &str); 3] = [
+    ("32.json", include_str!("../../../data/policy/32.json")),
+    ("3204.json", include_str!("../../../data/policy/3204.json")),
+    ("320412.json", include_str!("../../../data/policy/320412.json")),
+];
+
+type Stamp = Vec<(String, Option<SystemTime>, u64)>;
+
+struct Loaded {
+    set: Arc<PolicySet>,
+    stamp: Stamp,
+    error: Option<String>,
+}
+
+/// The policy in force, with its source.
+pub struct Policies {
+    dir: Option<PathBuf>,
+    loaded: RwLock<Loaded>,
+}
+
+impl std::fmt::Debug for Policies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policies").field("dir", &self.dir).finish()
+    }
+}
+
+fn stamp(dir: &Path) -> AppResult<Stamp> {
+    let rd =
+        std::fs::read_dir(dir).map_err(|e| AppError::Invalid(format!("无法读取政策目录 {}: {e}", dir.display())))?;
+    let mut out = Vec::new();
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let meta = entry.metadata().ok();
+        out.push((name, meta.as_ref().and_then(|m| m.modified().ok()), meta.map(|m| m.len()).unwrap_or(0)));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn load_dir(dir: &Path, stamp: &Stamp) -> AppResult<PolicySet> {
+    let mut set = PolicySet::new();
+    for (name, _, _) in stamp {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AppError::Invalid(format!("无法读取政策文件 {}: {e}", path.display())))?;
+        set.add_json(name, &text).map_err(|e| AppError::Policy(e.to_string()))?;
+    }
+    if set.docs().next().is_none() {
+        return Err(AppError::Policy(format!("政策目录 {} 中没有政策文件（*.json）", dir.display())));
+    }
+    Ok(set)
+}
+
+impl Policies {
+    /// The embedded demo policy (江苏省, 常州市, 武进区).
+    pub fn embedded() -> AppResult<Policies> {
+        let mut set = PolicySet::new();
+        for (name, text) in EMBEDDED {
+            set.add_json(name, text).map_err(|e| AppError::Policy(e.to_string()))?;
+        }
+        Ok(Policies { dir: None, loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: vec![], error: None }) })
+    }
+
+    /// The documents in `dir`; refused at start if any is invalid.
+    pub fn from_dir(dir: &Path) -> AppResult<Policies> {
+        let st = stamp(dir)?;
+        let set = load_dir(dir, &st)?;
+        Ok(Policies {
+            dir: Some(dir.to_path_buf()),
+            loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: st, error: None }),
+        })
+    }
+
+    /// `from_dir` when a directory is given, else the embedded policy.
+    pub fn open(dir: Option<&Path>) -> AppResult<Policies> {
+        match dir {
+            Some(d) => Policies::from_dir(d),
+            None => Policies::embedded(),
+        }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The current set, reloaded first if a file changed.
+    pub fn current(&self) -> Arc<PolicySet> {
+        if let Some(dir) = &self.dir {
+            let now = stamp(dir).ok();
+            let changed = match (self.loaded.read(), &now) {
+                (Ok(l), Some(now)) => &l.stamp != now,
+                _ => false,
+            };
+            if let (true, Some(now)) = (changed, now) {
+                let result = load_dir(dir, &now);
+                if let Ok(mut l) = self.loaded.write() {
+                    match result {
+                        Ok(set) => {
+                            tracing::info!(dir = %dir.display(), "政策文件已更新，新政策生效");
+                            l.set = Arc::new(set);
+                            l.error = None;
+                        }
+                        Err(e) => {
+                            tracing::warn!(dir = %dir.display(), error = %e, "政策文件有误，继续使用原政策");
+                            l.error = Some(e.to_string());
+                        }
+                    }
+                    l.stamp = now;
+                }
+            }
+        }
+        match self.loaded.read() {
+            Ok(l) => l.set.clone(),
+            Err(p) => p.into_inner().set.clone(),
+        }
+    }
+
+    /// Why the last change on disk was refused, if it was.
+    pub fn reload_error(&self) -> Option<String> {
+        self.loaded.read().ok().and_then(|l| l.error.clone())
+    }
+
+    /// The policy of `region` on `as_of`.
+    pub fn resolve(&self, region: &str, as_of: Date) -> AppResult<Resolved> {
+        self.current().resolve(region, as_of).map_err(|e| AppError::Policy(e.to_string()))
+    }
+
+    /// A programme compiled for `region` on `as_of`.
+    pub fn program(&self, region: &str, as_of: Date, programme: Programme) -> AppResult<(Program, Resolved)> {
+        let res = self.resolve(region, as_of)?;
+        let prog = compile(&res, programme).map_err(|e| AppError::Policy(e.to_string()))?;
+        Ok((prog, res))
+    }
+}

@@ -1,0 +1,235 @@
+//! The inputs a rule can read: what hedui knows about a household and its members.
+//!
+//! Inputs are filled from facts (department and bank records), from the household as declared
+//! in the commission, and from the assistance rolls. Each input names the sources that supply
+//! it, so that when one of them did not answer the input follows that source's failure policy.
+//! The list is fixed in code because filling an input is code; what the rules do with inputs is
+//! policy, in files.
+
+use serde::{Deserialize, Serialize};
+
+use super::Unit;
+
+/// Which entity a variable or input belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    #[default]
+    Household,
+    Member,
+}
+
+impl Entity {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Entity::Household => "家庭",
+            Entity::Member => "成员",
+        }
+    }
+}
+
+/// One input.
+#[derive(Clone, Copy, Debug)]
+pub struct InputDef {
+    pub name: &'static str,
+    pub entity: Entity,
+    pub unit: Unit,
+    pub title: &'static str,
+    /// Source codes that supply it; `financial` stands for every financial institution.
+    pub sources: &'static [&'static str],
+}
+
+const fn m(name: &'static str, unit: Unit, title: &'static str, sources: &'static [&'static str]) -> InputDef {
+    InputDef { name, entity: Entity::Member, unit, title, sources }
+}
+const fn h(name: &'static str, unit: Unit, title: &'static str, sources: &'static [&'static str]) -> InputDef {
+    InputDef { name, entity: Entity::Household, unit, title, sources }
+}
+
+const TAX: &[&str] = &["shuiwu"];
+const RENSHE: &[&str] = &["renshe_benefit"];
+const FIN: &[&str] = &["financial"];
+const HUKOU: &[&str] = &["gongan_hukou"];
+const CANLIAN: &[&str] = &["canlian"];
+const ROLLS: &[&str] = &["minzheng_rolls"];
+const YIBAO: &[&str] = &["yibao"];
+const JIAOYU: &[&str] = &["jiaoyu"];
+const DECLARED: &[&str] = &[];
+
+/// Member inputs, in slot order. `MemberInput as usize` indexes this table.
+pub const MEMBER_INPUTS: [InputDef; 34] = [
+    m("counted", Unit::Bool, "计入家庭人口", DECLARED),
+    m("age", Unit::Years, "年龄（周岁）", HUKOU),
+    m("sex", Unit::Code, "性别（1 男，2 女）", HUKOU),
+    m("disability_grade", Unit::Code, "残疾等级（0 无，1–4 级）", CANLIAN),
+    m(
+        "disability_kind",
+        Unit::Code,
+        "残疾类别（0 无，1 视力，2 听力，3 言语，4 肢体，5 智力，6 精神，7 多重）",
+        CANLIAN,
+    ),
+    m("student", Unit::Bool, "全日制在校学生", JIAOYU),
+    m("employed", Unit::Bool, "有就业或经营收入", TAX),
+    m("major_illness", Unit::Bool, "患重特大疾病", YIBAO),
+    m("adl_unable", Unit::Count, "六项日常生活活动中不能完成的项数", DECLARED),
+    m("is_supporter", Unit::Bool, "赡养（抚养、扶养）义务人（不计入家庭人口）", DECLARED),
+    m("wage_income", Unit::Fen, "工资性收入（计算期内合计）", TAX),
+    m("business_income", Unit::Fen, "经营净收入（计算期内合计）", TAX),
+    m("property_income", Unit::Fen, "财产净收入：利息、股息、租金等（计算期内合计）", DECLARED),
+    m("pension_income", Unit::Fen, "离退休金（计算期内合计）", RENSHE),
+    m("unemployment_income", Unit::Fen, "失业保险金（计算期内合计）", RENSHE),
+    m("basic_pension_income", Unit::Fen, "城乡居民基础养老金（计算期内合计）", RENSHE),
+    m("support_received", Unit::Fen, "收到的赡养（抚养、扶养）费（计算期内合计）", DECLARED),
+    m("other_transfer_income", Unit::Fen, "其他转移性收入：赔偿、捐赠等（计算期内合计）", DECLARED),
+    m(
+        "excluded_income",
+        Unit::Fen,
+        "不计入收入的款项：优抚金、奖学金、见义勇为奖励、救助款物等（计算期内合计）",
+        DECLARED,
+    ),
+    m("social_insurance_paid", Unit::Fen, "个人缴纳的社会保险费（计算期内合计）", DECLARED),
+    m("support_paid", Unit::Fen, "支付的赡养（抚养、扶养）费（计算期内合计）", DECLARED),
+    m("medical_expense", Unit::Fen, "个人负担的医疗费用（计算期内合计）", YIBAO),
+    m("education_expense", Unit::Fen, "教育费用（计算期内合计）", JIAOYU),
+    m("rehab_expense", Unit::Fen, "残疾康复费用（计算期内合计）", DECLARED),
+    m("deposits", Unit::Fen, "存款余额（核对日）", FIN),
+    m("investments", Unit::Fen, "证券、基金、理财、保险现金价值、信托等（核对日）", FIN),
+    m("member_on_dibao", Unit::Bool, "本人正在享受低保", ROLLS),
+    m("on_tekun", Unit::Bool, "已认定为特困人员", ROLLS),
+    m("unable_status", Unit::Bool, "无民事行为能力、被宣告失踪或在监狱服刑", DECLARED),
+    m("orphan_chosen", Unit::Bool, "选择孤儿或事实无人抚养儿童保障", DECLARED),
+    m("work_refusals", Unit::Count, "连续拒绝推荐工作的次数", DECLARED),
+    m("new_graduate", Unit::Bool, "毕业未满六个月", DECLARED),
+    m("declared_income", Unit::Fen, "申报月收入", DECLARED),
+    m("applicant", Unit::Bool, "申请人（单人户或特困申请人）", DECLARED),
+];
+
+/// Household inputs, in slot order.
+pub const HOUSEHOLD_INPUTS: [InputDef; 14] = [
+    h("homes", Unit::Count, "住宅套数", &["budongchan"]),
+    h("home_area", Unit::Area, "住宅建筑面积合计", &["budongchan"]),
+    h("non_residential", Unit::Count, "非住宅类不动产（商铺、厂房等）处数", &["budongchan"]),
+    h("vehicles", Unit::Count, "机动车辆数", &["cheguan"]),
+    h("vehicles_disability", Unit::Count, "其中残疾人功能性补偿代步车", &["cheguan"]),
+    h("vehicles_commercial", Unit::Count, "其中营运车辆", &["cheguan"]),
+    h("businesses", Unit::Count, "存续且成员为法定代表人、经营者或股东的市场主体数", &["shichang"]),
+    h("businesses_individual", Unit::Count, "其中个体工商户", &["shichang"]),
+    h("on_dibao", Unit::Bool, "家庭正在享受低保", ROLLS),
+    h("current_benefit", Unit::Fen, "现行月保障金", ROLLS),
+    h("tapering_months", Unit::Months, "已享受渐退期的月数", ROLLS),
+    h("disaster_loss", Unit::Fen, "受灾造成的财产损失", DECLARED),
+    h("emergency_expense", Unit::Fen, "突发的必需支出（急难）", DECLARED),
+    h("single_person", Unit::Bool, "按单人户申请", DECLARED),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_names_are_unique_across_entities() {
+        let mut names: Vec<&str> = MEMBER_INPUTS.iter().chain(HOUSEHOLD_INPUTS.iter()).map(|d| d.name).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+}
+
+/// Looks an input up by name: its entity and slot.
+pub fn input(name: &str) -> Option<(Entity, usize, &'static InputDef)> {
+    if let Some(i) = MEMBER_INPUTS.iter().position(|d| d.name == name) {
+        return Some((Entity::Member, i, &MEMBER_INPUTS[i]));
+    }
+    HOUSEHOLD_INPUTS.iter().position(|d| d.name == name).map(|i| (Entity::Household, i, &HOUSEHOLD_INPUTS[i]))
+}
+
+/// Slot of a member input by name; panics at compile time of the caller's tests if misspelt.
+pub fn member_slot(name: &str) -> Option<usize> {
+    MEMBER_INPUTS.iter().position(|d| d.name == name)
+}
+
+/// Slot of a household input by name.
+pub fn household_slot(name: &str) -> Option<usize> {
+    HOUSEHOLD_INPUTS.iter().position(|d| d.name == name)
+}
+
+/// A value nobody supplied because its source did not answer (failure policy `unknown`).
+pub const UNKNOWN: i64 = i64::MIN;
+/// A value whose source did not answer under failure policy `fail`: reading it is an error.
+pub const FAILED: i64 = i64::MIN + 1;
+
+/// Where an input value came from, for the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputEvidence {
+    pub source: String,
+    pub as_of: crate::date::Date,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<crate::money::Fen>,
+    /// The stored record the fact came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<i64>,
+    /// The member the fact is about, for facts behind a household input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_seq: Option<u32>,
+}
+
+/// The inputs of one household. Values are integers; booleans are 0 or 1; [`UNKNOWN`] and
+/// [`FAILED`] mark values a source did not supply.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub members: usize,
+    /// Household inputs, `HOUSEHOLD_INPUTS.len()` slots.
+    pub h: Vec<i64>,
+    /// Member inputs, `MEMBER_INPUTS.len()` slots per member, member after member.
+    pub m: Vec<i64>,
+    /// The member's sequence number in the household, for the trace.
+    pub seqs: Vec<u32>,
+    /// Why an input is unknown or failed, by (member, slot) (`None` member for household inputs).
+    pub notes: Vec<(Option<usize>, Entity, usize, String)>,
+    /// Evidence behind input values, by (member, slot).
+    pub evidence: Vec<(Option<usize>, Entity, usize, InputEvidence)>,
+}
+
+impl Inputs {
+    /// All zeros for `members` members (every member counted).
+    pub fn new(members: usize) -> Inputs {
+        let mut i = Inputs {
+            members,
+            h: vec![0; HOUSEHOLD_INPUTS.len()],
+            m: vec![0; members * MEMBER_INPUTS.len()],
+            seqs: (1..=members as u32).collect(),
+            notes: Vec::new(),
+            evidence: Vec::new(),
+        };
+        let counted = member_slot("counted").unwrap_or(0);
+        for k in 0..members {
+            i.m[k * MEMBER_INPUTS.len() + counted] = 1;
+        }
+        i
+    }
+
+    pub fn set_h(&mut self, name: &str, v: i64) {
+        if let Some(s) = household_slot(name) {
+            self.h[s] = v;
+        }
+    }
+
+    pub fn set_m(&mut self, member: usize, name: &str, v: i64) {
+        if let Some(x) = member_slot(name).and_then(|s| self.m.get_mut(member * MEMBER_INPUTS.len() + s)) {
+            *x = v;
+        }
+    }
+
+    pub fn get_m(&self, member: usize, name: &str) -> i64 {
+        member_slot(name).and_then(|s| self.m.get(member * MEMBER_INPUTS.len() + s).copied()).unwrap_or(0)
+    }
+
+    pub fn add_m(&mut self, member: usize, name: &str, v: i64) {
+        let slot = member_slot(name).and_then(|s| self.m.get_mut(member * MEMBER_INPUTS.len() + s));
+        if let Some(x) = slot.filter(|x| **x != UNKNOWN && **x != FAILED) {
+            *x += v;
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! The evaluator: a small stack machine over integer slots, with three-valued logic.
+//!
+//! Values are `i64`; booleans are 0 and 1. [`UNKNOWN`] is a value no source supplied: arithmetic
+//! and comparisons with it give unknown, `and` with a false side is false and `or` with a true
+//! side is true, as in SQL. Reading a [`FAILED`] input is an error. Overflow and division by
+//! zero are errors, never wrapped or saturated.
+
+use super::compile::{Program, Step};
+use super::inputs::{Entity, FAILED, HOUSEHOLD_INPUTS, Inputs, MEMBER_INPUTS, UNKNOWN};
+use super::{RulesError, TestOutcome};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    Floor,
+    Ceil,
+    HalfUp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    Sum,
+    Count,
+    Any,
+    All,
+    Max,
+    Min,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Const(i64),
+    HI(u16),
+    HV(u16),
+    MI(u16),
+    MV(u16),
+    Add,
+    Sub,
+    Mul,
+    Neg,
+    Abs,
+    Min,
+    Max,
+    Div(Rounding),
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    Not,
+    And,
+    Or,
+    JumpIfFalseKeep(u32),
+    JumpIfTrueKeep(u32),
+    /// Pops a condition: unknown pushes unknown and jumps to the end; false jumps to else.
+    Cond(u32, u32),
+    Jump(u32),
+    Known,
+    Agg(AggKind, u32),
+}
+
+/// What went wrong, before it is given names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    Missing(Entity, u16, usize),
+    DivZero,
+    Overflow,
+}
+
+/// Reusable evaluation state: allocate once, evaluate many households.
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    pub(crate) hv: Vec<i64>,
+    pub(crate) mv: Vec<i64>,
+    /// The rule chosen for each household variable, and per member for member variables.
+    pub(crate) chosen_h: Vec<u32>,
+    pub(crate) chosen_m: Vec<u32>,
+    stack: Vec<i64>,
+}
+
+/// The result of one evaluation without trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: TestOutcome,
+    /// The benefit in fen, when the programme pays one and it is known.
+    pub benefit: Option<i64>,
+}
+
+const NO_RULE: u32 = u32::MAX;
+
+#[inline]
+fn arith(a: i64, b: i64, f: impl Fn(i64, i64) -> Option<i64>) -> Result<i64, Fault> {
+    if a == UNKNOWN || b == UNKNOWN {
+        return Ok(UNKNOWN);
+    }
+    match f(a, b) {
+        Some(v) if v != UNKNOWN && v != FAILED => Ok(v),
+        _ => Err(Fault::Overflow),
+    }
+}
+
+#[inline]
+fn cmp(a: i64, b: i64, f: impl Fn(i64, i64) -> bool) -> i64 {
+    if a == UNKNOWN || b == UNKNOWN { UNKNOWN } else { i64::from(f(a, b)) }
+}
+
+fn div(a: i64, b: i64, r: Rounding) -> Result<i64, Fault> {
+    if a == UNKNOWN || b == UNKNOWN {
+        return Ok(UNKNOWN);
+    }
+    if b == 0 {
+        return Err(Fault::DivZero);
+    }
+    let q = a.checked_div(b).ok_or(Fault::Overflow)?;
+    let rem = a % b;
+    if rem == 0 {
+        return Ok(q);
+    }
+    let negative = (rem < 0) != (b < 0);
+    Ok(match r {
+        Rounding::Floor => {
+            if negative {
+                q - 1
+            } else {
+                q
+            }
+        }
+        Rounding::Ceil => {
+            if negative {
+                q
+            } else {
+                q + 1
+            }
+        }
+        Rounding::HalfUp => {
+            // Half away from zero.
+            if 2 * (rem as i128).abs() >= (b as i128).abs() { if negative { q - 1 } else { q + 1 } } else { q }
+        }
+    })
+}
+
+impl Program {
+    fn run(
+        &self,
+        code: &[Op],
+        inp: &Inputs,
+        hv: &[i64],
+        mv: &[i64],
+        member: usize,
+        stack: &mut Vec<i64>,
+    ) -> Result<i64, Fault> {
+        let base = stack.len();
+        let mut pc = 0usize;
+        let mi = member.wrapping_mul(MEMBER_INPUTS.len());
+        let mvb = member.wrapping_mul(self.mv_count);
+        while pc < code.len() {
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Const(v) => stack.push(v),
+                Op::HI(s) => {
+                    let v = inp.h[s as usize];
+                    if v == FAILED {
+                        return Err(Fault::Missing(Entity::Household, s, member));
+                    }
+                    stack.push(v)
+                }
+                Op::MI(s) => {
+                    let v = inp.m[mi + s as usize];
+                    if v == FAILED {
+                        return Err(Fault::Missing(Entity::Member, s, member));
+                    }
+                    stack.push(v)
+                }
+                Op::HV(s) => stack.push(hv[s as usize]),
+                Op::MV(s) => stack.push(mv[mvb + s as usize]),
+                Op::Neg | Op::Abs | Op::Not | Op::Known => {
+                    let Some(a) = stack.last_mut() else { return Err(Fault::Overflow) };
+                    *a = match op {
+                        Op::Known => i64::from(*a != UNKNOWN),
+                        _ if *a == UNKNOWN => UNKNOWN,
+                        Op::Neg => a.checked_neg().ok_or(Fault::Overflow)?,
+                        Op::Abs => a.checked_abs().ok_or(Fault::Overflow)?,
+                        _ => i64::from(*a == 0),
+                    };
+                }
+                Op::JumpIfFalseKeep(t) => {
+                    if stack.last() == Some(&0) {
+                        pc = t as usize;
+                    }
+                }
+                Op::JumpIfTrueKeep(t) => {
+                    if stack.last() == Some(&1) {
+                        pc = t as usize;
+                    }
+                }
+                Op::Cond(else_at, end) => {
+                    let c = stack.pop().unwrap_or(UNKNOWN);
+                    if c == UNKNOWN {
+                        stack.push(UNKNOWN);
+                        pc = end as usize;
+                    } else if c == 0 {
+                        pc = else_at as usize;
+                    }
+                }
+                Op::Jump(t) => pc = t as usize,
+                Op::Agg(kind, sub) => {
+                    let code = &self.subs[sub as usize];
+                    let mut acc: i64 = match kind {
+                        AggKind::All => 1,
+                        AggKind::Max => i64::MIN + 2,
+                        AggKind::Min => i64::MAX,
+                        _ => 0,
+                    };
+                    let mut unknown = false;
+                    for k in 0..inp.members {
+                        let v = self.run(code, inp, hv, mv, k, stack)?;
+                        if v == UNKNOWN {
+                            unknown = true;
+                            continue;
+                        }
+                        acc = match kind {
+                            AggKind::Sum => acc.checked_add(v).ok_or(Fault::Overflow)?,
+                            AggKind::Count => acc + v,
+                            AggKind::Any => acc | v,
+                            AggKind::All => acc & v,
+                            AggKind::Max => acc.max(v),
+                            AggKind::Min => acc.min(v),
+                        };
+                    }
+                    let v = match kind {
+                        // A known true member decides `any`, a known false one decides `all`.
+                        AggKind::Any if acc == 1 => 1,
+                        AggKind::All if acc == 0 => 0,
+                        _ if unknown => UNKNOWN,
+                        AggKind::Max | AggKind::Min if inp.members == 0 => 0,
+                        _ => acc,
+                    };
+                    stack.push(v);
+                }
+                _ => {
+                    let b = stack.pop().unwrap_or(UNKNOWN);
+                    let a = stack.pop().unwrap_or(UNKNOWN);
+                    let v = match op {
+                        Op::Add => arith(a, b, i64::checked_add)?,
+                        Op::Sub => arith(a, b, i64::checked_sub)?,
+                        Op::Mul => arith(a, b, i64::checked_mul)?,
+                        Op::Min => arith(a, b, |x, y| Some(x.min(y)))?,
+                        Op::Max => arith(a, b, |x, y| Some(x.max(y)))?,
+                        Op::Div(r) => div(a, b, r)?,
+                        Op::Lt => cmp(a, b, |x, y| x < y),
+                        Op::Le => cmp(a, b, |x, y| x <= y),
+                        Op::Gt => cmp(a, b, |x, y| x > y),
+                        Op::Ge => cmp(a, b, |x, y| x >= y),
+                        Op::Eq => cmp(a, b, |x, y| x == y),
+                        Op::Ne => cmp(a, b, |x, y| x != y),
+                        // `a` was not decisive (the jump did not fire): true and b = b; unknown and b.
+                        Op::And => {
+                            if b == 0 {
+                                0
+                            } else if a == UNKNOWN || b == UNKNOWN {
+                                UNKNOWN
+                            } else {
+                                1
+                            }
+                        }
+                        Op::Or => {
+                            if b == 1 {
+                                1
+                            } else if a == UNKNOWN || b == UNKNOWN {
+                                UNKNOWN
+                            } else {
+                                0
+                            }
+                        }
+                        _ => return Err(Fault::Overflow),
+                    };
+                    stack.push(v);
+                }
+            }
+        }
+        let v = stack.pop().unwrap_or(UNKNOWN);
+        stack.truncate(base);
+        Ok(v)
+    }
+
+    fn fault(&self, rule: usize, f: Fault, inp: &Inputs) -> RulesError {
+        let id = self.rules.get(rule).map(|r| r.id.clone()).unwrap_or_default();
+        match f {
+            Fault::Missing(e, s, member) => {
+                let (def, who) = match e {
+                    Entity::Household => (&HOUSEHOLD_INPUTS[s as usize], None),
+                    Entity::Member => (&MEMBER_INPUTS[s as usize], Some(member)),
+                };
+                let note = inp
+                    .notes
+                    .iter()
+                    .find(|(m, en, sl, _)| *en == e && *sl == s as usize && (who.is_none() || *m == who))
+                    .map(|n| n.3.clone())
+                    .unwrap_or_else(|| format!("来源 {} 未反馈", def.sources.join("、")));
+                RulesError::MissingFact { rule: id, input: def.title.into(), note }
+            }
+            Fault::DivZero => RulesError::Arithmetic { rule: id, message: "除数为零".into() },
+            Fault::Overflow => RulesError::Arithmetic { rule: id, message: "数值超出范围".into() },
+        }
+    }
+
+    /// Evaluates one variable for one member (or the household): picks the rule that applies.
+    fn step(&self, st: &Step, inp: &Inputs, fr: &mut Frame, member: usize) -> Result<(i64, u32), RulesError> {
+        let stack = &mut fr.stack;
+        for group in &st.groups {
+            let mut chosen: Option<usize> = None;
+            let mut maybe = false;
+            for (i, alt) in group.iter().enumerate() {
+                let applies = match &alt.when {
+                    None => 1,
+                    Some(w) => {
+                        self.run(w, inp, &fr.hv, &fr.mv, member, stack).map_err(|f| self.fault(alt.rule, f, inp))?
+                    }
+                };
+                if applies == UNKNOWN {
+                    maybe = true;
+                } else if applies != 0 {
+                    if let Some(prev) = chosen {
+                        return Err(RulesError::Conflict {
+                            var: self.vars[st.var].name.clone(),
+                            a: self.rules[group[prev].rule].id.clone(),
+                            b: self.rules[alt.rule].id.clone(),
+                            priority: self.rules[alt.rule].priority,
+                        });
+                    }
+                    chosen = Some(i);
+                }
+            }
+            match chosen {
+                // Another rule of the same priority might also apply: the answer is not known.
+                Some(i) if maybe => return Ok((UNKNOWN, group[i].rule as u32)),
+                Some(i) => {
+                    let alt = &group[i];
+                    let v = self
+                        .run(&alt.expr, inp, &fr.hv, &fr.mv, member, stack)
+                        .map_err(|f| self.fault(alt.rule, f, inp))?;
+                    return Ok((v, alt.rule as u32));
+                }
+                None if maybe => return Ok((UNKNOWN, NO_RULE)),
+                None => {}
+            }
+        }
+        let rules: Vec<String> = st.groups.iter().flatten().map(|a| self.rules[a.rule].id.clone()).collect();
+        Err(RulesError::NoneApplies { var: self.vars[st.var].name.clone(), rules: rules.join("、") })
+    }
+
+    /// Evaluates every variable for one household into `fr`.
+    pub fn eval_into(&self, inp: &Inputs, fr: &mut Frame) -> Result<(), RulesError> {
+        fr.hv.clear();
+        fr.hv.resize(self.hv_count, UNKNOWN);
+        fr.mv.clear();
+        fr.mv.resize(self.mv_count * inp.members, UNKNOWN);
+        fr.chosen_h.clear();
+        fr.chosen_h.resize(self.hv_count, NO_RULE);
+        fr.chosen_m.clear();
+        fr.chosen_m.resize(self.mv_count * inp.members, NO_RULE);
+        for st in &self.steps {
+            let v = &self.vars[st.var];
+            let slot = v.slot as usize;
+            match v.entity {
+                Entity::Household => {
+                    let (x, r) = self.step(st, inp, fr, usize::MAX)?;
+                    fr.hv[slot] = x;
+                    fr.chosen_h[slot] = r;
+                }
+                Entity::Member => {
+                    for k in 0..inp.members {
+                        let (x, r) = self.step(st, inp, fr, k)?;
+                        fr.mv[k * self.mv_count + slot] = x;
+                        fr.chosen_m[k * self.mv_count + slot] = r;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of a household variable after [`Program::eval_into`].
+    pub fn value(&self, fr: &Frame, var: usize) -> i64 {
+        let v = &self.vars[var];
+        match v.entity {
+            Entity::Household => fr.hv.get(v.slot as usize).copied().unwrap_or(UNKNOWN),
+            Entity::Member => UNKNOWN,
+        }
+    }
+
+    /// The value of a member variable for member `k`.
+    pub fn member_value(&self, fr: &Frame, var: usize, k: usize) -> i64 {
+        let v = &self.vars[var];
+        fr.mv.get(k * self.mv_count + v.slot as usize).copied().unwrap_or(UNKNOWN)
+    }
+
+    /// The outcome of the tests after [`Program::eval_into`].
+    pub fn outcome(&self, fr: &Frame) -> TestOutcome {
+        let mut out = TestOutcome::Pass;
+        for t in &self.tests {
+            match self.value(fr, t.pass) {
+                0 => return TestOutcome::Fail,
+                1 => {}
+                _ => out = TestOutcome::Unknown,
+            }
+        }
+        out
+    }
+
+    /// Evaluates one household without a trace: the fast path for batches and simulations.
+    pub fn eval(&self, inp: &Inputs, fr: &mut Frame) -> Result<Verdict, RulesError> {
+        self.eval_into(inp, fr)?;
+        let outcome = self.outcome(fr);
+        let benefit = self.benefit.map(|b| self.value(fr, b)).filter(|v| *v != UNKNOWN);
+        Ok(Verdict { outcome, benefit })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_rounds_as_named() {
+        let d = |a, b, r| div(a, b, r).unwrap_or(-999);
+        assert_eq!(d(7, 2, Rounding::Floor), 3);
+        assert_eq!(d(7, 2, Rounding::Ceil), 4);
+        assert_eq!(d(7, 2, Rounding::HalfUp), 4);
+        assert_eq!(d(-7, 2, Rounding::Floor), -4);
+        assert_eq!(d(-7, 2, Rounding::Ceil), -3);
+        assert_eq!(d(-7, 2, Rounding::HalfUp), -4);
+        assert_eq!(d(5, 3, Rounding::HalfUp), 2);
+        assert_eq!(d(4, 3, Rounding::HalfUp), 1);
+        assert_eq!(d(6, 3, Rounding::Ceil), 2);
+        assert_eq!(div(1, 0, Rounding::Floor), Err(Fault::DivZero));
+        assert_eq!(d(UNKNOWN, 3, Rounding::Floor), UNKNOWN);
+    }
+}
