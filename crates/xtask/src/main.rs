@@ -7,6 +7,7 @@
 mod bench_crypto;
 mod bench_exchange;
 mod bench_import;
+mod bench_rules;
 
 use anyhow::{Result, bail};
 
@@ -22,7 +23,11 @@ tasks:
       Times hedui's SM4 against the sm4 crate, sealing and indexing a record-sized value, and SM3.
   bench-exchange [--households 10000] [--dir target/bench-exchange] [--latency-ms 50] [--error-rate 0.01]
       Verifies the households against 40 online sources served by the simulator in a separate
-      process. Prints the time, requests/s, median and p99 latency and peak memory.";
+      process. Prints the time, requests/s, median and p99 latency and peak memory.
+  bench-rules [--households 1000000] [--dir target/bench-rules] [--no-openfisca]
+      Runs the shipped 低保 programme on generated households, one core and two, and one traced
+      decision; runs the equivalent test in OpenFisca (openfisca-core from PyPI, in a virtualenv
+      under --dir) on the same households; compares every result and prints both rates and the ratio.";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -30,6 +35,7 @@ fn main() -> Result<()> {
         Some("bench-import") => bench_import::run(&bench_import::Options::parse(args)?),
         Some("bench-crypto") => bench_crypto::run(),
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
+        Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),
         Some("sim-serve") => bench_exchange::sim_serve(args),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

@@ -30,6 +30,8 @@ pub struct VarInfo {
     pub(crate) slot: u16,
     /// Indices into `Program::rules`.
     pub rules: Vec<usize>,
+    /// The value, when one unconditional rule defines it from parameters alone.
+    pub constant: Option<i64>,
 }
 
 /// A compiled rule: where it comes from and what it reads.
@@ -63,6 +65,8 @@ pub(crate) struct Step {
     pub var: usize,
     /// Alternatives grouped by priority, highest first.
     pub groups: Vec<Vec<Alt>>,
+    /// Needed for the tests and the benefit (the fast path skips the rest).
+    pub needed: bool,
 }
 
 /// A compiled test.
@@ -131,6 +135,13 @@ struct Ctx<'r> {
     params: Vec<usize>,
     inputs: Vec<(Entity, usize)>,
     vars: Vec<usize>,
+}
+
+impl Ctx<'static> {
+    /// For emitting an already checked (folded) expression: records nothing new.
+    fn quiet(entity: Entity) -> Ctx<'static> {
+        Ctx { rule: "", entity, params: vec![], inputs: vec![], vars: vec![] }
+    }
 }
 
 fn type_err<T>(rule: &str, message: impl Into<String>) -> Result<T, RulesError> {
@@ -206,6 +217,7 @@ impl<'a> Compiler<'a> {
         }
         let mut alts: Vec<(i32, Alt)> = Vec::new();
         let mut ty: Option<Ty> = None;
+        let mut constant: Option<i64> = None;
         let mut rule_ids = Vec::new();
         let first_rule = self.rules.len();
         for r in &defs {
@@ -217,8 +229,21 @@ impl<'a> Compiler<'a> {
                 message: e.to_string(),
             };
             let ast = parse(&d.expr).map_err(|e| syntax("表达式", e))?;
+            // Checked and traced as written; run as folded.
+            let t = self.expr(&ast, &mut ctx, &mut Vec::new())?;
+            let folded = self.fold(&ast);
             let mut code = Vec::new();
-            let t = self.expr(&ast, &mut ctx, &mut code)?;
+            self.expr(&folded, &mut Ctx::quiet(entity), &mut code)?;
+            if depth_bound(&code) >= super::vm::STACK || self.subs.iter().any(|s| depth_bound(s) >= super::vm::STACK) {
+                return type_err(&d.id, "表达式嵌套过深，请拆分为几条规则");
+            }
+            if defs.len() == 1 && d.when.is_none() {
+                constant = match folded {
+                    Ast::Int(v) => Some(v),
+                    Ast::Bool(b) => Some(i64::from(b)),
+                    _ => None,
+                };
+            }
             if t == Ty::Word {
                 return type_err(&d.id, "规则的结果不能是文字");
             }
@@ -229,10 +254,11 @@ impl<'a> Compiler<'a> {
             let when = match &d.when {
                 Some(w) => {
                     let ast = parse(w).map_err(|e| syntax("适用条件", e))?;
-                    let mut c = Vec::new();
-                    if self.expr(&ast, &mut ctx, &mut c)? != Ty::Bool {
+                    if self.expr(&ast, &mut ctx, &mut Vec::new())? != Ty::Bool {
                         return type_err(&d.id, "适用条件必须是是/否");
                     }
+                    let mut c = Vec::new();
+                    self.expr(&self.fold(&ast), &mut Ctx::quiet(entity), &mut c)?;
                     Some(c)
                 }
                 None => None,
@@ -295,14 +321,22 @@ impl<'a> Compiler<'a> {
             }
         };
         let idx = self.vars.len();
-        self.vars.push(VarInfo { name: name.to_string(), title, unit, entity, slot: slot as u16, rules: rule_ids });
+        self.vars.push(VarInfo {
+            name: name.to_string(),
+            title,
+            unit,
+            entity,
+            slot: slot as u16,
+            rules: rule_ids,
+            constant,
+        });
         self.var_ty.push(ty);
         for r in &mut self.rules[first_rule..] {
             if r.var == usize::MAX {
                 r.var = idx;
             }
         }
-        self.steps.push(Step { var: idx, groups });
+        self.steps.push(Step { var: idx, groups, needed: false });
         self.path.pop();
         self.state.insert(name.to_string(), State::Done(idx, ty));
         Ok((idx, ty))
@@ -406,6 +440,10 @@ impl<'a> Compiler<'a> {
         self.entity_ok(v.entity, n, ctx)?;
         if !ctx.vars.contains(&idx) {
             ctx.vars.push(idx);
+        }
+        if let Some(c) = v.constant {
+            code.push(Op::Const(c));
+            return Ok(ty);
         }
         code.push(match v.entity {
             Entity::Household => Op::HV(v.slot),
@@ -604,6 +642,106 @@ impl<'a> Compiler<'a> {
     }
 }
 
+impl Compiler<'_> {
+    /// A name's constant value: an integer parameter, or a constant variable.
+    fn constant(&self, n: &str) -> Option<Ast> {
+        if let Some(p) = self.res.params.get(n) {
+            return match p.value {
+                ParamValue::Int(v) => Some(Ast::Int(v)),
+                ParamValue::Word(_) => None,
+            };
+        }
+        let i = self.vars.iter().position(|v| v.name == n)?;
+        let c = self.vars[i].constant?;
+        Some(if self.var_ty[i] == Ty::Bool { Ast::Bool(c != 0) } else { Ast::Int(c) })
+    }
+
+    /// Folds parameters and constant variables into the expression and simplifies what that
+    /// decides. Only identities that hold for every value, known or not, are used (x × 0 = 0,
+    /// false and x = false …), so a folded expression means exactly what the written one does.
+    fn fold(&self, a: &Ast) -> Ast {
+        use Ast::*;
+        match a {
+            Name(n) => self.constant(n).unwrap_or_else(|| a.clone()),
+            Int(_) | Bool(_) | Str(_) => a.clone(),
+            Neg(x) => match self.fold(x) {
+                Int(v) if v != i64::MIN => Int(-v),
+                x => Neg(Box::new(x)),
+            },
+            Not(x) => match self.fold(x) {
+                Bool(b) => Bool(!b),
+                x => Not(Box::new(x)),
+            },
+            Bin(op, l, r) => {
+                let (l, r) = (self.fold(l), self.fold(r));
+                match (op, &l, &r) {
+                    (BinOp::And, Bool(false), _) | (BinOp::And, _, Bool(false)) => Bool(false),
+                    (BinOp::And, Bool(true), _) => r,
+                    (BinOp::And, _, Bool(true)) => l,
+                    (BinOp::Or, Bool(true), _) | (BinOp::Or, _, Bool(true)) => Bool(true),
+                    (BinOp::Or, Bool(false), _) => r,
+                    (BinOp::Or, _, Bool(false)) => l,
+                    (BinOp::Mul, Int(0), _) | (BinOp::Mul, _, Int(0)) => Int(0),
+                    (BinOp::Mul, Int(1), _) => r,
+                    (BinOp::Mul, _, Int(1)) => l,
+                    (BinOp::Add, Int(0), _) => r,
+                    (BinOp::Add | BinOp::Sub, _, Int(0)) => l,
+                    (_, Int(x), Int(y)) => {
+                        let (x, y) = (*x, *y);
+                        let v = match op {
+                            BinOp::Add => x.checked_add(y).map(Int),
+                            BinOp::Sub => x.checked_sub(y).map(Int),
+                            BinOp::Mul => x.checked_mul(y).map(Int),
+                            BinOp::Lt => Some(Bool(x < y)),
+                            BinOp::Le => Some(Bool(x <= y)),
+                            BinOp::Gt => Some(Bool(x > y)),
+                            BinOp::Ge => Some(Bool(x >= y)),
+                            BinOp::Eq => Some(Bool(x == y)),
+                            BinOp::Ne => Some(Bool(x != y)),
+                            BinOp::And | BinOp::Or => None,
+                        };
+                        // Overflow is left for the evaluation to report.
+                        v.filter(|v| !matches!(v, Int(i) if *i == i64::MIN || *i == i64::MIN + 1))
+                            .unwrap_or_else(|| Bin(*op, Box::new(l.clone()), Box::new(r.clone())))
+                    }
+                    (BinOp::Eq | BinOp::Ne, Bool(x), Bool(y)) => Bool((x == y) == (*op == BinOp::Eq)),
+                    _ => Bin(*op, Box::new(l), Box::new(r)),
+                }
+            }
+            Call(f, args) => {
+                let args: Vec<Ast> = args.iter().map(|x| self.fold(x)).collect();
+                match (f.as_str(), args.as_slice()) {
+                    ("if", [Bool(c), x, y]) => {
+                        if *c {
+                            x.clone()
+                        } else {
+                            y.clone()
+                        }
+                    }
+                    ("if", [_, x, y]) if x == y && matches!(x, Int(_) | Bool(_)) => x.clone(),
+                    _ => Call(f.clone(), args),
+                }
+            }
+        }
+    }
+}
+
+/// An upper bound of the stack depth a code needs (jumps only skip work, so the straight-line
+/// running depth bounds every path).
+fn depth_bound(code: &[Op]) -> usize {
+    let (mut d, mut max) = (0i64, 0i64);
+    for op in code {
+        d += match op {
+            Op::Const(_) | Op::HI(_) | Op::HV(_) | Op::MI(_) | Op::MV(_) | Op::Agg(..) => 1,
+            Op::Neg | Op::Abs | Op::Not | Op::Known | Op::Jump(_) | Op::JumpIfFalseKeep(_) | Op::JumpIfTrueKeep(_) => 0,
+            Op::Cond(..) => 0,
+            _ => -1,
+        };
+        max = max.max(d);
+    }
+    max as usize
+}
+
 fn input_ty(d: &InputDef) -> Ty {
     if d.unit == Unit::Bool { Ty::Bool } else { Ty::Int }
 }
@@ -663,6 +801,20 @@ pub fn compile(res: &Resolved, programme: Programme) -> Result<Program, RulesErr
             return type_err(s, "显示的值须为家庭层面的变量");
         }
         show.push(i);
+    }
+    // What the verdict needs: the tests' variables and the benefit, and what they use.
+    let mut todo: Vec<usize> = tests.iter().map(|t: &CTest| t.pass).chain(benefit).collect();
+    let mut needed = vec![false; c.vars.len()];
+    while let Some(v) = todo.pop() {
+        if std::mem::replace(&mut needed[v], true) {
+            continue;
+        }
+        for &r in &c.vars[v].rules {
+            todo.extend(c.rules[r].vars.iter().copied());
+        }
+    }
+    for st in &mut c.steps {
+        st.needed = needed[st.var];
     }
     let wording = res.params.get("report.wording").and_then(|p| match &p.value {
         ParamValue::Word(w) => Some(w.clone()),

@@ -75,7 +75,6 @@ pub struct Frame {
     /// The rule chosen for each household variable, and per member for member variables.
     pub(crate) chosen_h: Vec<u32>,
     pub(crate) chosen_m: Vec<u32>,
-    stack: Vec<i64>,
 }
 
 /// The result of one evaluation without trace.
@@ -87,6 +86,8 @@ pub struct Verdict {
 }
 
 const NO_RULE: u32 = u32::MAX;
+/// Stack slots per expression; deeper expressions are refused when compiled.
+pub(crate) const STACK: usize = 16;
 
 #[inline]
 fn arith(a: i64, b: i64, f: impl Fn(i64, i64) -> Option<i64>) -> Result<i64, Fault> {
@@ -140,42 +141,58 @@ fn div(a: i64, b: i64, r: Rounding) -> Result<i64, Fault> {
 }
 
 impl Program {
-    fn run(
-        &self,
-        code: &[Op],
-        inp: &Inputs,
-        hv: &[i64],
-        mv: &[i64],
-        member: usize,
-        stack: &mut Vec<i64>,
-    ) -> Result<i64, Fault> {
-        let base = stack.len();
+    fn run(&self, code: &[Op], inp: &Inputs, hv: &[i64], mv: &[i64], member: usize) -> Result<i64, Fault> {
+        // A fixed stack: the compiler bounds every expression's depth by STACK.
+        let mut st = [0i64; STACK];
+        let mut sp = 0usize;
+        macro_rules! push {
+            ($v:expr) => {{
+                let v = $v;
+                if sp >= STACK {
+                    return Err(Fault::Overflow);
+                }
+                st[sp] = v;
+                sp += 1;
+            }};
+        }
+        macro_rules! pop {
+            () => {{
+                if sp == 0 {
+                    UNKNOWN
+                } else {
+                    sp -= 1;
+                    st[sp]
+                }
+            }};
+        }
         let mut pc = 0usize;
         let mi = member.wrapping_mul(MEMBER_INPUTS.len());
         let mvb = member.wrapping_mul(self.mv_count);
-        while pc < code.len() {
-            let op = code[pc];
+        while let Some(&op) = code.get(pc) {
             pc += 1;
             match op {
-                Op::Const(v) => stack.push(v),
+                Op::Const(v) => push!(v),
                 Op::HI(s) => {
                     let v = inp.h[s as usize];
                     if v == FAILED {
                         return Err(Fault::Missing(Entity::Household, s, member));
                     }
-                    stack.push(v)
+                    push!(v)
                 }
                 Op::MI(s) => {
                     let v = inp.m[mi + s as usize];
                     if v == FAILED {
                         return Err(Fault::Missing(Entity::Member, s, member));
                     }
-                    stack.push(v)
+                    push!(v)
                 }
-                Op::HV(s) => stack.push(hv[s as usize]),
-                Op::MV(s) => stack.push(mv[mvb + s as usize]),
+                Op::HV(s) => push!(hv[s as usize]),
+                Op::MV(s) => push!(mv[mvb + s as usize]),
                 Op::Neg | Op::Abs | Op::Not | Op::Known => {
-                    let Some(a) = stack.last_mut() else { return Err(Fault::Overflow) };
+                    if sp == 0 {
+                        return Err(Fault::Overflow);
+                    }
+                    let a = &mut st[sp - 1];
                     *a = match op {
                         Op::Known => i64::from(*a != UNKNOWN),
                         _ if *a == UNKNOWN => UNKNOWN,
@@ -185,19 +202,19 @@ impl Program {
                     };
                 }
                 Op::JumpIfFalseKeep(t) => {
-                    if stack.last() == Some(&0) {
+                    if sp > 0 && st[sp - 1] == 0 {
                         pc = t as usize;
                     }
                 }
                 Op::JumpIfTrueKeep(t) => {
-                    if stack.last() == Some(&1) {
+                    if sp > 0 && st[sp - 1] == 1 {
                         pc = t as usize;
                     }
                 }
                 Op::Cond(else_at, end) => {
-                    let c = stack.pop().unwrap_or(UNKNOWN);
+                    let c = pop!();
                     if c == UNKNOWN {
-                        stack.push(UNKNOWN);
+                        push!(UNKNOWN);
                         pc = end as usize;
                     } else if c == 0 {
                         pc = else_at as usize;
@@ -214,7 +231,7 @@ impl Program {
                     };
                     let mut unknown = false;
                     for k in 0..inp.members {
-                        let v = self.run(code, inp, hv, mv, k, stack)?;
+                        let v = self.run(code, inp, hv, mv, k)?;
                         if v == UNKNOWN {
                             unknown = true;
                             continue;
@@ -236,14 +253,16 @@ impl Program {
                         AggKind::Max | AggKind::Min if inp.members == 0 => 0,
                         _ => acc,
                     };
-                    stack.push(v);
+                    push!(v);
                 }
                 _ => {
-                    let b = stack.pop().unwrap_or(UNKNOWN);
-                    let a = stack.pop().unwrap_or(UNKNOWN);
+                    let b = pop!();
+                    let a = pop!();
                     let v = match op {
                         Op::Add => arith(a, b, i64::checked_add)?,
                         Op::Sub => arith(a, b, i64::checked_sub)?,
+                        // Anything times zero is zero, known or not.
+                        Op::Mul if a == 0 || b == 0 => 0,
                         Op::Mul => arith(a, b, i64::checked_mul)?,
                         Op::Min => arith(a, b, |x, y| Some(x.min(y)))?,
                         Op::Max => arith(a, b, |x, y| Some(x.max(y)))?,
@@ -275,13 +294,11 @@ impl Program {
                         }
                         _ => return Err(Fault::Overflow),
                     };
-                    stack.push(v);
+                    push!(v);
                 }
             }
         }
-        let v = stack.pop().unwrap_or(UNKNOWN);
-        stack.truncate(base);
-        Ok(v)
+        Ok(pop!())
     }
 
     fn fault(&self, rule: usize, f: Fault, inp: &Inputs) -> RulesError {
@@ -307,16 +324,21 @@ impl Program {
 
     /// Evaluates one variable for one member (or the household): picks the rule that applies.
     fn step(&self, st: &Step, inp: &Inputs, fr: &mut Frame, member: usize) -> Result<(i64, u32), RulesError> {
-        let stack = &mut fr.stack;
+        // One unconditional rule: the common case.
+        if let [group] = st.groups.as_slice()
+            && let [alt] = group.as_slice()
+            && alt.when.is_none()
+        {
+            let v = self.run(&alt.expr, inp, &fr.hv, &fr.mv, member).map_err(|f| self.fault(alt.rule, f, inp))?;
+            return Ok((v, alt.rule as u32));
+        }
         for group in &st.groups {
             let mut chosen: Option<usize> = None;
             let mut maybe = false;
             for (i, alt) in group.iter().enumerate() {
                 let applies = match &alt.when {
                     None => 1,
-                    Some(w) => {
-                        self.run(w, inp, &fr.hv, &fr.mv, member, stack).map_err(|f| self.fault(alt.rule, f, inp))?
-                    }
+                    Some(w) => self.run(w, inp, &fr.hv, &fr.mv, member).map_err(|f| self.fault(alt.rule, f, inp))?,
                 };
                 if applies == UNKNOWN {
                     maybe = true;
@@ -337,9 +359,8 @@ impl Program {
                 Some(i) if maybe => return Ok((UNKNOWN, group[i].rule as u32)),
                 Some(i) => {
                     let alt = &group[i];
-                    let v = self
-                        .run(&alt.expr, inp, &fr.hv, &fr.mv, member, stack)
-                        .map_err(|f| self.fault(alt.rule, f, inp))?;
+                    let v =
+                        self.run(&alt.expr, inp, &fr.hv, &fr.mv, member).map_err(|f| self.fault(alt.rule, f, inp))?;
                     return Ok((v, alt.rule as u32));
                 }
                 None if maybe => return Ok((UNKNOWN, NO_RULE)),
@@ -352,6 +373,10 @@ impl Program {
 
     /// Evaluates every variable for one household into `fr`.
     pub fn eval_into(&self, inp: &Inputs, fr: &mut Frame) -> Result<(), RulesError> {
+        self.eval_steps(inp, fr, false)
+    }
+
+    fn eval_steps(&self, inp: &Inputs, fr: &mut Frame, only_needed: bool) -> Result<(), RulesError> {
         fr.hv.clear();
         fr.hv.resize(self.hv_count, UNKNOWN);
         fr.mv.clear();
@@ -360,7 +385,7 @@ impl Program {
         fr.chosen_h.resize(self.hv_count, NO_RULE);
         fr.chosen_m.clear();
         fr.chosen_m.resize(self.mv_count * inp.members, NO_RULE);
-        for st in &self.steps {
+        for st in self.steps.iter().filter(|s| s.needed || !only_needed) {
             let v = &self.vars[st.var];
             let slot = v.slot as usize;
             match v.entity {
@@ -411,7 +436,7 @@ impl Program {
 
     /// Evaluates one household without a trace: the fast path for batches and simulations.
     pub fn eval(&self, inp: &Inputs, fr: &mut Frame) -> Result<Verdict, RulesError> {
-        self.eval_into(inp, fr)?;
+        self.eval_steps(inp, fr, true)?;
         let outcome = self.outcome(fr);
         let benefit = self.benefit.map(|b| self.value(fr, b)).filter(|v| *v != UNKNOWN);
         Ok(Verdict { outcome, benefit })
@@ -436,5 +461,21 @@ mod tests {
         assert_eq!(d(6, 3, Rounding::Ceil), 2);
         assert_eq!(div(1, 0, Rounding::Floor), Err(Fault::DivZero));
         assert_eq!(d(UNKNOWN, 3, Rounding::Floor), UNKNOWN);
+    }
+}
+
+impl Program {
+    /// Instructions per variable (for benchmarks and `hedui policy show`): name, entity, rules,
+    /// and the instructions of its expressions and conditions.
+    pub fn code_size(&self) -> Vec<(String, Entity, usize, usize)> {
+        self.steps
+            .iter()
+            .map(|st| {
+                let v = &self.vars[st.var];
+                let n: usize =
+                    st.groups.iter().flatten().map(|a| a.expr.len() + a.when.as_ref().map_or(0, Vec::len)).sum();
+                (v.name.clone(), v.entity, st.groups.iter().flatten().count(), n)
+            })
+            .collect()
     }
 }
