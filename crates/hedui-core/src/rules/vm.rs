@@ -443,6 +443,22 @@ impl Program {
     }
 }
 
+impl Program {
+    /// Instructions per variable (for benchmarks and `hedui policy show`): name, entity, rules,
+    /// and the instructions of its expressions and conditions.
+    pub fn code_size(&self) -> Vec<(String, Entity, usize, usize)> {
+        self.steps
+            .iter()
+            .map(|st| {
+                let v = &self.vars[st.var];
+                let n: usize =
+                    st.groups.iter().flatten().map(|a| a.expr.len() + a.when.as_ref().map_or(0, Vec::len)).sum();
+                (v.name.clone(), v.entity, st.groups.iter().flatten().count(), n)
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,21 +477,5 @@ mod tests {
         assert_eq!(d(6, 3, Rounding::Ceil), 2);
         assert_eq!(div(1, 0, Rounding::Floor), Err(Fault::DivZero));
         assert_eq!(d(UNKNOWN, 3, Rounding::Floor), UNKNOWN);
-    }
-}
-
-impl Program {
-    /// Instructions per variable (for benchmarks and `hedui policy show`): name, entity, rules,
-    /// and the instructions of its expressions and conditions.
-    pub fn code_size(&self) -> Vec<(String, Entity, usize, usize)> {
-        self.steps
-            .iter()
-            .map(|st| {
-                let v = &self.vars[st.var];
-                let n: usize =
-                    st.groups.iter().flatten().map(|a| a.expr.len() + a.when.as_ref().map_or(0, Vec::len)).sum();
-                (v.name.clone(), v.entity, st.groups.iter().flatten().count(), n)
-            })
-            .collect()
     }
 }
