@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod households;
 pub mod policy;
 pub mod report;
+pub mod simulate;
 pub mod users;
 pub mod verify;
 

@@ -225,6 +225,54 @@ impl App {
         self.complete_job(actor, job, h, letter)
     }
 
+    /// Records an objection (异议) to an issued report, with the reason the family gave.
+    pub fn object(&self, actor: &Actor, id: JobId, reason: &str) -> AppResult<JobRow> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != JobState::ReportIssued {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {id} 状态为“{}”，只有已出具报告的任务可以提出异议",
+                job.state.name_zh()
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Invalid("请写明异议理由和所附材料".into()));
+        }
+        self.move_job(actor, &job, JobState::ReportIssued, JobEvent::Object, format!("异议：{reason}"))?;
+        self.job(id)
+    }
+
+    /// Re-examines (复核) a job under objection: its data are collected again as of the job's
+    /// date, corrected or late data included, and a new report version is issued. Earlier
+    /// versions stay as they were.
+    pub fn recheck(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != JobState::Objection {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {id} 状态为“{}”，只有异议中的任务可以复核",
+                job.state.name_zh()
+            )));
+        }
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        self.policies.program(&h.region, job.as_of, job.programme)?;
+        let letter = self.check_authorization(&job, &h).map_err(|reason| {
+            AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
+        })?;
+        let state = self.move_job(actor, &job, JobState::Objection, JobEvent::Recheck, "复核".into())?;
+        self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into())?;
+        let job = self.job(id)?;
+        if self.exchange.is_some() {
+            self.enqueue_online(&job, &h, &letter)?;
+            self.collect()?;
+        }
+        self.complete_job(actor, job, h, letter)
+    }
+
     /// Runs several submitted jobs: all are dispatched, their online queries are collected
     /// together (so requests carry persons of many families), then each gets its report. A job
     /// that cannot run (no valid letter, say) does not stop the others: its error is returned

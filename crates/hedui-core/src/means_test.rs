@@ -236,6 +236,9 @@ pub struct Assessment {
     /// The policy engine's decision with its full trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
+    /// The inputs the decision was made on (for policy simulation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<inputs::InputsSnapshot>,
 }
 
 /// Integer division rounded half away from zero, for display figures.
@@ -767,6 +770,7 @@ pub fn assess(
         outcome,
         conclusion,
         decision: Some(decision),
+        inputs: Some(inputs::InputsSnapshot::of(&inp)),
     })
 }
 

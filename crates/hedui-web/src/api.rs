@@ -31,10 +31,13 @@ pub fn routes() -> Router<Web> {
         .route("/jobs", get(jobs))
         .route("/jobs/{id}", get(job))
         .route("/jobs/{id}/run", post(run_job))
+        .route("/jobs/{id}/objection", post(object))
+        .route("/jobs/{id}/recheck", post(recheck))
         .route("/jobs/{id}/report", get(report))
         .route("/exchange/callback", post(exchange_callback))
         .route("/exchange/keys", get(exchange_keys))
         .route("/sources", get(sources))
+        .route("/policy/simulate", post(policy_simulate))
 }
 
 /// An institution's asynchronous answer. No session: the envelope's SM2 signature, checked
@@ -73,6 +76,32 @@ async fn exchange_keys(State(web): State<Web>) -> Response {
 
 async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
     with_actor(&web, &headers, StatusCode::OK, |app, actor| app.source_overview(actor)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct SimulateRequest {
+    changes: Vec<String>,
+    as_of: Option<String>,
+}
+
+async fn policy_simulate(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    axum::Json(r): axum::Json<SimulateRequest>,
+) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        let changes = r
+            .changes
+            .iter()
+            .map(|c| hedui_app::simulate::Change::parse(c))
+            .collect::<hedui_app::AppResult<Vec<_>>>()?;
+        let as_of = match r.as_of.as_deref() {
+            Some(d) => hedui_core::Date::parse(d).map_err(|e| AppError::Invalid(format!("日期 {d} 无效：{e}")))?,
+            None => app.today(),
+        };
+        app.simulate(actor, &changes, as_of)
+    })
+    .await
 }
 
 /// Authenticates, then runs `f` on the blocking pool; every failure becomes the JSON error body.
@@ -217,6 +246,27 @@ async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) ->
 
 async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
+}
+
+#[derive(Debug, Deserialize)]
+struct Objection {
+    reason: String,
+}
+
+async fn object(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Json(o): axum::Json<Objection>,
+) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.object(actor, JobId(id), &o.reason).map(|j| job_view(app, &j))
+    })
+    .await
+}
+
+async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.recheck(actor, JobId(id))).await
 }
 
 async fn report(

@@ -112,6 +112,7 @@ fn templates() -> Environment<'static> {
         ("report.html", include_str!("../templates/report.html")),
         ("imports.html", include_str!("../templates/imports.html")),
         ("sources.html", include_str!("../templates/sources.html")),
+        ("policy.html", include_str!("../templates/policy.html")),
         ("audit.html", include_str!("../templates/audit.html")),
     ];
     for (name, text) in files {
@@ -228,9 +229,12 @@ pub fn router(web: Web) -> Router {
         .route("/jobs", get(pages::jobs))
         .route("/jobs/{id}", get(pages::job))
         .route("/jobs/{id}/run", post(pages::run_job))
+        .route("/jobs/{id}/objection", post(pages::object))
+        .route("/jobs/{id}/recheck", post(pages::recheck))
         .route("/jobs/{id}/report", get(pages::report))
         .route("/imports", get(pages::imports))
         .route("/sources", get(pages::sources))
+        .route("/policy", get(pages::policy).post(pages::policy_simulate))
         .route("/imports/{id}/issues.csv", get(pages::issues_csv))
         .route("/audit", get(pages::audit))
         .route("/healthz", get(|| async { "ok" }))

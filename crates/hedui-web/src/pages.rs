@@ -245,6 +245,42 @@ pub async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<
 }
 
 #[derive(Debug, Deserialize)]
+pub struct ObjectionForm {
+    pub reason: String,
+}
+
+/// Records a family's objection to the report (异议).
+pub async fn object(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<ObjectionForm>,
+) -> Response {
+    page(&web, &headers, move |app, actor, web| match app.object(actor, JobId(id), &f.reason) {
+        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::InvalidState(_))) => {
+            let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    })
+    .await
+}
+
+/// Re-examines a job under objection (复核): a new report version.
+pub async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    page(&web, &headers, move |app, actor, web| match app.recheck(actor, JobId(id)) {
+        Ok(r) => Ok(Redirect::to(&format!("/jobs/{id}/report?version={}", r.version)).into_response()),
+        Err(e @ (AppError::AuthorizationRequired(_) | AppError::InvalidState(_))) => {
+            let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::FORBIDDEN, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
 pub struct VersionQuery {
     pub version: Option<i64>,
 }
@@ -360,4 +396,69 @@ pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
         web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
     })
     .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SimulateForm {
+    /// One change a line: `dibao.standard=+5%`.
+    #[serde(default)]
+    pub changes: String,
+    #[serde(default)]
+    pub as_of: String,
+}
+
+fn policy_page(web: &Web, app: &App, actor: &Actor, form: &SimulateForm) -> AppResult<String> {
+    let set = app.policies.current();
+    let docs: Vec<serde_json::Value> = set
+        .docs()
+        .map(|d| json!({"region": d.region, "name": d.name, "note": d.note, "parameters": d.parameters.len(), "rules": d.rules.len()}))
+        .collect();
+    let (simulation, error) = if form.changes.trim().is_empty() {
+        (None, None)
+    } else {
+        let run = || -> AppResult<hedui_app::simulate::Simulation> {
+            let changes = form
+                .changes
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(hedui_app::simulate::Change::parse)
+                .collect::<AppResult<Vec<_>>>()?;
+            let as_of = if form.as_of.trim().is_empty() {
+                app.today()
+            } else {
+                hedui_core::Date::parse(form.as_of.trim())
+                    .map_err(|e| AppError::Invalid(format!("日期 {} 无效：{e}", form.as_of.trim())))?
+            };
+            app.simulate(actor, &changes, as_of)
+        };
+        match run() {
+            Ok(s) => (Some(s), None),
+            Err(e @ (AppError::Invalid(_) | AppError::Policy(_))) => (None, Some(e.public_message())),
+            Err(e) => return Err(e),
+        }
+    };
+    web.render(
+        "policy.html",
+        crate::ctx! {
+            user => user_ctx(actor),
+            docs => docs,
+            reload_error => app.policies.reload_error(),
+            policy_dir => app.policies.dir().map(|d| d.display().to_string()),
+            form_changes => &form.changes,
+            form_as_of => &form.as_of,
+            sim => simulation,
+            error => error,
+            outcome_names => json!({"pass": "未超出", "fail": "超出", "unknown": "待核实"}),
+        },
+    )
+}
+
+/// The policy in force and the simulation form.
+pub async fn policy(State(web): State<Web>, headers: HeaderMap) -> Response {
+    page(&web, &headers, move |app, actor, web| policy_page(web, app, actor, &SimulateForm::default()).map(Html)).await
+}
+
+/// Runs a simulation from the form.
+pub async fn policy_simulate(State(web): State<Web>, headers: HeaderMap, Form(f): Form<SimulateForm>) -> Response {
+    page(&web, &headers, move |app, actor, web| policy_page(web, app, actor, &f).map(Html)).await
 }

@@ -97,9 +97,19 @@ pub fn generate(regions: &RegionTable, dir: &Path, seed: u64, households: u64, a
 
 /// Imports every mirror named in the manifest.
 pub fn import_mirrors(app: &App, actor: &Actor, dir: &Path) -> Result<Vec<ImportSummary>> {
+    import_mirrors_where(app, actor, dir, &|_| true)
+}
+
+/// Imports the mirrors of the sources `wanted` accepts (a department that sends late, say).
+pub fn import_mirrors_where(
+    app: &App,
+    actor: &Actor,
+    dir: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Vec<ImportSummary>> {
     let m = Manifest::read(dir)?;
     let mut out = Vec::new();
-    for mirror in &m.mirrors {
+    for mirror in m.mirrors.iter().filter(|m| wanted(&m.source)) {
         let path = dir.join(&mirror.file);
         let bytes = std::fs::read(&path).with_context(|| format!("读取 {}", path.display()))?;
         let now = app.now();

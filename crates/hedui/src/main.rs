@@ -15,8 +15,19 @@ use hedui_core::Date;
 #[derive(Parser, Debug)]
 #[command(name = "hedui", version, about = "核对：社会救助家庭经济状况核对平台")]
 struct Cli {
+    /// Policy documents (`32.json`, `3204.json` …); the embedded demo policy when absent.
+    /// Edits take effect at the next verification, without a restart.
+    #[arg(long, global = true, env = "HEDUI_POLICY_DIR")]
+    policy_dir: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+static POLICY_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// The `--policy-dir` given, for every app this process builds.
+fn policy_dir() -> Option<&'static Path> {
+    POLICY_DIR.get().and_then(|d| d.as_deref())
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +165,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: JobsCmd,
     },
+    /// Policy files: check them, show what applies, simulate a change on the caseload.
+    Policy {
+        #[command(subcommand)]
+        cmd: PolicyCmd,
+    },
     /// Apply database migrations.
     Migrate {
         #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
@@ -182,6 +198,41 @@ enum ExchangeCmd {
         #[command(flatten)]
         node: NodeArgs,
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCmd {
+    /// Load every policy document and compile every programme for every region it names.
+    Check {
+        /// The date to check (today when absent).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// What applies to a region on a date: the documents, parameters and rules of a programme.
+    Show {
+        #[arg(long, default_value = "3204")]
+        region: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, default_value = "dibao")]
+        programme: String,
+    },
+    /// Run the current caseload under changed parameters: who passes or fails differently and
+    /// the change in monthly cost, by county and programme.
+    Simulate {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        /// A change: `dibao.standard=+5%`, `assets.financial_months=36` (repeatable).
+        #[arg(long = "change", required = true)]
+        changes: Vec<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -233,7 +284,9 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let _ = POLICY_DIR.set(cli.policy_dir.clone());
     match cli.cmd {
+        Cmd::Policy { cmd } => policy_cmd(cmd),
         Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
         Cmd::Serve { db, key, city, catalog, sources, public_url, bind, port } => {
             let store = hedui::open_store(&db)?;
@@ -242,7 +295,7 @@ fn main() -> Result<()> {
                 _ => Vec::new(),
             };
             let keys = Arc::new(city::master_key(&key)?);
-            let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), None)?;
+            let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), policy_dir())?;
             if sources.is_some() || catalog.is_some() {
                 let catalog = hedui::exchange::catalog(catalog.as_deref(), sources.as_deref())?;
                 let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -285,8 +338,13 @@ fn main() -> Result<()> {
                 None => hedui_import::mapping::Mappings::builtin().clone(),
             };
             let store = hedui::open_store(&db)?;
-            let app =
-                hedui::build_app(store, Arc::new(city::master_key(&key)?), Vec::new(), Arc::new(SystemClock), None)?;
+            let app = hedui::build_app(
+                store,
+                Arc::new(city::master_key(&key)?),
+                Vec::new(),
+                Arc::new(SystemClock),
+                policy_dir(),
+            )?;
             let actor = Actor::system("cli-import");
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?
@@ -474,7 +532,7 @@ fn main() -> Result<()> {
 fn exchange_app(node: &NodeArgs, sources: Option<&str>, collect_within: u64) -> Result<App> {
     let store = hedui::open_store(&node.db)?;
     let keys = Arc::new(city::master_key(&node.key)?);
-    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
+    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
     let catalog = hedui::exchange::catalog(node.catalog.as_deref(), sources)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
     hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(collect_within))?;
@@ -523,7 +581,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 
     let store = hedui::open_store(&paths.db.display().to_string())?;
     let keys = Arc::new(city::master_key(&paths.key)?);
-    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
+    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
     // The city's departments and institutions, simulated over real HTTP on loopback.
     let catalog = hedui::exchange::catalog(None, None)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -597,4 +655,122 @@ fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result
         hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))).await?;
         Ok(())
     })
+}
+
+fn today() -> Date {
+    hedui_app::china_date(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+    )
+}
+
+fn policy_cmd(cmd: PolicyCmd) -> Result<()> {
+    let policies = hedui_app::policy::Policies::open(policy_dir())?;
+    let date = |d: &Option<String>| d.as_deref().map(parse_date).transpose().map(|d| d.unwrap_or_else(today));
+    match cmd {
+        PolicyCmd::Check { as_of } => {
+            let as_of = date(&as_of)?;
+            let set = policies.current();
+            let mut failures = 0;
+            let regions: Vec<String> = set.docs().map(|d| d.region.clone()).collect();
+            for doc in set.docs() {
+                println!("{}  {}（参数 {}，规则 {}）", doc.region, doc.name, doc.parameters.len(), doc.rules.len());
+                // A province whose cities have documents is used only through them.
+                if doc.region.len() == 2 && regions.iter().any(|r| r.len() > 2 && r.starts_with(&doc.region)) {
+                    println!("  （省级文件，通过下级文件使用）");
+                    continue;
+                }
+                let res = match set.resolve(&doc.region, as_of) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failures += 1;
+                        println!("  ✗ {e}");
+                        continue;
+                    }
+                };
+                for p in res.programmes.keys() {
+                    match hedui_core::rules::compile(&res, *p) {
+                        Ok(prog) => println!(
+                            "  ✓ {}：{} 个变量，{} 条规则，{} 个参数",
+                            p.name_zh(),
+                            prog.vars.len(),
+                            prog.rules.len(),
+                            prog.params.len()
+                        ),
+                        Err(e) => {
+                            failures += 1;
+                            println!("  ✗ {}：{e}", p.name_zh());
+                        }
+                    }
+                }
+            }
+            if failures > 0 {
+                bail!("{failures} 项政策在 {as_of} 不能使用");
+            }
+            Ok(())
+        }
+        PolicyCmd::Show { region, as_of, programme } => {
+            let as_of = date(&as_of)?;
+            let p = hedui_core::programme::Programme::from_code(&programme)
+                .with_context(|| format!("未知的救助项目 {programme}"))?;
+            let (prog, res) = policies.program(&region, as_of, p)?;
+            println!("{} · 地区 {} · {}", p.name_zh(), res.region, as_of);
+            for (r, n) in &res.chain {
+                println!("  政策文件 {r}：{n}");
+            }
+            println!("参数：");
+            for param in &prog.params {
+                println!("  {}", param.describe());
+            }
+            println!("规则：");
+            for r in &prog.rules {
+                let v = &prog.vars[r.var];
+                let when =
+                    r.when.as_deref().map(|w| format!("（适用：{w}；优先级 {}）", r.priority)).unwrap_or_default();
+                println!("  {}（{}）= {}{}  [{}，地区 {}]", v.title, v.name, r.expr, when, r.doc, r.region);
+            }
+            Ok(())
+        }
+        PolicyCmd::Simulate { db, key, changes, as_of, json } => {
+            let as_of = date(&as_of)?;
+            let changes: Vec<_> =
+                changes.iter().map(|c| hedui_app::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
+            let store = hedui::open_store(&db)?;
+            let app = hedui::build_app(
+                store,
+                Arc::new(city::master_key(&key)?),
+                Vec::new(),
+                Arc::new(SystemClock),
+                policy_dir(),
+            )?;
+            let sim = app.simulate(&Actor::system("cli-policy-simulate"), &changes, as_of)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sim)?);
+                return Ok(());
+            }
+            println!("政策模拟（{}）：{}", as_of, sim.changes.join("；"));
+            println!(
+                "地区\t项目\t户数\t原符合\t现符合\t新增符合\t不再符合\t原月支出（元）\t现月支出（元）\t变化（元）"
+            );
+            for r in sim.rows.iter().chain(std::iter::once(&sim.total)) {
+                println!(
+                    "{}{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.region_name,
+                    if r.region.is_empty() { String::new() } else { format!("（{}）", r.region) },
+                    r.programme_name,
+                    r.households,
+                    r.eligible_before,
+                    r.eligible_after,
+                    r.newly_eligible,
+                    r.newly_ineligible,
+                    r.cost_before,
+                    r.cost_after,
+                    r.cost_change
+                );
+            }
+            for e in &sim.errors {
+                println!("未能测算：{e}");
+            }
+            Ok(())
+        }
+    }
 }

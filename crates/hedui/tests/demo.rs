@@ -83,6 +83,36 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(page.contains("家庭经济状况核对报告") && page.contains("超出：机动车"), "{page}");
     assert!(page.contains(report["members"][0]["name"].as_str().unwrap()), "a clerk sees the names");
 
+    // The report explains itself: the policy applied and the trace of every figure.
+    assert!(
+        page.contains("政策测算") && page.contains("计算过程") && page.contains("规则 dibao.income_limit"),
+        "{page}"
+    );
+
+    // The policy page shows the documents in force and simulates a change on the caseload.
+    let policy = http.get(format!("{base}/policy")).send().await.unwrap().text().await.unwrap();
+    assert!(policy.contains("江苏省社会救助家庭经济状况核对规则") && policy.contains("常州市武进区"), "{policy}");
+    let sim = http
+        .post(format!("{base}/policy"))
+        .form(&[("changes", "dibao.standard=+5%"), ("as_of", "")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sim.contains("测算结果") && sim.contains("天宁区") && sim.contains("合计"), "{sim}");
+    let bad = http
+        .post(format!("{base}/policy"))
+        .form(&[("changes", "标准加五")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(bad.contains("无法识别的政策变更"), "{bad}");
+
     // The sources page lists every department and institution, with the ones the demo asked online.
     let sources = http.get(format!("{base}/sources")).send().await.unwrap().text().await.unwrap();
     assert!(sources.contains("政府部门 19 个（15 个部门），金融机构 27 个，数据类别 34 类"), "{sources}");

@@ -233,3 +233,59 @@ impl Inputs {
         }
     }
 }
+
+/// The inputs a decision was made on, kept with the report so the same household can be
+/// evaluated again under another policy (policy simulation). Values are stored by name, and
+/// only where they are not zero, so adding an input later leaves old snapshots readable; a
+/// value no source supplied is `null`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputsSnapshot {
+    pub seqs: Vec<u32>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub household: std::collections::BTreeMap<String, Option<i64>>,
+    pub members: Vec<std::collections::BTreeMap<String, Option<i64>>>,
+}
+
+impl InputsSnapshot {
+    pub fn of(inp: &Inputs) -> InputsSnapshot {
+        let nz = |defs: &[InputDef], vals: &[i64]| -> std::collections::BTreeMap<String, Option<i64>> {
+            defs.iter()
+                .zip(vals)
+                .filter(|(_, v)| **v != 0)
+                .map(|(d, v)| (d.name.to_string(), (*v != UNKNOWN && *v != FAILED).then_some(*v)))
+                .collect()
+        };
+        InputsSnapshot {
+            seqs: inp.seqs.clone(),
+            household: nz(&HOUSEHOLD_INPUTS, &inp.h),
+            members: (0..inp.members)
+                .map(|k| nz(&MEMBER_INPUTS, &inp.m[k * MEMBER_INPUTS.len()..(k + 1) * MEMBER_INPUTS.len()]))
+                .collect(),
+        }
+    }
+
+    /// The inputs again (a value no source supplied is unknown); names this version does not
+    /// know are ignored.
+    pub fn inputs(&self) -> Inputs {
+        let mut inp = Inputs::new(self.members.len());
+        inp.set_m_all("counted", 0);
+        inp.seqs = self.seqs.clone();
+        for (k, v) in &self.household {
+            inp.set_h(k, v.unwrap_or(UNKNOWN));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            for (k, v) in m {
+                inp.set_m(i, k, v.unwrap_or(UNKNOWN));
+            }
+        }
+        inp
+    }
+}
+
+impl Inputs {
+    fn set_m_all(&mut self, name: &str, v: i64) {
+        for k in 0..self.members {
+            self.set_m(k, name, v);
+        }
+    }
+}

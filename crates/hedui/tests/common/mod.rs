@@ -62,6 +62,14 @@ pub fn app(store: Arc<dyn Store>, city: Option<&std::path::Path>) -> App {
     hedui::build_app(store, Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32])), banks, clock(), None).unwrap()
 }
 
+/// An app like [`app`] whose policy is read from `policy_dir` (and reloaded when it changes).
+#[allow(dead_code)] // Not every test binary reads policy from disk.
+pub fn app_with_policy(store: Arc<dyn Store>, city: &std::path::Path, policy_dir: &std::path::Path) -> App {
+    let banks = hedui::city::banks(city).unwrap();
+    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]));
+    hedui::build_app(store, keys, banks, clock(), Some(policy_dir)).unwrap()
+}
+
 pub fn clerk() -> Actor {
     Actor { login: "clerk".into(), role: hedui_app::Role::Clerk, region: String::new(), request_id: "test".into() }
 }

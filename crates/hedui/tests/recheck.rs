@@ -1,0 +1,61 @@
+//! Objection and re-examination (异议、复核): late or corrected data give a new report version,
+//! and every earlier version stays exactly as it was issued.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use hedui_app::AppError;
+use hedui_core::job::JobState;
+use hedui_core::means_test::{Outcome, SourceState};
+
+#[test]
+fn recheck_issues_a_new_version_and_keeps_the_old_one() {
+    let dir = common::city(40, 43);
+    let truth = hedui::city::ground_truth(&dir).unwrap();
+    for store in common::stores("recheck") {
+        let app = common::app(store.clone(), Some(&dir));
+        let actor = common::clerk();
+        // 车管 has not sent its snapshot yet.
+        hedui::city::import_mirrors_where(&app, &actor, &dir, &|s| s != "cheguan").unwrap();
+        let apps = hedui::city::applications(&dir).unwrap();
+        let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
+        let car = truth.values().find(|t| t.reasons == "car").expect("a car household");
+        let job = filed.iter().find(|f| f.number == car.number).unwrap().job;
+
+        // No objection before a report exists, and no re-examination without an objection.
+        assert!(matches!(app.object(&actor, job, "理由"), Err(AppError::InvalidState(_))));
+        let v1 = app.run_job(&actor, job).unwrap();
+        assert_eq!(v1.version, 1);
+        assert_eq!(v1.assessment.outcome, Outcome::Open, "{}", v1.assessment.conclusion);
+        let cheguan = v1.sources.iter().find(|s| s.source == "cheguan").unwrap();
+        assert!(matches!(cheguan.state, SourceState::NotAnswered { .. }));
+        let v1_read = serde_json::to_value(app.report(&actor, job, Some(1)).unwrap()).unwrap();
+        let v1_row = store.reports(job).unwrap().remove(0);
+        assert!(matches!(app.recheck(&actor, job), Err(AppError::InvalidState(_))));
+        assert!(matches!(app.object(&actor, job, "  "), Err(AppError::Invalid(_))));
+
+        // The snapshot arrives (dated the job's day); the family objects; the clerk re-examines.
+        hedui::city::import_mirrors_where(&app, &actor, &dir, &|s| s == "cheguan").unwrap();
+        let j = app.object(&actor, job, "家庭提出异议：车管数据未反馈，请复核").unwrap();
+        assert_eq!(j.state, JobState::Objection);
+        let v2 = app.recheck(&actor, job).unwrap();
+        assert_eq!(v2.version, 2);
+        assert!(v2.number.ends_with("-V2"), "{}", v2.number);
+        assert_eq!(v2.assessment.outcome, Outcome::Exceeds, "{}", v2.assessment.conclusion);
+        assert!(v2.assessment.reasons.iter().any(|r| r.code() == "car"));
+        assert_eq!(app.job(job).unwrap().state, JobState::ReportIssued);
+
+        // Version 1 is unchanged: the same stored bytes and the same report when read.
+        let rows = store.reports(job).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].body_sm3, v1_row.body_sm3);
+        assert_eq!(rows[0].body_enc, v1_row.body_enc);
+        assert_eq!(serde_json::to_value(app.report(&actor, job, Some(1)).unwrap()).unwrap(), v1_read);
+        assert_eq!(app.report(&actor, job, None).unwrap().version, 2, "the latest version is shown by default");
+        // The audit trail names the objection and the re-examination.
+        let audit = store.audit_log(Some(&format!("job:{job}")), 100).unwrap();
+        assert!(audit.iter().any(|a| a.entry.detail.contains("异议：家庭提出异议")));
+        assert!(audit.iter().any(|a| a.entry.detail.contains("复核")));
+    }
+}
