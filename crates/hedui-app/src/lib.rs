@@ -12,6 +12,8 @@ pub mod exchange;
 pub mod households;
 pub mod policy;
 pub mod report;
+pub mod report_file;
+pub mod sign;
 pub mod simulate;
 pub mod users;
 pub mod verify;
@@ -148,6 +150,8 @@ pub struct App {
     pub identity: Identity,
     pub regions: Arc<RegionTable>,
     pub policies: policy::Policies,
+    /// Signs every report file (SM2).
+    pub signer: sign::ReportSigner,
     pub banks: Vec<Arc<dyn FinancialSource>>,
     pub clock: Arc<dyn Clock>,
     /// Online sources, when configured: they replace the in-process `banks`.

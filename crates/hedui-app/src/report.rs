@@ -94,6 +94,55 @@ pub struct Report {
     pub special: Option<SpecialCheck>,
     pub policy_name: String,
     pub notice: String,
+    /// Declared against verified values, item by item.
+    #[serde(default)]
+    pub comparison: Vec<Comparison>,
+}
+
+/// One declared value beside what was verified.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Comparison {
+    pub item: String,
+    #[serde(default)]
+    pub member_seq: Option<u32>,
+    pub declared: Fen,
+    /// `None` when the verified value is not known (a source did not answer).
+    pub verified: Option<Fen>,
+    /// Verified minus declared.
+    pub difference: Option<Fen>,
+}
+
+/// Declared income (monthly, per member and for the household) and assets against the
+/// verified figures: the member's income from the decision's trace, averaged over the period.
+pub fn comparison(
+    declared_income: Fen,
+    declared_assets: Fen,
+    members: &[(u32, Fen)],
+    a: &Assessment,
+) -> Vec<Comparison> {
+    let months = (a.income_window.0.months_until(a.income_window.1) as i64 + 1).max(1);
+    let row = |item: &str, member_seq: Option<u32>, declared: Fen, verified: Option<Fen>| Comparison {
+        item: item.into(),
+        member_seq,
+        declared,
+        verified,
+        difference: verified.map(|v| v - declared),
+    };
+    let member_income = |seq: u32| -> Option<Fen> {
+        let t = a.decision.as_ref()?.trace.as_ref()?;
+        let s = t.steps.iter().find(|s| s.var == "m.income" && s.member_seq == Some(seq))?;
+        s.value.map(|v| hedui_core::means_test::div_round(Fen(v), months))
+    };
+    let unknown_income = a.decision.as_ref().is_some_and(|d| {
+        d.tests.iter().any(|t| t.code == "income" && t.outcome == hedui_core::rules::TestOutcome::Unknown)
+    });
+    let mut out = vec![row("家庭月均收入", None, declared_income, (!unknown_income).then_some(a.income_monthly))];
+    for (seq, declared) in members {
+        out.push(row("成员月均收入", Some(*seq), *declared, member_income(*seq)));
+    }
+    let unknown_assets = a.items.iter().any(|i| i.code == "financial_assets" && i.found_fen.is_none());
+    out.push(row("家庭金融资产", None, declared_assets, (!unknown_assets).then_some(a.assets_total)));
+    out
 }
 
 /// One institution's share of the counted members' financial assets.

@@ -611,6 +611,8 @@ impl App {
         }
         let mistyped = self.mistyped_hits(&h, &ids, job.as_of)?;
         let financial = self.financial_summary(job.as_of, &members, &facts, &sources);
+        let members_declared: Vec<(u32, hedui_core::Fen)> =
+            members.iter().map(|m| (m.seq, m.declared_income)).collect();
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
         let assessment = means_test::assess(&case, &program, &resolved, &self.source_policy()?)
             .map_err(|e| AppError::Policy(e.to_string()))?;
@@ -620,6 +622,7 @@ impl App {
             None => None,
         };
         let special = special_check(job.kind, note.as_deref(), &assessment, &infos);
+        let assessment_for_comparison = assessment.clone();
         let version = self.store.reports(job.id)?.len() as i64 + 1;
         let report = Report {
             number: format!("HD-{}-{:06}-V{}", job.as_of.compact(), job.id.0, version),
@@ -661,6 +664,12 @@ impl App {
             financial,
             assessment,
             special,
+            comparison: crate::report::comparison(
+                h.declared_income,
+                h.declared_assets,
+                &members_declared,
+                &assessment_for_comparison,
+            ),
             policy_name: resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
             notice: NOTICE.into(),
         };

@@ -40,7 +40,11 @@ pub enum Block {
     /// Label and value pairs, two pairs a line.
     KeyValues(Vec<(String, String)>),
     /// A table: relative column widths, a header row and rows.
-    Table { widths: Vec<f32>, header: Vec<String>, rows: Vec<Vec<String>> },
+    Table {
+        widths: Vec<f32>,
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
     /// Preformatted lines (a trace), kept as written and wrapped only where too long.
     Lines(Vec<String>),
 }
@@ -181,10 +185,8 @@ impl<'a> Layout<'a> {
             Block::KeyValues(kv) => {
                 let col = (PAGE_W - 2.0 * MARGIN_X) / 2.0;
                 for pair in kv.chunks(2) {
-                    let cells: Vec<Vec<String>> = pair
-                        .iter()
-                        .map(|(k, v)| self.font.wrap(&format!("{k}：{v}"), BODY, col - 10.0))
-                        .collect();
+                    let cells: Vec<Vec<String>> =
+                        pair.iter().map(|(k, v)| self.font.wrap(&format!("{k}：{v}"), BODY, col - 10.0)).collect();
                     let n = cells.iter().map(Vec::len).max().unwrap_or(1);
                     let lh = BODY * 1.55;
                     self.ensure(lh * n as f32);
@@ -355,9 +357,7 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>, PdfError> {
         // CID n is the n-th remapped glyph.
         let widths: Vec<f32> = old
             .drain(..)
-            .map(|g| {
-                f32::from(font.face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0)) / font.upem * 1000.0
-            })
+            .map(|g| f32::from(font.face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0)) / font.upem * 1000.0)
             .collect();
         cid.widths().consecutive(0, widths);
         cid.finish();

@@ -34,6 +34,8 @@ pub fn routes() -> Router<Web> {
         .route("/jobs/{id}/objection", post(object))
         .route("/jobs/{id}/recheck", post(recheck))
         .route("/jobs/{id}/report", get(report))
+        .route("/jobs/{id}/report/{format}", get(report_file))
+        .route("/reports/signing-key", get(signing_key))
         .route("/exchange/callback", post(exchange_callback))
         .route("/exchange/keys", get(exchange_keys))
         .route("/sources", get(sources))
@@ -246,6 +248,35 @@ async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) ->
 
 async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
+}
+
+/// A signed report file: `pdf` or `json`.
+async fn report_file(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((id, format)): Path<(i64, String)>,
+    Query(v): Query<VersionQuery>,
+) -> Response {
+    let rid = web.request_id();
+    let format = match format.as_str() {
+        "pdf" => hedui_app::sign::Format::Pdf,
+        "json" => hedui_app::sign::Format::Json,
+        other => return api_error(AppError::NotFound(format!("没有 {other} 格式的报告（可用 pdf、json）")), &rid),
+    };
+    let actor = match web.actor(&headers, &rid).await {
+        Ok(a) => a,
+        Err(e) => return api_error(e, &rid),
+    };
+    match web.blocking(move |app| app.report_file(&actor, JobId(id), v.version, format)).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, format.content_type())], bytes).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+/// The node's report-signing public key, for `hedui report verify --public-key`.
+async fn signing_key(State(web): State<Web>) -> Response {
+    let k = web.app.signer.public();
+    axum::Json(json!({"signer": web.app.signer.signer(), "alg": "SM2-with-SM3", "public_key": k.sign})).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -232,6 +232,7 @@ pub fn router(web: Web) -> Router {
         .route("/jobs/{id}/objection", post(pages::object))
         .route("/jobs/{id}/recheck", post(pages::recheck))
         .route("/jobs/{id}/report", get(pages::report))
+        .route("/jobs/{id}/report.{ext}", get(pages::report_file))
         .route("/imports", get(pages::imports))
         .route("/sources", get(pages::sources))
         .route("/policy", get(pages::policy).post(pages::policy_simulate))

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use hedui_app::sign::Format;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -317,6 +318,46 @@ pub async fn report(
     page(&web, &headers, move |app, actor, web| {
         let r = app.report(actor, JobId(id), v.version)?;
         report_html(web, Some(actor), &r).map(Html)
+    })
+    .await
+}
+
+/// A signed report file to download: `pdf`, `html` or `json`.
+pub async fn report_file(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((id, ext)): Path<(i64, String)>,
+    Query(v): Query<VersionQuery>,
+) -> Response {
+    page(&web, &headers, move |app, actor, web| {
+        let format = match ext.as_str() {
+            "pdf" => Format::Pdf,
+            "html" => Format::Html,
+            "json" => Format::Json,
+            other => return Err(AppError::NotFound(format!("没有 {other} 格式的报告"))),
+        };
+        let (bytes, number, version) = match format {
+            Format::Html => {
+                let r = app.report(actor, JobId(id), v.version)?;
+                let html = report_html(web, Some(actor), &r)?;
+                (app.sign_report(&r, Format::Html, html.as_bytes())?, r.number, r.version)
+            }
+            _ => {
+                let bytes = app.report_file(actor, JobId(id), v.version, format)?;
+                let r = hedui_app::sign::verify(&bytes, None).map_err(|e| AppError::Internal(e.to_string()))?;
+                (bytes, r.report, r.version)
+            }
+        };
+        let name = format!("{number}.{}", format.code());
+        let _ = version;
+        Ok((
+            [
+                (header::CONTENT_TYPE, format.content_type().to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            bytes,
+        )
+            .into_response())
     })
     .await
 }

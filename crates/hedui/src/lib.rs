@@ -33,6 +33,9 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// The node whose key signs reports (常州市 in the demo).
+pub const REPORT_NODE: &str = "hedui-320400";
+
 /// Builds the application over a store, keys, banks and a clock, with the embedded reference data.
 pub fn build_app(
     store: Arc<dyn Store>,
@@ -43,6 +46,7 @@ pub fn build_app(
 ) -> Result<App> {
     Ok(App {
         store,
+        signer: hedui_app::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
         identity: Identity::new(keys),
         regions: Arc::new(hedui_app::data::regions(None)?),
         policies: hedui_app::policy::Policies::open(policy_dir)?,

@@ -165,6 +165,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: JobsCmd,
     },
+    /// Report files: export a signed PDF, HTML or JSON; verify a file's SM2 signature.
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
     /// Policy files: check them, show what applies, simulate a change on the caseload.
     Policy {
         #[command(subcommand)]
@@ -198,6 +203,40 @@ enum ExchangeCmd {
         #[command(flatten)]
         node: NodeArgs,
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCmd {
+    /// Checks a report file's SM2 signature (offline); with --public-key, also who signed it.
+    Verify {
+        file: PathBuf,
+        /// The issuing node's report-signing key (from `hedui report key` or
+        /// /api/v1/reports/signing-key).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Writes a job's report as a signed file.
+    Export {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
+        #[arg(long)]
+        job: i64,
+        /// The version (the latest when absent).
+        #[arg(long)]
+        version: Option<i64>,
+        /// pdf, html or json.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints this node's report-signing public key.
+    Key {
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
     },
 }
 
@@ -287,6 +326,7 @@ fn main() -> Result<()> {
     let _ = POLICY_DIR.set(cli.policy_dir.clone());
     match cli.cmd {
         Cmd::Policy { cmd } => policy_cmd(cmd),
+        Cmd::Report { cmd } => report_cmd(cmd),
         Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
         Cmd::Serve { db, key, city, catalog, sources, public_url, bind, port } => {
             let store = hedui::open_store(&db)?;
@@ -770,6 +810,68 @@ fn policy_cmd(cmd: PolicyCmd) -> Result<()> {
             for e in &sim.errors {
                 println!("未能测算：{e}");
             }
+            Ok(())
+        }
+    }
+}
+
+fn report_cmd(cmd: ReportCmd) -> Result<()> {
+    use hedui_app::sign::{self, Format};
+    match cmd {
+        ReportCmd::Verify { file, public_key } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("读取 {}", file.display()))?;
+            match sign::verify(&bytes, public_key.as_deref()) {
+                Ok(s) => {
+                    println!(
+                        "签名有效：报告 {} 第 {} 版（{}），签发人 {}",
+                        s.report,
+                        s.version,
+                        s.format.code(),
+                        s.signer
+                    );
+                    println!("算法 {}，内容 SM3 {}", s.alg, s.sm3);
+                    if public_key.is_none() {
+                        println!("注意：未指定 --public-key，只证明文件未被修改；签发人公钥为 {}", s.public_key);
+                    }
+                    Ok(())
+                }
+                Err(e) => bail!("{}：{e}", file.display()),
+            }
+        }
+        ReportCmd::Key { key } => {
+            let keys = city::master_key(&key)?;
+            let signer = hedui_app::sign::ReportSigner::derive(&keys, hedui::REPORT_NODE);
+            println!(
+                "{}",
+                serde_json::json!({"signer": signer.signer(), "alg": "SM2-with-SM3", "public_key": signer.public().sign})
+            );
+            Ok(())
+        }
+        ReportCmd::Export { db, key, job, version, format, out } => {
+            let store = hedui::open_store(&db)?;
+            let app = hedui::build_app(
+                store,
+                Arc::new(city::master_key(&key)?),
+                Vec::new(),
+                Arc::new(SystemClock),
+                policy_dir(),
+            )?;
+            let actor = Actor::system("cli-report-export");
+            let job = hedui_core::JobId(job);
+            let bytes = match format.as_str() {
+                "pdf" => app.report_file(&actor, job, version, Format::Pdf)?,
+                "json" => app.report_file(&actor, job, version, Format::Json)?,
+                "html" => {
+                    let r = app.report(&actor, job, version)?;
+                    let app = Arc::new(app);
+                    let web = hedui_web::Web::new(app.clone());
+                    let html = hedui_web::report_html(&web, Some(&actor), &r)?;
+                    app.sign_report(&r, Format::Html, html.as_bytes())?
+                }
+                other => bail!("未知格式 {other}（可用 pdf、html、json）"),
+            };
+            std::fs::write(&out, &bytes).with_context(|| format!("写入 {}", out.display()))?;
+            println!("已写出 {}（{} 字节，已用 SM2 签名）", out.display(), bytes.len());
             Ok(())
         }
     }

@@ -83,6 +83,24 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(page.contains("家庭经济状况核对报告") && page.contains("超出：机动车"), "{page}");
     assert!(page.contains(report["members"][0]["name"].as_str().unwrap()), "a clerk sees the names");
 
+    // Signed files to download: PDF and HTML from the page, PDF and JSON from the API.
+    let key: serde_json::Value =
+        http.get(format!("{base}/api/v1/reports/signing-key")).send().await.unwrap().json().await.unwrap();
+    let key = key["public_key"].as_str().unwrap().to_string();
+    for url in [
+        format!("{base}/jobs/{job}/report.pdf"),
+        format!("{base}/jobs/{job}/report.html"),
+        format!("{base}/api/v1/jobs/{job}/report/pdf"),
+        format!("{base}/api/v1/jobs/{job}/report/json"),
+    ] {
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        let bytes = r.bytes().await.unwrap();
+        let s = hedui_app::sign::verify(&bytes, Some(&key)).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(s.report, report["number"].as_str().unwrap());
+    }
+    assert_eq!(http.get(format!("{base}/jobs/{job}/report.docx")).send().await.unwrap().status(), 404);
+
     // The report explains itself: the policy applied and the trace of every figure.
     assert!(
         page.contains("政策测算") && page.contains("计算过程") && page.contains("规则 dibao.income_limit"),

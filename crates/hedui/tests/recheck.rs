@@ -45,6 +45,15 @@ fn recheck_issues_a_new_version_and_keeps_the_old_one() {
         assert_eq!(v2.assessment.outcome, Outcome::Exceeds, "{}", v2.assessment.conclusion);
         assert!(v2.assessment.reasons.iter().any(|r| r.code() == "car"));
         assert_eq!(app.job(job).unwrap().state, JobState::ReportIssued);
+        // With every source in, declared and verified values stand side by side.
+        let household = &v2.comparison[0];
+        assert_eq!(household.verified, Some(v2.assessment.income_monthly));
+        assert_eq!(household.difference, Some(v2.assessment.income_monthly - household.declared));
+        assert!(
+            v2.comparison.iter().filter(|c| c.member_seq.is_some()).all(|c| c.verified.is_some()),
+            "{:?}",
+            v2.comparison
+        );
 
         // Version 1 is unchanged: the same stored bytes and the same report when read.
         let rows = store.reports(job).unwrap();

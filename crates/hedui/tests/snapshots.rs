@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use hedui_app::households::{HouseholdInput, MemberInput};
+use hedui_app::sign::{self, Format};
 use hedui_app::verify::CommissionInput;
 use hedui_core::commission::CommissionKind;
 use hedui_core::household::{Capacity, Relation};
@@ -151,6 +152,65 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
         .unwrap();
     let report = app.run_job(&actor, job).unwrap();
     insta::assert_json_snapshot!("report_json", report);
+
+    // Declared against verified, item by item: 人社 sent nothing, so income is not known.
+    let income = report.comparison.iter().find(|c| c.item == "成员月均收入" && c.member_seq == Some(1)).unwrap();
+    assert_eq!((income.declared, income.verified, income.difference), (Fen(150_000), None, None));
+
+    // Signed files: PDF, JSON and HTML; each verifies, and a changed byte does not.
+    let key = app.signer.public().sign;
+    let pdf = app.report_file(&actor, job, None, Format::Pdf).unwrap();
+    let json = app.report_file(&actor, job, None, Format::Json).unwrap();
+    for (file, format) in [(&pdf, Format::Pdf), (&json, Format::Json)] {
+        let s = sign::verify(file, Some(&key)).unwrap();
+        assert_eq!((s.report.as_str(), s.version, s.format), (report.number.as_str(), 1, format));
+        let mut bad = file.clone();
+        let i = bad.len() / 3;
+        bad[i] ^= 0x20;
+        assert!(sign::verify(&bad, Some(&key)).is_err());
+    }
+    // The same report gives the same PDF on any machine: the font travels with the program.
+    let again = app.report_file(&actor, job, None, Format::Pdf).unwrap();
+    let content = |f: &[u8]| f[..f.windows(12).rposition(|w| w == b"\n%HEDUI-SM2 ").unwrap()].to_vec();
+    assert_eq!(content(&pdf), content(&again));
+    // `hedui report verify` on the files.
+    std::fs::write(dir.join("report.pdf"), &pdf).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["report", "verify"])
+        .arg(dir.join("report.pdf"))
+        .args(["--public-key", &key])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("签名有效") && said.contains(&report.number), "{said}");
+    let mut forged = pdf.clone();
+    let i = forged.len() / 2;
+    forged[i] ^= 1;
+    std::fs::write(dir.join("forged.pdf"), &forged).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(["report", "verify"])
+        .arg(dir.join("forged.pdf"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a changed file fails verification");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("修改"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The PDF's text can be extracted, rare character and · included.
+    match common::pdftotext(&pdf) {
+        Some(text) => {
+            for want in [
+                "家庭经济状况核对报告",
+                "张䶮",
+                "阿依古丽·买买提",
+                "H-SNAP-1",
+                "超出：机动车超出当地最低生活保障政策规定",
+                report.number.as_str(),
+            ] {
+                assert!(text.contains(want), "pdftotext lacks {want}:\n{text}");
+            }
+        }
+        None => common::skip_loudly("pdftotext", "HEDUI_REQUIRE_PDFTOTEXT"),
+    }
 
     let web = hedui_web::Web::new(Arc::new(app));
     let html = hedui_web::report_html(&web, Some(&actor), &report).unwrap();

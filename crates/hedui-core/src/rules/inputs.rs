@@ -49,7 +49,6 @@ const fn h(name: &'static str, unit: Unit, title: &'static str, sources: &'stati
 const TAX: &[&str] = &["shuiwu"];
 const RENSHE: &[&str] = &["renshe_benefit"];
 const FIN: &[&str] = &["financial"];
-const HUKOU: &[&str] = &["gongan_hukou"];
 const CANLIAN: &[&str] = &["canlian"];
 const ROLLS: &[&str] = &["minzheng_rolls"];
 const YIBAO: &[&str] = &["yibao"];
@@ -59,8 +58,8 @@ const DECLARED: &[&str] = &[];
 /// Member inputs, in slot order. `MemberInput as usize` indexes this table.
 pub const MEMBER_INPUTS: [InputDef; 34] = [
     m("counted", Unit::Bool, "计入家庭人口", DECLARED),
-    m("age", Unit::Years, "年龄（周岁）", HUKOU),
-    m("sex", Unit::Code, "性别（1 男，2 女）", HUKOU),
+    m("age", Unit::Years, "年龄（周岁，按身份证号出生日期）", DECLARED),
+    m("sex", Unit::Code, "性别（1 男，2 女，按身份证号）", DECLARED),
     m("disability_grade", Unit::Code, "残疾等级（0 无，1–4 级）", CANLIAN),
     m(
         "disability_kind",

@@ -73,3 +73,25 @@ pub fn app_with_policy(store: Arc<dyn Store>, city: &std::path::Path, policy_dir
 pub fn clerk() -> Actor {
     Actor { login: "clerk".into(), role: hedui_app::Role::Clerk, region: String::new(), request_id: "test".into() }
 }
+
+/// The text of a PDF by poppler's `pdftotext`, or `None` when it is not installed.
+#[allow(dead_code)] // Not every test binary reads PDFs.
+pub fn pdftotext(pdf: &[u8]) -> Option<String> {
+    let dir = temp_dir("pdftotext");
+    let path = dir.join("in.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().ok()?;
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Says loudly that a check was skipped for want of `tool`; fails when `require_env` is set (CI).
+#[allow(dead_code)]
+pub fn skip_loudly(tool: &str, require_env: &str) {
+    if std::env::var_os(require_env).is_some() {
+        panic!("{tool} is required ({require_env} is set) but was not found");
+    }
+    eprintln!(
+        "\n*** SKIPPED: {tool} is not installed; this check did not run. Install it (CI sets {require_env}=1). ***\n"
+    );
+}

@@ -1,0 +1,248 @@
+//! SM2-signed report files (PDF, HTML, JSON) and their verification.
+//!
+//! A report file is its content followed by a signature block: a comment at the end of a PDF or
+//! HTML file, a `signature` member beside the report in a JSON file. The block names the
+//! report, its version and format, the SM3 digest of the content, the signer's public key and
+//! the SM2 signature (SM3, user id `1234567812345678`, DER) over the content followed by those
+//! fields, so neither the content nor the fields can change unnoticed. `hedui report verify`
+//! checks a file offline; with `--public-key` it also checks who signed it.
+//!
+//! The signing key is derived from the node's master key (one secret to keep); a node with a
+//! hardware module signs there instead.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::catalog::{GmProfile, NodeKeys};
+use hedui_crypto::{KeyProvider, decode_hex, encode_hex, sm3};
+use hedui_exchange::gm::{self, NodeSecret};
+
+/// The file formats a report is issued in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Pdf,
+    Html,
+    Json,
+}
+
+impl Format {
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Pdf => "application/pdf",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+/// The signature block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub alg: String,
+    pub signer: String,
+    /// The signer's SM2 public key (uncompressed SEC1, hex).
+    pub public_key: String,
+    pub report: String,
+    pub version: i64,
+    pub format: Format,
+    /// SM3 of the content (hex).
+    pub sm3: String,
+    /// SM2 signature (DER, hex).
+    pub signature: String,
+}
+
+const ALG: &str = "SM2-with-SM3";
+const PDF_MARK: &[u8] = b"\n%HEDUI-SM2 ";
+const HTML_MARK: &[u8] = b"\n<!-- HEDUI-SM2 ";
+
+/// What is signed: the content, then the fields, one a line.
+fn signing_input(content: &[u8], s: &Signature) -> Vec<u8> {
+    let mut m = content.to_vec();
+    m.extend_from_slice(
+        format!(
+            "\nhedui-report-signature\nalg={}\nsigner={}\npublic_key={}\nreport={}\nversion={}\nformat={}\nsm3={}\n",
+            s.alg,
+            s.signer,
+            s.public_key,
+            s.report,
+            s.version,
+            s.format.code(),
+            s.sm3
+        )
+        .as_bytes(),
+    );
+    m
+}
+
+/// Why a report file does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("文件中没有核对报告签名（不是 hedui 出具的报告文件，或签名已被删除）")]
+    Missing,
+    #[error("签名块格式错误：{0}")]
+    Malformed(String),
+    #[error("报告内容与签名中的摘要不一致：文件在签名后被修改过")]
+    Digest,
+    #[error("SM2 签名验证失败：{0}")]
+    Signature(String),
+    #[error("签名人公钥与指定的公钥不一致：报告不是由该节点签发的")]
+    WrongSigner,
+}
+
+/// Signs report files.
+pub struct ReportSigner {
+    secret: NodeSecret,
+    signer: String,
+}
+
+impl std::fmt::Debug for ReportSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportSigner").field("signer", &self.signer).finish_non_exhaustive()
+    }
+}
+
+impl ReportSigner {
+    /// The node's report-signing key, derived from its master key.
+    pub fn derive(keys: &dyn KeyProvider, node: &str) -> ReportSigner {
+        let signer = format!("{node}#report");
+        ReportSigner {
+            secret: NodeSecret::derive(&keys.blind_index(b"report-signing", node.as_bytes()), &signer),
+            signer,
+        }
+    }
+
+    pub fn signer(&self) -> &str {
+        &self.signer
+    }
+
+    /// The public key to publish (only `sign` matters for reports).
+    pub fn public(&self) -> NodeKeys {
+        self.secret.public()
+    }
+
+    /// The signed file for `content` of report `number` version `version`.
+    pub fn sign(&self, format: Format, number: &str, version: i64, content: &[u8]) -> Result<Vec<u8>, String> {
+        let mut s = Signature {
+            alg: ALG.into(),
+            signer: self.signer.clone(),
+            public_key: self.public().sign,
+            report: number.into(),
+            version,
+            format,
+            sm3: encode_hex(&sm3(content)),
+            signature: String::new(),
+        };
+        let sig = self.secret.sign(&GmProfile::default(), &signing_input(content, &s)).map_err(|e| e.to_string())?;
+        s.signature = encode_hex(&sig);
+        let block = serde_json::to_string(&s).map_err(|e| e.to_string())?;
+        Ok(match format {
+            Format::Pdf => [content, PDF_MARK, block.as_bytes(), b"\n"].concat(),
+            Format::Html => [content, HTML_MARK, block.as_bytes(), b" -->\n"].concat(),
+            Format::Json => {
+                let mut out = b"{\"report\":".to_vec();
+                out.extend_from_slice(content);
+                out.extend_from_slice(b",\n\"signature\":");
+                out.extend_from_slice(block.as_bytes());
+                out.extend_from_slice(b"}\n");
+                out
+            }
+        })
+    }
+}
+
+/// Finds the content and the signature block of a signed file.
+fn split(file: &[u8]) -> Result<(&[u8], Signature), VerifyError> {
+    let find_last = |mark: &[u8]| file.windows(mark.len()).rposition(|w| w == mark);
+    let parse = |b: &[u8]| serde_json::from_slice::<Signature>(b).map_err(|e| VerifyError::Malformed(e.to_string()));
+    if let Some(i) = find_last(PDF_MARK) {
+        let rest = &file[i + PDF_MARK.len()..];
+        let block = rest.strip_suffix(b"\n").unwrap_or(rest);
+        return Ok((&file[..i], parse(block)?));
+    }
+    if let Some(i) = find_last(HTML_MARK) {
+        let rest = &file[i + HTML_MARK.len()..];
+        let block = rest.strip_suffix(b" -->\n").ok_or_else(|| VerifyError::Malformed("HTML 签名注释不完整".into()))?;
+        return Ok((&file[..i], parse(block)?));
+    }
+    if file.starts_with(b"{\"report\":") {
+        // The report member's exact bytes: everything between the prefix and the last signature key.
+        let key = b",\n\"signature\":";
+        let i = file.windows(key.len()).rposition(|w| w == key).ok_or(VerifyError::Missing)?;
+        let rest = &file[i + key.len()..];
+        let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+        let block = rest.strip_suffix(b"}").ok_or_else(|| VerifyError::Malformed("JSON 结尾不完整".into()))?;
+        return Ok((&file[b"{\"report\":".len()..i], parse(block)?));
+    }
+    Err(VerifyError::Missing)
+}
+
+/// Checks a signed report file; with `expected_key`, also that this key signed it.
+pub fn verify(file: &[u8], expected_key: Option<&str>) -> Result<Signature, VerifyError> {
+    let (content, s) = split(file)?;
+    if s.alg != ALG {
+        return Err(VerifyError::Malformed(format!("不支持的算法 {}", s.alg)));
+    }
+    if encode_hex(&sm3(content)) != s.sm3 {
+        return Err(VerifyError::Digest);
+    }
+    let sig = decode_hex(&s.signature).ok_or_else(|| VerifyError::Malformed("签名不是十六进制".into()))?;
+    let keys = NodeKeys { key_id: s.signer.clone(), sign: s.public_key.clone(), encrypt: String::new() };
+    gm::verify(&GmProfile::default(), &keys, &signing_input(content, &s), &sig)
+        .map_err(|e| VerifyError::Signature(e.to_string()))?;
+    if let Some(k) = expected_key
+        && !k.trim().eq_ignore_ascii_case(&s.public_key)
+    {
+        return Err(VerifyError::WrongSigner);
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> ReportSigner {
+        ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[9; 32]), "hedui-test")
+    }
+
+    #[test]
+    fn every_format_verifies_and_every_change_is_caught() {
+        let s = signer();
+        for (format, content) in [
+            (Format::Pdf, b"%PDF-1.7\n...\n%%EOF".to_vec()),
+            (Format::Html, "<html><p>家庭经济状况核对报告</p></html>".as_bytes().to_vec()),
+            (Format::Json, br#"{"number":"HD-1","version":2}"#.to_vec()),
+        ] {
+            let file = s.sign(format, "HD-1", 2, &content).unwrap_or_default();
+            let ok = verify(&file, Some(&s.public().sign)).map_err(|e| e.to_string());
+            assert_eq!(ok.as_ref().map(|x| (x.report.as_str(), x.version, x.format)), Ok(("HD-1", 2, format)));
+            if format == Format::Json {
+                let v: serde_json::Value = serde_json::from_slice(&file).unwrap_or_default();
+                assert_eq!(v["report"]["number"], "HD-1", "a signed JSON file is still JSON");
+            }
+            // One changed byte of content.
+            let mut bad = file.clone();
+            bad[3] ^= 1;
+            assert!(verify(&bad, None).is_err());
+            // A changed field of the block (the version), with the digest left alone.
+            let text = String::from_utf8_lossy(&file).replace("\"version\":2,\"format\"", "\"version\":3,\"format\"");
+            assert!(matches!(verify(text.as_bytes(), None), Err(VerifyError::Signature(_))));
+            // Another node's key.
+            let other = ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[8; 32]), "hedui-test");
+            assert_eq!(verify(&file, Some(&other.public().sign)), Err(VerifyError::WrongSigner));
+            // A block re-signed by someone else over changed content verifies only against their key.
+            let forged = other.sign(format, "HD-1", 2, b"forged").unwrap_or_default();
+            assert!(verify(&forged, None).is_ok());
+            assert_eq!(verify(&forged, Some(&s.public().sign)), Err(VerifyError::WrongSigner));
+            // No block at all.
+            assert_eq!(verify(&content, None), Err(VerifyError::Missing));
+        }
+    }
+}
