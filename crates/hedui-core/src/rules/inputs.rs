@@ -209,6 +209,22 @@ impl Inputs {
         i
     }
 
+    /// All zeros again for `members` members (every member counted), keeping the allocations.
+    pub fn reset(&mut self, members: usize) {
+        self.members = members;
+        self.h.clear();
+        self.h.resize(HOUSEHOLD_INPUTS.len(), 0);
+        self.m.clear();
+        self.m.resize(members * MEMBER_INPUTS.len(), 0);
+        self.seqs.clear();
+        self.seqs.extend(1..=members as u32);
+        self.notes.clear();
+        self.evidence.clear();
+        for k in 0..members {
+            self.m[k * MEMBER_INPUTS.len()] = 1;
+        }
+    }
+
     pub fn set_h(&mut self, name: &str, v: i64) {
         if let Some(s) = household_slot(name) {
             self.h[s] = v;

@@ -14,6 +14,7 @@
 //!
 //! Nothing here reads files or the clock: the caller passes documents and `as_of`.
 
+pub mod batch;
 pub mod compile;
 pub mod expr;
 pub mod inputs;
