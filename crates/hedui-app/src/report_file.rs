@@ -25,10 +25,7 @@ fn item_word(r: ItemResult, wording: Option<&str>) -> &'static str {
 /// The report as a printable document, in the order of the web page.
 pub fn report_doc(r: &Report) -> Doc {
     let a = &r.assessment;
-    let wording = a.decision.as_ref().map(|d| d.word.as_str()).and_then(|w| match w {
-        "符合" | "不符合" => Some("eligibility"),
-        _ => None,
-    });
+    let wording = a.decision.as_ref().and_then(|d| d.wording.as_deref());
     let name_of = |seq: Option<u32>| {
         seq.and_then(|s| r.members.iter().find(|m| m.seq == s))
             .map(|m| format!("{} {}", m.seq, m.name))
@@ -50,7 +47,7 @@ pub fn report_doc(r: &Report) -> Doc {
             ("政策依据".into(), r.policy_name.clone()),
         ]),
         Block::Heading("核对结论".into()),
-        Block::Para(format!("【{}】{}", a.outcome.name_zh(), a.conclusion)),
+        Block::Para(format!("【{}】{}", a.outcome.word(wording), a.conclusion)),
     ];
     if let Some(s) = &r.special {
         b.push(Block::Heading(s.title.clone()));

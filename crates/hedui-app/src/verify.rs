@@ -468,6 +468,7 @@ impl App {
                 unresolved_reason: m.person.is_none().then(|| m.id_note.clone()),
                 birth,
                 sex,
+                supporter: false,
             });
             infos.push(MemberInfo {
                 seq: m.seq,
@@ -479,6 +480,29 @@ impl App {
                 resolved: m.person.is_some(),
                 note: m.id_note.clone(),
             });
+        }
+        // 特困 asks whether the obligors can support: they enter the case as obligors, never
+        // counted, their own finances unknown until they authorize a check of their own.
+        if job.programme == hedui_core::programme::Programme::Tekun {
+            for (i, sp) in h.supporters.iter().enumerate() {
+                let declared = self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?;
+                let parsed = IdNumber::parse(&declared).ok();
+                members.push(MemberCase {
+                    seq: 101 + i as u32,
+                    name: self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?,
+                    counted: false,
+                    declared_income: hedui_core::Fen::ZERO,
+                    person: None,
+                    unresolved_reason: None,
+                    birth: parsed.as_ref().map(|p| p.id.birth_date()),
+                    sex: match parsed.as_ref().map(|p| p.id.sex()) {
+                        Some(hedui_core::Sex::Male) => 1,
+                        Some(hedui_core::Sex::Female) => 2,
+                        None => 0,
+                    },
+                    supporter: true,
+                });
+            }
         }
         let persons: Vec<PersonId> = h.members.iter().filter_map(|m| m.person).collect();
 

@@ -40,6 +40,10 @@ pub struct MemberCase {
     /// 1 male, 2 female, 0 unknown.
     #[serde(default)]
     pub sex: u8,
+    /// A person with a duty of support (赡养、抚养、扶养义务人), not a member of the household:
+    /// never counted, and read for the obligors' capacity tests of 特困.
+    #[serde(default)]
+    pub supporter: bool,
 }
 
 /// Whether a source answered for this case.
@@ -115,6 +119,15 @@ impl Outcome {
             Outcome::Exceeds => "超出",
             Outcome::NotExceeded => "未超出",
             Outcome::Open => "待核实",
+        }
+    }
+
+    /// The word under the policy's wording: 超出/未超出 (`exceeds`) or 不符合/符合 (`eligibility`).
+    pub fn word(self, wording: Option<&str>) -> &'static str {
+        match (self, wording) {
+            (Outcome::Exceeds, Some("eligibility")) => "不符合",
+            (Outcome::NotExceeded, Some("eligibility")) => "符合",
+            _ => self.name_zh(),
         }
     }
 }
@@ -368,7 +381,8 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     };
 
     for (k, m) in case.members.iter().enumerate() {
-        inp.set_m(k, "counted", i64::from(m.counted));
+        inp.set_m(k, "counted", i64::from(m.counted && !m.supporter));
+        inp.set_m(k, "is_supporter", i64::from(m.supporter));
         inp.set_m(k, "declared_income", m.declared_income.0);
         inp.set_m(k, "applicant", i64::from(m.seq == 1));
         match m.birth {
@@ -505,9 +519,18 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
         inp.set_h(name, v);
     }
 
+    // Obligors' own finances are checked only with their own authorization, which this case
+    // does not carry: what the sources would say of them is unknown, and the trace says why.
+    for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.supporter) {
+        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| !d.sources.is_empty()) {
+            inp.m[k * inputs::MEMBER_INPUTS.len() + i] = UNKNOWN;
+            let why = format!("义务人 {} 的{}须经其本人授权后核对，本次未核对", m.name, d.title);
+            inp.notes.push((Some(k), Entity::Member, i, why));
+        }
+    }
     let at_hand = inp.clone();
     // Members whose ID did not resolve: nothing is known of them.
-    for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.person.is_none()) {
+    for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.person.is_none() && !m.supporter) {
         for d in inputs::MEMBER_INPUTS.iter().filter(|d| !d.sources.is_empty()) {
             inp.set_m(k, d.name, UNKNOWN);
         }
@@ -601,7 +624,7 @@ pub fn assess(
     let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
 
     let mut missing: Vec<String> = Vec::new();
-    for m in case.members.iter().filter(|m| m.person.is_none()) {
+    for m in case.members.iter().filter(|m| m.person.is_none() && !m.supporter) {
         missing.push(format!(
             "第 {} 号成员 {} 身份证号未能识别（{}），其数据未核对",
             m.seq,
@@ -833,7 +856,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
         });
     }
 
-    for m in case.members.iter().filter(|m| m.person.is_none()) {
+    for m in case.members.iter().filter(|m| m.person.is_none() && !m.supporter) {
         out.push(Anomaly {
             code: "unresolved_member".into(),
             title: "成员身份证号无法识别".into(),

@@ -36,6 +36,38 @@ fn run(c: &CaseInput) -> Assessment {
     assess(c, &p, &res, &DefaultSources).unwrap()
 }
 
+#[test]
+fn obligors_without_their_own_authorization_leave_tekun_open() {
+    let (_, res) = program();
+    let tekun = compile(&res, Programme::Tekun).unwrap();
+    let mut c = case(vec![]);
+    c.members.truncate(1);
+    c.members[0].birth = Some(d("1940-05-01"));
+    let alone = assess(&c, &tekun, &res, &DefaultSources).unwrap();
+    assert_eq!(alone.outcome, Outcome::NotExceeded, "{}", alone.conclusion);
+    // A son of 45 with a duty of support, whose finances were not checked.
+    c.members.push(MemberCase {
+        seq: 101,
+        name: "儿子".into(),
+        counted: false,
+        declared_income: Fen::ZERO,
+        person: None,
+        unresolved_reason: None,
+        birth: Some(d("1981-03-01")),
+        sex: 1,
+        supporter: true,
+    });
+    let a = assess(&c, &tekun, &res, &DefaultSources).unwrap();
+    assert_eq!(a.outcome, Outcome::Open, "{}", a.conclusion);
+    let t = a.decision.as_ref().unwrap().tests.iter().find(|t| t.code == "no_obligor").unwrap();
+    assert_eq!(t.outcome, hedui_core::rules::TestOutcome::Unknown);
+    let trace = a.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
+    assert!(trace.contains("义务人 儿子") && trace.contains("须经其本人授权后核对"), "{trace}");
+    // He is not a member: the household size and the missing list do not count him.
+    assert_eq!(a.counted_size, 1);
+    assert!(a.missing.is_empty(), "{:?}", a.missing);
+}
+
 fn d(s: &str) -> Date {
     Date::parse(s).unwrap()
 }
@@ -82,6 +114,7 @@ fn case(facts: Vec<Fact>) -> CaseInput {
         unresolved_reason: None,
         birth: Some(d("1960-01-01")),
         sex: 1,
+        supporter: false,
     };
     CaseInput {
         as_of: d(AS_OF),
@@ -262,4 +295,28 @@ fn per_capita_figures_are_for_display_and_rounded_half_up() {
     assert_eq!(a.income_total, Fen(100_003));
     assert_eq!(a.income_monthly, Fen(8_334)); // 8333.58 → 8334
     assert_eq!(a.income_per_capita, Fen(4_167)); // 4166.79 → 4167
+}
+
+#[test]
+fn the_conclusion_follows_the_configured_wording() {
+    let mut set = PolicySet::new();
+    set.add_json("32.json", include_str!("../../../data/policy/32.json")).unwrap();
+    set.add_json("3204.json", include_str!("../../../data/policy/3204.json")).unwrap();
+    set.add_json(
+        "320499.json",
+        r#"{"region":"320499","name":"t","parameters":[
+          {"key":"report.wording","value":"eligibility","from":"2020-01-01","doc":"T"}]}"#,
+    )
+    .unwrap();
+    let res = set.resolve("320499", d(AS_OF)).unwrap();
+    let p = compile(&res, Programme::Dibao).unwrap();
+    let ok = assess(&case(vec![]), &p, &res, &DefaultSources).unwrap();
+    assert!(ok.conclusion.starts_with("符合："), "{}", ok.conclusion);
+    assert_eq!(ok.outcome.word(ok.decision.as_ref().unwrap().wording.as_deref()), "符合");
+    let over = assess(&case(income(INCOME_LIMIT)), &p, &res, &DefaultSources).unwrap();
+    assert!(over.conclusion.starts_with("不符合：家庭收入不符合"), "{}", over.conclusion);
+    assert_eq!(over.items[0].result, hedui_core::means_test::ItemResult::Exceeds);
+    // The default wording.
+    let plain = run(&case(income(INCOME_LIMIT)));
+    assert!(plain.conclusion.starts_with("超出：家庭收入超出"), "{}", plain.conclusion);
 }

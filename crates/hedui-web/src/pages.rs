@@ -298,7 +298,7 @@ pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Repo
     web.render(
         "report.html",
         crate::ctx! {
-            user => actor.map(user_ctx), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.name_zh(),
+            user => actor.map(user_ctx), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
             source_names => source_names,
             trace_text => r.assessment.decision.as_ref().and_then(|d| d.trace.as_ref()).map(|t| t.to_text()).unwrap_or_default(),
             rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"}),

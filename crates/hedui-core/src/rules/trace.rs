@@ -149,6 +149,9 @@ pub struct Decision {
     pub doc: String,
     pub outcome: TestOutcome,
     pub word: String,
+    /// The configured wording (`report.wording`): `exceeds` (超出/未超出) or `eligibility` (符合/不符合).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording: Option<String>,
     pub tests: Vec<TestResult>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benefit: Option<Shown>,
@@ -204,6 +207,7 @@ impl Program {
             doc: self.doc.clone(),
             outcome,
             word: outcome.word(wording).into(),
+            wording: self.wording.clone(),
             tests,
             benefit: self.benefit.map(|b| self.shown(&fr, b)),
             show: self.show.iter().map(|&v| self.shown(&fr, v)).collect(),
