@@ -88,6 +88,14 @@ fn special_check(
 }
 
 /// One character changed, or two adjacent characters swapped.
+/// Birth date and sex code (1 male, 2 female, 0 unknown) from a declared ID number.
+fn birth_and_sex(id: Option<&hedui_core::id_number::Parsed>) -> (Option<Date>, u8) {
+    match id {
+        Some(p) => (Some(p.id.birth_date()), if p.id.sex() == hedui_core::Sex::Male { 1 } else { 2 }),
+        None => (None, 0),
+    }
+}
+
 pub fn one_typo_apart(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len() != b.len() || a == b {
@@ -225,6 +233,22 @@ impl App {
         self.complete_job(actor, job, h, letter)
     }
 
+    /// A job in `state`, with its household, that a policy covers: a job whose region, date and
+    /// programme no policy covers is not run at all.
+    fn job_to_run(&self, actor: &Actor, id: JobId, state: JobState, only: &str) -> AppResult<(JobRow, HouseholdRow)> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != state {
+            return Err(AppError::InvalidState(format!("核对任务 {id} 状态为“{}”，{only}", job.state.name_zh())));
+        }
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        self.policies.program(&h.region, job.as_of, job.programme)?;
+        Ok((job, h))
+    }
+
     /// Records an objection (异议) to an issued report, with the reason the family gave.
     pub fn object(&self, actor: &Actor, id: JobId, reason: &str) -> AppResult<JobRow> {
         actor.require_change()?;
@@ -247,19 +271,7 @@ impl App {
     /// date, corrected or late data included, and a new report version is issued. Earlier
     /// versions stay as they were.
     pub fn recheck(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
-        actor.require_change()?;
-        let job = self.job(id)?;
-        if job.state != JobState::Objection {
-            return Err(AppError::InvalidState(format!(
-                "核对任务 {id} 状态为“{}”，只有异议中的任务可以复核",
-                job.state.name_zh()
-            )));
-        }
-        let h = self
-            .store
-            .household(job.household)?
-            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
-        self.policies.program(&h.region, job.as_of, job.programme)?;
+        let (job, h) = self.job_to_run(actor, id, JobState::Objection, "只有异议中的任务可以复核")?;
         let letter = self.check_authorization(&job, &h).map_err(|reason| {
             AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
         })?;
@@ -365,20 +377,7 @@ impl App {
         actor: &Actor,
         id: JobId,
     ) -> AppResult<(JobRow, HouseholdRow, hedui_store::AuthorizationRow)> {
-        actor.require_change()?;
-        let job = self.job(id)?;
-        if job.state != JobState::Submitted {
-            return Err(AppError::InvalidState(format!(
-                "核对任务 {id} 状态为“{}”，只有“已委托”的任务可以执行",
-                job.state.name_zh()
-            )));
-        }
-        let h = self
-            .store
-            .household(job.household)?
-            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
-        // A job whose region, date and programme no policy covers is not dispatched at all.
-        self.policies.program(&h.region, job.as_of, job.programme)?;
+        let (job, h) = self.job_to_run(actor, id, JobState::Submitted, "只有“已委托”的任务可以执行")?;
 
         let letter = match self.check_authorization(&job, &h) {
             Ok(l) => l,
@@ -450,12 +449,7 @@ impl App {
             let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
             let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
             let parsed = IdNumber::parse(&declared).ok();
-            let birth = parsed.as_ref().map(|p| p.id.birth_date());
-            let sex = match parsed.as_ref().map(|p| p.id.sex()) {
-                Some(hedui_core::Sex::Male) => 1,
-                Some(hedui_core::Sex::Female) => 2,
-                None => 0,
-            };
+            let (birth, sex) = birth_and_sex(parsed.as_ref());
             if let (Some(_), Some(p)) = (m.person, parsed) {
                 ids.insert(m.seq, p.id);
             }
@@ -487,6 +481,7 @@ impl App {
             for (i, sp) in h.supporters.iter().enumerate() {
                 let declared = self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?;
                 let parsed = IdNumber::parse(&declared).ok();
+                let (birth, sex) = birth_and_sex(parsed.as_ref());
                 members.push(MemberCase {
                     seq: 101 + i as u32,
                     name: self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?,
@@ -494,12 +489,8 @@ impl App {
                     declared_income: hedui_core::Fen::ZERO,
                     person: None,
                     unresolved_reason: None,
-                    birth: parsed.as_ref().map(|p| p.id.birth_date()),
-                    sex: match parsed.as_ref().map(|p| p.id.sex()) {
-                        Some(hedui_core::Sex::Male) => 1,
-                        Some(hedui_core::Sex::Female) => 2,
-                        None => 0,
-                    },
+                    birth,
+                    sex,
                     supporter: true,
                 });
             }
