@@ -23,16 +23,24 @@ pub struct Options {
     pub households: usize,
     pub dir: PathBuf,
     pub openfisca: bool,
+    /// Only the columnar evaluator (for profiling).
+    pub batch_only: bool,
 }
 
 impl Options {
     pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options> {
-        let mut o = Options { households: 1_000_000, dir: PathBuf::from("target/bench-rules"), openfisca: true };
+        let mut o = Options {
+            households: 1_000_000,
+            dir: PathBuf::from("target/bench-rules"),
+            openfisca: true,
+            batch_only: false,
+        };
         while let Some(a) = args.next() {
             match a.as_str() {
                 "--households" => o.households = args.next().context("--households N")?.parse()?,
                 "--dir" => o.dir = PathBuf::from(args.next().context("--dir DIR")?),
                 "--no-openfisca" => o.openfisca = false,
+                "--batch-only" => o.batch_only = true,
                 other => bail!("unknown option {other}"),
             }
         }
@@ -246,41 +254,48 @@ pub fn run(o: &Options) -> Result<()> {
     let (s_counted, s_age, s_sex, s_pension, s_deposits) =
         (slot("counted"), slot("age"), slot("sex"), slot("pension_income"), slot("deposits"));
     let (s_vehicles, s_homes, s_firms) = (hslot("vehicles"), hslot("homes"), hslot("businesses"));
-    let width = hedui_core::rules::inputs::MEMBER_INPUTS.len();
-    let fill = |inp: &mut Inputs, h: &[Person]| {
-        inp.reset(h.len());
-        let (mut cars, mut homes, mut firms) = (0, 0, 0);
-        for (k, p) in h.iter().enumerate() {
-            let m = &mut inp.m[k * width..(k + 1) * width];
-            m[s_counted] = i64::from(p.counted);
-            m[s_age] = 65;
-            m[s_sex] = 1;
-            m[s_pension] = p.income;
-            m[s_deposits] = p.assets;
-            if p.counted {
-                cars += p.cars;
-                homes += p.homes;
-                firms += p.businesses;
-            }
-        }
-        inp.h[s_vehicles] = cars;
-        inp.h[s_homes] = homes;
-        inp.h[s_firms] = firms;
-    };
     let run_batches = |part: &[&[Person]]| -> (f64, f64, Vec<(bool, i64)>) {
         let (mut build, mut eval) = (0.0, 0.0);
-        let mut inp = Inputs::new(0);
         let mut batch = Batch::for_program(&program);
+        let mut owner: Vec<u32> = Vec::new();
+        let mut mcols: Vec<Vec<i64>> = vec![Vec::new(); 5];
+        let mut hcols: Vec<Vec<i64>> = vec![Vec::new(); 3];
         let mut bf = BatchFrame::default();
         let mut out = Vec::new();
         let mut results = Vec::with_capacity(part.len());
         for chunk in part.chunks(1024) {
             let t = Instant::now();
             batch.clear();
-            for h in chunk {
-                fill(&mut inp, h);
-                batch.push(&inp);
+            // From the people's values straight into columns, as OpenFisca's builder does from arrays.
+            owner.clear();
+            mcols.iter_mut().for_each(Vec::clear);
+            hcols.iter_mut().for_each(Vec::clear);
+            for (i, h) in chunk.iter().enumerate() {
+                let (mut cars, mut homes, mut firms) = (0, 0, 0);
+                for p in h.iter() {
+                    owner.push(i as u32);
+                    mcols[0].push(i64::from(p.counted));
+                    mcols[1].push(65);
+                    mcols[2].push(1);
+                    mcols[3].push(p.income);
+                    mcols[4].push(p.assets);
+                    if p.counted {
+                        cars += p.cars;
+                        homes += p.homes;
+                        firms += p.businesses;
+                    }
+                }
+                hcols[0].push(cars);
+                hcols[1].push(homes);
+                hcols[2].push(firms);
             }
+            let m: Vec<(usize, &[i64])> = [s_counted, s_age, s_sex, s_pension, s_deposits]
+                .into_iter()
+                .zip(mcols.iter().map(Vec::as_slice))
+                .collect();
+            let hv: Vec<(usize, &[i64])> =
+                [s_vehicles, s_homes, s_firms].into_iter().zip(hcols.iter().map(Vec::as_slice)).collect();
+            batch.load_columns(chunk.len(), &owner, &hv, &m);
             build += t.elapsed().as_secs_f64();
             let t = Instant::now();
             program.eval_batch(&batch, &mut bf, &mut out);
@@ -310,6 +325,14 @@ pub fn run(o: &Options) -> Result<()> {
         hs.into_iter().map(|h| h.join().unwrap_or((0.0, 0.0, 0))).collect()
     });
     let batch2_s = t.elapsed().as_secs_f64();
+    if o.batch_only {
+        println!(
+            "columnar: build {batch_build_s:.3} s, evaluate {batch_eval_s:.3} s ({:.0}/s), 2 cores {batch2_s:.3} s, {} pass",
+            n as f64 / batch_eval_s,
+            batched.iter().filter(|r| r.0).count()
+        );
+        return Ok(());
+    }
 
     // One core, one household at a time (the scalar evaluator), tracing off.
     let mut frame = Frame::default();

@@ -75,6 +75,73 @@ impl Batch {
         self.start.clear();
     }
 
+    /// Adds one household from the values it has (household slots, then member slots per
+    /// member); every other input is 0, except `counted`, which is 1 unless given.
+    pub fn push_sparse<'a>(&mut self, h: &[(usize, i64)], members: impl IntoIterator<Item = &'a [(usize, i64)]>) {
+        let all_h: Vec<usize>;
+        let all_m: Vec<usize>;
+        let (used_h, used_m) = if self.used_h.is_empty() && self.used_m.is_empty() {
+            all_h = (0..HOUSEHOLD_INPUTS.len()).collect();
+            all_m = (0..MEMBER_INPUTS.len()).collect();
+            (&all_h[..], &all_m[..])
+        } else {
+            (&self.used_h[..], &self.used_m[..])
+        };
+        self.start.push(self.owner.len() as u32);
+        for &s in used_h {
+            self.h[s].push(0);
+        }
+        for &(s, v) in h {
+            if let Some(x) = self.h[s].last_mut() {
+                *x = v;
+            }
+        }
+        for m in members {
+            self.owner.push(self.households as u32);
+            for &s in used_m {
+                self.m[s].push(i64::from(s == 0));
+            }
+            for &(s, v) in m {
+                if let Some(x) = self.m[s].last_mut() {
+                    *x = v;
+                }
+            }
+        }
+        self.households += 1;
+    }
+
+    /// Replaces the batch with whole columns: `owner[m]` is member m's household (ascending),
+    /// `h` and `m` the columns given by slot; every other input is 0 (`counted` 1).
+    pub fn load_columns(&mut self, households: usize, owner: &[u32], h: &[(usize, &[i64])], m: &[(usize, &[i64])]) {
+        self.clear();
+        self.households = households;
+        self.owner.extend_from_slice(owner);
+        let mut j = 0;
+        for hh in 0..households as u32 {
+            while j < owner.len() && owner[j] < hh {
+                j += 1;
+            }
+            self.start.push(j as u32);
+        }
+        let every = self.used_h.is_empty() && self.used_m.is_empty();
+        for s in 0..HOUSEHOLD_INPUTS.len() {
+            if every || self.used_h.contains(&s) {
+                match h.iter().find(|(k, _)| *k == s) {
+                    Some((_, col)) => self.h[s].extend_from_slice(col),
+                    None => self.h[s].resize(households, 0),
+                }
+            }
+        }
+        for s in 0..MEMBER_INPUTS.len() {
+            if every || self.used_m.contains(&s) {
+                match m.iter().find(|(k, _)| *k == s) {
+                    Some((_, col)) => self.m[s].extend_from_slice(col),
+                    None => self.m[s].resize(owner.len(), i64::from(s == 0)),
+                }
+            }
+        }
+    }
+
     /// Household `i` again, for the scalar path.
     fn row(&self, i: usize) -> Inputs {
         let (from, to) = (self.start[i] as usize, self.start.get(i + 1).map_or(self.owner.len(), |x| *x as usize));
@@ -132,6 +199,14 @@ fn take(pool: &mut Vec<Vec<i64>>, len: usize) -> Vec<i64> {
     let mut v = pool.pop().unwrap_or_default();
     v.clear();
     v.resize(len, 0);
+    v
+}
+
+/// An empty buffer (to be extended), from the pool.
+fn empty(pool: &mut Vec<Vec<i64>>, len: usize) -> Vec<i64> {
+    let mut v = pool.pop().unwrap_or_default();
+    v.clear();
+    v.reserve(len);
     v
 }
 
@@ -245,13 +320,13 @@ impl<'a> Col<'a> {
         match self {
             Col::V(v) => v,
             Col::K(k) => {
-                let mut v = take(pool, n);
-                v.fill(k);
+                let mut v = empty(pool, n);
+                v.resize(n, k);
                 v
             }
             Col::S(s) => {
-                let mut v = take(pool, n);
-                v.copy_from_slice(s);
+                let mut v = empty(pool, n);
+                v.extend_from_slice(s);
                 v
             }
         }
@@ -281,8 +356,8 @@ impl<'a> Col<'a> {
                 Col::V(v)
             }
             Col::S(s) => {
-                let mut v = take(pool, n);
-                v.iter_mut().zip(s).for_each(|(o, x)| *o = f(*x));
+                let mut v = empty(pool, n);
+                v.extend(s.iter().map(|x| f(*x)));
                 Col::V(v)
             }
         }
@@ -310,8 +385,8 @@ fn zip<'a>(x: Col<'a>, y: Col<'a>, n: usize, pool: &mut Vec<Vec<i64>>, f: impl F
             Col::V(ys)
         }
         (Col::S(xs), Col::S(ys)) => {
-            let mut v = take(pool, n);
-            v.iter_mut().zip(xs.iter().zip(ys)).for_each(|(o, (a, b))| *o = f(*a, *b));
+            let mut v = empty(pool, n);
+            v.extend(xs.iter().zip(ys).map(|(a, b)| f(*a, *b)));
             Col::V(v)
         }
     }
@@ -368,8 +443,8 @@ impl Program {
     ) -> Col<'a> {
         let n = env.lanes(l);
         let gather = |src: &[i64], pool: &mut Vec<Vec<i64>>| {
-            let mut c = take(pool, n);
-            c.iter_mut().zip(&env.b.owner).for_each(|(x, o)| *x = src[*o as usize]);
+            let mut c = empty(pool, n);
+            c.extend(env.b.owner.iter().map(|o| src[*o as usize]));
             Col::V(c)
         };
         let mut stack: Vec<Col<'a>> = Vec::with_capacity(8);
@@ -420,15 +495,15 @@ impl Program {
                             }
                         }
                         c => {
-                            let mut out = take(pool, n);
-                            for (i, o) in out.iter_mut().enumerate() {
-                                *o = match c.at(i) {
-                                    v if poisonous(v) => POISON,
-                                    UNKNOWN => UNKNOWN,
-                                    0 => y.at(i),
-                                    _ => x.at(i),
-                                };
-                            }
+                            let (c, x, y) = (c.into_vec(n, pool), x.into_vec(n, pool), y.into_vec(n, pool));
+                            let mut out = empty(pool, n);
+                            out.extend(c.iter().zip(x.iter().zip(&y)).map(|(c, (x, y))| match *c {
+                                v if poisonous(v) => POISON,
+                                UNKNOWN => UNKNOWN,
+                                0 => *y,
+                                _ => *x,
+                            }));
+                            let (c, x, y) = (Col::V(c), Col::V(x), Col::V(y));
                             c.give(pool);
                             x.give(pool);
                             y.give(pool);
@@ -450,7 +525,7 @@ impl Program {
                         _ => 0,
                     });
                     // Per household: 1 an unknown member, 2 poisoned, 4 any member at all.
-                    let mut flags = vec![0u8; n];
+                    let mut flags = take(pool, n);
                     for (i, o) in env.b.owner.iter().enumerate() {
                         let o = *o as usize;
                         flags[o] |= 4;
@@ -484,6 +559,7 @@ impl Program {
                         };
                     }
                     vals.give(pool);
+                    pool.push(flags);
                     stack.push(Col::V(out));
                 }
                 _ => {
@@ -531,7 +607,16 @@ impl Program {
         }
         let mut out = take(pool, n);
         let mut done = vec![false; n];
+        let mut any_done = false;
         for group in &st.groups {
+            // One unconditional rule with nothing decided yet: it decides every lane.
+            if let [alt] = group.as_slice()
+                && alt.when.is_none()
+                && !any_done
+            {
+                pool.push(out);
+                return self.run_cols(&alt.expr, 0, alt.expr.len(), env, pool, l).into_vec(n, pool);
+            }
             let whens: Vec<Vec<i64>> = group
                 .iter()
                 .map(|a| match &a.when {
@@ -567,18 +652,20 @@ impl Program {
                     pick[i] = chosen;
                 }
             }
+            any_done |= done.iter().any(|d| *d) || pick.iter().any(|p| *p >= 0);
             for (k, alt) in group.iter().enumerate() {
-                if !pick.contains(&(k as i32)) {
+                let k = k as i32;
+                if !pick.contains(&k) {
                     continue;
                 }
-                let v = self.run_cols(&alt.expr, 0, alt.expr.len(), env, pool, l);
-                for i in 0..n {
-                    if pick[i] == k as i32 {
-                        out[i] = v.at(i);
-                        done[i] = true;
+                let v = self.run_cols(&alt.expr, 0, alt.expr.len(), env, pool, l).into_vec(n, pool);
+                for (i, ((o, d), p)) in out.iter_mut().zip(done.iter_mut()).zip(&pick).enumerate() {
+                    if *p == k {
+                        *o = v[i];
+                        *d = true;
                     }
                 }
-                v.give(pool);
+                pool.push(v);
             }
             pool.extend(whens);
             if done.iter().all(|d| *d) {
@@ -720,12 +807,47 @@ mod tests {
                             inp.m[k * MEMBER_INPUTS.len() + s] = v;
                         }
                     }
-                    batch.push(&inp);
+                    if rnd(2) == 0 {
+                        batch.push(&inp);
+                    } else {
+                        let w = MEMBER_INPUTS.len();
+                        let h: Vec<(usize, i64)> = inp.h.iter().copied().enumerate().filter(|(_, v)| *v != 0).collect();
+                        let ms: Vec<Vec<(usize, i64)>> = (0..members)
+                            .map(|k| {
+                                inp.m[k * w..(k + 1) * w]
+                                    .iter()
+                                    .copied()
+                                    .enumerate()
+                                    .filter(|(s, v)| *v != 0 || *s == 0)
+                                    .collect()
+                            })
+                            .collect();
+                        batch.push_sparse(&h, ms.iter().map(Vec::as_slice));
+                    }
                     rows.push(inp);
                 }
                 let mut fr = BatchFrame::default();
                 let mut got = Vec::new();
                 prog.eval_batch(&batch, &mut fr, &mut got);
+                // The same households loaded as whole columns give the same results.
+                let w = MEMBER_INPUTS.len();
+                let owner: Vec<u32> =
+                    rows.iter().enumerate().flat_map(|(i, r)| std::iter::repeat_n(i as u32, r.members)).collect();
+                let hcols: Vec<Vec<i64>> =
+                    (0..HOUSEHOLD_INPUTS.len()).map(|s| rows.iter().map(|r| r.h[s]).collect()).collect();
+                let mcols: Vec<Vec<i64>> = (0..w)
+                    .map(|s| rows.iter().flat_map(|r| (0..r.members).map(move |k| r.m[k * w + s])).collect())
+                    .collect();
+                let h: Vec<(usize, &[i64])> = hcols.iter().enumerate().map(|(s, c)| (s, c.as_slice())).collect();
+                let m: Vec<(usize, &[i64])> = mcols.iter().enumerate().map(|(s, c)| (s, c.as_slice())).collect();
+                let mut loaded = Batch::for_program(&prog);
+                loaded.load_columns(rows.len(), &owner, &h, &m);
+                let mut again = Vec::new();
+                prog.eval_batch(&loaded, &mut BatchFrame::default(), &mut again);
+                let same = |a: &Result<Verdict, RulesError>, b: &Result<Verdict, RulesError>| {
+                    a.as_ref().map_err(ToString::to_string) == b.as_ref().map_err(ToString::to_string)
+                };
+                assert!(got.iter().zip(&again).all(|(a, b)| same(a, b)) && got.len() == again.len());
                 let fallback = fr.poisoned.iter().filter(|p| **p).count();
                 assert!(fallback < rows.len() / 2, "{region} {}: {fallback} of {} fell back", p.code(), rows.len());
                 let unknown = got.iter().filter(|r| matches!(r, Ok(v) if v.outcome == TestOutcome::Unknown)).count();
