@@ -528,6 +528,17 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
             inp.notes.push((Some(k), Entity::Member, i, why));
         }
     }
+    // What only the application can say and this case does not carry (the commission form has
+    // no field for it yet) is unknown, not zero: a programme that needs it stays open.
+    for name in ["emergency_expense", "disaster_loss"] {
+        inp.set_h(name, UNKNOWN);
+        let why = "申请材料中未载明（委托未填写此项），请补充后重新核对".to_string();
+        inp.notes.push((None, Entity::Household, hslot(name), why));
+    }
+    for k in 0..n {
+        inp.set_m(k, "adl_unable", UNKNOWN);
+        inp.notes.push((Some(k), Entity::Member, slot("adl_unable"), "未作生活自理能力评估（委托未填写此项）".into()));
+    }
     let at_hand = inp.clone();
     // Members whose ID did not resolve: nothing is known of them.
     for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.person.is_none() && !m.supporter) {
@@ -545,7 +556,19 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
         let group = if sources.is_financial(&s.source) { "financial" } else { s.source.as_str() };
         let has_facts = case.facts.iter().any(|f| f.source == s.source);
         let (value, note) = match policy {
-            OnMissing::LastKnown if has_facts => continue,
+            OnMissing::LastKnown if has_facts => {
+                // The facts last received stand; the trace says so beside every value they fill.
+                let note = format!("{}（{}）未反馈：{}；按其失败策略沿用上次反馈的数据", s.name, s.source, reason);
+                for (i, _) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+                    for k in 0..n {
+                        inp.notes.push((Some(k), Entity::Member, i, note.clone()));
+                    }
+                }
+                for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+                    inp.notes.push((None, Entity::Household, i, note.clone()));
+                }
+                continue;
+            }
             OnMissing::Fail => (FAILED, format!("{}（{}）未反馈：{}；失败策略为“失败”", s.name, s.source, reason)),
             _ => (UNKNOWN, format!("{}（{}）未反馈：{}", s.name, s.source, reason)),
         };

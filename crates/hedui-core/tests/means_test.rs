@@ -320,3 +320,40 @@ fn the_conclusion_follows_the_configured_wording() {
     let plain = run(&case(income(INCOME_LIMIT)));
     assert!(plain.conclusion.starts_with("超出：家庭收入超出"), "{}", plain.conclusion);
 }
+
+#[test]
+fn a_silent_source_follows_its_failure_policy() {
+    struct Policy(hedui_core::means_test::OnMissing);
+    impl hedui_core::means_test::SourcePolicy for Policy {
+        fn on_missing(&self, _: &str) -> hedui_core::means_test::OnMissing {
+            self.0
+        }
+        fn is_financial(&self, s: &str) -> bool {
+            DefaultSources.is_financial(s)
+        }
+    }
+    use hedui_core::means_test::OnMissing;
+    let (p, res) = program();
+    // 税务 did not answer this time; what it sent before is in the case.
+    let mut c = case(income(INCOME_LIMIT));
+    for f in &mut c.facts {
+        f.source = "shuiwu".into();
+    }
+    c.sources.push(SourceStatus {
+        source: "shuiwu".into(),
+        name: "个人所得税".into(),
+        as_of: None,
+        state: SourceState::NotAnswered { reason: "超时".into() },
+    });
+    // unknown: the income test stays open, whatever the old facts said.
+    let a = assess(&c, &p, &res, &Policy(OnMissing::Unknown)).unwrap();
+    assert_eq!(a.items[0].result, hedui_core::means_test::ItemResult::Incomplete);
+    // last known: the facts stand and decide, and the trace says they are the last ones received.
+    let a = assess(&c, &p, &res, &Policy(OnMissing::LastKnown)).unwrap();
+    assert_eq!(a.outcome, Outcome::Exceeds);
+    let trace = a.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
+    assert!(trace.contains("沿用上次反馈的数据"), "{trace}");
+    // fail: the decision is an error naming the rule, the fact and the source.
+    let e = assess(&c, &p, &res, &Policy(OnMissing::Fail)).err().unwrap().to_string();
+    assert!(e.contains("需要的事实") && e.contains("个人所得税") && e.contains("失败"), "{e}");
+}
