@@ -40,6 +40,10 @@ pub struct CommissionInput {
     /// The date data is checked as of; today when absent.
     #[serde(default)]
     pub as_of: Option<Date>,
+    /// What the application states and no department knows (a sudden expense, a disaster loss,
+    /// a single-person application, a care assessment …), by input name; money in fen.
+    #[serde(default)]
+    pub declared: hedui_core::means_test::Declared,
 }
 
 fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
@@ -135,6 +139,14 @@ impl App {
             Some(n) if !n.trim().is_empty() => Some(self.identity.seal(aad::COMMISSION_NOTE, n.as_bytes())?),
             _ => None,
         };
+        let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
+        input.declared.check(&seqs).map_err(|e| AppError::Invalid(format!("申报事项有误：{e}")))?;
+        let declared_enc = if input.declared.is_empty() {
+            None
+        } else {
+            let json = serde_json::to_vec(&input.declared).map_err(|e| AppError::Internal(e.to_string()))?;
+            Some(self.identity.seal(aad::COMMISSION_DECLARED, &json)?)
+        };
         let c = NewCommission {
             number: number.clone(),
             kind: input.kind,
@@ -142,6 +154,7 @@ impl App {
             household: input.household,
             department: input.department.clone().unwrap_or_else(|| input.kind.default_department().to_string()),
             note_enc,
+            declared_enc,
             as_of,
         };
         let audit = self.audit_entry(
@@ -628,7 +641,12 @@ impl App {
         let financial = self.financial_summary(job.as_of, &members, &facts, &sources);
         let members_declared: Vec<(u32, hedui_core::Fen)> =
             members.iter().map(|m| (m.seq, m.declared_income)).collect();
-        let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped };
+        let declared = match &job.declared_enc {
+            Some(enc) => serde_json::from_slice(&self.identity.open(aad::COMMISSION_DECLARED, enc)?)
+                .map_err(|e| AppError::Internal(format!("commission declared: {e}")))?,
+            None => hedui_core::means_test::Declared::default(),
+        };
+        let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped, declared };
         let assessment = means_test::assess(&case, &program, &resolved, &self.source_policy()?)
             .map_err(|e| AppError::Policy(e.to_string()))?;
 

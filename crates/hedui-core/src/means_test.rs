@@ -81,6 +81,64 @@ pub struct MistypedHit {
     pub record: i64,
 }
 
+/// What the application itself states and no department knows: a sudden expense, a disaster
+/// loss, a single-person application, a member's care assessment, a choice of the orphan
+/// guarantee … Values are integers in the input's unit (money in fen, booleans 0 or 1), by the
+/// input's name (`crates/hedui-core/src/rules/inputs.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub household: BTreeMap<String, i64>,
+    /// By member sequence number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub members: BTreeMap<u32, BTreeMap<String, i64>>,
+}
+
+/// Inputs hedui derives itself, never taken from a declaration.
+const DERIVED: [&str; 6] = ["counted", "age", "sex", "declared_income", "is_supporter", "applicant"];
+
+impl Declared {
+    pub fn is_empty(&self) -> bool {
+        self.household.is_empty() && self.members.values().all(BTreeMap::is_empty)
+    }
+
+    /// Refuses names that are not declarable and values outside their unit.
+    pub fn check(&self, member_seqs: &[u32]) -> Result<(), String> {
+        let one = |name: &str, v: i64, entity: Entity| -> Result<(), String> {
+            let Some((e, _, d)) = inputs::input(name) else {
+                return Err(format!("“{name}”不是可申报的项目"));
+            };
+            if e != entity {
+                return Err(format!("“{}”（{name}）是{}层面的项目", d.title, e.name_zh()));
+            }
+            if !d.sources.is_empty() || DERIVED.contains(&name) {
+                return Err(format!("“{}”（{name}）由部门数据或身份证号得出，不能申报", d.title));
+            }
+            let ok = match d.unit {
+                crate::rules::Unit::Bool => v == 0 || v == 1,
+                _ if name == "adl_unable" => (0..=6).contains(&v),
+                _ => v >= 0,
+            };
+            if !ok {
+                return Err(format!("“{}”（{name}）的值 {v} 不合理", d.title));
+            }
+            Ok(())
+        };
+        for (k, v) in &self.household {
+            one(k, *v, Entity::Household)?;
+        }
+        for (seq, m) in &self.members {
+            if !member_seqs.contains(seq) {
+                return Err(format!("家庭中没有第 {seq} 号成员"));
+            }
+            for (k, v) in m {
+                one(k, *v, Entity::Member)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything the means test needs about one household.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseInput {
@@ -89,6 +147,9 @@ pub struct CaseInput {
     pub facts: Vec<Fact>,
     pub sources: Vec<SourceStatus>,
     pub mistyped: Vec<MistypedHit>,
+    /// What the application states.
+    #[serde(default)]
+    pub declared: Declared,
 }
 
 /// The overall outcome.
@@ -528,16 +589,45 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
             inp.notes.push((Some(k), Entity::Member, i, why));
         }
     }
-    // What only the application can say and this case does not carry (the commission form has
-    // no field for it yet) is unknown, not zero: a programme that needs it stays open.
+    // What only the application can say: as declared in the commission; where a programme needs
+    // it and the commission does not say, unknown, not zero, so the test stays open.
+    let said = |label: &str| InputEvidence {
+        source: "申请材料".into(),
+        as_of,
+        label: label.into(),
+        amount: None,
+        record: None,
+        member_seq: None,
+    };
     for name in ["emergency_expense", "disaster_loss"] {
-        inp.set_h(name, UNKNOWN);
-        let why = "申请材料中未载明（委托未填写此项），请补充后重新核对".to_string();
-        inp.notes.push((None, Entity::Household, hslot(name), why));
+        match case.declared.household.get(name) {
+            Some(v) => inp.set_h(name, *v),
+            None => {
+                inp.set_h(name, UNKNOWN);
+                let why = "申请材料中未载明（委托未填写此项），请补充后重新核对".to_string();
+                inp.notes.push((None, Entity::Household, hslot(name), why));
+            }
+        }
     }
-    for k in 0..n {
-        inp.set_m(k, "adl_unable", UNKNOWN);
-        inp.notes.push((Some(k), Entity::Member, slot("adl_unable"), "未作生活自理能力评估（委托未填写此项）".into()));
+    for (name, v) in &case.declared.household {
+        inp.set_h(name, *v);
+        inp.evidence.push((None, Entity::Household, hslot(name), said("委托中申报")));
+    }
+    for (k, m) in case.members.iter().enumerate() {
+        let mine = case.declared.members.get(&m.seq);
+        if mine.is_none_or(|d| !d.contains_key("adl_unable")) {
+            inp.set_m(k, "adl_unable", UNKNOWN);
+            inp.notes.push((
+                Some(k),
+                Entity::Member,
+                slot("adl_unable"),
+                "未作生活自理能力评估（委托未填写此项）".into(),
+            ));
+        }
+        for (name, v) in mine.into_iter().flatten() {
+            inp.set_m(k, name, *v);
+            inp.evidence.push((Some(k), Entity::Member, slot(name), said("委托中申报")));
+        }
     }
     let at_hand = inp.clone();
     // Members whose ID did not resolve: nothing is known of them.

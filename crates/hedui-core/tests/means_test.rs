@@ -127,6 +127,7 @@ fn case(facts: Vec<Fact>) -> CaseInput {
             state: SourceState::Answered,
         }],
         mistyped: vec![],
+        declared: Default::default(),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod aad {
     pub const MEMBER_ID: &[u8] = b"member.id";
     pub const HOUSEHOLD_ADDRESS: &[u8] = b"household.address";
     pub const COMMISSION_NOTE: &[u8] = b"commission.note";
+    pub const COMMISSION_DECLARED: &[u8] = b"commission.declared";
     pub const REPORT_BODY: &[u8] = b"report.body";
 }
 

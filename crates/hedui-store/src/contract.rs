@@ -132,6 +132,7 @@ fn commission(number: &str, h: HouseholdId, kind: CommissionKind) -> NewCommissi
         household: h,
         department: "民政".into(),
         note_enc: None,
+        declared_enc: None,
         as_of: day("2026-11-27"),
     }
 }
@@ -286,6 +287,16 @@ fn jobs_compare_and_set(s: &dyn Store) {
         s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")),
         Err(StoreError::Conflict(_))
     ));
+    assert_eq!((row.note_enc, row.declared_enc), (None, None));
+    // What the application states is kept with the commission, sealed, byte for byte.
+    let declared = NewCommission {
+        note_enc: Some(vec![1, 2]),
+        declared_enc: Some(vec![0, 255, 7]),
+        ..commission("WT-2", h, CommissionKind::Application)
+    };
+    let j = s.create_commission(&declared, "t", &audit("c", "j")).unwrap();
+    let row = s.job(j).unwrap().unwrap();
+    assert_eq!((row.note_enc, row.declared_enc), (Some(vec![1, 2]), Some(vec![0, 255, 7])));
 }
 
 fn rep(outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {

@@ -101,6 +101,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "exchange", include_str!("../migrations/0002_exchange.sql")),
     (3, "snapshot_mode", include_str!("../migrations/0003_snapshot_mode.sql")),
+    (4, "commission_declared", include_str!("../migrations/0004_commission_declared.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -409,8 +410,8 @@ fn authz_from(r: &[Value]) -> Result<AuthorizationRow> {
 }
 
 const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.programme, c.department, j.household_id, \
-     h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc \
-     FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
+     h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc, \
+     c.declared_enc FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
 
 fn job_from(r: &[Value]) -> Result<JobRow> {
     let r = Row(r);
@@ -423,6 +424,7 @@ fn job_from(r: &[Value]) -> Result<JobRow> {
         programme: r.code(4)?,
         department: r.text(5)?,
         note_enc: r.opt_blob(15)?,
+        declared_enc: r.opt_blob(16)?,
         household: HouseholdId(r.i64(6)?),
         household_number: r.text(7)?,
         region: r.text(8)?,
@@ -953,8 +955,8 @@ impl Store for SqlStore {
                 return Err(StoreError::Conflict(format!("委托编号 {}", cm.number)));
             }
             let cid = first_i64(&c.query(
-                "INSERT INTO commission (number, kind, programme, household_id, department, note_enc, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO commission (number, kind, programme, household_id, department, note_enc, declared_enc, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 &[
                     cm.number.as_str().into(),
                     code(&cm.kind).into(),
@@ -962,6 +964,7 @@ impl Store for SqlStore {
                     cm.household.0.into(),
                     cm.department.as_str().into(),
                     cm.note_enc.as_deref().into(),
+                    cm.declared_enc.as_deref().into(),
                     created_at.into(),
                 ],
             )?)?;

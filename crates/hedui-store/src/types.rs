@@ -225,6 +225,8 @@ pub struct NewCommission {
     pub household: HouseholdId,
     pub department: String,
     pub note_enc: Option<Vec<u8>>,
+    /// What the application states (sealed JSON), see `hedui_core::means_test::Declared`.
+    pub declared_enc: Option<Vec<u8>>,
     pub as_of: Date,
 }
 
@@ -240,6 +242,9 @@ pub struct JobRow {
     /// The commission's sealed note (e.g. the substance of a complaint).
     #[serde(skip)]
     pub note_enc: Option<Vec<u8>>,
+    /// The application's own statements (sealed).
+    #[serde(skip)]
+    pub declared_enc: Option<Vec<u8>>,
     pub household: HouseholdId,
     pub household_number: String,
     pub region: String,

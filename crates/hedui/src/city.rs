@@ -276,6 +276,7 @@ pub fn file_applications(
                 department: Some(format!("{}民政", app.region_name(h.region.get(..6).unwrap_or(&h.region)))),
                 note: None,
                 as_of: Some(as_of),
+                declared: Default::default(),
             },
         )?;
         out.push(Filed { number: h.number.clone(), household, job });

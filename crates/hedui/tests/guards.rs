@@ -31,6 +31,7 @@ fn complaint(app: &hedui_app::App, household: hedui_core::HouseholdId, note: &st
             department: None,
             note: Some(note.into()),
             as_of: Some(common::as_of()),
+            declared: Default::default(),
         },
     )
     .unwrap()

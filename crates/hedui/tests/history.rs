@@ -81,6 +81,7 @@ fn an_incremental_snapshot_changes_later_dates_and_earlier_reports_are_reproduce
                 department: None,
                 note: None,
                 as_of: Some(as_of),
+                declared: Default::default(),
             },
         )
         .unwrap()

@@ -42,6 +42,7 @@ fn an_edited_policy_file_takes_effect_without_a_restart() {
                     department: None,
                     note: None,
                     as_of: Some(common::as_of()),
+                    declared: Default::default(),
                 },
             )
             .unwrap();

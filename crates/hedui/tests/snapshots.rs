@@ -147,6 +147,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
                 department: Some("天宁区民政局".into()),
                 note: None,
                 as_of: Some(as_of),
+                declared: Default::default(),
             },
         )
         .unwrap();
