@@ -528,13 +528,13 @@ fn tekun_obligors_capacity_tests() {
         });
         assert_eq!(r, outcome, "obligor income {income}");
     }
-    assert_eq!(
-        with_obligor(&|h| {
+    for (deposits, outcome) in [(10_000_001, Fail), (10_000_000, Pass), (9_999_999, Pass)] {
+        let r = with_obligor(&|h| {
             h.set_m(1, "age", 70);
-            h.set_m(1, "deposits", 10_000_001)
-        }),
-        Fail
-    );
+            h.set_m(1, "deposits", deposits)
+        });
+        assert_eq!(r, outcome, "obligor deposits {deposits}");
+    }
     // Severely disabled with low income; or in prison with modest assets.
     assert_eq!(
         with_obligor(&|h| {
@@ -569,7 +569,7 @@ fn gangxing_rigid_expenditure_ratio_from_2025() {
         assert_eq!(run(&p, &h).0, outcome, "medical {medical}");
     }
     // Per-capita income under last year's disposable income (6.8万): 3 persons → 20.4万.
-    for (inc, outcome) in [(20_400_000, Fail), (20_399_999, Pass)] {
+    for (inc, outcome) in [(20_400_000, Fail), (20_399_999, Pass), (20_400_001, Fail)] {
         let mut h = household(3);
         h.set_m(0, "pension_income", inc);
         h.set_m(1, "medical_expense", 20_000_000);
@@ -589,6 +589,7 @@ fn expenditure_type_assistance_nets_rigid_spending_off_income() {
     let p = program(Programme::Zhichu);
     for (medical, outcome, benefit) in [
         (752_000, Fail, Some(0)),
+        (751_999, Fail, Some(0)),
         (752_001, Pass, Some(100)),
         (800_000, Pass, Some(4_000)),
         (800_001, Pass, Some(4_100)),
@@ -610,14 +611,18 @@ fn temporary_disaster_employment_low_income_and_special_assistance() {
     // 临时救助: the expense, capped at 6 months of the standard for the household.
     let p = program(Programme::Linshi);
     let cap = 118_000 * 3 * 6;
-    for (expense, benefit) in [(300_000, 300_000), (cap, cap), (cap + 1, cap), (0, 0)] {
+    for (expense, benefit) in [(300_000, 300_000), (cap, cap), (cap + 1, cap), (cap - 100, cap - 100), (0, 0)] {
         let mut h = household(3);
         h.set_h("emergency_expense", expense);
         assert_eq!(run(&p, &h).1, Some(benefit), "expense {expense}");
     }
     // 受灾: 30 % of the loss, at most 2万.
     let p = program(Programme::Disaster);
-    for (loss, benefit) in [(1_000_000, 300_000), (6_666_666, 2_000_000), (0, 0)] {
+    // 30 % rounded up to the yuan: 6,666,666 gives 2,000,000 (the cap itself); a fen more stays at
+    // the cap; 6,666,000 gives 1,999,800, under it.
+    for (loss, benefit) in
+        [(1_000_000, 300_000), (6_666_666, 2_000_000), (6_666_667, 2_000_000), (6_666_000, 1_999_800), (0, 0)]
+    {
         let mut h = household(2);
         h.set_h("disaster_loss", loss);
         assert_eq!(run(&p, &h).1, Some(benefit), "loss {loss}");
@@ -639,7 +644,7 @@ fn temporary_disaster_employment_low_income_and_special_assistance() {
     }
     // Housing: floor area per person under 15 m².
     let p = program(Programme::Housing);
-    for (area, outcome) in [(4_500, Fail), (4_499, Pass)] {
+    for (area, outcome) in [(4_500, Fail), (4_499, Pass), (4_501, Fail)] {
         let mut h = household(3);
         h.set_h("homes", 1);
         h.set_h("home_area", area);
@@ -651,14 +656,21 @@ fn temporary_disaster_employment_low_income_and_special_assistance() {
     assert_eq!(run(&p, &h).0, Fail);
     h.set_m(2, "student", 1);
     assert_eq!(run(&p, &h).0, Pass);
+    let edge = 118_000 * 150 * 3 * 12 / 100;
+    for (income, outcome) in [(edge, Fail), (edge - 1, Pass), (edge + 1, Fail)] {
+        h.set_m(0, "pension_income", income);
+        assert_eq!(run(&p, &h).0, outcome, "education income {income}");
+    }
     // Medical: income after medical costs under 1.5 ×.
     let p = program(Programme::Medical);
     let edge = 118_000 * 150 * 3 * 12 / 100;
     let mut h = household(3);
     h.set_m(0, "pension_income", edge + 100_000);
     assert_eq!(run(&p, &h).0, Fail);
-    h.set_m(0, "medical_expense", 100_001);
-    assert_eq!(run(&p, &h).0, Pass);
+    for (medical, outcome) in [(100_000, Fail), (99_999, Fail), (100_001, Pass)] {
+        h.set_m(0, "medical_expense", medical);
+        assert_eq!(run(&p, &h).0, outcome, "medical {medical}");
+    }
 }
 
 #[test]
