@@ -125,7 +125,7 @@ pub fn report_doc(r: &Report) -> Doc {
     for i in a.items.iter().filter(|i| !i.evidence.is_empty()) {
         b.push(Block::Note(format!("{}的依据：", i.title)));
         b.push(Block::Table {
-            widths: vec![1.4, 1.4, 1.2, 3.4, 1.4],
+            widths: vec![1.3, 2.1, 1.2, 3.0, 1.3],
             header: ["成员", "来源", "数据日期", "内容", "金额"].map(String::from).to_vec(),
             rows: i
                 .evidence
