@@ -194,58 +194,28 @@ fn county_overrides_take_effect_from_their_date() {
 #[test]
 fn property_tests_with_their_exemptions() {
     let p = program(Programme::Dibao);
-    let case = |f: &dyn Fn(&mut Inputs)| {
+    // (household inputs, outcome) for a household of three.
+    let cases: [(&[(&str, i64)], _); 11] = [
+        (&[("vehicles", 1)], Fail),
+        (&[("vehicles", 1), ("vehicles_disability", 1)], Pass),
+        (&[("vehicles", 1), ("vehicles_commercial", 1)], Pass),
+        (&[("vehicles", 2), ("vehicles_commercial", 2)], Fail),
+        (&[("homes", 1)], Pass),
+        // A second home only while floor area per person is below 40 m² (3 persons: 120 m²).
+        (&[("homes", 2), ("home_area", 11_999)], Pass),
+        (&[("homes", 2), ("home_area", 12_000)], Fail),
+        (&[("homes", 2), ("home_area", 12_001)], Fail),
+        (&[("homes", 3), ("home_area", 100)], Fail),
+        (&[("non_residential", 1)], Fail),
+        (&[("businesses", 1)], Fail),
+    ];
+    for (inputs, outcome) in cases {
         let mut h = household(3);
-        f(&mut h);
-        run(&p, &h).0
-    };
-    assert_eq!(case(&|h| h.set_h("vehicles", 1)), Fail);
-    assert_eq!(
-        case(&|h| {
-            h.set_h("vehicles", 1);
-            h.set_h("vehicles_disability", 1)
-        }),
-        Pass
-    );
-    assert_eq!(
-        case(&|h| {
-            h.set_h("vehicles", 1);
-            h.set_h("vehicles_commercial", 1)
-        }),
-        Pass
-    );
-    assert_eq!(
-        case(&|h| {
-            h.set_h("vehicles", 2);
-            h.set_h("vehicles_commercial", 2)
-        }),
-        Fail
-    );
-    assert_eq!(case(&|h| h.set_h("homes", 1)), Pass);
-    // A second home only while floor area per person is below 40 m² (3 persons: 120 m²).
-    assert_eq!(
-        case(&|h| {
-            h.set_h("homes", 2);
-            h.set_h("home_area", 11_999)
-        }),
-        Pass
-    );
-    assert_eq!(
-        case(&|h| {
-            h.set_h("homes", 2);
-            h.set_h("home_area", 12_000)
-        }),
-        Fail
-    );
-    assert_eq!(
-        case(&|h| {
-            h.set_h("homes", 3);
-            h.set_h("home_area", 100)
-        }),
-        Fail
-    );
-    assert_eq!(case(&|h| h.set_h("non_residential", 1)), Fail);
-    assert_eq!(case(&|h| h.set_h("businesses", 1)), Fail);
+        for (name, v) in inputs {
+            h.set_h(name, *v);
+        }
+        assert_eq!(run(&p, &h).0, outcome, "{inputs:?}");
+    }
 }
 
 #[test]
