@@ -29,6 +29,10 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "import_refused", status: 422, title: "文件未导入" },
     ErrorCode { code: "unauthenticated", status: 401, title: "请先登录" },
     ErrorCode { code: "forbidden", status: 403, title: "当前角色无权执行此操作" },
+    ErrorCode {
+        code: "data_tampered", status: 409, title: "存储的数据与其所在行或签名不符，已拒绝使用并记入审计日志"
+    },
+    ErrorCode { code: "wrong_key", status: 503, title: "主密钥与数据库不符，已拒绝打开加密数据" },
     ErrorCode { code: "internal", status: 500, title: "系统内部错误，请联系管理员并提供请求编号" },
 ];
 
@@ -55,6 +59,13 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// A sealed value opened at another row, or a report whose columns or signatures disagree
+    /// with its signed body: nothing of it is used.
+    #[error("{0}")]
+    Tampered(String),
+    /// The master key is not the database's.
+    #[error("{0}")]
+    WrongKey(String),
     /// The cause is for the log only.
     #[error("internal: {0}")]
     Internal(String),
@@ -73,6 +84,8 @@ impl AppError {
             AppError::ImportRefused(_) => "import_refused",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Tampered(_) => "data_tampered",
+            AppError::WrongKey(_) => "wrong_key",
             AppError::Internal(_) => "internal",
         }
     }
@@ -111,7 +124,10 @@ impl From<StoreError> for AppError {
 
 impl From<hedui_crypto::CryptoError> for AppError {
     fn from(e: hedui_crypto::CryptoError) -> AppError {
-        AppError::Internal(e.to_string())
+        match e {
+            hedui_crypto::CryptoError::Misplaced { .. } => AppError::Tampered(e.to_string()),
+            other => AppError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -144,6 +160,8 @@ mod tests {
             AppError::ImportRefused(String::new()),
             AppError::Unauthenticated,
             AppError::Forbidden(String::new()),
+            AppError::Tampered(String::new()),
+            AppError::WrongKey(String::new()),
             AppError::Internal("secret cause".into()),
         ];
         for e in &all {

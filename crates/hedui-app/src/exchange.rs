@@ -22,7 +22,7 @@ use hedui_core::id_number::IdNumber;
 use hedui_core::means_test::{SourceState, SourceStatus};
 use hedui_core::{Date, JobId, PersonId};
 use hedui_exchange::{Envelope, Item, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
-use hedui_import::aad;
+use hedui_import::place;
 use hedui_store::{
     AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRecord, NewRequest, QueryOutcome, QueryRow, QueryState,
     RequestRow, RequestState,
@@ -165,13 +165,13 @@ impl App {
         let letter = letter.number;
         let mut members = BTreeMap::new();
         for m in &h.members {
-            let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            let declared = self.identity.open_string(&place::member_id(&h.number, m.seq), &m.id_enc)?;
             let Ok(p) = IdNumber::parse(&declared) else { continue };
             members.insert(
                 m.seq,
                 MemberQuery {
                     id_number: p.id.as_str().to_string(),
-                    name: self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?,
+                    name: self.identity.open_string(&place::member_name(&h.number, m.seq), &m.name_enc)?,
                     letter: letter.clone(),
                     commission: row.commission_number.clone(),
                 },
@@ -491,7 +491,7 @@ impl App {
             if source.kind == SourceKind::AccountService && state == QueryState::Found {
                 found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
             }
-            let records = self.item_records(&source.code, q.person, q.query_date, items)?;
+            let records = self.item_records(&source.code, q.job, q.id * 10_000, q.person, q.query_date, items)?;
             outcomes.push(QueryOutcome { query: q.id, state, reason, records });
         }
         let found = outcomes.iter().filter(|o| o.state == QueryState::Found).count();
@@ -518,9 +518,14 @@ impl App {
     }
 
     /// Stored records for what a source said about one person.
+    /// `first_line` numbers them within the job's answers: the query id times 10,000 for an
+    /// exchanged answer, the count of records before them for an in-process one.
+    #[allow(clippy::too_many_arguments)] // Each is one fact about where the answer belongs.
     pub(crate) fn item_records(
         &self,
         source: &str,
+        job: JobId,
+        first_line: i64,
         person: PersonId,
         as_of: Date,
         items: &[Item],
@@ -574,7 +579,7 @@ impl App {
                 _ => i.key.clone(),
             };
             let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
-            out.push(NewRecord {
+            let mut rec = NewRecord {
                 source: source.to_string(),
                 kind,
                 person: Some(person),
@@ -588,8 +593,12 @@ impl App {
                 category: i.label.clone(),
                 status: "正常".into(),
                 key: self.identity.item_key(source, &key),
-                detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail)?,
-            });
+                detail_enc: Vec::new(),
+                line: first_line + out.len() as i64,
+            };
+            let at = place::record_detail(place::Owner::Job(job), &rec);
+            rec.detail_enc = self.identity.seal(&at, hedui_import::period(as_of), &detail)?;
+            out.push(rec);
         }
         Ok(out)
     }

@@ -9,7 +9,7 @@ use hedui_core::name::mask_name;
 use hedui_core::programme::Programme;
 use hedui_core::region::{RegionCode, RegionStatus};
 use hedui_core::{AuthorizationId, Date, Fen, HouseholdId};
-use hedui_import::aad;
+use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember, NewSupporter};
 
 use crate::{Actor, App, AppError, AppResult};
@@ -177,12 +177,15 @@ impl App {
             .collect();
         household::check_members(&members).map_err(|e| AppError::Invalid(e.to_string()))?;
 
+        let number = input.number.trim();
+        // Values sealed today fall in this month's key period.
+        let month = period(self.today());
         let mut stored = Vec::with_capacity(members.len());
         for m in &members {
             let parsed = IdNumber::parse_with_table(&m.declared_id, &self.regions);
             let (person, note) = match parsed {
                 Ok(p) => {
-                    let key = self.identity.person_key(&p.id)?;
+                    let key = self.identity.person_key(&p.id, period(self.today()))?;
                     let pid = self.store.resolve_persons(&[key])?.first().copied();
                     let notes: Vec<String> = p.notes.iter().map(ToString::to_string).collect();
                     (pid, notes.join("；"))
@@ -192,9 +195,9 @@ impl App {
             stored.push(NewMember {
                 seq: m.seq,
                 person,
-                name_enc: self.identity.seal(aad::MEMBER_NAME, m.name.as_bytes())?,
+                name_enc: self.identity.seal(&place::member_name(number, m.seq), month, m.name.as_bytes())?,
                 name_bidx: self.identity.name_index(&m.name),
-                id_enc: self.identity.seal(aad::MEMBER_ID, m.declared_id.as_bytes())?,
+                id_enc: self.identity.seal(&place::member_id(number, m.seq), month, m.declared_id.as_bytes())?,
                 id_note: note,
                 relation: m.relation,
                 excluded: m.excluded.clone(),
@@ -205,30 +208,32 @@ impl App {
         }
         let mut supporters = Vec::with_capacity(input.supporters.len());
         for (i, sp) in input.supporters.iter().enumerate() {
+            let seq = i as u32 + 1;
             if sp.name.trim().is_empty() {
                 return Err(AppError::Invalid(format!("第 {} 位义务人姓名为空", i + 1)));
             }
             let (person, note) = match IdNumber::parse(sp.id_number.trim()) {
-                Ok(p) => {
-                    (self.store.resolve_persons(&[self.identity.person_key(&p.id)?])?.first().copied(), String::new())
-                }
+                Ok(p) => (
+                    self.store.resolve_persons(&[self.identity.person_key(&p.id, month)?])?.first().copied(),
+                    String::new(),
+                ),
                 Err(e) => (None, format!("身份证号无效：{e}")),
             };
             supporters.push(NewSupporter {
-                seq: i as u32 + 1,
+                seq,
                 person,
-                name_enc: self.identity.seal(aad::MEMBER_NAME, sp.name.trim().as_bytes())?,
+                name_enc: self.identity.seal(&place::supporter_name(number, seq), month, sp.name.trim().as_bytes())?,
                 name_bidx: self.identity.name_index(&sp.name),
-                id_enc: self.identity.seal(aad::MEMBER_ID, sp.id_number.trim().as_bytes())?,
+                id_enc: self.identity.seal(&place::supporter_id(number, seq), month, sp.id_number.trim().as_bytes())?,
                 id_note: note,
                 duty: sp.duty.trim().to_string(),
             });
         }
         let unresolved = stored.iter().filter(|m| m.person.is_none()).count();
         let h = NewHousehold {
-            number: input.number.trim().to_string(),
+            number: number.to_string(),
             region: region.as_str().to_string(),
-            address_enc: self.identity.seal(aad::HOUSEHOLD_ADDRESS, input.address.as_bytes())?,
+            address_enc: self.identity.seal(&place::household_address(number), month, input.address.as_bytes())?,
             programme: input.programme,
             applied_on: input.applied_on,
             declared_income: input.declared_income,
@@ -253,8 +258,8 @@ impl App {
         let region_name = self.region_name(&h.region);
         let mut members = Vec::new();
         for m in &h.members {
-            let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
-            let id = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            let name = self.identity.open_string(&place::member_name(&h.number, m.seq), &m.name_enc)?;
+            let id = self.identity.open_string(&place::member_id(&h.number, m.seq), &m.id_enc)?;
             members.push(MemberView {
                 seq: m.seq,
                 name: if actor.role.sees_names() { name } else { mask_name(&name) },
@@ -276,7 +281,7 @@ impl App {
             region: h.region.clone(),
             region_name,
             address: if actor.role.sees_names() {
-                self.identity.open_string(aad::HOUSEHOLD_ADDRESS, &h.address_enc)?
+                self.identity.open_string(&place::household_address(&h.number), &h.address_enc)?
             } else {
                 "***".into()
             },
@@ -289,8 +294,8 @@ impl App {
                 .supporters
                 .iter()
                 .map(|sp| {
-                    let name = self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?;
-                    let id = self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?;
+                    let name = self.identity.open_string(&place::supporter_name(&h.number, sp.seq), &sp.name_enc)?;
+                    let id = self.identity.open_string(&place::supporter_id(&h.number, sp.seq), &sp.id_enc)?;
                     Ok(SupporterView {
                         seq: sp.seq,
                         name: if actor.role.sees_names() { name } else { mask_name(&name) },

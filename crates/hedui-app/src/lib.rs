@@ -10,11 +10,13 @@ pub mod data;
 pub mod error;
 pub mod exchange;
 pub mod households;
+pub mod issue;
 pub mod policy;
 pub mod report;
 pub mod report_file;
 pub mod sign;
 pub mod simulate;
+pub mod upgrade;
 pub mod users;
 pub mod verify;
 

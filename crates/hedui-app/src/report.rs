@@ -97,6 +97,9 @@ pub struct Report {
     /// Declared against verified values, item by item.
     #[serde(default)]
     pub comparison: Vec<Comparison>,
+    /// The stored signatures, when read from the store; never part of the signed body.
+    #[serde(skip)]
+    pub seal: Option<crate::issue::Seal>,
 }
 
 /// One declared value beside what was verified.

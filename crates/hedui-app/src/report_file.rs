@@ -239,6 +239,6 @@ impl App {
 
     /// Signs a report file's content with the node's report key.
     pub fn sign_report(&self, r: &Report, format: Format, content: &[u8]) -> AppResult<Vec<u8>> {
-        self.signer.sign(format, &r.number, r.version, content).map_err(AppError::Internal)
+        self.signer.sign(format, &r.number, r.version, content, r.seal.as_ref()).map_err(AppError::Internal)
     }
 }

@@ -54,6 +54,10 @@ pub struct Signature {
     pub format: Format,
     /// SM3 of the content (hex).
     pub sm3: String,
+    /// What the report's stored signatures say: the signed body's digest, job, household and
+    /// outcome, signed when the report was completed and again when it was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<crate::issue::Seal>,
     /// SM2 signature (DER, hex).
     pub signature: String,
 }
@@ -62,9 +66,10 @@ const ALG: &str = "SM2-with-SM3";
 const PDF_MARK: &[u8] = b"\n%HEDUI-SM2 ";
 const HTML_MARK: &[u8] = b"\n<!-- HEDUI-SM2 ";
 
-/// What is signed: the content, then the fields, one a line.
+/// What is signed: the content, then the fields, one a line, then the stored seal.
 fn signing_input(content: &[u8], s: &Signature) -> Vec<u8> {
     let mut m = content.to_vec();
+    let seal = s.seal.as_ref().and_then(|x| serde_json::to_string(x).ok()).unwrap_or_default();
     m.extend_from_slice(
         format!(
             "\nhedui-report-signature\nalg={}\nsigner={}\npublic_key={}\nreport={}\nversion={}\nformat={}\nsm3={}\n",
@@ -78,6 +83,9 @@ fn signing_input(content: &[u8], s: &Signature) -> Vec<u8> {
         )
         .as_bytes(),
     );
+    if !seal.is_empty() {
+        m.extend_from_slice(format!("seal={seal}\n").as_bytes());
+    }
     m
 }
 
@@ -94,6 +102,8 @@ pub enum VerifyError {
     Signature(String),
     #[error("签名人公钥与指定的公钥不一致：报告不是由该节点签发的")]
     WrongSigner,
+    #[error("报告的签发签名无效：{0}")]
+    Seal(String),
 }
 
 /// Signs report files.
@@ -122,13 +132,32 @@ impl ReportSigner {
         &self.signer
     }
 
+    /// An SM2 signature (DER, hex) over a statement, as stored with a report.
+    pub fn sign_statement(&self, statement: &[u8]) -> Result<String, String> {
+        self.secret.sign(&GmProfile::default(), statement).map(|s| encode_hex(&s)).map_err(|e| e.to_string())
+    }
+
+    /// Whether `sig_hex` is this node's signature over `statement`.
+    pub fn verify_statement(&self, statement: &[u8], sig_hex: &str) -> bool {
+        decode_hex(sig_hex)
+            .is_some_and(|sig| gm::verify(&GmProfile::default(), &self.public(), statement, &sig).is_ok())
+    }
+
     /// The public key to publish (only `sign` matters for reports).
     pub fn public(&self) -> NodeKeys {
         self.secret.public()
     }
 
-    /// The signed file for `content` of report `number` version `version`.
-    pub fn sign(&self, format: Format, number: &str, version: i64, content: &[u8]) -> Result<Vec<u8>, String> {
+    /// The signed file for `content` of report `number` version `version`, carrying the
+    /// report's stored `seal` where it has one.
+    pub fn sign(
+        &self,
+        format: Format,
+        number: &str,
+        version: i64,
+        content: &[u8],
+        seal: Option<&crate::issue::Seal>,
+    ) -> Result<Vec<u8>, String> {
         let mut s = Signature {
             alg: ALG.into(),
             signer: self.signer.clone(),
@@ -137,6 +166,7 @@ impl ReportSigner {
             version,
             format,
             sm3: encode_hex(&sm3(content)),
+            seal: seal.cloned(),
             signature: String::new(),
         };
         let sig = self.secret.sign(&GmProfile::default(), &signing_input(content, &s)).map_err(|e| e.to_string())?;
@@ -201,6 +231,28 @@ pub fn verify(file: &[u8], expected_key: Option<&str>) -> Result<Signature, Veri
     {
         return Err(VerifyError::WrongSigner);
     }
+    if let Some(seal) = &s.seal {
+        if seal.report != s.report || seal.version != s.version {
+            return Err(VerifyError::Seal("签发记录属于另一份报告".into()));
+        }
+        let check = |statement: String, sig: &str| {
+            let sig = decode_hex(sig).ok_or_else(|| VerifyError::Seal("签名不是十六进制".into()))?;
+            gm::verify(&GmProfile::default(), &keys, statement.as_bytes(), &sig)
+                .map_err(|e| VerifyError::Seal(e.to_string()))
+        };
+        check(
+            crate::issue::completed_statement(
+                &seal.report,
+                seal.version,
+                seal.job,
+                &seal.household,
+                &seal.outcome,
+                &seal.body_sm3,
+            ),
+            &seal.completed_sig,
+        )?;
+        check(crate::issue::issued_statement(seal), &seal.issued_sig)?;
+    }
     Ok(s)
 }
 
@@ -209,7 +261,7 @@ mod tests {
     use super::*;
 
     fn signer() -> ReportSigner {
-        ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[9; 32]), "hedui-test")
+        ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[9; 32]).unwrap(), "hedui-test")
     }
 
     #[test]
@@ -220,7 +272,7 @@ mod tests {
             (Format::Html, "<html><p>家庭经济状况核对报告</p></html>".as_bytes().to_vec()),
             (Format::Json, br#"{"number":"HD-1","version":2}"#.to_vec()),
         ] {
-            let file = s.sign(format, "HD-1", 2, &content).unwrap_or_default();
+            let file = s.sign(format, "HD-1", 2, &content, None).unwrap_or_default();
             let ok = verify(&file, Some(&s.public().sign)).map_err(|e| e.to_string());
             assert_eq!(ok.as_ref().map(|x| (x.report.as_str(), x.version, x.format)), Ok(("HD-1", 2, format)));
             if format == Format::Json {
@@ -235,14 +287,43 @@ mod tests {
             let text = String::from_utf8_lossy(&file).replace("\"version\":2,\"format\"", "\"version\":3,\"format\"");
             assert!(matches!(verify(text.as_bytes(), None), Err(VerifyError::Signature(_))));
             // Another node's key.
-            let other = ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[8; 32]), "hedui-test");
+            let other = ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[8; 32]).unwrap(), "hedui-test");
             assert_eq!(verify(&file, Some(&other.public().sign)), Err(VerifyError::WrongSigner));
             // A block re-signed by someone else over changed content verifies only against their key.
-            let forged = other.sign(format, "HD-1", 2, b"forged").unwrap_or_default();
+            let forged = other.sign(format, "HD-1", 2, b"forged", None).unwrap_or_default();
             assert!(verify(&forged, None).is_ok());
             assert_eq!(verify(&forged, Some(&s.public().sign)), Err(VerifyError::WrongSigner));
             // No block at all.
             assert_eq!(verify(&content, None), Err(VerifyError::Missing));
         }
+    }
+
+    #[test]
+    fn a_file_carries_the_stored_seal_and_a_forged_one_is_caught() {
+        let s = signer();
+        let mut seal = crate::issue::Seal {
+            report: "HD-1".into(),
+            version: 2,
+            job: 7,
+            household: "H000007".into(),
+            outcome: "exceeds".into(),
+            body_sm3: "ab".into(),
+            completed_sig: String::new(),
+            issued_sig: String::new(),
+            issued_at: "2026-11-28T02:00:00Z".into(),
+            signed_in_migration: false,
+        };
+        let completed = crate::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab");
+        seal.completed_sig = s.sign_statement(completed.as_bytes()).unwrap_or_default();
+        seal.issued_sig = s.sign_statement(crate::issue::issued_statement(&seal).as_bytes()).unwrap_or_default();
+        let file = s.sign(Format::Html, "HD-1", 2, b"<p>x</p>", Some(&seal)).unwrap_or_default();
+        let ok = verify(&file, Some(&s.public().sign)).map(|x| x.seal.map(|z| z.outcome));
+        assert_eq!(ok, Ok(Some("exceeds".to_string())));
+        // The outcome changed in the seal and the whole file re-signed by the same node's file
+        // key: the stored issue signature no longer holds.
+        let mut forged = seal.clone();
+        forged.outcome = "not_exceeded".into();
+        let file = s.sign(Format::Html, "HD-1", 2, b"<p>x</p>", Some(&forged)).unwrap_or_default();
+        assert!(matches!(verify(&file, None), Err(VerifyError::Seal(_))));
     }
 }

@@ -13,11 +13,9 @@ use serde::Serialize;
 use hedui_core::programme::Programme;
 use hedui_core::rules::{Frame, ParamValue, Program, TestOutcome, compile};
 use hedui_core::{Date, Fen, HouseholdId};
-use hedui_crypto::{encode_hex, sm3};
 use hedui_store::{AuditOutcome, JobFilter};
 
 use crate::report::Report;
-use hedui_import::aad;
 
 use crate::{Actor, App, AppError, AppResult};
 
@@ -130,7 +128,7 @@ pub struct Simulation {
 impl App {
     /// The latest report of every household (the current caseload), read without a per-report
     /// audit row: the simulation writes one row for all.
-    fn caseload(&self) -> AppResult<Vec<Report>> {
+    fn caseload(&self, actor: &Actor) -> AppResult<Vec<Report>> {
         let jobs = self.store.jobs(&JobFilter { limit: i64::MAX, ..JobFilter::default() })?;
         let mut latest: HashMap<HouseholdId, (Date, i64)> = HashMap::new();
         for j in jobs.iter().filter(|j| j.outcome.is_some()) {
@@ -144,11 +142,7 @@ impl App {
         ids.sort_unstable();
         for id in ids {
             let Some(row) = self.store.reports(hedui_core::JobId(id))?.into_iter().last() else { continue };
-            let body = self.identity.open(aad::REPORT_BODY, &row.body_enc)?;
-            if encode_hex(&sm3(&body)) != row.body_sm3 {
-                return Err(AppError::Internal(format!("report {id} v{} digest mismatch", row.version)));
-            }
-            out.push(serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?);
+            out.push(self.open_report(actor, &row)?);
         }
         Ok(out)
     }
@@ -158,7 +152,7 @@ impl App {
         if changes.is_empty() {
             return Err(AppError::Invalid("请至少给出一项政策变更，例如 dibao.standard=+5%".into()));
         }
-        let reports = self.caseload()?;
+        let reports = self.caseload(actor)?;
         let set = self.policies.current();
         // Compiled programmes per (county, programme): in force, and changed.
         let mut programs: HashMap<(String, Programme), Result<(Program, Program), String>> = HashMap::new();

@@ -13,8 +13,7 @@ use hedui_core::job::{JobEvent, JobState};
 use hedui_core::means_test::{self, AnomalyParams, CaseInput, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_core::programme::Programme;
 use hedui_core::{BatchId, Date, Fen, HouseholdId, JobId, PersonId};
-use hedui_crypto::{encode_hex, sm3};
-use hedui_import::aad;
+use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission, SnapshotMode, StoredRecord};
 
 use crate::households::mask_declared_id;
@@ -136,7 +135,9 @@ impl App {
             }
         };
         let note_enc = match &input.note {
-            Some(n) if !n.trim().is_empty() => Some(self.identity.seal(aad::COMMISSION_NOTE, n.as_bytes())?),
+            Some(n) if !n.trim().is_empty() => {
+                Some(self.identity.seal(&place::commission_note(&number), period(as_of), n.as_bytes())?)
+            }
             _ => None,
         };
         let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
@@ -145,7 +146,7 @@ impl App {
             None
         } else {
             let json = serde_json::to_vec(&input.declared).map_err(|e| AppError::Internal(e.to_string()))?;
-            Some(self.identity.seal(aad::COMMISSION_DECLARED, &json)?)
+            Some(self.identity.seal(&place::commission_declared(&number), period(as_of), &json)?)
         };
         let c = NewCommission {
             number: number.clone(),
@@ -459,8 +460,8 @@ impl App {
         let mut infos = Vec::new();
         let mut ids: BTreeMap<u32, IdNumber> = BTreeMap::new();
         for m in &h.members {
-            let name = self.identity.open_string(aad::MEMBER_NAME, &m.name_enc)?;
-            let declared = self.identity.open_string(aad::MEMBER_ID, &m.id_enc)?;
+            let name = self.identity.open_string(&place::member_name(&h.number, m.seq), &m.name_enc)?;
+            let declared = self.identity.open_string(&place::member_id(&h.number, m.seq), &m.id_enc)?;
             let parsed = IdNumber::parse(&declared).ok();
             let (birth, sex) = birth_and_sex(parsed.as_ref());
             if let (Some(_), Some(p)) = (m.person, parsed) {
@@ -492,12 +493,12 @@ impl App {
         // counted, their own finances unknown until they authorize a check of their own.
         if job.programme == hedui_core::programme::Programme::Tekun {
             for (i, sp) in h.supporters.iter().enumerate() {
-                let declared = self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?;
+                let declared = self.identity.open_string(&place::supporter_id(&h.number, sp.seq), &sp.id_enc)?;
                 let parsed = IdNumber::parse(&declared).ok();
                 let (birth, sex) = birth_and_sex(parsed.as_ref());
                 members.push(MemberCase {
                     seq: 101 + i as u32,
-                    name: self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?,
+                    name: self.identity.open_string(&place::supporter_name(&h.number, sp.seq), &sp.name_enc)?,
                     counted: false,
                     declared_income: hedui_core::Fen::ZERO,
                     person: None,
@@ -597,7 +598,8 @@ impl App {
                             state = SourceState::Answered;
                         }
                         let items = hedui_connect::answer_items(&a, job.as_of);
-                        bank_records.extend(self.item_records(bank.code(), pid, job.as_of, &items)?);
+                        let first = bank_records.len() as i64;
+                        bank_records.extend(self.item_records(bank.code(), job.id, first, pid, job.as_of, &items)?);
                     }
                     Err(e) => {
                         any_failed = true;
@@ -642,8 +644,10 @@ impl App {
         let members_declared: Vec<(u32, hedui_core::Fen)> =
             members.iter().map(|m| (m.seq, m.declared_income)).collect();
         let declared = match &job.declared_enc {
-            Some(enc) => serde_json::from_slice(&self.identity.open(aad::COMMISSION_DECLARED, enc)?)
-                .map_err(|e| AppError::Internal(format!("commission declared: {e}")))?,
+            Some(enc) => {
+                serde_json::from_slice(&self.identity.open(&place::commission_declared(&job.commission_number), enc)?)
+                    .map_err(|e| AppError::Internal(format!("commission declared: {e}")))?
+            }
             None => hedui_core::means_test::Declared::default(),
         };
         let case = CaseInput { as_of: job.as_of, members, facts, sources: sources.clone(), mistyped, declared };
@@ -651,7 +655,7 @@ impl App {
             .map_err(|e| AppError::Policy(e.to_string()))?;
 
         let note = match &job.note_enc {
-            Some(enc) => Some(self.identity.open_string(aad::COMMISSION_NOTE, enc)?),
+            Some(enc) => Some(self.identity.open_string(&place::commission_note(&job.commission_number), enc)?),
             None => None,
         };
         let special = special_check(job.kind, note.as_deref(), &assessment, &infos);
@@ -677,7 +681,7 @@ impl App {
                 number: h.number.clone(),
                 region: h.region.clone(),
                 region_name: self.region_name(&h.region),
-                address: self.identity.open_string(aad::HOUSEHOLD_ADDRESS, &h.address_enc)?,
+                address: self.identity.open_string(&place::household_address(&h.number), &h.address_enc)?,
                 declared_income: h.declared_income,
                 declared_assets: h.declared_assets,
             },
@@ -687,8 +691,10 @@ impl App {
                 .iter()
                 .map(|sp| {
                     Ok(SupporterInfo {
-                        name: self.identity.open_string(aad::MEMBER_NAME, &sp.name_enc)?,
-                        id_masked: mask_declared_id(&self.identity.open_string(aad::MEMBER_ID, &sp.id_enc)?),
+                        name: self.identity.open_string(&place::supporter_name(&h.number, sp.seq), &sp.name_enc)?,
+                        id_masked: mask_declared_id(
+                            &self.identity.open_string(&place::supporter_id(&h.number, sp.seq), &sp.id_enc)?,
+                        ),
                         duty: sp.duty.clone(),
                     })
                 })
@@ -705,22 +711,9 @@ impl App {
             ),
             policy_name: resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
             notice: NOTICE.into(),
+            seal: None,
         };
-        let body = serde_json::to_vec(&report).map_err(|e| AppError::Internal(e.to_string()))?;
-        let sealed = self.identity.seal(aad::REPORT_BODY, &body)?;
-        let audit = self.audit_entry(
-            actor,
-            "report.issue",
-            &format!("job:{}", job.id),
-            AuditOutcome::Ok,
-            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
-        );
-        let stored = hedui_store::NewReport {
-            outcome: report.assessment.outcome,
-            body_enc: sealed,
-            body_sm3: encode_hex(&sm3(&body)),
-        };
-        self.store.issue_report(job.id, state, &stored, &self.now(), &audit)?;
+        self.complete_and_issue(actor, state, &report)?;
         Ok(report)
     }
 
@@ -761,7 +754,7 @@ impl App {
 
     /// A stored record as a fact, with a short masked description for the report.
     fn fact(&self, r: &StoredRecord, columns: &HashMap<BatchId, Vec<String>>) -> AppResult<Fact> {
-        let plain = self.identity.open(aad::RECORD_DETAIL, &r.rec.detail_enc)?;
+        let plain = self.identity.open(&place::record_detail(record_owner(r)?, &r.rec), &r.rec.detail_enc)?;
         // Mirror rows store values in their batch's column order; bank answers store name-value pairs.
         let detail: Vec<(String, String)> =
             match (r.batch.and_then(|b| columns.get(&b)), serde_json::from_slice::<Vec<String>>(&plain)) {
@@ -844,7 +837,11 @@ impl App {
                     continue;
                 }
                 let Some(enc) = &r.rec.raw_id_enc else { continue };
-                let raw = self.identity.open_string(aad::RECORD_RAW_ID, enc)?.trim().to_uppercase();
+                let raw = self
+                    .identity
+                    .open_string(&place::record_raw_id(record_owner(&r)?, &r.rec), enc)?
+                    .trim()
+                    .to_uppercase();
                 if one_typo_apart(&raw, full) || one_typo_apart(&raw, &short) {
                     hits.push(MistypedHit {
                         member_seq: m.seq,
@@ -872,11 +869,7 @@ impl App {
                 version.map(|v| format!("第 {v} 版")).unwrap_or_default()
             ))
         })?;
-        let body = self.identity.open(aad::REPORT_BODY, &row.body_enc)?;
-        if encode_hex(&sm3(&body)) != row.body_sm3 {
-            return Err(AppError::Internal(format!("report {job} v{} digest mismatch", row.version)));
-        }
-        let report: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+        let report = self.open_report(actor, &row)?;
         self.audit(
             actor,
             "report.read",
@@ -885,6 +878,15 @@ impl App {
             format!("报告 {} 第 {} 版", report.number, report.version),
         )?;
         Ok(if actor.role.sees_names() { report } else { report.masked_names() })
+    }
+}
+
+/// The batch or the job a stored record belongs with: part of its sealed values' place.
+fn record_owner(r: &StoredRecord) -> AppResult<place::Owner> {
+    match (r.batch, r.job) {
+        (Some(b), _) => Ok(place::Owner::Batch(b)),
+        (None, Some(j)) => Ok(place::Owner::Job(j)),
+        (None, None) => Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
     }
 }
 

@@ -2,15 +2,22 @@
 //!
 //! * Identifiers and other personal fields are stored only as SM4-GCM
 //!   ciphertext (the RFC 8998 construction: GCM over SM4, 12-byte nonces),
-//!   bound by associated data to the column they belong to. The block cipher
-//!   is [`Sm4T`], a table-driven SM4 checked against the `sm4` crate.
+//!   bound by associated data to their [`Place`]: the table, the column and
+//!   the row they belong to. A ciphertext copied to another row, or another
+//!   column, fails to open, and the error names the row. The block cipher is
+//!   [`Sm4T`], a table-driven SM4 checked against the `sm4` crate.
+//! * Each table, column and period (a month) has its own SM4 key, derived from
+//!   the master secret with HMAC-SM3, so that no key seals more values than
+//!   random 96-bit nonces allow (see ARCHITECTURE.md: at most 2³² per key).
 //! * Lookups by ID number use a blind index: HMAC-SM3 of the normalized value
 //!   under a separate key, so the database never needs the raw number.
 //! * [`KeyProvider`] hides where keys live. [`SoftKeys`] derives them from a
 //!   master secret for development and tests; a certified hardware module
 //!   (GM/T 0018 SDF) can implement the same trait in production.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use aes_gcm::aead::{Aead, AeadInOut, KeyInit, Payload};
 use aes_gcm::{AesGcm, Nonce};
@@ -24,21 +31,66 @@ pub use sm4t::Sm4T;
 type Sm4Gcm = AesGcm<Sm4T, U12>;
 type HmacSm3 = Hmac<Sm3>;
 
-/// Format version of sealed values; the first byte of every ciphertext.
+/// Format of the first release: one key for everything, a constant label as associated data.
+/// Only [`KeyProvider::open_legacy`] reads it, to re-seal old values in place.
 const SEALED_V1: u8 = 1;
+/// The current format: `2, key id, period (4 bytes), nonce, ciphertext, tag`, bound to its place.
+const SEALED_V2: u8 = 2;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+const V2_HEAD: usize = 2 + 4 + NONCE_LEN;
+
+/// Where a sealed value lives. Its bytes are the associated data of the seal, so a ciphertext
+/// opens only in the table, column and row it was sealed for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// The row's identity as the application names it: `job=42/version=1`,
+    /// `household=H000001/member=2` …
+    pub row: String,
+}
+
+impl Place {
+    pub fn new(table: &'static str, column: &'static str, row: impl Into<String>) -> Place {
+        Place { table, column, row: row.into() }
+    }
+
+    fn aad(&self, key_id: u8, period: u32) -> Vec<u8> {
+        let mut a = Vec::with_capacity(24 + self.table.len() + self.column.len() + self.row.len());
+        a.extend_from_slice(b"hedui/sealed/v2\0");
+        a.push(key_id);
+        a.extend_from_slice(&period.to_be_bytes());
+        a.extend_from_slice(self.table.as_bytes());
+        a.push(b'.');
+        a.extend_from_slice(self.column.as_bytes());
+        a.push(0);
+        a.extend_from_slice(self.row.as_bytes());
+        a
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}（{}）", self.table, self.column, self.row)
+    }
+}
 
 /// Failures of the cryptographic layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
     #[error("密文格式错误或版本不支持")]
     Format,
+    /// A value sealed in the first release's format, not yet re-sealed to its row.
+    #[error("{0} 仍是旧格式的密文：请先运行 hedui migrate")]
+    Legacy(String),
+    #[error("{place} 的密文无法打开：它不是为这一行加密的（被移到了别的行，或被篡改）")]
+    Misplaced { place: String },
     #[error("密文校验失败：数据被篡改，或密钥不匹配")]
     Authentication,
     #[error("密钥编号 {0} 不可用")]
     UnknownKey(u8),
-    #[error("随机数生成失败")]
+    #[error("系统随机数不可用，拒绝加密（加密从不以时钟代替随机数）")]
     Random,
     #[error("主密钥格式错误：应为 64 位十六进制字符")]
     MasterKey,
@@ -46,22 +98,42 @@ pub enum CryptoError {
 
 /// Where hedui's keys live. Implementations must be safe to share between threads.
 pub trait KeyProvider: Send + Sync {
-    /// Encrypts `plaintext`, binding it to `aad` (the column or purpose).
-    fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>;
-    /// Decrypts a value sealed with the same `aad`.
-    fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Encrypts `plaintext` for `place` under the key of its table, column and `period` (a month
+    /// as `YYYYMM`, or a snapshot's month).
+    fn seal(&self, place: &Place, period: u32, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Decrypts a value sealed for `place`; a value sealed for any other place fails with an
+    /// error that names `place`.
+    fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Decrypts a value of the first release's format, sealed under `label`; only the migration
+    /// that re-seals such values calls it.
+    fn open_legacy(&self, label: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError>;
     /// Keyed, deterministic index of `value` within `domain` (HMAC-SM3, 32 bytes).
     fn blind_index(&self, domain: &[u8], value: &[u8]) -> [u8; 32];
+    /// A public name of the master key (16 hex characters) that reveals nothing of it: the
+    /// database records it, and refuses any other key.
+    fn fingerprint(&self) -> String;
+}
+
+/// Whether a stored value is in the first release's format (to be re-sealed by the migration).
+pub fn is_legacy(sealed: &[u8]) -> bool {
+    sealed.first() == Some(&SEALED_V1)
 }
 
 /// Software keys derived from one 32-byte master secret.
 pub struct SoftKeys {
     key_id: u8,
-    cipher: Sm4Gcm,
+    /// Root of the per-place encryption keys.
+    enc_root: [u8; 32],
+    /// The first release's single encryption key, for reading old values only.
+    legacy: Sm4Gcm,
     index_mac: HmacSm3,
+    fingerprint: String,
+    /// Derived keys by (table, column, period).
+    derived: RwLock<HashMap<(&'static str, &'static str, u32), Arc<Sm4Gcm>>>,
     /// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
-    /// drawn when the keys are loaded: unique within a process, and two processes under the same key
-    /// collide only if both random draws coincide. It saves a system call per sealed value.
+    /// drawn from the system's randomness when the keys are loaded (never from the clock): unique
+    /// within a process, and two processes under the same key collide only if both random draws
+    /// coincide. It saves a system call per sealed value.
     nonce_prefix: [u8; 4],
     nonce_counter: AtomicU64,
 }
@@ -69,12 +141,13 @@ pub struct SoftKeys {
 impl std::fmt::Debug for SoftKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        f.debug_struct("SoftKeys").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("SoftKeys").field("fingerprint", &self.fingerprint).finish_non_exhaustive()
     }
 }
 
-fn derive(master: &[u8], label: &[u8]) -> [u8; 32] {
-    let mut mac = <HmacSm3 as KeyInit>::new_from_slice(master).unwrap_or_else(|_| unreachable_hmac());
+/// HMAC-SM3 of `label` under `key`: the key-derivation function of every hedui key.
+fn derive(key: &[u8], label: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSm3 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
     mac.update(label);
     mac.finalize().into_bytes().into()
 }
@@ -84,27 +157,31 @@ fn unreachable_hmac() -> HmacSm3 {
     unreachable!("HMAC takes keys of any length")
 }
 
+fn gcm(key: &[u8; 32]) -> Sm4Gcm {
+    Sm4Gcm::new_from_slice(&key[..16]).unwrap_or_else(|_| unreachable!("16-byte SM4 key"))
+}
+
 impl SoftKeys {
-    /// Derives the encryption and index keys from a master secret.
-    pub fn from_master(master: &[u8; 32]) -> SoftKeys {
-        let enc = derive(master, b"hedui/sm4-gcm/v1");
-        let idx = derive(master, b"hedui/blind-index/v1");
-        let cipher = Sm4Gcm::new_from_slice(&enc[..16]).unwrap_or_else(|_| unreachable!("16-byte SM4 key"));
-        let index_mac = <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac());
+    /// Derives the encryption and index keys from a master secret. Fails only when the system's
+    /// randomness (for nonces) is unavailable.
+    pub fn from_master(master: &[u8; 32]) -> Result<SoftKeys, CryptoError> {
         let mut seed = [0u8; 12];
-        if getrandom::fill(&mut seed).is_err() {
-            // Without the system's randomness, fall back to the clock and the process: still distinct per run.
-            let t =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-            seed[..8].copy_from_slice(&(t as u64).to_le_bytes());
-            seed[8..].copy_from_slice(&std::process::id().to_le_bytes());
-        }
+        getrandom::fill(&mut seed).map_err(|_| CryptoError::Random)?;
+        Ok(SoftKeys::with_nonce_seed(master, seed))
+    }
+
+    fn with_nonce_seed(master: &[u8; 32], seed: [u8; 12]) -> SoftKeys {
+        let idx = derive(master, b"hedui/blind-index/v1");
+        let fp = derive(master, b"hedui/key-fingerprint/v1");
         let mut start = [0u8; 8];
         start.copy_from_slice(&seed[4..]);
         SoftKeys {
             key_id: 1,
-            cipher,
-            index_mac,
+            enc_root: derive(master, b"hedui/sm4-gcm/v2"),
+            legacy: gcm(&derive(master, b"hedui/sm4-gcm/v1")),
+            index_mac: <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac()),
+            fingerprint: encode_hex(&fp[..8]),
+            derived: RwLock::new(HashMap::new()),
             nonce_prefix: [seed[0], seed[1], seed[2], seed[3]],
             nonce_counter: AtomicU64::new(u64::from_le_bytes(start)),
         }
@@ -114,7 +191,7 @@ impl SoftKeys {
     pub fn from_hex(hex: &str) -> Result<SoftKeys, CryptoError> {
         let bytes = decode_hex(hex.trim()).ok_or(CryptoError::MasterKey)?;
         let master: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::MasterKey)?;
-        Ok(SoftKeys::from_master(&master))
+        SoftKeys::from_master(&master)
     }
 
     /// A fresh random master secret, as hex, for a new installation.
@@ -123,29 +200,70 @@ impl SoftKeys {
         getrandom::fill(&mut m).map_err(|_| CryptoError::Random)?;
         Ok(encode_hex(&m))
     }
-}
 
-impl KeyProvider for SoftKeys {
-    fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// The key of one table, column and period, derived once and kept.
+    fn key_for(&self, place: &Place, period: u32) -> Arc<Sm4Gcm> {
+        let k = (place.table, place.column, period);
+        if let Some(c) = self.derived.read().ok().and_then(|m| m.get(&k).cloned()) {
+            return c;
+        }
+        let mut label = Vec::with_capacity(8 + place.table.len() + place.column.len());
+        label.extend_from_slice(place.table.as_bytes());
+        label.push(b'.');
+        label.extend_from_slice(place.column.as_bytes());
+        label.push(0);
+        label.extend_from_slice(&period.to_be_bytes());
+        let c = Arc::new(gcm(&derive(&self.enc_root, &label)));
+        if let Ok(mut m) = self.derived.write() {
+            m.insert(k, c.clone());
+        }
+        c
+    }
+
+    fn next_nonce(&self) -> [u8; NONCE_LEN] {
         let mut nonce = [0u8; NONCE_LEN];
         nonce[..4].copy_from_slice(&self.nonce_prefix);
         nonce[4..].copy_from_slice(&self.nonce_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-        // Version, key, nonce, then the plaintext encrypted where it lies, then the tag.
-        let head = 2 + NONCE_LEN;
-        let mut out = Vec::with_capacity(head + plaintext.len() + TAG_LEN);
-        out.push(SEALED_V1);
+        nonce
+    }
+}
+
+impl KeyProvider for SoftKeys {
+    fn seal(&self, place: &Place, period: u32, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce = self.next_nonce();
+        // Version, key, period, nonce, then the plaintext encrypted where it lies, then the tag.
+        let mut out = Vec::with_capacity(V2_HEAD + plaintext.len() + TAG_LEN);
+        out.push(SEALED_V2);
         out.push(self.key_id);
+        out.extend_from_slice(&period.to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(plaintext);
         let tag = self
-            .cipher
-            .encrypt_inout_detached(&Nonce::from(nonce), aad, (&mut out[head..]).into())
+            .key_for(place, period)
+            .encrypt_inout_detached(&Nonce::from(nonce), &place.aad(self.key_id, period), (&mut out[V2_HEAD..]).into())
             .map_err(|_| CryptoError::Format)?;
         out.extend_from_slice(&tag);
         Ok(out)
     }
 
-    fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if is_legacy(sealed) {
+            return Err(CryptoError::Legacy(place.to_string()));
+        }
+        if sealed.len() < V2_HEAD + TAG_LEN || sealed[0] != SEALED_V2 {
+            return Err(CryptoError::Format);
+        }
+        if sealed[1] != self.key_id {
+            return Err(CryptoError::UnknownKey(sealed[1]));
+        }
+        let period = u32::from_be_bytes([sealed[2], sealed[3], sealed[4], sealed[5]]);
+        let nonce: [u8; NONCE_LEN] = sealed[6..V2_HEAD].try_into().map_err(|_| CryptoError::Format)?;
+        self.key_for(place, period)
+            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[V2_HEAD..], aad: &place.aad(self.key_id, period) })
+            .map_err(|_| CryptoError::Misplaced { place: place.to_string() })
+    }
+
+    fn open_legacy(&self, label: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         if sealed.len() < 2 + NONCE_LEN + TAG_LEN || sealed[0] != SEALED_V1 {
             return Err(CryptoError::Format);
         }
@@ -153,8 +271,8 @@ impl KeyProvider for SoftKeys {
             return Err(CryptoError::UnknownKey(sealed[1]));
         }
         let nonce: [u8; NONCE_LEN] = sealed[2..2 + NONCE_LEN].try_into().map_err(|_| CryptoError::Format)?;
-        self.cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[2 + NONCE_LEN..], aad })
+        self.legacy
+            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[2 + NONCE_LEN..], aad: label })
             .map_err(|_| CryptoError::Authentication)
     }
 
@@ -164,6 +282,10 @@ impl KeyProvider for SoftKeys {
         mac.update(&[0]);
         mac.update(value);
         mac.finalize().into_bytes().into()
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
     }
 }
 
@@ -216,36 +338,98 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sealed_values_carry_version_key_nonce_and_tag() {
-        let k = keys();
-        let sealed = k.seal(b"a", b"hello").unwrap();
-        assert_eq!(sealed.len(), 2 + NONCE_LEN + 5 + TAG_LEN);
-        assert_eq!(sealed[0], SEALED_V1);
-        assert_ne!(&sealed[2 + NONCE_LEN..2 + NONCE_LEN + 5], b"hello");
-        assert_eq!(k.open(b"a", &sealed).unwrap(), b"hello");
-    }
-
     fn keys() -> SoftKeys {
-        SoftKeys::from_master(&[7u8; 32])
+        SoftKeys::from_master(&[7u8; 32]).unwrap()
+    }
+
+    fn place(row: &str) -> Place {
+        Place::new("member", "id_enc", row)
     }
 
     #[test]
-    fn sealed_values_open_only_with_the_same_key_and_column() {
+    fn sealed_values_carry_version_key_period_nonce_and_tag() {
         let k = keys();
-        let sealed = k.seal(b"person.id", "320402199001011234".as_bytes()).unwrap_or_default();
-        assert_eq!(k.open(b"person.id", &sealed).as_deref(), Ok("320402199001011234".as_bytes()));
-        assert_eq!(k.open(b"record.detail", &sealed), Err(CryptoError::Authentication));
-        let other = SoftKeys::from_master(&[8u8; 32]);
-        assert_eq!(other.open(b"person.id", &sealed), Err(CryptoError::Authentication));
+        let sealed = k.seal(&place("a"), 202611, b"hello").unwrap();
+        assert_eq!(sealed.len(), V2_HEAD + 5 + TAG_LEN);
+        assert_eq!(sealed[0], SEALED_V2);
+        assert_eq!(&sealed[2..6], &202611u32.to_be_bytes());
+        assert_ne!(&sealed[V2_HEAD..V2_HEAD + 5], b"hello");
+        assert_eq!(k.open(&place("a"), &sealed).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn sealed_values_open_only_in_their_own_row_column_and_key() {
+        let k = keys();
+        let here = place("household=H1/member=1");
+        let sealed = k.seal(&here, 202611, "320402199001011234".as_bytes()).unwrap_or_default();
+        assert_eq!(k.open(&here, &sealed).as_deref(), Ok("320402199001011234".as_bytes()));
+        // Another row, another column, another table: each refused, naming where it was opened.
+        for other in [
+            place("household=H1/member=2"),
+            place("household=H2/member=1"),
+            Place::new("member", "name_enc", "household=H1/member=1"),
+            Place::new("supporter", "id_enc", "household=H1/member=1"),
+        ] {
+            let err = k.open(&other, &sealed).unwrap_err();
+            assert_eq!(err, CryptoError::Misplaced { place: other.to_string() });
+            assert!(err.to_string().contains(&other.row), "{err}");
+        }
+        let other_key = SoftKeys::from_master(&[8u8; 32]).unwrap();
+        assert!(other_key.open(&here, &sealed).is_err());
         for i in 0..sealed.len() {
             let mut t = sealed.clone();
             t[i] ^= 0x01;
-            assert!(k.open(b"person.id", &t).is_err(), "flip at byte {i} accepted");
+            assert!(k.open(&here, &t).is_err(), "flip at byte {i} accepted");
         }
-        assert_eq!(k.open(b"person.id", &sealed[..10]), Err(CryptoError::Format));
-        // Two encryptions of the same value differ (fresh nonce), so ciphertexts leak no equality.
-        assert_ne!(k.seal(b"person.id", b"x").ok(), k.seal(b"person.id", b"x").ok());
+        assert_eq!(k.open(&here, &sealed[..10]), Err(CryptoError::Format));
+    }
+
+    #[test]
+    fn periods_have_their_own_keys() {
+        let k = keys();
+        let p = place("r");
+        let a = k.seal(&p, 202610, b"x").unwrap();
+        let b = k.seal(&p, 202611, b"x").unwrap();
+        assert_eq!(k.open(&p, &a).unwrap(), b"x");
+        assert_eq!(k.open(&p, &b).unwrap(), b"x");
+        // A period rewritten in the header selects another key: refused.
+        let mut moved = a.clone();
+        moved[2..6].copy_from_slice(&202611u32.to_be_bytes());
+        assert!(k.open(&p, &moved).is_err());
+        assert_ne!(
+            k.key_for(&p, 202610).encrypt(&Nonce::from([0; 12]), b"z".as_ref()).ok(),
+            k.key_for(&p, 202611).encrypt(&Nonce::from([0; 12]), b"z".as_ref()).ok()
+        );
+    }
+
+    #[test]
+    fn two_seals_of_one_value_use_different_nonces_whatever_the_clock() {
+        // The nonce seed comes from the system's randomness only; within a process the counter
+        // moves on every seal. The same seed (as two processes would need to collide) still
+        // gives distinct nonces for successive seals.
+        let k = SoftKeys::with_nonce_seed(&[7u8; 32], [1; 12]);
+        let p = place("r");
+        let mut nonces = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let s = k.seal(&p, 202611, b"same").unwrap();
+            assert!(nonces.insert(s[6..V2_HEAD].to_vec()), "a nonce was used twice");
+        }
+        let a = keys().seal(&p, 202611, b"same").unwrap();
+        let b = keys().seal(&p, 202611, b"same").unwrap();
+        assert_ne!(a[6..V2_HEAD], b[6..V2_HEAD], "two loads of one key drew the same nonce seed");
+    }
+
+    #[test]
+    fn legacy_values_open_only_through_the_migration_path() {
+        let k = keys();
+        // A value as the first release sealed it: version 1, key 1, nonce, ciphertext, tag.
+        let nonce = [9u8; NONCE_LEN];
+        let ct = k.legacy.encrypt(&Nonce::from(nonce), Payload { msg: b"old", aad: b"member.id" }).unwrap();
+        let old = [&[SEALED_V1, 1][..], &nonce, &ct].concat();
+        assert!(is_legacy(&old));
+        assert_eq!(k.open_legacy(b"member.id", &old).unwrap(), b"old");
+        assert_eq!(k.open_legacy(b"member.name", &old), Err(CryptoError::Authentication));
+        assert!(matches!(k.open(&place("r"), &old), Err(CryptoError::Legacy(_))));
     }
 
     #[test]
@@ -254,8 +438,17 @@ mod tests {
         let a = k.blind_index(b"id", b"320402199001011234");
         assert_eq!(a, k.blind_index(b"id", b"320402199001011234"));
         assert_ne!(a, k.blind_index(b"name", b"320402199001011234"));
-        assert_ne!(a, SoftKeys::from_master(&[8u8; 32]).blind_index(b"id", b"320402199001011234"));
+        assert_ne!(a, SoftKeys::from_master(&[8u8; 32]).unwrap().blind_index(b"id", b"320402199001011234"));
         assert_ne!(a, sm3(b"320402199001011234"));
+    }
+
+    #[test]
+    fn fingerprints_name_a_key_without_revealing_it() {
+        let k = keys();
+        assert_eq!(k.fingerprint().len(), 16);
+        assert_eq!(k.fingerprint(), keys().fingerprint());
+        assert_ne!(k.fingerprint(), SoftKeys::from_master(&[8u8; 32]).unwrap().fingerprint());
+        assert!(!encode_hex(&[7u8; 32]).contains(&k.fingerprint()));
     }
 
     #[test]

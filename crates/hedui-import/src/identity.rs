@@ -9,21 +9,114 @@ use std::sync::Arc;
 
 use hedui_core::id_number::{self, IdNumber};
 use hedui_core::name::normalize_name;
-use hedui_crypto::{CryptoError, KeyProvider, encode_hex};
+use hedui_crypto::{CryptoError, KeyProvider, Place, encode_hex};
 use hedui_store::{PersonKey, ROW_DIGEST_LEN};
 
-/// Associated-data labels: a ciphertext only opens in the column it was written for.
-pub mod aad {
-    pub const PERSON_ID: &[u8] = b"person.id";
-    pub const RECORD_RAW_ID: &[u8] = b"record.raw_id";
-    pub const RECORD_DETAIL: &[u8] = b"record.detail";
-    pub const ISSUE_RAW: &[u8] = b"import_issue.raw";
-    pub const MEMBER_NAME: &[u8] = b"member.name";
-    pub const MEMBER_ID: &[u8] = b"member.id";
-    pub const HOUSEHOLD_ADDRESS: &[u8] = b"household.address";
-    pub const COMMISSION_NOTE: &[u8] = b"commission.note";
-    pub const COMMISSION_DECLARED: &[u8] = b"commission.declared";
-    pub const REPORT_BODY: &[u8] = b"report.body";
+/// The place of every sealed value: its table, column and row. A ciphertext opens only at the
+/// place it was sealed for, so a value copied to another row fails to open, naming the row.
+pub mod place {
+    use hedui_core::{BatchId, JobId};
+    use hedui_crypto::{Place, encode_hex};
+    use hedui_store::NewRecord;
+
+    /// The labels the first release sealed each column under, for the migration that re-seals them.
+    pub mod legacy {
+        pub const PERSON_ID: &[u8] = b"person.id";
+        pub const RECORD_RAW_ID: &[u8] = b"record.raw_id";
+        pub const RECORD_DETAIL: &[u8] = b"record.detail";
+        pub const ISSUE_RAW: &[u8] = b"import_issue.raw";
+        pub const MEMBER_NAME: &[u8] = b"member.name";
+        pub const MEMBER_ID: &[u8] = b"member.id";
+        pub const HOUSEHOLD_ADDRESS: &[u8] = b"household.address";
+        pub const COMMISSION_NOTE: &[u8] = b"commission.note";
+        pub const COMMISSION_DECLARED: &[u8] = b"commission.declared";
+        pub const REPORT_BODY: &[u8] = b"report.body";
+    }
+
+    /// A person's sealed ID number, bound to the blind index of the same number.
+    pub fn person_id(bidx: &[u8]) -> Place {
+        Place::new("person", "id_enc", format!("bidx={}", encode_hex(bidx)))
+    }
+
+    /// Who a record belongs with: the batch it was imported in, or the job whose answer it is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Owner {
+        Batch(BatchId),
+        Job(JobId),
+    }
+
+    /// A record's row: its owner and line, and the values the means test reads from its plain
+    /// columns, so that a changed amount, kind or date also stops its detail from opening.
+    fn record_row(owner: Owner, r: &NewRecord) -> String {
+        let owner = match owner {
+            Owner::Batch(b) => format!("batch={b}"),
+            Owner::Job(j) => format!("job={j}"),
+        };
+        let period = r.period.map(|(a, b)| format!("{a}..{b}")).unwrap_or_default();
+        let on = r.on.map(|d| d.to_string()).unwrap_or_default();
+        format!(
+            "{}/{owner}/line={}/{}/{}/{period}/{on}/{}/{}/{}/{}/{}",
+            r.source,
+            r.line,
+            r.kind.code(),
+            r.as_of,
+            r.amount.0,
+            r.quantity,
+            r.key,
+            r.category,
+            r.status
+        )
+    }
+
+    pub fn record_detail(owner: Owner, r: &NewRecord) -> Place {
+        Place::new("record", "detail_enc", record_row(owner, r))
+    }
+
+    pub fn record_raw_id(owner: Owner, r: &NewRecord) -> Place {
+        Place::new("record", "raw_id_enc", record_row(owner, r))
+    }
+
+    pub fn issue_raw(batch: BatchId, line: i64) -> Place {
+        Place::new("import_issue", "raw_enc", format!("batch={batch}/line={line}"))
+    }
+
+    pub fn member_name(household: &str, seq: u32) -> Place {
+        Place::new("member", "name_enc", format!("household={household}/member={seq}"))
+    }
+
+    pub fn member_id(household: &str, seq: u32) -> Place {
+        Place::new("member", "id_enc", format!("household={household}/member={seq}"))
+    }
+
+    pub fn supporter_name(household: &str, seq: u32) -> Place {
+        Place::new("supporter", "name_enc", format!("household={household}/supporter={seq}"))
+    }
+
+    pub fn supporter_id(household: &str, seq: u32) -> Place {
+        Place::new("supporter", "id_enc", format!("household={household}/supporter={seq}"))
+    }
+
+    pub fn household_address(household: &str) -> Place {
+        Place::new("household", "address_enc", format!("household={household}"))
+    }
+
+    pub fn commission_note(commission: &str) -> Place {
+        Place::new("commission", "note_enc", format!("commission={commission}"))
+    }
+
+    pub fn commission_declared(commission: &str) -> Place {
+        Place::new("commission", "declared_enc", format!("commission={commission}"))
+    }
+
+    pub fn report_body(job: JobId, version: i64) -> Place {
+        Place::new("report", "body_enc", format!("job={job}/version={version}"))
+    }
+}
+
+/// The key period of a value sealed for a day: its month, `YYYYMM`. Values of one table and
+/// column sealed in one month share a key; the next month has its own.
+pub fn period(d: hedui_core::Date) -> u32 {
+    u32::from(d.year()) * 100 + u32::from(d.month())
 }
 
 /// Blind-index domains.
@@ -53,17 +146,17 @@ impl Identity {
         self.keys.as_ref()
     }
 
-    /// The registry key of a valid ID number.
-    pub fn person_key(&self, id: &IdNumber) -> Result<PersonKey, CryptoError> {
-        Ok(PersonKey {
-            bidx: self.id_index(id).to_vec(),
-            id_enc: self.keys.seal(aad::PERSON_ID, id.as_str().as_bytes())?,
-        })
+    /// The registry key of a valid ID number, sealed in period `period`.
+    pub fn person_key(&self, id: &IdNumber, period: u32) -> Result<PersonKey, CryptoError> {
+        self.person_key_indexed(id, &self.id_index(id), period)
     }
 
     /// The registry key of a valid ID number whose blind index is already known.
-    pub fn person_key_indexed(&self, id: &IdNumber, bidx: &[u8; 32]) -> Result<PersonKey, CryptoError> {
-        Ok(PersonKey { bidx: bidx.to_vec(), id_enc: self.keys.seal(aad::PERSON_ID, id.as_str().as_bytes())? })
+    pub fn person_key_indexed(&self, id: &IdNumber, bidx: &[u8; 32], period: u32) -> Result<PersonKey, CryptoError> {
+        Ok(PersonKey {
+            bidx: bidx.to_vec(),
+            id_enc: self.keys.seal(&place::person_id(bidx), period, id.as_str().as_bytes())?,
+        })
     }
 
     /// The blind index of a valid ID number.
@@ -102,16 +195,18 @@ impl Identity {
         out
     }
 
-    pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.keys.seal(aad, plain)
+    /// Seals `plain` for `place` under the key of `period` (see [`period`]).
+    pub fn seal(&self, place: &Place, period: u32, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.keys.seal(place, period, plain)
     }
 
-    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.keys.open(aad, sealed)
+    /// Opens a value sealed for `place`; a value from any other place is refused, naming this one.
+    pub fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.keys.open(place, sealed)
     }
 
-    pub fn open_string(&self, aad: &[u8], sealed: &[u8]) -> Result<String, CryptoError> {
-        let b = self.keys.open(aad, sealed)?;
+    pub fn open_string(&self, place: &Place, sealed: &[u8]) -> Result<String, CryptoError> {
+        let b = self.keys.open(place, sealed)?;
         String::from_utf8(b).map_err(|_| CryptoError::Format)
     }
 }

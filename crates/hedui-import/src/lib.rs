@@ -34,7 +34,7 @@ use hedui_store::{
     Store, StoreError,
 };
 
-pub use identity::{Identity, aad};
+pub use identity::{Identity, period, place};
 
 /// Rows stored per transaction. One thread prepares chunks (parsing, validation, blind indexes,
 /// digests, sealing) while the calling thread stores the previous one, so a chunk should be large
@@ -180,14 +180,48 @@ fn import_inner(
         .filter_map(|d| d.try_into().ok())
         .collect();
 
+    let batch = NewBatch {
+        source: input.source.to_string(),
+        file_name: input.file_name.to_string(),
+        file_sm3: encode_hex(&sm3(input.bytes)),
+        as_of: input.as_of,
+        columns: headers.clone(),
+        started_at: input.now.to_string(),
+        mode: input.mode,
+    };
+    // The batch is registered first: every sealed value of the import is bound to its batch.
+    let start = store
+        .begin_import(&batch, &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)))?;
+    let batch_id = match start {
+        BatchStart::AlreadyImported(id) => {
+            let b = store.batch(id)?.ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
+            store.audit(&audit(
+                input,
+                AuditOutcome::Ok,
+                format!("{} 已导入过（批次 {id}），未作更改", input.file_name),
+            ))?;
+            // The earlier batch's date: the file is that snapshot, whatever date came with it now.
+            return Ok(ImportSummary {
+                batch: id,
+                source: input.source.to_string(),
+                as_of: b.as_of,
+                already_imported: true,
+                encoding: encoding.to_string(),
+                stats: b.stats,
+                issues: Vec::new(),
+            });
+        }
+        BatchStart::New(id) | BatchStart::Resume(id) => id,
+    };
+
     std::thread::scope(|scope| {
-        // Rows are prepared on a second thread from the start; this thread meanwhile hashes the
-        // file and registers the batch, and then stores what the other prepares.
+        // Rows are prepared on a second thread while this one stores what the other prepared.
         let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
         let prep = Prepare {
             identity,
             spec,
             source: input.source,
+            batch: batch_id,
             as_of: input.as_of,
             encoding,
             headers: &headers,
@@ -200,45 +234,14 @@ fn import_inner(
         };
         let worker = scope.spawn(move || prep.run(reader, tx));
 
-        let batch = NewBatch {
-            source: input.source.to_string(),
-            file_name: input.file_name.to_string(),
-            file_sm3: encode_hex(&sm3(input.bytes)),
-            as_of: input.as_of,
-            columns: headers.clone(),
-            started_at: input.now.to_string(),
-            mode: input.mode,
+        let mut store_side = StoreSide {
+            store,
+            identity,
+            batch: batch_id,
+            period: period(input.as_of),
+            cache: HashMap::new(),
+            accepted: 0,
         };
-        let start = store.begin_import(
-            &batch,
-            &audit(input, AuditOutcome::Ok, format!("{} as_of {}", input.file_name, input.as_of)),
-        )?;
-        let batch_id = match start {
-            BatchStart::AlreadyImported(id) => {
-                // Dropping the receiver stops the preparing thread at its next chunk.
-                drop(rx);
-                let _ = worker.join();
-                let b = store.batch(id)?.ok_or_else(|| StoreError::NotFound(format!("batch {id}")))?;
-                store.audit(&audit(
-                    input,
-                    AuditOutcome::Ok,
-                    format!("{} 已导入过（批次 {id}），未作更改", input.file_name),
-                ))?;
-                // The earlier batch's date: the file is that snapshot, whatever date came with it now.
-                return Ok(ImportSummary {
-                    batch: id,
-                    source: input.source.to_string(),
-                    as_of: b.as_of,
-                    already_imported: true,
-                    encoding: encoding.to_string(),
-                    stats: b.stats,
-                    issues: Vec::new(),
-                });
-            }
-            BatchStart::New(id) | BatchStart::Resume(id) => id,
-        };
-
-        let mut store_side = StoreSide { store, identity, batch: batch_id, cache: HashMap::new(), accepted: 0 };
         for chunk in rx.iter() {
             // On an error the receiver is dropped on return, which stops the preparing thread.
             store_side.store(chunk?)?;
@@ -350,6 +353,7 @@ struct Prepare<'a> {
     identity: &'a Identity,
     spec: &'a mapping::Spec,
     source: &'a str,
+    batch: hedui_core::BatchId,
     as_of: Date,
     /// The encoding the file was read in, for the clerk's messages.
     encoding: &'static str,
@@ -410,7 +414,8 @@ impl Prepare<'_> {
         reason: String,
         raw: &[S],
     ) -> Result<(), ImportError> {
-        let raw_enc = self.identity.seal(aad::ISSUE_RAW, row_text(raw).as_bytes())?;
+        let raw_enc =
+            self.identity.seal(&place::issue_raw(self.batch, line), period(self.as_of), row_text(raw).as_bytes())?;
         self.issues.push(IssueLine { line, severity, reason: reason.clone() });
         self.chunk.issues.push(ImportIssue { line, severity, reason, raw_enc });
         Ok(())
@@ -487,15 +492,12 @@ impl Prepare<'_> {
             self.last_key = (m.key.clone(), k.clone());
             k
         };
-        let rec = NewRecord {
+        let mut rec = NewRecord {
             source: self.source.to_string(),
             kind: m.kind,
             person: None,
-            raw_id_enc: match unresolved {
-                Some(_) => Some(self.identity.seal(aad::RECORD_RAW_ID, raw_id.as_bytes())?),
-                None => None,
-            },
-            name_bidx: unresolved.map(|_| self.identity.name_index(cols.get("姓名"))),
+            raw_id_enc: None,
+            name_bidx: unresolved.as_ref().map(|_| self.identity.name_index(cols.get("姓名"))),
             as_of: self.as_of,
             period: m.period,
             on: m.on,
@@ -504,8 +506,15 @@ impl Prepare<'_> {
             category: m.category,
             status: m.status,
             key,
-            detail_enc: self.identity.seal(aad::RECORD_DETAIL, &detail_json)?,
+            detail_enc: Vec::new(),
+            line,
         };
+        let owner = place::Owner::Batch(self.batch);
+        let p = period(self.as_of);
+        if unresolved.is_some() {
+            rec.raw_id_enc = Some(self.identity.seal(&place::record_raw_id(owner, &rec), p, raw_id.as_bytes())?);
+        }
+        rec.detail_enc = self.identity.seal(&place::record_detail(owner, &rec), p, &detail_json)?;
         self.chunk.recs.push(rec);
         self.chunk.ids.push(id.ok());
         self.chunk.digests.extend_from_slice(&digest);
@@ -518,6 +527,8 @@ struct StoreSide<'a> {
     store: &'a dyn Store,
     identity: &'a Identity,
     batch: hedui_core::BatchId,
+    /// The key period of the snapshot: persons first seen in it are sealed under it.
+    period: u32,
     /// Persons already resolved in this import, by blind index.
     cache: HashMap<[u8; 32], hedui_core::PersonId>,
     accepted: u64,
@@ -548,7 +559,7 @@ impl StoreSide<'_> {
                         self.cache.insert(*bidx, pid);
                     }
                     None => {
-                        new_keys.push(self.identity.person_key_indexed(id, bidx)?);
+                        new_keys.push(self.identity.person_key_indexed(id, bidx, self.period)?);
                         new_idx.push(*bidx);
                     }
                 }
@@ -572,7 +583,7 @@ pub fn issues_csv(store: &dyn Store, identity: &Identity, batch: hedui_core::Bat
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = w.write_record(["行号", "类型", "原因", "原始内容"]);
     for i in store.batch_issues(batch)? {
-        let raw = identity.open_string(aad::ISSUE_RAW, &i.raw_enc)?;
+        let raw = identity.open_string(&place::issue_raw(batch, i.line), &i.raw_enc)?;
         let sev = match i.severity {
             IssueSeverity::Rejected => "拒收",
             IssueSeverity::Warning => "警告",

@@ -12,7 +12,7 @@ use hedui_store::{IssueSeverity, Store};
 fn setup() -> (hedui_store::SqlStore, Identity) {
     let s = hedui_store_sqlite::open_in_memory().unwrap();
     s.migrate().unwrap();
-    (s, Identity::new(Arc::new(SoftKeys::from_master(&[3; 32]))))
+    (s, Identity::new(Arc::new(SoftKeys::from_master(&[3; 32]).unwrap())))
 }
 
 fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {

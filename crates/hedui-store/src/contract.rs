@@ -32,6 +32,7 @@ pub fn run_all(make: Factory<'_>) {
         ("a new authorization supersedes the active one", authorizations_supersede),
         ("jobs move only through compare-and-set", jobs_compare_and_set),
         ("reports are versioned and kept", reports_are_versioned),
+        ("meta, pages and re-sealing", meta_pages_and_reseal),
         ("job lists filter", job_lists_filter),
         ("users and sessions", users_and_sessions),
         ("exchange answers are stored once, with their queries", exchange_answers_once),
@@ -86,6 +87,7 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
         status: "正常".into(),
         key: format!("k{n}"),
         detail_enc: vec![1, 2, 3, n],
+        line: i64::from(n) + 1,
     }
 }
 
@@ -299,8 +301,8 @@ fn jobs_compare_and_set(s: &dyn Store) {
     assert_eq!((row.note_enc, row.declared_enc), (Some(vec![1, 2]), Some(vec![0, 255, 7])));
 }
 
-fn rep(outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
-    NewReport { outcome, body_enc: body.to_vec(), body_sm3: sm3.into() }
+fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
+    NewReport { version, outcome, body_enc: body.to_vec(), body_sm3: sm3.into(), completed_sig: format!("c{version}") }
 }
 
 fn reports_are_versioned(s: &dyn Store) {
@@ -314,18 +316,93 @@ fn reports_are_versioned(s: &dyn Store) {
     ] {
         s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
     }
-    let v1 =
-        s.issue_report(j, JobState::Analysed, &rep(Outcome::Open, &[1, 2], "sm3-a"), "t", &audit("r", "j")).unwrap();
-    assert_eq!(v1, 1);
-    assert!(s.issue_report(j, JobState::Analysed, &rep(Outcome::Open, &[1], "x"), "t", &audit("r", "j")).is_err());
+    let r1 = s
+        .complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1, 2], "sm3-a"), "t", &audit("r", "j"))
+        .unwrap();
+    assert!(
+        s.complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1], "x"), "t", &audit("r", "j")).is_err()
+    );
+    let first = s.reports(j).unwrap().remove(0);
+    assert_eq!((first.id, first.version, first.state), (r1, 1, ReportState::Completed));
+    assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at.as_deref()), ("c1", "", None));
+    s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).unwrap();
+    assert!(s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).is_err(), "issued once only");
+    let first = s.reports(j).unwrap().remove(0);
+    assert_eq!(
+        (first.state, first.issued_sig.as_str(), first.issued_at.as_deref()),
+        (ReportState::Issued, "i1", Some("t2"))
+    );
+    assert!(!first.signed_in_migration);
     s.transition_job(j, JobState::ReportIssued, JobState::Analysed, None, "t", &audit("t", "j")).unwrap();
-    let v2 =
-        s.issue_report(j, JobState::Analysed, &rep(Outcome::Exceeds, &[3], "sm3-b"), "t", &audit("r", "j")).unwrap();
-    assert_eq!(v2, 2);
+    // A version out of turn is refused; the next one is stored.
+    assert!(
+        s.complete_report(j, JobState::Analysed, &rep(3, Outcome::Exceeds, &[3], "x"), "t", &audit("r", "j")).is_err()
+    );
+    let r2 = s
+        .complete_report(j, JobState::Analysed, &rep(2, Outcome::Exceeds, &[3], "sm3-b"), "t", &audit("r", "j"))
+        .unwrap();
+    s.issue_report(r2, Outcome::Exceeds, "i2", "t", &audit("r", "j")).unwrap();
     let reps = s.reports(j).unwrap();
     assert_eq!(reps.len(), 2);
     assert_eq!((reps[0].body_enc.as_slice(), reps[0].outcome), (&[1u8, 2][..], Outcome::Open), "version 1 unchanged");
     assert_eq!(s.job(j).unwrap().unwrap().outcome, Some(Outcome::Exceeds));
+}
+
+/// The database's own facts, and the migration's pages and re-sealing.
+fn meta_pages_and_reseal(s: &dyn Store) {
+    assert_eq!(s.meta("key_fingerprint").unwrap(), None);
+    s.set_meta("key_fingerprint", "aa", &audit("k", "db")).unwrap();
+    s.set_meta("key_fingerprint", "bb", &audit("k", "db")).unwrap();
+    assert_eq!(s.meta("key_fingerprint").unwrap().as_deref(), Some("bb"));
+    assert_eq!(s.audit_log(Some("db"), 10).unwrap().len(), 2);
+
+    let p = s.resolve_persons(&[key(41), key(42)]).unwrap();
+    let page = s.persons_page(0, 1).unwrap();
+    assert_eq!(page.len(), 1);
+    let rest = s.persons_page(page[0].id.0, 1000).unwrap();
+    assert!(rest.iter().any(|r| r.id == p[1] && r.bidx == vec![42; 32] && r.id_enc == vec![42, 42, 1]));
+    s.insert_records(None, None, &[record(Some(p[0]), 1), record(None, 2)]).unwrap();
+    let recs = s.records_page(0, 1000).unwrap();
+    let rec = recs.iter().find(|r| r.rec.person == Some(p[0])).unwrap();
+    assert_eq!(rec.rec.line, 2);
+    let un = recs.iter().find(|r| r.rec.person.is_none()).unwrap();
+    let h = s.create_household(&household("H-RS", "320402001"), "t", &audit("c", "h")).unwrap();
+    let cm = s.create_commission(&commission("WT-RS", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let job = s.job(cm).unwrap().unwrap();
+    assert!(s.households_page(0, 1000).unwrap().iter().any(|x| x.id == h));
+
+    let v = |b: u8| vec![b; 3];
+    s.reseal(
+        &[
+            Reseal::Value(SealedSlot::PersonId(p[0]), v(1)),
+            Reseal::Value(SealedSlot::RecordDetail(rec.id), v(2)),
+            Reseal::Value(SealedSlot::RecordRawId(un.id), v(3)),
+            Reseal::Value(SealedSlot::MemberName(h, 1), v(4)),
+            Reseal::Value(SealedSlot::MemberId(h, 1), v(5)),
+            Reseal::Value(SealedSlot::HouseholdAddress(h), v(6)),
+            Reseal::Value(SealedSlot::CommissionNote(job.commission), v(7)),
+            Reseal::Value(SealedSlot::CommissionDeclared(job.commission), v(8)),
+        ],
+        &audit("reseal", "db"),
+    )
+    .unwrap();
+    assert_eq!(s.persons_page(p[0].0 - 1, 1).unwrap()[0].id_enc, v(1));
+    let recs = s.records_page(0, 1000).unwrap();
+    assert_eq!(recs.iter().find(|r| r.id == rec.id).unwrap().rec.detail_enc, v(2));
+    assert_eq!(recs.iter().find(|r| r.id == un.id).unwrap().rec.raw_id_enc, Some(v(3)));
+    let hh = s.household(h).unwrap().unwrap();
+    assert_eq!((hh.members[0].name_enc.clone(), hh.members[0].id_enc.clone(), hh.address_enc), (v(4), v(5), v(6)));
+    let j = s.job(cm).unwrap().unwrap();
+    assert_eq!((j.note_enc, j.declared_enc), (Some(v(7)), Some(v(8))));
+    // A slot that is not there undoes the whole transaction.
+    assert!(
+        s.reseal(
+            &[Reseal::Value(SealedSlot::PersonId(p[1]), v(9)), Reseal::Value(SealedSlot::IssueRaw(999_999), v(9))],
+            &audit("reseal", "db")
+        )
+        .is_err()
+    );
+    assert_eq!(s.persons_page(p[1].0 - 1, 1).unwrap()[0].id_enc, vec![42, 42, 1], "nothing of a failed reseal stays");
 }
 
 fn job_lists_filter(s: &dyn Store) {

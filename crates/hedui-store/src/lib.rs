@@ -7,6 +7,7 @@
 //! in the same transaction, so no change can exist without its audit row.
 
 pub mod contract;
+mod sealed;
 mod sql;
 mod types;
 
@@ -15,6 +16,7 @@ pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
+use hedui_core::means_test::Outcome;
 use hedui_core::{AuthorizationId, BatchId, HouseholdId, JobId, PersonId, UserId};
 
 /// Failures of the store.
@@ -122,10 +124,36 @@ pub trait Store: Send + Sync {
         at: &str,
         audit: &AuditEntry,
     ) -> Result<()>;
-    /// Stores the next report version and moves the job to `ReportIssued`, atomically.
-    fn issue_report(&self, job: JobId, from: JobState, report: &NewReport, at: &str, audit: &AuditEntry)
-    -> Result<i64>;
+    /// Stores the next report version, completed and signed, and moves the job to
+    /// `ReportIssued`, atomically. Refused if `report.version` is not the job's next version.
+    fn complete_report(
+        &self,
+        job: JobId,
+        from: JobState,
+        report: &NewReport,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<i64>;
+    /// Issues a completed report: its issue signature, and the outcome (from its signed body) on
+    /// the job. Refused unless the report is completed.
+    fn issue_report(&self, report: i64, outcome: Outcome, issued_sig: &str, at: &str, audit: &AuditEntry)
+    -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
+
+    // ---- the database itself ----
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a fact about the database, with its audit row.
+    fn set_meta(&self, key: &str, value: &str, audit: &AuditEntry) -> Result<()>;
+    /// Persons with an id above `after`, in id order: for re-sealing every value.
+    fn persons_page(&self, after: i64, limit: i64) -> Result<Vec<PersonRow>>;
+    /// Records with an id above `after`, in id order.
+    fn records_page(&self, after: i64, limit: i64) -> Result<Vec<StoredRecord>>;
+    /// Import issues with an id above `after`, in id order.
+    fn issues_page(&self, after: i64, limit: i64) -> Result<Vec<IssueRow>>;
+    /// Households with an id above `after`, in id order, with their members and supporters.
+    fn households_page(&self, after: i64, limit: i64) -> Result<Vec<HouseholdRow>>;
+    /// Writes re-sealed values and migration signatures in one transaction, with its audit row.
+    fn reseal(&self, changes: &[Reseal], audit: &AuditEntry) -> Result<()>;
 
     // ---- online exchange ----
     /// Creates queries; one already there for the same job, source and member is left alone.

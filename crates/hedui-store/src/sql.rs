@@ -102,6 +102,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "exchange", include_str!("../migrations/0002_exchange.sql")),
     (3, "snapshot_mode", include_str!("../migrations/0003_snapshot_mode.sql")),
     (4, "commission_declared", include_str!("../migrations/0004_commission_declared.sql")),
+    (5, "bound_seals", include_str!("../migrations/0005_bound_seals.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -116,13 +117,13 @@ impl std::fmt::Debug for SqlStore {
     }
 }
 
-struct Row<'a>(&'a [Value]);
+pub(crate) struct Row<'a>(pub(crate) &'a [Value]);
 
 impl Row<'_> {
     fn get(&self, i: usize) -> Result<&Value> {
         self.0.get(i).ok_or_else(|| StoreError::Corrupt(format!("column {i} missing")))
     }
-    fn i64(&self, i: usize) -> Result<i64> {
+    pub(crate) fn i64(&self, i: usize) -> Result<i64> {
         match self.get(i)? {
             Value::I64(v) => Ok(*v),
             other => Err(StoreError::Corrupt(format!("column {i}: expected integer, got {other:?}"))),
@@ -134,7 +135,7 @@ impl Row<'_> {
             _ => self.i64(i).map(Some),
         }
     }
-    fn text(&self, i: usize) -> Result<String> {
+    pub(crate) fn text(&self, i: usize) -> Result<String> {
         match self.get(i)? {
             Value::Text(v) => Ok(v.clone()),
             other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
@@ -146,7 +147,7 @@ impl Row<'_> {
             _ => self.text(i).map(Some),
         }
     }
-    fn blob(&self, i: usize) -> Result<Vec<u8>> {
+    pub(crate) fn blob(&self, i: usize) -> Result<Vec<u8>> {
         match self.get(i)? {
             Value::Blob(v) => Ok(v.clone()),
             other => Err(StoreError::Corrupt(format!("column {i}: expected blob, got {other:?}"))),
@@ -168,13 +169,13 @@ impl Row<'_> {
     fn opt_month(&self, i: usize) -> Result<Option<Month>> {
         self.opt_text(i)?.map(|t| Month::parse(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
     }
-    fn code<T: DeserializeOwned>(&self, i: usize) -> Result<T> {
+    pub(crate) fn code<T: DeserializeOwned>(&self, i: usize) -> Result<T> {
         from_code(&self.text(i)?)
     }
 }
 
 /// The serde name of a unit enum variant, used as its stored code.
-fn code<T: Serialize>(t: &T) -> String {
+pub(crate) fn code<T: Serialize>(t: &T) -> String {
     serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
@@ -191,11 +192,11 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn first_i64(rows: &[Vec<Value>]) -> Result<i64> {
+pub(crate) fn first_i64(rows: &[Vec<Value>]) -> Result<i64> {
     rows.first().map(|r| Row(r).i64(0)).unwrap_or_else(|| Err(StoreError::Corrupt("no row returned".into())))
 }
 
-fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
+pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     c.execute(
         "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[
@@ -212,7 +213,7 @@ fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
 }
 
 const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
-     period_to, on_date, amount, quantity, category, status, item_key, detail_enc";
+     period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line";
 
 const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason";
 
@@ -274,7 +275,7 @@ fn insert_issues_in(c: &mut dyn Conn, batch: BatchId, issues: &[ImportIssue]) ->
 /// Stores records with one prepared statement, binding borrowed values: a mirror import passes
 /// millions of rows through here.
 fn insert_records_in(c: &mut dyn Conn, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64> {
-    const WIDTH: usize = 17;
+    const WIDTH: usize = 18;
     // Dates are the only values that need formatting; they live here, on no heap, while the statement runs.
     type Dates = (Iso<10>, Option<(Iso<7>, Iso<7>)>, Option<Iso<10>>);
     let dates: Vec<Dates> =
@@ -299,12 +300,13 @@ fn insert_records_in(c: &mut dyn Conn, batch: Option<BatchId>, job: Option<JobId
             Param::Text(&r.status),
             Param::Text(&r.key),
             Param::Blob(&r.detail_enc),
+            Param::I64(r.line),
         ]);
     }
     c.execute_rows(
         "INSERT INTO record (batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, \
-         period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         WIDTH,
         &params,
     )
@@ -337,6 +339,7 @@ fn record_from(r: &[Value]) -> Result<StoredRecord> {
             status: r.text(15)?,
             key: r.text(16)?,
             detail_enc: r.blob(17)?,
+            line: r.i64(18)?,
         },
     })
 }
@@ -494,7 +497,7 @@ impl SqlStore {
     }
 
     /// Runs `f` in one transaction: all of it is stored, or none of it.
-    fn tx<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
+    pub(crate) fn tx<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
         let mut guard = self.lock()?;
         let c: &mut dyn Conn = guard.as_mut();
         c.execute_batch("BEGIN")?;
@@ -511,7 +514,7 @@ impl SqlStore {
         }
     }
 
-    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+    pub(crate) fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
         self.lock()?.query(sql, params)
     }
 
@@ -1035,7 +1038,7 @@ impl Store for SqlStore {
         })
     }
 
-    fn issue_report(
+    fn complete_report(
         &self,
         job: JobId,
         from: JobState,
@@ -1043,13 +1046,12 @@ impl Store for SqlStore {
         at: &str,
         audit: &AuditEntry,
     ) -> Result<i64> {
-        let (outcome, body_enc, body_sm3) = (report.outcome, report.body_enc.as_slice(), report.body_sm3.as_str());
         self.tx(|c| {
             let n = c.execute(
                 "UPDATE job SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND state = ?",
                 &[
                     JobState::ReportIssued.code().into(),
-                    outcome.code().into(),
+                    report.outcome.code().into(),
                     at.into(),
                     job.0.into(),
                     from.code().into(),
@@ -1058,22 +1060,67 @@ impl Store for SqlStore {
             if n == 0 {
                 return Err(StoreError::StateChanged { expected: from.code().into(), actual: "?".into() });
             }
-            let version = first_i64(&c.query(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM report WHERE job_id = ?",
-                &[job.0.into()],
-            )?)?;
-            c.execute(
-                "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                &[job.0.into(), version.into(), outcome.code().into(), body_enc.into(), body_sm3.into(), at.into()],
+            let version = first_i64(
+                &c.query("SELECT COALESCE(MAX(version), 0) + 1 FROM report WHERE job_id = ?", &[job.0.into()])?,
             )?;
+            if version != report.version {
+                return Err(StoreError::StateChanged {
+                    expected: format!("第 {} 版", report.version),
+                    actual: format!("下一版为第 {version} 版"),
+                });
+            }
+            let id = first_i64(&c.query(
+                "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, state, completed_sig) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &[
+                    job.0.into(),
+                    version.into(),
+                    report.outcome.code().into(),
+                    report.body_enc.as_slice().into(),
+                    report.body_sm3.as_str().into(),
+                    at.into(),
+                    code(&ReportState::Completed).into(),
+                    report.completed_sig.as_str().into(),
+                ],
+            )?)?;
             write_audit(c, audit)?;
-            Ok(version)
+            Ok(id)
+        })
+    }
+
+    fn issue_report(
+        &self,
+        report: i64,
+        outcome: Outcome,
+        issued_sig: &str,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.tx(|c| {
+            let rows = c.query(
+                "SELECT job_id FROM report WHERE id = ? AND state = ?",
+                &[report.into(), code(&ReportState::Completed).into()],
+            )?;
+            let job = first_i64(&rows).map_err(|_| StoreError::StateChanged {
+                expected: "completed".into(),
+                actual: format!("报告 {report} 不存在或已签发"),
+            })?;
+            c.execute(
+                "UPDATE report SET state = ?, issued_sig = ?, issued_at = ? WHERE id = ?",
+                &[code(&ReportState::Issued).into(), issued_sig.into(), at.into(), report.into()],
+            )?;
+            c.execute(
+                "UPDATE job SET outcome = ?, updated_at = ? WHERE id = ?",
+                &[outcome.code().into(), at.into(), job.into()],
+            )?;
+            write_audit(c, audit)
         })
     }
 
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>> {
         self.query(
-            "SELECT id, job_id, version, outcome, body_enc, body_sm3, created_at FROM report WHERE job_id = ? ORDER BY version",
+            "SELECT id, job_id, version, outcome, body_enc, body_sm3, created_at, state, completed_sig, issued_sig, \
+             issued_at, signed_in_migration FROM report WHERE job_id = ? ORDER BY version",
             &[job.0.into()],
         )?
         .iter()
@@ -1088,9 +1135,62 @@ impl Store for SqlStore {
                 body_enc: r.blob(4)?,
                 body_sm3: r.text(5)?,
                 created_at: r.text(6)?,
+                state: r.code(7)?,
+                completed_sig: r.text(8)?,
+                issued_sig: r.text(9)?,
+                issued_at: r.opt_text(10)?,
+                signed_in_migration: r.i64(11)? != 0,
             })
         })
         .collect()
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.meta_in(key)
+    }
+
+    fn set_meta(&self, key: &str, value: &str, audit: &AuditEntry) -> Result<()> {
+        self.set_meta_in(key, value, audit)
+    }
+
+    fn persons_page(&self, after: i64, limit: i64) -> Result<Vec<PersonRow>> {
+        self.persons_page_in(after, limit)
+    }
+
+    fn records_page(&self, after: i64, limit: i64) -> Result<Vec<StoredRecord>> {
+        self.query(
+            &format!("SELECT {RECORD_COLS} FROM record WHERE id > ? ORDER BY id LIMIT ?"),
+            &[after.into(), limit.into()],
+        )?
+        .iter()
+        .map(|r| record_from(r))
+        .collect()
+    }
+
+    fn issues_page(&self, after: i64, limit: i64) -> Result<Vec<IssueRow>> {
+        self.issues_page_in(after, limit)
+    }
+
+    fn households_page(&self, after: i64, limit: i64) -> Result<Vec<HouseholdRow>> {
+        let ids: Vec<i64> = self
+            .query("SELECT id FROM household WHERE id > ? ORDER BY id LIMIT ?", &[after.into(), limit.into()])?
+            .iter()
+            .map(|r| Row(r).i64(0))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.household(HouseholdId(id))?);
+        }
+        Ok(out)
+    }
+
+    fn reseal(&self, changes: &[Reseal], audit: &AuditEntry) -> Result<()> {
+        self.tx(|c| {
+            for ch in changes {
+                crate::sealed::reseal_in(c, ch)?;
+            }
+            write_audit(c, audit)
+        })
     }
 
     fn audit(&self, entry: &AuditEntry) -> Result<()> {

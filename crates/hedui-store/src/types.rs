@@ -41,6 +41,9 @@ pub struct NewRecord {
     pub key: String,
     /// The row's values as the source sent them (a JSON array, in the batch's column order), sealed.
     pub detail_enc: Vec<u8>,
+    /// The record's identity within its batch or its job's answers: the file's line for a mirror
+    /// row, the position in the answers for an online one. Its sealed values are bound to it.
+    pub line: i64,
 }
 
 /// A stored record.
@@ -271,12 +274,27 @@ pub struct JobFilter {
     pub offset: i64,
 }
 
-/// A report version to store: the sealed body and the SM3 of the plain body.
+/// A report version to store: the sealed body, the SM3 of the plain body, and the node's
+/// completion signature over the digest with the report's number, version, job, household and
+/// outcome.
 #[derive(Clone, Debug)]
 pub struct NewReport {
+    /// The version the report's body carries; it must be the job's next one.
+    pub version: i64,
     pub outcome: Outcome,
     pub body_enc: Vec<u8>,
     pub body_sm3: String,
+    pub completed_sig: String,
+}
+
+/// Whether a report has been given out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// Computed and signed, not yet given out.
+    Completed,
+    /// Given out: signed a second time when issued.
+    Issued,
 }
 
 /// A stored report version.
@@ -285,10 +303,59 @@ pub struct ReportRow {
     pub id: i64,
     pub job: JobId,
     pub version: i64,
+    /// A copy for lists: every read checks it against the signed body.
     pub outcome: Outcome,
     pub body_enc: Vec<u8>,
     pub body_sm3: String,
     pub created_at: String,
+    pub state: ReportState,
+    pub completed_sig: String,
+    pub issued_sig: String,
+    pub issued_at: Option<String>,
+    /// Issued before reports were signed in the store; signed by the migration that added it.
+    pub signed_in_migration: bool,
+}
+
+/// One sealed value's place, for re-sealing it where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealedSlot {
+    PersonId(PersonId),
+    RecordRawId(i64),
+    RecordDetail(i64),
+    IssueRaw(i64),
+    MemberName(HouseholdId, u32),
+    MemberId(HouseholdId, u32),
+    SupporterName(HouseholdId, u32),
+    SupporterId(HouseholdId, u32),
+    HouseholdAddress(HouseholdId),
+    CommissionNote(CommissionId),
+    CommissionDeclared(CommissionId),
+    ReportBody(i64),
+}
+
+/// One change of the migration that binds sealed values to their rows.
+#[derive(Clone, Debug)]
+pub enum Reseal {
+    /// A value re-sealed for its own row.
+    Value(SealedSlot, Vec<u8>),
+    /// A report issued before reports were signed in the store, signed now.
+    ReportSigned { report: i64, completed_sig: String, issued_sig: String, at: String },
+}
+
+/// An import issue with its row and batch, for re-sealing.
+#[derive(Clone, Debug)]
+pub struct IssueRow {
+    pub id: i64,
+    pub batch: BatchId,
+    pub issue: ImportIssue,
+}
+
+/// A person's blind index and sealed ID number.
+#[derive(Clone, Debug)]
+pub struct PersonRow {
+    pub id: PersonId,
+    pub bidx: Vec<u8>,
+    pub id_enc: Vec<u8>,
 }
 
 /// Whether an audited action succeeded.

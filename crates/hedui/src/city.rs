@@ -401,23 +401,11 @@ impl DemoPaths {
     }
 }
 
-/// Reads the master key file, creating it (owner-only) when absent.
-pub fn master_key(path: &Path) -> Result<hedui_crypto::SoftKeys> {
-    if let Ok(hex) = std::env::var("HEDUI_MASTER_KEY") {
-        return hedui_crypto::SoftKeys::from_hex(&hex).map_err(|e| anyhow!("HEDUI_MASTER_KEY: {e}"));
+/// The demo's master key: the file's, or a new one written there on the demo's first run. Only
+/// the demo and `hedui init` ever create a key.
+pub fn demo_key(path: &Path) -> Result<hedui_crypto::SoftKeys> {
+    if !path.exists() && std::env::var_os("HEDUI_MASTER_KEY").is_none() {
+        crate::keys::create(path)?;
     }
-    if !path.exists() {
-        let hex = hedui_crypto::SoftKeys::generate_master_hex()?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, &hex).with_context(|| format!("写入 {}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    let hex = std::fs::read_to_string(path).with_context(|| format!("读取 {}", path.display()))?;
-    hedui_crypto::SoftKeys::from_hex(&hex).map_err(|e| anyhow!("{}: {e}", path.display()))
+    Ok(crate::keys::load(path)?.0)
 }

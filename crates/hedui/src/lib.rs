@@ -5,6 +5,7 @@
 pub mod city;
 pub mod exchange;
 pub mod idcheck;
+pub mod keys;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
     policy_dir: Option<&Path>,
 ) -> Result<App> {
-    Ok(App {
+    let app = App {
         store,
         signer: hedui_app::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
         identity: Identity::new(keys),
@@ -54,5 +55,13 @@ pub fn build_app(
         clock,
         exchange: None,
         callback_url: None,
-    })
+    };
+    // The key must be the database's before anything is read or sealed; values of the first
+    // release are then bound to their rows once.
+    app.bind_key()?;
+    let up = app.upgrade_sealed().context("将密文绑定到所在行（迁移）")?;
+    if up.values > 0 {
+        tracing::warn!(values = up.values, reports = up.reports_signed, "旧格式密文已重新加密并绑定到所在行");
+    }
+    Ok(app)
 }

@@ -175,10 +175,21 @@ enum Cmd {
         #[command(subcommand)]
         cmd: PolicyCmd,
     },
-    /// Apply database migrations.
+    /// Apply database migrations; with --key, also bind the first release's sealed values to
+    /// their rows and sign the reports it issued.
     Migrate {
         #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
         db: String,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Set up a new deployment: create its master key (never over an existing one) and its
+    /// database, and record the key's fingerprint in it.
+    Init {
+        #[arg(long, env = "HEDUI_DATABASE_URL", default_value = "hedui-data/hedui.db")]
+        db: String,
+        #[arg(long, default_value = "hedui-data/master.key")]
+        key: PathBuf,
     },
 }
 
@@ -329,12 +340,11 @@ fn main() -> Result<()> {
         Cmd::Report { cmd } => report_cmd(cmd),
         Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
         Cmd::Serve { db, key, city, catalog, sources, public_url, bind, port } => {
-            let store = hedui::open_store(&db)?;
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let banks = match (&city, &sources) {
                 (Some(c), None) => city::banks(c)?,
                 _ => Vec::new(),
             };
-            let keys = Arc::new(city::master_key(&key)?);
             let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), policy_dir())?;
             if sources.is_some() || catalog.is_some() {
                 let catalog = hedui::exchange::catalog(catalog.as_deref(), sources.as_deref())?;
@@ -377,14 +387,8 @@ fn main() -> Result<()> {
                 .map_err(|e| anyhow::anyhow!(e))?,
                 None => hedui_import::mapping::Mappings::builtin().clone(),
             };
-            let store = hedui::open_store(&db)?;
-            let app = hedui::build_app(
-                store,
-                Arc::new(city::master_key(&key)?),
-                Vec::new(),
-                Arc::new(SystemClock),
-                policy_dir(),
-            )?;
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
             let actor = Actor::system("cli-import");
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?
@@ -530,7 +534,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Exchange { cmd: ExchangeCmd::Keys { key, node } } => {
-            let keys = city::master_key(&key)?;
+            let keys = hedui::keys::load(&key)?.0;
             println!("{}", serde_json::to_string_pretty(&hedui::exchange::node_secret(&keys, &node).public())?);
             Ok(())
         }
@@ -560,9 +564,29 @@ fn main() -> Result<()> {
             println!("出具报告 {ok} 份，未完成 {} 个，用时 {:.1} 秒", results.len() - ok, t.elapsed().as_secs_f64());
             Ok(())
         }
-        Cmd::Migrate { db } => {
-            hedui::open_store(&db)?;
-            println!("数据库已是最新版本");
+        Cmd::Migrate { db, key } => {
+            match key {
+                Some(key) => {
+                    let (store, keys) = hedui::keys::open_node(&db, &key)?;
+                    hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+                    println!("数据库已是最新版本，密文均已绑定到所在行");
+                }
+                None => {
+                    hedui::open_store(&db)?;
+                    println!("数据库结构已是最新版本（给出 --key 可同时完成密文迁移）");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Init { db, key } => {
+            let store = hedui::open_store(&db)?;
+            if let Some(fp) = store.meta(hedui_app::upgrade::KEY_FINGERPRINT)? {
+                bail!("数据库 {db} 已初始化（主密钥指纹 {fp}）：hedui init 不会为它另建主密钥");
+            }
+            let keys = Arc::new(hedui::keys::create(&key)?);
+            let fp = hedui_crypto::KeyProvider::fingerprint(keys.as_ref());
+            hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+            println!("已生成主密钥 {}（指纹 {fp}，请妥善备份），数据库 {db} 已初始化", key.display());
             Ok(())
         }
     }
@@ -570,8 +594,7 @@ fn main() -> Result<()> {
 
 /// An app with the exchange attached, for the exchange and jobs commands.
 fn exchange_app(node: &NodeArgs, sources: Option<&str>, collect_within: u64) -> Result<App> {
-    let store = hedui::open_store(&node.db)?;
-    let keys = Arc::new(city::master_key(&node.key)?);
+    let (store, keys) = hedui::keys::open_node(&node.db, &node.key)?;
     let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
     let catalog = hedui::exchange::catalog(node.catalog.as_deref(), sources)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -620,7 +643,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     println!("1. 生成演示城市（常州，{} 户，{} 人）：{:.1} 秒", g.households, g.persons, t.elapsed().as_secs_f64());
 
     let store = hedui::open_store(&paths.db.display().to_string())?;
-    let keys = Arc::new(city::master_key(&paths.key)?);
+    let keys = Arc::new(city::demo_key(&paths.key)?);
     let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
     // The city's departments and institutions, simulated over real HTTP on loopback.
     let catalog = hedui::exchange::catalog(None, None)?;
@@ -774,14 +797,8 @@ fn policy_cmd(cmd: PolicyCmd) -> Result<()> {
             let as_of = date(&as_of)?;
             let changes: Vec<_> =
                 changes.iter().map(|c| hedui_app::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
-            let store = hedui::open_store(&db)?;
-            let app = hedui::build_app(
-                store,
-                Arc::new(city::master_key(&key)?),
-                Vec::new(),
-                Arc::new(SystemClock),
-                policy_dir(),
-            )?;
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
             let sim = app.simulate(&Actor::system("cli-policy-simulate"), &changes, as_of)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&sim)?);
@@ -839,7 +856,7 @@ fn report_cmd(cmd: ReportCmd) -> Result<()> {
             }
         }
         ReportCmd::Key { key } => {
-            let keys = city::master_key(&key)?;
+            let keys = hedui::keys::load(&key)?.0;
             let signer = hedui_app::sign::ReportSigner::derive(&keys, hedui::REPORT_NODE);
             println!(
                 "{}",
@@ -848,14 +865,8 @@ fn report_cmd(cmd: ReportCmd) -> Result<()> {
             Ok(())
         }
         ReportCmd::Export { db, key, job, version, format, out } => {
-            let store = hedui::open_store(&db)?;
-            let app = hedui::build_app(
-                store,
-                Arc::new(city::master_key(&key)?),
-                Vec::new(),
-                Arc::new(SystemClock),
-                policy_dir(),
-            )?;
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
             let actor = Actor::system("cli-report-export");
             let job = hedui_core::JobId(job);
             let bytes = match format.as_str() {

@@ -78,7 +78,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
     let store = hedui::open_store(&dir.join("h.db").display().to_string()).unwrap();
     let app = hedui::build_app(
         store,
-        Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32])),
+        Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap()),
         vec![Arc::new(b1), Arc::new(Down)],
         common::clock(),
         None,

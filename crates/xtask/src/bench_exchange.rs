@@ -119,7 +119,7 @@ pub fn run(o: &Options) -> Result<()> {
     let regions = hedui_app::data::regions(None)?;
     let g = hedui::city::generate(&regions, &city, 7, o.households, as_of)?;
     let store = hedui::open_store(&db.display().to_string())?;
-    let keys = Arc::new(SoftKeys::from_master(&[9; 32]));
+    let keys = Arc::new(SoftKeys::from_master(&[9; 32])?);
     let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
     let actor = Actor::system("bench-exchange");
     hedui::city::import_mirrors(&app, &actor, &city)?;

@@ -147,7 +147,7 @@ pub fn run(o: &Options) -> Result<()> {
     settle();
     reset_peak();
     let store = hedui::open_store(&hedui_db.display().to_string())?;
-    let keys = Arc::new(SoftKeys::from_master(&[7; 32]));
+    let keys = Arc::new(SoftKeys::from_master(&[7; 32])?);
     let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), None)?;
     let actor = Actor::system("xtask-bench-import");
     println!(

@@ -59,14 +59,15 @@ pub fn stores(tag: &str) -> Vec<Arc<dyn Store>> {
 /// An app over `store` with the city's banks, a fixed clock and test keys.
 pub fn app(store: Arc<dyn Store>, city: Option<&std::path::Path>) -> App {
     let banks = city.map(|c| hedui::city::banks(c).unwrap()).unwrap_or_default();
-    hedui::build_app(store, Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32])), banks, clock(), None).unwrap()
+    hedui::build_app(store, Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap()), banks, clock(), None)
+        .unwrap()
 }
 
 /// An app like [`app`] whose policy is read from `policy_dir` (and reloaded when it changes).
 #[allow(dead_code)] // Not every test binary reads policy from disk.
 pub fn app_with_policy(store: Arc<dyn Store>, city: &std::path::Path, policy_dir: &std::path::Path) -> App {
     let banks = hedui::city::banks(city).unwrap();
-    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]));
+    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
     hedui::build_app(store, keys, banks, clock(), Some(policy_dir)).unwrap()
 }
 

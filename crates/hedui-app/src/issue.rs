@@ -1,0 +1,195 @@
+//! Reports signed when completed and when issued, and read only when everything agrees.
+//!
+//! A report is *completed* when it is computed: the node's SM2 key signs its body's SM3 digest
+//! together with its number, version, job, household and outcome, and the signature is stored
+//! with it. It is *issued* when it is given out: issuing checks the completion signature, takes
+//! the outcome from the signed body (never from a column) and adds a second signature. For now a
+//! report is issued as soon as it is completed; the step is separate so that a reviewer's
+//! approval can become the act of issuing.
+//!
+//! Every read checks the lot: the body opens only at its own job and version, its digest is the
+//! stored one, the signatures hold, and the plain `outcome` columns (of the report and of its
+//! job) say what the body says. Anything else is refused, and the refusal audited.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::JobId;
+use hedui_core::job::JobState;
+use hedui_crypto::{encode_hex, sm3};
+use hedui_import::{period, place};
+use hedui_store::{AuditOutcome, NewReport, ReportRow, ReportState};
+
+use crate::report::Report;
+use crate::{Actor, App, AppError, AppResult};
+
+/// What the stored signatures of one report version say, as report files carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    pub report: String,
+    pub version: i64,
+    pub job: i64,
+    pub household: String,
+    pub outcome: String,
+    pub body_sm3: String,
+    pub completed_sig: String,
+    pub issued_sig: String,
+    pub issued_at: String,
+    /// Issued before reports were signed in the store, and signed by the migration.
+    #[serde(default)]
+    pub signed_in_migration: bool,
+}
+
+/// The statement the completion signature covers.
+pub fn completed_statement(
+    report: &str,
+    version: i64,
+    job: i64,
+    household: &str,
+    outcome: &str,
+    body_sm3: &str,
+) -> String {
+    format!(
+        "hedui-report-completed\nreport={report}\nversion={version}\njob={job}\nhousehold={household}\n\
+         outcome={outcome}\nbody_sm3={body_sm3}\n"
+    )
+}
+
+/// The statement the issue signature covers: the completed one, its signature and the time.
+pub fn issued_statement(seal: &Seal) -> String {
+    format!(
+        "hedui-report-issued\n{}completed_sig={}\nissued_at={}\n",
+        completed_statement(&seal.report, seal.version, seal.job, &seal.household, &seal.outcome, &seal.body_sm3),
+        seal.completed_sig,
+        seal.issued_at
+    )
+}
+
+impl App {
+    /// Seals, signs and stores a computed report (completed), then issues it.
+    pub(crate) fn complete_and_issue(&self, actor: &Actor, from: JobState, report: &Report) -> AppResult<()> {
+        let body = serde_json::to_vec(report).map_err(|e| AppError::Internal(e.to_string()))?;
+        let body_sm3 = encode_hex(&sm3(&body));
+        let at = place::report_body(report.job, report.version);
+        let sealed = self.identity.seal(&at, period(report.as_of), &body)?;
+        let outcome = report.assessment.outcome;
+        let statement = completed_statement(
+            &report.number,
+            report.version,
+            report.job.0,
+            &report.household.number,
+            outcome.code(),
+            &body_sm3,
+        );
+        let completed_sig = self.signer.sign_statement(statement.as_bytes()).map_err(AppError::Internal)?;
+        let audit = self.audit_entry(
+            actor,
+            "report.complete",
+            &format!("job:{}", report.job),
+            AuditOutcome::Ok,
+            format!("报告 {}：{}（已签名，待签发）", report.number, outcome.name_zh()),
+        );
+        let stored = NewReport { version: report.version, outcome, body_enc: sealed, body_sm3, completed_sig };
+        let id = self.store.complete_report(report.job, from, &stored, &self.now(), &audit)?;
+        self.issue(actor, report.job, id)
+    }
+
+    /// Issues a completed report: checks its completion signature, takes the outcome from its
+    /// signed body and signs it a second time.
+    pub fn issue(&self, actor: &Actor, job: JobId, report_id: i64) -> AppResult<()> {
+        let row = self
+            .store
+            .reports(job)?
+            .into_iter()
+            .find(|r| r.id == report_id)
+            .ok_or_else(|| AppError::NotFound(format!("核对任务 {job} 没有编号为 {report_id} 的报告")))?;
+        if row.state != ReportState::Completed {
+            return Err(AppError::InvalidState(format!("核对任务 {job} 第 {} 版报告已签发", row.version)));
+        }
+        let (report, mut seal) = self.checked(actor, &row)?;
+        seal.issued_at = self.now();
+        seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
+        let audit = self.audit_entry(
+            actor,
+            "report.issue",
+            &format!("job:{job}"),
+            AuditOutcome::Ok,
+            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
+        );
+        self.store.issue_report(row.id, report.assessment.outcome, &seal.issued_sig, &seal.issued_at, &audit)?;
+        Ok(())
+    }
+
+    /// A stored report version, opened and checked; a report that fails any check is refused
+    /// and the refusal audited.
+    pub(crate) fn open_report(&self, actor: &Actor, row: &ReportRow) -> AppResult<Report> {
+        let (mut report, seal) = self.checked(actor, row)?;
+        if row.state != ReportState::Issued {
+            return Err(AppError::InvalidState(format!("核对任务 {} 第 {} 版报告尚未签发", row.job, row.version)));
+        }
+        if let Some(job) = self.store.job(row.job)?
+            && let Some(latest) = self.store.reports(row.job)?.last()
+            && latest.id == row.id
+            && job.outcome != Some(report.assessment.outcome)
+        {
+            return self.refuse(actor, row, "核对任务的结论列与已签名的报告不一致");
+        }
+        report.seal = Some(seal);
+        Ok(report)
+    }
+
+    /// Opens a row and checks its body, digest, columns and signatures.
+    fn checked(&self, actor: &Actor, row: &ReportRow) -> AppResult<(Report, Seal)> {
+        let body = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
+            Ok(b) => b,
+            Err(e @ hedui_crypto::CryptoError::Misplaced { .. }) => return self.refuse(actor, row, &e.to_string()),
+            Err(e) => return Err(e.into()),
+        };
+        let body_sm3 = encode_hex(&sm3(&body));
+        if body_sm3 != row.body_sm3 {
+            return self.refuse(actor, row, "报告正文的 SM3 摘要与存储的摘要不一致");
+        }
+        let report: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+        if report.job != row.job || report.version != row.version {
+            return self.refuse(actor, row, "报告正文属于另一个核对任务或版本");
+        }
+        if report.assessment.outcome != row.outcome {
+            return self.refuse(actor, row, "报告的结论列与已签名的报告正文不一致");
+        }
+        let statement = completed_statement(
+            &report.number,
+            report.version,
+            report.job.0,
+            &report.household.number,
+            report.assessment.outcome.code(),
+            &body_sm3,
+        );
+        if !self.signer.verify_statement(statement.as_bytes(), &row.completed_sig) {
+            return self.refuse(actor, row, "报告的完成签名无效");
+        }
+        let seal = Seal {
+            report: report.number.clone(),
+            version: report.version,
+            job: report.job.0,
+            household: report.household.number.clone(),
+            outcome: report.assessment.outcome.code().to_string(),
+            body_sm3,
+            completed_sig: row.completed_sig.clone(),
+            issued_sig: row.issued_sig.clone(),
+            issued_at: row.issued_at.clone().unwrap_or_default(),
+            signed_in_migration: row.signed_in_migration,
+        };
+        if row.state == ReportState::Issued
+            && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)
+        {
+            return self.refuse(actor, row, "报告的签发签名无效");
+        }
+        Ok((report, seal))
+    }
+
+    fn refuse<T>(&self, actor: &Actor, row: &ReportRow, why: &str) -> AppResult<T> {
+        let msg = format!("核对任务 {} 第 {} 版报告（report 行 {}）被拒绝：{why}", row.job, row.version, row.id);
+        self.audit(actor, "report.tampered", &format!("job:{}", row.job), AuditOutcome::Denied, msg.clone())?;
+        tracing::error!(job = row.job.0, version = row.version, "{msg}");
+        Err(AppError::Tampered(msg))
+    }
+}

@@ -1,0 +1,292 @@
+//! The database's key, and the one-time migration that binds every sealed value to its row.
+//!
+//! A database records the fingerprint of its master key the first time a key opens it; from then
+//! on any other key is refused before anything is read or sealed. The first release sealed every
+//! value of a column under one label and one key; the migration here opens each such value once
+//! and seals it again for its own table, column and row under its period's key, and signs the
+//! reports that release issued (marking them as signed by the migration). It works in chunks,
+//! each in one transaction, and only touches values still in the old format, so an interrupted
+//! run continues where it stopped.
+
+use hedui_crypto::is_legacy;
+use hedui_import::period;
+use hedui_import::place::{self, Owner, legacy};
+use hedui_store::{AuditOutcome, JobFilter, Reseal, SealedSlot, StoredRecord};
+
+use crate::issue::{Seal, completed_statement, issued_statement};
+use crate::report::Report;
+use crate::{Actor, App, AppError, AppResult};
+
+/// The `meta` key of the master key's fingerprint.
+pub const KEY_FINGERPRINT: &str = "key_fingerprint";
+/// The `meta` key of the format of sealed values; `2` once every value is bound to its row.
+pub const SEALED_FORMAT: &str = "sealed_format";
+const CHUNK: usize = 1000;
+
+/// What the re-sealing changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Upgraded {
+    pub values: usize,
+    pub reports_signed: usize,
+}
+
+impl App {
+    /// Checks that the master key is the database's, recording its fingerprint on first use.
+    pub fn bind_key(&self) -> AppResult<()> {
+        let keys = self.identity.keys();
+        let fp = keys.fingerprint();
+        match self.store.meta(KEY_FINGERPRINT)? {
+            Some(expected) if expected == fp => Ok(()),
+            Some(expected) => Err(AppError::WrongKey(format!(
+                "数据库要求指纹为 {expected} 的主密钥，而给出的主密钥指纹为 {fp}：密钥不是这个数据库的"
+            ))),
+            None => {
+                // A database of the first release keeps no fingerprint: the key must open its data.
+                if let Some(p) = self.store.persons_page(0, 1)?.first() {
+                    let opens = if is_legacy(&p.id_enc) {
+                        keys.open_legacy(legacy::PERSON_ID, &p.id_enc).is_ok()
+                    } else {
+                        keys.open(&place::person_id(&p.bidx), &p.id_enc).is_ok()
+                    };
+                    if !opens {
+                        return Err(AppError::WrongKey(format!(
+                            "数据库中的数据不是用这把主密钥（指纹 {fp}）加密的，拒绝使用"
+                        )));
+                    }
+                }
+                let actor = Actor::system("key-bind");
+                let audit =
+                    self.audit_entry(&actor, "key.bind", "database", AuditOutcome::Ok, format!("主密钥指纹 {fp}"));
+                self.store.set_meta(KEY_FINGERPRINT, &fp, &audit)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Re-seals every value still in the first release's format for its own row, and signs the
+    /// reports that release issued. Does nothing once done.
+    pub fn upgrade_sealed(&self) -> AppResult<Upgraded> {
+        if self.store.meta(SEALED_FORMAT)?.as_deref() == Some("2") {
+            return Ok(Upgraded::default());
+        }
+        let mut up = Upgraded::default();
+        let mut pending: Vec<Reseal> = Vec::new();
+        let keys = self.identity.keys();
+        let month = period(self.today());
+
+        let mut after = 0;
+        loop {
+            let page = self.store.persons_page(after, CHUNK as i64)?;
+            let Some(last) = page.last() else { break };
+            after = last.id.0;
+            for p in page.iter().filter(|p| is_legacy(&p.id_enc)) {
+                let plain = keys.open_legacy(legacy::PERSON_ID, &p.id_enc)?;
+                let v = keys.seal(&place::person_id(&p.bidx), month, &plain)?;
+                pending.push(Reseal::Value(SealedSlot::PersonId(p.id), v));
+            }
+            self.flush(&mut pending, &mut up, false)?;
+        }
+
+        let mut after = 0;
+        loop {
+            let page = self.store.records_page(after, CHUNK as i64)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for r in &page {
+                self.reseal_record(r, &mut pending)?;
+            }
+            self.flush(&mut pending, &mut up, false)?;
+        }
+
+        let mut after = 0;
+        loop {
+            let page = self.store.issues_page(after, CHUNK as i64)?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for i in page.iter().filter(|i| is_legacy(&i.issue.raw_enc)) {
+                let plain = keys.open_legacy(legacy::ISSUE_RAW, &i.issue.raw_enc)?;
+                let v = keys.seal(&place::issue_raw(i.batch, i.issue.line), month, &plain)?;
+                pending.push(Reseal::Value(SealedSlot::IssueRaw(i.id), v));
+            }
+            self.flush(&mut pending, &mut up, false)?;
+        }
+
+        let mut after = 0;
+        loop {
+            let page = self.store.households_page(after, (CHUNK / 10) as i64)?;
+            let Some(last) = page.last() else { break };
+            after = last.id.0;
+            for h in &page {
+                let mut again =
+                    |label: &[u8], at: hedui_crypto::Place, old: &[u8], slot: SealedSlot| -> AppResult<()> {
+                        if is_legacy(old) {
+                            let plain = keys.open_legacy(label, old)?;
+                            pending.push(Reseal::Value(slot, keys.seal(&at, month, &plain)?));
+                        }
+                        Ok(())
+                    };
+                again(
+                    legacy::HOUSEHOLD_ADDRESS,
+                    place::household_address(&h.number),
+                    &h.address_enc,
+                    SealedSlot::HouseholdAddress(h.id),
+                )?;
+                for m in &h.members {
+                    again(
+                        legacy::MEMBER_NAME,
+                        place::member_name(&h.number, m.seq),
+                        &m.name_enc,
+                        SealedSlot::MemberName(h.id, m.seq),
+                    )?;
+                    again(
+                        legacy::MEMBER_ID,
+                        place::member_id(&h.number, m.seq),
+                        &m.id_enc,
+                        SealedSlot::MemberId(h.id, m.seq),
+                    )?;
+                }
+                for s in &h.supporters {
+                    again(
+                        legacy::MEMBER_NAME,
+                        place::supporter_name(&h.number, s.seq),
+                        &s.name_enc,
+                        SealedSlot::SupporterName(h.id, s.seq),
+                    )?;
+                    again(
+                        legacy::MEMBER_ID,
+                        place::supporter_id(&h.number, s.seq),
+                        &s.id_enc,
+                        SealedSlot::SupporterId(h.id, s.seq),
+                    )?;
+                }
+            }
+            self.flush(&mut pending, &mut up, false)?;
+        }
+
+        let jobs = self.store.jobs(&JobFilter { limit: i64::MAX, ..JobFilter::default() })?;
+        for j in &jobs {
+            for (old, label, at, slot) in [
+                (
+                    &j.note_enc,
+                    legacy::COMMISSION_NOTE,
+                    place::commission_note(&j.commission_number),
+                    SealedSlot::CommissionNote(j.commission),
+                ),
+                (
+                    &j.declared_enc,
+                    legacy::COMMISSION_DECLARED,
+                    place::commission_declared(&j.commission_number),
+                    SealedSlot::CommissionDeclared(j.commission),
+                ),
+            ] {
+                if let Some(old) = old.as_deref().filter(|o| is_legacy(o)) {
+                    let plain = keys.open_legacy(label, old)?;
+                    pending.push(Reseal::Value(slot, keys.seal(&at, month, &plain)?));
+                }
+            }
+            for row in self.store.reports(j.id)? {
+                if !is_legacy(&row.body_enc) {
+                    continue;
+                }
+                let body = keys.open_legacy(legacy::REPORT_BODY, &row.body_enc)?;
+                let sm3 = hedui_crypto::encode_hex(&hedui_crypto::sm3(&body));
+                if sm3 != row.body_sm3 {
+                    return Err(AppError::Tampered(format!(
+                        "核对任务 {} 第 {} 版报告的正文与其 SM3 摘要不一致，迁移不为它签名",
+                        row.job, row.version
+                    )));
+                }
+                let r: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
+                if r.job != row.job || r.version != row.version || r.assessment.outcome != row.outcome {
+                    return Err(AppError::Tampered(format!(
+                        "核对任务 {} 第 {} 版报告的正文与其所在行不符，迁移不为它签名",
+                        row.job, row.version
+                    )));
+                }
+                let v = keys.seal(&place::report_body(row.job, row.version), period(r.as_of), &body)?;
+                let outcome = r.assessment.outcome.code();
+                let completed = completed_statement(&r.number, r.version, r.job.0, &r.household.number, outcome, &sm3);
+                let completed_sig = self.signer.sign_statement(completed.as_bytes()).map_err(AppError::Internal)?;
+                let mut seal = Seal {
+                    report: r.number.clone(),
+                    version: r.version,
+                    job: r.job.0,
+                    household: r.household.number.clone(),
+                    outcome: outcome.to_string(),
+                    body_sm3: sm3,
+                    completed_sig: completed_sig.clone(),
+                    issued_sig: String::new(),
+                    issued_at: row.created_at.clone(),
+                    signed_in_migration: true,
+                };
+                seal.issued_sig =
+                    self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
+                pending.push(Reseal::Value(SealedSlot::ReportBody(row.id), v));
+                pending.push(Reseal::ReportSigned {
+                    report: row.id,
+                    completed_sig,
+                    issued_sig: seal.issued_sig,
+                    at: row.created_at.clone(),
+                });
+                up.reports_signed += 1;
+            }
+            self.flush(&mut pending, &mut up, false)?;
+        }
+        self.flush(&mut pending, &mut up, true)?;
+        let actor = Actor::system("migration");
+        let audit = self.audit_entry(
+            &actor,
+            "sealed.upgrade",
+            "database",
+            AuditOutcome::Ok,
+            format!("密文已绑定到所在行：{} 个值重新加密，{} 份旧报告补签", up.values, up.reports_signed),
+        );
+        self.store.set_meta(SEALED_FORMAT, "2", &audit)?;
+        Ok(up)
+    }
+
+    fn reseal_record(&self, r: &StoredRecord, pending: &mut Vec<Reseal>) -> AppResult<()> {
+        let keys = self.identity.keys();
+        let owner = match (r.batch, r.job) {
+            (Some(b), _) => Owner::Batch(b),
+            (None, Some(j)) => Owner::Job(j),
+            (None, None) => return Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
+        };
+        let p = period(r.rec.as_of);
+        if is_legacy(&r.rec.detail_enc) {
+            let plain = keys.open_legacy(legacy::RECORD_DETAIL, &r.rec.detail_enc)?;
+            pending.push(Reseal::Value(
+                SealedSlot::RecordDetail(r.id),
+                keys.seal(&place::record_detail(owner, &r.rec), p, &plain)?,
+            ));
+        }
+        if let Some(old) = r.rec.raw_id_enc.as_deref().filter(|o| is_legacy(o)) {
+            let plain = keys.open_legacy(legacy::RECORD_RAW_ID, old)?;
+            pending.push(Reseal::Value(
+                SealedSlot::RecordRawId(r.id),
+                keys.seal(&place::record_raw_id(owner, &r.rec), p, &plain)?,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending when a chunk is full (or `all`), in one transaction.
+    fn flush(&self, pending: &mut Vec<Reseal>, up: &mut Upgraded, all: bool) -> AppResult<()> {
+        if pending.is_empty() || (!all && pending.len() < CHUNK) {
+            return Ok(());
+        }
+        let values = pending.iter().filter(|c| matches!(c, Reseal::Value(..))).count();
+        let actor = Actor::system("migration");
+        let audit = self.audit_entry(
+            &actor,
+            "sealed.reseal",
+            "database",
+            AuditOutcome::Ok,
+            format!("{values} 个密文重新绑定到所在行"),
+        );
+        self.store.reseal(pending, &audit)?;
+        up.values += values;
+        pending.clear();
+        Ok(())
+    }
+}
