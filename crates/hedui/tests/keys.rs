@@ -1,0 +1,90 @@
+//! One key per database: every command that opens sealed data refuses a missing key and a key
+//! that is not the database's, says which key it expects and where it looked, and creates no key
+//! file; only `hedui init` (once) and `hedui demo` create one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hedui(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(args)
+        .env_remove("HEDUI_MASTER_KEY")
+        .env_remove("HEDUI_DATABASE_URL")
+        .env("HEDUI_LOG", "error")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn fingerprint(key: &Path) -> String {
+    use hedui_crypto::KeyProvider;
+    hedui_crypto::SoftKeys::from_hex(&std::fs::read_to_string(key).unwrap()).unwrap().fingerprint()
+}
+
+#[test]
+fn commands_refuse_a_missing_or_foreign_key_and_create_none() {
+    let dir = common::temp_dir("keys");
+    let p = |n: &str| dir.join(n).display().to_string();
+    let (db, key) = (p("hedui.db"), p("master.key"));
+
+    let init = hedui(&["init", "--db", &db, "--key", &key]);
+    assert!(init.status.success(), "{}", text(&init));
+    let fp = fingerprint(Path::new(&key));
+    assert!(text(&init).contains(&fp));
+    // init refuses a second time: over the existing key, and with a new key for the same database.
+    let again = hedui(&["init", "--db", &db, "--key", &key]);
+    assert!(!again.status.success() && text(&again).contains("hedui init 不会"), "{}", text(&again));
+    let other_init = hedui(&["init", "--db", &db, "--key", &p("new.key")]);
+    assert!(!other_init.status.success() && text(&other_init).contains(&fp), "{}", text(&other_init));
+    assert!(!dir.join("new.key").exists());
+    assert_eq!(fingerprint(Path::new(&key)), fp, "the key was not touched");
+
+    // Another deployment's key.
+    let foreign = p("foreign.key");
+    assert!(hedui(&["init", "--db", &p("other.db"), "--key", &foreign]).status.success());
+    std::fs::write(dir.join("tax.csv"), "身份证号,姓名,所属期起,所属期止,收入额,扣缴单位,所得项目\n").unwrap();
+    let tax = p("tax.csv");
+    let out = p("out");
+    let sealed: Vec<Vec<&str>> = vec![
+        vec!["serve", "--port", "0"],
+        vec!["import", "--source", "shuiwu", "--as-of", "2026-11-27", &tax],
+        vec!["exchange", "export", "--out", &out],
+        vec!["exchange", "import", &tax],
+        vec!["jobs", "run"],
+        vec!["jobs", "resume"],
+        vec!["report", "export", "--job", "1", "--out", &out],
+        vec!["policy", "simulate", "--change", "dibao.standard=+5%"],
+        vec!["migrate"],
+    ];
+    for (which, k) in [("missing", p("missing.key")), ("foreign", foreign.clone())] {
+        for args in &sealed {
+            let mut a = args.clone();
+            a.extend(["--db", db.as_str(), "--key", k.as_str()]);
+            let o = hedui(&a);
+            let t = text(&o);
+            assert!(!o.status.success(), "{which} key accepted by {args:?}: {t}");
+            assert!(t.contains(&fp), "{args:?} with a {which} key does not name the expected key {fp}: {t}");
+            assert!(t.contains(&k), "{args:?} with a {which} key does not say where it looked: {t}");
+        }
+        assert!(!dir.join("missing.key").exists(), "a command created a key file");
+    }
+    // Commands that only need the key read it, and never create one.
+    for args in [vec!["exchange", "keys"], vec!["report", "key"]] {
+        let mut a = args.clone();
+        let missing = p("missing.key");
+        a.extend(["--key", missing.as_str()]);
+        let o = hedui(&a);
+        assert!(!o.status.success() && text(&o).contains("hedui init"), "{args:?}: {}", text(&o));
+        assert!(!dir.join("missing.key").exists());
+    }
+    // With the right key, the commands work.
+    let m = hedui(&["migrate", "--db", &db, "--key", &key]);
+    assert!(m.status.success(), "{}", text(&m));
+}
