@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use hedui_core::authorization::{Authorization, AuthorizationStatus, Scope, Signature};
 use hedui_core::household::{self, Capacity, ExclusionReason, Member, Relation};
-use hedui_core::id_number::IdNumber;
+use hedui_core::id_number::{self, IdNumber};
 use hedui_core::name::mask_name;
 use hedui_core::programme::Programme;
 use hedui_core::region::{RegionCode, RegionStatus};
@@ -186,11 +186,9 @@ impl App {
             let (person, note) = match parsed {
                 Ok(p) => {
                     let key = self.identity.person_key(&p.id, period(self.today()))?;
-                    let pid = self.store.resolve_persons(&[key])?.first().copied();
-                    let notes: Vec<String> = p.notes.iter().map(ToString::to_string).collect();
-                    (pid, notes.join("；"))
+                    (self.store.resolve_persons(&[key])?.first().copied(), id_number::note_codes(&Ok(p.clone())))
                 }
-                Err(e) => (None, format!("身份证号无效：{e}")),
+                Err(e) => (None, id_number::note_codes(&Err(e.clone()))),
             };
             stored.push(NewMember {
                 seq: m.seq,
@@ -212,12 +210,11 @@ impl App {
             if sp.name.trim().is_empty() {
                 return Err(AppError::Invalid(format!("第 {} 位义务人姓名为空", i + 1)));
             }
-            let (person, note) = match IdNumber::parse(sp.id_number.trim()) {
-                Ok(p) => (
-                    self.store.resolve_persons(&[self.identity.person_key(&p.id, month)?])?.first().copied(),
-                    String::new(),
-                ),
-                Err(e) => (None, format!("身份证号无效：{e}")),
+            let parsed = IdNumber::parse(sp.id_number.trim());
+            let note = id_number::note_codes(&parsed);
+            let person = match parsed {
+                Ok(p) => self.store.resolve_persons(&[self.identity.person_key(&p.id, month)?])?.first().copied(),
+                Err(_) => None,
             };
             supporters.push(NewSupporter {
                 seq,
@@ -272,7 +269,7 @@ impl App {
                 guardian_seq: m.guardian_seq,
                 declared_income: m.declared_income,
                 resolved: m.person.is_some(),
-                note: m.id_note.clone(),
+                note: id_number::describe_note_codes(&m.id_note),
             });
         }
         Ok(HouseholdView {

@@ -132,32 +132,31 @@ impl App {
                     SealedSlot::HouseholdAddress(h.id),
                 )?;
                 for m in &h.members {
-                    again(
-                        legacy::MEMBER_NAME,
-                        place::member_name(&h.number, m.seq),
-                        &m.name_enc,
-                        SealedSlot::MemberName(h.id, m.seq),
-                    )?;
-                    again(
-                        legacy::MEMBER_ID,
-                        place::member_id(&h.number, m.seq),
-                        &m.id_enc,
-                        SealedSlot::MemberId(h.id, m.seq),
-                    )?;
+                    let slot = SealedSlot::MemberName(h.id, m.seq);
+                    again(legacy::MEMBER_NAME, place::member_name(&h.number, m.seq), &m.name_enc, slot)?;
+                    let slot = SealedSlot::MemberId(h.id, m.seq);
+                    again(legacy::MEMBER_ID, place::member_id(&h.number, m.seq), &m.id_enc, slot)?;
                 }
                 for s in &h.supporters {
-                    again(
-                        legacy::MEMBER_NAME,
-                        place::supporter_name(&h.number, s.seq),
-                        &s.name_enc,
-                        SealedSlot::SupporterName(h.id, s.seq),
-                    )?;
-                    again(
-                        legacy::MEMBER_ID,
-                        place::supporter_id(&h.number, s.seq),
-                        &s.id_enc,
-                        SealedSlot::SupporterId(h.id, s.seq),
-                    )?;
+                    let slot = SealedSlot::SupporterName(h.id, s.seq);
+                    again(legacy::MEMBER_NAME, place::supporter_name(&h.number, s.seq), &s.name_enc, slot)?;
+                    let slot = SealedSlot::SupporterId(h.id, s.seq);
+                    again(legacy::MEMBER_ID, place::supporter_id(&h.number, s.seq), &s.id_enc, slot)?;
+                }
+                // The first release wrote notes that could hold digits of the number: they become codes.
+                let notes = h
+                    .members
+                    .iter()
+                    .map(|m| (false, m.seq, &m.id_enc))
+                    .chain(h.supporters.iter().map(|s| (true, s.seq, &s.id_enc)));
+                for (supporter, seq, enc) in notes {
+                    if is_legacy(enc) {
+                        let id = String::from_utf8(keys.open_legacy(legacy::MEMBER_ID, enc)?).unwrap_or_default();
+                        let note = hedui_core::id_number::note_codes(
+                            &hedui_core::id_number::IdNumber::parse_with_table(id.trim(), &self.regions),
+                        );
+                        pending.push(Reseal::IdNote { household: h.id, seq, supporter, note });
+                    }
                 }
             }
             self.flush(&mut pending, &mut up, false)?;

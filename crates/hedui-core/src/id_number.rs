@@ -128,6 +128,59 @@ impl fmt::Display for IdNote {
     }
 }
 
+impl IdNote {
+    /// A stable code that holds nothing of the number (no digit of it, no address code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdNote::Normalized => "normalized",
+            IdNote::UpgradedFrom15 => "upgraded_legacy_number",
+            IdNote::UnknownAddressCode(_) => "unknown_address_code",
+            IdNote::ImplausibleAddressCode(_) => "implausible_address_code",
+        }
+    }
+}
+
+impl IdError {
+    /// A stable code that holds nothing of the number.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdError::Empty => "empty",
+            IdError::BadLength(_) => "bad_length",
+            IdError::BadCharacter(..) => "bad_character",
+            IdError::BadCheckChar { .. } => "bad_check_char",
+            IdError::BadBirthDate(_) => "bad_birth_date",
+        }
+    }
+}
+
+/// What is stored about a member's ID number (`member.id_note`): codes only, never digits of the
+/// number. `invalid:<code>` for a number that did not parse, else the notes' codes joined by `;`.
+pub fn note_codes(parsed: &Result<Parsed, IdError>) -> String {
+    match parsed {
+        Ok(p) => p.notes.iter().map(IdNote::code).collect::<Vec<_>>().join(";"),
+        Err(e) => format!("invalid:{}", e.code()),
+    }
+}
+
+/// A clerk's reading of stored note codes, in Chinese, with no digit of the number in it.
+pub fn describe_note_codes(codes: &str) -> String {
+    let one = |c: &str| -> &'static str {
+        match c {
+            "normalized" => "号码含全角字符或小写 x，已规范化",
+            "upgraded_legacy_number" => "15 位旧号码已升级为 18 位",
+            "unknown_address_code" => "地址码不在现行区划代码中（可能已撤销），号码仍有效",
+            "implausible_address_code" => "地址码的省级部分不是有效的省级代码，请留意核实",
+            "invalid:empty" => "身份证号无效：号码为空",
+            "invalid:bad_length" => "身份证号无效：位数不对（应为 18 位，旧号码为 15 位）",
+            "invalid:bad_character" => "身份证号无效：含有数字以外的字符（仅第 18 位可以是 X）",
+            "invalid:bad_check_char" => "身份证号无效：校验码错误，请核对号码是否抄错",
+            "invalid:bad_birth_date" => "身份证号无效：出生日期部分不存在或不合理",
+            _ => "身份证号有待核实的情况",
+        }
+    };
+    codes.split(';').filter(|c| !c.is_empty()).map(one).collect::<Vec<_>>().join("；")
+}
+
 /// The result of parsing: the number plus what was noticed on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {

@@ -21,6 +21,7 @@
 //! * a file whose header lacks a required column is refused as a whole
 //!   before anything is stored.
 
+pub mod dry_run;
 pub mod identity;
 pub mod mapping;
 
@@ -34,6 +35,7 @@ use hedui_store::{
     Store, StoreError,
 };
 
+pub use dry_run::{DryRun, dry_run};
 pub use identity::{Identity, period, place};
 
 /// Rows stored per transaction. One thread prepares chunks (parsing, validation, blind indexes,
@@ -42,7 +44,7 @@ pub use identity::{Identity, period, place};
 /// (`cargo run --release -p xtask -- bench-import` measures it).
 const CHUNK: usize = 32_768;
 /// Prepared chunks waiting for the store; bounds the memory an import holds.
-const CHUNKS_IN_FLIGHT: usize = 2;
+pub(crate) const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// Why a whole file was refused. Row-level problems never end up here.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +65,18 @@ pub enum ImportError {
     Crypto(#[from] CryptoError),
     #[error("导入线程异常退出")]
     Worker,
+    /// A full snapshot that is empty, or much smaller than the source's last one: importing it
+    /// would make every later verification see the missing rows as "nothing there".
+    #[error(
+        "拒绝导入：{source_code} 的全量快照只有 {rows} 行，{last}。全量快照会替换该来源此前的全部数据，\
+         若数据确实如此，请确认后重新导入（命令行加 --confirm-shrink）"
+    )]
+    Shrunk { source_code: String, rows: i64, last: String },
 }
+
+/// The share of the last full snapshot's rows (in %) below which a new full snapshot of the same
+/// source is refused without a confirmation.
+pub const DEFAULT_MIN_SHARE: u8 = 50;
 
 /// One file to import.
 #[derive(Debug, Clone)]
@@ -78,6 +91,11 @@ pub struct ImportInput<'a> {
     pub request_id: &'a str,
     /// Full or incremental.
     pub mode: hedui_store::SnapshotMode,
+    /// Who confirmed that a full snapshot may be empty or much smaller than the last one; `None`
+    /// when nobody did (then such a snapshot is refused).
+    pub confirm_shrink: Option<&'a str>,
+    /// The share of the last full snapshot's rows (in %) a full snapshot must reach unconfirmed.
+    pub min_share: u8,
 }
 
 /// One issue as a clerk sees it.
@@ -149,43 +167,21 @@ fn import_inner(
     mappings: &mapping::Mappings,
     input: &ImportInput<'_>,
 ) -> Result<ImportSummary, ImportError> {
-    let spec = mappings.spec(input.source).ok_or_else(|| {
-        let known: Vec<&str> = mappings.sources().collect();
-        ImportError::UnknownSource(input.source.to_string(), known.join("、"))
-    })?;
-    let (text, encoding) = decode(input.bytes)?;
-    let bytes: &[u8] = &text;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(bytes);
+    let file = open_file(store, mappings, input)?;
+    if input.mode == hedui_store::SnapshotMode::Full {
+        check_shrink(store, input, &file.file_sm3, data_rows(&file.text))?;
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(&file.text[..]);
     let mut header = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut header).map_err(|e| ImportError::Csv(e.to_string()))? {
-        return Err(ImportError::Empty);
-    }
-    let headers: Vec<String> = header
-        .iter()
-        .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
-        .collect::<Result<_, _>>()
-        .map_err(|_| ImportError::HeaderEncoding)?;
-    let missing: Vec<String> = ["身份证号", "姓名"]
-        .into_iter()
-        .chain(spec.columns.iter().map(String::as_str))
-        .filter(|c| !headers.iter().any(|h| h == c))
-        .map(str::to_string)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ImportError::MissingColumns { data_source: input.source.to_string(), missing });
-    }
-    let seen: HashSet<[u8; ROW_DIGEST_LEN]> = store
-        .row_digests(input.source, input.as_of)?
-        .chunks_exact(ROW_DIGEST_LEN)
-        .filter_map(|d| d.try_into().ok())
-        .collect();
+    let _ = reader.read_byte_record(&mut header);
+    let (spec, encoding, headers, file_sm3) = (file.spec, file.encoding, &file.headers, file.file_sm3.clone());
 
     let batch = NewBatch {
         source: input.source.to_string(),
         file_name: input.file_name.to_string(),
-        file_sm3: encode_hex(&sm3(input.bytes)),
+        file_sm3,
         as_of: input.as_of,
-        columns: headers.clone(),
+        columns: headers.to_vec(),
         started_at: input.now.to_string(),
         mode: input.mode,
     };
@@ -217,21 +213,7 @@ fn import_inner(
     std::thread::scope(|scope| {
         // Rows are prepared on a second thread while this one stores what the other prepared.
         let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
-        let prep = Prepare {
-            identity,
-            spec,
-            source: input.source,
-            batch: batch_id,
-            as_of: input.as_of,
-            encoding,
-            headers: &headers,
-            seen,
-            last_id: None,
-            last_key: (String::new(), String::new()),
-            chunk: Chunk::default(),
-            issues: Vec::new(),
-            stats: BatchStats::default(),
-        };
+        let prep = Prepare::new(identity, spec, input, batch_id, encoding, headers).with_seen(file.seen);
         let worker = scope.spawn(move || prep.run(reader, tx));
 
         let mut store_side = StoreSide {
@@ -259,6 +241,130 @@ fn import_inner(
             issues,
         })
     })
+}
+
+/// A file read and checked as far as can be before any row: its mapping, its text as UTF-8,
+/// its header, its SM3 and the row digests its snapshot already holds.
+pub(crate) struct OpenFile<'m> {
+    pub(crate) spec: &'m mapping::Spec,
+    pub(crate) text: Vec<u8>,
+    pub(crate) encoding: &'static str,
+    pub(crate) headers: Vec<String>,
+    pub(crate) file_sm3: String,
+    pub(crate) seen: HashSet<[u8; ROW_DIGEST_LEN]>,
+}
+
+pub(crate) fn open_file<'m>(
+    store: &dyn Store,
+    mappings: &'m mapping::Mappings,
+    input: &ImportInput<'_>,
+) -> Result<OpenFile<'m>, ImportError> {
+    let spec = mappings.spec(input.source).ok_or_else(|| {
+        let known: Vec<&str> = mappings.sources().collect();
+        ImportError::UnknownSource(input.source.to_string(), known.join("、"))
+    })?;
+    let (text, encoding) = decode(input.bytes)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(&text[..]);
+    let mut header = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut header).map_err(|e| ImportError::Csv(e.to_string()))? {
+        return Err(ImportError::Empty);
+    }
+    let headers: Vec<String> = header
+        .iter()
+        .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| ImportError::HeaderEncoding)?;
+    let missing: Vec<String> = ["身份证号", "姓名"]
+        .into_iter()
+        .chain(spec.columns.iter().map(String::as_str))
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .map(str::to_string)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns { data_source: input.source.to_string(), missing });
+    }
+    let seen = store
+        .row_digests(input.source, input.as_of)?
+        .chunks_exact(ROW_DIGEST_LEN)
+        .filter_map(|d| d.try_into().ok())
+        .collect();
+    Ok(OpenFile { spec, text: text.into_owned(), encoding, headers, file_sm3: encode_hex(&sm3(input.bytes)), seen })
+}
+
+/// Rows after the header that hold anything.
+fn data_rows(text: &[u8]) -> i64 {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0;
+    while let Ok(true) = reader.read_byte_record(&mut rec) {
+        if rec.iter().any(|f| !f.is_empty()) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The source's last finished full snapshot other than this very file.
+pub fn last_full(store: &dyn Store, source: &str, file_sm3: &str) -> Result<Option<hedui_store::Batch>, StoreError> {
+    Ok(store
+        .batches()?
+        .into_iter()
+        .filter(|b| {
+            b.source == source
+                && b.mode == hedui_store::SnapshotMode::Full
+                && b.finished_at.is_some()
+                && b.file_sm3 != file_sm3
+        })
+        .max_by_key(|b| (b.as_of, b.id.0)))
+}
+
+/// Why a full snapshot of `rows` rows would be refused (empty, or below `min_share` % of the
+/// source's last full snapshot), or `None`.
+pub(crate) fn shrink_refusal(
+    store: &dyn Store,
+    input: &ImportInput<'_>,
+    file_sm3: &str,
+    rows: i64,
+) -> Result<Option<String>, StoreError> {
+    if store.batches()?.iter().any(|b| b.source == input.source && b.file_sm3 == file_sm3) {
+        // The same file again changes nothing.
+        return Ok(None);
+    }
+    let last = last_full(store, input.source, file_sm3)?;
+    let last_rows = last.as_ref().map_or(0, |b| b.stats.total);
+    if rows > 0 && rows * 100 >= last_rows * i64::from(input.min_share) {
+        return Ok(None);
+    }
+    Ok(Some(match &last {
+        Some(b) => format!(
+            "上一次全量快照（{}，批次 {}）有 {} 行{}",
+            b.as_of,
+            b.id,
+            b.stats.total,
+            if rows == 0 { String::new() } else { format!("，本次不到其 {}%", input.min_share) }
+        ),
+        None => "该来源此前没有全量快照".to_string(),
+    }))
+}
+
+/// Refuses an empty or shrunken full snapshot unless confirmed; a confirmed one is audited with
+/// who confirmed it.
+fn check_shrink(store: &dyn Store, input: &ImportInput<'_>, file_sm3: &str, rows: i64) -> Result<(), ImportError> {
+    let Some(last) = shrink_refusal(store, input, file_sm3, rows)? else { return Ok(()) };
+    match input.confirm_shrink {
+        None => Err(ImportError::Shrunk { source_code: input.source.to_string(), rows, last }),
+        Some(who) => {
+            let mut a = audit(
+                input,
+                AuditOutcome::Ok,
+                format!("{who} 确认导入数据减少的全量快照 {}：本次 {rows} 行，{last}", input.file_name),
+            );
+            a.action = "mirror.import.confirm_shrink".into();
+            a.actor = who.to_string();
+            store.audit(&a)?;
+            Ok(())
+        }
+    }
 }
 
 /// A file's text as UTF-8, and the encoding it was read in. Many department systems export
@@ -339,7 +445,7 @@ type Resolvable = (IdNumber, [u8; 32]);
 
 /// Rows ready for the store.
 #[derive(Default)]
-struct Chunk {
+pub(crate) struct Chunk {
     recs: Vec<NewRecord>,
     /// Per record: the ID number to resolve, or `None` for a row kept unresolved.
     ids: Vec<Option<Resolvable>>,
@@ -349,7 +455,7 @@ struct Chunk {
 }
 
 /// The preparing side: parses, validates, indexes, digests and seals rows into chunks.
-struct Prepare<'a> {
+pub(crate) struct Prepare<'a> {
     identity: &'a Identity,
     spec: &'a mapping::Spec,
     source: &'a str,
@@ -371,7 +477,38 @@ struct Prepare<'a> {
 
 type Sent = Result<Chunk, ImportError>;
 
-impl Prepare<'_> {
+impl<'a> Prepare<'a> {
+    pub(crate) fn new(
+        identity: &'a Identity,
+        spec: &'a mapping::Spec,
+        input: &ImportInput<'a>,
+        batch: hedui_core::BatchId,
+        encoding: &'static str,
+        headers: &'a [String],
+    ) -> Prepare<'a> {
+        Prepare {
+            identity,
+            spec,
+            source: input.source,
+            batch,
+            as_of: input.as_of,
+            encoding,
+            headers,
+            seen: HashSet::new(),
+            last_id: None,
+            last_key: (String::new(), String::new()),
+            chunk: Chunk::default(),
+            issues: Vec::new(),
+            stats: BatchStats::default(),
+        }
+    }
+
+    /// The digests of the rows the snapshot already holds: such rows are duplicates.
+    pub(crate) fn with_seen(mut self, seen: HashSet<[u8; ROW_DIGEST_LEN]>) -> Prepare<'a> {
+        self.seen = seen;
+        self
+    }
+
     /// Prepares every row; returns the counts (all but `accepted`) and the issue list.
     fn run(
         mut self,

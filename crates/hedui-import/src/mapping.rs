@@ -112,11 +112,14 @@ pub struct DateRule {
     pub optional: bool,
 }
 
-/// An amount column in yuan.
+/// An amount column in yuan. Amounts cannot be negative (a wage, a pension, a balance, a
+/// contribution base …) unless the mapping says the source can have them (`"negative": true`).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyRule {
     pub column: String,
+    #[serde(default)]
+    pub negative: bool,
 }
 
 /// A quantity: a floor area in m² (kept in 0.01 m²) or a value looked up from a column.
@@ -213,14 +216,27 @@ impl Spec {
         };
         let amount = match &self.amount {
             None => Fen::ZERO,
-            Some(MoneyRule { column }) => c.money(column)?,
+            Some(MoneyRule { column, negative }) => {
+                let v = c.money(column)?;
+                if v.0 < 0 && !negative {
+                    return Err(format!(
+                        "“{column}”不能为负数: {:?}（该来源的金额不会小于零，请核对原始数据）",
+                        c.get(column)
+                    ));
+                }
+                v
+            }
         };
         let quantity = match &self.quantity {
             None => 0,
             Some(QuantityRule::Area { area }) => {
                 let v = c.get(area);
                 // Areas have two decimals, exactly like yuan, so the exact parser serves for 0.01 m².
-                Fen::parse_yuan(v).map_err(|_| format!("“{area}”不是有效面积: {v:?}"))?.0
+                let a = Fen::parse_yuan(v).map_err(|_| format!("“{area}”不是有效面积: {v:?}"))?.0;
+                if a < 0 {
+                    return Err(format!("“{area}”不能为负数: {v:?}"));
+                }
+                a
             }
             Some(QuantityRule::Lookup { column, label, values }) => {
                 let v = c.get(column);

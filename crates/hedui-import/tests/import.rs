@@ -25,6 +25,8 @@ fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {
         actor: "tester",
         request_id: "r1",
         mode: hedui_store::SnapshotMode::Full,
+        confirm_shrink: None,
+        min_share: hedui_import::DEFAULT_MIN_SHARE,
     }
 }
 

@@ -364,6 +364,19 @@ fn meta_pages_and_reseal(s: &dyn Store) {
     s.insert_records(None, None, &[record(Some(p[0]), 1), record(None, 2)]).unwrap();
     let recs = s.records_page(0, 1000).unwrap();
     let rec = recs.iter().find(|r| r.rec.person == Some(p[0])).unwrap();
+    let nb = NewBatch {
+        source: "shuiwu".into(),
+        file_name: "f-rs.csv".into(),
+        file_sm3: "sm3-rs".into(),
+        as_of: day("2026-11-27"),
+        columns: vec!["身份证号".into(), "姓名".into()],
+        started_at: "t".into(),
+        mode: SnapshotMode::Full,
+    };
+    let BatchStart::New(b) = s.begin_import(&nb, &audit("i", "b")).unwrap() else { panic!("a new batch") };
+    s.import_rows(b, &[record(Some(p[1]), 9)], &[0; ROW_DIGEST_LEN], &[]).unwrap();
+    let in_batch = s.batch_records(b).unwrap();
+    assert_eq!((in_batch.len(), in_batch[0].batch, in_batch[0].rec.line), (1, Some(b), 10));
     assert_eq!(rec.rec.line, 2);
     let un = recs.iter().find(|r| r.rec.person.is_none()).unwrap();
     let h = s.create_household(&household("H-RS", "320402001"), "t", &audit("c", "h")).unwrap();

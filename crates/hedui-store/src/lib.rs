@@ -81,6 +81,8 @@ pub trait Store: Send + Sync {
     fn batch(&self, id: BatchId) -> Result<Option<Batch>>;
     fn batches(&self) -> Result<Vec<Batch>>;
     fn batch_issues(&self, id: BatchId) -> Result<Vec<ImportIssue>>;
+    /// Every record of one import batch, in id order.
+    fn batch_records(&self, batch: BatchId) -> Result<Vec<StoredRecord>>;
     /// Every record of these persons.
     fn records_for(&self, persons: &[PersonId]) -> Result<Vec<StoredRecord>>;
     /// Unresolved records whose name has this blind index.

@@ -69,6 +69,14 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
             )?;
             return expect_one(n, &format!("report {report}"));
         }
+        Reseal::IdNote { household, seq, supporter, note } => {
+            let table = if *supporter { "supporter" } else { "member" };
+            let n = c.execute(
+                &format!("UPDATE {table} SET id_note = ? WHERE household_id = ? AND seq = ?"),
+                &[note.as_str().into(), household.0.into(), i64::from(*seq).into()],
+            )?;
+            return expect_one(n, &format!("{table} {household}/{seq}"));
+        }
         Reseal::Value(slot, value) => {
             let hm = |h: &hedui_core::HouseholdId, s: &u32| vec![h.0.into(), i64::from(*s).into()];
             match slot {

@@ -779,6 +779,13 @@ impl Store for SqlStore {
         .collect()
     }
 
+    fn batch_records(&self, batch: BatchId) -> Result<Vec<StoredRecord>> {
+        self.query(&format!("SELECT {RECORD_COLS} FROM record WHERE batch_id = ? ORDER BY id"), &[batch.0.into()])?
+            .iter()
+            .map(|r| record_from(r))
+            .collect()
+    }
+
     fn records_for(&self, persons: &[PersonId]) -> Result<Vec<StoredRecord>> {
         let mut out = Vec::new();
         for chunk in persons.chunks(200) {

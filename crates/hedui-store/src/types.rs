@@ -340,6 +340,8 @@ pub enum Reseal {
     Value(SealedSlot, Vec<u8>),
     /// A report issued before reports were signed in the store, signed now.
     ReportSigned { report: i64, completed_sig: String, issued_sig: String, at: String },
+    /// A member's (or, with `supporter`, a supporter's) ID note rewritten as codes.
+    IdNote { household: HouseholdId, seq: u32, supporter: bool, note: String },
 }
 
 /// An import issue with its row and batch, for re-sealing.

@@ -109,6 +109,17 @@ enum Cmd {
         /// The files hold only what changed since the last full snapshot.
         #[arg(long)]
         incremental: bool,
+        /// Show what the import would change (rows new, gone, changed), storing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import a full snapshot that is empty or much smaller than the source's last one; the
+        /// audit row names the operating-system user and host who confirmed it.
+        #[arg(long)]
+        confirm_shrink: bool,
+        /// The share (in %) of the last full snapshot's rows below which a full snapshot needs
+        /// --confirm-shrink.
+        #[arg(long, default_value_t = hedui_import::DEFAULT_MIN_SHARE, value_parser = clap::value_parser!(u8).range(0..=100))]
+        min_share: u8,
     },
     /// Identifier tools.
     Id {
@@ -379,7 +390,20 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Import { db, key, city: city_dir, source, as_of, files, report, mappings, incremental } => {
+        Cmd::Import {
+            db,
+            key,
+            city: city_dir,
+            source,
+            as_of,
+            files,
+            report,
+            mappings,
+            incremental,
+            dry_run,
+            confirm_shrink,
+            min_share,
+        } => {
             let mappings = match &mappings {
                 Some(p) => hedui_import::mapping::Mappings::parse(
                     &std::fs::read_to_string(p).with_context(|| format!("读取 {}", p.display()))?,
@@ -390,6 +414,7 @@ fn main() -> Result<()> {
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
             let actor = Actor::system("cli-import");
+            let operator = operator();
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?
             } else {
@@ -418,7 +443,13 @@ fn main() -> Result<()> {
                         } else {
                             hedui_store::SnapshotMode::Full
                         },
+                        confirm_shrink: confirm_shrink.then_some(operator.as_str()),
+                        min_share,
                     };
+                    if dry_run {
+                        print_dry_run(&hedui_import::dry_run(app.store.as_ref(), &app.identity, &mappings, &input)?);
+                        continue;
+                    }
                     let s = hedui_import::import_with(app.store.as_ref(), &app.identity, &mappings, &input)?;
                     if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {
                         let p = PathBuf::from(format!("{}.issues.csv", f.display()));
@@ -608,6 +639,41 @@ trait Unix {
 impl Unix for SystemClock {
     fn unix(&self) -> i64 {
         hedui_app::Clock::unix_seconds(self)
+    }
+}
+
+/// Who runs a command-line import, until command-line operators log in: the operating-system
+/// user and host.
+fn operator() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown-host".into());
+    format!("os:{user}@{host}")
+}
+
+fn print_dry_run(d: &hedui_import::DryRun) {
+    let st = &d.stats;
+    println!(
+        "{}（{}）：试运行，未保存任何数据。共 {} 行，可接收 {}，重复 {}，拒收 {}，未识别 {}",
+        d.source,
+        d.as_of,
+        st.total,
+        st.total - st.rejected - st.duplicate,
+        st.duplicate,
+        st.rejected,
+        st.unresolved
+    );
+    match d.compared_with {
+        Some((batch, as_of)) => println!(
+            "  与上一次全量快照（{as_of}，批次 {batch}）相比：新增 {}，消失 {}，变化 {}，未变 {}",
+            d.new, d.gone, d.changed, d.unchanged
+        ),
+        None => println!("  该来源此前没有全量快照：{} 行均为新增", d.new),
+    }
+    if let Some(why) = &d.refused {
+        println!("  注意：正式导入将被拒绝（本次 {} 行，{why}），需加 --confirm-shrink 确认", st.total);
     }
 }
 

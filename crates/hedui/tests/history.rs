@@ -65,6 +65,8 @@ fn an_incremental_snapshot_changes_later_dates_and_earlier_reports_are_reproduce
             actor: "clerk",
             request_id: "history",
             mode: SnapshotMode::Incremental,
+            confirm_shrink: None,
+            min_share: hedui_import::DEFAULT_MIN_SHARE,
         },
     )
     .unwrap();

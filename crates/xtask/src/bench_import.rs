@@ -171,6 +171,8 @@ pub fn run(o: &Options) -> Result<()> {
             actor: &actor.login,
             request_id: &actor.request_id,
             mode: hedui_store::SnapshotMode::Full,
+            confirm_shrink: None,
+            min_share: hedui_import::DEFAULT_MIN_SHARE,
         };
         let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
         let secs = t.elapsed().as_secs_f64();
