@@ -34,6 +34,8 @@ struct Loaded {
 pub struct Policies {
     dir: Option<PathBuf>,
     loaded: RwLock<Loaded>,
+    /// Where reloads are audited, once the app has a store.
+    audit: RwLock<Option<(Arc<dyn hedui_store::Store>, Arc<dyn crate::Clock>)>>,
 }
 
 impl std::fmt::Debug for Policies {
@@ -58,18 +60,25 @@ fn stamp(dir: &Path) -> AppResult<Stamp> {
     Ok(out)
 }
 
-fn load_dir(dir: &Path, stamp: &Stamp) -> AppResult<PolicySet> {
+/// The directory's documents, and each file's SM3 (`name sm3=…`) for the audit row.
+fn load_dir(dir: &Path, stamp: &Stamp) -> (AppResult<PolicySet>, Vec<String>) {
     let mut set = PolicySet::new();
+    let mut digests = Vec::new();
     for (name, _, _) in stamp {
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| AppError::Invalid(format!("无法读取政策文件 {}: {e}", path.display())))?;
-        set.add_json(name, &text).map_err(|e| AppError::Policy(e.to_string()))?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => return (Err(AppError::Invalid(format!("无法读取政策文件 {}: {e}", path.display()))), digests),
+        };
+        digests.push(format!("{name} sm3={}", hedui_crypto::encode_hex(&hedui_crypto::sm3(text.as_bytes()))));
+        if let Err(e) = set.add_json(name, &text) {
+            return (Err(AppError::Policy(e.to_string())), digests);
+        }
     }
     if set.docs().next().is_none() {
-        return Err(AppError::Policy(format!("政策目录 {} 中没有政策文件（*.json）", dir.display())));
+        return (Err(AppError::Policy(format!("政策目录 {} 中没有政策文件（*.json）", dir.display()))), digests);
     }
-    Ok(set)
+    (Ok(set), digests)
 }
 
 impl Policies {
@@ -79,16 +88,21 @@ impl Policies {
         for (name, text) in EMBEDDED {
             set.add_json(name, text).map_err(|e| AppError::Policy(e.to_string()))?;
         }
-        Ok(Policies { dir: None, loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: vec![], error: None }) })
+        Ok(Policies {
+            dir: None,
+            loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: vec![], error: None }),
+            audit: RwLock::new(None),
+        })
     }
 
     /// The documents in `dir`; refused at start if any is invalid.
     pub fn from_dir(dir: &Path) -> AppResult<Policies> {
         let st = stamp(dir)?;
-        let set = load_dir(dir, &st)?;
+        let set = load_dir(dir, &st).0?;
         Ok(Policies {
             dir: Some(dir.to_path_buf()),
             loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: st, error: None }),
+            audit: RwLock::new(None),
         })
     }
 
@@ -97,6 +111,30 @@ impl Policies {
         match dir {
             Some(d) => Policies::from_dir(d),
             None => Policies::embedded(),
+        }
+    }
+
+    /// From now on every reload, applied or refused, writes an audit row to `store`.
+    pub fn audit_to(&self, store: Arc<dyn hedui_store::Store>, clock: Arc<dyn crate::Clock>) {
+        if let Ok(mut a) = self.audit.write() {
+            *a = Some((store, clock));
+        }
+    }
+
+    fn audit_reload(&self, outcome: hedui_store::AuditOutcome, detail: String) {
+        let Ok(a) = self.audit.read() else { return };
+        let Some((store, clock)) = a.as_ref() else { return };
+        let entry = hedui_store::AuditEntry {
+            at: crate::timestamp(clock.unix_seconds()),
+            actor: "system".into(),
+            action: "policy.reload".into(),
+            object: "policy".into(),
+            outcome,
+            detail,
+            request_id: "policy-reload".into(),
+        };
+        if let Err(e) = store.audit(&entry) {
+            tracing::error!(error = %e, "政策文件重新加载的审计记录写入失败");
         }
     }
 
@@ -113,20 +151,30 @@ impl Policies {
                 _ => false,
             };
             if let (true, Some(now)) = (changed, now) {
-                let result = load_dir(dir, &now);
+                let (result, digests) = load_dir(dir, &now);
+                let mut event = None;
                 if let Ok(mut l) = self.loaded.write() {
                     match result {
                         Ok(set) => {
                             tracing::info!(dir = %dir.display(), "政策文件已更新，新政策生效");
                             l.set = Arc::new(set);
                             l.error = None;
+                            event =
+                                Some((hedui_store::AuditOutcome::Ok, format!("新政策生效：{}", digests.join("，"))));
                         }
                         Err(e) => {
                             tracing::warn!(dir = %dir.display(), error = %e, "政策文件有误，继续使用原政策");
+                            event = Some((
+                                hedui_store::AuditOutcome::Error,
+                                format!("拒绝新政策，继续使用原政策：{e}；文件：{}", digests.join("，")),
+                            ));
                             l.error = Some(e.to_string());
                         }
                     }
                     l.stamp = now;
+                }
+                if let Some((outcome, detail)) = event {
+                    self.audit_reload(outcome, detail);
                 }
             }
         }

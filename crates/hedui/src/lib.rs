@@ -59,6 +59,7 @@ pub fn build_app(
     // The key must be the database's before anything is read or sealed; values of the first
     // release are then bound to their rows once.
     app.bind_key()?;
+    app.policies.audit_to(app.store.clone(), app.clock.clone());
     let up = app.upgrade_sealed().context("将密文绑定到所在行（迁移）")?;
     if up.values > 0 {
         tracing::warn!(values = up.values, reports = up.reports_signed, "旧格式密文已重新加密并绑定到所在行");

@@ -100,6 +100,7 @@ impl fmt::Display for ParamValue {
 
 /// One dated value of a parameter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ParamDef {
     pub key: String,
     pub value: ParamValue,
@@ -121,6 +122,7 @@ pub struct ParamDef {
 
 /// One definition of a variable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleDef {
     /// Unique within the region chain; a more specific region replaces a rule by id.
     pub id: String,
@@ -148,6 +150,7 @@ pub struct RuleDef {
 
 /// One test of a programme: a boolean variable that must hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TestDef {
     pub code: String,
     pub title: String,
@@ -170,6 +173,7 @@ pub struct TestDef {
 
 /// A programme's tests and benefit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProgrammeDef {
     pub programme: Programme,
     pub from: Date,
@@ -187,6 +191,7 @@ pub struct ProgrammeDef {
 
 /// One region's policy document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     /// Region code without trailing zeros: `32`, `3204`, `320412`.
     pub region: String,
@@ -199,6 +204,27 @@ pub struct PolicyDoc {
     pub rules: Vec<RuleDef>,
     #[serde(default)]
     pub programmes: Vec<ProgrammeDef>,
+}
+
+/// A serde error in words a policy author can act on: unknown keys and wrong types named.
+fn explain(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    let m = m.split(" at line ").next().unwrap_or(&m).to_string();
+    if let Some(rest) = m.strip_prefix("unknown field ") {
+        let (field, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+        return format!("未知的键 {field}（拼写错误？可用的键：{}）", expected.trim_start_matches(" one of ").trim());
+    }
+    if let Some(rest) = m.strip_prefix("invalid type: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        return format!("类型错误：这里应为 {expected}，实为 {found}");
+    }
+    if m.contains("untagged enum ParamValue") {
+        return "类型错误：参数取值应为整数（以单位的最小单位计，如分）或文字".into();
+    }
+    if let Some(rest) = m.strip_prefix("missing field ") {
+        return format!("缺少必需的键 {rest}");
+    }
+    m
 }
 
 /// Every way a policy can fail to load, resolve, compile or evaluate. None is silent.
@@ -384,8 +410,23 @@ impl PolicySet {
 
     /// Adds one document, read from `file` (named in errors).
     pub fn add_json(&mut self, file: &str, text: &str) -> Result<(), RulesError> {
-        let doc: PolicyDoc =
-            serde_json::from_str(text).map_err(|e| RulesError::Format { file: file.into(), message: e.to_string() })?;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let doc: PolicyDoc = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            RulesError::Format {
+                file: file.into(),
+                message: format!("位置 {path}（第 {} 行第 {} 列）：{}", inner.line(), inner.column(), explain(&inner)),
+            }
+        })?;
+        for p in &doc.parameters {
+            if p.unit == Some(Unit::Bool) && !matches!(p.value, ParamValue::Int(0 | 1)) {
+                return Err(RulesError::Format {
+                    file: file.into(),
+                    message: format!("参数 {} 的单位是 bool，取值只能是 0（否）或 1（是），而不是 {}", p.key, p.value),
+                });
+            }
+        }
         self.add(file, doc)
     }
 
