@@ -30,12 +30,15 @@ struct Loaded {
     error: Option<String>,
 }
 
+/// The store and clock reload audit rows are written with.
+type AuditSink = (Arc<dyn hedui_store::Store>, Arc<dyn crate::Clock>);
+
 /// The policy in force, with its source.
 pub struct Policies {
     dir: Option<PathBuf>,
     loaded: RwLock<Loaded>,
     /// Where reloads are audited, once the app has a store.
-    audit: RwLock<Option<(Arc<dyn hedui_store::Store>, Arc<dyn crate::Clock>)>>,
+    audit: RwLock<Option<AuditSink>>,
 }
 
 impl std::fmt::Debug for Policies {

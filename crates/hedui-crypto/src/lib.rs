@@ -119,6 +119,9 @@ pub fn is_legacy(sealed: &[u8]) -> bool {
     sealed.first() == Some(&SEALED_V1)
 }
 
+/// One derived key's table, column and period.
+type KeySlot = (&'static str, &'static str, u32);
+
 /// Software keys derived from one 32-byte master secret.
 pub struct SoftKeys {
     key_id: u8,
@@ -129,7 +132,7 @@ pub struct SoftKeys {
     index_mac: HmacSm3,
     fingerprint: String,
     /// Derived keys by (table, column, period).
-    derived: RwLock<HashMap<(&'static str, &'static str, u32), Arc<Sm4Gcm>>>,
+    derived: RwLock<HashMap<KeySlot, Arc<Sm4Gcm>>>,
     /// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
     /// drawn from the system's randomness when the keys are loaded (never from the clock): unique
     /// within a process, and two processes under the same key collide only if both random draws

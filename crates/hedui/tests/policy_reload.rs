@@ -73,13 +73,13 @@ fn an_edited_policy_file_takes_effect_without_a_restart() {
         (edited.replacen("\"value\": 125000", "\"value\": 125000, \"whenn\": 1", 1), "whenn", "parameters[1]"),
         (edited.replacen("\"value\": 125000", "\"value\": [125000]", 1), "类型错误", "parameters[1].value"),
     ];
-    for (broken, what, path) in cases {
+    for (broken, what, at) in cases {
         assert_ne!(broken, edited);
-        std::fs::write(&path_of(&policy, "3204.json"), &broken).unwrap();
+        std::fs::write(&path, &broken).unwrap();
         let job = again(&app);
         assert_eq!(income_limit(&job), 125_000 * size * 12, "a refused reload kept the policy in force");
         let why = app.policies.reload_error().expect("the refusal is kept");
-        assert!(why.contains("3204.json") && why.contains(what) && why.contains(path), "{why}");
+        assert!(why.contains("3204.json") && why.contains(what) && why.contains(at), "{why}");
         let last = store.audit_log(Some("policy"), 1).unwrap().remove(0);
         assert_eq!(last.entry.outcome, hedui_store::AuditOutcome::Error);
         assert!(last.entry.detail.contains(what), "{:?}", last.entry);
@@ -90,7 +90,7 @@ fn an_edited_policy_file_takes_effect_without_a_restart() {
     let flag = doc["parameters"].as_array_mut().unwrap().iter_mut().find(|x| x["unit"] == "bool").unwrap();
     flag["value"] = 7.into();
     std::fs::write(&province, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    std::fs::write(&path_of(&policy, "3204.json"), &edited).unwrap();
+    std::fs::write(&path, &edited).unwrap();
     let _ = again(&app);
     let why = app.policies.reload_error().expect("a bool of 7 is refused");
     assert!(why.contains("bool"), "{why}");
@@ -108,10 +108,6 @@ fn an_edited_policy_file_takes_effect_without_a_restart() {
     std::fs::write(&province, p).unwrap();
     let _ = again(&app);
     assert_eq!(app.policies.reload_error(), None);
-}
-
-fn path_of(dir: &std::path::Path, f: &str) -> std::path::PathBuf {
-    dir.join(f)
 }
 
 #[test]
