@@ -116,12 +116,17 @@ pub fn report_doc(r: &Report) -> Doc {
                     i.title.clone(),
                     i.found.clone(),
                     i.threshold.clone(),
-                    i.rule.clone(),
+                    if i.basis.is_some() { "见注".into() } else { i.rule.clone() },
                     item_word(i.result, wording).into(),
                 ]
             })
             .collect(),
     });
+    for i in a.items.iter() {
+        if let Some(basis) = &i.basis {
+            b.push(Block::Note(format!("{}：{basis}", i.title)));
+        }
+    }
     for i in a.items.iter().filter(|i| !i.evidence.is_empty()) {
         b.push(Block::Note(format!("{}的依据：", i.title)));
         b.push(Block::Table {

@@ -270,11 +270,72 @@ pub struct Item {
     pub found_fen: Option<Fen>,
     pub threshold: String,
     pub threshold_fen: Option<Fen>,
-    /// The comparison that must hold for 未超出, e.g. `<` or `≤`.
+    /// The comparison that must hold for 未超出, e.g. `<` or `≤`; empty where the verdict does
+    /// not follow from that comparison of the numbers shown (then `basis` says what it follows
+    /// from; see [`item_line`]).
     pub rule: String,
+    /// Where the verdict does not follow from that comparison alone (an exception, a further
+    /// condition), the rule it follows from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
     pub result: ItemResult,
     pub params: Vec<Applied>,
     pub evidence: Vec<Evidence>,
+}
+
+/// What an item line states: the relation between the value found and the limit, and the rule
+/// the verdict follows from when that relation alone does not give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemLine {
+    pub rule: String,
+    pub basis: Option<String>,
+}
+
+/// Whether `found rule limit` holds; `=` means nothing may be counted (`found == 0`). `None`
+/// for a rule that is not a comparison.
+pub fn relation_holds(found: i64, rule: &str, limit: Option<i64>) -> Option<bool> {
+    let l = limit.unwrap_or(0);
+    match rule {
+        "<" => limit.map(|_| found < l),
+        "≤" => limit.map(|_| found <= l),
+        "≥" => limit.map(|_| found >= l),
+        ">" => limit.map(|_| found > l),
+        "=" => Some(found == l),
+        _ => None,
+    }
+}
+
+/// The line of one test as a report shows it, checked against its verdict so that the two cannot
+/// contradict each other. When the test's comparison of the numbers shown gives the verdict, the
+/// line states that comparison. When it does not (the verdict rests on more than the comparison:
+/// a second home allowed below an area, a property condition), the line states no comparison and
+/// names the rule the verdict follows from, instead of "住宅 2 ≤ 1 未超出".
+pub fn item_line(prog: &Program, t: &crate::rules::trace::TestResult) -> ItemLine {
+    let declared = t.rule.clone().unwrap_or_default();
+    let found = t.found.as_ref().and_then(|f| f.value);
+    let limit = t.limit.as_ref().and_then(|l| l.value);
+    let passed = match t.outcome {
+        TestOutcome::Pass => true,
+        TestOutcome::Fail => false,
+        TestOutcome::Unknown => return ItemLine { rule: declared, basis: None },
+    };
+    let Some(f) = found else { return ItemLine { rule: declared, basis: None } };
+    let bound = if declared == "=" { Some(limit.unwrap_or(0)) } else { limit };
+    match relation_holds(f, &declared, bound) {
+        Some(holds) if holds != passed => {
+            let ct = prog.tests.iter().find(|c| c.def.code == t.code);
+            let basis = ct.map(|c| {
+                let v = &prog.vars[c.pass];
+                let exprs: Vec<&str> = v.rules.iter().map(|r| prog.rules[*r].expr.as_str()).collect();
+                format!("本项结论依据“{}”（{} = {}），不只取决于数值与标准的比较", v.title, v.name, exprs.join("；"))
+            });
+            // No comparison is stated: the one the policy names would read against the verdict.
+            ItemLine {
+                rule: String::new(), basis: basis.or_else(|| Some("本项结论不只取决于数值与标准的比较".into()))
+            }
+        }
+        _ => ItemLine { rule: declared, basis: None },
+    }
 }
 
 /// A 疑点: something for the clerk to look into; not by itself over a limit.
@@ -813,6 +874,7 @@ pub fn assess(
         {
             reasons.push(r);
         }
+        let line = item_line(prog, t);
         items.push(Item {
             code: t.code.clone(),
             title: if t.code.contains("income") {
@@ -829,7 +891,8 @@ pub fn assess(
                 .filter(|l| l.unit == crate::rules::Unit::Fen)
                 .and_then(|l| l.value)
                 .map(Fen),
-            rule: t.rule.clone().unwrap_or_default(),
+            rule: line.rule,
+            basis: line.basis,
             result,
             params,
             evidence,

@@ -74,11 +74,49 @@ fn household(n: usize) -> Inputs {
 /// (outcome, benefit in fen) of a programme for a household.
 fn run(p: &Program, i: &Inputs) -> (TestOutcome, Option<i64>) {
     let d = p.decide(i, true).unwrap_or_else(|e| panic!("{e}"));
+    lines_agree(p, &d);
     (d.outcome, d.benefit.and_then(|b| b.value))
 }
 
+/// Every item line a report would print for this decision agrees with its verdict: the
+/// comparison it states holds exactly when the verdict is 未超出, or it states none and names the
+/// rule the verdict follows from.
+fn lines_agree(p: &Program, d: &hedui_core::rules::Decision) {
+    use hedui_core::means_test::{item_line, relation_holds};
+    for t in &d.tests {
+        let line = item_line(p, t);
+        let Some(found) = t.found.as_ref().and_then(|f| f.value) else { continue };
+        let limit = t.limit.as_ref().and_then(|l| l.value);
+        let bound = if t.rule.as_deref() == Some("=") { Some(limit.unwrap_or(0)) } else { limit };
+        let passed = match t.outcome {
+            Pass => true,
+            Fail => false,
+            Unknown => continue,
+        };
+        match &line.basis {
+            None => {
+                if let Some(holds) = relation_holds(found, &line.rule, bound) {
+                    assert_eq!(
+                        holds,
+                        passed,
+                        "{} {}: {found} {} {bound:?} reads against its verdict",
+                        p.programme.code(),
+                        t.code,
+                        line.rule
+                    );
+                }
+            }
+            Some(b) => assert!(line.rule.is_empty() && !b.is_empty(), "{} {}: {line:?}", p.programme.code(), t.code),
+        }
+        LINES_CHECKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+static LINES_CHECKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn test_outcome(p: &Program, i: &Inputs, code: &str) -> TestOutcome {
     let d = p.decide(i, false).unwrap_or_else(|e| panic!("{e}"));
+    lines_agree(p, &d);
     d.tests.iter().find(|t| t.code == code).map(|t| t.outcome).unwrap_or_else(|| panic!("no test {code}"))
 }
 
@@ -661,4 +699,28 @@ fn unknown_facts_leave_tests_open_and_failed_sources_are_errors() {
     h.notes.push((Some(1), hedui_core::rules::Entity::Member, 24, "B03 未反馈，失败策略 fail".into()));
     let err = p.decide(&h, false).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("assets.financial") && err.contains("存款余额") && err.contains("B03"), "{err}");
+}
+
+/// The second home allowed below the average area: two homes, a limit of one, and 未超出. The
+/// line must not read "2 ≤ 1 未超出": it states no comparison and names the rule that allows it.
+#[test]
+fn an_item_line_never_reads_against_its_verdict() {
+    use hedui_core::means_test::item_line;
+    let p = program(Programme::Dibao);
+    let mut i = household(3);
+    i.set_h("homes", 2);
+    i.set_h("home_area", 1);
+    let d = p.decide(&i, false).unwrap_or_else(|e| panic!("{e}"));
+    let t = d.tests.iter().find(|t| t.code == "homes").unwrap_or_else(|| panic!("no homes test"));
+    assert_eq!(t.outcome, Pass, "the second-home allowance applies in the test city");
+    let line = item_line(&p, t);
+    assert_eq!(line.rule, "");
+    assert!(line.basis.as_deref().is_some_and(|b| b.contains("assets.homes_ok")), "{line:?}");
+    lines_agree(&p, &d);
+    // And the plain case keeps the policy's own comparison.
+    i.set_h("homes", 1);
+    let d = p.decide(&i, false).unwrap_or_else(|e| panic!("{e}"));
+    let t = d.tests.iter().find(|t| t.code == "homes").unwrap_or_else(|| panic!("no homes test"));
+    assert_eq!(item_line(&p, t), hedui_core::means_test::ItemLine { rule: "≤".into(), basis: None });
+    assert!(LINES_CHECKED.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }

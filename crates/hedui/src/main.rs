@@ -913,6 +913,17 @@ fn report_cmd(cmd: ReportCmd) -> Result<()> {
                         s.signer
                     );
                     println!("算法 {}，内容 SM3 {}", s.alg, s.sm3);
+                    match &s.seal {
+                        Some(seal) => println!(
+                            "签发记录有效：核对任务 {}，户 {}，结论 {}，完成与签发均已签名（签发于 {}{}）",
+                            seal.job,
+                            seal.household,
+                            seal.outcome,
+                            seal.issued_at,
+                            if seal.signed_in_migration { "，旧版报告由迁移补签" } else { "" }
+                        ),
+                        None => println!("注意：文件未附签发记录"),
+                    }
                     if public_key.is_none() {
                         println!("注意：未指定 --public-key，只证明文件未被修改；签发人公钥为 {}", s.public_key);
                     }

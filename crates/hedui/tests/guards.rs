@@ -141,3 +141,47 @@ fn a_complaint_check_reports_its_feedback_and_keeps_the_complaint_sealed() {
     let raw = app.store.jobs(&JobFilter::default()).unwrap();
     assert!(raw.iter().any(|j| j.note_enc.as_ref().is_some_and(|n| !String::from_utf8_lossy(n).contains("小汽车"))));
 }
+
+#[test]
+fn id_notes_hold_codes_never_digits_of_the_number_for_every_kind_of_problem() {
+    let (_dir, app, apps) = setup(6);
+    let actor = common::clerk();
+    let with_check = |first17: &str| {
+        let c = hedui_core::id_number::check_char(first17.as_bytes()).unwrap();
+        format!("{first17}{}", c as char)
+    };
+    // Each kind of problem a clerk meets: a wrong check character, a bad length, a letter, a
+    // day that does not exist, an empty number, a 15-digit number, full-width digits and a lower
+    // x, a retired address code, an implausible province.
+    let ids = [
+        "360426199101010072".to_string(),
+        "36042619910101007".to_string(),
+        "36042619910A010071".to_string(),
+        with_check("36042619910230007"),
+        String::new(),
+        "360426910101007".to_string(),
+        "３６０４２６１９９１０１０１００７１".to_string(),
+        with_check("32049919850615004"),
+        with_check("99040219850615004"),
+    ];
+    let mut numbers = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        let mut h = apps[0].clone();
+        h.number = format!("{}-N{k}", h.number);
+        h.members[0].id_number = id.clone();
+        let Ok(filed) = hedui::city::file_applications(&app, &actor, &[h], common::as_of(), &|_| true) else {
+            continue;
+        };
+        numbers.push(id.clone());
+        let stored = app.store.household(filed[0].household).unwrap().unwrap();
+        let note = &stored.members[0].id_note;
+        assert!(!note.bytes().any(|b| b.is_ascii_digit()), "{id:?}: id_note {note:?} holds digits");
+        let view = app.household_view(&actor, filed[0].household).unwrap();
+        assert!(
+            !view.members[0].note.contains("360426") && !view.members[0].note.contains("320499"),
+            "{}",
+            view.members[0].note
+        );
+    }
+    assert!(numbers.len() >= 8, "most kinds of problem were filed: {numbers:?}");
+}
