@@ -88,9 +88,41 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {}：{}（已签名，待签发）", report.number, outcome.name_zh()),
         );
+        let seal = Seal {
+            report: report.number.clone(),
+            version: report.version,
+            job: report.job.0,
+            household: report.household.number.clone(),
+            outcome: outcome.code().to_string(),
+            body_sm3: body_sm3.clone(),
+            completed_sig: completed_sig.clone(),
+            issued_sig: String::new(),
+            issued_at: String::new(),
+            signed_in_migration: false,
+        };
         let stored = NewReport { version: report.version, outcome, body_enc: sealed, body_sm3, completed_sig };
         let id = self.store.complete_report(report.job, from, &stored, &self.now(), &audit)?;
-        self.issue(actor, report.job, id)
+        // The body just sealed is in hand: issuing checks the completion signature over it
+        // instead of reading it back (`issue` does that for a report completed earlier).
+        if !self.signer.verify_statement(statement.as_bytes(), &seal.completed_sig) {
+            return Err(AppError::Internal(format!("completion signature of job {} does not verify", report.job)));
+        }
+        self.issue_sealed(actor, id, report, seal)
+    }
+
+    /// Issues a completed report whose body and completion seal have been checked.
+    fn issue_sealed(&self, actor: &Actor, report_id: i64, report: &Report, mut seal: Seal) -> AppResult<()> {
+        seal.issued_at = self.now();
+        seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
+        let audit = self.audit_entry(
+            actor,
+            "report.issue",
+            &format!("job:{}", report.job),
+            AuditOutcome::Ok,
+            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
+        );
+        self.store.issue_report(report_id, report.assessment.outcome, &seal.issued_sig, &seal.issued_at, &audit)?;
+        Ok(())
     }
 
     /// Issues a completed report: checks its completion signature, takes the outcome from its
@@ -105,18 +137,8 @@ impl App {
         if row.state != ReportState::Completed {
             return Err(AppError::InvalidState(format!("核对任务 {job} 第 {} 版报告已签发", row.version)));
         }
-        let (report, mut seal) = self.checked(actor, &row)?;
-        seal.issued_at = self.now();
-        seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
-        let audit = self.audit_entry(
-            actor,
-            "report.issue",
-            &format!("job:{job}"),
-            AuditOutcome::Ok,
-            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
-        );
-        self.store.issue_report(row.id, report.assessment.outcome, &seal.issued_sig, &seal.issued_at, &audit)?;
-        Ok(())
+        let (report, seal) = self.checked(actor, &row)?;
+        self.issue_sealed(actor, row.id, &report, seal)
     }
 
     /// A stored report version, opened and checked; a report that fails any check is refused

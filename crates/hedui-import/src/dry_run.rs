@@ -41,7 +41,7 @@ pub fn dry_run(
     let mut file = crate::open_file(store, mappings, input)?;
     let seen = std::mem::take(&mut file.seen);
     let refused = if input.mode == hedui_store::SnapshotMode::Full {
-        crate::shrink_refusal(store, input, &file.file_sm3, crate::data_rows(&file.text))?
+        crate::shrink_refusal(store, input, &file)?.map(|(rows, last)| format!("本次 {rows} 行，{last}"))
     } else {
         None
     };

@@ -48,24 +48,26 @@ pub mod place {
     /// A record's row: its owner and line, and the values the means test reads from its plain
     /// columns, so that a changed amount, kind or date also stops its detail from opening.
     fn record_row(owner: Owner, r: &NewRecord) -> String {
-        let owner = match owner {
-            Owner::Batch(b) => format!("batch={b}"),
-            Owner::Job(j) => format!("job={j}"),
+        use std::fmt::Write;
+        // Built into one buffer with the dates' fixed-width forms: every imported row pays for it.
+        let mut s = String::with_capacity(96 + r.key.len() + r.category.len() + r.status.len());
+        s.push_str(&r.source);
+        let _ = match owner {
+            Owner::Batch(b) => write!(s, "/batch={}", b.0),
+            Owner::Job(j) => write!(s, "/job={}", j.0),
         };
-        let period = r.period.map(|(a, b)| format!("{a}..{b}")).unwrap_or_default();
-        let on = r.on.map(|d| d.to_string()).unwrap_or_default();
-        format!(
-            "{}/{owner}/line={}/{}/{}/{period}/{on}/{}/{}/{}/{}/{}",
-            r.source,
-            r.line,
-            r.kind.code(),
-            r.as_of,
-            r.amount.0,
-            r.quantity,
-            r.key,
-            r.category,
-            r.status
-        )
+        let _ = write!(s, "/line={}/{}/{}/", r.line, r.kind.code(), r.as_of.iso().as_str());
+        if let Some((a, b)) = r.period {
+            s.push_str(a.iso().as_str());
+            s.push_str("..");
+            s.push_str(b.iso().as_str());
+        }
+        s.push('/');
+        if let Some(d) = r.on {
+            s.push_str(d.iso().as_str());
+        }
+        let _ = write!(s, "/{}/{}/{}/{}/{}", r.amount.0, r.quantity, r.key, r.category, r.status);
+        s
     }
 
     pub fn record_detail(owner: Owner, r: &NewRecord) -> Place {

@@ -169,7 +169,7 @@ fn import_inner(
 ) -> Result<ImportSummary, ImportError> {
     let file = open_file(store, mappings, input)?;
     if input.mode == hedui_store::SnapshotMode::Full {
-        check_shrink(store, input, &file.file_sm3, data_rows(&file.text))?;
+        check_shrink(store, input, &file)?;
     }
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(&file.text[..]);
     let mut header = csv::ByteRecord::new();
@@ -245,20 +245,20 @@ fn import_inner(
 
 /// A file read and checked as far as can be before any row: its mapping, its text as UTF-8,
 /// its header, its SM3 and the row digests its snapshot already holds.
-pub(crate) struct OpenFile<'m> {
+pub(crate) struct OpenFile<'m, 'b> {
     pub(crate) spec: &'m mapping::Spec,
-    pub(crate) text: Vec<u8>,
+    pub(crate) text: std::borrow::Cow<'b, [u8]>,
     pub(crate) encoding: &'static str,
     pub(crate) headers: Vec<String>,
     pub(crate) file_sm3: String,
     pub(crate) seen: HashSet<[u8; ROW_DIGEST_LEN]>,
 }
 
-pub(crate) fn open_file<'m>(
+pub(crate) fn open_file<'m, 'b>(
     store: &dyn Store,
     mappings: &'m mapping::Mappings,
-    input: &ImportInput<'_>,
-) -> Result<OpenFile<'m>, ImportError> {
+    input: &ImportInput<'b>,
+) -> Result<OpenFile<'m, 'b>, ImportError> {
     let spec = mappings.spec(input.source).ok_or_else(|| {
         let known: Vec<&str> = mappings.sources().collect();
         ImportError::UnknownSource(input.source.to_string(), known.join("、"))
@@ -288,15 +288,18 @@ pub(crate) fn open_file<'m>(
         .chunks_exact(ROW_DIGEST_LEN)
         .filter_map(|d| d.try_into().ok())
         .collect();
-    Ok(OpenFile { spec, text: text.into_owned(), encoding, headers, file_sm3: encode_hex(&sm3(input.bytes)), seen })
+    Ok(OpenFile { spec, text, encoding, headers, file_sm3: encode_hex(&sm3(input.bytes)), seen })
 }
 
-/// Rows after the header that hold anything.
-fn data_rows(text: &[u8]) -> i64 {
+/// Rows after the header that hold anything, counted up to `enough`: a file with at least that
+/// many rows needs no exact count.
+fn data_rows(text: &[u8], enough: i64) -> i64 {
     let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
     let mut rec = csv::ByteRecord::new();
     let mut n = 0;
-    while let Ok(true) = reader.read_byte_record(&mut rec) {
+    while n < enough
+        && let Ok(true) = reader.read_byte_record(&mut rec)
+    {
         if rec.iter().any(|f| !f.is_empty()) {
             n += 1;
         }
@@ -318,39 +321,44 @@ pub fn last_full(store: &dyn Store, source: &str, file_sm3: &str) -> Result<Opti
         .max_by_key(|b| (b.as_of, b.id.0)))
 }
 
-/// Why a full snapshot of `rows` rows would be refused (empty, or below `min_share` % of the
-/// source's last full snapshot), or `None`.
+/// Why a full snapshot would be refused (empty, or below `min_share` % of the source's last full
+/// snapshot), with its exact row count, or `None`.
 pub(crate) fn shrink_refusal(
     store: &dyn Store,
     input: &ImportInput<'_>,
-    file_sm3: &str,
-    rows: i64,
-) -> Result<Option<String>, StoreError> {
-    if store.batches()?.iter().any(|b| b.source == input.source && b.file_sm3 == file_sm3) {
+    file: &OpenFile<'_, '_>,
+) -> Result<Option<(i64, String)>, StoreError> {
+    if store.batches()?.iter().any(|b| b.source == input.source && b.file_sm3 == file.file_sm3) {
         // The same file again changes nothing.
         return Ok(None);
     }
-    let last = last_full(store, input.source, file_sm3)?;
+    let last = last_full(store, input.source, &file.file_sm3)?;
     let last_rows = last.as_ref().map_or(0, |b| b.stats.total);
-    if rows > 0 && rows * 100 >= last_rows * i64::from(input.min_share) {
+    // The fewest rows that pass: one, or the share of the last snapshot, rounded up.
+    let need = ((last_rows * i64::from(input.min_share) + 99) / 100).max(1);
+    let rows = data_rows(&file.text, need);
+    if rows >= need {
         return Ok(None);
     }
-    Ok(Some(match &last {
-        Some(b) => format!(
-            "上一次全量快照（{}，批次 {}）有 {} 行{}",
-            b.as_of,
-            b.id,
-            b.stats.total,
-            if rows == 0 { String::new() } else { format!("，本次不到其 {}%", input.min_share) }
-        ),
-        None => "该来源此前没有全量快照".to_string(),
-    }))
+    Ok(Some((
+        rows,
+        match &last {
+            Some(b) => format!(
+                "上一次全量快照（{}，批次 {}）有 {} 行{}",
+                b.as_of,
+                b.id,
+                b.stats.total,
+                if rows == 0 { String::new() } else { format!("，本次不到其 {}%", input.min_share) }
+            ),
+            None => "该来源此前没有全量快照".to_string(),
+        },
+    )))
 }
 
 /// Refuses an empty or shrunken full snapshot unless confirmed; a confirmed one is audited with
 /// who confirmed it.
-fn check_shrink(store: &dyn Store, input: &ImportInput<'_>, file_sm3: &str, rows: i64) -> Result<(), ImportError> {
-    let Some(last) = shrink_refusal(store, input, file_sm3, rows)? else { return Ok(()) };
+fn check_shrink(store: &dyn Store, input: &ImportInput<'_>, file: &OpenFile<'_, '_>) -> Result<(), ImportError> {
+    let Some((rows, last)) = shrink_refusal(store, input, file)? else { return Ok(()) };
     match input.confirm_shrink {
         None => Err(ImportError::Shrunk { source_code: input.source.to_string(), rows, last }),
         Some(who) => {

@@ -673,7 +673,7 @@ fn print_dry_run(d: &hedui_import::DryRun) {
         None => println!("  该来源此前没有全量快照：{} 行均为新增", d.new),
     }
     if let Some(why) = &d.refused {
-        println!("  注意：正式导入将被拒绝（本次 {} 行，{why}），需加 --confirm-shrink 确认", st.total);
+        println!("  注意：正式导入将被拒绝（{why}），需加 --confirm-shrink 确认");
     }
 }
 

@@ -31,8 +31,23 @@ fn fingerprint(key: &Path) -> String {
 #[test]
 fn commands_refuse_a_missing_or_foreign_key_and_create_none() {
     let dir = common::temp_dir("keys");
+    refuses(&dir.join("hedui.db").display().to_string(), &dir);
+    match hedui_store_postgres::test_url() {
+        Some(url) => {
+            // A schema of its own, named in the URL the commands are given.
+            let schema = format!("keys_{}", std::process::id());
+            hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
+            let base = url.split('?').next().unwrap_or(&url).to_string();
+            let pg_dir = common::temp_dir("keys-pg");
+            refuses(&format!("{base}?options=-csearch_path%3D{schema}"), &pg_dir);
+        }
+        None => hedui_store_postgres::skip_notice("keys"),
+    }
+}
+
+fn refuses(db: &str, dir: &Path) {
     let p = |n: &str| dir.join(n).display().to_string();
-    let (db, key) = (p("hedui.db"), p("master.key"));
+    let (db, key) = (db.to_string(), p("master.key"));
 
     let init = hedui(&["init", "--db", &db, "--key", &key]);
     assert!(init.status.success(), "{}", text(&init));
@@ -48,7 +63,8 @@ fn commands_refuse_a_missing_or_foreign_key_and_create_none() {
 
     // Another deployment's key.
     let foreign = p("foreign.key");
-    assert!(hedui(&["init", "--db", &p("other.db"), "--key", &foreign]).status.success());
+    let other = hedui(&["init", "--db", &p("other.db"), "--key", &foreign]);
+    assert!(other.status.success(), "{}", text(&other));
     std::fs::write(dir.join("tax.csv"), "身份证号,姓名,所属期起,所属期止,收入额,扣缴单位,所得项目\n").unwrap();
     let tax = p("tax.csv");
     let out = p("out");

@@ -55,6 +55,24 @@ pub fn run() -> Result<()> {
             black_box(keys.blind_index(b"row", black_box(&value)));
         }
     });
+    // What every report pays when it is completed and issued: two SM2 signatures and one
+    // verification of the first (`hedui_app::issue`).
+    let signer = hedui_app::sign::ReportSigner::derive(&keys, "hedui-bench");
+    let statement = b"hedui-report-completed\nreport=HD-20261127-000001-V1\nversion=1\n".to_vec();
+    let m = 300;
+    let sign = per_sec(m as f64, || {
+        for _ in 0..m {
+            black_box(signer.sign_statement(black_box(&statement)).ok());
+        }
+    });
+    let sig = signer.sign_statement(&statement).unwrap_or_default();
+    let verify = per_sec(m as f64, || {
+        for _ in 0..m {
+            black_box(signer.verify_statement(black_box(&statement), &sig));
+        }
+    });
+    println!("SM2 sign of a report statement          {:>10.3} ms", 1e3 / sign);
+    println!("SM2 verify of a report statement        {:>10.3} ms", 1e3 / verify);
     println!("SM4-GCM seal of {RECORD_BYTES} bytes          {:>10.2} us ({:.0}/s)", 1e6 / seal, seal);
     println!("HMAC-SM3 of {RECORD_BYTES} bytes              {:>10.2} us ({:.0}/s)", 1e6 / index, index);
     let big = vec![7u8; 64 << 20];
