@@ -1,7 +1,7 @@
 //! The database's own facts (its key's fingerprint, the format of its sealed values) and the
 //! statements of the migration that re-seals every value for its own row.
 
-use crate::sql::{Conn, Row, SqlStore, Value, code, write_audit};
+use crate::sql::{Conn, Row, SqlStore, Value, write_audit};
 use crate::types::*;
 use crate::{Result, StoreError};
 
@@ -57,17 +57,15 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
     let (sql, value, keys): (&str, &[u8], Vec<Value>) = match change {
         Reseal::ReportSigned { report, completed_sig, issued_sig, at } => {
             let n = c.execute(
-                "UPDATE report SET completed_sig = ?, issued_sig = ?, issued_at = ?, state = ?, \
-                 signed_in_migration = 1 WHERE id = ? AND completed_sig = ''",
-                &[
-                    completed_sig.as_str().into(),
-                    issued_sig.as_str().into(),
-                    at.as_str().into(),
-                    code(&ReportState::Issued).into(),
-                    (*report).into(),
-                ],
+                "UPDATE report SET completed_sig = ?, signed_in_migration = 1 WHERE id = ? AND completed_sig = ''",
+                &[completed_sig.as_str().into(), (*report).into()],
             )?;
-            return expect_one(n, &format!("report {report}"));
+            expect_one(n, &format!("report {report}"))?;
+            c.execute(
+                "INSERT INTO report_issue (report_id, issued_sig, issued_at) VALUES (?, ?, ?)",
+                &[(*report).into(), issued_sig.as_str().into(), at.as_str().into()],
+            )?;
+            return Ok(());
         }
         Reseal::IdNote { household, seq, supporter, note } => {
             let table = if *supporter { "supporter" } else { "member" };

@@ -1077,8 +1077,8 @@ impl Store for SqlStore {
                 });
             }
             let id = first_i64(&c.query(
-                "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, state, completed_sig) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, completed_sig) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 &[
                     job.0.into(),
                     version.into(),
@@ -1086,7 +1086,6 @@ impl Store for SqlStore {
                     report.body_enc.as_slice().into(),
                     report.body_sm3.as_str().into(),
                     at.into(),
-                    code(&ReportState::Completed).into(),
                     report.completed_sig.as_str().into(),
                 ],
             )?)?;
@@ -1105,16 +1104,17 @@ impl Store for SqlStore {
     ) -> Result<()> {
         self.tx(|c| {
             let rows = c.query(
-                "SELECT job_id FROM report WHERE id = ? AND state = ?",
-                &[report.into(), code(&ReportState::Completed).into()],
+                "SELECT r.job_id FROM report r WHERE r.id = ? \
+                 AND NOT EXISTS (SELECT 1 FROM report_issue i WHERE i.report_id = r.id)",
+                &[report.into()],
             )?;
             let job = first_i64(&rows).map_err(|_| StoreError::StateChanged {
                 expected: "completed".into(),
                 actual: format!("报告 {report} 不存在或已签发"),
             })?;
             c.execute(
-                "UPDATE report SET state = ?, issued_sig = ?, issued_at = ? WHERE id = ?",
-                &[code(&ReportState::Issued).into(), issued_sig.into(), at.into(), report.into()],
+                "INSERT INTO report_issue (report_id, issued_sig, issued_at) VALUES (?, ?, ?)",
+                &[report.into(), issued_sig.into(), at.into()],
             )?;
             c.execute(
                 "UPDATE job SET outcome = ?, updated_at = ? WHERE id = ?",
@@ -1126,14 +1126,16 @@ impl Store for SqlStore {
 
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>> {
         self.query(
-            "SELECT id, job_id, version, outcome, body_enc, body_sm3, created_at, state, completed_sig, issued_sig, \
-             issued_at, signed_in_migration FROM report WHERE job_id = ? ORDER BY version",
+            "SELECT r.id, r.job_id, r.version, r.outcome, r.body_enc, r.body_sm3, r.created_at, r.completed_sig, \
+             i.issued_sig, i.issued_at, r.signed_in_migration FROM report r \
+             LEFT JOIN report_issue i ON i.report_id = r.id WHERE r.job_id = ? ORDER BY r.version",
             &[job.0.into()],
         )?
         .iter()
         .map(|r| {
             let r = Row(r);
             let oc = r.text(3)?;
+            let issued_at = r.opt_text(9)?;
             Ok(ReportRow {
                 id: r.i64(0)?,
                 job: JobId(r.i64(1)?),
@@ -1142,11 +1144,11 @@ impl Store for SqlStore {
                 body_enc: r.blob(4)?,
                 body_sm3: r.text(5)?,
                 created_at: r.text(6)?,
-                state: r.code(7)?,
-                completed_sig: r.text(8)?,
-                issued_sig: r.text(9)?,
-                issued_at: r.opt_text(10)?,
-                signed_in_migration: r.i64(11)? != 0,
+                state: if issued_at.is_some() { ReportState::Issued } else { ReportState::Completed },
+                completed_sig: r.text(7)?,
+                issued_sig: r.opt_text(8)?.unwrap_or_default(),
+                issued_at,
+                signed_in_migration: r.i64(10)? != 0,
             })
         })
         .collect()
