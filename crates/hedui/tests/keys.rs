@@ -65,7 +65,7 @@ fn refuses(db: &str, dir: &Path) {
     let foreign = p("foreign.key");
     let other = hedui(&["init", "--db", &p("other.db"), "--key", &foreign]);
     assert!(other.status.success(), "{}", text(&other));
-    std::fs::write(dir.join("tax.csv"), "身份证号,姓名,所属期起,所属期止,收入额,扣缴单位,所得项目\n").unwrap();
+    std::fs::write(dir.join("tax.csv"), "身份证号,姓名,所属期,所得项目,收入额,扣缴义务人\n").unwrap();
     let tax = p("tax.csv");
     let out = p("out");
     let sealed: Vec<Vec<&str>> = vec![
@@ -103,4 +103,24 @@ fn refuses(db: &str, dir: &Path) {
     // With the right key, the commands work.
     let m = hedui(&["migrate", "--db", &db, "--key", &key]);
     assert!(m.status.success(), "{}", text(&m));
+    // A header-only full snapshot from the command line: refused with its count, then imported
+    // with --confirm-shrink, and the audit names the operating-system user and host.
+    let import = |extra: &[&str]| {
+        let mut a = vec!["import", "--db", db.as_str(), "--key", key.as_str(), "--source", "shuiwu"];
+        a.extend(["--as-of", "2026-11-27", tax.as_str()]);
+        a.extend(extra);
+        hedui(&a)
+    };
+    let refused = import(&[]);
+    assert!(!refused.status.success() && text(&refused).contains("只有 0 行"), "{}", text(&refused));
+    let dry = import(&["--dry-run"]);
+    assert!(dry.status.success() && text(&dry).contains("试运行"), "{}", text(&dry));
+    let confirmed = import(&["--confirm-shrink"]);
+    assert!(confirmed.status.success(), "{}", text(&confirmed));
+    let store = hedui::open_store(&db).unwrap();
+    let audit = store.audit_log(Some("source:shuiwu"), 20).unwrap();
+    let who =
+        audit.iter().find(|a| a.entry.action == "mirror.import.confirm_shrink").expect("the confirmation is audited");
+    assert!(who.entry.actor.starts_with("os:") && who.entry.actor.contains('@'), "{:?}", who.entry);
+    assert_eq!(store.batches().unwrap().len(), 1, "the refused import and the dry run stored nothing");
 }
