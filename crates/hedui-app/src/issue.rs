@@ -39,6 +39,29 @@ pub struct Seal {
     pub signed_in_migration: bool,
 }
 
+impl Seal {
+    /// The seal of a report whose body has digest `body_sm3`, not yet signed.
+    pub fn of(report: &Report, body_sm3: String) -> Seal {
+        Seal {
+            report: report.number.clone(),
+            version: report.version,
+            job: report.job.0,
+            household: report.household.number.clone(),
+            outcome: report.assessment.outcome.code().to_string(),
+            body_sm3,
+            completed_sig: String::new(),
+            issued_sig: String::new(),
+            issued_at: String::new(),
+            signed_in_migration: false,
+        }
+    }
+
+    /// What the completion signature covers.
+    pub fn completed_statement(&self) -> String {
+        completed_statement(&self.report, self.version, self.job, &self.household, &self.outcome, &self.body_sm3)
+    }
+}
+
 /// The statement the completion signature covers.
 pub fn completed_statement(
     report: &str,
@@ -72,15 +95,9 @@ impl App {
         let at = place::report_body(report.job, report.version);
         let sealed = self.identity.seal(&at, period(report.as_of), &body)?;
         let outcome = report.assessment.outcome;
-        let statement = completed_statement(
-            &report.number,
-            report.version,
-            report.job.0,
-            &report.household.number,
-            outcome.code(),
-            &body_sm3,
-        );
-        let completed_sig = self.signer.sign_statement(statement.as_bytes()).map_err(AppError::Internal)?;
+        let mut seal = Seal::of(report, body_sm3.clone());
+        let statement = seal.completed_statement();
+        seal.completed_sig = self.signer.sign_statement(statement.as_bytes()).map_err(AppError::Internal)?;
         let audit = self.audit_entry(
             actor,
             "report.complete",
@@ -88,19 +105,13 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {}：{}（已签名，待签发）", report.number, outcome.name_zh()),
         );
-        let seal = Seal {
-            report: report.number.clone(),
+        let stored = NewReport {
             version: report.version,
-            job: report.job.0,
-            household: report.household.number.clone(),
-            outcome: outcome.code().to_string(),
-            body_sm3: body_sm3.clone(),
-            completed_sig: completed_sig.clone(),
-            issued_sig: String::new(),
-            issued_at: String::new(),
-            signed_in_migration: false,
+            outcome,
+            body_enc: sealed,
+            body_sm3,
+            completed_sig: seal.completed_sig.clone(),
         };
-        let stored = NewReport { version: report.version, outcome, body_enc: sealed, body_sm3, completed_sig };
         let id = self.store.complete_report(report.job, from, &stored, &self.now(), &audit)?;
         // The body just sealed is in hand: issuing checks the completion signature over it
         // instead of reading it back (`issue` does that for a report completed earlier).
@@ -177,29 +188,14 @@ impl App {
         if report.assessment.outcome != row.outcome {
             return self.refuse(actor, row, "报告的结论列与已签名的报告正文不一致");
         }
-        let statement = completed_statement(
-            &report.number,
-            report.version,
-            report.job.0,
-            &report.household.number,
-            report.assessment.outcome.code(),
-            &body_sm3,
-        );
-        if !self.signer.verify_statement(statement.as_bytes(), &row.completed_sig) {
+        let mut seal = Seal::of(&report, body_sm3);
+        if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
             return self.refuse(actor, row, "报告的完成签名无效");
         }
-        let seal = Seal {
-            report: report.number.clone(),
-            version: report.version,
-            job: report.job.0,
-            household: report.household.number.clone(),
-            outcome: report.assessment.outcome.code().to_string(),
-            body_sm3,
-            completed_sig: row.completed_sig.clone(),
-            issued_sig: row.issued_sig.clone(),
-            issued_at: row.issued_at.clone().unwrap_or_default(),
-            signed_in_migration: row.signed_in_migration,
-        };
+        seal.completed_sig = row.completed_sig.clone();
+        seal.issued_sig = row.issued_sig.clone();
+        seal.issued_at = row.issued_at.clone().unwrap_or_default();
+        seal.signed_in_migration = row.signed_in_migration;
         if row.state == ReportState::Issued
             && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)
         {

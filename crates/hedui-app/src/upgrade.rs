@@ -13,7 +13,7 @@ use hedui_import::period;
 use hedui_import::place::{self, Owner, legacy};
 use hedui_store::{AuditOutcome, JobFilter, Reseal, SealedSlot, StoredRecord};
 
-use crate::issue::{Seal, completed_statement, issued_statement};
+use crate::issue::{Seal, issued_statement};
 use crate::report::Report;
 use crate::{Actor, App, AppError, AppResult};
 
@@ -203,27 +203,17 @@ impl App {
                     )));
                 }
                 let v = keys.seal(&place::report_body(row.job, row.version), period(r.as_of), &body)?;
-                let outcome = r.assessment.outcome.code();
-                let completed = completed_statement(&r.number, r.version, r.job.0, &r.household.number, outcome, &sm3);
-                let completed_sig = self.signer.sign_statement(completed.as_bytes()).map_err(AppError::Internal)?;
-                let mut seal = Seal {
-                    report: r.number.clone(),
-                    version: r.version,
-                    job: r.job.0,
-                    household: r.household.number.clone(),
-                    outcome: outcome.to_string(),
-                    body_sm3: sm3,
-                    completed_sig: completed_sig.clone(),
-                    issued_sig: String::new(),
-                    issued_at: row.created_at.clone(),
-                    signed_in_migration: true,
-                };
+                let mut seal = Seal::of(&r, sm3);
+                seal.signed_in_migration = true;
+                seal.issued_at = row.created_at.clone();
+                seal.completed_sig =
+                    self.signer.sign_statement(seal.completed_statement().as_bytes()).map_err(AppError::Internal)?;
                 seal.issued_sig =
                     self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
                 pending.push(Reseal::Value(SealedSlot::ReportBody(row.id), v));
                 pending.push(Reseal::ReportSigned {
                     report: row.id,
-                    completed_sig,
+                    completed_sig: seal.completed_sig,
                     issued_sig: seal.issued_sig,
                     at: row.created_at.clone(),
                 });
