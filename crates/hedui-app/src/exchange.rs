@@ -10,6 +10,7 @@
 //! them concurrently, retries with backoff, lets a source's circuit breaker stop a failing
 //! source, and stores each answer in one transaction with its queries. Everything is in the
 //! store, so a restart picks up where the last run stopped and a retry reuses its message id.
+// tidy: allow(long-file): query planning, sending and answers; this becomes the collect service in issue 10.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

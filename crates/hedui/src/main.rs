@@ -1,4 +1,5 @@
 //! `hedui`: the one binary. Web UI and JSON API (`serve`, `demo`) and the command line.
+// tidy: allow(long-file): the command line; it becomes one module per command group in issue 10.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

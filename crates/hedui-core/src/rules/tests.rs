@@ -1,3 +1,5 @@
+//! Unit tests of the rules engine: parsing, resolution, compilation and evaluation.
+
 use serde_json::json;
 
 use super::*;
