@@ -349,6 +349,11 @@ impl App {
     /// After a restart: collects what jobs in flight still wait for, then reports them.
     pub fn resume_jobs(&self, actor: &Actor) -> AppResult<Vec<AppResult<Report>>> {
         actor.require_change()?;
+        // A run that stopped between completing a report and issuing it: issue it now, after
+        // the checks `issue` makes on the stored report.
+        for (report, job) in self.store.unissued_reports()? {
+            self.issue(actor, job, report)?;
+        }
         let waiting = self.store.jobs(&JobFilter {
             state: Some(JobState::Dispatched),
             limit: 100_000,

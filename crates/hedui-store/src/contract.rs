@@ -325,7 +325,9 @@ fn reports_are_versioned(s: &dyn Store) {
     let first = s.reports(j).unwrap().remove(0);
     assert_eq!((first.id, first.version, first.state), (r1, 1, ReportState::Completed));
     assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at.as_deref()), ("c1", "", None));
+    assert_eq!(s.unissued_reports().unwrap(), [(r1, j)]);
     s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).unwrap();
+    assert!(s.unissued_reports().unwrap().is_empty());
     assert!(s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).is_err(), "issued once only");
     let first = s.reports(j).unwrap().remove(0);
     assert_eq!(

@@ -141,6 +141,9 @@ pub trait Store: Send + Sync {
     fn issue_report(&self, report: i64, outcome: Outcome, issued_sig: &str, at: &str, audit: &AuditEntry)
     -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
+    /// Reports completed but not issued (a process that stopped between the two steps):
+    /// (report id, job), oldest first.
+    fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>>;
 
     // ---- the database itself ----
     fn meta(&self, key: &str) -> Result<Option<String>>;

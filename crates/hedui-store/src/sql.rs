@@ -1155,6 +1155,17 @@ impl Store for SqlStore {
         .collect()
     }
 
+    fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>> {
+        self.query(
+            "SELECT r.id, r.job_id FROM report r LEFT JOIN report_issue i ON i.report_id = r.id \
+             WHERE i.report_id IS NULL ORDER BY r.id",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((Row(r).i64(0)?, JobId(Row(r).i64(1)?))))
+        .collect()
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>> {
         self.meta_in(key)
     }

@@ -161,3 +161,26 @@ fn moved_ciphertexts_and_edited_outcomes_are_refused_naming_the_row() {
         tampered(app.recheck(&actor, job), &format!("household={n1}/member=1"));
     }
 }
+
+/// A process that stopped between completing a report and issuing it leaves a completed report:
+/// it is not given out until issued, and `jobs resume` issues it after checking it.
+#[test]
+fn a_report_completed_but_not_issued_is_issued_on_resume() {
+    let city = common::city(6, 37);
+    for (store, raw) in nodes("unissued") {
+        let app = common::app(store.clone(), Some(&city));
+        let actor = common::clerk();
+        hedui::city::import_mirrors(&app, &actor, &city).unwrap();
+        let apps = hedui::city::applications(&city).unwrap();
+        let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
+        let job = filed.iter().find(|f| app.run_job(&actor, f.job).is_ok()).unwrap().job;
+        let row = store.reports(job).unwrap().remove(0);
+        raw.exec(&format!("DELETE FROM report_issue WHERE report_id = {}", row.id));
+        assert!(matches!(app.report(&actor, job, None), Err(AppError::InvalidState(_))));
+        assert_eq!(store.unissued_reports().unwrap(), [(row.id, job)]);
+        app.resume_jobs(&actor).unwrap();
+        let r = app.report(&actor, job, None).unwrap();
+        assert!(r.seal.is_some_and(|s| !s.issued_sig.is_empty() && !s.signed_in_migration));
+        assert!(store.unissued_reports().unwrap().is_empty());
+    }
+}
