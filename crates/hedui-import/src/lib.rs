@@ -310,8 +310,11 @@ fn data_rows(text: &[u8], enough: i64) -> i64 {
 
 /// The source's last finished full snapshot other than this very file.
 pub fn last_full(store: &dyn Store, source: &str, file_sm3: &str) -> Result<Option<hedui_store::Batch>, StoreError> {
-    Ok(store
-        .batches()?
+    Ok(last_full_of(store.batches()?, source, file_sm3))
+}
+
+fn last_full_of(batches: Vec<hedui_store::Batch>, source: &str, file_sm3: &str) -> Option<hedui_store::Batch> {
+    batches
         .into_iter()
         .filter(|b| {
             b.source == source
@@ -319,7 +322,7 @@ pub fn last_full(store: &dyn Store, source: &str, file_sm3: &str) -> Result<Opti
                 && b.finished_at.is_some()
                 && b.file_sm3 != file_sm3
         })
-        .max_by_key(|b| (b.as_of, b.id.0)))
+        .max_by_key(|b| (b.as_of, b.id.0))
 }
 
 /// Why a full snapshot would be refused (empty, or below `min_share` % of the source's last full
@@ -329,11 +332,12 @@ pub(crate) fn shrink_refusal(
     input: &ImportInput<'_>,
     file: &OpenFile<'_, '_>,
 ) -> Result<Option<(i64, String)>, StoreError> {
-    if store.batches()?.iter().any(|b| b.source == input.source && b.file_sm3 == file.file_sm3) {
+    let batches = store.batches()?;
+    if batches.iter().any(|b| b.source == input.source && b.file_sm3 == file.file_sm3) {
         // The same file again changes nothing.
         return Ok(None);
     }
-    let last = last_full(store, input.source, &file.file_sm3)?;
+    let last = last_full_of(batches, input.source, &file.file_sm3);
     let last_rows = last.as_ref().map_or(0, |b| b.stats.total);
     // The fewest rows that pass: one, or the share of the last snapshot, rounded up.
     let need = ((last_rows * i64::from(input.min_share) + 99) / 100).max(1);
