@@ -866,7 +866,10 @@ impl App {
             .map(|s| {
                 let q = queries.remove(&s.code).unwrap_or_default();
                 let open = |k: &str| q.get(k).copied().unwrap_or(0);
-                let mine: Vec<_> = batches.iter().filter(|b| b.source == s.code && b.status == "done").collect();
+                let mine: Vec<_> = batches
+                    .iter()
+                    .filter(|b| b.source == s.code && b.status == hedui_store::BatchStatus::Done)
+                    .collect();
                 SourceOverview {
                     code: s.code.clone(),
                     name: s.name.clone(),

@@ -8,9 +8,11 @@
 
 pub mod data;
 pub mod error;
+pub mod evidence;
 pub mod exchange;
 pub mod households;
 pub mod issue;
+mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod report_file;

@@ -7,6 +7,7 @@
 //! in the same transaction, so no change can exist without its audit row.
 
 pub mod contract;
+mod in_force;
 mod sealed;
 mod sql;
 mod types;
@@ -85,6 +86,15 @@ pub trait Store: Send + Sync {
     fn batch_records(&self, batch: BatchId) -> Result<Vec<StoredRecord>>;
     /// Every record of these persons.
     fn records_for(&self, persons: &[PersonId]) -> Result<Vec<StoredRecord>>;
+    /// The snapshots in force on a date: per source, its latest full snapshot on or before the
+    /// date and the incremental snapshots after it; unfinished imports never count.
+    fn snapshots_in_force(&self, as_of: hedui_core::Date) -> Result<Vec<Batch>>;
+    /// The mirror records of these persons in force on a date, in id order: the rows of the
+    /// snapshots in force, where a later snapshot's row replaces an earlier one about the same
+    /// person, source, kind, key and period.
+    fn records_in_force(&self, persons: &[PersonId], as_of: hedui_core::Date) -> Result<Vec<StoredRecord>>;
+    /// The records stored for one job (its institutions' answers), in id order.
+    fn job_records(&self, job: JobId) -> Result<Vec<StoredRecord>>;
     /// Unresolved records whose name has this blind index.
     fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>>;
     fn count_records(&self) -> Result<i64>;

@@ -104,6 +104,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "snapshot_mode", include_str!("../migrations/0003_snapshot_mode.sql")),
     (4, "commission_declared", include_str!("../migrations/0004_commission_declared.sql")),
     (5, "bound_seals", include_str!("../migrations/0005_bound_seals.sql")),
+    (6, "record_job", include_str!("../migrations/0006_record_job.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -213,7 +214,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     Ok(())
 }
 
-const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
+pub(crate) const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
      period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line";
 
 const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason";
@@ -313,7 +314,7 @@ fn insert_records_in(c: &mut dyn Conn, batch: Option<BatchId>, job: Option<JobId
     )
 }
 
-fn record_from(r: &[Value]) -> Result<StoredRecord> {
+pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
     let r = Row(r);
     let kind_code = r.text(4)?;
     let kind = FactKind::from_code(&kind_code).ok_or_else(|| StoreError::Corrupt(format!("kind {kind_code}")))?;
@@ -345,10 +346,10 @@ fn record_from(r: &[Value]) -> Result<StoredRecord> {
     })
 }
 
-const BATCH_COLS: &str = "id, source, file_name, file_sm3, as_of, status, rows_total, rows_accepted, rows_duplicate, \
+pub(crate) const BATCH_COLS: &str = "id, source, file_name, file_sm3, as_of, status, rows_total, rows_accepted, rows_duplicate, \
      rows_rejected, rows_unresolved, started_at, finished_at, columns, mode";
 
-fn batch_from(r: &[Value]) -> Result<Batch> {
+pub(crate) fn batch_from(r: &[Value]) -> Result<Batch> {
     let r = Row(r);
     Ok(Batch {
         id: BatchId(r.i64(0)?),
@@ -356,7 +357,7 @@ fn batch_from(r: &[Value]) -> Result<Batch> {
         file_name: r.text(2)?,
         file_sm3: r.text(3)?,
         as_of: r.date(4)?,
-        status: r.text(5)?,
+        status: r.code(5)?,
         stats: BatchStats {
             total: r.i64(6)?,
             accepted: r.i64(7)?,
@@ -668,7 +669,7 @@ impl Store for SqlStore {
             )?;
             if let Some(r) = existing.first() {
                 let id = BatchId(Row(r).i64(0)?);
-                if Row(r).text(1)? == "done" {
+                if Row(r).code::<BatchStatus>(1)? == BatchStatus::Done {
                     return Ok(BatchStart::AlreadyImported(id));
                 }
                 c.execute("DELETE FROM import_issue WHERE batch_id = ?", &[id.0.into()])?;
@@ -814,6 +815,18 @@ impl Store for SqlStore {
         .iter()
         .map(|r| record_from(r))
         .collect()
+    }
+
+    fn snapshots_in_force(&self, as_of: hedui_core::Date) -> Result<Vec<Batch>> {
+        self.snapshots_in_force_sql(as_of)
+    }
+
+    fn records_in_force(&self, persons: &[PersonId], as_of: hedui_core::Date) -> Result<Vec<StoredRecord>> {
+        self.records_in_force_sql(persons, as_of)
+    }
+
+    fn job_records(&self, job: JobId) -> Result<Vec<StoredRecord>> {
+        self.job_records_sql(job)
     }
 
     fn count_records(&self) -> Result<i64> {

@@ -55,6 +55,16 @@ pub struct StoredRecord {
     pub rec: NewRecord,
 }
 
+/// Where an import stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    /// Begun and not finished (or interrupted): its rows are never read as in force.
+    Running,
+    /// Finished: its rows count from its date on.
+    Done,
+}
+
 /// Whether a snapshot carries a source's whole data or only what changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,7 +118,7 @@ pub struct Batch {
     pub file_sm3: String,
     pub as_of: Date,
     pub columns: Vec<String>,
-    pub status: String,
+    pub status: BatchStatus,
     pub stats: BatchStats,
     pub started_at: String,
     pub finished_at: Option<String>,

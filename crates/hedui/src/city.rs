@@ -346,7 +346,7 @@ impl Comparison {
 }
 
 /// Compares one report with the truth: outcome, reasons and 疑点 must all agree.
-pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::report::Report)]) -> Comparison {
+pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::verify::Issued)]) -> Comparison {
     let mut c = Comparison::default();
     for (number, r) in reports {
         let Some(t) = truth.get(number) else {
@@ -354,12 +354,12 @@ pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::r
             continue;
         };
         c.checked += 1;
-        let a = &r.assessment;
+        let a = r;
         let got = a.outcome.name_zh().to_string();
         *c.matrix.entry((t.expected.clone(), got.clone())).or_default() += 1;
         let mut reasons: Vec<String> = a.reasons.iter().map(|x| x.code().to_string()).collect();
         reasons.sort();
-        let mut anomalies: Vec<String> = a.anomalies.iter().map(|x| x.code.clone()).collect();
+        let mut anomalies: Vec<String> = a.anomalies.clone();
         anomalies.sort();
         anomalies.dedup();
         let want_reasons = split(&t.reasons);

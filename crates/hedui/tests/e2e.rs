@@ -35,7 +35,7 @@ fn reports_match_the_ground_truth_on_every_backend() {
         for f in &filed {
             reports.push((f.number.clone(), app.run_job(&actor, f.job).unwrap()));
         }
-        let cmp = hedui::city::compare(&truth, &reports);
+        let cmp = hedui::city::compare(&truth, &common::issued(&reports));
         println!("[{backend}] 混淆矩阵\n{}", cmp.render());
         for m in &cmp.misses {
             println!("  不一致: {m}");

@@ -51,8 +51,14 @@ fn setup(dir: &Path, store: Arc<dyn Store>, faults: Faults, collect_within: Dura
 fn run_all(s: &Setup) -> Vec<(String, hedui_app::report::Report)> {
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
     let settle = |a: &App| hedui::exchange::settle_files(a, &common::clerk(), &s.sim.sim).map(|_| ());
-    let reports = s.app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
-    s.jobs.iter().map(|(n, _)| n.clone()).zip(reports.into_iter().map(|r| r.unwrap())).collect()
+    let issued = s.app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
+    // A bulk run keeps only a summary of each report; the reports themselves are read back from
+    // the store, as a clerk would read them.
+    s.jobs
+        .iter()
+        .map(|(n, _)| n.clone())
+        .zip(issued.into_iter().map(|r| s.app.report(&common::clerk(), r.unwrap().job, None).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -63,7 +69,7 @@ fn online_collection_matches_the_ground_truth_and_asks_each_message_once() {
         let backend = store.backend();
         let s = setup(&dir, store.clone(), Faults::default(), Duration::from_secs(60));
         let reports = run_all(&s);
-        let cmp = hedui::city::compare(&truth, &reports);
+        let cmp = hedui::city::compare(&truth, &common::issued(&reports));
         println!("[{backend}] online\n{}", cmp.render());
         assert!(cmp.misses.is_empty(), "[{backend}] {:?}", cmp.misses);
 
@@ -149,7 +155,7 @@ fn flaky_malformed_unsigned_and_forged_replies_are_refused_retried_and_stored_on
     let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
     hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(120)).unwrap();
     let reports = run_all(&s);
-    let cmp = hedui::city::compare(&truth, &reports);
+    let cmp = hedui::city::compare(&truth, &common::issued(&reports));
     assert!(cmp.misses.is_empty(), "retries recover every answer: {:?}", cmp.misses);
     // Had any bad reply been taken, its message would have stopped at that attempt.
     for (source, st) in s.sim.sim.stats() {
@@ -196,9 +202,9 @@ fn asynchronous_answers_arriving_twice_are_stored_once() {
 
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
     let settle = |a: &App| hedui::exchange::settle_files(a, &common::clerk(), &s.sim.sim).map(|_| ());
-    let reports = app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
-    for r in reports {
-        let r = r.unwrap();
+    let issued = app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
+    for r in issued {
+        let r = app.report(&common::clerk(), r.unwrap().job, None).unwrap();
         assert!(!r.sources.iter().any(|x| matches!(x.state, SourceState::NotAnswered { .. })), "{:?}", r.sources);
     }
     // Let the last duplicate callbacks land, then compare.
@@ -231,12 +237,12 @@ fn response_packages_that_are_tampered_truncated_stray_or_replayed_change_nothin
         Ok(())
     };
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
-    let reports = s.app.run_jobs_with(&actor, &ids, &keep).unwrap();
+    let issued = s.app.run_jobs_with(&actor, &ids, &keep).unwrap();
     let exported = exported.into_inner().unwrap();
     assert!(exported.iter().any(|p| p.source == "T01"), "{:?}", exported.iter().map(|p| &p.source).collect::<Vec<_>>());
     // Until their packages come back, file-exchange institutions are 未反馈 and conclusions stay open.
-    for r in reports {
-        let r = r.unwrap();
+    for r in issued {
+        let r = s.app.report(&actor, r.unwrap().job, None).unwrap();
         let t01 = r.sources.iter().find(|x| x.source == "T01").unwrap();
         assert!(matches!(t01.state, SourceState::NotAnswered { .. }), "{t01:?}");
         assert_ne!(r.assessment.outcome, Outcome::NotExceeded);
@@ -330,7 +336,7 @@ fn without_the_account_index_every_bank_is_asked_and_the_picture_is_complete() {
     let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
     hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(60)).unwrap();
     let reports = run_all(&s);
-    let cmp = hedui::city::compare(&truth, &reports);
+    let cmp = hedui::city::compare(&truth, &common::issued(&reports));
     assert!(cmp.misses.is_empty(), "every bank asked directly gives the same picture: {:?}", cmp.misses);
     for (_, r) in &reports {
         let st = r.sources.iter().find(|x| x.source == "PBOC").unwrap();

@@ -96,3 +96,8 @@ pub fn skip_loudly(tool: &str, require_env: &str) {
         "\n*** SKIPPED: {tool} is not installed; this check did not run. Install it (CI sets {require_env}=1). ***\n"
     );
 }
+
+/// What a bulk run keeps of each report, for comparing full reports with the ground truth.
+pub fn issued(reports: &[(String, hedui_app::report::Report)]) -> Vec<(String, hedui_app::verify::Issued)> {
+    reports.iter().map(|(n, r)| (n.clone(), hedui_app::verify::Issued::of(r))).collect()
+}

@@ -17,38 +17,48 @@ use hedui_core::{Date, Fen, HouseholdId, Month, PersonId};
 
 use crate::*;
 
+mod in_force;
+pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
+
 /// Builds a fresh, migrated store.
 pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, String>;
 
-/// Runs every check; panics on the first failure.
-pub fn run_all(make: Factory<'_>) {
-    type Check = (&'static str, fn(&dyn Store));
-    let checks: &[Check] = &[
-        ("migrations are idempotent", migrations_are_idempotent),
-        ("persons resolve once per blind index", persons_resolve_once),
-        ("imports are idempotent and round-trip", imports_round_trip),
-        ("households round-trip and numbers are unique", households_round_trip),
-        ("a failed change leaves nothing behind", failed_change_leaves_nothing),
-        ("a new authorization supersedes the active one", authorizations_supersede),
-        ("jobs move only through compare-and-set", jobs_compare_and_set),
-        ("reports are versioned and kept", reports_are_versioned),
-        ("meta, pages and re-sealing", meta_pages_and_reseal),
-        ("job lists filter", job_lists_filter),
-        ("users and sessions", users_and_sessions),
-        ("exchange answers are stored once, with their queries", exchange_answers_once),
-    ];
-    for (name, check) in checks {
-        let store = make().unwrap_or_else(|e| panic!("contract '{name}': cannot open store: {e}"));
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(store.as_ref())));
-        if let Err(p) = result {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!("store contract '{name}' failed on {}: {msg}", store.backend());
-        }
+/// Runs one check on a fresh store; panics with the check's name and the backend on failure.
+pub fn run_one(name: &str, check: fn(&dyn Store), make: Factory<'_>) {
+    let store = make().unwrap_or_else(|e| panic!("contract '{name}': cannot open store: {e}"));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(store.as_ref())));
+    if let Err(p) = result {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        panic!("store contract '{name}' failed on {}: {msg}", store.backend());
     }
+}
+
+/// One `#[test]` per contract check, each on a fresh store from `$make` (an expression of type
+/// [`Factory`]); `$guard` runs first and may return early (a backend that is not there).
+/// Every check is listed here once, so a backend cannot leave one out.
+#[macro_export]
+macro_rules! contract_tests {
+    ($make:expr) => {
+        $crate::contract_tests!(@each $make;
+            migrations_are_idempotent, persons_resolve_once, imports_round_trip, households_round_trip,
+            failed_change_leaves_nothing, authorizations_supersede, jobs_compare_and_set,
+            reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions,
+            exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own);
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                if let Some(make) = $make {
+                    $crate::contract::run_one(stringify!($check), $crate::contract::$check, &make);
+                }
+            }
+        )*
+    };
 }
 
 fn day(s: &str) -> Date {
@@ -139,12 +149,12 @@ fn commission(number: &str, h: HouseholdId, kind: CommissionKind) -> NewCommissi
     }
 }
 
-fn migrations_are_idempotent(s: &dyn Store) {
+pub fn migrations_are_idempotent(s: &dyn Store) {
     assert_eq!(s.migrate().unwrap(), Vec::<i64>::new(), "second migrate applies nothing");
     assert_eq!(s.count_persons().unwrap(), 0);
 }
 
-fn persons_resolve_once(s: &dyn Store) {
+pub fn persons_resolve_once(s: &dyn Store) {
     let a = s.resolve_persons(&[key(1), key(2), key(1)]).unwrap();
     assert_eq!(a.len(), 3);
     assert_eq!(a[0], a[2]);
@@ -158,7 +168,7 @@ fn persons_resolve_once(s: &dyn Store) {
     assert_eq!(s.person_id_enc(a[1]).unwrap(), Some(vec![2, 2, 1]));
 }
 
-fn imports_round_trip(s: &dyn Store) {
+pub fn imports_round_trip(s: &dyn Store) {
     let p = s.resolve_persons(&[key(1)]).unwrap()[0];
     let nb = NewBatch {
         source: "shuiwu".into(),
@@ -209,14 +219,14 @@ fn imports_round_trip(s: &dyn Store) {
     let stats = BatchStats { total: 4, accepted: 3, duplicate: 0, rejected: 1, unresolved: 1 };
     s.finish_import(b, &stats, "2026-11-28T08:01:00Z").unwrap();
     let got = s.batch(b).unwrap().unwrap();
-    assert_eq!((got.stats, got.status.as_str()), (stats, "done"));
+    assert_eq!((got.stats, got.status), (stats, BatchStatus::Done));
     assert_eq!(got.columns, vec!["身份证号".to_string(), "姓名".to_string()]);
     assert_eq!(s.batches().unwrap().len(), 1);
     assert_eq!(s.begin_import(&nb, &audit("import", "batch")).unwrap(), BatchStart::AlreadyImported(b));
     assert_eq!(s.audit_log(Some("batch"), 10).unwrap().len(), 2, "the new import and its resumption are audited");
 }
 
-fn households_round_trip(s: &dyn Store) {
+pub fn households_round_trip(s: &dyn Store) {
     let h = household("H1", "320402001");
     let id = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1")).unwrap();
     let got = s.household(id).unwrap().unwrap();
@@ -237,7 +247,7 @@ fn households_round_trip(s: &dyn Store) {
     assert_eq!(s.audit_log(Some("household:H1"), 10).unwrap().len(), 1);
 }
 
-fn failed_change_leaves_nothing(s: &dyn Store) {
+pub fn failed_change_leaves_nothing(s: &dyn Store) {
     let mut h = household("H2", "320402001");
     h.members[1].seq = 1; // Violates the unique (household, seq) rule after the household row is written.
     assert!(s.create_household(&h, "t", &audit("create", "household:H2")).is_err());
@@ -245,7 +255,7 @@ fn failed_change_leaves_nothing(s: &dyn Store) {
     assert!(s.audit_log(None, 10).unwrap().is_empty(), "no audit row for a change that did not happen");
 }
 
-fn authorizations_supersede(s: &dyn Store) {
+pub fn authorizations_supersede(s: &dyn Store) {
     let h = s.create_household(&household("H3", "320402001"), "t", &audit("c", "h")).unwrap();
     let sig = |m| Signature { member_seq: m, guardian_seq: None, signed_on: day("2026-11-01") };
     let a1 = NewAuthorization {
@@ -272,7 +282,7 @@ fn authorizations_supersede(s: &dyn Store) {
     assert!(matches!(s.create_authorization(&missing, "t", &audit("a", "h")), Err(StoreError::NotFound(_))));
 }
 
-fn jobs_compare_and_set(s: &dyn Store) {
+pub fn jobs_compare_and_set(s: &dyn Store) {
     let h = s.create_household(&household("H4", "320402001"), "t", &audit("c", "h")).unwrap();
     let j = s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t0", &audit("c", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
@@ -305,7 +315,7 @@ fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
     NewReport { version, outcome, body_enc: body.to_vec(), body_sm3: sm3.into(), completed_sig: format!("c{version}") }
 }
 
-fn reports_are_versioned(s: &dyn Store) {
+pub fn reports_are_versioned(s: &dyn Store) {
     let h = s.create_household(&household("H5", "320402001"), "t", &audit("c", "h")).unwrap();
     let j = s.create_commission(&commission("WT-5", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
     s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t", &audit("t", "j")).unwrap();
@@ -351,7 +361,7 @@ fn reports_are_versioned(s: &dyn Store) {
 }
 
 /// The database's own facts, and the migration's pages and re-sealing.
-fn meta_pages_and_reseal(s: &dyn Store) {
+pub fn meta_pages_and_reseal(s: &dyn Store) {
     assert_eq!(s.meta("key_fingerprint").unwrap(), None);
     s.set_meta("key_fingerprint", "aa", &audit("k", "db")).unwrap();
     s.set_meta("key_fingerprint", "bb", &audit("k", "db")).unwrap();
@@ -420,7 +430,7 @@ fn meta_pages_and_reseal(s: &dyn Store) {
     assert_eq!(s.persons_page(p[1].0 - 1, 1).unwrap()[0].id_enc, vec![42, 42, 1], "nothing of a failed reseal stays");
 }
 
-fn job_lists_filter(s: &dyn Store) {
+pub fn job_lists_filter(s: &dyn Store) {
     let h1 = s.create_household(&household("H6", "320402001"), "t", &audit("c", "h")).unwrap();
     let h2 = s.create_household(&household("H7", "320411100"), "t", &audit("c", "h")).unwrap();
     s.create_commission(&commission("WT-6", h1, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
@@ -442,7 +452,7 @@ fn job_lists_filter(s: &dyn Store) {
     assert_eq!(s.jobs(&paged).unwrap().len(), 1);
 }
 
-fn users_and_sessions(s: &dyn Store) {
+pub fn users_and_sessions(s: &dyn Store) {
     let u = NewUser {
         login: "clerk".into(),
         display_name: "核对员".into(),
@@ -461,7 +471,7 @@ fn users_and_sessions(s: &dyn Store) {
     assert_eq!(s.session_user("tok", "2026-11-28T09:00:00Z").unwrap(), None);
 }
 
-fn exchange_answers_once(s: &dyn Store) {
+pub fn exchange_answers_once(s: &dyn Store) {
     let p1 = s.resolve_persons(&[key(1)]).unwrap()[0];
     let p2 = s.resolve_persons(&[key(2)]).unwrap()[0];
     let h = s.create_household(&household("H9", "320402001"), "t", &audit("c", "h")).unwrap();

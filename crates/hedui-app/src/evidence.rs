@@ -1,0 +1,236 @@
+//! Evidence: the records in force on a job's date, read as facts, and each source's status.
+//!
+//! This stage reads the store and opens sealed records; it never changes a job. Which mirror
+//! rows are in force is the store's one query ([`hedui_store::Store::records_in_force`]); this
+//! module turns records into facts with a short, masked description for the report.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hedui_core::fact::{DEPARTMENT_SOURCES, Fact, FactKind, department_source};
+use hedui_core::id_number::IdNumber;
+use hedui_core::means_test::{MemberCase, MistypedHit, SourceState, SourceStatus};
+use hedui_core::{BatchId, Date, Fen, PersonId};
+use hedui_import::place;
+use hedui_store::{HouseholdRow, StoredRecord};
+
+use crate::households::mask_declared_id;
+use crate::report::{FinancialSummary, InstitutionTotal};
+use crate::{App, AppError, AppResult};
+
+/// What the department mirrors said about a household's persons on a date.
+pub(crate) struct MirrorEvidence {
+    pub facts: Vec<Fact>,
+    /// One status per department source.
+    pub sources: Vec<SourceStatus>,
+    /// Whether every department source had a snapshot in force on the date.
+    pub every_source: bool,
+}
+
+/// One character changed, or two adjacent characters swapped.
+pub fn one_typo_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+        _ => false,
+    }
+}
+
+impl App {
+    /// The department mirrors as they stood on `as_of`, for these persons.
+    pub(crate) fn mirror_evidence(&self, persons: &[PersonId], as_of: Date) -> AppResult<MirrorEvidence> {
+        let batches = self.store.snapshots_in_force(as_of)?;
+        let columns: HashMap<BatchId, Vec<String>> = batches.iter().map(|b| (b.id, b.columns.clone())).collect();
+        let mut latest: HashMap<&str, Date> = HashMap::new();
+        for b in &batches {
+            let e = latest.entry(b.source.as_str()).or_insert(b.as_of);
+            *e = (*e).max(b.as_of);
+        }
+        let records = self.store.records_in_force(persons, as_of)?;
+        let sources = DEPARTMENT_SOURCES
+            .iter()
+            .map(|s| {
+                let state = match latest.get(s.code) {
+                    None => SourceState::NotAnswered { reason: "没有该部门在核对日期前的数据".into() },
+                    Some(_) if records.iter().any(|r| r.rec.source == s.code) => SourceState::Answered,
+                    Some(_) => SourceState::NoRecord,
+                };
+                SourceStatus {
+                    source: s.code.into(),
+                    name: format!("{}（{}）", s.name_zh, s.department),
+                    as_of: latest.get(s.code).copied(),
+                    state,
+                }
+            })
+            .collect();
+        let every_source = DEPARTMENT_SOURCES.iter().all(|s| latest.contains_key(s.code));
+        let facts = records.iter().map(|r| self.fact(r, &columns)).collect::<AppResult<_>>()?;
+        Ok(MirrorEvidence { facts, sources, every_source })
+    }
+
+    /// A stored record as a fact, with a short masked description for the report.
+    pub(crate) fn fact(&self, r: &StoredRecord, columns: &HashMap<BatchId, Vec<String>>) -> AppResult<Fact> {
+        let plain = self.identity.open(&place::record_detail(record_owner(r)?, &r.rec), &r.rec.detail_enc)?;
+        // Mirror rows store values in their batch's column order; bank answers store name-value pairs.
+        let detail: Vec<(String, String)> =
+            match (r.batch.and_then(|b| columns.get(&b)), serde_json::from_slice::<Vec<String>>(&plain)) {
+                (Some(cols), Ok(values)) => cols.iter().cloned().zip(values).collect(),
+                _ => serde_json::from_slice(&plain).unwrap_or_default(),
+            };
+        let person = r.rec.person.ok_or_else(|| AppError::Internal("unresolved record used as a fact".into()))?;
+        Ok(Fact {
+            source: r.rec.source.clone(),
+            kind: r.rec.kind,
+            person,
+            as_of: r.rec.as_of,
+            period: r.rec.period,
+            on: r.rec.on,
+            amount: r.rec.amount,
+            quantity: r.rec.quantity,
+            category: r.rec.category.clone(),
+            status: r.rec.status.clone(),
+            key: r.rec.key.clone(),
+            label: label(r, &detail),
+            record: r.id,
+        })
+    }
+
+    /// Unresolved department records carrying a member's name and an ID number one typo from the member's.
+    pub(crate) fn mistyped_hits(
+        &self,
+        h: &HouseholdRow,
+        ids: &BTreeMap<u32, IdNumber>,
+        as_of: Date,
+    ) -> AppResult<Vec<MistypedHit>> {
+        let mut hits = Vec::new();
+        for m in &h.members {
+            let Some(id) = ids.get(&m.seq) else { continue };
+            let full = id.as_str();
+            let short: String = full[..6].chars().chain(full[8..17].chars()).collect();
+            for r in self.store.unresolved_by_name(&m.name_bidx)? {
+                if r.rec.as_of > as_of {
+                    continue;
+                }
+                let Some(enc) = &r.rec.raw_id_enc else { continue };
+                let raw = self
+                    .identity
+                    .open_string(&place::record_raw_id(record_owner(&r)?, &r.rec), enc)?
+                    .trim()
+                    .to_uppercase();
+                if one_typo_apart(&raw, full) || one_typo_apart(&raw, &short) {
+                    hits.push(MistypedHit {
+                        member_seq: m.seq,
+                        source: department_source(&r.rec.source)
+                            .map_or(r.rec.source.clone(), |s| s.name_zh.to_string()),
+                        masked_id: mask_declared_id(&raw),
+                        record: r.id,
+                    });
+                }
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// The short description of a record the report shows; account and certificate numbers keep
+/// only their last four characters.
+fn label(r: &StoredRecord, detail: &[(String, String)]) -> String {
+    let get = |k: &str| detail.iter().find(|(h, _)| h == k).map_or("", |(_, v)| v.as_str());
+    let masked_tail = |v: &str| {
+        let c: Vec<char> = v.chars().collect();
+        if c.len() <= 4 { v.to_string() } else { format!("***{}", c[c.len() - 4..].iter().collect::<String>()) }
+    };
+    let source_name = department_source(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name_zh);
+    match r.rec.kind {
+        FactKind::RealEstate => format!(
+            "{}，{} ㎡，{}，证号 {}",
+            get("用途"),
+            get("建筑面积"),
+            get("共有方式"),
+            masked_tail(get("不动产权证号"))
+        ),
+        FactKind::Vehicle => format!(
+            "{} {}，{}，{}，号牌 {}",
+            get("车辆类型"),
+            get("品牌型号"),
+            get("使用性质"),
+            get("机动车状态"),
+            masked_tail(get("号牌号码"))
+        ),
+        FactKind::Business => {
+            format!("{}（{}），{}，{}", get("主体名称"), get("主体类型"), get("角色"), get("登记状态"))
+        }
+        FactKind::Deposit => format!("{}账户 {}", get("账户类型"), masked_tail(get("账号"))),
+        FactKind::FinancialProduct => {
+            format!("{}：{}（估值日 {}）", get("产品类型"), get("产品名称"), get("估值日期"))
+        }
+        FactKind::Movement => {
+            format!("{} 账户 {} 对方 {}（{}）", get("交易日期"), masked_tail(get("账号")), get("对方户名"), get("摘要"))
+        }
+        FactKind::ContributionBase => format!("缴费单位 {}", get("单位名称")),
+        FactKind::Hukou => format!("户籍状态 {}", get("户籍状态")),
+        FactKind::Death => format!("死亡日期 {}", get("死亡日期")),
+        kind => format!("{} {}", source_name, kind.name_zh()),
+    }
+}
+
+/// Deposits and holdings of the counted members per institution, and their total, all as of
+/// the query date: what the financial-asset test adds up, shown institution by institution.
+pub(crate) fn financial_summary(
+    as_of: Date,
+    members: &[MemberCase],
+    facts: &[Fact],
+    sources: &[SourceStatus],
+) -> FinancialSummary {
+    let counted: std::collections::HashSet<PersonId> =
+        members.iter().filter(|m| m.counted).filter_map(|m| m.person).collect();
+    let mut per: BTreeMap<String, (Fen, Fen)> = BTreeMap::new();
+    for f in facts.iter().filter(|f| counted.contains(&f.person)) {
+        let e = per.entry(f.source.clone()).or_insert((Fen::ZERO, Fen::ZERO));
+        match f.kind {
+            FactKind::Deposit => e.0 += f.amount,
+            FactKind::FinancialProduct => e.1 += f.amount,
+            _ => {}
+        }
+    }
+    let institutions: Vec<InstitutionTotal> = per
+        .into_iter()
+        .filter(|(_, (d, p))| *d != Fen::ZERO || *p != Fen::ZERO)
+        .map(|(source, (deposits, holdings))| InstitutionTotal {
+            name: sources.iter().find(|s| s.source == source).map_or_else(|| source.clone(), |s| s.name.clone()),
+            source,
+            deposits,
+            holdings,
+            total: deposits + holdings,
+        })
+        .collect();
+    let total = institutions.iter().map(|i| i.total).sum();
+    FinancialSummary { as_of: Some(as_of), institutions, total }
+}
+
+/// The batch or the job a stored record belongs with: part of its sealed values' place.
+pub(crate) fn record_owner(r: &StoredRecord) -> AppResult<place::Owner> {
+    match (r.batch, r.job) {
+        (Some(b), _) => Ok(place::Owner::Batch(b)),
+        (None, Some(j)) => Ok(place::Owner::Job(j)),
+        (None, None) => Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_typo_apart;
+
+    #[test]
+    fn typos_are_one_substitution_or_one_adjacent_swap() {
+        assert!(one_typo_apart("360426199101010071", "360426199101010072"));
+        assert!(one_typo_apart("360426199101010071", "360426199101010017"));
+        assert!(!one_typo_apart("360426199101010071", "360426199101010071"));
+        assert!(!one_typo_apart("360426199101010071", "360426199101011170"));
+        assert!(!one_typo_apart("36042619910101007", "360426199101010071"));
+    }
+}
