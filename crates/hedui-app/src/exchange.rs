@@ -17,19 +17,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hedui_connect::online::{OnlineClient, Reply, SendError, backoff};
-use hedui_core::catalog::{Category, Channel, Source, SourceKind};
-use hedui_core::fact::FactKind;
+use hedui_core::catalog::{Channel, Source, SourceKind};
 use hedui_core::id_number::IdNumber;
 use hedui_core::means_test::{SourceState, SourceStatus};
-use hedui_core::{Date, JobId, PersonId};
-use hedui_exchange::{Envelope, Item, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
+use hedui_core::{Date, JobId};
+use hedui_exchange::{Envelope, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
 use hedui_import::place;
 use hedui_store::{
-    AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRecord, NewRequest, QueryOutcome, QueryRow, QueryState,
-    RequestRow, RequestState,
+    AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRequest, QueryRow, QueryState, RequestRow, RequestState,
 };
 
-use crate::{App, AppError, AppResult};
+use crate::{App, AppError, AppResult, answers};
 
 /// A runtime for network requests only, shut down without waiting when dropped (which may
 /// happen on any thread).
@@ -96,6 +94,8 @@ struct MemberQuery {
 enum Done {
     Sent(Result<Reply, SendError>),
     Polled(Result<Reply, SendError>),
+    /// An answer to a search, its records sealed on the runtime's blocking pool.
+    Prepared(AppResult<answers::Prepared>),
 }
 
 impl App {
@@ -154,7 +154,17 @@ impl App {
         // A collection that finished while this one waited leaves little to do; a poisoned lock
         // only means another collection failed, which does not make this one unsafe.
         let _one_at_a_time = setup.pumping.lock().unwrap_or_else(|p| p.into_inner());
-        self.pump(setup)
+        self.pump(setup, None)
+    }
+
+    /// [`App::collect`], calling `ready` for each of `jobs` as soon as none of its queries is
+    /// open any more (from the calling thread, possibly before the collection ends). A job whose
+    /// queries are still open when the collection ends (a file-exchange source) is not announced.
+    pub(crate) fn collect_announcing(&self, jobs: &[JobId], ready: &dyn Fn(JobId)) -> AppResult<()> {
+        let setup = self.setup()?;
+        let _one_at_a_time = setup.pumping.lock().unwrap_or_else(|p| p.into_inner());
+        let watch = crate::readiness::Readiness::start(self.store.as_ref(), jobs, ready)?;
+        self.pump(setup, Some(watch))
     }
 
     fn member_queries(&self, job: JobId, cache: &mut HashMap<JobId, BTreeMap<u32, MemberQuery>>) -> AppResult<()> {
@@ -242,9 +252,10 @@ impl App {
         &self,
         r: &RequestRow,
         cache: &mut HashMap<JobId, BTreeMap<u32, MemberQuery>>,
-    ) -> AppResult<SearchRequest> {
+    ) -> AppResult<(SearchRequest, Vec<QueryRow>)> {
         let mut persons = Vec::new();
-        for q in self.store.request_queries(r.id)? {
+        let queries = self.store.request_queries(r.id)?;
+        for q in &queries {
             self.member_queries(q.job, cache)?;
             let Some(m) = cache.get(&q.job).and_then(|ms| ms.get(&q.member_seq)) else { continue };
             persons.push(PersonQuery {
@@ -255,30 +266,33 @@ impl App {
                 commission_no: m.commission.clone(),
             });
         }
-        Ok(SearchRequest {
+        let request = SearchRequest {
             query_date: r.query_date,
             lookback_months: self.lookback_months(r.query_date),
             categories: Vec::new(),
             persons,
             callback_url: self.callback_url.clone(),
-        })
+        };
+        Ok((request, queries))
     }
 
     /// The longest movement window any region's policy asks for on `on`: one request carries
     /// persons of many households, and each household's check reads its own window from it.
     fn lookback_months(&self, on: Date) -> u32 {
-        let set = self.policies.current();
-        let regions: Vec<String> = set.docs().map(|d| d.region.clone()).collect();
+        let regions: Vec<String> = self.policies.current().docs().map(|d| d.region.clone()).collect();
         regions
             .iter()
-            .filter_map(|r| set.resolve(r, on).ok()?.param("anomaly.outflow_window_months")?.int())
+            .filter_map(|r| self.policies.resolve(r, on).ok()?.param("anomaly.outflow_window_months")?.int())
             .max()
             .map(|m| m.clamp(1, 24) as u32)
             .unwrap_or(6)
     }
 
-    fn pump(&self, setup: &ExchangeSetup) -> AppResult<()> {
+    // tidy: allow(long-fn): the collection's event loop; it becomes the collect service's own module in issue 10.
+    fn pump(&self, setup: &ExchangeSetup, mut watch: Option<crate::readiness::Readiness<'_>>) -> AppResult<()> {
         let started = Instant::now();
+        // The jobs of each request sent in this collection (one entry per query), for `watch`.
+        let mut request_jobs: HashMap<i64, Vec<JobId>> = HashMap::new();
         let (tx, rx) = std::sync::mpsc::channel::<(i64, Done)>();
         let mut tasks: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
         let mut due: HashMap<i64, Instant> = HashMap::new();
@@ -350,9 +364,25 @@ impl App {
                         let _ = tx.send((id, Done::Polled(client.status(&source, &message_id, &stamp).await)));
                     })
                 } else {
-                    let req = self.search_request(r, &mut cache)?;
+                    let (req, queries) = self.search_request(r, &mut cache)?;
+                    if watch.is_some() {
+                        request_jobs.insert(id, queries.iter().map(|q| q.job).collect());
+                    }
+                    let identity = self.identity.clone();
                     net.spawn(async move {
-                        let _ = tx.send((id, Done::Sent(client.search(&source, &message_id, &req, &stamp).await)));
+                        let done = match client.search(&source, &message_id, &req, &stamp).await {
+                            // Sealing an answer's records is CPU work: it runs on the blocking
+                            // pool, and the calling thread only stores what comes back.
+                            Ok(Reply::Answer(resp)) => Done::Prepared(
+                                tokio::task::spawn_blocking(move || {
+                                    answers::prepare(&identity, &source, &queries, &resp)
+                                })
+                                .await
+                                .unwrap_or_else(|e| Err(AppError::Internal(format!("sealing an answer: {e}")))),
+                            ),
+                            other => Done::Sent(other),
+                        };
+                        let _ = tx.send((id, done));
                     })
                 };
                 tasks.insert(id, task);
@@ -367,6 +397,10 @@ impl App {
                 continue;
             };
             match done {
+                Done::Prepared(prepared) => {
+                    open.remove(&id);
+                    self.store_answer(setup, &source, &r, prepared?)?;
+                }
                 Done::Sent(Ok(Reply::Answer(resp))) | Done::Polled(Ok(Reply::Answer(resp))) => {
                     open.remove(&id);
                     self.apply_answer(setup, &source, &r, &resp)?;
@@ -410,6 +444,13 @@ impl App {
                 // A request ended: the account index's answers queue banks, and a source with no
                 // other request open may have a partial batch waiting.
                 let index = source.kind == SourceKind::AccountService;
+                if let Some(w) = watch.as_mut() {
+                    let jobs = match request_jobs.remove(&id) {
+                        Some(jobs) => jobs,
+                        None => self.store.request_queries(id)?.iter().map(|q| q.job).collect(),
+                    };
+                    w.request_ended(self.store.as_ref(), &jobs, index)?;
+                }
                 if index || !open.values().any(|x| x.source == r.source) {
                     dirty = true;
                 }
@@ -420,7 +461,6 @@ impl App {
     /// Gives a request up; when it was the account-information service, every bank is asked
     /// instead for its members.
     fn give_up(&self, setup: &ExchangeSetup, r: &RequestRow, state: RequestState, reason: &str) -> AppResult<()> {
-        let queries = self.store.request_queries(r.id)?;
         let audit = self.audit_entry(
             &crate::Actor::system("exchange"),
             "exchange.give_up",
@@ -428,37 +468,14 @@ impl App {
             hedui_store::AuditOutcome::Error,
             format!("请求 {} 未反馈：{reason}", r.message_id),
         );
-        if self.store.give_up_request(r.id, state, reason, &self.now(), &audit)?
-            && setup.client.catalog().get(&r.source).is_some_and(|s| s.kind == SourceKind::AccountService)
-        {
-            let banks: Vec<&Source> = setup
-                .client
-                .catalog()
-                .sources
-                .iter()
-                .filter(|s| s.kind == SourceKind::Bank && s.channel != Channel::Mirror)
-                .collect();
-            self.follow_up(&queries, banks.into_iter().map(|b| b.code.as_str()))?;
-        }
-        Ok(())
-    }
-
-    fn follow_up<'a>(&self, queries: &[QueryRow], sources: impl Iterator<Item = &'a str> + Clone) -> AppResult<()> {
-        let mut more = Vec::new();
-        for q in queries {
-            for code in sources.clone() {
-                more.push(NewQuery {
-                    job: q.job,
-                    source: code.to_string(),
-                    member_seq: q.member_seq,
-                    person: q.person,
-                    query_date: q.query_date,
-                });
-            }
-        }
-        if !more.is_empty() {
-            self.store.enqueue_queries(&more, &self.now())?;
-        }
+        let catalog = setup.client.catalog();
+        let more = if catalog.get(&r.source).is_some_and(|s| s.kind == SourceKind::AccountService) {
+            let banks = catalog.sources.iter().filter(|s| s.kind == SourceKind::Bank && s.channel != Channel::Mirror);
+            follow_ups(&self.store.request_queries(r.id)?, banks.map(|b| b.code.as_str()))
+        } else {
+            Vec::new()
+        };
+        self.store.give_up_request(r.id, state, reason, &more, &self.now(), &audit)?;
         Ok(())
     }
 
@@ -471,30 +488,20 @@ impl App {
         resp: &SearchResponse,
     ) -> AppResult<bool> {
         let queries = self.store.request_queries(r.id)?;
-        let by_ref: HashMap<String, &hedui_exchange::PersonResult> =
-            resp.results.iter().map(|p| (p.ref_id.clone(), p)).collect();
-        let whole_refusal = match &resp.status {
-            hedui_exchange::ResponseStatus::Refused(reason) => Some(reason.clone()),
-            _ => None,
-        };
-        let mut outcomes = Vec::with_capacity(queries.len());
-        let mut found_banks: Vec<(QueryRow, Vec<String>)> = Vec::new();
-        for q in &queries {
-            let (state, reason, items) = match (&whole_refusal, by_ref.get(&q.id.to_string())) {
-                (Some(reason), _) => (QueryState::Refused, reason.clone(), &[][..]),
-                (None, None) => (QueryState::Failed, "应答中缺少该成员".to_string(), &[][..]),
-                (None, Some(p)) => match &p.status {
-                    PersonStatus::Found => (QueryState::Found, String::new(), p.items.as_slice()),
-                    PersonStatus::NoRecord => (QueryState::NoRecord, String::new(), &[][..]),
-                    PersonStatus::Refused(reason) => (QueryState::Refused, reason.clone(), &[][..]),
-                },
-            };
-            if source.kind == SourceKind::AccountService && state == QueryState::Found {
-                found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
-            }
-            let records = self.item_records(&source.code, q.job, q.id * 10_000, q.person, q.query_date, items)?;
-            outcomes.push(QueryOutcome { query: q.id, state, reason, records });
-        }
+        let prepared = answers::prepare(&self.identity, source, &queries, resp)?;
+        self.store_answer(setup, source, r, prepared)
+    }
+
+    /// Stores an answer whose records are sealed already, with its audit row, then queues the
+    /// banks the account index named. Returns `false`, changing nothing, for a repeated answer.
+    fn store_answer(
+        &self,
+        setup: &ExchangeSetup,
+        source: &Source,
+        r: &RequestRow,
+        prepared: answers::Prepared,
+    ) -> AppResult<bool> {
+        let outcomes = prepared.outcomes;
         let found = outcomes.iter().filter(|o| o.state == QueryState::Found).count();
         let audit = self.audit_entry(
             &crate::Actor::system("exchange"),
@@ -503,105 +510,18 @@ impl App {
             hedui_store::AuditOutcome::Ok,
             format!("请求 {} 已答复：{} 人，有记录 {found} 人", r.message_id, outcomes.len()),
         );
-        let stored = self.store.answer_request(r.id, &outcomes, &self.now(), &audit)?;
-        if stored {
-            for (q, banks) in found_banks {
-                let online: Vec<&str> = banks
-                    .iter()
-                    .filter_map(|b| setup.client.catalog().get(b))
-                    .filter(|s| s.channel != Channel::Mirror)
-                    .map(|s| s.code.as_str())
-                    .collect();
-                self.follow_up(std::slice::from_ref(&q), online.into_iter())?;
-            }
+        // The banks the account index named are queried next, stored with the answer so that no
+        // crash or reader can see the one without the other.
+        let mut more = Vec::new();
+        for (q, banks) in &prepared.found_banks {
+            let online = banks
+                .iter()
+                .filter_map(|b| setup.client.catalog().get(b))
+                .filter(|s| s.channel != Channel::Mirror)
+                .map(|s| s.code.as_str());
+            more.extend(follow_ups(std::slice::from_ref(q), online));
         }
-        Ok(stored)
-    }
-
-    /// Stored records for what a source said about one person.
-    /// `first_line` numbers them within the job's answers: the query id times 10,000 for an
-    /// exchanged answer, the count of records before them for an in-process one.
-    #[allow(clippy::too_many_arguments)] // Each is one fact about where the answer belongs.
-    pub(crate) fn item_records(
-        &self,
-        source: &str,
-        job: JobId,
-        first_line: i64,
-        person: PersonId,
-        as_of: Date,
-        items: &[Item],
-    ) -> AppResult<Vec<NewRecord>> {
-        let mut out = Vec::new();
-        for i in items {
-            let (kind, detail) = match i.category {
-                Category::Deposit | Category::Custody | Category::SecuritiesCash => (
-                    FactKind::Deposit,
-                    vec![
-                        ("账号".to_string(), i.key.clone()),
-                        ("账户类型".to_string(), i.label.clone()),
-                        ("余额".to_string(), i.amount.to_string()),
-                    ],
-                ),
-                Category::WealthManagement
-                | Category::Fund
-                | Category::Bond
-                | Category::Stock
-                | Category::Insurance
-                | Category::Trust
-                | Category::InternetFinance => (
-                    FactKind::FinancialProduct,
-                    vec![
-                        ("产品类型".to_string(), i.label.clone()),
-                        ("产品名称".to_string(), i.key.clone()),
-                        ("估值".to_string(), i.amount.to_string()),
-                        ("估值日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
-                    ],
-                ),
-                Category::Movement => {
-                    let counterparty =
-                        i.detail.iter().find(|(k, _)| k == "对方户名").map(|(_, v)| v.clone()).unwrap_or_default();
-                    (
-                        FactKind::Movement,
-                        vec![
-                            ("账号".to_string(), i.key.clone()),
-                            ("交易日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
-                            ("金额".to_string(), i.amount.to_string()),
-                            ("对方户名".to_string(), counterparty),
-                            ("摘要".to_string(), i.label.clone()),
-                        ],
-                    )
-                }
-                // Where accounts are is a routing answer, not an asset; other categories are
-                // stored once the rules that use them exist.
-                _ => continue,
-            };
-            let key = match kind {
-                FactKind::FinancialProduct => format!("{}|{}", i.label, i.key),
-                _ => i.key.clone(),
-            };
-            let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
-            let mut rec = NewRecord {
-                source: source.to_string(),
-                kind,
-                person: Some(person),
-                raw_id_enc: None,
-                name_bidx: None,
-                as_of,
-                period: None,
-                on: i.on,
-                amount: i.amount,
-                quantity: i.quantity,
-                category: i.label.clone(),
-                status: "正常".into(),
-                key: self.identity.item_key(source, &key),
-                detail_enc: Vec::new(),
-                line: first_line + out.len() as i64,
-            };
-            let at = place::record_detail(place::Owner::Job(job), &rec);
-            rec.detail_enc = self.identity.seal(&at, hedui_import::period(as_of), &detail)?;
-            out.push(rec);
-        }
-        Ok(out)
+        Ok(self.store.answer_request(r.id, &outcomes, &more, &self.now(), &audit)?)
     }
 
     /// A callback from a source (its header's sender): the answer to an accepted request.
@@ -710,7 +630,7 @@ impl App {
             if r.state != RequestState::Pending {
                 continue;
             }
-            let req = self.search_request(&r, &mut cache)?;
+            let (req, _) = self.search_request(&r, &mut cache)?;
             let manifest = hedui_exchange::package::Manifest {
                 kind: hedui_exchange::package::PackageKind::Request,
                 transaction_id: r.transaction_id.clone(),
@@ -908,6 +828,26 @@ impl App {
             })
             .collect())
     }
+}
+
+/// The queries that follow `queries` at `sources` (the banks named by, or standing in for, the
+/// account index), one per member and source.
+fn follow_ups<'a>(queries: &[QueryRow], sources: impl Iterator<Item = &'a str> + Clone) -> Vec<NewQuery> {
+    let mut more: Vec<NewQuery> = Vec::new();
+    for q in queries {
+        for code in sources.clone() {
+            if !more.iter().any(|m| m.job == q.job && m.member_seq == q.member_seq && m.source == code) {
+                more.push(NewQuery {
+                    job: q.job,
+                    source: code.to_string(),
+                    member_seq: q.member_seq,
+                    person: q.person,
+                    query_date: q.query_date,
+                });
+            }
+        }
+    }
+    more
 }
 
 fn code_of<T: serde::Serialize>(t: &T) -> String {

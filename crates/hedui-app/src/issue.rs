@@ -87,13 +87,45 @@ pub fn issued_statement(seal: &Seal) -> String {
     )
 }
 
+/// What starts a deflated report body. A stored body is the report's JSON (which starts with
+/// `{`; reports completed before bodies were deflated), or this marker and the JSON deflated.
+/// The digest and the signatures are always over the JSON itself, so a body reads and verifies
+/// the same either way.
+const DEFLATED: &[u8] = b"\0deflate\n";
+
+/// No report body comes near this; a larger one is refused rather than inflated.
+const MAX_BODY: u64 = 64 << 20;
+
+/// A report's JSON as it is sealed: deflated (a body's decision trace repeats itself, so it
+/// shrinks about sixfold, and sealing, hashing the ciphertext's tag and writing it cost less).
+fn pack(json: &[u8]) -> AppResult<Vec<u8>> {
+    use std::io::Write;
+    let mut out = DEFLATED.to_vec();
+    let mut z = flate2::write::DeflateEncoder::new(&mut out, flate2::Compression::fast());
+    z.write_all(json).map_err(|e| AppError::Internal(format!("deflating a report body: {e}")))?;
+    z.finish().map_err(|e| AppError::Internal(format!("deflating a report body: {e}")))?;
+    Ok(out)
+}
+
+/// The report's JSON from an opened body, deflated or not.
+fn unpack(opened: Vec<u8>) -> AppResult<Vec<u8>> {
+    use std::io::Read;
+    let Some(deflated) = opened.strip_prefix(DEFLATED) else { return Ok(opened) };
+    let mut json = Vec::with_capacity(deflated.len() * 6);
+    flate2::read::DeflateDecoder::new(deflated)
+        .take(MAX_BODY)
+        .read_to_end(&mut json)
+        .map_err(|e| AppError::Internal(format!("inflating a report body: {e}")))?;
+    Ok(json)
+}
+
 impl App {
     /// Seals, signs and stores a computed report (completed), then issues it.
     pub(crate) fn complete_and_issue(&self, actor: &Actor, from: JobState, report: &Report) -> AppResult<()> {
         let body = serde_json::to_vec(report).map_err(|e| AppError::Internal(e.to_string()))?;
         let body_sm3 = encode_hex(&sm3(&body));
         let at = place::report_body(report.job, report.version);
-        let sealed = self.identity.seal(&at, period(report.as_of), &body)?;
+        let sealed = self.identity.seal(&at, period(report.as_of), &pack(&body)?)?;
         let outcome = report.assessment.outcome;
         let mut seal = Seal::of(report, body_sm3.clone());
         let statement = seal.completed_statement();
@@ -173,7 +205,7 @@ impl App {
     /// Opens a row and checks its body, digest, columns and signatures.
     fn checked(&self, actor: &Actor, row: &ReportRow) -> AppResult<(Report, Seal)> {
         let body = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
-            Ok(b) => b,
+            Ok(b) => unpack(b)?,
             Err(e @ hedui_crypto::CryptoError::Misplaced { .. }) => return self.refuse(actor, row, &e.to_string()),
             Err(e) => return Err(e.into()),
         };
@@ -209,5 +241,19 @@ impl App {
         self.audit(actor, "report.tampered", &format!("job:{}", row.job), AuditOutcome::Denied, msg.clone())?;
         tracing::error!(job = row.job.0, version = row.version, "{msg}");
         Err(AppError::Tampered(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pack, unpack};
+
+    #[test]
+    fn bodies_round_trip_deflated_and_plain_bodies_still_open() {
+        let json = br#"{"number":"HD-1","steps":["same","same","same","same","same","same"]}"#.repeat(40);
+        let packed = pack(&json).unwrap();
+        assert!(packed.len() < json.len() / 4, "{} of {}", packed.len(), json.len());
+        assert_eq!(unpack(packed).unwrap(), json);
+        assert_eq!(unpack(json.clone()).unwrap(), json, "a body stored before deflating opens as it was");
     }
 }

@@ -6,6 +6,8 @@
 //! (the store's methods take the audit entry). The clock is read here, once
 //! per operation, through [`Clock`], and passed to the core as `as_of`.
 
+mod answers;
+pub mod bulk;
 pub mod data;
 pub mod error;
 pub mod evidence;
@@ -14,6 +16,7 @@ pub mod households;
 pub mod issue;
 mod pipeline;
 pub mod policy;
+mod readiness;
 pub mod report;
 pub mod report_file;
 pub mod sign;

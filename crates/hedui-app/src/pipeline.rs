@@ -5,6 +5,7 @@
 //! moves the job between states; the stages read, open and compute.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hedui_connect::BankQuery;
 use hedui_core::commission::CommissionKind;
@@ -14,13 +15,13 @@ use hedui_core::means_test::{
     self, AnomalyParams, Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus,
 };
 use hedui_core::programme::Programme;
-use hedui_core::rules::{Program, Resolved};
 use hedui_core::{Date, Fen, PersonId};
 use hedui_import::place;
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
 use crate::evidence::financial_summary;
 use crate::households::mask_declared_id;
+use crate::policy::Compiled;
 use crate::report::{
     AuthorizationInfo, CommissionInfo, FinancialSummary, HouseholdInfo, MemberInfo, NOTICE, Report, SpecialCheck,
     SupporterInfo,
@@ -32,8 +33,8 @@ pub(crate) struct Case {
     pub job: JobRow,
     pub household: HouseholdRow,
     pub letter: AuthorizationRow,
-    pub program: Program,
-    pub resolved: Resolved,
+    /// The programme compiled for the job's region and date (shared by every job on them).
+    pub policy: Arc<Compiled>,
     pub anomaly: AnomalyParams,
     /// Members (and, for 特困, the obligors) as the means test sees them.
     pub members: Vec<MemberCase>,
@@ -72,8 +73,8 @@ impl App {
     /// Stage 1: opens the household's members and resolves the programme's policy for the job's
     /// region and date, once.
     pub(crate) fn load_case(&self, job: JobRow, h: HouseholdRow, letter: AuthorizationRow) -> AppResult<Case> {
-        let (program, resolved) = self.policies.program(&h.region, job.as_of, job.programme)?;
-        let anomaly = AnomalyParams::from_resolved(&resolved).map_err(|e| AppError::Policy(e.to_string()))?;
+        let policy = self.policies.program(&h.region, job.as_of, job.programme)?;
+        let anomaly = AnomalyParams::from_resolved(&policy.resolved).map_err(|e| AppError::Policy(e.to_string()))?;
         let mut members = Vec::new();
         let mut infos = Vec::new();
         let mut ids = BTreeMap::new();
@@ -127,7 +128,7 @@ impl App {
             }
         }
         let persons = h.members.iter().filter_map(|m| m.person).collect();
-        Ok(Case { job, household: h, letter, program, resolved, anomaly, members, infos, ids, persons })
+        Ok(Case { job, household: h, letter, policy, anomaly, members, infos, ids, persons })
     }
 
     /// Stage 2: the mirrors in force on the job's date, what the exchange collected for the job,
@@ -181,7 +182,15 @@ impl App {
                         }
                         let items = hedui_connect::answer_items(&a, job.as_of);
                         let first = records.len() as i64;
-                        records.extend(self.item_records(bank.code(), job.id, first, pid, job.as_of, &items)?);
+                        records.extend(crate::answers::item_records(
+                            &self.identity,
+                            bank.code(),
+                            job.id,
+                            first,
+                            pid,
+                            job.as_of,
+                            &items,
+                        )?);
                     }
                     Err(e) => {
                         complete = false;
@@ -229,14 +238,15 @@ impl App {
             mistyped: evidence.mistyped,
             declared,
         };
-        let assessment = means_test::assess(&input, &case.program, &case.resolved, &self.source_policy()?)
-            .map_err(|e| AppError::Policy(e.to_string()))?;
+        let assessment =
+            means_test::assess(&input, &case.policy.program, &case.policy.resolved, &self.source_policy()?)
+                .map_err(|e| AppError::Policy(e.to_string()))?;
         Ok(Assessed { assessment, sources: evidence.sources, financial })
     }
 
     /// Stage 4: the report model, numbered as the job's next version.
     pub(crate) fn build_report(&self, case: Case, assessed: Assessed) -> AppResult<Report> {
-        let Case { job, household: h, letter, resolved, infos, members, .. } = case;
+        let Case { job, household: h, letter, policy, infos, members, .. } = case;
         let note = match &job.note_enc {
             Some(enc) => Some(self.identity.open_string(&place::commission_note(&job.commission_number), enc)?),
             None => None,
@@ -288,7 +298,7 @@ impl App {
             sources: assessed.sources,
             financial: assessed.financial,
             assessment,
-            policy_name: resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
+            policy_name: policy.resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
             notice: NOTICE.into(),
             seal: None,
         })

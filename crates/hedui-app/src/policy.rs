@@ -6,8 +6,9 @@
 //! the one in use. A broken edit never takes effect: the previous policy stays, and the error is
 //! kept for the policy page and the log. Without a directory, the embedded demo policy is used.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use hedui_core::Date;
@@ -33,10 +34,43 @@ struct Loaded {
 /// The store and clock reload audit rows are written with.
 type AuditSink = (Arc<dyn hedui_store::Store>, Arc<dyn crate::Clock>);
 
+/// A programme compiled for one region and date, with the policy it was compiled from.
+#[derive(Debug)]
+pub struct Compiled {
+    pub program: Program,
+    pub resolved: Resolved,
+}
+
+/// Entries kept before the cache starts again: far more than the regions × dates × programmes a
+/// run meets, and a bound on what a stream of odd dates can hold.
+const CACHE_LIMIT: usize = 4096;
+
+/// Resolutions and compilations of one policy set. A bulk run resolves and compiles the same
+/// few (region, date, programme) triples thousands of times; the set's own `Arc` is the key's
+/// first part, so a reload (a new set) never meets an old entry.
+#[derive(Default)]
+struct Cache {
+    set: Option<Arc<PolicySet>>,
+    resolved: HashMap<(String, Date), Arc<Resolved>>,
+    programs: HashMap<(String, Date, Programme), Arc<Compiled>>,
+}
+
+impl Cache {
+    /// The cache for `set`, emptied first when it held another set or grew past its bound.
+    fn for_set(&mut self, set: &Arc<PolicySet>) -> &mut Cache {
+        let same = self.set.as_ref().is_some_and(|s| Arc::ptr_eq(s, set));
+        if !same || self.resolved.len() + self.programs.len() > CACHE_LIMIT {
+            *self = Cache { set: Some(set.clone()), ..Cache::default() };
+        }
+        self
+    }
+}
+
 /// The policy in force, with its source.
 pub struct Policies {
     dir: Option<PathBuf>,
     loaded: RwLock<Loaded>,
+    cache: Mutex<Cache>,
     /// Where reloads are audited, once the app has a store.
     audit: RwLock<Option<AuditSink>>,
 }
@@ -94,6 +128,7 @@ impl Policies {
         Ok(Policies {
             dir: None,
             loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: vec![], error: None }),
+            cache: Mutex::new(Cache::default()),
             audit: RwLock::new(None),
         })
     }
@@ -105,6 +140,7 @@ impl Policies {
         Ok(Policies {
             dir: Some(dir.to_path_buf()),
             loaded: RwLock::new(Loaded { set: Arc::new(set), stamp: st, error: None }),
+            cache: Mutex::new(Cache::default()),
             audit: RwLock::new(None),
         })
     }
@@ -193,14 +229,32 @@ impl Policies {
     }
 
     /// The policy of `region` on `as_of`.
-    pub fn resolve(&self, region: &str, as_of: Date) -> AppResult<Resolved> {
-        self.current().resolve(region, as_of).map_err(|e| AppError::Policy(e.to_string()))
+    pub fn resolve(&self, region: &str, as_of: Date) -> AppResult<Arc<Resolved>> {
+        let set = self.current();
+        let key = (region.to_string(), as_of);
+        if let Some(r) = self.cache.lock().ok().and_then(|mut c| c.for_set(&set).resolved.get(&key).cloned()) {
+            return Ok(r);
+        }
+        let r = Arc::new(set.resolve(region, as_of).map_err(|e| AppError::Policy(e.to_string()))?);
+        if let Ok(mut c) = self.cache.lock() {
+            c.for_set(&set).resolved.insert(key, r.clone());
+        }
+        Ok(r)
     }
 
-    /// A programme compiled for `region` on `as_of`.
-    pub fn program(&self, region: &str, as_of: Date, programme: Programme) -> AppResult<(Program, Resolved)> {
-        let res = self.resolve(region, as_of)?;
-        let prog = compile(&res, programme).map_err(|e| AppError::Policy(e.to_string()))?;
-        Ok((prog, res))
+    /// A programme compiled for `region` on `as_of`; compiled once per policy set.
+    pub fn program(&self, region: &str, as_of: Date, programme: Programme) -> AppResult<Arc<Compiled>> {
+        let set = self.current();
+        let key = (region.to_string(), as_of, programme);
+        if let Some(p) = self.cache.lock().ok().and_then(|mut c| c.for_set(&set).programs.get(&key).cloned()) {
+            return Ok(p);
+        }
+        let resolved = set.resolve(region, as_of).map_err(|e| AppError::Policy(e.to_string()))?;
+        let program = compile(&resolved, programme).map_err(|e| AppError::Policy(e.to_string()))?;
+        let compiled = Arc::new(Compiled { program, resolved });
+        if let Ok(mut c) = self.cache.lock() {
+            c.for_set(&set).programs.insert(key, compiled.clone());
+        }
+        Ok(compiled)
     }
 }

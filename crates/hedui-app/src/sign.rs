@@ -109,6 +109,8 @@ pub enum VerifyError {
 /// Signs report files.
 pub struct ReportSigner {
     secret: NodeSecret,
+    /// The public key, derived once: every report's signatures are checked against it.
+    public: NodeKeys,
     signer: String,
 }
 
@@ -122,10 +124,8 @@ impl ReportSigner {
     /// The node's report-signing key, derived from its master key.
     pub fn derive(keys: &dyn KeyProvider, node: &str) -> ReportSigner {
         let signer = format!("{node}#report");
-        ReportSigner {
-            secret: NodeSecret::derive(&keys.blind_index(b"report-signing", node.as_bytes()), &signer),
-            signer,
-        }
+        let secret = NodeSecret::derive(&keys.blind_index(b"report-signing", node.as_bytes()), &signer);
+        ReportSigner { public: secret.public(), secret, signer }
     }
 
     pub fn signer(&self) -> &str {
@@ -139,13 +139,12 @@ impl ReportSigner {
 
     /// Whether `sig_hex` is this node's signature over `statement`.
     pub fn verify_statement(&self, statement: &[u8], sig_hex: &str) -> bool {
-        decode_hex(sig_hex)
-            .is_some_and(|sig| gm::verify(&GmProfile::default(), &self.public(), statement, &sig).is_ok())
+        decode_hex(sig_hex).is_some_and(|sig| gm::verify(&GmProfile::default(), &self.public, statement, &sig).is_ok())
     }
 
     /// The public key to publish (only `sign` matters for reports).
     pub fn public(&self) -> NodeKeys {
-        self.secret.public()
+        self.public.clone()
     }
 
     /// The signed file for `content` of report `number` version `version`, carrying the

@@ -148,6 +148,7 @@ impl App {
     }
 
     /// Runs the caseload under the policy in force on `as_of` and under `changes`.
+    // tidy: allow(long-fn): the scalar simulation, replaced by the columnar one in issue 10.
     pub fn simulate(&self, actor: &Actor, changes: &[Change], as_of: Date) -> AppResult<Simulation> {
         if changes.is_empty() {
             return Err(AppError::Invalid("请至少给出一项政策变更，例如 dibao.standard=+5%".into()));

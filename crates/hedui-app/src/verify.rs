@@ -1,5 +1,6 @@
-//! Commissions and the verification job's orchestration: authorization, dispatch, collection,
-//! the pipeline's stages (`pipeline`) in order, objections and re-examination, bulk runs.
+//! Commissions and one verification job's orchestration: authorization, dispatch, collection,
+//! the pipeline's stages (`pipeline`) in order, objections and re-examination. Runs of many jobs
+//! are `bulk`'s.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,62 +8,13 @@ use hedui_core::authorization::{AuthorizationStatus, Scope};
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::job::{JobEvent, JobState};
-use hedui_core::means_test::{ExceedReason, Outcome};
 use hedui_core::programme::Programme;
-use hedui_core::{Date, Fen, HouseholdId, JobId};
+use hedui_core::{Date, HouseholdId, JobId};
 use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission};
 
 use crate::report::Report;
 use crate::{Actor, App, AppError, AppResult};
-
-/// What a bulk run keeps of an issued report: enough to count and to compare against a ground
-/// truth, never the body (which the store keeps, sealed and signed).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issued {
-    pub job: JobId,
-    pub number: String,
-    pub version: i64,
-    pub outcome: Outcome,
-    pub reasons: Vec<ExceedReason>,
-    /// Anomaly codes, in the report's order.
-    pub anomalies: Vec<String>,
-    pub income_total: Fen,
-    pub assets_total: Fen,
-    /// What could not be verified.
-    pub missing: Vec<String>,
-}
-
-impl Issued {
-    pub fn of(r: &Report) -> Issued {
-        let a = &r.assessment;
-        Issued {
-            job: r.job,
-            number: r.number.clone(),
-            version: r.version,
-            outcome: a.outcome,
-            reasons: a.reasons.clone(),
-            anomalies: a.anomalies.iter().map(|x| x.code.clone()).collect(),
-            income_total: a.income_total,
-            assets_total: a.assets_total,
-            missing: a.missing.clone(),
-        }
-    }
-}
-
-/// How long each stage of a bulk run took (the clock read here is for operators and benchmarks;
-/// nothing decided depends on it).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StageTimes {
-    /// Authorization checks, state changes and query planning, job by job.
-    pub dispatch: std::time::Duration,
-    /// The online collection, until every query is answered or given up.
-    pub collect: std::time::Duration,
-    /// What the caller ran between collection and reports (file packages, in the demo).
-    pub between: std::time::Duration,
-    /// Evidence, assessment, sealing, signing and storing every report.
-    pub reports: std::time::Duration,
-}
 
 /// A commission as the business department files it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -278,149 +230,6 @@ impl App {
         self.complete_job(actor, job, h, letter)
     }
 
-    /// Runs several submitted jobs: all are dispatched, their online queries are collected
-    /// together (so requests carry persons of many families), then each gets its report. A job
-    /// that cannot run (no valid letter, say) does not stop the others: its error is returned
-    /// in its place. Reports go to the store as they are issued; the run keeps only a summary
-    /// of each ([`Issued`]), so its memory does not grow with the reports.
-    pub fn run_jobs(&self, actor: &Actor, ids: &[JobId]) -> AppResult<Vec<AppResult<Issued>>> {
-        self.run_jobs_with(actor, ids, &|_| Ok(()))
-    }
-
-    /// [`App::run_jobs`], with `between` run after the online collection and before the
-    /// reports: the place where file-exchange packages go out and come back when that happens
-    /// within the run (the demo and the tests; in production institutions answer days later).
-    pub fn run_jobs_with(
-        &self,
-        actor: &Actor,
-        ids: &[JobId],
-        between: &dyn Fn(&App) -> AppResult<()>,
-    ) -> AppResult<Vec<AppResult<Issued>>> {
-        Ok(self.run_jobs_staged(actor, ids, between)?.0)
-    }
-
-    /// [`App::run_jobs_with`], with the time each stage of the run took.
-    pub fn run_jobs_staged(
-        &self,
-        actor: &Actor,
-        ids: &[JobId],
-        between: &dyn Fn(&App) -> AppResult<()>,
-    ) -> AppResult<(Vec<AppResult<Issued>>, StageTimes)> {
-        let mut times = StageTimes::default();
-        let t = std::time::Instant::now();
-        let mut dispatched = Vec::new();
-        let mut out: Vec<Option<AppResult<Issued>>> = Vec::with_capacity(ids.len());
-        let mut queries = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
-            match self.dispatch_job(actor, *id) {
-                Ok(d) => {
-                    if self.exchange.is_some() {
-                        queries.extend(self.online_queries(&d.0, &d.1, &d.2)?);
-                        if queries.len() >= 50_000 {
-                            self.store.enqueue_queries(&std::mem::take(&mut queries), &self.now())?;
-                        }
-                    }
-                    dispatched.push((i, d));
-                    out.push(None);
-                }
-                Err(e) => out.push(Some(Err(e))),
-            }
-        }
-        self.store.enqueue_queries(&queries, &self.now())?;
-        times.dispatch = t.elapsed();
-        let t = std::time::Instant::now();
-        if self.exchange.is_some() {
-            self.collect()?;
-        }
-        times.collect = t.elapsed();
-        let t = std::time::Instant::now();
-        between(self)?;
-        times.between = t.elapsed();
-        let t = std::time::Instant::now();
-        for (i, result) in self.complete_all(actor, dispatched) {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = Some(result);
-            }
-        }
-        times.reports = t.elapsed();
-        tracing::info!(
-            jobs = ids.len(),
-            dispatch_s = times.dispatch.as_secs_f64(),
-            collect_s = times.collect.as_secs_f64(),
-            reports_s = times.reports.as_secs_f64(),
-            "bulk run"
-        );
-        let results =
-            out.into_iter().map(|r| r.unwrap_or_else(|| Err(AppError::Internal("任务未执行".into())))).collect();
-        Ok((results, times))
-    }
-
-    /// The report stage of a bulk run, on one worker thread per core: each worker takes the next
-    /// job, verifies it and stores its report. Opening, assessing, sealing and signing run in
-    /// parallel; the store serializes its own work. Results come back tagged with their index.
-    fn complete_all(
-        &self,
-        actor: &Actor,
-        jobs: Vec<(usize, (JobRow, HouseholdRow, hedui_store::AuthorizationRow))>,
-    ) -> Vec<(usize, AppResult<Issued>)> {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8).min(jobs.len().max(1));
-        let queue = std::sync::Mutex::new(jobs.into_iter());
-        let next = || queue.lock().ok().and_then(|mut q| q.next());
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        while let Some((i, (job, h, letter))) = next() {
-                            done.push((i, self.complete_job(actor, job, h, letter).map(|r| Issued::of(&r))));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join().unwrap_or_else(|_| vec![(usize::MAX, Err(AppError::Internal("报告线程异常退出".into())))])
-                })
-                .collect()
-        })
-    }
-
-    /// After a restart: collects what jobs in flight still wait for, then reports them.
-    pub fn resume_jobs(&self, actor: &Actor) -> AppResult<Vec<AppResult<Issued>>> {
-        actor.require_change()?;
-        // A run that stopped between completing a report and issuing it: issue it now, after
-        // the checks `issue` makes on the stored report.
-        for (report, job) in self.store.unissued_reports()? {
-            self.issue(actor, job, report)?;
-        }
-        let waiting = self.store.jobs(&JobFilter {
-            state: Some(JobState::Dispatched),
-            limit: 100_000,
-            ..JobFilter::default()
-        })?;
-        if waiting.is_empty() {
-            return Ok(Vec::new());
-        }
-        if self.exchange.is_some() {
-            self.collect()?;
-        }
-        let mut jobs = Vec::new();
-        for (i, job) in waiting.into_iter().enumerate() {
-            let (h, letter) = self.household_and_letter(&job)?;
-            jobs.push((i, (job, h, letter)));
-        }
-        let n = jobs.len();
-        let mut out: Vec<Option<AppResult<Issued>>> = (0..n).map(|_| None).collect();
-        for (i, r) in self.complete_all(actor, jobs) {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = Some(r);
-            }
-        }
-        Ok(out.into_iter().map(|r| r.unwrap_or_else(|| Err(AppError::Internal("任务未执行".into())))).collect())
-    }
-
     /// A dispatched job's household and the letter it was dispatched under.
     pub(crate) fn household_and_letter(
         &self,
@@ -440,7 +249,7 @@ impl App {
     }
 
     /// Checks the letter and moves a submitted job to `Dispatched`.
-    fn dispatch_job(
+    pub(crate) fn dispatch_job(
         &self,
         actor: &Actor,
         id: JobId,
@@ -492,7 +301,7 @@ impl App {
 
     /// Verifies a dispatched job and issues its report: the pipeline's stages (`pipeline`) in
     /// order, with the job's state moved between them.
-    fn complete_job(
+    pub(crate) fn complete_job(
         &self,
         actor: &Actor,
         job: JobRow,

@@ -165,6 +165,7 @@ fn pick_bank(ctx: &Ctx<'_>, rng: &mut Rng, avoid: &[usize]) -> usize {
 
 /// Writes the household's accounts, movements and products, and returns the counted
 /// members' financial assets on `as_of` (deposits plus product valuations).
+// tidy: allow(long-fn): one bank's books for every customer, streamed in one pass.
 pub(crate) fn books(
     ctx: &Ctx<'_>,
     hh: &Hh<'_>,
@@ -391,6 +392,7 @@ pub(crate) fn books(
 }
 
 /// Plans the year of movements of one account backwards from its target and writes it.
+// tidy: allow(long-fn): one account's twelve months of movements, written as generated.
 fn write_account(
     ctx: &Ctx<'_>,
     hh: &Hh<'_>,

@@ -339,6 +339,7 @@ impl Naming {
 }
 
 /// Composes the household of one application.
+// tidy: allow(long-fn): one household's composition from the scenario table, kept as one recipe.
 pub(crate) fn compose(
     ctx: &Ctx<'_>,
     county: &str,

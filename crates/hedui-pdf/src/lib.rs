@@ -248,6 +248,7 @@ fn deflate(data: &[u8]) -> Result<Vec<u8>, PdfError> {
 }
 
 /// Lays `doc` out and writes it as a PDF.
+// tidy: allow(long-fn): the page layout loop over every block kind.
 pub fn render(doc: &Doc) -> Result<Vec<u8>, PdfError> {
     let face = ttf_parser::Face::parse(FONT, 0).map_err(|e| PdfError::Font(e.to_string()))?;
     let font = Font { upem: f32::from(face.units_per_em()), face };

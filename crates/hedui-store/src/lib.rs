@@ -196,22 +196,35 @@ pub trait Store: Send + Sync {
         error: &str,
         now: &str,
     ) -> Result<()>;
-    /// Stores an answer: the records, each query's outcome, the request's `Answered` and the
-    /// audit row, in one transaction. Returns `false`, changing nothing, when the request was already final (a
-    /// repeated callback, say).
-    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str, audit: &AuditEntry) -> Result<bool>;
-    /// Gives a request up (`Failed` or `TimedOut`) with its open queries. `false` if it was final.
+    /// Stores an answer: the records, each query's outcome, the queries it leads to (the banks
+    /// the account index named; one already there is left alone), the request's `Answered` and
+    /// the audit row, in one transaction. Returns `false`, changing nothing, when the request was
+    /// already final (a repeated callback, say).
+    fn answer_request(
+        &self,
+        id: i64,
+        outcomes: &[QueryOutcome],
+        follow_ups: &[NewQuery],
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+    /// Gives a request up (`Failed` or `TimedOut`) with its open queries, and creates the queries
+    /// that replace them (every bank, when the account index gave no answer), in one
+    /// transaction. `false`, changing nothing, if it was final.
     fn give_up_request(
         &self,
         id: i64,
         state: RequestState,
         reason: &str,
+        follow_ups: &[NewQuery],
         now: &str,
         audit: &AuditEntry,
     ) -> Result<bool>;
     fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>>;
     /// Jobs with queries that are not final yet: the ones to resume after a restart.
     fn jobs_with_open_queries(&self) -> Result<Vec<JobId>>;
+    /// How many queries of each job are not final yet (jobs with none are left out), by job.
+    fn open_queries_per_job(&self) -> Result<Vec<(JobId, i64)>>;
     /// Queries per source and state: the backlog a clerk sees.
     fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>>;
     /// Requests per source and state.

@@ -104,7 +104,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "snapshot_mode", include_str!("../migrations/0003_snapshot_mode.sql")),
     (4, "commission_declared", include_str!("../migrations/0004_commission_declared.sql")),
     (5, "bound_seals", include_str!("../migrations/0005_bound_seals.sql")),
-    (6, "record_job", include_str!("../migrations/0006_record_job.sql")),
+    (6, "bulk_indexes", include_str!("../migrations/0006_bulk_indexes.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -312,6 +312,32 @@ fn insert_records_in(c: &mut dyn Conn, batch: Option<BatchId>, job: Option<JobId
         WIDTH,
         &params,
     )
+}
+
+/// Creates queries; one already there for the same job, source and member is left alone.
+fn enqueue_in(c: &mut dyn Conn, queries: &[NewQuery], now: &str) -> Result<()> {
+    let queued = code(&QueryState::Queued);
+    let dates: Vec<Iso<10>> = queries.iter().map(|q| q.query_date.iso()).collect();
+    let mut params = Vec::with_capacity(queries.len() * 8);
+    for (q, d) in queries.iter().zip(&dates) {
+        params.extend_from_slice(&[
+            Param::I64(q.job.0),
+            Param::Text(&q.source),
+            Param::I64(i64::from(q.member_seq)),
+            Param::I64(q.person.0),
+            Param::Text(d.as_str()),
+            Param::Text(&queued),
+            Param::Text(now),
+            Param::Text(now),
+        ]);
+    }
+    c.execute_rows(
+        "INSERT INTO exchange_query (job_id, source, member_seq, person_id, query_date, state, created_at, \
+         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, source, member_seq) DO NOTHING",
+        8,
+        &params,
+    )?;
+    Ok(())
 }
 
 pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
@@ -1312,30 +1338,7 @@ impl Store for SqlStore {
     }
 
     fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()> {
-        let queued = code(&QueryState::Queued);
-        let dates: Vec<Iso<10>> = queries.iter().map(|q| q.query_date.iso()).collect();
-        let mut params = Vec::with_capacity(queries.len() * 8);
-        for (q, d) in queries.iter().zip(&dates) {
-            params.extend_from_slice(&[
-                Param::I64(q.job.0),
-                Param::Text(&q.source),
-                Param::I64(i64::from(q.member_seq)),
-                Param::I64(q.person.0),
-                Param::Text(d.as_str()),
-                Param::Text(&queued),
-                Param::Text(now),
-                Param::Text(now),
-            ]);
-        }
-        self.tx(|c| {
-            c.execute_rows(
-                "INSERT INTO exchange_query (job_id, source, member_seq, person_id, query_date, state, created_at, \
-                 updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, source, member_seq) DO NOTHING",
-                8,
-                &params,
-            )?;
-            Ok(())
-        })
+        self.tx(|c| enqueue_in(c, queries, now))
     }
 
     fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>> {
@@ -1376,23 +1379,27 @@ impl Store for SqlStore {
                         now.into(),
                     ],
                 )?)?;
-                let mut params = Vec::with_capacity(queries.len() * 6);
-                for q in queries {
-                    params.extend_from_slice(&[
-                        Param::I64(id),
-                        Param::Text(&sent),
-                        Param::Text(now),
-                        Param::I64(*q),
-                        Param::Text(&queued),
-                        Param::Text(&r.source),
-                    ]);
+                // One statement per request (a request holds up to a source's batch size):
+                // hundreds of thousands of one-row updates were most of a large collection's start.
+                let mut moved = 0;
+                for chunk in queries.chunks(500) {
+                    let marks = vec!["?"; chunk.len()].join(", ");
+                    let mut params: Vec<Value> = vec![
+                        id.into(),
+                        sent.as_str().into(),
+                        now.into(),
+                        queued.as_str().into(),
+                        r.source.as_str().into(),
+                    ];
+                    params.extend(chunk.iter().map(|q| Value::from(*q)));
+                    moved += c.execute(
+                        &format!(
+                            "UPDATE exchange_query SET request_id = ?, state = ?, updated_at = ? \
+                             WHERE state = ? AND source = ? AND id IN ({marks})"
+                        ),
+                        &params,
+                    )?;
                 }
-                let moved = c.execute_rows(
-                    "UPDATE exchange_query SET request_id = ?, state = ?, updated_at = ? \
-                     WHERE id = ? AND state = ? AND source = ?",
-                    6,
-                    &params,
-                )?;
                 if moved != queries.len() as u64 {
                     return Err(StoreError::StateChanged {
                         expected: format!("{} queries queued for {}", queries.len(), r.source),
@@ -1462,7 +1469,14 @@ impl Store for SqlStore {
         })
     }
 
-    fn answer_request(&self, id: i64, outcomes: &[QueryOutcome], now: &str, audit: &AuditEntry) -> Result<bool> {
+    fn answer_request(
+        &self,
+        id: i64,
+        outcomes: &[QueryOutcome],
+        follow_ups: &[NewQuery],
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
         self.tx(|c| {
             if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
                 return Ok(false);
@@ -1494,6 +1508,7 @@ impl Store for SqlStore {
                 "UPDATE exchange_request SET state = ?, updated_at = ? WHERE id = ?",
                 &[code(&RequestState::Answered).into(), now.into(), id.into()],
             )?;
+            enqueue_in(c, follow_ups, now)?;
             write_audit(c, audit)?;
             Ok(true)
         })
@@ -1504,6 +1519,7 @@ impl Store for SqlStore {
         id: i64,
         state: RequestState,
         reason: &str,
+        follow_ups: &[NewQuery],
         now: &str,
         audit: &AuditEntry,
     ) -> Result<bool> {
@@ -1523,6 +1539,7 @@ impl Store for SqlStore {
                 "UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE request_id = ? AND state = ?",
                 &[code(&query_state).into(), reason.into(), now.into(), id.into(), code(&QueryState::Sent).into()],
             )?;
+            enqueue_in(c, follow_ups, now)?;
             write_audit(c, audit)?;
             Ok(true)
         })
@@ -1542,6 +1559,16 @@ impl Store for SqlStore {
         )?
         .iter()
         .map(|r| Row(r).i64(0).map(JobId))
+        .collect()
+    }
+
+    fn open_queries_per_job(&self) -> Result<Vec<(JobId, i64)>> {
+        self.query(
+            "SELECT job_id, COUNT(*) FROM exchange_query WHERE state IN (?, ?) GROUP BY job_id ORDER BY job_id",
+            &[code(&QueryState::Queued).into(), code(&QueryState::Sent).into()],
+        )?
+        .iter()
+        .map(|r| Ok((JobId(Row(r).i64(0)?), Row(r).i64(1)?)))
         .collect()
     }
 

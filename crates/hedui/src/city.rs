@@ -346,7 +346,7 @@ impl Comparison {
 }
 
 /// Compares one report with the truth: outcome, reasons and 疑点 must all agree.
-pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::verify::Issued)]) -> Comparison {
+pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::bulk::Issued)]) -> Comparison {
     let mut c = Comparison::default();
     for (number, r) in reports {
         let Some(t) = truth.get(number) else {

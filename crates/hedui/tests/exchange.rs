@@ -27,13 +27,23 @@ struct Setup {
 /// A city's mirrors imported and its applications filed, with the online channel attached to a
 /// simulator with `faults`.
 fn setup(dir: &Path, store: Arc<dyn Store>, faults: Faults, collect_within: Duration) -> Setup {
+    setup_with(dir, store, faults, collect_within, hedui::exchange::catalog(None, None).unwrap())
+}
+
+/// [`setup`] with a catalog of one's own.
+fn setup_with(
+    dir: &Path,
+    store: Arc<dyn Store>,
+    faults: Faults,
+    collect_within: Duration,
+    catalog: hedui_core::catalog::Catalog,
+) -> Setup {
     let mut app = common::app(store, None);
     let actor = common::clerk();
     hedui::city::import_mirrors(&app, &actor, dir).unwrap();
     let apps = hedui::city::applications(dir).unwrap();
     let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
     let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
-    let catalog = hedui::exchange::catalog(None, None).unwrap();
     let sim = hedui::exchange::start_simulator(
         catalog.clone(),
         hedui::city::banks(dir).unwrap(),
@@ -59,6 +69,34 @@ fn run_all(s: &Setup) -> Vec<(String, hedui_app::report::Report)> {
         .map(|(n, _)| n.clone())
         .zip(issued.into_iter().map(|r| s.app.report(&common::clerk(), r.unwrap().job, None).unwrap()))
         .collect()
+}
+
+#[test]
+fn with_every_institution_online_reports_are_made_while_the_collection_goes_on() {
+    let dir = common::city(40, 26);
+    let truth = hedui::city::ground_truth(&dir).unwrap();
+    let mut catalog = hedui::exchange::catalog(None, None).unwrap();
+    for src in catalog.sources.iter_mut().filter(|s| s.channel == hedui_core::catalog::Channel::File) {
+        src.channel = hedui_core::catalog::Channel::Online;
+    }
+    for store in common::stores("exchange_early") {
+        let backend = store.backend();
+        let s = setup_with(&dir, store, Faults::default(), Duration::from_secs(60), catalog.clone());
+        let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
+        let (issued, stages) = s.app.run_jobs_staged(&common::clerk(), &ids, &|_| Ok(())).unwrap();
+        assert!(stages.reported_while_collecting > 0, "[{backend}] no job was reported while collecting");
+        assert_eq!(stages.reported_while_collecting, ids.len(), "[{backend}] nothing waited for a file package");
+        let issued: Vec<(String, hedui_app::bulk::Issued)> =
+            s.jobs.iter().map(|(n, _)| n.clone()).zip(issued.into_iter().map(|r| r.unwrap())).collect();
+        let cmp = hedui::city::compare(&truth, &issued);
+        assert!(cmp.misses.is_empty(), "[{backend}] {:?}", cmp.misses);
+        // Every report was made after its job's last answer: no source is left 未反馈.
+        for (_, i) in &issued {
+            let r = s.app.report(&common::clerk(), i.job, None).unwrap();
+            assert!(!r.sources.iter().any(|x| matches!(x.state, SourceState::NotAnswered { .. })), "{:?}", r.sources);
+            assert!(s.app.store.job_queries(i.job).unwrap().iter().all(|q| q.state.is_answered()));
+        }
+    }
 }
 
 #[test]

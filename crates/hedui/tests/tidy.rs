@@ -8,7 +8,11 @@
 //! * `core-io`: `hedui-core` does no I/O and never reads the clock or the environment;
 //! * `doc`: every module file starts with a `//!` line saying what it is for;
 //! * `long-file`: a file is at most 600 lines, unless it says why not in a
-//!   `tidy: allow(long-file): <reason>` comment.
+//!   `tidy: allow(long-file): <reason>` comment;
+//! * `long-fn`: a function is at most 100 lines, unless a `tidy: allow(long-fn): <reason>` comment
+//!   stands in the lines just above it (with its doc comment and attributes);
+//! * `error-table`: every variant of `AppError` maps to a code of the public table `ERROR_CODES`,
+//!   every code of the table is used, and `docs/errors.md` lists each code.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
@@ -22,6 +26,7 @@ struct Violation {
 }
 
 const MAX_LINES: usize = 600;
+const MAX_FN_LINES: usize = 100;
 const SQL: &[&str] = &["SELECT ", "INSERT INTO", "CREATE TABLE", "DELETE FROM", "ALTER TABLE"];
 const CORE_IO: &[&str] =
     &["std::fs", "std::net", "std::env", "std::process", "std::io", "SystemTime", "Instant::now", "tokio", "rusqlite"];
@@ -54,7 +59,162 @@ fn check(path: &str, text: &str) -> Vec<Violation> {
     if lines > MAX_LINES && !allowed {
         flag(lines, "long-file");
     }
+    for (start, len) in long_functions(text) {
+        let lines: Vec<&str> = text.lines().collect();
+        let above = lines[start.saturating_sub(8)..start].iter().rev().take_while(|l| {
+            let t = l.trim_start();
+            t.starts_with("//") || t.starts_with("#[") || t.is_empty()
+        });
+        let excused = above
+            .into_iter()
+            .any(|l| l.split_once("tidy: allow(long-fn):").is_some_and(|(_, why)| why.trim().len() >= 10));
+        if len > MAX_FN_LINES && !excused {
+            flag(start + 1, "long-fn");
+        }
+    }
     out
+}
+
+/// Blanks out string and character literals (and comments) so that braces inside them do not
+/// count. Raw strings are handled for the `r"…"` and `r#"…"#` forms the code uses.
+fn code_only(line: &str, in_raw: &mut Option<String>) -> String {
+    let mut out = String::with_capacity(line.len());
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(end) = in_raw.as_deref() {
+            let rest: String = chars[i..].iter().collect();
+            match rest.find(end) {
+                Some(k) => {
+                    i += rest[..k].chars().count() + end.chars().count();
+                    *in_raw = None;
+                }
+                None => return out,
+            }
+            continue;
+        }
+        let c = chars[i];
+        if c == '/' && chars.get(i + 1) == Some(&'/') {
+            break;
+        }
+        if c == 'r' && (chars.get(i + 1) == Some(&'"') || chars.get(i + 1) == Some(&'#')) {
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) == Some(&'"') {
+                *in_raw = Some(format!("\"{}", "#".repeat(hashes)));
+                i += 2 + hashes;
+                continue;
+            }
+        }
+        if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            i += 3;
+            continue;
+        }
+        if c == '\'' && chars.get(i + 1) == Some(&'\\') {
+            i += chars[i + 2..].iter().position(|c| *c == '\'').map_or(chars.len(), |k| k + 3);
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Each function with a body: (0-based line of its `fn`, lines from there to its closing brace).
+fn long_functions(text: &str) -> Vec<(usize, usize)> {
+    let mut in_raw = None;
+    let lines: Vec<String> = text.lines().map(|l| code_only(l, &mut in_raw)).collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+            "pub async fn ",
+            "const fn ",
+            "pub const fn ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p));
+        if !is_fn {
+            continue;
+        }
+        // Find the body's opening brace (or a `;` first: a declaration without a body).
+        let mut depth = 0i64;
+        let mut opened = false;
+        'scan: for (j, l) in lines.iter().enumerate().skip(i) {
+            for c in l.chars() {
+                match c {
+                    ';' if !opened && depth == 0 => break 'scan,
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if opened && depth == 0 {
+                    out.push((i, j - i + 1));
+                    break 'scan;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where the error enum and the public error table disagree, from `error.rs` and `errors.md`.
+fn error_table(src: &str, doc: &str) -> Vec<String> {
+    let enum_body =
+        src.split_once("pub enum AppError {").map_or("", |(_, rest)| rest.split_once("\n}").map_or("", |b| b.0));
+    let variants: Vec<String> = enum_body
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        .map(|l| l.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("").to_string())
+        .collect();
+    let table: Vec<String> = src
+        .split("ErrorCode {")
+        .skip(1)
+        .filter_map(|part| part.split_once("code: \"").and_then(|(_, r)| r.split_once('"')).map(|(c, _)| c.to_string()))
+        .collect();
+    let arms: Vec<(String, String)> = src
+        .lines()
+        .filter_map(|l| {
+            let (lhs, rhs) = l.trim().split_once("=> \"")?;
+            let variant = lhs.strip_prefix("AppError::")?.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+            Some((variant.to_string(), rhs.split_once('"')?.0.to_string()))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for v in &variants {
+        match arms.iter().find(|(a, _)| a == v) {
+            None => problems.push(format!("AppError::{v} has no public code")),
+            Some((_, code)) if !table.contains(code) => {
+                problems.push(format!("AppError::{v} maps to `{code}`, which is not in ERROR_CODES"))
+            }
+            Some(_) => {}
+        }
+    }
+    for code in &table {
+        if !arms.iter().any(|(_, c)| c == code) {
+            problems.push(format!("ERROR_CODES has `{code}`, which no AppError maps to"));
+        }
+        if !doc.contains(&format!("| `{code}` |")) {
+            problems.push(format!("docs/errors.md does not list `{code}`"));
+        }
+    }
+    problems
 }
 
 fn root() -> PathBuf {
@@ -93,6 +253,67 @@ fn the_source_tree_keeps_the_architecture_invariants() {
         "tidy violations:\n{}",
         all.iter().map(|v| format!("{}:{} {}", v.path, v.line, v.rule)).collect::<Vec<_>>().join("\n")
     );
+}
+
+#[test]
+fn the_error_enum_and_the_public_table_agree() {
+    let root = root();
+    let src = std::fs::read_to_string(root.join("crates/hedui-app/src/error.rs")).unwrap();
+    let doc = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+    assert!(src.contains("pub enum AppError {"), "the error enum moved; tidy must follow it");
+    let problems = error_table(&src, &doc);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn an_error_without_its_table_row_is_caught() {
+    let src = r#"
+pub const ERROR_CODES: &[ErrorCode] = &[
+    ErrorCode { code: "not_found", status: 404, title: "x" },
+    ErrorCode { code: "unused", status: 500, title: "y" },
+];
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    Gone,
+    Odd(String),
+}
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Odd(_) => "odd",
+        }
+"#;
+    let doc = "| `not_found` | 404 | x |";
+    let problems = error_table(src, doc);
+    assert_eq!(
+        problems,
+        [
+            "AppError::Gone has no public code",
+            "AppError::Odd maps to `odd`, which is not in ERROR_CODES",
+            "ERROR_CODES has `unused`, which no AppError maps to",
+            "docs/errors.md does not list `unused`",
+        ]
+    );
+}
+
+#[test]
+fn a_long_function_needs_its_reason() {
+    let body = "    let a = 1;\n".repeat(MAX_FN_LINES);
+    let long = format!("//! x\nfn f() {{\n{body}}}\n");
+    assert_eq!(
+        check("crates/hedui-app/src/x.rs", &long).iter().map(|v| (v.rule, v.line)).collect::<Vec<_>>(),
+        [("long-fn", 2)]
+    );
+    let excused = format!(
+        "//! x\n// tidy: allow(long-fn): one table of cases, read top to bottom\n#[test]\nfn f() {{\n{body}}}\n"
+    );
+    assert!(check("crates/hedui-app/src/x.rs", &excused).is_empty());
+    let short = format!("//! x\nfn f() {{\n{}}}\n", "    let a = 1;\n".repeat(MAX_FN_LINES - 2));
+    assert!(check("crates/hedui-app/src/x.rs", &short).is_empty());
+    // Braces in strings, characters and comments do not end a function early or late.
+    let tricky = format!("//! x\nfn f() {{\n    let s = \"}}\"; let c = '}}'; // }}\n{body}}}\n");
+    assert_eq!(check("crates/hedui-app/src/x.rs", &tricky).len(), 1);
+    assert_eq!(long_functions("fn a();\nfn b() { 1 }\n"), [(1, 1)], "a declaration has no body");
 }
 
 #[test]

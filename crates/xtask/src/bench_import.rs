@@ -94,6 +94,7 @@ struct Duck {
     peak_kib: u64,
 }
 
+// tidy: allow(long-fn): a benchmark's script, phase after phase with its printout.
 pub fn run(o: &Options) -> Result<()> {
     let city = o.dir.join("city");
     let hedui_db = o.dir.join("hedui.db");

@@ -433,6 +433,7 @@ impl Program {
     }
 
     /// Runs `code[from..to]` over all lanes.
+    // tidy: allow(long-fn): the columnar interpreter's one match over opcodes, kept whole so it stays the scalar vm's mirror image.
     fn run_cols<'a>(
         &self,
         code: &[Op],
@@ -750,6 +751,7 @@ mod tests {
     /// The batch evaluator agrees with the scalar one on random households, unknown and failed
     /// facts, overflowing amounts and every programme of the shipped policy included.
     #[test]
+    // tidy: allow(long-fn): one differential table of cases, read top to bottom.
     fn batches_agree_with_the_scalar_evaluator() {
         let mut set = PolicySet::new();
         for (n, t) in [

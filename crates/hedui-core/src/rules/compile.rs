@@ -187,6 +187,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// Compiles the variable `name` (and, first, everything it needs); returns its index.
+    // tidy: allow(long-fn): one match over every input and derived name; splitting it scatters the name table.
     fn var(&mut self, name: &str, needed_by: &str) -> Result<(usize, Ty), RulesError> {
         match self.state.get(name) {
             Some(State::Done(i, t)) => return Ok((*i, *t)),
@@ -520,6 +521,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    // tidy: allow(long-fn): one match over the rules language's functions, each arm its type rule and code.
     fn call(&mut self, f: &str, args: &[Ast], ctx: &mut Ctx, code: &mut Vec<Op>) -> Result<Ty, RulesError> {
         let arity = |n: usize| -> Result<(), RulesError> {
             if args.len() != n {

@@ -475,6 +475,7 @@ impl PolicySet {
     }
 
     /// Resolves the policy of `region` on `as_of`.
+    // tidy: allow(long-fn): province → city → county resolution in one pass; it moves with the rules crate (issue 10).
     pub fn resolve(&self, region: &str, as_of: Date) -> Result<Resolved, RulesError> {
         let chain = self.chain(region);
         if chain.is_empty() {

@@ -141,6 +141,7 @@ fn div(a: i64, b: i64, r: Rounding) -> Result<i64, Fault> {
 }
 
 impl Program {
+    // tidy: allow(long-fn): the interpreter's one match over opcodes; a split costs a call per step.
     fn run(&self, code: &[Op], inp: &Inputs, hv: &[i64], mv: &[i64], member: usize) -> Result<i64, Fault> {
         // A fixed stack: the compiler bounds every expression's depth by STACK.
         let mut st = [0i64; STACK];

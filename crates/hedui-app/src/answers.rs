@@ -1,0 +1,139 @@
+//! Institutions' answers as records: what a source said about each person of a request, with
+//! each item's detail sealed for its job. Pure work over the key provider, so that it can run off
+//! the thread that stores answers.
+
+use hedui_core::catalog::{Category, Source, SourceKind};
+use hedui_core::fact::FactKind;
+use hedui_core::{Date, JobId, PersonId};
+use hedui_exchange::{Item, PersonStatus, ResponseStatus, SearchResponse};
+use hedui_import::{Identity, place};
+use hedui_store::{NewRecord, QueryOutcome, QueryRow, QueryState};
+
+use crate::{AppError, AppResult};
+
+/// An answer ready to store: each query's outcome with its sealed records, and the banks the
+/// account index named for each member it found.
+pub(crate) struct Prepared {
+    pub outcomes: Vec<QueryOutcome>,
+    pub found_banks: Vec<(QueryRow, Vec<String>)>,
+}
+
+/// Each query's outcome in `resp`, a whole refusal or a missing person included.
+pub(crate) fn prepare(
+    identity: &Identity,
+    source: &Source,
+    queries: &[QueryRow],
+    resp: &SearchResponse,
+) -> AppResult<Prepared> {
+    let by_ref: std::collections::HashMap<&str, &hedui_exchange::PersonResult> =
+        resp.results.iter().map(|p| (p.ref_id.as_str(), p)).collect();
+    let whole_refusal = match &resp.status {
+        ResponseStatus::Refused(reason) => Some(reason.clone()),
+        _ => None,
+    };
+    let mut outcomes = Vec::with_capacity(queries.len());
+    let mut found_banks = Vec::new();
+    for q in queries {
+        let (state, reason, items) = match (&whole_refusal, by_ref.get(q.id.to_string().as_str())) {
+            (Some(reason), _) => (QueryState::Refused, reason.clone(), &[][..]),
+            (None, None) => (QueryState::Failed, "应答中缺少该成员".to_string(), &[][..]),
+            (None, Some(p)) => match &p.status {
+                PersonStatus::Found => (QueryState::Found, String::new(), p.items.as_slice()),
+                PersonStatus::NoRecord => (QueryState::NoRecord, String::new(), &[][..]),
+                PersonStatus::Refused(reason) => (QueryState::Refused, reason.clone(), &[][..]),
+            },
+        };
+        if source.kind == SourceKind::AccountService && state == QueryState::Found {
+            found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
+        }
+        let records = item_records(identity, &source.code, q.job, q.id * 10_000, q.person, q.query_date, items)?;
+        outcomes.push(QueryOutcome { query: q.id, state, reason, records });
+    }
+    Ok(Prepared { outcomes, found_banks })
+}
+
+/// Stored records for what a source said about one person.
+/// `first_line` numbers them within the job's answers: the query id times 10,000 for an
+/// exchanged answer, the count of records before them for an in-process one.
+#[allow(clippy::too_many_arguments)] // Each is one fact about where the answer belongs.
+pub(crate) fn item_records(
+    identity: &Identity,
+    source: &str,
+    job: JobId,
+    first_line: i64,
+    person: PersonId,
+    as_of: Date,
+    items: &[Item],
+) -> AppResult<Vec<NewRecord>> {
+    let mut out = Vec::new();
+    for i in items {
+        let (kind, detail) = match i.category {
+            Category::Deposit | Category::Custody | Category::SecuritiesCash => (
+                FactKind::Deposit,
+                vec![
+                    ("账号".to_string(), i.key.clone()),
+                    ("账户类型".to_string(), i.label.clone()),
+                    ("余额".to_string(), i.amount.to_string()),
+                ],
+            ),
+            Category::WealthManagement
+            | Category::Fund
+            | Category::Bond
+            | Category::Stock
+            | Category::Insurance
+            | Category::Trust
+            | Category::InternetFinance => (
+                FactKind::FinancialProduct,
+                vec![
+                    ("产品类型".to_string(), i.label.clone()),
+                    ("产品名称".to_string(), i.key.clone()),
+                    ("估值".to_string(), i.amount.to_string()),
+                    ("估值日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
+                ],
+            ),
+            Category::Movement => {
+                let counterparty =
+                    i.detail.iter().find(|(k, _)| k == "对方户名").map(|(_, v)| v.clone()).unwrap_or_default();
+                (
+                    FactKind::Movement,
+                    vec![
+                        ("账号".to_string(), i.key.clone()),
+                        ("交易日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
+                        ("金额".to_string(), i.amount.to_string()),
+                        ("对方户名".to_string(), counterparty),
+                        ("摘要".to_string(), i.label.clone()),
+                    ],
+                )
+            }
+            // Where accounts are is a routing answer, not an asset; other categories are
+            // stored once the rules that use them exist.
+            _ => continue,
+        };
+        let key = match kind {
+            FactKind::FinancialProduct => format!("{}|{}", i.label, i.key),
+            _ => i.key.clone(),
+        };
+        let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut rec = NewRecord {
+            source: source.to_string(),
+            kind,
+            person: Some(person),
+            raw_id_enc: None,
+            name_bidx: None,
+            as_of,
+            period: None,
+            on: i.on,
+            amount: i.amount,
+            quantity: i.quantity,
+            category: i.label.clone(),
+            status: "正常".into(),
+            key: identity.item_key(source, &key),
+            detail_enc: Vec::new(),
+            line: first_line + out.len() as i64,
+        };
+        let at = place::record_detail(place::Owner::Job(job), &rec);
+        rec.detail_enc = identity.seal(&at, hedui_import::period(as_of), &detail)?;
+        out.push(rec);
+    }
+    Ok(out)
+}

@@ -1,0 +1,141 @@
+//! Contract checks of the online exchange: queries, requests, answers stored once with the
+//! queries they lead to, and requests given up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use hedui_core::PersonId;
+use hedui_core::commission::CommissionKind;
+
+use super::{audit, commission, day, household, key, record};
+use crate::*;
+
+// tidy: allow(long-fn): one story of a request's life, each step checked where it happens.
+pub fn exchange_answers_once(s: &dyn Store) {
+    let p1 = s.resolve_persons(&[key(1)]).unwrap()[0];
+    let p2 = s.resolve_persons(&[key(2)]).unwrap()[0];
+    let h = s.create_household(&household("H9", "320402001"), "t", &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-9", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let q = |source: &str, seq: u32, person: PersonId| NewQuery {
+        job: j,
+        source: source.into(),
+        member_seq: seq,
+        person,
+        query_date: day("2026-11-27"),
+    };
+    let all = [q("B01", 1, p1), q("B01", 2, p2), q("B02", 1, p1)];
+    s.enqueue_queries(&all, "t1").unwrap();
+    s.enqueue_queries(&all[..1], "t1").unwrap();
+    let queued = s.queued_queries(10).unwrap();
+    assert_eq!(queued.len(), 3, "enqueueing twice creates nothing new");
+    assert_eq!(s.jobs_with_open_queries().unwrap(), vec![j]);
+    assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 3)]);
+
+    let b01: Vec<i64> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
+    let b02: Vec<i64> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
+    let req = |source: &str, m: &str| NewRequest {
+        source: source.into(),
+        message_id: m.into(),
+        transaction_id: format!("txn-{m}"),
+        query_date: day("2026-11-27"),
+        next_attempt_at: "t1".into(),
+        deadline_at: "t9".into(),
+    };
+    assert!(s.create_request(&req("B01", "m0"), &b02, "t1").is_err(), "a query joins only its own source's request");
+    assert!(s.request_by_message("m0").unwrap().is_none(), "and nothing of the failed request is left");
+    let r1 = s.create_request(&req("B01", "m1"), &b01, "t1").unwrap();
+    assert!(s.create_request(&req("B01", "m1b"), &b01, "t1").is_err(), "a query is in one request only");
+    let r2 = s.create_request(&req("B02", "m2"), &b02, "t1").unwrap();
+    assert_eq!(s.queued_queries(10).unwrap().len(), 0);
+    assert_eq!(s.open_requests(10).unwrap().len(), 2);
+
+    s.retry_request(r1, RequestState::Pending, 1, "t2", "HTTP 503", "t1").unwrap();
+    let row = s.request(r1).unwrap().unwrap();
+    assert_eq!((row.attempts, row.next_attempt_at.as_str(), row.last_error.as_str()), (1, "t2", "HTTP 503"));
+    assert_eq!(s.request_by_message("m1").unwrap().unwrap().id, r1);
+
+    let qs = s.request_queries(r1).unwrap();
+    let outcomes = vec![
+        QueryOutcome {
+            query: qs[0].id,
+            state: QueryState::Found,
+            reason: String::new(),
+            records: vec![record(Some(p1), 1), record(Some(p1), 2)],
+        },
+        QueryOutcome { query: qs[1].id, state: QueryState::NoRecord, reason: String::new(), records: vec![] },
+    ];
+    // The answer leads to one more query (a bank the account index named), stored with it.
+    let next = [q("B03", 1, p1)];
+    assert!(s.answer_request(r1, &outcomes, &next, "t3", &audit("exchange.answer", "source:B01")).unwrap());
+    let b03: Vec<QueryRow> = s.queued_queries(10).unwrap().into_iter().filter(|x| x.source == "B03").collect();
+    assert_eq!(b03.len(), 1, "the follow-up query is queued with the answer");
+    let r3 = s.create_request(&req("B03", "m-3"), &[b03[0].id], "t3").unwrap();
+    assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 2)], "the B02 query and the follow-up are open");
+    assert!(
+        !s.answer_request(r1, &outcomes, &[q("B04", 1, p1)], "t4", &audit("exchange.answer", "source:B01")).unwrap(),
+        "a repeated answer changes nothing"
+    );
+    assert!(s.job_queries(j).unwrap().iter().all(|x| x.source != "B04"), "not even its follow-ups");
+    assert_eq!(s.count_records().unwrap(), 2, "records stored once");
+    let stored = s.records_for(&[p1]).unwrap();
+    assert!(stored.iter().all(|r| r.job == Some(j) && r.batch.is_none()));
+    assert!(
+        !s.give_up_request(r1, RequestState::Failed, "x", &[], "t5", &audit("exchange.give_up", "source:B01")).unwrap(),
+        "an answered request stays answered"
+    );
+
+    assert!(
+        s.give_up_request(
+            r2,
+            RequestState::TimedOut,
+            "超过时限未反馈",
+            &[],
+            "t6",
+            &audit("exchange.give_up", "source:B02")
+        )
+        .unwrap()
+    );
+    // A follow-up that is there already is left alone.
+    let again = [q("B03", 1, p1)];
+    assert!(
+        s.give_up_request(r3, RequestState::Failed, "拒绝", &again, "t7", &audit("exchange.give_up", "source:B03"))
+            .unwrap()
+    );
+    let states: Vec<(String, QueryState)> =
+        s.job_queries(j).unwrap().into_iter().map(|q| (q.source, q.state)).collect();
+    assert_eq!(
+        states,
+        vec![
+            ("B01".to_string(), QueryState::Found),
+            ("B01".to_string(), QueryState::NoRecord),
+            ("B02".to_string(), QueryState::TimedOut),
+            ("B03".to_string(), QueryState::Failed)
+        ]
+    );
+    assert!(s.jobs_with_open_queries().unwrap().is_empty());
+    assert!(s.open_queries_per_job().unwrap().is_empty());
+    assert!(s.open_requests(10).unwrap().is_empty());
+    let log = s.audit_log(None, 10).unwrap();
+    let actions: Vec<&str> = log.iter().map(|a| a.entry.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| a.starts_with("exchange.")).count(),
+        3,
+        "one audit row per stored answer and per request given up, none for refused repeats: {actions:?}"
+    );
+    assert_eq!(
+        s.query_counts().unwrap(),
+        vec![
+            ("B01".to_string(), QueryState::Found, 1),
+            ("B01".to_string(), QueryState::NoRecord, 1),
+            ("B02".to_string(), QueryState::TimedOut, 1),
+            ("B03".to_string(), QueryState::Failed, 1)
+        ]
+    );
+    assert_eq!(
+        s.request_counts().unwrap(),
+        vec![
+            ("B01".to_string(), RequestState::Answered, 1),
+            ("B02".to_string(), RequestState::TimedOut, 1),
+            ("B03".to_string(), RequestState::Failed, 1)
+        ]
+    );
+}
