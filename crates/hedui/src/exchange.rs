@@ -37,15 +37,40 @@ pub fn node_secret(keys: &dyn KeyProvider, node_id: &str) -> NodeSecret {
     NodeSecret::derive(&keys.blind_index(b"exchange-node", node_id.as_bytes()), node_id)
 }
 
-/// Configures `app` to collect from the catalog's online sources.
+/// The exchange's tunables (`[exchange]` in the configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// A collection gives up on sources that have not answered after this long.
+    pub collect_within: Duration,
+    /// Requests in flight at once, over all sources.
+    pub concurrency: usize,
+    /// How often an accepted (asynchronous) request is asked for its state.
+    pub poll_every: Duration,
+    /// Threads of the runtime that carries requests.
+    pub runtime_threads: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        crate::config::Config::default().exchange.tuning()
+    }
+}
+
+/// Configures `app` to collect from the catalog's online sources, with the default tuning but
+/// for how long a collection waits.
 pub fn attach(app: &mut App, catalog: Catalog, secret: NodeSecret, collect_within: Duration) -> Result<()> {
+    attach_tuned(app, catalog, secret, Tuning { collect_within, ..Tuning::default() })
+}
+
+/// Configures `app` to collect from the catalog's online sources.
+pub fn attach_tuned(app: &mut App, catalog: Catalog, secret: NodeSecret, tuning: Tuning) -> Result<()> {
     let client = OnlineClient::new(Arc::new(catalog), secret);
     app.exchange = Some(Arc::new(ExchangeSetup {
         client: Arc::new(client),
-        runtime: hedui_app::exchange::NetRuntime::new(2)?,
-        collect_within,
-        concurrency: 64,
-        poll_every: Duration::from_millis(500),
+        runtime: hedui_app::exchange::NetRuntime::new(tuning.runtime_threads)?,
+        collect_within: tuning.collect_within,
+        concurrency: tuning.concurrency,
+        poll_every: tuning.poll_every,
         pumping: std::sync::Mutex::new(()),
     }));
     Ok(())

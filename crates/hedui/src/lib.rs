@@ -3,6 +3,7 @@
 //! command line and calls these.
 
 pub mod city;
+pub mod config;
 pub mod exchange;
 pub mod idcheck;
 pub mod keys;

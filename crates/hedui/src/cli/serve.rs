@@ -1,0 +1,138 @@
+//! `hedui demo` and `hedui serve`: the web UI and API, over the demo's city or a deployment's database.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use hedui::city;
+use hedui_app::{Actor, App, Role, SystemClock};
+
+use super::Unix;
+use super::args::*;
+use super::settings::*;
+
+/// Runs `demo` or `serve`.
+pub(crate) fn run(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Demo { dir, households, seed, bind, port } => demo(&dir, households, seed, &bind, port),
+        Cmd::Serve { city, .. } => {
+            let (db, key) = node();
+            let (ex, server) = (&cfg().exchange, &cfg().server);
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let banks = match (&city, &ex.sources) {
+                (Some(c), None) => city::banks(c)?,
+                _ => Vec::new(),
+            };
+            let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), policy_dir())?;
+            if ex.sources.is_some() || ex.catalog.is_some() {
+                let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
+                let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+                hedui::exchange::attach_tuned(&mut app, catalog, secret, ex.tuning())?;
+                app.callback_url =
+                    server.public_url.as_ref().map(|u| format!("{}/api/v1/exchange/callback", u.trim_end_matches('/')));
+            }
+            serve(app, &server.bind, server.port, None)
+        }
+        other => bail!("not a command of this group: {other:?}"),
+    }
+}
+
+fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result<()> {
+    let paths = city::DemoPaths::new(dir);
+    // The demo starts from scratch each time; the key file is kept.
+    for p in [&paths.db, &paths.root.join("hedui.db-wal"), &paths.root.join("hedui.db-shm")] {
+        if p.exists() {
+            std::fs::remove_file(p).with_context(|| format!("删除 {}", p.display()))?;
+        }
+    }
+    if paths.city.exists() {
+        std::fs::remove_dir_all(&paths.city).with_context(|| format!("删除 {}", paths.city.display()))?;
+    }
+    let today = hedui_app::china_date(SystemClock.unix());
+    let as_of = today.add_days(-1);
+    let regions = hedui_app::data::regions(None)?;
+
+    let t = Instant::now();
+    let g = city::generate(&regions, &paths.city, seed, households, as_of)?;
+    println!("1. 生成演示城市（常州，{} 户，{} 人）：{:.1} 秒", g.households, g.persons, t.elapsed().as_secs_f64());
+
+    let store = hedui::open_store(&paths.db.display().to_string())?;
+    let keys = Arc::new(city::demo_key(&paths.key)?);
+    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
+    // The city's departments and institutions, simulated over real HTTP on loopback.
+    let catalog = hedui::exchange::catalog(None, None)?;
+    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    let sim = hedui::exchange::start_simulator(
+        catalog.clone(),
+        city::banks(&paths.city)?,
+        &catalog.node.id,
+        secret.public(),
+        hedui_sim::Faults::default(),
+    )?;
+    let mut catalog = catalog;
+    catalog.base_url = Some(sim.base_url.clone());
+    let online = catalog.by_channel(hedui_core::catalog::Channel::Online).count();
+    hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(120))?;
+    println!("   模拟 {online} 个在线部门和金融机构：{}", sim.base_url);
+    let admin = Actor::system("demo");
+    app.create_user(&admin, "admin", "系统管理员", Role::Admin, "", "admin-hedui")?;
+    app.create_user(&admin, "demo", "演示核对员", Role::Clerk, "", "demo-hedui")?;
+    app.create_user(&admin, "viewer", "查阅人员", Role::Viewer, "", "viewer-hedui")?;
+
+    let t = Instant::now();
+    let imports = city::import_mirrors(&app, &admin, &paths.city)?;
+    let rows: i64 = imports.iter().map(|s| s.stats.accepted).sum();
+    println!("2. 导入 {} 个部门的镜像数据，{} 行：{:.1} 秒", imports.len(), rows, t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let apps = city::applications(&paths.city)?;
+    // Every 50th household has not signed its letter yet, to show a refused query.
+    let filed = city::file_applications(&app, &admin, &apps, as_of, &|i| i % 50 != 49)?;
+    let mut reports = Vec::new();
+    let mut refused = 0;
+    let ids: Vec<hedui_core::JobId> = filed.iter().map(|f| f.job).collect();
+    let settled = std::cell::Cell::new(0);
+    let settle = |a: &App| {
+        settled.set(hedui::exchange::settle_files(a, &admin, &sim.sim)?);
+        Ok(())
+    };
+    for (f, result) in filed.iter().zip(app.run_jobs_with(&admin, &ids, &settle)?) {
+        match result {
+            Ok(r) => reports.push((f.number.clone(), r)),
+            Err(hedui_app::AppError::AuthorizationRequired(_)) => refused += 1,
+            Err(e) => return Err(anyhow::anyhow!("核对 {} 失败：{e}", f.number)),
+        }
+    }
+    println!(
+        "3. 委托并核对 {} 户（{} 户因未授权被拒绝；在线查询，另经文件交换 {} 个请求包）：{:.1} 秒",
+        filed.len(),
+        refused,
+        settled.get(),
+        t.elapsed().as_secs_f64()
+    );
+    let truth = city::ground_truth(&paths.city)?;
+    let cmp = city::compare(&truth, &reports);
+    print!("{}", cmp.render());
+    let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
+    drop(sim);
+    served
+}
+
+fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
+        let addr = listener.local_addr()?;
+        println!("hedui 已启动: http://{addr}/");
+        if let Some((u, p)) = login {
+            println!("演示登录: 用户名 {u} 密码 {p}（管理员 admin / admin-hedui，查阅 viewer / viewer-hedui）");
+        }
+        std::io::stdout().flush()?;
+        hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))).await?;
+        Ok(())
+    })
+}
