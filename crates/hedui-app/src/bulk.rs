@@ -11,7 +11,7 @@ use hedui_core::{Fen, JobId};
 use hedui_store::{HouseholdRow, JobFilter, JobRow};
 
 use crate::report::Report;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// How long each stage of a bulk run took (the clock read here is for operators and benchmarks;
 /// nothing decided depends on it).
@@ -116,7 +116,7 @@ impl App {
     /// that cannot run (no valid letter, say) does not stop the others: its error is returned
     /// in its place. Reports go to the store as they are issued; the run keeps only a summary
     /// of each ([`Issued`]), so its memory does not grow with the reports.
-    pub fn run_jobs(&self, actor: &Actor, ids: &[JobId]) -> AppResult<Vec<AppResult<Issued>>> {
+    pub fn run_jobs(&self, actor: &Caller, ids: &[JobId]) -> AppResult<Vec<AppResult<Issued>>> {
         self.run_jobs_with(actor, ids, &|_| Ok(()))
     }
 
@@ -125,7 +125,7 @@ impl App {
     /// within the run (the demo and the tests; in production institutions answer days later).
     pub fn run_jobs_with(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         ids: &[JobId],
         between: &dyn Fn(&App) -> AppResult<()>,
     ) -> AppResult<Vec<AppResult<Issued>>> {
@@ -135,7 +135,7 @@ impl App {
     /// [`App::run_jobs_with`], with the time each stage of the run took.
     pub fn run_jobs_staged(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         ids: &[JobId],
         between: &dyn Fn(&App) -> AppResult<()>,
     ) -> AppResult<(Vec<AppResult<Issued>>, StageTimes)> {
@@ -227,7 +227,7 @@ impl App {
     fn report_workers<'scope, 'env>(
         &'env self,
         scope: &'scope std::thread::Scope<'scope, 'env>,
-        actor: &'env Actor,
+        actor: &'env Caller,
         feed: &'env Feed,
     ) -> Vec<Worker<'scope>> {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
@@ -245,7 +245,7 @@ impl App {
     }
 
     /// [`App::report_workers`] over a fixed list of jobs.
-    fn complete_all(&self, actor: &Actor, jobs: Vec<(usize, Dispatched)>) -> Vec<(usize, AppResult<Issued>)> {
+    fn complete_all(&self, actor: &Caller, jobs: Vec<(usize, Dispatched)>) -> Vec<(usize, AppResult<Issued>)> {
         let feed = Feed::default();
         jobs.into_iter().for_each(|item| feed.push(item));
         feed.close();
@@ -259,7 +259,7 @@ impl App {
     }
 
     /// After a restart: collects what jobs in flight still wait for, then reports them.
-    pub fn resume_jobs(&self, actor: &Actor) -> AppResult<Vec<AppResult<Issued>>> {
+    pub fn resume_jobs(&self, actor: &Caller) -> AppResult<Vec<AppResult<Issued>>> {
         actor.require_change()?;
         // A run that stopped between completing a report and issuing it: issue it now, after
         // the checks `issue` makes on the stored report.

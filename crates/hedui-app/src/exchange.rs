@@ -462,7 +462,7 @@ impl App {
     /// instead for its members.
     fn give_up(&self, setup: &ExchangeSetup, r: &RequestRow, state: RequestState, reason: &str) -> AppResult<()> {
         let audit = self.audit_entry(
-            &crate::Actor::system("exchange"),
+            &crate::Caller::system("exchange"),
             "exchange.give_up",
             &format!("source:{}", r.source),
             hedui_store::AuditOutcome::Error,
@@ -504,7 +504,7 @@ impl App {
         let outcomes = prepared.outcomes;
         let found = outcomes.iter().filter(|o| o.state == QueryState::Found).count();
         let audit = self.audit_entry(
-            &crate::Actor::system("exchange"),
+            &crate::Caller::system("exchange"),
             "exchange.answer",
             &format!("source:{}", source.code),
             hedui_store::AuditOutcome::Ok,
@@ -615,7 +615,7 @@ pub struct ImportedPackage {
 impl App {
     /// Writes one request package per open file-exchange request, and marks each request as
     /// waiting for the institution's response. Nothing is exported twice.
-    pub fn export_packages(&self, actor: &crate::Actor) -> AppResult<Vec<ExportedPackage>> {
+    pub fn export_packages(&self, actor: &crate::Caller) -> AppResult<Vec<ExportedPackage>> {
         actor.require_change()?;
         let setup = self.setup()?;
         let busy = std::collections::HashSet::new();
@@ -668,7 +668,7 @@ impl App {
     /// Imports an institution's response package. A package that fails its signature, its
     /// decryption or its digests, answers a request hedui did not send, answers someone not
     /// asked, or was imported before, is refused whole: nothing from it is stored.
-    pub fn import_package(&self, actor: &crate::Actor, bytes: &[u8]) -> AppResult<ImportedPackage> {
+    pub fn import_package(&self, actor: &crate::Caller, bytes: &[u8]) -> AppResult<ImportedPackage> {
         actor.require_change()?;
         let result = self.import_package_inner(bytes);
         let (outcome, detail) = match &result {
@@ -769,7 +769,7 @@ impl App {
 
     /// Every source with its status and backlog.
     /// Any signed-in user may see it: it holds no personal data.
-    pub fn source_overview(&self, _actor: &crate::Actor) -> AppResult<Vec<SourceOverview>> {
+    pub fn source_overview(&self, _actor: &crate::Caller) -> AppResult<Vec<SourceOverview>> {
         let catalog = self.catalog()?;
         let mut queries: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         for (source, state, n) in self.store.query_counts()? {

@@ -12,7 +12,7 @@ use hedui_core::{AuthorizationId, Date, Fen, HouseholdId};
 use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember, NewSupporter};
 
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// A member as a business system submits it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ impl App {
     }
 
     /// Records a household. Members whose ID number is invalid are kept, unresolved, with the reason.
-    pub fn create_household(&self, actor: &Actor, input: &HouseholdInput) -> AppResult<HouseholdId> {
+    pub fn create_household(&self, actor: &Caller, input: &HouseholdInput) -> AppResult<HouseholdId> {
         actor.require_change()?;
         if input.number.trim().is_empty() {
             return Err(AppError::Invalid("户编号不能为空".into()));
@@ -249,7 +249,7 @@ impl App {
     }
 
     /// A household for display, masked for the actor's role. Audited as a read of personal data.
-    pub fn household_view(&self, actor: &Actor, id: HouseholdId) -> AppResult<HouseholdView> {
+    pub fn household_view(&self, actor: &Caller, id: HouseholdId) -> AppResult<HouseholdView> {
         let h = self.store.household(id)?.ok_or_else(|| AppError::NotFound(format!("家庭 {id} 不存在")))?;
         self.audit(actor, "household.read", &format!("household:{}", h.number), AuditOutcome::Ok, String::new())?;
         let region_name = self.region_name(&h.region);
@@ -309,7 +309,7 @@ impl App {
     /// Records a signed letter. Every member must have signed, or their guardian for them.
     pub fn record_authorization(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         household: HouseholdId,
         input: &AuthorizationInput,
     ) -> AppResult<AuthorizationId> {
@@ -357,7 +357,7 @@ impl App {
     /// Ends a letter: `Terminated` when the family was found ineligible by the business department.
     pub fn end_authorization(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         household: HouseholdId,
         id: AuthorizationId,
         status: AuthorizationStatus,

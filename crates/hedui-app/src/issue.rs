@@ -20,7 +20,7 @@ use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, NewReport, ReportRow, ReportState};
 
 use crate::report::Report;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// What the stored signatures of one report version say, as report files carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +121,7 @@ fn unpack(opened: Vec<u8>) -> AppResult<Vec<u8>> {
 
 impl App {
     /// Seals, signs and stores a computed report (completed), then issues it.
-    pub(crate) fn complete_and_issue(&self, actor: &Actor, from: JobState, report: &Report) -> AppResult<()> {
+    pub(crate) fn complete_and_issue(&self, actor: &Caller, from: JobState, report: &Report) -> AppResult<()> {
         let body = serde_json::to_vec(report).map_err(|e| AppError::Internal(e.to_string()))?;
         let body_sm3 = encode_hex(&sm3(&body));
         let at = place::report_body(report.job, report.version);
@@ -154,7 +154,7 @@ impl App {
     }
 
     /// Issues a completed report whose body and completion seal have been checked.
-    fn issue_sealed(&self, actor: &Actor, report_id: i64, report: &Report, mut seal: Seal) -> AppResult<()> {
+    fn issue_sealed(&self, actor: &Caller, report_id: i64, report: &Report, mut seal: Seal) -> AppResult<()> {
         seal.issued_at = self.now();
         seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
         let audit = self.audit_entry(
@@ -170,7 +170,7 @@ impl App {
 
     /// Issues a completed report: checks its completion signature, takes the outcome from its
     /// signed body and signs it a second time.
-    pub fn issue(&self, actor: &Actor, job: JobId, report_id: i64) -> AppResult<()> {
+    pub fn issue(&self, actor: &Caller, job: JobId, report_id: i64) -> AppResult<()> {
         let row = self
             .store
             .reports(job)?
@@ -186,7 +186,7 @@ impl App {
 
     /// A stored report version, opened and checked; a report that fails any check is refused
     /// and the refusal audited.
-    pub(crate) fn open_report(&self, actor: &Actor, row: &ReportRow) -> AppResult<Report> {
+    pub(crate) fn open_report(&self, actor: &Caller, row: &ReportRow) -> AppResult<Report> {
         let (mut report, seal) = self.checked(actor, row)?;
         if row.state != ReportState::Issued {
             return Err(AppError::InvalidState(format!("核对任务 {} 第 {} 版报告尚未签发", row.job, row.version)));
@@ -203,7 +203,7 @@ impl App {
     }
 
     /// Opens a row and checks its body, digest, columns and signatures.
-    fn checked(&self, actor: &Actor, row: &ReportRow) -> AppResult<(Report, Seal)> {
+    fn checked(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
         let body = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
             Ok(b) => unpack(b)?,
             Err(e @ hedui_crypto::CryptoError::Misplaced { .. }) => return self.refuse(actor, row, &e.to_string()),
@@ -236,7 +236,7 @@ impl App {
         Ok((report, seal))
     }
 
-    fn refuse<T>(&self, actor: &Actor, row: &ReportRow, why: &str) -> AppResult<T> {
+    fn refuse<T>(&self, actor: &Caller, row: &ReportRow, why: &str) -> AppResult<T> {
         let msg = format!("核对任务 {} 第 {} 版报告（report 行 {}）被拒绝：{why}", row.job, row.version, row.id);
         self.audit(actor, "report.tampered", &format!("job:{}", row.job), AuditOutcome::Denied, msg.clone())?;
         tracing::error!(job = row.job.0, version = row.version, "{msg}");

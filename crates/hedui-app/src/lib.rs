@@ -126,20 +126,65 @@ impl Role {
     }
 }
 
-/// Who is acting, for authorization checks and audit rows.
+/// Who is asking: the user or the system part acting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A logged-in user, by login.
+    User(String),
+    /// hedui itself: the command line, the exchange, a bulk run (the component's name).
+    System(String),
+}
+
+/// Who is asking, passed to every service method: the principal, its role and region scope, and
+/// the commission it acts under. Access is decided from this one value, and every audit row
+/// names it.
 #[derive(Clone, Debug)]
-pub struct Actor {
-    pub login: String,
+pub struct Caller {
+    pub principal: Principal,
     pub role: Role,
-    /// Region prefix the user works in; empty for all.
+    /// Region prefix the caller works in; empty for all.
     pub region: String,
+    /// The commission the caller acts under, when it acts for one.
+    pub commission: Option<String>,
     pub request_id: String,
 }
 
-impl Actor {
-    /// The actor for command-line work by the operator.
-    pub fn system(request_id: &str) -> Actor {
-        Actor { login: "system".into(), role: Role::Admin, region: String::new(), request_id: request_id.into() }
+impl Caller {
+    /// hedui's own work (the command line, the exchange, jobs), as `component`; `request_id`
+    /// names the run in the audit log.
+    pub fn system(request_id: &str) -> Caller {
+        Caller {
+            principal: Principal::System(request_id.into()),
+            role: Role::Admin,
+            region: String::new(),
+            commission: None,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// A logged-in user.
+    pub fn user(login: &str, role: Role, region: &str, request_id: &str) -> Caller {
+        Caller {
+            principal: Principal::User(login.into()),
+            role,
+            region: region.into(),
+            commission: None,
+            request_id: request_id.into(),
+        }
+    }
+
+    /// The caller acting under a commission.
+    pub fn under(mut self, commission: &str) -> Caller {
+        self.commission = Some(commission.into());
+        self
+    }
+
+    /// The name audit rows give: the user's login, or `system`.
+    pub fn name(&self) -> &str {
+        match &self.principal {
+            Principal::User(login) => login,
+            Principal::System(_) => "system",
+        }
     }
 
     pub fn require_change(&self) -> AppResult<()> {
@@ -185,7 +230,7 @@ impl App {
     /// An audit entry for `actor` doing `action` on `object`.
     pub fn audit_entry(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         action: &str,
         object: &str,
         outcome: AuditOutcome,
@@ -193,11 +238,15 @@ impl App {
     ) -> AuditEntry {
         AuditEntry {
             at: self.now(),
-            actor: actor.login.clone(),
+            actor: actor.name().to_string(),
             action: action.into(),
             object: object.into(),
             outcome,
-            detail,
+            // Work done under a commission names it, so the trail shows what it relied on.
+            detail: match &actor.commission {
+                Some(c) if !detail.contains(c.as_str()) => format!("{detail}（依据委托 {c}）"),
+                _ => detail,
+            },
             request_id: actor.request_id.clone(),
         }
     }
@@ -205,7 +254,7 @@ impl App {
     /// Writes a stand-alone audit row (reads, refusals).
     pub fn audit(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         action: &str,
         object: &str,
         outcome: AuditOutcome,

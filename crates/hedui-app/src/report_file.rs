@@ -6,7 +6,7 @@ use hedui_pdf::{Block, Doc};
 
 use crate::report::Report;
 use crate::sign::Format;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 fn yuan(f: hedui_core::Fen) -> String {
     format!("{f} 元")
@@ -233,7 +233,7 @@ pub fn report_doc(r: &Report) -> Doc {
 
 impl App {
     /// A signed report file (PDF or JSON) for `actor`, names masked as the role requires.
-    pub fn report_file(&self, actor: &Actor, job: JobId, version: Option<i64>, format: Format) -> AppResult<Vec<u8>> {
+    pub fn report_file(&self, actor: &Caller, job: JobId, version: Option<i64>, format: Format) -> AppResult<Vec<u8>> {
         let r = self.report(actor, job, version)?;
         let content = match format {
             Format::Pdf => hedui_pdf::render(&report_doc(&r)).map_err(|e| AppError::Internal(e.to_string()))?,

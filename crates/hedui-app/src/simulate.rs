@@ -17,7 +17,7 @@ use hedui_store::{AuditOutcome, JobFilter};
 
 use crate::report::Report;
 
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// One parameter change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -128,7 +128,7 @@ pub struct Simulation {
 impl App {
     /// The latest report of every household (the current caseload), read without a per-report
     /// audit row: the simulation writes one row for all.
-    fn caseload(&self, actor: &Actor) -> AppResult<Vec<Report>> {
+    fn caseload(&self, actor: &Caller) -> AppResult<Vec<Report>> {
         let jobs = self.store.jobs(&JobFilter { limit: i64::MAX, ..JobFilter::default() })?;
         let mut latest: HashMap<HouseholdId, (Date, i64)> = HashMap::new();
         for j in jobs.iter().filter(|j| j.outcome.is_some()) {
@@ -149,7 +149,7 @@ impl App {
 
     /// Runs the caseload under the policy in force on `as_of` and under `changes`.
     // tidy: allow(long-fn): the scalar simulation, replaced by the columnar one in issue 10.
-    pub fn simulate(&self, actor: &Actor, changes: &[Change], as_of: Date) -> AppResult<Simulation> {
+    pub fn simulate(&self, actor: &Caller, changes: &[Change], as_of: Date) -> AppResult<Simulation> {
         if changes.is_empty() {
             return Err(AppError::Invalid("请至少给出一项政策变更，例如 dibao.standard=+5%".into()));
         }

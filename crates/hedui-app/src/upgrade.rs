@@ -15,7 +15,7 @@ use hedui_store::{AuditOutcome, JobFilter, Reseal, SealedSlot, StoredRecord};
 
 use crate::issue::{Seal, issued_statement};
 use crate::report::Report;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// The `meta` key of the master key's fingerprint.
 pub const KEY_FINGERPRINT: &str = "key_fingerprint";
@@ -54,7 +54,7 @@ impl App {
                         )));
                     }
                 }
-                let actor = Actor::system("key-bind");
+                let actor = Caller::system("key-bind");
                 let audit =
                     self.audit_entry(&actor, "key.bind", "database", AuditOutcome::Ok, format!("主密钥指纹 {fp}"));
                 self.store.set_meta(KEY_FINGERPRINT, &fp, &audit)?;
@@ -223,7 +223,7 @@ impl App {
             self.flush(&mut pending, &mut up, false)?;
         }
         self.flush(&mut pending, &mut up, true)?;
-        let actor = Actor::system("migration");
+        let actor = Caller::system("migration");
         let audit = self.audit_entry(
             &actor,
             "sealed.upgrade",
@@ -266,7 +266,7 @@ impl App {
             return Ok(());
         }
         let values = pending.iter().filter(|c| matches!(c, Reseal::Value(..))).count();
-        let actor = Actor::system("migration");
+        let actor = Caller::system("migration");
         let audit = self.audit_entry(
             &actor,
             "sealed.reseal",

@@ -11,7 +11,7 @@ use hedui_core::UserId;
 use hedui_crypto::{encode_hex, sm3};
 use hedui_store::{AuditOutcome, NewUser, UserRow};
 
-use crate::{Actor, App, AppError, AppResult, Role, timestamp};
+use crate::{App, AppError, AppResult, Caller, Role, timestamp};
 
 /// Sessions last eight hours (one working day).
 pub const SESSION_SECONDS: i64 = 8 * 3600;
@@ -41,7 +41,7 @@ impl App {
     /// Creates a user (administrators only).
     pub fn create_user(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         login: &str,
         display_name: &str,
         role: Role,
@@ -73,8 +73,7 @@ impl App {
     pub fn login(&self, login: &str, password: &str, request_id: &str) -> AppResult<Session> {
         let user = self.store.user_by_login(login)?;
         let ok = user.as_ref().is_some_and(|u| verify_password(password, &u.password_hash));
-        let actor =
-            Actor { login: login.into(), role: Role::Viewer, region: String::new(), request_id: request_id.into() };
+        let actor = Caller::user(login, Role::Viewer, "", request_id);
         let Some(user) = user.filter(|_| ok) else {
             self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Denied, "用户名或密码错误".into())?;
             return Err(AppError::Unauthenticated);
@@ -94,18 +93,13 @@ impl App {
     }
 
     /// The actor behind a session token, if the session is valid.
-    pub fn session_actor(&self, token: &str, request_id: &str) -> AppResult<Actor> {
+    pub fn session_caller(&self, token: &str, request_id: &str) -> AppResult<Caller> {
         let uid = self
             .store
             .session_user(&encode_hex(&sm3(token.as_bytes())), &self.now())?
             .ok_or(AppError::Unauthenticated)?;
         let u = self.store.user(uid)?.ok_or(AppError::Unauthenticated)?;
-        Ok(Actor {
-            login: u.login,
-            role: Role::parse(&u.role).unwrap_or(Role::Viewer),
-            region: u.region,
-            request_id: request_id.into(),
-        })
+        Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id))
     }
 
     pub fn logout(&self, token: &str) -> AppResult<()> {

@@ -14,7 +14,7 @@ use hedui_import::{period, place};
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission};
 
 use crate::report::Report;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{App, AppError, AppResult, Caller};
 
 /// A commission as the business department files it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
 
 impl App {
     /// Files a commission and creates its job.
-    pub fn commission(&self, actor: &Actor, input: &CommissionInput) -> AppResult<JobId> {
+    pub fn commission(&self, actor: &Caller, input: &CommissionInput) -> AppResult<JobId> {
         actor.require_change()?;
         let h = self
             .store
@@ -104,7 +104,7 @@ impl App {
     }
 
     /// The job list; audited because it names households.
-    pub fn jobs(&self, actor: &Actor, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
+    pub fn jobs(&self, actor: &Caller, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
         let mut f = filter.clone();
         if !actor.region.is_empty() {
             // A user only sees the region they work in.
@@ -121,7 +121,7 @@ impl App {
 
     fn move_job(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         job: &JobRow,
         from: JobState,
         event: JobEvent,
@@ -169,7 +169,7 @@ impl App {
     /// Without an active letter that covers every member and every data
     /// category, the job is refused: it moves to `Refused`, the refusal is
     /// audited, and no department or bank is asked anything.
-    pub fn run_job(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
+    pub fn run_job(&self, actor: &Caller, id: JobId) -> AppResult<Report> {
         let (job, h, letter) = self.dispatch_job(actor, id)?;
         if self.exchange.is_some() {
             self.enqueue_online(&job, &h, &letter)?;
@@ -180,7 +180,7 @@ impl App {
 
     /// A job in `state`, with its household, that a policy covers: a job whose region, date and
     /// programme no policy covers is not run at all.
-    fn job_to_run(&self, actor: &Actor, id: JobId, state: JobState, only: &str) -> AppResult<(JobRow, HouseholdRow)> {
+    fn job_to_run(&self, actor: &Caller, id: JobId, state: JobState, only: &str) -> AppResult<(JobRow, HouseholdRow)> {
         actor.require_change()?;
         let job = self.job(id)?;
         if job.state != state {
@@ -195,7 +195,7 @@ impl App {
     }
 
     /// Records an objection (异议) to an issued report, with the reason the family gave.
-    pub fn object(&self, actor: &Actor, id: JobId, reason: &str) -> AppResult<JobRow> {
+    pub fn object(&self, actor: &Caller, id: JobId, reason: &str) -> AppResult<JobRow> {
         actor.require_change()?;
         let job = self.job(id)?;
         if job.state != JobState::ReportIssued {
@@ -215,7 +215,7 @@ impl App {
     /// Re-examines (复核) a job under objection: its data are collected again as of the job's
     /// date, corrected or late data included, and a new report version is issued. Earlier
     /// versions stay as they were.
-    pub fn recheck(&self, actor: &Actor, id: JobId) -> AppResult<Report> {
+    pub fn recheck(&self, actor: &Caller, id: JobId) -> AppResult<Report> {
         let (job, h) = self.job_to_run(actor, id, JobState::Objection, "只有异议中的任务可以复核")?;
         let letter = self.check_authorization(&job, &h).map_err(|reason| {
             AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
@@ -251,10 +251,12 @@ impl App {
     /// Checks the letter and moves a submitted job to `Dispatched`.
     pub(crate) fn dispatch_job(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         id: JobId,
     ) -> AppResult<(JobRow, HouseholdRow, hedui_store::AuthorizationRow)> {
         let (job, h) = self.job_to_run(actor, id, JobState::Submitted, "只有“已委托”的任务可以执行")?;
+        let caller = actor.clone().under(&job.commission_number);
+        let actor = &caller;
 
         let letter = match self.check_authorization(&job, &h) {
             Ok(l) => l,
@@ -303,7 +305,7 @@ impl App {
     /// order, with the job's state moved between them.
     pub(crate) fn complete_job(
         &self,
-        actor: &Actor,
+        actor: &Caller,
         job: JobRow,
         h: HouseholdRow,
         letter: hedui_store::AuthorizationRow,
@@ -315,6 +317,8 @@ impl App {
                 job.state.name_zh()
             )));
         }
+        let caller = actor.clone().under(&job.commission_number);
+        let actor = &caller;
         let case = self.load_case(job, h, letter)?;
         let evidence = self.gather(&case)?;
         let returned = if evidence.complete { JobEvent::AllReturned } else { JobEvent::Deadline };
@@ -328,7 +332,7 @@ impl App {
     }
 
     /// A report version (the latest when `version` is `None`), masked for the reader. Audited.
-    pub fn report(&self, actor: &Actor, job: JobId, version: Option<i64>) -> AppResult<Report> {
+    pub fn report(&self, actor: &Caller, job: JobId, version: Option<i64>) -> AppResult<Report> {
         let reports = self.store.reports(job)?;
         let row = match version {
             Some(v) => reports.into_iter().find(|r| r.version == v),

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use hedui_app::households::{AuthorizationInput, HouseholdInput};
 use hedui_app::verify::CommissionInput;
-use hedui_app::{Actor, App, AppError, AppResult, ERROR_CODES};
+use hedui_app::{App, AppError, AppResult, Caller, ERROR_CODES};
 use hedui_core::{HouseholdId, JobId};
 
 use crate::pages::{JobQuery, VersionQuery, job_view};
@@ -111,7 +111,7 @@ async fn with_actor<T: serde::Serialize + Send + 'static>(
     web: &Web,
     headers: &HeaderMap,
     ok: StatusCode,
-    f: impl FnOnce(&App, &Actor) -> AppResult<T> + Send + 'static,
+    f: impl FnOnce(&App, &Caller) -> AppResult<T> + Send + 'static,
 ) -> Response {
     let rid = web.request_id();
     let actor = match web.actor(headers, &rid).await {

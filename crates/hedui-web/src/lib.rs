@@ -33,7 +33,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::Environment;
 
-use hedui_app::{Actor, App, AppError, AppResult};
+use hedui_app::{App, AppError, AppResult, Caller};
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -163,10 +163,10 @@ impl Web {
     }
 
     /// The acting user from the session cookie or a bearer token.
-    pub async fn actor(&self, headers: &HeaderMap, request_id: &str) -> AppResult<Actor> {
+    pub async fn actor(&self, headers: &HeaderMap, request_id: &str) -> AppResult<Caller> {
         let token = session_token(headers).ok_or(AppError::Unauthenticated)?;
         let rid = request_id.to_string();
-        self.blocking(move |app| app.session_actor(&token, &rid)).await
+        self.blocking(move |app| app.session_caller(&token, &rid)).await
     }
 }
 

@@ -9,7 +9,7 @@ use hedui_app::sign::Format;
 use serde::Deserialize;
 use serde_json::json;
 
-use hedui_app::{Actor, App, AppError, AppResult};
+use hedui_app::{App, AppError, AppResult, Caller};
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::job::JobState;
@@ -22,8 +22,8 @@ use crate::{COOKIE, Web, page_error, session_token};
 
 const PAGE_SIZE: i64 = 50;
 
-fn user_ctx(a: &Actor) -> serde_json::Value {
-    json!({ "login": a.login, "role_name": a.role.name_zh() })
+fn user_ctx(a: &Caller) -> serde_json::Value {
+    json!({ "login": a.name(), "role_name": a.role.name_zh() })
 }
 
 /// The job list's filters as they arrive in the query string.
@@ -113,7 +113,7 @@ pub fn job_view(app: &App, j: &JobRow) -> serde_json::Value {
 async fn page<T: IntoResponse + Send + 'static>(
     web: &Web,
     headers: &HeaderMap,
-    f: impl FnOnce(&App, &Actor, &Web) -> AppResult<T> + Send + 'static,
+    f: impl FnOnce(&App, &Caller, &Web) -> AppResult<T> + Send + 'static,
 ) -> Response {
     let rid = web.request_id();
     let actor = match web.actor(headers, &rid).await {
@@ -200,7 +200,7 @@ pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<Jo
     .await
 }
 
-fn job_page(web: &Web, app: &App, actor: &Actor, id: JobId, message: Option<String>) -> AppResult<String> {
+fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<String>) -> AppResult<String> {
     let job = app.job(id)?;
     let household = app.household_view(actor, job.household)?;
     let reports: Vec<_> = app
@@ -287,7 +287,7 @@ pub struct VersionQuery {
 }
 
 /// Renders a report to HTML for the reader's role.
-pub fn report_html(web: &Web, actor: Option<&Actor>, r: &hedui_app::report::Report) -> AppResult<String> {
+pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::report::Report) -> AppResult<String> {
     let source_names: HashMap<String, String> = DEPARTMENT_SOURCES
         .iter()
         .map(|s| (s.code.to_string(), s.name_zh.to_string()))
@@ -448,7 +448,7 @@ pub struct SimulateForm {
     pub as_of: String,
 }
 
-fn policy_page(web: &Web, app: &App, actor: &Actor, form: &SimulateForm) -> AppResult<String> {
+fn policy_page(web: &Web, app: &App, actor: &Caller, form: &SimulateForm) -> AppResult<String> {
     let set = app.policies.current();
     let docs: Vec<serde_json::Value> = set
         .docs()

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use hedui_app::households::{AuthorizationInput, HouseholdInput, MemberInput};
 use hedui_app::verify::CommissionInput;
-use hedui_app::{Actor, App};
+use hedui_app::{App, Caller};
 use hedui_connect::{BookStandIn, FinancialSource};
 use hedui_core::authorization::Signature;
 use hedui_core::commission::CommissionKind;
@@ -96,14 +96,14 @@ pub fn generate(regions: &RegionTable, dir: &Path, seed: u64, households: u64, a
 }
 
 /// Imports every mirror named in the manifest.
-pub fn import_mirrors(app: &App, actor: &Actor, dir: &Path) -> Result<Vec<ImportSummary>> {
+pub fn import_mirrors(app: &App, actor: &Caller, dir: &Path) -> Result<Vec<ImportSummary>> {
     import_mirrors_where(app, actor, dir, &|_| true)
 }
 
 /// Imports the mirrors of the sources `wanted` accepts (a department that sends late, say).
 pub fn import_mirrors_where(
     app: &App,
-    actor: &Actor,
+    actor: &Caller,
     dir: &Path,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<ImportSummary>> {
@@ -122,7 +122,7 @@ pub fn import_mirrors_where(
             as_of: mirror.as_of,
             bytes: &bytes,
             now: &now,
-            actor: &actor.login,
+            actor: actor.name(),
             request_id: &actor.request_id,
             mode: hedui_store::SnapshotMode::Full,
             confirm_shrink: Some(&confirmer),
@@ -258,7 +258,7 @@ pub struct Filed {
 /// Registers households, records their letters and files an application commission for each.
 pub fn file_applications(
     app: &App,
-    actor: &Actor,
+    actor: &Caller,
     apps: &[HouseholdInput],
     as_of: Date,
     authorize: &dyn Fn(usize) -> bool,

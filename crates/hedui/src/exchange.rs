@@ -118,7 +118,7 @@ pub fn start_simulator(
 
 /// The file channel within one run: exports every pending request package, lets the simulator
 /// answer each as its institution would, and imports the answers. Returns the packages settled.
-pub fn settle_files(app: &App, actor: &hedui_app::Actor, sim: &Simulator) -> hedui_app::AppResult<usize> {
+pub fn settle_files(app: &App, actor: &hedui_app::Caller, sim: &Simulator) -> hedui_app::AppResult<usize> {
     let exported = app.export_packages(actor)?;
     for p in &exported {
         let answer = sim.answer_package(&p.bytes).map_err(hedui_app::AppError::Internal)?;

@@ -116,7 +116,7 @@ fn viewers_cannot_change_cases_and_see_masked_names() {
     let clerk = common::clerk();
     let filed = hedui::city::file_applications(&app, &clerk, &apps[..1], common::as_of(), &|_| true).unwrap();
     let r = app.run_job(&clerk, filed[0].job).unwrap();
-    let viewer = hedui_app::Actor { role: hedui_app::Role::Viewer, ..common::clerk() };
+    let viewer = hedui_app::Caller { role: hedui_app::Role::Viewer, ..common::clerk() };
     assert_eq!(app.create_household(&viewer, &apps[1]).unwrap_err().code(), "forbidden");
     let masked = app.report(&viewer, filed[0].job, None).unwrap();
     assert_ne!(masked.members[0].name, r.members[0].name);

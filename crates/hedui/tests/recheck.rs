@@ -66,5 +66,13 @@ fn recheck_issues_a_new_version_and_keeps_the_old_one() {
         let audit = store.audit_log(Some(&format!("job:{job}")), 100).unwrap();
         assert!(audit.iter().any(|a| a.entry.detail.contains("异议：家庭提出异议")));
         assert!(audit.iter().any(|a| a.entry.detail.contains("复核")));
+        // The pipeline acts under the job's commission, and its rows say so.
+        let commission = store.job(job).unwrap().unwrap().commission_number;
+        let completed: Vec<_> = audit.iter().filter(|a| a.entry.action == "report.complete").collect();
+        assert_eq!(completed.len(), 2, "{audit:?}");
+        for a in completed {
+            assert!(a.entry.detail.contains(&format!("依据委托 {commission}")), "{:?}", a.entry);
+            assert_eq!(a.entry.actor, "clerk", "the user, not the commission, is the actor");
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use hedui_app::{Actor, SystemClock};
+use hedui_app::{Caller, SystemClock};
 use hedui_core::catalog::Channel;
 use hedui_core::{Date, JobId};
 use hedui_crypto::SoftKeys;
@@ -122,7 +122,7 @@ pub fn run(o: &Options) -> Result<()> {
     let store = hedui::open_store(&db.display().to_string())?;
     let keys = Arc::new(SoftKeys::from_master(&[9; 32])?);
     let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), None)?;
-    let actor = Actor::system("bench-exchange");
+    let actor = Caller::system("bench-exchange");
     hedui::city::import_mirrors(&app, &actor, &city)?;
     let apps = hedui::city::applications(&city)?;
     let filed = hedui::city::file_applications(&app, &actor, &apps, as_of, &|_| true)?;

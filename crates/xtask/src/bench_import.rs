@@ -22,7 +22,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use hedui::city::Manifest;
-use hedui_app::{Actor, SystemClock};
+use hedui_app::{Caller, SystemClock};
 use hedui_core::Date;
 use hedui_crypto::SoftKeys;
 use hedui_import::ImportSummary;
@@ -150,7 +150,7 @@ pub fn run(o: &Options) -> Result<()> {
     let store = hedui::open_store(&hedui_db.display().to_string())?;
     let keys = Arc::new(SoftKeys::from_master(&[7; 32])?);
     let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), None)?;
-    let actor = Actor::system("xtask-bench-import");
+    let actor = Caller::system("xtask-bench-import");
     println!(
         "{:<22}{:>12}{:>12}{:>10}{:>10}{:>11}{:>10}{:>13}",
         "source", "rows", "accepted", "dup", "rejected", "unresolved", "secs", "rows/s"
@@ -169,7 +169,7 @@ pub fn run(o: &Options) -> Result<()> {
             as_of: m.as_of,
             bytes: &bytes,
             now: &now,
-            actor: &actor.login,
+            actor: actor.name(),
             request_id: &actor.request_id,
             mode: hedui_store::SnapshotMode::Full,
             confirm_shrink: None,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use hedui::city;
-use hedui_app::{Actor, SystemClock};
+use hedui_app::{Caller, SystemClock};
 
 use super::args::*;
 use super::settings::*;
@@ -65,7 +65,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             };
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
-            let actor = Actor::system("cli-import");
+            let actor = Caller::system("cli-import");
             let operator = operator();
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?

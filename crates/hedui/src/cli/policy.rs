@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use hedui_app::{Actor, SystemClock};
+use hedui_app::{Caller, SystemClock};
 
 use super::args::*;
 use super::settings::*;
@@ -86,7 +86,7 @@ pub(crate) fn run(cmd: PolicyCmd) -> Result<()> {
                 changes.iter().map(|c| hedui_app::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
-            let sim = app.simulate(&Actor::system("cli-policy-simulate"), &changes, as_of)?;
+            let sim = app.simulate(&Caller::system("cli-policy-simulate"), &changes, as_of)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&sim)?);
                 return Ok(());

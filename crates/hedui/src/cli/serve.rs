@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use hedui::city;
-use hedui_app::{Actor, App, Role, SystemClock};
+use hedui_app::{App, Caller, Role, SystemClock};
 
 use super::Unix;
 use super::args::*;
@@ -77,7 +77,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let online = catalog.by_channel(hedui_core::catalog::Channel::Online).count();
     hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(120))?;
     println!("   模拟 {online} 个在线部门和金融机构：{}", sim.base_url);
-    let admin = Actor::system("demo");
+    let admin = Caller::system("demo");
     app.create_user(&admin, "admin", "系统管理员", Role::Admin, "", "admin-hedui")?;
     app.create_user(&admin, "demo", "演示核对员", Role::Clerk, "", "demo-hedui")?;
     app.create_user(&admin, "viewer", "查阅人员", Role::Viewer, "", "viewer-hedui")?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use hedui_app::{Actor, App, FixedClock};
+use hedui_app::{App, Caller, FixedClock};
 use hedui_core::Date;
 use hedui_store::Store;
 
@@ -71,8 +71,8 @@ pub fn app_with_policy(store: Arc<dyn Store>, city: &std::path::Path, policy_dir
     hedui::build_app(store, keys, banks, clock(), Some(policy_dir)).unwrap()
 }
 
-pub fn clerk() -> Actor {
-    Actor { login: "clerk".into(), role: hedui_app::Role::Clerk, region: String::new(), request_id: "test".into() }
+pub fn clerk() -> Caller {
+    Caller::user("clerk", hedui_app::Role::Clerk, "", "test")
 }
 
 /// The text of a PDF by poppler's `pdftotext`, or `None` when it is not installed.
