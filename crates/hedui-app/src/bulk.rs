@@ -36,6 +36,20 @@ type Results = Vec<(usize, AppResult<Issued>)>;
 /// A report worker, if its thread started.
 type Worker<'scope> = std::io::Result<std::thread::ScopedJoinHandle<'scope, Results>>;
 
+/// Every worker's results. A worker that did not start or that panicked loses its results: its
+/// jobs are reported as not run (their state in the store says how far each got), and the log
+/// says so.
+fn join(workers: Vec<Worker<'_>>) -> Results {
+    let mut all = Vec::new();
+    for w in workers {
+        match w.map_err(|e| e.to_string()).and_then(|h| h.join().map_err(|_| "panicked".to_string())) {
+            Ok(done) => all.extend(done),
+            Err(e) => tracing::error!(error = %e, "报告线程未能启动或异常退出"),
+        }
+    }
+    all
+}
+
 /// A dispatched job with what its report needs: the job, its household and its letter.
 type Dispatched = (JobRow, HouseholdRow, hedui_store::AuthorizationRow);
 
@@ -196,9 +210,7 @@ impl App {
                 rest.into_iter().for_each(|item| feed.push(item));
             }
             feed.close();
-            let lost = || vec![(usize::MAX, Err(AppError::Internal("报告线程未能启动或异常退出".into())))];
-            let done: Vec<(usize, AppResult<Issued>)> =
-                workers.into_iter().flat_map(|h| h.ok().and_then(|h| h.join().ok()).unwrap_or_else(lost)).collect();
+            let done = join(workers);
             times.reports = t.elapsed();
             (run, done)
         });
@@ -249,13 +261,7 @@ impl App {
         let feed = Feed::default();
         jobs.into_iter().for_each(|item| feed.push(item));
         feed.close();
-        std::thread::scope(|scope| {
-            let lost = || vec![(usize::MAX, Err(AppError::Internal("报告线程未能启动或异常退出".into())))];
-            self.report_workers(scope, actor, &feed)
-                .into_iter()
-                .flat_map(|h| h.ok().and_then(|h| h.join().ok()).unwrap_or_else(lost))
-                .collect()
-        })
+        std::thread::scope(|scope| join(self.report_workers(scope, actor, &feed)))
     }
 
     /// After a restart: collects what jobs in flight still wait for, then reports them.
