@@ -6,7 +6,7 @@ use hedui_core::catalog::{Category, Source, SourceKind};
 use hedui_core::fact::FactKind;
 use hedui_core::{Date, JobId, PersonId};
 use hedui_exchange::{Item, PersonStatus, ResponseStatus, SearchResponse};
-use hedui_import::{Identity, place};
+use hedui_identity::{Identity, place};
 use hedui_store::{NewRecord, QueryOutcome, QueryRow, QueryState};
 
 use crate::{AppError, AppResult};
@@ -132,7 +132,7 @@ pub(crate) fn item_records(
             line: first_line + out.len() as i64,
         };
         let at = place::record_detail(place::Owner::Job(job), &rec);
-        rec.detail_enc = identity.seal(&at, hedui_import::period(as_of), &detail)?;
+        rec.detail_enc = identity.seal(&at, hedui_identity::period(as_of), &detail)?;
         out.push(rec);
     }
     Ok(out)

@@ -22,7 +22,7 @@ use hedui_core::id_number::IdNumber;
 use hedui_core::means_test::{SourceState, SourceStatus};
 use hedui_core::{Date, JobId};
 use hedui_exchange::{Envelope, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
-use hedui_import::place;
+use hedui_identity::place;
 use hedui_store::{
     AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRequest, QueryRow, QueryState, RequestRow, RequestState,
 };

@@ -9,7 +9,7 @@ use hedui_core::name::mask_name;
 use hedui_core::programme::Programme;
 use hedui_core::region::{RegionCode, RegionStatus};
 use hedui_core::{AuthorizationId, Date, Fen, HouseholdId};
-use hedui_import::{period, place};
+use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold, NewMember, NewSupporter};
 
 use crate::{App, AppError, AppResult, Caller};

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use hedui_core::JobId;
 use hedui_core::job::JobState;
 use hedui_crypto::{encode_hex, sm3};
-use hedui_import::{period, place};
+use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, NewReport, ReportRow, ReportState};
 
 use crate::report::Report;

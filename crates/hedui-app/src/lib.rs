@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use hedui_connect::FinancialSource;
 use hedui_core::Date;
 use hedui_core::region::RegionTable;
-use hedui_import::Identity;
+use hedui_identity::Identity;
 use hedui_store::{AuditEntry, AuditOutcome, Store};
 
 pub use error::{AppError, AppResult, ERROR_CODES};

@@ -16,7 +16,7 @@ use hedui_core::means_test::{
 };
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, PersonId};
-use hedui_import::place;
+use hedui_identity::place;
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
 use crate::evidence::financial_summary;

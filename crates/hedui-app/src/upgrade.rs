@@ -9,8 +9,8 @@
 //! run continues where it stopped.
 
 use hedui_crypto::is_legacy;
-use hedui_import::period;
-use hedui_import::place::{self, Owner, legacy};
+use hedui_identity::period;
+use hedui_identity::place::{self, Owner, legacy};
 use hedui_store::{AuditOutcome, JobFilter, Reseal, SealedSlot, StoredRecord};
 
 use crate::issue::{Seal, issued_statement};

@@ -10,7 +10,7 @@ use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::job::{JobEvent, JobState};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, HouseholdId, JobId};
-use hedui_import::{period, place};
+use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission};
 
 use crate::report::Report;

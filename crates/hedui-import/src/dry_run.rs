@@ -34,7 +34,7 @@ type Values = (Fen, i64, String, String, Option<hedui_core::Date>);
 /// Reads `input` as an import would and says what it would change. Stores nothing.
 pub fn dry_run(
     store: &dyn Store,
-    identity: &crate::Identity,
+    identity: &hedui_identity::Identity,
     mappings: &mapping::Mappings,
     input: &ImportInput<'_>,
 ) -> Result<DryRun, ImportError> {

@@ -23,7 +23,6 @@
 // tidy: allow(long-file): the two-thread import pipeline with its file checks; the checks move out in issue 10.
 
 pub mod dry_run;
-pub mod identity;
 pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
@@ -37,7 +36,7 @@ use hedui_store::{
 };
 
 pub use dry_run::{DryRun, dry_run};
-pub use identity::{Identity, period, place};
+use hedui_identity::{Identity, period, place};
 
 /// Rows stored per transaction. One thread prepares chunks (parsing, validation, blind indexes,
 /// digests, sealing) while the calling thread stores the previous one, so a chunk should be large

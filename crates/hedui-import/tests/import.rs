@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use hedui_core::Date;
 use hedui_crypto::SoftKeys;
-use hedui_import::{Identity, ImportError, ImportInput, import, issues_csv};
+use hedui_identity::Identity;
+use hedui_import::{ImportError, ImportInput, import, issues_csv};
 use hedui_store::{IssueSeverity, Store};
 
 fn setup() -> (hedui_store::SqlStore, Identity) {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use hedui_core::Date;
 use hedui_crypto::SoftKeys;
-use hedui_import::{Identity, ImportError, ImportInput, dry_run, import};
+use hedui_identity::Identity;
+use hedui_import::{ImportError, ImportInput, dry_run, import};
 use hedui_store::{IssueSeverity, Store};
 
 fn stores(tag: &str) -> Vec<Box<dyn Store>> {

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use hedui_app::{App, Clock};
 use hedui_connect::FinancialSource;
 use hedui_crypto::KeyProvider;
-use hedui_import::Identity;
+use hedui_identity::Identity;
 use hedui_store::Store;
 
 /// Opens a store from a URL: `postgres://…` for PostgreSQL, anything else is a SQLite file path
