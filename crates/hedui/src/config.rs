@@ -231,6 +231,10 @@ pub fn load(src: &Sources) -> Result<Loaded> {
         }
     }
 
+    if let Some(path) = &src.file {
+        check(&table, &format!("配置文件 {}", path.display()))?;
+    }
+
     for (name, value) in &src.env {
         let known = SETTINGS.iter().any(|s| s.env == name || (s.secret && format!("{}_FILE", s.env) == *name));
         if !known && !OTHER_ENV.contains(&name.as_str()) {
@@ -253,14 +257,26 @@ pub fn load(src: &Sources) -> Result<Loaded> {
         origins.insert(s.key.to_string(), Origin::Env(origin));
     }
 
+    check(&table, "环境变量")?;
+
     for (key, value) in &src.command_line {
         let value = typed(&table, key, value)?;
         set(&mut table, key, value);
         origins.insert(key.to_string(), Origin::CommandLine);
     }
 
-    let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| anyhow!("配置有误：{e}"))?;
+    let config: Config =
+        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| anyhow!("命令行参数有误：{e}"))?;
     Ok(Loaded { config, origins, warnings })
+}
+
+/// Whether the settings so far make a configuration; a value of the wrong type or out of range
+/// is refused naming the layer that gave it and the setting.
+fn check(table: &toml::Table, layer: &str) -> Result<()> {
+    toml::Value::Table(table.clone())
+        .try_into::<Config>()
+        .map(|_| ())
+        .map_err(|e| anyhow!("{layer}中的配置有误：{}", e.to_string().trim()))
 }
 
 /// A text value from the environment or the command line, typed like the setting's default
@@ -402,6 +418,19 @@ mod tests {
         // A *_FILE variant exists only for secrets.
         let src = Sources { env: env(&[("HEDUI_PORT_FILE", "/nonexistent")]), ..Sources::default() };
         assert!(load(&src).unwrap().warnings.iter().any(|w| w.contains("HEDUI_PORT_FILE")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_value_out_of_range_or_of_the_wrong_type_names_its_layer() {
+        let dir = std::env::temp_dir().join(format!("hedui-config-type-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("hedui.toml");
+        std::fs::write(&file, "[server]\nport = \"eighty\"\n").unwrap();
+        let e = load(&Sources { file: Some(file.clone()), ..Sources::default() }).unwrap_err().to_string();
+        assert!(e.contains(&file.display().to_string()) && e.contains("server.port"), "{e}");
+        let e = load(&Sources { env: env(&[("HEDUI_PORT", "70000")]), ..Sources::default() }).unwrap_err().to_string();
+        assert!(e.contains("环境变量") && e.contains("server.port"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
