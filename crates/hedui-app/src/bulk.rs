@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use hedui_core::job::JobState;
-use hedui_core::means_test::{ExceedReason, Outcome};
 use hedui_core::{Fen, JobId};
+use hedui_means::{ExceedReason, Outcome};
 use hedui_store::{HouseholdRow, JobFilter, JobRow};
 
 use crate::report::Report;

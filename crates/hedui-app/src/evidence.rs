@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use hedui_core::fact::{DEPARTMENT_SOURCES, Fact, FactKind, department_source};
 use hedui_core::id_number::IdNumber;
-use hedui_core::means_test::{MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_core::{BatchId, Date, Fen, PersonId};
 use hedui_identity::place;
+use hedui_means::{MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_store::{HouseholdRow, StoredRecord};
 
 use crate::households::mask_declared_id;

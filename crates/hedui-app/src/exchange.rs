@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use hedui_connect::online::{OnlineClient, Reply, SendError, backoff};
 use hedui_core::catalog::{Channel, Source, SourceKind};
 use hedui_core::id_number::IdNumber;
-use hedui_core::means_test::{SourceState, SourceStatus};
 use hedui_core::{Date, JobId};
 use hedui_exchange::{Envelope, PersonQuery, PersonStatus, SearchRequest, SearchResponse};
 use hedui_identity::place;
+use hedui_means::{SourceState, SourceStatus};
 use hedui_store::{
     AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRequest, QueryRow, QueryState, RequestRow, RequestState,
 };

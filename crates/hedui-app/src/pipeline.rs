@@ -11,12 +11,10 @@ use hedui_connect::BankQuery;
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::Fact;
 use hedui_core::id_number::IdNumber;
-use hedui_core::means_test::{
-    self, AnomalyParams, Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus,
-};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, PersonId};
 use hedui_identity::place;
+use hedui_means::{AnomalyParams, Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
 use crate::evidence::financial_summary;
@@ -239,7 +237,7 @@ impl App {
             declared,
         };
         let assessment =
-            means_test::assess(&input, &case.policy.program, &case.policy.resolved, &self.source_policy()?)
+            hedui_means::assess(&input, &case.policy.program, &case.policy.resolved, &self.source_policy()?)
                 .map_err(|e| AppError::Policy(e.to_string()))?;
         Ok(Assessed { assessment, sources: evidence.sources, financial })
     }

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use hedui_core::Date;
 use hedui_core::programme::Programme;
-use hedui_core::rules::{PolicySet, Program, Resolved, compile};
+use hedui_rules::{PolicySet, Program, Resolved, compile};
 
 use crate::{AppError, AppResult};
 

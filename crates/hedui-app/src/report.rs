@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use hedui_core::means_test::{Assessment, SourceStatus};
 use hedui_core::name::mask_name;
 use hedui_core::{Date, Fen, JobId};
+use hedui_means::{Assessment, SourceStatus};
 
 /// The wording the report uses: 只核对、不认定.
 pub const NOTICE: &str = "本报告依据委托和授权，对申请家庭的经济状况信息进行核对，只反映核对结果（超出/未超出/待核实），\
@@ -134,11 +134,12 @@ pub fn comparison(
     let member_income = |seq: u32| -> Option<Fen> {
         let t = a.decision.as_ref()?.trace.as_ref()?;
         let s = t.steps.iter().find(|s| s.var == "m.income" && s.member_seq == Some(seq))?;
-        s.value.map(|v| hedui_core::means_test::div_round(Fen(v), months))
+        s.value.map(|v| hedui_means::div_round(Fen(v), months))
     };
-    let unknown_income = a.decision.as_ref().is_some_and(|d| {
-        d.tests.iter().any(|t| t.code == "income" && t.outcome == hedui_core::rules::TestOutcome::Unknown)
-    });
+    let unknown_income = a
+        .decision
+        .as_ref()
+        .is_some_and(|d| d.tests.iter().any(|t| t.code == "income" && t.outcome == hedui_rules::TestOutcome::Unknown));
     let mut out = vec![row("家庭月均收入", None, declared_income, (!unknown_income).then_some(a.income_monthly))];
     for (seq, declared) in members {
         out.push(row("成员月均收入", Some(*seq), *declared, member_income(*seq)));

@@ -1,7 +1,7 @@
 //! Report files: the PDF layout of a report, and signed PDF and JSON files.
 
 use hedui_core::JobId;
-use hedui_core::means_test::{ItemResult, SourceState};
+use hedui_means::{ItemResult, SourceState};
 use hedui_pdf::{Block, Doc};
 
 use crate::report::Report;

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use hedui_core::programme::Programme;
-use hedui_core::rules::{Frame, ParamValue, Program, TestOutcome, compile};
 use hedui_core::{Date, Fen, HouseholdId};
+use hedui_rules::{Frame, ParamValue, Program, TestOutcome, compile};
 use hedui_store::{AuditOutcome, JobFilter};
 
 use crate::report::Report;

@@ -36,7 +36,7 @@ pub struct CommissionInput {
     /// What the application states and no department knows (a sudden expense, a disaster loss,
     /// a single-person application, a care assessment …), by input name; money in fen.
     #[serde(default)]
-    pub declared: hedui_core::means_test::Declared,
+    pub declared: hedui_means::Declared,
 }
 
 fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {

@@ -270,19 +270,20 @@ pub struct Source {
     /// Tries per request, the first included.
     pub max_attempts: u32,
     /// What the means test does with the facts this source supplies when it did not answer.
-    pub on_missing: crate::means_test::OnMissing,
+    pub on_missing: OnMissing,
 }
 
-impl crate::means_test::SourcePolicy for Catalog {
-    fn on_missing(&self, source: &str) -> crate::means_test::OnMissing {
-        self.get(source).map(|s| s.on_missing).unwrap_or_default()
-    }
-    fn is_financial(&self, source: &str) -> bool {
-        match self.get(source) {
-            Some(s) => s.kind != SourceKind::Department,
-            None => crate::means_test::DefaultSources.is_financial(source),
-        }
-    }
+/// What a source's silence means for the facts it supplies (the catalog declares it per source).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissing {
+    /// The facts are unknown: tests that need them stay open (待核实).
+    #[default]
+    Unknown,
+    /// The facts last received from the source stand, marked as such in the trace.
+    LastKnown,
+    /// A rule that needs the facts cannot be evaluated: the decision is an error.
+    Fail,
 }
 
 impl Source {
@@ -366,7 +367,7 @@ struct RawSource {
     request_timeout_ms: Option<u64>,
     max_attempts: Option<u32>,
     #[serde(default)]
-    on_missing: crate::means_test::OnMissing,
+    on_missing: OnMissing,
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,8 @@
 //!
 //! Everything here is data and computation: identifiers, money, dates, the
 //! household and its authorizations, commissions, the verification job's state
-//! machine and the means test. Nothing in this crate performs I/O or reads the
+//! machine and the facts sources give. The rules language is `hedui-rules`; the means test is
+//! `hedui-means`. Nothing in this crate performs I/O or reads the
 //! clock; callers pass `as_of` dates in.
 
 pub mod authorization;
@@ -16,13 +17,11 @@ pub mod household;
 pub mod id_number;
 pub mod ids;
 pub mod job;
-pub mod means_test;
 pub mod money;
 pub mod name;
 pub mod policy;
 pub mod programme;
 pub mod region;
-pub mod rules;
 
 pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};

@@ -17,8 +17,8 @@ pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::{AuthorizationId, BatchId, HouseholdId, JobId, PersonId, UserId};
+use hedui_means::Outcome;
 
 /// Failures of the store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

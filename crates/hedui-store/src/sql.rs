@@ -15,8 +15,8 @@ use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::date::Iso;
 use hedui_core::fact::FactKind;
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::{AuthorizationId, BatchId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
+use hedui_means::Outcome;
 
 use crate::types::*;
 use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};

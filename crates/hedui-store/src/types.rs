@@ -8,9 +8,9 @@ use hedui_core::commission::CommissionKind;
 use hedui_core::fact::FactKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
 use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
+use hedui_means::Outcome;
 
 /// A person to resolve: the blind index of the normalized ID number and its ciphertext.
 #[derive(Clone, Debug)]
@@ -238,7 +238,7 @@ pub struct NewCommission {
     pub household: HouseholdId,
     pub department: String,
     pub note_enc: Option<Vec<u8>>,
-    /// What the application states (sealed JSON), see `hedui_core::means_test::Declared`.
+    /// What the application states (sealed JSON), see `hedui_means::Declared`.
     pub declared_enc: Option<Vec<u8>>,
     pub as_of: Date,
 }

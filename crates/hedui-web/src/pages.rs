@@ -13,9 +13,9 @@ use hedui_app::{App, AppError, AppResult, Caller};
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
 use hedui_core::{BatchId, JobId};
+use hedui_means::Outcome;
 use hedui_store::{JobFilter, JobRow};
 
 use crate::{COOKIE, Web, page_error, session_token};

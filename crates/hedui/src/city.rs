@@ -19,12 +19,12 @@ use hedui_connect::{BookStandIn, FinancialSource};
 use hedui_core::authorization::Signature;
 use hedui_core::commission::CommissionKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
-use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
 use hedui_core::region::RegionTable;
 use hedui_core::{Date, Fen, HouseholdId, JobId};
 use hedui_gen::{GenConfig, GenParams, GenSummary, Township};
 use hedui_import::ImportSummary;
+use hedui_means::Outcome;
 
 /// One mirror file in the manifest.
 #[derive(Debug, Clone, Deserialize)]

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use hedui_app::AppError;
 use hedui_app::verify::CommissionInput;
 use hedui_core::commission::CommissionKind;
-use hedui_core::means_test::Declared;
 use hedui_core::programme::Programme;
-use hedui_core::rules::TestOutcome;
+use hedui_means::Declared;
+use hedui_rules::TestOutcome;
 
 #[test]
 fn declared_items_reach_the_rules_and_bad_ones_are_refused() {

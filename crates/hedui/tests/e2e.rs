@@ -4,7 +4,7 @@
 
 mod common;
 
-use hedui_core::means_test::Outcome;
+use hedui_means::Outcome;
 
 #[test]
 fn reports_match_the_ground_truth_on_every_backend() {

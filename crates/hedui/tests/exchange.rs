@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use hedui_app::App;
 use hedui_core::JobId;
-use hedui_core::means_test::{Outcome, SourceState};
+use hedui_means::{Outcome, SourceState};
 use hedui_sim::Faults;
 use hedui_store::Store;
 

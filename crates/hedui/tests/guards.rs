@@ -106,7 +106,7 @@ fn invalid_member_ids_are_kept_unresolved_and_block_a_plain_not_exceeded() {
     assert!(!view.members[0].resolved);
     assert!(view.members[0].note.contains("校验码"), "{}", view.members[0].note);
     let r = app.run_job(&actor, filed[0].job).unwrap();
-    assert_ne!(r.assessment.outcome, hedui_core::means_test::Outcome::NotExceeded);
+    assert_ne!(r.assessment.outcome, hedui_means::Outcome::NotExceeded);
     assert!(r.assessment.missing.iter().any(|m| m.contains("未能识别")), "{:?}", r.assessment.missing);
 }
 

@@ -7,8 +7,8 @@ mod common;
 
 use hedui_app::verify::CommissionInput;
 use hedui_core::commission::CommissionKind;
-use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
+use hedui_means::Outcome;
 use hedui_store::SnapshotMode;
 
 #[test]

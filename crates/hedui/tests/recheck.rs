@@ -7,7 +7,7 @@ mod common;
 
 use hedui_app::AppError;
 use hedui_core::job::JobState;
-use hedui_core::means_test::{Outcome, SourceState};
+use hedui_means::{Outcome, SourceState};
 
 #[test]
 fn recheck_issues_a_new_version_and_keeps_the_old_one() {

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use hedui_app::simulate::Change;
-use hedui_core::rules::inputs::InputsSnapshot;
+use hedui_rules::inputs::InputsSnapshot;
 
 const UNKNOWN: i64 = i64::MIN;
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use hedui_app::AppError;
 use hedui_app::sign::Format;
-use hedui_core::means_test::Outcome;
+use hedui_means::Outcome;
 use hedui_store::{AuditOutcome, Reseal, SealedSlot, Store};
 
 /// Direct access to the database behind a store, as an attacker with the database's password has.

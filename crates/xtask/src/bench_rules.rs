@@ -16,8 +16,8 @@ use anyhow::{Context, Result, bail};
 use hedui_app::policy::Policies;
 use hedui_core::Date;
 use hedui_core::programme::Programme;
-use hedui_core::rules::batch::{Batch, BatchFrame};
-use hedui_core::rules::{Frame, Inputs, TestOutcome};
+use hedui_rules::batch::{Batch, BatchFrame};
+use hedui_rules::{Frame, Inputs, TestOutcome};
 
 pub struct Options {
     pub households: usize,
@@ -251,8 +251,8 @@ pub fn run(o: &Options) -> Result<()> {
     let build_s = t.elapsed().as_secs_f64();
 
     // One core, columnar batches of 1,024 households, tracing off; built and evaluated chunk by chunk.
-    let slot = |n: &str| hedui_core::rules::inputs::member_slot(n).unwrap_or(0);
-    let hslot = |n: &str| hedui_core::rules::inputs::household_slot(n).unwrap_or(0);
+    let slot = |n: &str| hedui_rules::inputs::member_slot(n).unwrap_or(0);
+    let hslot = |n: &str| hedui_rules::inputs::household_slot(n).unwrap_or(0);
     let (s_counted, s_age, s_sex, s_pension, s_deposits) =
         (slot("counted"), slot("age"), slot("sex"), slot("pension_income"), slot("deposits"));
     let (s_vehicles, s_homes, s_firms) = (hslot("vehicles"), hslot("homes"), hslot("businesses"));

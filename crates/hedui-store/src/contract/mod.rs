@@ -11,9 +11,9 @@ use hedui_core::commission::CommissionKind;
 use hedui_core::fact::FactKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
-use hedui_core::means_test::Outcome;
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, HouseholdId, Month, PersonId};
+use hedui_means::Outcome;
 
 use crate::*;
 

@@ -36,7 +36,7 @@ pub(crate) fn run(cmd: PolicyCmd) -> Result<()> {
                     }
                 };
                 for p in res.programmes.keys() {
-                    match hedui_core::rules::compile(&res, *p) {
+                    match hedui_rules::compile(&res, *p) {
                         Ok(prog) => println!(
                             "  ✓ {}：{} 个变量，{} 条规则，{} 个参数",
                             p.name_zh(),

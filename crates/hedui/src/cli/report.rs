@@ -29,7 +29,7 @@ pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
                             "签发记录有效：核对任务 {}，户 {}，结论 {}，完成与签发均已签名（签发于 {}{}）",
                             seal.job,
                             seal.household,
-                            hedui_core::means_test::Outcome::from_code(&seal.outcome)
+                            hedui_means::Outcome::from_code(&seal.outcome)
                                 .map_or(seal.outcome.as_str(), |o| o.name_zh()),
                             seal.issued_at,
                             if seal.signed_in_migration { "，旧版报告由迁移补签" } else { "" }

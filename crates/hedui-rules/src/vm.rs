@@ -5,59 +5,9 @@
 //! side is true, as in SQL. Reading a [`FAILED`] input is an error. Overflow and division by
 //! zero are errors, never wrapped or saturated.
 
-use super::compile::{Program, Step};
+use super::bytecode::{AggKind, Op, Program, Rounding, STACK, Step};
 use super::inputs::{Entity, FAILED, HOUSEHOLD_INPUTS, Inputs, MEMBER_INPUTS, UNKNOWN};
 use super::{RulesError, TestOutcome};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rounding {
-    Floor,
-    Ceil,
-    HalfUp,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggKind {
-    Sum,
-    Count,
-    Any,
-    All,
-    Max,
-    Min,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Const(i64),
-    HI(u16),
-    HV(u16),
-    MI(u16),
-    MV(u16),
-    Add,
-    Sub,
-    Mul,
-    Neg,
-    Abs,
-    Min,
-    Max,
-    Div(Rounding),
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-    Not,
-    And,
-    Or,
-    JumpIfFalseKeep(u32),
-    JumpIfTrueKeep(u32),
-    /// Pops a condition: unknown pushes unknown and jumps to the end; false jumps to else.
-    Cond(u32, u32),
-    Jump(u32),
-    Known,
-    Agg(AggKind, u32),
-}
 
 /// What went wrong, before it is given names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,8 +36,6 @@ pub struct Verdict {
 }
 
 const NO_RULE: u32 = u32::MAX;
-/// Stack slots per expression; deeper expressions are refused when compiled.
-pub(crate) const STACK: usize = 16;
 
 #[inline]
 fn arith(a: i64, b: i64, f: impl Fn(i64, i64) -> Option<i64>) -> Result<i64, Fault> {

@@ -242,7 +242,7 @@ fn trace_is_readable_and_serialisable() {
             source: "renshe_benefit".into(),
             as_of: day("2025-07-31"),
             label: "基本养老金 2024-08 至 2025-07".into(),
-            amount: Some(crate::money::Fen(600_000)),
+            amount: Some(hedui_core::Fen(600_000)),
             record: Some(42),
             member_seq: None,
         },

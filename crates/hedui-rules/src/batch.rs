@@ -16,11 +16,11 @@
 //! it on random households.
 // tidy: allow(long-file): the columnar evaluator mirrors vm.rs op by op; it splits with the rules crate in issue 10.
 
-use super::compile::{Program, Step};
+use super::bytecode::{AggKind, Op, Program, Rounding, Step};
 #[cfg(test)]
 use super::inputs::FAILED;
 use super::inputs::{Entity, HOUSEHOLD_INPUTS, Inputs, MEMBER_INPUTS, UNKNOWN};
-use super::vm::{AggKind, Op, Rounding, Verdict};
+use super::vm::Verdict;
 use super::{RulesError, TestOutcome};
 
 /// A lane whose scalar evaluation would have failed.
@@ -746,7 +746,7 @@ impl Program {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{PolicySet, compile};
+    use crate::{PolicySet, compile};
 
     /// The batch evaluator agrees with the scalar one on random households, unknown and failed
     /// facts, overflowing amounts and every programme of the shipped policy included.
@@ -755,9 +755,9 @@ mod tests {
     fn batches_agree_with_the_scalar_evaluator() {
         let mut set = PolicySet::new();
         for (n, t) in [
-            ("32", include_str!("../../../../data/policy/32.json")),
-            ("3204", include_str!("../../../../data/policy/3204.json")),
-            ("320412", include_str!("../../../../data/policy/320412.json")),
+            ("32", include_str!("../../../data/policy/32.json")),
+            ("3204", include_str!("../../../data/policy/3204.json")),
+            ("320412", include_str!("../../../data/policy/320412.json")),
         ] {
             set.add_json(n, t).unwrap_or_else(|e| panic!("{e}"));
         }
@@ -770,11 +770,11 @@ mod tests {
         };
         for region in ["3204", "320412", "32"] {
             // "32" alone lacks the city's parameters: compiling fails, which is not this test's matter.
-            let Ok(res) = set.resolve(region, crate::date::Date::parse("2025-08-01").unwrap_or(crate::date::Date::MIN))
+            let Ok(res) = set.resolve(region, hedui_core::Date::parse("2025-08-01").unwrap_or(hedui_core::Date::MIN))
             else {
                 continue;
             };
-            for p in crate::programme::Programme::ALL {
+            for p in hedui_core::programme::Programme::ALL {
                 let Ok(prog) = compile(&res, p) else { continue };
                 let mut batch = if rnd(2) == 0 { Batch::new() } else { Batch::for_program(&prog) };
                 let mut rows = Vec::new();
@@ -791,8 +791,7 @@ mod tests {
                         }
                     };
                     for (s, d) in HOUSEHOLD_INPUTS.iter().enumerate() {
-                        inp.h[s] =
-                            if d.unit == crate::rules::Unit::Bool { i64::from(rnd(6) == 0) } else { pick(3, &mut rnd) };
+                        inp.h[s] = if d.unit == crate::Unit::Bool { i64::from(rnd(6) == 0) } else { pick(3, &mut rnd) };
                     }
                     for k in 0..members {
                         for (s, d) in MEMBER_INPUTS.iter().enumerate() {
@@ -803,8 +802,8 @@ mod tests {
                                 "disability_kind" => rnd(8) as i64,
                                 "adl_unable" => rnd(7) as i64,
                                 "counted" => i64::from(rnd(10) != 0),
-                                _ if d.unit == crate::rules::Unit::Bool => i64::from(rnd(6) == 0),
-                                _ if d.unit == crate::rules::Unit::Fen => pick(1_500_000, &mut rnd),
+                                _ if d.unit == crate::Unit::Bool => i64::from(rnd(6) == 0),
+                                _ if d.unit == crate::Unit::Fen => pick(1_500_000, &mut rnd),
                                 _ => rnd(4) as i64,
                             };
                             inp.m[k * MEMBER_INPUTS.len() + s] = v;
@@ -860,7 +859,7 @@ mod tests {
                     "{region} {}: {passed} pass, {unknown} unknown, {errors} errors, {fallback} by the scalar path",
                     p.code()
                 );
-                let mut f = super::super::vm::Frame::default();
+                let mut f = crate::vm::Frame::default();
                 for (i, inp) in rows.iter().enumerate() {
                     let want = prog.eval(inp, &mut f).map_err(|e| e.to_string());
                     let have = got[i].clone().map_err(|e| e.to_string());

@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::Date;
-use crate::programme::Programme;
+use hedui_core::Date;
+use hedui_core::programme::Programme;
 
-use super::compile::Program;
+use super::bytecode::Program;
 use super::inputs::{Entity, HOUSEHOLD_INPUTS, InputEvidence, Inputs, MEMBER_INPUTS, UNKNOWN};
 use super::vm::Frame;
 use super::{ParamValue, RulesError, Unit};

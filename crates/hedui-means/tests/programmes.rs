@@ -6,8 +6,8 @@
 
 use hedui_core::Date;
 use hedui_core::programme::Programme;
-use hedui_core::rules::inputs::{FAILED, UNKNOWN};
-use hedui_core::rules::{Inputs, PolicyDoc, PolicySet, Program, RulesError, TestOutcome, compile};
+use hedui_rules::inputs::{FAILED, UNKNOWN};
+use hedui_rules::{Inputs, PolicyDoc, PolicySet, Program, RulesError, TestOutcome, compile};
 
 fn day(s: &str) -> Date {
     Date::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -81,8 +81,8 @@ fn run(p: &Program, i: &Inputs) -> (TestOutcome, Option<i64>) {
 /// Every item line a report would print for this decision agrees with its verdict: the
 /// comparison it states holds exactly when the verdict is 未超出, or it states none and names the
 /// rule the verdict follows from.
-fn lines_agree(p: &Program, d: &hedui_core::rules::Decision) {
-    use hedui_core::means_test::{item_line, relation_holds};
+fn lines_agree(p: &Program, d: &hedui_rules::Decision) {
+    use hedui_means::{item_line, relation_holds};
     for t in &d.tests {
         let line = item_line(p, t);
         let Some(found) = t.found.as_ref().and_then(|f| f.value) else { continue };
@@ -381,8 +381,7 @@ fn classified_top_ups_taper_and_refusals() {
     h.set_h("tapering_months", 5);
     let d = p.decide(&h, false).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.outcome, Fail);
-    let taper =
-        |d: &hedui_core::rules::Decision| d.show.iter().find(|s| s.var == "dibao.taper_amount").and_then(|s| s.value);
+    let taper = |d: &hedui_rules::Decision| d.show.iter().find(|s| s.var == "dibao.taper_amount").and_then(|s| s.value);
     assert_eq!(taper(&d), Some(50_000));
     h.set_h("tapering_months", 6);
     assert_eq!(taper(&p.decide(&h, false).unwrap_or_else(|e| panic!("{e}"))), Some(0));
@@ -696,7 +695,7 @@ fn unknown_facts_leave_tests_open_and_failed_sources_are_errors() {
     // A source whose failure policy is `fail` stops the evaluation, naming rule and fact.
     let mut h = household(3);
     h.set_m(1, "deposits", FAILED);
-    h.notes.push((Some(1), hedui_core::rules::Entity::Member, 24, "B03 未反馈，失败策略 fail".into()));
+    h.notes.push((Some(1), hedui_rules::Entity::Member, 24, "B03 未反馈，失败策略 fail".into()));
     let err = p.decide(&h, false).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("assets.financial") && err.contains("存款余额") && err.contains("B03"), "{err}");
 }
@@ -705,7 +704,7 @@ fn unknown_facts_leave_tests_open_and_failed_sources_are_errors() {
 /// line must not read "2 ≤ 1 未超出": it states no comparison and names the rule that allows it.
 #[test]
 fn an_item_line_never_reads_against_its_verdict() {
-    use hedui_core::means_test::item_line;
+    use hedui_means::item_line;
     let p = program(Programme::Dibao);
     let mut i = household(3);
     i.set_h("homes", 2);
@@ -721,6 +720,6 @@ fn an_item_line_never_reads_against_its_verdict() {
     i.set_h("homes", 1);
     let d = p.decide(&i, false).unwrap_or_else(|e| panic!("{e}"));
     let t = d.tests.iter().find(|t| t.code == "homes").unwrap_or_else(|| panic!("no homes test"));
-    assert_eq!(item_line(&p, t), hedui_core::means_test::ItemLine { rule: "≤".into(), basis: None });
+    assert_eq!(item_line(&p, t), hedui_means::ItemLine { rule: "≤".into(), basis: None });
     assert!(LINES_CHECKED.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }

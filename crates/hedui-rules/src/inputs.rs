@@ -162,10 +162,10 @@ pub const FAILED: i64 = i64::MIN + 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputEvidence {
     pub source: String,
-    pub as_of: crate::date::Date,
+    pub as_of: hedui_core::Date,
     pub label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::money::Fen>,
+    pub amount: Option<hedui_core::Fen>,
     /// The stored record the fact came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<i64>,

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
 use hedui_core::fact::{Fact, FactKind};
-use hedui_core::means_test::{
+use hedui_core::programme::Programme;
+use hedui_core::{Date, Fen, Month, PersonId};
+use hedui_means::{
     Assessment, CaseInput, DefaultSources, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess,
 };
-use hedui_core::programme::Programme;
-use hedui_core::rules::{PolicySet, Program, Resolved, compile};
-use hedui_core::{Date, Fen, Month, PersonId};
+use hedui_rules::{PolicySet, Program, Resolved, compile};
 
 /// The shipped policy, with a test county that deducts no employment costs (so wages count in
 /// full) and allows a second home below 40 m² a person.
@@ -60,7 +60,7 @@ fn obligors_without_their_own_authorization_leave_tekun_open() {
     let a = assess(&c, &tekun, &res, &DefaultSources).unwrap();
     assert_eq!(a.outcome, Outcome::Open, "{}", a.conclusion);
     let t = a.decision.as_ref().unwrap().tests.iter().find(|t| t.code == "no_obligor").unwrap();
-    assert_eq!(t.outcome, hedui_core::rules::TestOutcome::Unknown);
+    assert_eq!(t.outcome, hedui_rules::TestOutcome::Unknown);
     let trace = a.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
     assert!(trace.contains("义务人 儿子") && trace.contains("须经其本人授权后核对"), "{trace}");
     // He is not a member: the household size and the missing list do not count him.
@@ -316,7 +316,7 @@ fn the_conclusion_follows_the_configured_wording() {
     assert_eq!(ok.outcome.word(ok.decision.as_ref().unwrap().wording.as_deref()), "符合");
     let over = assess(&case(income(INCOME_LIMIT)), &p, &res, &DefaultSources).unwrap();
     assert!(over.conclusion.starts_with("不符合：家庭收入不符合"), "{}", over.conclusion);
-    assert_eq!(over.items[0].result, hedui_core::means_test::ItemResult::Exceeds);
+    assert_eq!(over.items[0].result, hedui_means::ItemResult::Exceeds);
     // The default wording.
     let plain = run(&case(income(INCOME_LIMIT)));
     assert!(plain.conclusion.starts_with("超出：家庭收入超出"), "{}", plain.conclusion);
@@ -324,16 +324,16 @@ fn the_conclusion_follows_the_configured_wording() {
 
 #[test]
 fn a_silent_source_follows_its_failure_policy() {
-    struct Policy(hedui_core::means_test::OnMissing);
-    impl hedui_core::means_test::SourcePolicy for Policy {
-        fn on_missing(&self, _: &str) -> hedui_core::means_test::OnMissing {
+    struct Policy(hedui_means::OnMissing);
+    impl hedui_means::SourcePolicy for Policy {
+        fn on_missing(&self, _: &str) -> hedui_means::OnMissing {
             self.0
         }
         fn is_financial(&self, s: &str) -> bool {
             DefaultSources.is_financial(s)
         }
     }
-    use hedui_core::means_test::OnMissing;
+    use hedui_means::OnMissing;
     let (p, res) = program();
     // 税务 did not answer this time; what it sent before is in the case.
     let mut c = case(income(INCOME_LIMIT));
@@ -348,7 +348,7 @@ fn a_silent_source_follows_its_failure_policy() {
     });
     // unknown: the income test stays open, whatever the old facts said.
     let a = assess(&c, &p, &res, &Policy(OnMissing::Unknown)).unwrap();
-    assert_eq!(a.items[0].result, hedui_core::means_test::ItemResult::Incomplete);
+    assert_eq!(a.items[0].result, hedui_means::ItemResult::Incomplete);
     // last known: the facts stand and decide, and the trace says they are the last ones received.
     let a = assess(&c, &p, &res, &Policy(OnMissing::LastKnown)).unwrap();
     assert_eq!(a.outcome, Outcome::Exceeds);

@@ -16,6 +16,8 @@
 // tidy: allow(long-file): policy documents, errors and resolution; they split with the rules crate in issue 10.
 
 pub mod batch;
+pub mod bytecode;
+mod codegen;
 pub mod compile;
 pub mod expr;
 pub mod inputs;
@@ -27,11 +29,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::Date;
-use crate::money::Fen;
-use crate::programme::Programme;
+use hedui_core::Date;
+use hedui_core::Fen;
+use hedui_core::programme::Programme;
 
-pub use compile::{Program, compile};
+pub use bytecode::Program;
+pub use compile::compile;
 pub use inputs::{Entity, Inputs};
 pub use trace::{Decision, TestOutcome, Trace};
 pub use vm::{Frame, Verdict};
