@@ -62,7 +62,7 @@ fn exceed_reason(code: &str) -> Option<ExceedReason> {
 
 /// Runs a programme's tests on a case: facts become inputs, the compiled policy decides each
 /// test with its trace, and the 疑点 checks run beside it.
-// tidy: allow(long-fn): the means test's one reading of a decision into items and reasons; split with means_test (issue 10).
+// tidy: allow(long-fn): the means test's one reading of a decision into items and reasons.
 pub fn assess(
     case: &CaseInput,
     prog: &Program,

@@ -73,7 +73,7 @@ pub struct MistypedHit {
 /// What the application itself states and no department knows: a sudden expense, a disaster
 /// loss, a single-person application, a member's care assessment, a choice of the orphan
 /// guarantee … Values are integers in the input's unit (money in fen, booleans 0 or 1), by the
-/// input's name (`crates/hedui-core/src/rules/inputs.rs`).
+/// input's name (`crates/hedui-rules/src/inputs.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Declared {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

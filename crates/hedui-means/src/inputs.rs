@@ -45,7 +45,7 @@ fn ev(f: &Fact, label: String, amount: Option<Fen>) -> InputEvidence {
 /// the query date, vehicles, homes and businesses counted once, and the failure policy of every
 /// source that did not answer. Also returns the inputs on the facts at hand (what did not
 /// answer counted as nothing found), for display and for monotone tests.
-// tidy: allow(long-fn): one input per fact kind, in the order the policy documents name them; split with means_test (issue 10).
+// tidy: allow(long-fn): one input per fact kind, in the order the policy documents name them.
 pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -> (Inputs, Inputs) {
     let as_of = case.as_of;
     let this_month = Month::of(as_of);

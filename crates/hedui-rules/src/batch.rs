@@ -14,7 +14,7 @@
 //!
 //! Results are therefore identical to [`Program::eval`] household by household; a test checks
 //! it on random households.
-// tidy: allow(long-file): the columnar evaluator mirrors vm.rs op by op; it splits with the rules crate in issue 10.
+// tidy: allow(long-file): the columnar evaluator mirrors vm.rs op by op, and its differential test against vm.rs sits beside it.
 
 use super::bytecode::{AggKind, Op, Program, Rounding, Step};
 #[cfg(test)]
