@@ -35,8 +35,8 @@ use hedui_core::programme::Programme;
 pub use bytecode::Program;
 pub use compile::compile;
 pub use inputs::{Entity, Inputs};
-pub use trace::{Decision, TestOutcome, Trace};
 pub use resolve::{ParamGap, PolicySet, Resolved, ResolvedParam, ResolvedRule, region_prefix};
+pub use trace::{Decision, TestOutcome, Trace};
 pub use vm::{Frame, Verdict};
 
 /// What a number means, for checking and for display.

@@ -1,0 +1,128 @@
+//! Administration: node metadata, re-sealing, the audit log, users and sessions.
+
+use super::*;
+
+pub(super) fn meta(st: &SqlStore, key: &str) -> Result<Option<String>> {
+    st.meta_in(key)
+}
+
+pub(super) fn set_meta(st: &SqlStore, key: &str, value: &str, audit: &AuditEntry) -> Result<()> {
+    st.set_meta_in(key, value, audit)
+}
+
+pub(super) fn reseal(st: &SqlStore, changes: &[Reseal], audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        for ch in changes {
+            crate::sealed::reseal_in(c, ch)?;
+        }
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn audit(st: &SqlStore, entry: &AuditEntry) -> Result<()> {
+    let mut g = st.lock()?;
+    write_audit(g.as_mut(), entry)
+}
+
+pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
+    let (w, mut p): (&str, Vec<Value>) = match object {
+        Some(o) => ("WHERE object = ?", vec![o.into()]),
+        None => ("", vec![]),
+    };
+    p.push(limit.into());
+    st.query(
+        &format!(
+            "SELECT id, at, actor, action, object, outcome, detail, request_id FROM audit {w} ORDER BY id DESC LIMIT ?"
+        ),
+        &p,
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(AuditRow {
+            id: r.i64(0)?,
+            entry: AuditEntry {
+                at: r.text(1)?,
+                actor: r.text(2)?,
+                action: r.text(3)?,
+                object: r.text(4)?,
+                outcome: r.code(5)?,
+                detail: r.text(6)?,
+                request_id: r.text(7)?,
+            },
+        })
+    })
+    .collect()
+}
+
+pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId> {
+    st.tx(|c| {
+        if !c.query("SELECT id FROM app_user WHERE login = ?", &[u.login.as_str().into()])?.is_empty() {
+            return Err(StoreError::Conflict(format!("用户名 {}", u.login)));
+        }
+        let id = first_i64(&c.query(
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                u.login.as_str().into(),
+                u.display_name.as_str().into(),
+                u.role.as_str().into(),
+                u.region.as_str().into(),
+                u.password_hash.as_str().into(),
+                created_at.into(),
+            ],
+        )?)?;
+        write_audit(c, audit)?;
+        Ok(UserId(id))
+    })
+}
+
+pub(super) fn user_by_login(st: &SqlStore, login: &str) -> Result<Option<UserRow>> {
+    let rows = st.query(&format!("SELECT {USER_COLS} FROM app_user WHERE login = ?"), &[login.into()])?;
+    rows.first().map(|r| user_from(r)).transpose()
+}
+
+pub(super) fn user(st: &SqlStore, id: UserId) -> Result<Option<UserRow>> {
+    let rows = st.query(&format!("SELECT {USER_COLS} FROM app_user WHERE id = ?"), &[id.0.into()])?;
+    rows.first().map(|r| user_from(r)).transpose()
+}
+
+pub(super) fn create_session(
+    st: &SqlStore,
+    token_sm3: &str,
+    user: UserId,
+    created_at: &str,
+    expires_at: &str,
+) -> Result<()> {
+    st.lock()?.execute(
+        "INSERT INTO app_session (token_sm3, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        &[token_sm3.into(), user.0.into(), created_at.into(), expires_at.into()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn session_user(st: &SqlStore, token_sm3: &str, now: &str) -> Result<Option<UserId>> {
+    let rows = st.query(
+        "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ?",
+        &[token_sm3.into(), now.into()],
+    )?;
+    rows.first().map(|r| Row(r).i64(0).map(UserId)).transpose()
+}
+
+pub(super) fn delete_session(st: &SqlStore, token_sm3: &str) -> Result<()> {
+    st.lock()?.execute("DELETE FROM app_session WHERE token_sm3 = ?", &[token_sm3.into()])?;
+    Ok(())
+}
+
+pub(super) fn user_from(r: &[Value]) -> Result<UserRow> {
+    let r = Row(r);
+    Ok(UserRow {
+        id: UserId(r.i64(0)?),
+        login: r.text(1)?,
+        display_name: r.text(2)?,
+        role: r.text(3)?,
+        region: r.text(4)?,
+        password_hash: r.text(5)?,
+        created_at: r.text(6)?,
+    })
+}

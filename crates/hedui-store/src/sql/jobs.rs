@@ -1,0 +1,228 @@
+//! Jobs and their reports: state transitions, completed and issued versions.
+
+use super::*;
+
+pub(super) fn job(st: &SqlStore, id: JobId) -> Result<Option<JobRow>> {
+    let rows = st.query(&format!("{JOB_SELECT} WHERE j.id = ?"), &[id.0.into()])?;
+    rows.first().map(|r| job_from(r)).transpose()
+}
+
+pub(super) fn jobs(st: &SqlStore, f: &JobFilter) -> Result<Vec<JobRow>> {
+    let (w, mut p) = job_where(f);
+    p.push((if f.limit > 0 { f.limit } else { 100 }).into());
+    p.push(f.offset.max(0).into());
+    st.query(&format!("{JOB_SELECT} WHERE {w} ORDER BY j.id DESC LIMIT ? OFFSET ?"), &p)?
+        .iter()
+        .map(|r| job_from(r))
+        .collect()
+}
+
+pub(super) fn count_jobs(st: &SqlStore, f: &JobFilter) -> Result<i64> {
+    let (w, p) = job_where(f);
+    st.count(
+        &format!(
+            "SELECT COUNT(*) FROM job j JOIN commission c ON c.id = j.commission_id \
+             JOIN household h ON h.id = j.household_id WHERE {w}"
+        ),
+        &p,
+    )
+}
+
+pub(super) fn transition_job(
+    st: &SqlStore,
+    id: JobId,
+    from: JobState,
+    to: JobState,
+    authorization: Option<AuthorizationId>,
+    at: &str,
+    audit: &AuditEntry,
+) -> Result<()> {
+    st.tx(|c| {
+        let n = c.execute(
+            "UPDATE job SET state = ?, authorization_id = COALESCE(?, authorization_id), updated_at = ? \
+             WHERE id = ? AND state = ?",
+            &[to.code().into(), authorization.map(|a| a.0).into(), at.into(), id.0.into(), from.code().into()],
+        )?;
+        if n == 0 {
+            let actual = c.query("SELECT state FROM job WHERE id = ?", &[id.0.into()])?;
+            let Some(r) = actual.first() else { return Err(StoreError::NotFound(format!("核对任务 {id}"))) };
+            return Err(StoreError::StateChanged { expected: from.code().into(), actual: Row(r).text(0)? });
+        }
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn complete_report(
+    st: &SqlStore,
+    job: JobId,
+    from: JobState,
+    report: &NewReport,
+    at: &str,
+    audit: &AuditEntry,
+) -> Result<i64> {
+    st.tx(|c| {
+        let n = c.execute(
+            "UPDATE job SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND state = ?",
+            &[
+                JobState::ReportIssued.code().into(),
+                report.outcome.code().into(),
+                at.into(),
+                job.0.into(),
+                from.code().into(),
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::StateChanged { expected: from.code().into(), actual: "?".into() });
+        }
+        let version =
+            first_i64(&c.query("SELECT COALESCE(MAX(version), 0) + 1 FROM report WHERE job_id = ?", &[job.0.into()])?)?;
+        if version != report.version {
+            return Err(StoreError::StateChanged {
+                expected: format!("第 {} 版", report.version),
+                actual: format!("下一版为第 {version} 版"),
+            });
+        }
+        let id = first_i64(&c.query(
+            "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, completed_sig) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                job.0.into(),
+                version.into(),
+                report.outcome.code().into(),
+                report.body_enc.as_slice().into(),
+                report.body_sm3.as_str().into(),
+                at.into(),
+                report.completed_sig.as_str().into(),
+            ],
+        )?)?;
+        write_audit(c, audit)?;
+        Ok(id)
+    })
+}
+
+pub(super) fn issue_report(
+    st: &SqlStore,
+    report: i64,
+    outcome: Outcome,
+    issued_sig: &str,
+    at: &str,
+    audit: &AuditEntry,
+) -> Result<()> {
+    st.tx(|c| {
+        let rows = c.query(
+            "SELECT r.job_id FROM report r WHERE r.id = ? \
+             AND NOT EXISTS (SELECT 1 FROM report_issue i WHERE i.report_id = r.id)",
+            &[report.into()],
+        )?;
+        let job = first_i64(&rows).map_err(|_| StoreError::StateChanged {
+            expected: "completed".into(),
+            actual: format!("报告 {report} 不存在或已签发"),
+        })?;
+        c.execute(
+            "INSERT INTO report_issue (report_id, issued_sig, issued_at) VALUES (?, ?, ?)",
+            &[report.into(), issued_sig.into(), at.into()],
+        )?;
+        c.execute(
+            "UPDATE job SET outcome = ?, updated_at = ? WHERE id = ?",
+            &[outcome.code().into(), at.into(), job.into()],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
+    st.query(
+        "SELECT r.id, r.job_id, r.version, r.outcome, r.body_enc, r.body_sm3, r.created_at, r.completed_sig, \
+         i.issued_sig, i.issued_at, r.signed_in_migration FROM report r \
+         LEFT JOIN report_issue i ON i.report_id = r.id WHERE r.job_id = ? ORDER BY r.version",
+        &[job.0.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        let oc = r.text(3)?;
+        let issued_at = r.opt_text(9)?;
+        Ok(ReportRow {
+            id: r.i64(0)?,
+            job: JobId(r.i64(1)?),
+            version: r.i64(2)?,
+            outcome: Outcome::from_code(&oc).ok_or_else(|| StoreError::Corrupt(format!("outcome {oc}")))?,
+            body_enc: r.blob(4)?,
+            body_sm3: r.text(5)?,
+            created_at: r.text(6)?,
+            state: if issued_at.is_some() { ReportState::Issued } else { ReportState::Completed },
+            completed_sig: r.text(7)?,
+            issued_sig: r.opt_text(8)?.unwrap_or_default(),
+            issued_at,
+            signed_in_migration: r.i64(10)? != 0,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn unissued_reports(st: &SqlStore) -> Result<Vec<(i64, JobId)>> {
+    st.query(
+        "SELECT r.id, r.job_id FROM report r LEFT JOIN report_issue i ON i.report_id = r.id \
+         WHERE i.report_id IS NULL ORDER BY r.id",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((Row(r).i64(0)?, JobId(Row(r).i64(1)?))))
+    .collect()
+}
+
+pub(super) fn job_from(r: &[Value]) -> Result<JobRow> {
+    let r = Row(r);
+    let state_code = r.text(10)?;
+    Ok(JobRow {
+        id: JobId(r.i64(0)?),
+        commission: hedui_core::CommissionId(r.i64(1)?),
+        commission_number: r.text(2)?,
+        kind: r.code(3)?,
+        programme: r.code(4)?,
+        department: r.text(5)?,
+        note_enc: r.opt_blob(15)?,
+        declared_enc: r.opt_blob(16)?,
+        household: HouseholdId(r.i64(6)?),
+        household_number: r.text(7)?,
+        region: r.text(8)?,
+        authorization: r.opt_i64(9)?.map(AuthorizationId),
+        state: JobState::from_code(&state_code).ok_or_else(|| StoreError::Corrupt(format!("state {state_code}")))?,
+        as_of: r.date(11)?,
+        outcome: r.opt_text(12)?.and_then(|o| Outcome::from_code(&o)),
+        created_at: r.text(13)?,
+        updated_at: r.text(14)?,
+    })
+}
+
+pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
+    let mut w = vec!["1 = 1".to_string()];
+    let mut p: Vec<Value> = Vec::new();
+    if let Some(s) = f.state {
+        w.push("j.state = ?".into());
+        p.push(s.code().into());
+    }
+    if let Some(o) = f.outcome {
+        w.push("j.outcome = ?".into());
+        p.push(o.code().into());
+    }
+    if let Some(pr) = f.programme {
+        w.push("c.programme = ?".into());
+        p.push(code(&pr).into());
+    }
+    if let Some(k) = f.kind {
+        w.push("c.kind = ?".into());
+        p.push(code(&k).into());
+    }
+    if let Some(r) = f.region_prefix.as_deref().filter(|r| !r.is_empty()) {
+        // A prefix match written portably: compare the leading characters.
+        w.push("SUBSTR(h.region, 1, ?) = ?".into());
+        p.push((r.chars().count() as i64).into());
+        p.push(r.into());
+    }
+    if let Some(n) = f.household_number.as_deref().filter(|n| !n.is_empty()) {
+        w.push("h.number = ?".into());
+        p.push(n.into());
+    }
+    (w.join(" AND "), p)
+}

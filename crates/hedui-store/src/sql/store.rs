@@ -1,0 +1,369 @@
+//! `Store` for `SqlStore`: each method forwards to the module of its concern, so this file is
+//! the table of where every method lives.
+
+use super::*;
+
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    fn migrate(&self) -> Result<Vec<i64>> {
+        self.lock()?.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+        )?;
+        let done: Vec<i64> = self
+            .query("SELECT version FROM schema_migrations ORDER BY version", &[])?
+            .iter()
+            .map(|r| Row(r).i64(0))
+            .collect::<Result<_>>()?;
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            if done.contains(version) {
+                continue;
+            }
+            let ddl = self.migration_sql(sql);
+            self.tx(|c| {
+                c.execute_batch(&ddl)?;
+                c.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    &[(*version).into(), (*name).into()],
+                )?;
+                Ok(())
+            })?;
+            applied.push(*version);
+        }
+        Ok(applied)
+    }
+
+    fn resolve_persons(&self, keys: &[PersonKey]) -> Result<Vec<PersonId>> {
+        persons::resolve_persons(self, keys)
+    }
+
+    fn find_persons(&self, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>> {
+        persons::find_persons(self, bidxs)
+    }
+
+    fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>> {
+        persons::find_person(self, bidx)
+    }
+
+    fn person_id_enc(&self, person: PersonId) -> Result<Option<Vec<u8>>> {
+        persons::person_id_enc(self, person)
+    }
+
+    fn count_persons(&self) -> Result<i64> {
+        persons::count_persons(self)
+    }
+
+    fn begin_import(&self, b: &NewBatch, audit: &AuditEntry) -> Result<BatchStart> {
+        mirror::begin_import(self, b, audit)
+    }
+
+    fn insert_records(&self, batch: Option<BatchId>, job: Option<JobId>, recs: &[NewRecord]) -> Result<u64> {
+        mirror::insert_records(self, batch, job, recs)
+    }
+
+    fn import_rows(&self, batch: BatchId, recs: &[NewRecord], digests: &[u8], issues: &[ImportIssue]) -> Result<u64> {
+        mirror::import_rows(self, batch, recs, digests, issues)
+    }
+
+    fn row_digests(&self, source: &str, as_of: Date) -> Result<Vec<u8>> {
+        mirror::row_digests(self, source, as_of)
+    }
+
+    fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()> {
+        mirror::insert_issues(self, batch, issues)
+    }
+
+    fn finish_import(&self, batch: BatchId, s: &BatchStats, finished_at: &str) -> Result<()> {
+        mirror::finish_import(self, batch, s, finished_at)
+    }
+
+    fn batch(&self, id: BatchId) -> Result<Option<Batch>> {
+        mirror::batch(self, id)
+    }
+
+    fn batches(&self) -> Result<Vec<Batch>> {
+        mirror::batches(self)
+    }
+
+    fn batch_issues(&self, id: BatchId) -> Result<Vec<ImportIssue>> {
+        mirror::batch_issues(self, id)
+    }
+
+    fn batch_records(&self, batch: BatchId) -> Result<Vec<StoredRecord>> {
+        mirror::batch_records(self, batch)
+    }
+
+    fn records_for(&self, persons: &[PersonId]) -> Result<Vec<StoredRecord>> {
+        mirror::records_for(self, persons)
+    }
+
+    fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>> {
+        mirror::unresolved_by_name(self, name_bidx)
+    }
+
+    fn snapshots_in_force(&self, as_of: hedui_core::Date) -> Result<Vec<Batch>> {
+        mirror::snapshots_in_force(self, as_of)
+    }
+
+    fn records_in_force(&self, persons: &[PersonId], as_of: hedui_core::Date) -> Result<Vec<StoredRecord>> {
+        mirror::records_in_force(self, persons, as_of)
+    }
+
+    fn job_records(&self, job: JobId) -> Result<Vec<StoredRecord>> {
+        mirror::job_records(self, job)
+    }
+
+    fn count_records(&self) -> Result<i64> {
+        mirror::count_records(self)
+    }
+
+    fn create_household(&self, h: &NewHousehold, created_at: &str, audit: &AuditEntry) -> Result<HouseholdId> {
+        cases::create_household(self, h, created_at, audit)
+    }
+
+    fn household(&self, id: HouseholdId) -> Result<Option<HouseholdRow>> {
+        cases::household(self, id)
+    }
+
+    fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>> {
+        cases::household_by_number(self, number)
+    }
+
+    fn count_households(&self) -> Result<i64> {
+        cases::count_households(self)
+    }
+
+    fn create_authorization(
+        &self,
+        a: &NewAuthorization,
+        created_at: &str,
+        audit: &AuditEntry,
+    ) -> Result<AuthorizationId> {
+        cases::create_authorization(self, a, created_at, audit)
+    }
+
+    fn authorizations(&self, household: HouseholdId) -> Result<Vec<AuthorizationRow>> {
+        cases::authorizations(self, household)
+    }
+
+    fn set_authorization_status(
+        &self,
+        id: AuthorizationId,
+        status: AuthorizationStatus,
+        reason: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        cases::set_authorization_status(self, id, status, reason, audit)
+    }
+
+    fn create_commission(&self, cm: &NewCommission, created_at: &str, audit: &AuditEntry) -> Result<JobId> {
+        cases::create_commission(self, cm, created_at, audit)
+    }
+
+    fn job(&self, id: JobId) -> Result<Option<JobRow>> {
+        jobs::job(self, id)
+    }
+
+    fn jobs(&self, f: &JobFilter) -> Result<Vec<JobRow>> {
+        jobs::jobs(self, f)
+    }
+
+    fn count_jobs(&self, f: &JobFilter) -> Result<i64> {
+        jobs::count_jobs(self, f)
+    }
+
+    fn transition_job(
+        &self,
+        id: JobId,
+        from: JobState,
+        to: JobState,
+        authorization: Option<AuthorizationId>,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        jobs::transition_job(self, id, from, to, authorization, at, audit)
+    }
+
+    fn complete_report(
+        &self,
+        job: JobId,
+        from: JobState,
+        report: &NewReport,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<i64> {
+        jobs::complete_report(self, job, from, report, at, audit)
+    }
+
+    fn issue_report(
+        &self,
+        report: i64,
+        outcome: Outcome,
+        issued_sig: &str,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        jobs::issue_report(self, report, outcome, issued_sig, at, audit)
+    }
+
+    fn reports(&self, job: JobId) -> Result<Vec<ReportRow>> {
+        jobs::reports(self, job)
+    }
+
+    fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>> {
+        jobs::unissued_reports(self)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        admin::meta(self, key)
+    }
+
+    fn set_meta(&self, key: &str, value: &str, audit: &AuditEntry) -> Result<()> {
+        admin::set_meta(self, key, value, audit)
+    }
+
+    fn persons_page(&self, after: i64, limit: i64) -> Result<Vec<PersonRow>> {
+        persons::persons_page(self, after, limit)
+    }
+
+    fn records_page(&self, after: i64, limit: i64) -> Result<Vec<StoredRecord>> {
+        mirror::records_page(self, after, limit)
+    }
+
+    fn issues_page(&self, after: i64, limit: i64) -> Result<Vec<IssueRow>> {
+        mirror::issues_page(self, after, limit)
+    }
+
+    fn households_page(&self, after: i64, limit: i64) -> Result<Vec<HouseholdRow>> {
+        cases::households_page(self, after, limit)
+    }
+
+    fn reseal(&self, changes: &[Reseal], audit: &AuditEntry) -> Result<()> {
+        admin::reseal(self, changes, audit)
+    }
+
+    fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        admin::audit(self, entry)
+    }
+
+    fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
+        admin::audit_log(self, object, limit)
+    }
+
+    fn create_user(&self, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId> {
+        admin::create_user(self, u, created_at, audit)
+    }
+
+    fn user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
+        admin::user_by_login(self, login)
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<UserRow>> {
+        admin::user(self, id)
+    }
+
+    fn create_session(&self, token_sm3: &str, user: UserId, created_at: &str, expires_at: &str) -> Result<()> {
+        admin::create_session(self, token_sm3, user, created_at, expires_at)
+    }
+
+    fn session_user(&self, token_sm3: &str, now: &str) -> Result<Option<UserId>> {
+        admin::session_user(self, token_sm3, now)
+    }
+
+    fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()> {
+        exchange::enqueue_queries(self, queries, now)
+    }
+
+    fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>> {
+        exchange::queued_queries(self, limit)
+    }
+
+    fn create_request(&self, r: &NewRequest, queries: &[i64], now: &str) -> Result<i64> {
+        exchange::create_request(self, r, queries, now)
+    }
+
+    fn create_requests(&self, batch: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>> {
+        exchange::create_requests(self, batch, now)
+    }
+
+    fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>> {
+        exchange::open_requests(self, limit)
+    }
+
+    fn request(&self, id: i64) -> Result<Option<RequestRow>> {
+        exchange::request(self, id)
+    }
+
+    fn request_by_message(&self, message_id: &str) -> Result<Option<RequestRow>> {
+        exchange::request_by_message(self, message_id)
+    }
+
+    fn request_queries(&self, request: i64) -> Result<Vec<QueryRow>> {
+        exchange::request_queries(self, request)
+    }
+
+    fn retry_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        attempts: i64,
+        next_attempt_at: &str,
+        error: &str,
+        now: &str,
+    ) -> Result<()> {
+        exchange::retry_request(self, id, state, attempts, next_attempt_at, error, now)
+    }
+
+    fn answer_request(
+        &self,
+        id: i64,
+        outcomes: &[QueryOutcome],
+        follow_ups: &[NewQuery],
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        exchange::answer_request(self, id, outcomes, follow_ups, now, audit)
+    }
+
+    fn give_up_request(
+        &self,
+        id: i64,
+        state: RequestState,
+        reason: &str,
+        follow_ups: &[NewQuery],
+        now: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        exchange::give_up_request(self, id, state, reason, follow_ups, now, audit)
+    }
+
+    fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>> {
+        exchange::job_queries(self, job)
+    }
+
+    fn jobs_with_open_queries(&self) -> Result<Vec<JobId>> {
+        exchange::jobs_with_open_queries(self)
+    }
+
+    fn open_queries_per_job(&self) -> Result<Vec<(JobId, i64)>> {
+        exchange::open_queries_per_job(self)
+    }
+
+    fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>> {
+        exchange::query_counts(self)
+    }
+
+    fn request_counts(&self) -> Result<Vec<(String, RequestState, i64)>> {
+        exchange::request_counts(self)
+    }
+
+    fn delete_session(&self, token_sm3: &str) -> Result<()> {
+        admin::delete_session(self, token_sm3)
+    }
+}
