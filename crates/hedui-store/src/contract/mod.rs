@@ -19,8 +19,10 @@ use crate::*;
 
 mod exchange;
 mod in_force;
+mod rest;
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
+pub use rest::{audit_rows_read_back, issues_page_in_order, requests_are_created_together};
 
 /// Builds a fresh, migrated store.
 pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, String>;
@@ -49,7 +51,8 @@ macro_rules! contract_tests {
             migrations_are_idempotent, persons_resolve_once, imports_round_trip, households_round_trip,
             failed_change_leaves_nothing, authorizations_supersede, jobs_compare_and_set,
             reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions,
-            exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own);
+            exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
+            requests_are_created_together, audit_rows_read_back, issues_page_in_order);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(

@@ -1,0 +1,127 @@
+//! Contract checks of the trait methods no story elsewhere reaches: requests created together,
+//! the audit log read back, and import issues paged; and the test that every method of `Store`
+//! is called by some check.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use hedui_core::commission::CommissionKind;
+
+use super::{audit, commission, day, household, key};
+use crate::*;
+
+pub fn requests_are_created_together(s: &dyn Store) {
+    let p = s.resolve_persons(&[key(61)]).unwrap()[0];
+    let h = s.create_household(&household("H-RQ", "320402001"), "t", &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-RQ", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let q = |source: &str| NewQuery {
+        job: j,
+        source: source.into(),
+        member_seq: 1,
+        person: p,
+        query_date: day("2026-11-27"),
+    };
+    s.enqueue_queries(&[q("B01"), q("B02"), q("B03")], "t1").unwrap();
+    let queued = s.queued_queries(10).unwrap();
+    let of = |src: &str| queued.iter().filter(|x| x.source == src).map(|x| x.id).collect::<Vec<_>>();
+    let req = |source: &str, m: &str| NewRequest {
+        source: source.into(),
+        message_id: m.into(),
+        transaction_id: format!("txn-{m}"),
+        query_date: day("2026-11-27"),
+        next_attempt_at: "t1".into(),
+        deadline_at: "t9".into(),
+    };
+    // One request carrying another source's query spoils the whole batch: nothing is created.
+    let bad = [(req("B01", "a1"), of("B01")), (req("B02", "a2"), of("B03"))];
+    assert!(s.create_requests(&bad, "t1").is_err());
+    assert!(s.request_by_message("a1").unwrap().is_none(), "the good request of a failed batch is not kept");
+    assert_eq!(s.queued_queries(10).unwrap().len(), 3, "and its queries stay queued");
+
+    let good = [(req("B01", "g1"), of("B01")), (req("B02", "g2"), of("B02"))];
+    let ids = s.create_requests(&good, "t1").unwrap();
+    assert_eq!(ids.len(), 2, "one id per request, in order");
+    assert_eq!(s.request(ids[0]).unwrap().unwrap().message_id, "g1");
+    assert_eq!(s.request(ids[1]).unwrap().unwrap().source, "B02");
+    assert_eq!(s.request_queries(ids[1]).unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), of("B02"));
+    let left = s.queued_queries(10).unwrap();
+    assert_eq!((left.len(), left[0].source.as_str()), (1, "B03"), "only the query no request took is queued");
+    assert!(s.create_requests(&[], "t1").unwrap().is_empty());
+}
+
+pub fn audit_rows_read_back(s: &dyn Store) {
+    let entry = |action: &str, object: &str, outcome: AuditOutcome, detail: &str| AuditEntry {
+        outcome,
+        detail: detail.into(),
+        ..audit(action, object)
+    };
+    s.audit(&entry("report.view", "job:1", AuditOutcome::Ok, "v1")).unwrap();
+    s.audit(&entry("report.view", "job:2", AuditOutcome::Denied, "越权")).unwrap();
+    s.audit(&entry("report.download", "job:1", AuditOutcome::Error, "pdf")).unwrap();
+    let all = s.audit_log(None, 10).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert_eq!(all[0].entry.action, "report.download");
+    assert!(matches!(all[0].entry.outcome, AuditOutcome::Error));
+    let job1 = s.audit_log(Some("job:1"), 10).unwrap();
+    assert_eq!(job1.iter().map(|r| r.entry.detail.as_str()).collect::<Vec<_>>(), ["pdf", "v1"]);
+    let denied = &s.audit_log(Some("job:2"), 10).unwrap()[0].entry;
+    assert!(matches!(denied.outcome, AuditOutcome::Denied));
+    assert_eq!(
+        (denied.actor.as_str(), denied.detail.as_str(), denied.request_id.as_str()),
+        ("tester", "越权", "req-1")
+    );
+    assert_eq!(s.audit_log(None, 1).unwrap().len(), 1, "the limit holds");
+    assert!(s.audit_log(Some("job:3"), 10).unwrap().is_empty());
+}
+
+pub fn issues_page_in_order(s: &dyn Store) {
+    let nb = NewBatch {
+        source: "gongan".into(),
+        file_name: "f-is.csv".into(),
+        file_sm3: "sm3-is".into(),
+        as_of: day("2026-11-27"),
+        columns: vec!["身份证号".into()],
+        started_at: "t".into(),
+        mode: SnapshotMode::Full,
+    };
+    let BatchStart::New(b) = s.begin_import(&nb, &audit("i", "b")).unwrap() else { panic!("a new batch") };
+    let issue = |line: i64, severity: IssueSeverity| ImportIssue {
+        line,
+        severity,
+        reason: format!("第 {line} 行"),
+        raw_enc: vec![line as u8; 4],
+    };
+    s.insert_issues(b, &[issue(3, IssueSeverity::Rejected), issue(5, IssueSeverity::Warning)]).unwrap();
+    s.import_rows(b, &[], &[], &[issue(8, IssueSeverity::Rejected)]).unwrap();
+    let first = s.issues_page(0, 2).unwrap();
+    assert_eq!(first.iter().map(|r| r.issue.line).collect::<Vec<_>>(), [3, 5]);
+    assert!(first.iter().all(|r| r.batch == b));
+    let rest = s.issues_page(first[1].id, 10).unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!((rest[0].issue.line, rest[0].issue.raw_enc.clone()), (8, vec![8; 4]));
+    assert!(matches!(rest[0].issue.severity, IssueSeverity::Rejected));
+    assert!(s.issues_page(rest[0].id, 10).unwrap().is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every method of the `Store` trait is called by at least one contract check, so no method
+    /// can behave differently on one backend unnoticed.
+    #[test]
+    fn every_store_method_has_a_contract_check() {
+        let lib = include_str!("../lib.rs");
+        let start = lib.find("pub trait Store").expect("the trait");
+        let end = start + lib[start..].find("\n}\n").expect("its end");
+        let checks =
+            [include_str!("mod.rs"), include_str!("exchange.rs"), include_str!("in_force.rs"), include_str!("rest.rs")]
+                .concat();
+        let methods: Vec<&str> = lib[start..end]
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("fn "))
+            .map(|l| l.split(['(', '<']).next().unwrap_or(l))
+            .collect();
+        assert!(methods.len() > 50, "the trait was read: {methods:?}");
+        let unchecked: Vec<&&str> = methods.iter().filter(|m| !checks.contains(&format!(".{m}("))).collect();
+        assert!(unchecked.is_empty(), "Store methods no contract check calls: {unchecked:?}");
+    }
+}
