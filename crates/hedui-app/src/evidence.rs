@@ -13,8 +13,8 @@ use hedui_identity::place;
 use hedui_means::{MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_store::{HouseholdRow, StoredRecord};
 
-use crate::households::mask_declared_id;
-use crate::report::{FinancialSummary, InstitutionTotal};
+use crate::cases::mask_declared_id;
+use crate::reports::{FinancialSummary, InstitutionTotal};
 use crate::{App, AppError, AppResult};
 
 /// What the department mirrors said about a household's persons on a date.

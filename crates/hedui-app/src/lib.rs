@@ -6,24 +6,16 @@
 //! (the store's methods take the audit entry). The clock is read here, once
 //! per operation, through [`Clock`], and passed to the core as `as_of`.
 
-mod answers;
-pub mod bulk;
+pub mod admin;
+pub mod cases;
+pub mod collect;
 pub mod data;
 pub mod error;
 pub mod evidence;
-pub mod exchange;
-pub mod households;
-pub mod issue;
-mod pipeline;
+pub mod jobs;
+mod mirror;
 pub mod policy;
-mod readiness;
-pub mod report;
-pub mod report_file;
-pub mod sign;
-pub mod simulate;
-pub mod upgrade;
-pub mod users;
-pub mod verify;
+pub mod reports;
 
 use std::sync::Arc;
 
@@ -203,11 +195,11 @@ pub struct App {
     pub regions: Arc<RegionTable>,
     pub policies: policy::Policies,
     /// Signs every report file (SM2).
-    pub signer: sign::ReportSigner,
+    pub signer: reports::sign::ReportSigner,
     pub banks: Vec<Arc<dyn FinancialSource>>,
     pub clock: Arc<dyn Clock>,
     /// Online sources, when configured: they replace the in-process `banks`.
-    pub exchange: Option<Arc<exchange::ExchangeSetup>>,
+    pub exchange: Option<Arc<collect::ExchangeSetup>>,
     /// Where asynchronous sources send their answers (hedui's own callback URL).
     pub callback_url: Option<String>,
 }

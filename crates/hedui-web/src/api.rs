@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use hedui_app::households::{AuthorizationInput, HouseholdInput};
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
+use hedui_app::cases::{AuthorizationInput, HouseholdInput};
 use hedui_app::{App, AppError, AppResult, Caller, ERROR_CODES};
 use hedui_core::{HouseholdId, JobId};
 
@@ -95,7 +95,7 @@ async fn policy_simulate(
         let changes = r
             .changes
             .iter()
-            .map(|c| hedui_app::simulate::Change::parse(c))
+            .map(|c| hedui_app::policy::simulate::Change::parse(c))
             .collect::<hedui_app::AppResult<Vec<_>>>()?;
         let as_of = match r.as_of.as_deref() {
             Some(d) => hedui_core::Date::parse(d).map_err(|e| AppError::Invalid(format!("日期 {d} 无效：{e}")))?,
@@ -153,7 +153,7 @@ async fn login(
     };
     let r = rid.clone();
     match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
-        Ok(s) => Json(json!({"token": s.token, "login": s.user.login, "role": s.user.role, "expires_in": hedui_app::users::SESSION_SECONDS})).into_response(),
+        Ok(s) => Json(json!({"token": s.token, "login": s.user.login, "role": s.user.role, "expires_in": hedui_app::admin::users::SESSION_SECONDS})).into_response(),
         Err(e) => api_error(e, &rid),
     }
 }
@@ -259,8 +259,8 @@ async fn report_file(
 ) -> Response {
     let rid = web.request_id();
     let format = match format.as_str() {
-        "pdf" => hedui_app::sign::Format::Pdf,
-        "json" => hedui_app::sign::Format::Json,
+        "pdf" => hedui_app::reports::sign::Format::Pdf,
+        "json" => hedui_app::reports::sign::Format::Json,
         other => return api_error(AppError::NotFound(format!("没有 {other} 格式的报告（可用 pdf、json）")), &rid),
     };
     let actor = match web.actor(&headers, &rid).await {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use hedui_app::sign::Format;
+use hedui_app::reports::sign::Format;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -151,7 +151,7 @@ pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response
         Ok(s) => (
             StatusCode::SEE_OTHER,
             [
-                (header::SET_COOKIE, session_cookie(&s.token, hedui_app::users::SESSION_SECONDS)),
+                (header::SET_COOKIE, session_cookie(&s.token, hedui_app::admin::users::SESSION_SECONDS)),
                 (header::LOCATION, "/jobs".into()),
             ],
         )
@@ -204,12 +204,11 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
     let job = app.job(id)?;
     let household = app.household_view(actor, job.household)?;
     let reports: Vec<_> = app
-        .store
-        .reports(id)?
+        .report_versions(actor, id)?
         .iter()
         .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
         .collect();
-    let audit = app.store.audit_log(Some(&format!("job:{id}")), 100)?;
+    let audit = app.job_history(actor, id, 100)?;
     let authorizations: Vec<_> = household
         .authorizations
         .iter()
@@ -287,7 +286,7 @@ pub struct VersionQuery {
 }
 
 /// Renders a report to HTML for the reader's role.
-pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::report::Report) -> AppResult<String> {
+pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Report) -> AppResult<String> {
     let source_names: HashMap<String, String> = DEPARTMENT_SOURCES
         .iter()
         .map(|s| (s.code.to_string(), s.name_zh.to_string()))
@@ -344,7 +343,8 @@ pub async fn report_file(
             }
             _ => {
                 let bytes = app.report_file(actor, JobId(id), v.version, format)?;
-                let r = hedui_app::sign::verify(&bytes, None).map_err(|e| AppError::Internal(e.to_string()))?;
+                let r =
+                    hedui_app::reports::sign::verify(&bytes, None).map_err(|e| AppError::Internal(e.to_string()))?;
                 (bytes, r.report, r.version)
             }
         };
@@ -365,8 +365,7 @@ pub async fn report_file(
 pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, move |app, actor, web| {
         let batches: Vec<_> = app
-            .store
-            .batches()?
+            .batches(actor)?
             .into_iter()
             .rev()
             .map(|b| {
@@ -384,17 +383,7 @@ pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
 
 pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     page(&web, &headers, move |app, actor, _| {
-        if !actor.role.sees_names() {
-            return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
-        }
-        let csv = hedui_import::issues_csv(app.store.as_ref(), &app.identity, BatchId(id))?;
-        app.audit(
-            actor,
-            "import.issues.download",
-            &format!("batch:{id}"),
-            hedui_store::AuditOutcome::Ok,
-            String::new(),
-        )?;
+        let csv = app.import_issues_csv(actor, BatchId(id))?;
         Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -429,11 +418,7 @@ pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
 
 pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, move |app, actor, web| {
-        if !matches!(actor.role, hedui_app::Role::Admin | hedui_app::Role::Auditor) {
-            return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
-        }
-        let rows = app.store.audit_log(None, 500)?;
-        app.audit(actor, "audit.read", "audit", hedui_store::AuditOutcome::Ok, String::new())?;
+        let rows = app.audit_log(actor, 500)?;
         web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
     })
     .await
@@ -457,12 +442,12 @@ fn policy_page(web: &Web, app: &App, actor: &Caller, form: &SimulateForm) -> App
     let (simulation, error) = if form.changes.trim().is_empty() {
         (None, None)
     } else {
-        let run = || -> AppResult<hedui_app::simulate::Simulation> {
+        let run = || -> AppResult<hedui_app::policy::simulate::Simulation> {
             let changes = form
                 .changes
                 .lines()
                 .filter(|l| !l.trim().is_empty())
-                .map(hedui_app::simulate::Change::parse)
+                .map(hedui_app::policy::simulate::Change::parse)
                 .collect::<AppResult<Vec<_>>>()?;
             let as_of = if form.as_of.trim().is_empty() {
                 app.today()

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use hedui_app::households::{AuthorizationInput, HouseholdInput, MemberInput};
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
+use hedui_app::cases::{AuthorizationInput, HouseholdInput, MemberInput};
 use hedui_app::{App, Caller};
 use hedui_connect::{BookStandIn, FinancialSource};
 use hedui_core::authorization::Signature;
@@ -128,7 +128,7 @@ pub fn import_mirrors_where(
             confirm_shrink: Some(&confirmer),
             min_share: hedui_import::DEFAULT_MIN_SHARE,
         };
-        out.push(hedui_import::import(app.store.as_ref(), &app.identity, &input)?);
+        out.push(app.import_file(actor, hedui_import::mapping::Mappings::builtin(), &input)?);
     }
     Ok(out)
 }
@@ -346,7 +346,7 @@ impl Comparison {
 }
 
 /// Compares one report with the truth: outcome, reasons and 疑点 must all agree.
-pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::bulk::Issued)]) -> Comparison {
+pub fn compare(truth: &BTreeMap<String, Truth>, reports: &[(String, hedui_app::jobs::bulk::Issued)]) -> Comparison {
     let mut c = Comparison::default();
     for (number, r) in reports {
         let Some(t) = truth.get(number) else {

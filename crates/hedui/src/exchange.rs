@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use hedui_app::App;
-use hedui_app::exchange::ExchangeSetup;
+use hedui_app::collect::ExchangeSetup;
 use hedui_connect::FinancialSource;
 use hedui_connect::online::OnlineClient;
 use hedui_core::catalog::{Catalog, NodeKeys};
@@ -67,7 +67,7 @@ pub fn attach_tuned(app: &mut App, catalog: Catalog, secret: NodeSecret, tuning:
     let client = OnlineClient::new(Arc::new(catalog), secret);
     app.exchange = Some(Arc::new(ExchangeSetup {
         client: Arc::new(client),
-        runtime: hedui_app::exchange::NetRuntime::new(tuning.runtime_threads)?,
+        runtime: hedui_app::collect::NetRuntime::new(tuning.runtime_threads)?,
         collect_within: tuning.collect_within,
         concurrency: tuning.concurrency,
         poll_every: tuning.poll_every,

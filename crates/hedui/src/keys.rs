@@ -59,7 +59,7 @@ pub fn create(path: &Path) -> Result<SoftKeys> {
 /// with a message naming the key the database expects (by fingerprint) and where it looked.
 pub fn open_node(db: &str, key: &Path) -> Result<(Arc<dyn Store>, Arc<SoftKeys>)> {
     let store = crate::open_store(db)?;
-    let expected = store.meta(hedui_app::upgrade::KEY_FINGERPRINT).context("读取数据库的密钥指纹")?;
+    let expected = store.meta(hedui_app::admin::upgrade::KEY_FINGERPRINT).context("读取数据库的密钥指纹")?;
     let (keys, from) = load(key).map_err(|e| match &expected {
         Some(fp) => anyhow!("{e}（数据库 {db} 要求指纹为 {fp} 的主密钥）"),
         None => e,

@@ -48,7 +48,7 @@ pub fn build_app(
 ) -> Result<App> {
     let app = App {
         store,
-        signer: hedui_app::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
+        signer: hedui_app::reports::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
         identity: Identity::new(keys),
         regions: Arc::new(hedui_app::data::regions(None)?),
         policies: hedui_app::policy::Policies::open(policy_dir)?,

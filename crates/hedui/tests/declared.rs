@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use hedui_app::AppError;
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
 use hedui_core::commission::CommissionKind;
 use hedui_core::programme::Programme;
 use hedui_means::Declared;
@@ -40,7 +40,7 @@ fn declared_items_reach_the_rules_and_bad_ones_are_refused() {
             },
         )
     };
-    let test = |r: &hedui_app::report::Report, code: &str| {
+    let test = |r: &hedui_app::reports::Report, code: &str| {
         r.assessment.decision.as_ref().unwrap().tests.iter().find(|t| t.code == code).unwrap().outcome
     };
 

@@ -96,7 +96,7 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
         let r = http.get(&url).send().await.unwrap();
         assert_eq!(r.status(), 200, "{url}");
         let bytes = r.bytes().await.unwrap();
-        let s = hedui_app::sign::verify(&bytes, Some(&key)).unwrap_or_else(|e| panic!("{url}: {e}"));
+        let s = hedui_app::reports::sign::verify(&bytes, Some(&key)).unwrap_or_else(|e| panic!("{url}: {e}"));
         assert_eq!(s.report, report["number"].as_str().unwrap());
     }
     assert_eq!(http.get(format!("{base}/jobs/{job}/report.docx")).send().await.unwrap().status(), 404);

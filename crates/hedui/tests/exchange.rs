@@ -58,7 +58,7 @@ fn setup_with(
     Setup { app, sim, jobs: filed.into_iter().map(|f| (f.number, f.job)).collect() }
 }
 
-fn run_all(s: &Setup) -> Vec<(String, hedui_app::report::Report)> {
+fn run_all(s: &Setup) -> Vec<(String, hedui_app::reports::Report)> {
     let ids: Vec<JobId> = s.jobs.iter().map(|(_, j)| *j).collect();
     let settle = |a: &App| hedui::exchange::settle_files(a, &common::clerk(), &s.sim.sim).map(|_| ());
     let issued = s.app.run_jobs_with(&common::clerk(), &ids, &settle).unwrap();
@@ -86,7 +86,7 @@ fn with_every_institution_online_reports_are_made_while_the_collection_goes_on()
         let (issued, stages) = s.app.run_jobs_staged(&common::clerk(), &ids, &|_| Ok(())).unwrap();
         assert!(stages.reported_while_collecting > 0, "[{backend}] no job was reported while collecting");
         assert_eq!(stages.reported_while_collecting, ids.len(), "[{backend}] nothing waited for a file package");
-        let issued: Vec<(String, hedui_app::bulk::Issued)> =
+        let issued: Vec<(String, hedui_app::jobs::bulk::Issued)> =
             s.jobs.iter().map(|(n, _)| n.clone()).zip(issued.into_iter().map(|r| r.unwrap())).collect();
         let cmp = hedui::city::compare(&truth, &issued);
         assert!(cmp.misses.is_empty(), "[{backend}] {:?}", cmp.misses);

@@ -5,7 +5,7 @@
 mod common;
 
 use hedui_app::AppError;
-use hedui_app::households::HouseholdInput;
+use hedui_app::cases::HouseholdInput;
 use hedui_core::authorization::{AuthorizationStatus, Scope};
 use hedui_core::job::JobState;
 use hedui_store::{AuditOutcome, JobFilter};
@@ -23,7 +23,7 @@ fn setup(households: u64) -> (std::path::PathBuf, hedui_app::App, Vec<HouseholdI
 fn complaint(app: &hedui_app::App, household: hedui_core::HouseholdId, note: &str) -> hedui_core::JobId {
     app.commission(
         &common::clerk(),
-        &hedui_app::verify::CommissionInput {
+        &hedui_app::cases::CommissionInput {
             number: None,
             kind: hedui_core::commission::CommissionKind::ComplaintCheck,
             programme: hedui_core::programme::Programme::Dibao,

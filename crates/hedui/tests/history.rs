@@ -5,7 +5,7 @@
 
 mod common;
 
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
 use hedui_core::commission::CommissionKind;
 use hedui_core::programme::Programme;
 use hedui_means::Outcome;
@@ -103,7 +103,7 @@ fn an_incremental_snapshot_changes_later_dates_and_earlier_reports_are_reproduce
     assert_eq!(again.assessment.income_total, first.assessment.income_total);
     // Bank answers are asked again for each job and stored as new records: compare the evidence
     // without record numbers, which mirror rows keep and bank answers do not.
-    let items = |r: &hedui_app::report::Report| {
+    let items = |r: &hedui_app::reports::Report| {
         let mut v = serde_json::to_value(&r.assessment.items).unwrap();
         for it in v.as_array_mut().unwrap() {
             for e in it["evidence"].as_array_mut().unwrap() {

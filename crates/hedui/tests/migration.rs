@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hedui_app::sign::{self, Format};
+use hedui_app::reports::sign::{self, Format};
 use hedui_store::ReportState;
 
 fn fixture() -> PathBuf {
@@ -117,7 +117,11 @@ fn copy_to_postgres(url: &str, sqlite: &Path) -> String {
 
 fn migrates_intact(url: &str) {
     let store = hedui::open_store(url).unwrap();
-    assert_eq!(store.meta(hedui_app::upgrade::KEY_FINGERPRINT).unwrap(), None, "the old release kept no fingerprint");
+    assert_eq!(
+        store.meta(hedui_app::admin::upgrade::KEY_FINGERPRINT).unwrap(),
+        None,
+        "the old release kept no fingerprint"
+    );
 
     // A different key is refused before anything changes.
     let wrong = hedui::build_app(
@@ -128,10 +132,10 @@ fn migrates_intact(url: &str) {
         None,
     );
     assert!(wrong.is_err());
-    assert_eq!(store.meta(hedui_app::upgrade::KEY_FINGERPRINT).unwrap(), None);
+    assert_eq!(store.meta(hedui_app::admin::upgrade::KEY_FINGERPRINT).unwrap(), None);
 
     let app = Arc::new(common::app(store.clone(), None));
-    assert_eq!(store.meta(hedui_app::upgrade::SEALED_FORMAT).unwrap().as_deref(), Some("2"));
+    assert_eq!(store.meta(hedui_app::admin::upgrade::SEALED_FORMAT).unwrap().as_deref(), Some("2"));
     // Nothing is left in the old format.
     assert!(store.persons_page(0, 10_000).unwrap().iter().all(|p| !hedui_crypto::is_legacy(&p.id_enc)));
     let records = store.records_page(0, 100_000).unwrap();
@@ -194,5 +198,5 @@ fn migrates_intact(url: &str) {
 
     // Opening the migrated database again changes nothing more.
     let again = common::app(store.clone(), None);
-    assert_eq!(again.upgrade_sealed().unwrap(), hedui_app::upgrade::Upgraded::default());
+    assert_eq!(again.upgrade_sealed().unwrap(), hedui_app::admin::upgrade::Upgraded::default());
 }

@@ -5,11 +5,11 @@
 
 mod common;
 
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
 use hedui_core::commission::CommissionKind;
 use hedui_core::programme::Programme;
 
-fn income_limit(r: &hedui_app::report::Report) -> i64 {
+fn income_limit(r: &hedui_app::reports::Report) -> i64 {
     r.assessment.items.iter().find(|i| i.code == "income").and_then(|i| i.threshold_fen).unwrap().0
 }
 

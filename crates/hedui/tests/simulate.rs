@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use hedui_app::simulate::Change;
+use hedui_app::policy::simulate::Change;
 use hedui_rules::inputs::InputsSnapshot;
 
 const UNKNOWN: i64 = i64::MIN;

@@ -9,9 +9,9 @@ mod common;
 
 use std::sync::Arc;
 
-use hedui_app::households::{HouseholdInput, MemberInput};
-use hedui_app::sign::{self, Format};
-use hedui_app::verify::CommissionInput;
+use hedui_app::cases::CommissionInput;
+use hedui_app::cases::{HouseholdInput, MemberInput};
+use hedui_app::reports::sign::{self, Format};
 use hedui_core::commission::CommissionKind;
 use hedui_core::household::{Capacity, Relation};
 use hedui_core::programme::Programme;
@@ -125,7 +125,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
             member(1, "张䶮", "360426199101010071", Relation::Applicant),
             member(2, "阿依古丽·买买提", "120103198806018241", Relation::Spouse),
         ],
-        supporters: vec![hedui_app::households::SupporterInput {
+        supporters: vec![hedui_app::cases::SupporterInput {
             name: "张建国".into(),
             id_number: "34052419800101001X".into(),
             duty: "赡养".into(),

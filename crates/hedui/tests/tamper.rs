@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use hedui_app::AppError;
-use hedui_app::sign::Format;
+use hedui_app::reports::sign::Format;
 use hedui_means::Outcome;
 use hedui_store::{AuditOutcome, Reseal, SealedSlot, Store};
 

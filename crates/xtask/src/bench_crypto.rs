@@ -56,8 +56,8 @@ pub fn run() -> Result<()> {
         }
     });
     // What every report pays when it is completed and issued: two SM2 signatures and one
-    // verification of the first (`hedui_app::issue`).
-    let signer = hedui_app::sign::ReportSigner::derive(&keys, "hedui-bench");
+    // verification of the first (`hedui_app::reports::issue`).
+    let signer = hedui_app::reports::sign::ReportSigner::derive(&keys, "hedui-bench");
     let statement = b"hedui-report-completed\nreport=HD-20261127-000001-V1\nversion=1\n".to_vec();
     let m = 300;
     let sign = per_sec(m as f64, || {

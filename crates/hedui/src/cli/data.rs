@@ -99,13 +99,13 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                         min_share,
                     };
                     if dry_run {
-                        print_dry_run(&hedui_import::dry_run(app.store.as_ref(), &app.identity, &mappings, &input)?);
+                        print_dry_run(&app.dry_run_import(&actor, &mappings, &input)?);
                         continue;
                     }
-                    let s = hedui_import::import_with(app.store.as_ref(), &app.identity, &mappings, &input)?;
+                    let s = app.import_file(&actor, &mappings, &input)?;
                     if report && (s.stats.rejected > 0 || s.stats.unresolved > 0 || s.stats.duplicate > 0) {
                         let p = PathBuf::from(format!("{}.issues.csv", f.display()));
-                        std::fs::write(&p, hedui_import::issues_csv(app.store.as_ref(), &app.identity, s.batch)?)?;
+                        std::fs::write(&p, app.import_issues_csv(&actor, s.batch)?)?;
                         println!("问题清单：{}", p.display());
                     }
                     out.push(s);

@@ -118,11 +118,14 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             let results = if resume {
                 app.resume_jobs(&actor)?
             } else {
-                let submitted = app.store.jobs(&hedui_store::JobFilter {
-                    state: Some(hedui_core::job::JobState::Submitted),
-                    limit: 1_000_000,
-                    ..hedui_store::JobFilter::default()
-                })?;
+                let (submitted, _) = app.jobs(
+                    &actor,
+                    &hedui_store::JobFilter {
+                        state: Some(hedui_core::job::JobState::Submitted),
+                        limit: 1_000_000,
+                        ..hedui_store::JobFilter::default()
+                    },
+                )?;
                 let ids: Vec<hedui_core::JobId> = submitted.iter().rev().map(|j| j.id).collect();
                 app.run_jobs(&actor, &ids)?
             };

@@ -30,7 +30,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
         Cmd::Init { .. } => {
             let (db, key) = node();
             let store = hedui::open_store(&db)?;
-            if let Some(fp) = store.meta(hedui_app::upgrade::KEY_FINGERPRINT)? {
+            if let Some(fp) = store.meta(hedui_app::admin::upgrade::KEY_FINGERPRINT)? {
                 bail!("数据库 {db} 已初始化（主密钥指纹 {fp}）：hedui init 不会为它另建主密钥");
             }
             let keys = Arc::new(hedui::keys::create(&key)?);

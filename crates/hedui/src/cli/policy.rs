@@ -83,7 +83,7 @@ pub(crate) fn run(cmd: PolicyCmd) -> Result<()> {
             let (db, key) = node();
             let as_of = date(&as_of)?;
             let changes: Vec<_> =
-                changes.iter().map(|c| hedui_app::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
+                changes.iter().map(|c| hedui_app::policy::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
             let sim = app.simulate(&Caller::system("cli-policy-simulate"), &changes, as_of)?;

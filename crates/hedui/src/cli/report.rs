@@ -10,7 +10,7 @@ use super::args::*;
 use super::settings::*;
 
 pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
-    use hedui_app::sign::{self, Format};
+    use hedui_app::reports::sign::{self, Format};
     match cmd {
         ReportCmd::Verify { file, public_key } => {
             let bytes = std::fs::read(&file).with_context(|| format!("读取 {}", file.display()))?;
@@ -46,7 +46,7 @@ pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
         }
         ReportCmd::Key { .. } => {
             let keys = hedui::keys::load(&cfg().keys.master_key_file)?.0;
-            let signer = hedui_app::sign::ReportSigner::derive(&keys, hedui::REPORT_NODE);
+            let signer = hedui_app::reports::sign::ReportSigner::derive(&keys, hedui::REPORT_NODE);
             println!(
                 "{}",
                 serde_json::json!({"signer": signer.signer(), "alg": "SM2-with-SM3", "public_key": signer.public().sign})

@@ -98,6 +98,6 @@ pub fn skip_loudly(tool: &str, require_env: &str) {
 }
 
 /// What a bulk run keeps of each report, for comparing full reports with the ground truth.
-pub fn issued(reports: &[(String, hedui_app::report::Report)]) -> Vec<(String, hedui_app::bulk::Issued)> {
-    reports.iter().map(|(n, r)| (n.clone(), hedui_app::bulk::Issued::of(r))).collect()
+pub fn issued(reports: &[(String, hedui_app::reports::Report)]) -> Vec<(String, hedui_app::jobs::bulk::Issued)> {
+    reports.iter().map(|(n, r)| (n.clone(), hedui_app::jobs::bulk::Issued::of(r))).collect()
 }

@@ -6,6 +6,8 @@
 //! the one in use. A broken edit never takes effect: the previous policy stays, and the error is
 //! kept for the policy page and the log. Without a directory, the embedded demo policy is used.
 
+pub mod simulate;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -18,9 +20,9 @@ use hedui_rules::{PolicySet, Program, Resolved, compile};
 use crate::{AppError, AppResult};
 
 const EMBEDDED: [(&str, &str); 3] = [
-    ("32.json", include_str!("../../../data/policy/32.json")),
-    ("3204.json", include_str!("../../../data/policy/3204.json")),
-    ("320412.json", include_str!("../../../data/policy/320412.json")),
+    ("32.json", include_str!("../../../../data/policy/32.json")),
+    ("3204.json", include_str!("../../../../data/policy/3204.json")),
+    ("320412.json", include_str!("../../../../data/policy/320412.json")),
 ];
 
 type Stamp = Vec<(String, Option<SystemTime>, u64)>;

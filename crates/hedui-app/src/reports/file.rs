@@ -4,8 +4,8 @@ use hedui_core::JobId;
 use hedui_means::{ItemResult, SourceState};
 use hedui_pdf::{Block, Doc};
 
-use crate::report::Report;
-use crate::sign::Format;
+use crate::reports::Report;
+use crate::reports::sign::Format;
 use crate::{App, AppError, AppResult, Caller};
 
 fn yuan(f: hedui_core::Fen) -> String {

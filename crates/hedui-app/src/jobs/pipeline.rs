@@ -17,10 +17,10 @@ use hedui_identity::place;
 use hedui_means::{AnomalyParams, Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
+use crate::cases::mask_declared_id;
 use crate::evidence::financial_summary;
-use crate::households::mask_declared_id;
 use crate::policy::Compiled;
-use crate::report::{
+use crate::reports::{
     AuthorizationInfo, CommissionInfo, FinancialSummary, HouseholdInfo, MemberInfo, NOTICE, Report, SpecialCheck,
     SupporterInfo,
 };
@@ -180,7 +180,7 @@ impl App {
                         }
                         let items = hedui_connect::answer_items(&a, job.as_of);
                         let first = records.len() as i64;
-                        records.extend(crate::answers::item_records(
+                        records.extend(crate::collect::answers::item_records(
                             &self.identity,
                             bank.code(),
                             job.id,
@@ -290,7 +290,12 @@ impl App {
                 declared_assets: h.declared_assets,
             },
             special: special_check(job.kind, note.as_deref(), &assessment, &infos),
-            comparison: crate::report::comparison(h.declared_income, h.declared_assets, &members_declared, &assessment),
+            comparison: crate::reports::comparison(
+                h.declared_income,
+                h.declared_assets,
+                &members_declared,
+                &assessment,
+            ),
             members: infos,
             supporters,
             sources: assessed.sources,

@@ -4,6 +4,11 @@
 //! version and never changes an earlier one. It holds names but never full ID
 //! numbers; names are masked when a role may not see them.
 
+pub mod file;
+pub mod issue;
+mod read;
+pub mod sign;
+
 use serde::{Deserialize, Serialize};
 
 use hedui_core::name::mask_name;
@@ -99,7 +104,7 @@ pub struct Report {
     pub comparison: Vec<Comparison>,
     /// The stored signatures, when read from the store; never part of the signed body.
     #[serde(skip)]
-    pub seal: Option<crate::issue::Seal>,
+    pub seal: Option<crate::reports::issue::Seal>,
 }
 
 /// One declared value beside what was verified.

@@ -57,7 +57,7 @@ pub struct Signature {
     /// What the report's stored signatures say: the signed body's digest, job, household and
     /// outcome, signed when the report was completed and again when it was issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seal: Option<crate::issue::Seal>,
+    pub seal: Option<crate::reports::issue::Seal>,
     /// SM2 signature (DER, hex).
     pub signature: String,
 }
@@ -155,7 +155,7 @@ impl ReportSigner {
         number: &str,
         version: i64,
         content: &[u8],
-        seal: Option<&crate::issue::Seal>,
+        seal: Option<&crate::reports::issue::Seal>,
     ) -> Result<Vec<u8>, String> {
         let mut s = Signature {
             alg: ALG.into(),
@@ -240,7 +240,7 @@ pub fn verify(file: &[u8], expected_key: Option<&str>) -> Result<Signature, Veri
                 .map_err(|e| VerifyError::Seal(e.to_string()))
         };
         check(
-            crate::issue::completed_statement(
+            crate::reports::issue::completed_statement(
                 &seal.report,
                 seal.version,
                 seal.job,
@@ -250,7 +250,7 @@ pub fn verify(file: &[u8], expected_key: Option<&str>) -> Result<Signature, Veri
             ),
             &seal.completed_sig,
         )?;
-        check(crate::issue::issued_statement(seal), &seal.issued_sig)?;
+        check(crate::reports::issue::issued_statement(seal), &seal.issued_sig)?;
     }
     Ok(s)
 }
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn a_file_carries_the_stored_seal_and_a_forged_one_is_caught() {
         let s = signer();
-        let mut seal = crate::issue::Seal {
+        let mut seal = crate::reports::issue::Seal {
             report: "HD-1".into(),
             version: 2,
             job: 7,
@@ -312,9 +312,10 @@ mod tests {
             issued_at: "2026-11-28T02:00:00Z".into(),
             signed_in_migration: false,
         };
-        let completed = crate::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab");
+        let completed = crate::reports::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab");
         seal.completed_sig = s.sign_statement(completed.as_bytes()).unwrap_or_default();
-        seal.issued_sig = s.sign_statement(crate::issue::issued_statement(&seal).as_bytes()).unwrap_or_default();
+        seal.issued_sig =
+            s.sign_statement(crate::reports::issue::issued_statement(&seal).as_bytes()).unwrap_or_default();
         let file = s.sign(Format::Html, "HD-1", 2, b"<p>x</p>", Some(&seal)).unwrap_or_default();
         let ok = verify(&file, Some(&s.public().sign)).map(|x| x.seal.map(|z| z.outcome));
         assert_eq!(ok, Ok(Some("exceeds".to_string())));

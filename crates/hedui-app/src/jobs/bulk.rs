@@ -10,7 +10,7 @@ use hedui_core::{Fen, JobId};
 use hedui_means::{ExceedReason, Outcome};
 use hedui_store::{HouseholdRow, JobFilter, JobRow};
 
-use crate::report::Report;
+use crate::reports::Report;
 use crate::{App, AppError, AppResult, Caller};
 
 /// How long each stage of a bulk run took (the clock read here is for operators and benchmarks;

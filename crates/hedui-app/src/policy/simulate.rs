@@ -15,7 +15,7 @@ use hedui_core::{Date, Fen, HouseholdId};
 use hedui_rules::{Frame, ParamValue, Program, TestOutcome, compile};
 use hedui_store::{AuditOutcome, JobFilter};
 
-use crate::report::Report;
+use crate::reports::Report;
 
 use crate::{App, AppError, AppResult, Caller};
 

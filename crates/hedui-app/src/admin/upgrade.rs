@@ -13,8 +13,8 @@ use hedui_identity::period;
 use hedui_identity::place::{self, Owner, legacy};
 use hedui_store::{AuditOutcome, JobFilter, Reseal, SealedSlot, StoredRecord};
 
-use crate::issue::{Seal, issued_statement};
-use crate::report::Report;
+use crate::reports::Report;
+use crate::reports::issue::{Seal, issued_statement};
 use crate::{App, AppError, AppResult, Caller};
 
 /// The `meta` key of the master key's fingerprint.

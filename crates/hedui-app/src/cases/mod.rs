@@ -1,5 +1,9 @@
 //! Households and their authorization letters.
 
+mod commissions;
+
+pub use commissions::CommissionInput;
+
 use serde::{Deserialize, Serialize};
 
 use hedui_core::authorization::{Authorization, AuthorizationStatus, Scope, Signature};

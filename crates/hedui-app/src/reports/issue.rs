@@ -19,7 +19,7 @@ use hedui_crypto::{encode_hex, sm3};
 use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, NewReport, ReportRow, ReportState};
 
-use crate::report::Report;
+use crate::reports::Report;
 use crate::{App, AppError, AppResult, Caller};
 
 /// What the stored signatures of one report version say, as report files carry it.

@@ -1,0 +1,26 @@
+//! Reading the audit log: the whole trail for the roles that may, and one job's history on its
+//! page.
+
+use hedui_core::JobId;
+use hedui_store::{AuditOutcome, AuditRow};
+
+use crate::{App, AppError, AppResult, Caller, Role};
+
+impl App {
+    /// The newest `limit` audit rows, for the system administrator and the auditor; the reading
+    /// is audited and a refusal too.
+    pub fn audit_log(&self, actor: &Caller, limit: i64) -> AppResult<Vec<AuditRow>> {
+        if !matches!(actor.role, Role::Admin | Role::Auditor) {
+            self.audit(actor, "audit.read", "audit", AuditOutcome::Denied, String::new())?;
+            return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
+        }
+        let rows = self.store.audit_log(None, limit)?;
+        self.audit(actor, "audit.read", "audit", AuditOutcome::Ok, format!("{} 条", rows.len()))?;
+        Ok(rows)
+    }
+
+    /// What happened to one job, newest first (its page shows it to whoever may see the job).
+    pub fn job_history(&self, _actor: &Caller, job: JobId, limit: i64) -> AppResult<Vec<AuditRow>> {
+        Ok(self.store.audit_log(Some(&format!("job:{job}")), limit)?)
+    }
+}

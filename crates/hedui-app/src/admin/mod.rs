@@ -1,0 +1,6 @@
+//! Administration: users and sessions, the database's key binding and upgrades, and reading the
+//! audit log.
+
+mod audit;
+pub mod upgrade;
+pub mod users;

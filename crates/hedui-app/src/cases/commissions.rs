@@ -1,0 +1,161 @@
+//! Commissions and the jobs they create: filing one, the job list in the caller's region, and
+//! the household and letter a job runs under.
+
+use serde::{Deserialize, Serialize};
+
+use hedui_core::authorization::{AuthorizationStatus, Scope};
+use hedui_core::commission::CommissionKind;
+use hedui_core::fact::DEPARTMENT_SOURCES;
+use hedui_core::programme::Programme;
+use hedui_core::{Date, HouseholdId, JobId};
+use hedui_identity::{period, place};
+use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission};
+
+use crate::{App, AppError, AppResult, Caller};
+
+/// A commission as the business department files it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommissionInput {
+    /// The commission number; generated when absent.
+    #[serde(default)]
+    pub number: Option<String>,
+    pub kind: CommissionKind,
+    pub programme: Programme,
+    pub household: HouseholdId,
+    /// Commissioning department; the kind's usual department when absent.
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The date data is checked as of; today when absent.
+    #[serde(default)]
+    pub as_of: Option<Date>,
+    /// What the application states and no department knows (a sudden expense, a disaster loss,
+    /// a single-person application, a care assessment …), by input name; money in fen.
+    #[serde(default)]
+    pub declared: hedui_means::Declared,
+}
+
+impl App {
+    /// Files a commission and creates its job.
+    pub fn commission(&self, actor: &Caller, input: &CommissionInput) -> AppResult<JobId> {
+        actor.require_change()?;
+        let h = self
+            .store
+            .household(input.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", input.household)))?;
+        let as_of = input.as_of.unwrap_or_else(|| self.today());
+        if as_of > self.today() {
+            return Err(AppError::Invalid(format!("核对日期 {as_of} 晚于今天")));
+        }
+        let number = match &input.number {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => {
+                // Numbered per household, so a second commission on the same day gets its own number.
+                let n = self
+                    .store
+                    .count_jobs(&JobFilter { household_number: Some(h.number.clone()), ..Default::default() })?;
+                format!("WT-{}-{}-{}-{}", h.region.get(..6).unwrap_or(&h.region), as_of.compact(), h.number, n + 1)
+            }
+        };
+        let note_enc = match &input.note {
+            Some(n) if !n.trim().is_empty() => {
+                Some(self.identity.seal(&place::commission_note(&number), period(as_of), n.as_bytes())?)
+            }
+            _ => None,
+        };
+        let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
+        input.declared.check(&seqs).map_err(|e| AppError::Invalid(format!("申报事项有误：{e}")))?;
+        let declared_enc = if input.declared.is_empty() {
+            None
+        } else {
+            let json = serde_json::to_vec(&input.declared).map_err(|e| AppError::Internal(e.to_string()))?;
+            Some(self.identity.seal(&place::commission_declared(&number), period(as_of), &json)?)
+        };
+        let c = NewCommission {
+            number: number.clone(),
+            kind: input.kind,
+            programme: input.programme,
+            household: input.household,
+            department: input.department.clone().unwrap_or_else(|| input.kind.default_department().to_string()),
+            note_enc,
+            declared_enc,
+            as_of,
+        };
+        let audit = self.audit_entry(
+            actor,
+            "commission.create",
+            &format!("household:{}", h.number),
+            AuditOutcome::Ok,
+            format!("委托 {number}（{}，{}）", input.kind.name_zh(), input.programme.name_zh()),
+        );
+        Ok(self.store.create_commission(&c, &self.now(), &audit)?)
+    }
+
+    pub fn job(&self, id: JobId) -> AppResult<JobRow> {
+        self.store.job(id)?.ok_or_else(|| AppError::NotFound(format!("核对任务 {id} 不存在")))
+    }
+
+    /// The job list; audited because it names households.
+    pub fn jobs(&self, actor: &Caller, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
+        let mut f = filter.clone();
+        if !actor.region.is_empty() {
+            // A user only sees the region they work in.
+            let wanted = f.region_prefix.clone().unwrap_or_default();
+            if !wanted.starts_with(&actor.region) {
+                f.region_prefix = Some(actor.region.clone());
+            }
+        }
+        let rows = self.store.jobs(&f)?;
+        let total = self.store.count_jobs(&f)?;
+        self.audit(actor, "job.list", "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()))?;
+        Ok((rows, total))
+    }
+
+    /// Checks the household's active letter against every member and every category the job queries.
+    pub(crate) fn check_authorization(
+        &self,
+        job: &JobRow,
+        h: &HouseholdRow,
+    ) -> Result<hedui_store::AuthorizationRow, String> {
+        let letters = self.store.authorizations(h.id).map_err(|e| e.to_string())?;
+        let Some(a) = letters.into_iter().rev().find(|a| a.status == AuthorizationStatus::Active) else {
+            return Err(hedui_core::authorization::AuthorizationError::NoActiveAuthorization.to_string());
+        };
+        let letter = hedui_core::authorization::Authorization {
+            number: a.number.clone(),
+            signatures: a.signatures.clone(),
+            scopes: a.scopes.clone(),
+            signed_on: a.signed_on,
+            status: a.status,
+            status_reason: a.status_reason.clone(),
+        };
+        let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
+        let mut scopes: Vec<Scope> = DEPARTMENT_SOURCES.iter().map(|s| s.scope).collect();
+        scopes.push(Scope::Financial);
+        scopes.sort();
+        scopes.dedup();
+        for scope in scopes {
+            letter.check_query(&seqs, scope, job.as_of).map_err(|e| e.to_string())?;
+        }
+        Ok(a)
+    }
+
+    /// A dispatched job's household and the letter it was dispatched under.
+    pub(crate) fn household_and_letter(
+        &self,
+        job: &JobRow,
+    ) -> AppResult<(HouseholdRow, hedui_store::AuthorizationRow)> {
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        let letter = self
+            .store
+            .authorizations(h.id)?
+            .into_iter()
+            .find(|a| Some(a.id) == job.authorization)
+            .ok_or_else(|| AppError::NotFound(format!("核对任务 {} 的授权书不存在", job.id)))?;
+        Ok((h, letter))
+    }
+}

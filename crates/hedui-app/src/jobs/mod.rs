@@ -1,0 +1,188 @@
+//! Commissions and one verification job's orchestration: authorization, dispatch, collection,
+//! the pipeline's stages (`pipeline`) in order, objections and re-examination. Runs of many jobs
+//! are `bulk`'s.
+
+pub mod bulk;
+mod pipeline;
+
+use hedui_core::JobId;
+use hedui_core::job::{JobEvent, JobState};
+use hedui_store::{AuditOutcome, HouseholdRow, JobRow};
+
+use crate::reports::Report;
+use crate::{App, AppError, AppResult, Caller};
+
+fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
+    state.next(event).map_err(|e| AppError::InvalidState(e.to_string()))
+}
+
+impl App {
+    fn move_job(
+        &self,
+        actor: &Caller,
+        job: &JobRow,
+        from: JobState,
+        event: JobEvent,
+        detail: String,
+    ) -> AppResult<JobState> {
+        let to = step(from, event)?;
+        let audit = self.audit_entry(
+            actor,
+            "job.transition",
+            &format!("job:{}", job.id),
+            AuditOutcome::Ok,
+            format!("{} → {}：{detail}", from.name_zh(), to.name_zh()),
+        );
+        self.store.transition_job(job.id, from, to, None, &self.now(), &audit)?;
+        Ok(to)
+    }
+
+    /// Runs a submitted job to its report.
+    ///
+    /// Without an active letter that covers every member and every data
+    /// category, the job is refused: it moves to `Refused`, the refusal is
+    /// audited, and no department or bank is asked anything.
+    pub fn run_job(&self, actor: &Caller, id: JobId) -> AppResult<Report> {
+        let (job, h, letter) = self.dispatch_job(actor, id)?;
+        if self.exchange.is_some() {
+            self.enqueue_online(&job, &h, &letter)?;
+            self.collect()?;
+        }
+        self.complete_job(actor, job, h, letter)
+    }
+
+    /// A job in `state`, with its household, that a policy covers: a job whose region, date and
+    /// programme no policy covers is not run at all.
+    fn job_to_run(&self, actor: &Caller, id: JobId, state: JobState, only: &str) -> AppResult<(JobRow, HouseholdRow)> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != state {
+            return Err(AppError::InvalidState(format!("核对任务 {id} 状态为“{}”，{only}", job.state.name_zh())));
+        }
+        let h = self
+            .store
+            .household(job.household)?
+            .ok_or_else(|| AppError::NotFound(format!("家庭 {} 不存在", job.household)))?;
+        self.policies.program(&h.region, job.as_of, job.programme)?;
+        Ok((job, h))
+    }
+
+    /// Records an objection (异议) to an issued report, with the reason the family gave.
+    pub fn object(&self, actor: &Caller, id: JobId, reason: &str) -> AppResult<JobRow> {
+        actor.require_change()?;
+        let job = self.job(id)?;
+        if job.state != JobState::ReportIssued {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {id} 状态为“{}”，只有已出具报告的任务可以提出异议",
+                job.state.name_zh()
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::Invalid("请写明异议理由和所附材料".into()));
+        }
+        self.move_job(actor, &job, JobState::ReportIssued, JobEvent::Object, format!("异议：{reason}"))?;
+        self.job(id)
+    }
+
+    /// Re-examines (复核) a job under objection: its data are collected again as of the job's
+    /// date, corrected or late data included, and a new report version is issued. Earlier
+    /// versions stay as they were.
+    pub fn recheck(&self, actor: &Caller, id: JobId) -> AppResult<Report> {
+        let (job, h) = self.job_to_run(actor, id, JobState::Objection, "只有异议中的任务可以复核")?;
+        let letter = self.check_authorization(&job, &h).map_err(|reason| {
+            AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
+        })?;
+        let state = self.move_job(actor, &job, JobState::Objection, JobEvent::Recheck, "复核".into())?;
+        self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into())?;
+        let job = self.job(id)?;
+        if self.exchange.is_some() {
+            self.enqueue_online(&job, &h, &letter)?;
+            self.collect()?;
+        }
+        self.complete_job(actor, job, h, letter)
+    }
+
+    /// Checks the letter and moves a submitted job to `Dispatched`.
+    pub(crate) fn dispatch_job(
+        &self,
+        actor: &Caller,
+        id: JobId,
+    ) -> AppResult<(JobRow, HouseholdRow, hedui_store::AuthorizationRow)> {
+        let (job, h) = self.job_to_run(actor, id, JobState::Submitted, "只有“已委托”的任务可以执行")?;
+        let caller = actor.clone().under(&job.commission_number);
+        let actor = &caller;
+
+        let letter = match self.check_authorization(&job, &h) {
+            Ok(l) => l,
+            Err(reason) => {
+                let audit = self.audit_entry(
+                    actor,
+                    "job.refuse",
+                    &format!("job:{}", job.id),
+                    AuditOutcome::Denied,
+                    reason.clone(),
+                );
+                self.store.transition_job(job.id, JobState::Submitted, JobState::Refused, None, &self.now(), &audit)?;
+                return Err(AppError::AuthorizationRequired(format!(
+                    "核对任务 {}（户 {}）未执行：{reason}。请补录全体成员签署的有效授权书后重新委托。",
+                    job.id, h.number
+                )));
+            }
+        };
+        let audit = self.audit_entry(
+            actor,
+            "job.transition",
+            &format!("job:{}", job.id),
+            AuditOutcome::Ok,
+            format!("授权核验通过，授权书 {}", letter.number),
+        );
+        self.store.transition_job(
+            job.id,
+            JobState::Submitted,
+            JobState::AuthorizationVerified,
+            Some(letter.id),
+            &self.now(),
+            &audit,
+        )?;
+        self.move_job(
+            actor,
+            &job,
+            JobState::AuthorizationVerified,
+            JobEvent::Dispatch,
+            "查询部门数据与金融机构".into(),
+        )?;
+        let job = self.job(id)?;
+        Ok((job, h, letter))
+    }
+
+    /// Verifies a dispatched job and issues its report: the pipeline's stages (`pipeline`) in
+    /// order, with the job's state moved between them.
+    pub(crate) fn complete_job(
+        &self,
+        actor: &Caller,
+        job: JobRow,
+        h: HouseholdRow,
+        letter: hedui_store::AuthorizationRow,
+    ) -> AppResult<Report> {
+        if job.state != JobState::Dispatched {
+            return Err(AppError::InvalidState(format!(
+                "核对任务 {} 状态为“{}”，不能出具报告",
+                job.id,
+                job.state.name_zh()
+            )));
+        }
+        let caller = actor.clone().under(&job.commission_number);
+        let actor = &caller;
+        let case = self.load_case(job, h, letter)?;
+        let evidence = self.gather(&case)?;
+        let returned = if evidence.complete { JobEvent::AllReturned } else { JobEvent::Deadline };
+        let sources = format!("{} 个来源", evidence.sources.len());
+        let state = self.move_job(actor, &case.job, JobState::Dispatched, returned, sources)?;
+        let state = self.move_job(actor, &case.job, state, JobEvent::Analyse, String::new())?;
+        let assessed = self.assess(&case, evidence)?;
+        let report = self.build_report(case, assessed)?;
+        self.complete_and_issue(actor, state, &report)?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,65 @@
+//! Department mirrors as a service: importing a snapshot file, reading one as an import would
+//! (a dry run), the list of snapshots, and a snapshot's issue list. The import itself is
+//! `hedui-import`'s; this is the one way web and CLI reach it.
+
+use hedui_core::BatchId;
+use hedui_import::mapping::Mappings;
+use hedui_import::{DryRun, ImportInput, ImportSummary};
+use hedui_store::{AuditOutcome, Batch};
+
+use crate::{App, AppError, AppResult, Caller};
+
+impl App {
+    /// Imports one department file under `mappings`. The import writes its own audit rows, in
+    /// the caller's name, in the transactions that store the rows.
+    pub fn import_file(
+        &self,
+        actor: &Caller,
+        mappings: &Mappings,
+        input: &ImportInput<'_>,
+    ) -> AppResult<ImportSummary> {
+        actor.require_change()?;
+        if input.actor != actor.name() {
+            return Err(AppError::Invalid(format!("导入人“{}”与当前用户“{}”不一致", input.actor, actor.name())));
+        }
+        Ok(hedui_import::import_with(self.store.as_ref(), &self.identity, mappings, input)?)
+    }
+
+    /// Reads a file as an import would and counts rows new, gone and changed against the last
+    /// full snapshot; stores nothing but the audit row of the reading.
+    pub fn dry_run_import(&self, actor: &Caller, mappings: &Mappings, input: &ImportInput<'_>) -> AppResult<DryRun> {
+        actor.require_change()?;
+        let d = hedui_import::dry_run(self.store.as_ref(), &self.identity, mappings, input)?;
+        self.audit(
+            actor,
+            "import.dry_run",
+            &format!("source:{}", input.source),
+            AuditOutcome::Ok,
+            format!("{}（{}）试导入", input.file_name, input.as_of),
+        )?;
+        Ok(d)
+    }
+
+    /// Every snapshot imported, newest last.
+    pub fn batches(&self, _actor: &Caller) -> AppResult<Vec<Batch>> {
+        Ok(self.store.batches()?)
+    }
+
+    /// A snapshot's issue list as CSV with the raw lines opened: for roles that see names only,
+    /// and audited as a download.
+    pub fn import_issues_csv(&self, actor: &Caller, batch: BatchId) -> AppResult<String> {
+        if !actor.role.sees_names() {
+            self.audit(
+                actor,
+                "import.issues.download",
+                &format!("batch:{batch}"),
+                AuditOutcome::Denied,
+                String::new(),
+            )?;
+            return Err(AppError::Forbidden("当前角色不能下载含个人信息的问题清单".into()));
+        }
+        let csv = hedui_import::issues_csv(self.store.as_ref(), &self.identity, batch)?;
+        self.audit(actor, "import.issues.download", &format!("batch:{batch}"), AuditOutcome::Ok, String::new())?;
+        Ok(csv)
+    }
+}
