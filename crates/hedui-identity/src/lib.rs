@@ -113,6 +113,11 @@ pub mod place {
     pub fn report_body(job: JobId, version: i64) -> Place {
         Place::new("report", "body_enc", format!("job={job}/version={version}"))
     }
+
+    /// A report's compact inputs in the caseload, bound to the report they came from.
+    pub fn caseload_inputs(job: JobId, version: i64) -> Place {
+        Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))
+    }
 }
 
 /// The key period of a value sealed for a day: its month, `YYYYMM`. Values of one table and

@@ -60,6 +60,22 @@ impl Batch {
         Batch { used_h, used_m, ..Batch::new() }
     }
 
+    /// A batch for several programmes at once (a policy and its changed copy): the inputs any
+    /// of them reads.
+    pub fn for_programs(programs: &[&Program]) -> Batch {
+        let (mut used_h, mut used_m) = (Vec::new(), Vec::new());
+        for p in programs {
+            let (h, m) = p.inputs_used();
+            used_h.extend(h);
+            used_m.extend(m);
+        }
+        for v in [&mut used_h, &mut used_m] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Batch { used_h, used_m, ..Batch::new() }
+    }
+
     pub fn len(&self) -> usize {
         self.households
     }

@@ -17,6 +17,7 @@
 pub mod batch;
 pub mod bytecode;
 mod codegen;
+pub mod compact;
 pub mod compile;
 pub mod expr;
 pub mod inputs;

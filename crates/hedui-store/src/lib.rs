@@ -151,6 +151,13 @@ pub trait Store: Send + Sync {
     fn issue_report(&self, report: i64, outcome: Outcome, issued_sig: &str, at: &str, audit: &AuditEntry)
     -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
+    /// The caseload after household `after`, in household order: each household's latest
+    /// report's compact inputs.
+    fn caseload_page(&self, after: HouseholdId, limit: i64) -> Result<Vec<CaseloadRow>>;
+    /// Adds rows to the caseload where they are newer (by date checked, job, version) than what
+    /// it holds for their household, in one transaction (the backfill of reports stored before
+    /// the caseload existed, and benchmarks).
+    fn put_caseload(&self, rows: &[CaseloadRow], audit: &AuditEntry) -> Result<()>;
     /// Reports completed but not issued (a process that stopped between the two steps):
     /// (report id, job), oldest first.
     fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>>;

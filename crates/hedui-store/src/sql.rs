@@ -114,6 +114,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "commission_declared", include_str!("../migrations/0004_commission_declared.sql")),
     (5, "bound_seals", include_str!("../migrations/0005_bound_seals.sql")),
     (6, "bulk_indexes", include_str!("../migrations/0006_bulk_indexes.sql")),
+    (7, "caseload", include_str!("../migrations/0007_caseload.sql")),
 ];
 
 /// [`Store`] over one connection.

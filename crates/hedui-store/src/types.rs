@@ -295,6 +295,29 @@ pub struct NewReport {
     pub body_enc: Vec<u8>,
     pub body_sm3: String,
     pub completed_sig: String,
+    /// The report's inputs in compact form, sealed, for the caseload (policy simulation); the
+    /// household is the job's.
+    pub caseload: Option<CaseloadEntry>,
+}
+
+/// What a report adds to the caseload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseloadEntry {
+    pub household_number: String,
+    pub region: String,
+    pub programme: String,
+    pub as_of: Date,
+    /// The compact inputs, sealed for the report (job and version).
+    pub inputs_enc: Vec<u8>,
+}
+
+/// One household of the caseload: the compact inputs of its latest report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseloadRow {
+    pub household: HouseholdId,
+    pub job: JobId,
+    pub version: i64,
+    pub entry: CaseloadEntry,
 }
 
 /// Whether a report has been given out.

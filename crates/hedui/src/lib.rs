@@ -65,5 +65,9 @@ pub fn build_app(
     if up.values > 0 {
         tracing::warn!(values = up.values, reports = up.reports_signed, "旧格式密文已重新加密并绑定到所在行");
     }
+    let added = app.backfill_caseload().context("为政策模拟补录案件测算输入（迁移）")?;
+    if added > 0 {
+        tracing::warn!(households = added, "早期报告的测算输入已补录到政策模拟用的案件库");
+    }
     Ok(app)
 }

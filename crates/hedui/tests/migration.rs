@@ -184,6 +184,23 @@ fn migrates_intact(url: &str) {
     }
     assert_eq!((seen, pdfs), (12, 3));
 
+    // The caseload was filled once from the old reports: every household with a report is in it,
+    // and a simulation either evaluates it or names it (a first-release report kept no inputs).
+    assert_eq!(store.meta(hedui_app::admin::caseload::CASELOAD_FORMAT).unwrap().as_deref(), Some("1"));
+    let caseload = store.caseload_page(hedui_core::HouseholdId(0), 10_000).unwrap();
+    let with_reports: std::collections::BTreeSet<_> = store
+        .jobs(&hedui_store::JobFilter { limit: 10_000, ..Default::default() })
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.outcome.is_some())
+        .map(|j| j.household)
+        .collect();
+    assert_eq!(caseload.iter().map(|r| r.household).collect::<std::collections::BTreeSet<_>>(), with_reports);
+    let change = hedui_app::policy::simulate::Change::parse("dibao.standard=+5%").unwrap();
+    let sim = app.simulate(&actor, &[change], common::as_of()).unwrap();
+    assert_eq!(sim.total.households as usize + sim.errors.len(), caseload.len(), "{:?}", sim.errors);
+    assert!(sim.errors.iter().all(|e| e.contains("未保存测算输入")), "{:?}", sim.errors);
+
     // Members, addresses and records open at their rows: households read, and a re-examination
     // of job 1 reads every record again and issues version 3 under the new seals.
     for h in store.households_page(0, 1000).unwrap() {

@@ -476,12 +476,12 @@ fn settle() {
 
 /// Resets this process's peak resident set (VmHWM) to its current size, so that each phase
 /// reports its own peak. Linux only; elsewhere the peak stays cumulative.
-fn reset_peak() {
+pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Peak resident set (VmHWM) in KiB since the last reset; 0 where /proc is missing.
-fn peak_kib() -> u64 {
+pub(crate) fn peak_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -492,7 +492,7 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn mib(kib: u64) -> String {
+pub(crate) fn mib(kib: u64) -> String {
     format!("{:.0} MiB", kib as f64 / 1024.0)
 }
 

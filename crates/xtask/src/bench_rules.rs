@@ -48,7 +48,7 @@ impl Options {
     }
 }
 
-struct Person {
+pub(crate) struct Person {
     household: u32,
     counted: bool,
     income: i64,
@@ -77,7 +77,7 @@ const MONTHS: i64 = 12;
 const ASSET_MONTHS: i64 = 24;
 
 /// Households of 1–5 persons around the thresholds: about half pass.
-fn generate(households: usize) -> Vec<Person> {
+pub(crate) fn generate(households: usize) -> Vec<Person> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = Vec::with_capacity(households * 3);
     for h in 0..households as u32 {
@@ -96,7 +96,7 @@ fn generate(households: usize) -> Vec<Person> {
     out
 }
 
-fn households_of(persons: &[Person]) -> Vec<&[Person]> {
+pub(crate) fn households_of(persons: &[Person]) -> Vec<&[Person]> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=persons.len() {
@@ -109,7 +109,7 @@ fn households_of(persons: &[Person]) -> Vec<&[Person]> {
 }
 
 /// The inputs of one household, as the means test would fill them from facts.
-fn inputs(h: &[Person]) -> Inputs {
+pub(crate) fn inputs(h: &[Person]) -> Inputs {
     let mut i = Inputs::new(h.len());
     let (mut cars, mut homes, mut firms) = (0, 0, 0);
     for (k, p) in h.iter().enumerate() {
@@ -140,14 +140,14 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-struct OpenFisca {
-    version: String,
-    build_s: f64,
-    calc_s: f64,
-    results: Vec<(bool, i64)>,
+pub(crate) struct OpenFisca {
+    pub(crate) version: String,
+    pub(crate) build_s: f64,
+    pub(crate) calc_s: f64,
+    pub(crate) results: Vec<(bool, i64)>,
 }
 
-fn openfisca(dir: &std::path::Path, persons: &[Person]) -> Result<OpenFisca> {
+pub(crate) fn openfisca(dir: &std::path::Path, persons: &[Person]) -> Result<OpenFisca> {
     let csv = dir.join("persons.csv");
     let mut w = std::io::BufWriter::new(std::fs::File::create(&csv)?);
     use std::io::Write;

@@ -8,6 +8,7 @@ mod bench_crypto;
 mod bench_exchange;
 mod bench_import;
 mod bench_rules;
+mod bench_simulate;
 
 use anyhow::{Result, bail};
 
@@ -27,7 +28,12 @@ tasks:
   bench-rules [--households 1000000] [--dir target/bench-rules] [--no-openfisca]
       Runs the shipped 低保 programme on generated households, one core and two, and one traced
       decision; runs the equivalent test in OpenFisca (openfisca-core from PyPI, in a virtualenv
-      under --dir) on the same households; compares every result and prints both rates and the ratio.";
+      under --dir) on the same households; compares every result and prints both rates and the ratio.
+  bench-simulate [--households 1000000] [--dir target/bench-simulate] [--no-openfisca]
+      Stores a caseload of generated households as completed reports store it, runs
+      `policy simulate dibao.standard=+5%` over it and prints each stage (reading, opening,
+      evaluating before and after, aggregating) beside OpenFisca's build + calculate of the same
+      households, with the totals of both compared.";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -36,6 +42,7 @@ fn main() -> Result<()> {
         Some("bench-crypto") => bench_crypto::run(),
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
         Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),
+        Some("bench-simulate") => bench_simulate::run(&bench_simulate::Options::parse(args)?),
         Some("sim-serve") => bench_exchange::sim_serve(args),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

@@ -2,5 +2,6 @@
 //! audit log.
 
 mod audit;
+pub mod caseload;
 pub mod upgrade;
 pub mod users;

@@ -17,7 +17,7 @@ use hedui_core::JobId;
 use hedui_core::job::JobState;
 use hedui_crypto::{encode_hex, sm3};
 use hedui_identity::{period, place};
-use hedui_store::{AuditOutcome, NewReport, ReportRow, ReportState};
+use hedui_store::{AuditOutcome, CaseloadEntry, NewReport, ReportRow, ReportState};
 
 use crate::reports::Report;
 use crate::{App, AppError, AppResult, Caller};
@@ -143,6 +143,7 @@ impl App {
             body_enc: sealed,
             body_sm3,
             completed_sig: seal.completed_sig.clone(),
+            caseload: self.caseload_entry(report)?,
         };
         let id = self.store.complete_report(report.job, from, &stored, &self.now(), &audit)?;
         // The body just sealed is in hand: issuing checks the completion signature over it
@@ -255,5 +256,28 @@ mod tests {
         assert!(packed.len() < json.len() / 4, "{} of {}", packed.len(), json.len());
         assert_eq!(unpack(packed).unwrap(), json);
         assert_eq!(unpack(json.clone()).unwrap(), json, "a body stored before deflating opens as it was");
+    }
+}
+
+impl App {
+    /// What a report adds to the caseload: its inputs in compact form, sealed for the report. A
+    /// report that kept no inputs (one of the first release) adds an empty value, so a simulation
+    /// names the household instead of leaving it out.
+    pub(crate) fn caseload_entry(&self, report: &Report) -> AppResult<Option<CaseloadEntry>> {
+        let inputs_enc = match &report.assessment.inputs {
+            Some(snapshot) => {
+                let compact = hedui_rules::compact::encode(&snapshot.inputs());
+                let at = place::caseload_inputs(report.job, report.version);
+                self.identity.seal(&at, period(report.as_of), &compact)?
+            }
+            None => Vec::new(),
+        };
+        Ok(Some(CaseloadEntry {
+            household_number: report.household.number.clone(),
+            region: report.household.region.clone(),
+            programme: report.commission.programme.clone(),
+            as_of: report.as_of,
+            inputs_enc,
+        }))
     }
 }

@@ -22,7 +22,7 @@ mod in_force;
 mod rest;
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
-pub use rest::{audit_rows_read_back, issues_page_in_order, requests_are_created_together};
+pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 
 /// Builds a fresh, migrated store.
 pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, String>;
@@ -52,7 +52,7 @@ macro_rules! contract_tests {
             failed_change_leaves_nothing, authorizations_supersede, jobs_compare_and_set,
             reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions,
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
-            requests_are_created_together, audit_rows_read_back, issues_page_in_order);
+            requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -316,8 +316,15 @@ pub fn jobs_compare_and_set(s: &dyn Store) {
     assert_eq!((row.note_enc, row.declared_enc), (Some(vec![1, 2]), Some(vec![0, 255, 7])));
 }
 
-fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
-    NewReport { version, outcome, body_enc: body.to_vec(), body_sm3: sm3.into(), completed_sig: format!("c{version}") }
+pub(super) fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
+    NewReport {
+        version,
+        outcome,
+        body_enc: body.to_vec(),
+        body_sm3: sm3.into(),
+        completed_sig: format!("c{version}"),
+        caseload: None,
+    }
 }
 
 pub fn reports_are_versioned(s: &dyn Store) {

@@ -1,12 +1,15 @@
 //! Contract checks of the trait methods no story elsewhere reaches: requests created together,
-//! the audit log read back, and import issues paged; and the test that every method of `Store`
+//! the audit log read back, import issues paged, and the caseload; and the test that every method of `Store`
 //! is called by some check.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
 
 use hedui_core::commission::CommissionKind;
+use hedui_core::job::JobState;
+use hedui_core::{HouseholdId, JobId};
+use hedui_means::Outcome;
 
-use super::{audit, commission, day, household, key};
+use super::{audit, commission, day, household, key, rep};
 use crate::*;
 
 pub fn requests_are_created_together(s: &dyn Store) {
@@ -101,6 +104,51 @@ pub fn issues_page_in_order(s: &dyn Store) {
     assert_eq!((rest[0].issue.line, rest[0].issue.raw_enc.clone()), (8, vec![8; 4]));
     assert!(matches!(rest[0].issue.severity, IssueSeverity::Rejected));
     assert!(s.issues_page(rest[0].id, 10).unwrap().is_empty());
+}
+
+/// A job of household `h` taken to `Analysed`, ready for its report.
+fn analysed(s: &dyn Store, number: &str, h: HouseholdId) -> JobId {
+    let j = s.create_commission(&commission(number, h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let mut from = JobState::Submitted;
+    for to in [JobState::AuthorizationVerified, JobState::Dispatched, JobState::AllReturned, JobState::Analysed] {
+        s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
+        from = to;
+    }
+    j
+}
+
+pub fn caseload_keeps_the_latest(s: &dyn Store) {
+    let entry = |as_of: &str, b: u8| CaseloadEntry {
+        household_number: "H-CL".into(),
+        region: "320412001".into(),
+        programme: "dibao".into(),
+        as_of: day(as_of),
+        inputs_enc: vec![b; 5],
+    };
+    let h = s.create_household(&household("H-CL", "320412001"), "t", &audit("c", "h")).unwrap();
+    let other = s.create_household(&household("H-CM", "320402001"), "t", &audit("c", "h")).unwrap();
+    let j1 = analysed(s, "WT-CL1", h);
+    let report = NewReport { caseload: Some(entry("2026-10-01", 1)), ..rep(1, Outcome::Open, &[1], "a") };
+    s.complete_report(j1, JobState::Analysed, &report, "t", &audit("r", "j")).unwrap();
+    let page = s.caseload_page(HouseholdId(0), 10).unwrap();
+    assert_eq!(page, [CaseloadRow { household: h, job: j1, version: 1, entry: entry("2026-10-01", 1) }]);
+    // A report checked as of an earlier date does not replace the household's latest.
+    let j2 = analysed(s, "WT-CL2", h);
+    let older = NewReport { caseload: Some(entry("2026-09-01", 2)), ..rep(1, Outcome::Open, &[2], "b") };
+    s.complete_report(j2, JobState::Analysed, &older, "t", &audit("r", "j")).unwrap();
+    assert_eq!(s.caseload_page(HouseholdId(0), 10).unwrap()[0].job, j1);
+    // A report without inputs leaves the caseload as it was; a later one replaces it.
+    let j3 = analysed(s, "WT-CL3", h);
+    s.complete_report(j3, JobState::Analysed, &rep(1, Outcome::Open, &[3], "c"), "t", &audit("r", "j")).unwrap();
+    assert_eq!(s.caseload_page(HouseholdId(0), 10).unwrap()[0].job, j1);
+    let later = CaseloadRow { household: h, job: j3, version: 1, entry: entry("2026-11-01", 3) };
+    let stale = CaseloadRow { household: h, job: j2, version: 1, entry: entry("2026-09-01", 9) };
+    let fresh = CaseloadRow { household: other, job: j2, version: 1, entry: entry("2026-09-01", 4) };
+    s.put_caseload(&[later.clone(), stale, fresh.clone()], &audit("caseload.backfill", "caseload")).unwrap();
+    assert_eq!(s.caseload_page(HouseholdId(0), 10).unwrap(), [later.clone(), fresh.clone()]);
+    assert_eq!(s.caseload_page(h, 10).unwrap(), [fresh], "paged after a household");
+    assert_eq!(s.caseload_page(HouseholdId(0), 1).unwrap(), [later]);
+    assert_eq!(s.audit_log(Some("caseload"), 5).unwrap().len(), 1, "the backfill is audited");
 }
 
 #[cfg(test)]

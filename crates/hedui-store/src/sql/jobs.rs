@@ -95,6 +95,10 @@ pub(super) fn complete_report(
                 report.completed_sig.as_str().into(),
             ],
         )?)?;
+        if let Some(entry) = &report.caseload {
+            let household = first_i64(&c.query("SELECT household_id FROM job WHERE id = ?", &[job.0.into()])?)?;
+            put_caseload_in(c, &CaseloadRow { household: HouseholdId(household), job, version, entry: entry.clone() })?;
+        }
         write_audit(c, audit)?;
         Ok(id)
     })
@@ -225,4 +229,62 @@ pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
         p.push(n.into());
     }
     (w.join(" AND "), p)
+}
+
+/// Adds one household's row where it is newer than the one held.
+fn put_caseload_in(c: &mut dyn Conn, r: &CaseloadRow) -> Result<()> {
+    c.execute(
+        "INSERT INTO caseload_inputs (household_id, household_number, job_id, version, as_of, region, programme, inputs_enc) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (household_id) DO UPDATE SET household_number = excluded.household_number, \
+         job_id = excluded.job_id, version = excluded.version, as_of = excluded.as_of, region = excluded.region, \
+         programme = excluded.programme, inputs_enc = excluded.inputs_enc \
+         WHERE (excluded.as_of, excluded.job_id, excluded.version) \
+         >= (caseload_inputs.as_of, caseload_inputs.job_id, caseload_inputs.version)",
+        &[
+            r.household.0.into(),
+            r.entry.household_number.as_str().into(),
+            r.job.0.into(),
+            r.version.into(),
+            r.entry.as_of.to_string().into(),
+            r.entry.region.as_str().into(),
+            r.entry.programme.as_str().into(),
+            r.entry.inputs_enc.as_slice().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn caseload_page(st: &SqlStore, after: HouseholdId, limit: i64) -> Result<Vec<CaseloadRow>> {
+    st.query(
+        "SELECT household_id, household_number, job_id, version, as_of, region, programme, inputs_enc \
+         FROM caseload_inputs WHERE household_id > ? ORDER BY household_id LIMIT ?",
+        &[after.0.into(), limit.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let row = Row(r);
+        Ok(CaseloadRow {
+            household: HouseholdId(row.i64(0)?),
+            job: JobId(row.i64(2)?),
+            version: row.i64(3)?,
+            entry: CaseloadEntry {
+                household_number: row.text(1)?,
+                as_of: row.date(4)?,
+                region: row.text(5)?,
+                programme: row.text(6)?,
+                inputs_enc: row.blob(7)?,
+            },
+        })
+    })
+    .collect()
+}
+
+pub(super) fn put_caseload(st: &SqlStore, rows: &[CaseloadRow], audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        for r in rows {
+            put_caseload_in(c, r)?;
+        }
+        write_audit(c, audit)
+    })
 }

@@ -216,6 +216,14 @@ impl Store for SqlStore {
         jobs::reports(self, job)
     }
 
+    fn caseload_page(&self, after: HouseholdId, limit: i64) -> Result<Vec<CaseloadRow>> {
+        jobs::caseload_page(self, after, limit)
+    }
+
+    fn put_caseload(&self, rows: &[CaseloadRow], audit: &AuditEntry) -> Result<()> {
+        jobs::put_caseload(self, rows, audit)
+    }
+
     fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>> {
         jobs::unissued_reports(self)
     }
