@@ -136,6 +136,16 @@ pub trait Store: Send + Sync {
         at: &str,
         audit: &AuditEntry,
     ) -> Result<()>;
+    /// Moves a job from `from` through several states at once, if it is still in `from`: one
+    /// compare-and-set to the last state and one audit row per step, in one transaction.
+    fn transition_job_through(
+        &self,
+        id: JobId,
+        from: JobState,
+        steps: &[(JobState, AuditEntry)],
+        authorization: Option<AuthorizationId>,
+        at: &str,
+    ) -> Result<()>;
     /// Stores the next report version, completed and signed, and moves the job to
     /// `ReportIssued`, atomically. Refused if `report.version` is not the job's next version.
     fn complete_report(
@@ -231,6 +241,8 @@ pub trait Store: Send + Sync {
     /// Jobs with queries that are not final yet: the ones to resume after a restart.
     fn jobs_with_open_queries(&self) -> Result<Vec<JobId>>;
     /// How many queries of each job are not final yet (jobs with none are left out), by job.
+    /// How many of one job's queries are still open (queued or sent).
+    fn open_queries_of(&self, job: JobId) -> Result<i64>;
     fn open_queries_per_job(&self) -> Result<Vec<(JobId, i64)>>;
     /// Queries per source and state: the backlog a clerk sees.
     fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>>;

@@ -47,7 +47,7 @@ impl<'a> Readiness<'a> {
             seen.sort_unstable();
             seen.dedup();
             for job in seen {
-                let n = store.job_queries(job)?.iter().filter(|q| !q.state.is_final()).count() as i64;
+                let n = store.open_queries_of(job)?;
                 self.set(job, n);
             }
         } else {
@@ -56,8 +56,8 @@ impl<'a> Readiness<'a> {
                     if n <= 1 {
                         // About to announce: the store has the last word (an answer stored by a
                         // callback may have queued more for the job since it was counted).
-                        let open = store.job_queries(*job)?.iter().filter(|q| !q.state.is_final()).count();
-                        self.set(*job, open as i64);
+                        let open = store.open_queries_of(*job)?;
+                        self.set(*job, open);
                     } else {
                         self.set(*job, n - 1);
                     }

@@ -37,6 +37,34 @@ impl App {
         Ok(to)
     }
 
+    /// Moves a job from `from` through several events at once: each step is checked against the
+    /// job's state machine and audited, and the store moves the job in one transaction.
+    fn move_job_through(
+        &self,
+        actor: &Caller,
+        job: &JobRow,
+        from: JobState,
+        events: &[(JobEvent, String)],
+        authorization: Option<hedui_core::AuthorizationId>,
+    ) -> AppResult<JobState> {
+        let mut state = from;
+        let mut steps = Vec::with_capacity(events.len());
+        for (event, detail) in events {
+            let to = step(state, *event)?;
+            let audit = self.audit_entry(
+                actor,
+                "job.transition",
+                &format!("job:{}", job.id),
+                AuditOutcome::Ok,
+                format!("{} → {}：{detail}", state.name_zh(), to.name_zh()),
+            );
+            steps.push((to, audit));
+            state = to;
+        }
+        self.store.transition_job_through(job.id, from, &steps, authorization, &self.now())?;
+        Ok(state)
+    }
+
     /// Runs a submitted job to its report.
     ///
     /// Without an active letter that covers every member and every data
@@ -130,27 +158,15 @@ impl App {
                 )));
             }
         };
-        let audit = self.audit_entry(
-            actor,
-            "job.transition",
-            &format!("job:{}", job.id),
-            AuditOutcome::Ok,
-            format!("授权核验通过，授权书 {}", letter.number),
-        );
-        self.store.transition_job(
-            job.id,
-            JobState::Submitted,
-            JobState::AuthorizationVerified,
-            Some(letter.id),
-            &self.now(),
-            &audit,
-        )?;
-        self.move_job(
+        self.move_job_through(
             actor,
             &job,
-            JobState::AuthorizationVerified,
-            JobEvent::Dispatch,
-            "查询部门数据与金融机构".into(),
+            JobState::Submitted,
+            &[
+                (JobEvent::AuthorizationOk, format!("授权核验通过，授权书 {}", letter.number)),
+                (JobEvent::Dispatch, "查询部门数据与金融机构".into()),
+            ],
+            Some(letter.id),
         )?;
         let job = self.job(id)?;
         Ok((job, h, letter))
@@ -178,8 +194,13 @@ impl App {
         let evidence = self.gather(&case)?;
         let returned = if evidence.complete { JobEvent::AllReturned } else { JobEvent::Deadline };
         let sources = format!("{} 个来源", evidence.sources.len());
-        let state = self.move_job(actor, &case.job, JobState::Dispatched, returned, sources)?;
-        let state = self.move_job(actor, &case.job, state, JobEvent::Analyse, String::new())?;
+        let state = self.move_job_through(
+            actor,
+            &case.job,
+            JobState::Dispatched,
+            &[(returned, sources), (JobEvent::Analyse, String::new())],
+            None,
+        )?;
         let assessed = self.assess(&case, evidence)?;
         let report = self.build_report(case, assessed)?;
         self.complete_and_issue(actor, state, &report)?;

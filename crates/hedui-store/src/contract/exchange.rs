@@ -29,6 +29,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(queued.len(), 3, "enqueueing twice creates nothing new");
     assert_eq!(s.jobs_with_open_queries().unwrap(), vec![j]);
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 3)]);
+    assert_eq!(s.open_queries_of(j).unwrap(), 3);
 
     let b01: Vec<i64> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
     let b02: Vec<i64> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
@@ -70,6 +71,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(b03.len(), 1, "the follow-up query is queued with the answer");
     let r3 = s.create_request(&req("B03", "m-3"), &[b03[0].id], "t3").unwrap();
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 2)], "the B02 query and the follow-up are open");
+    assert_eq!(s.open_queries_of(j).unwrap(), 2);
     assert!(
         !s.answer_request(r1, &outcomes, &[q("B04", 1, p1)], "t4", &audit("exchange.answer", "source:B01")).unwrap(),
         "a repeated answer changes nothing"

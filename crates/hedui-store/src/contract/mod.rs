@@ -300,6 +300,20 @@ pub fn jobs_compare_and_set(s: &dyn Store) {
     assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
     let row = s.job(j).unwrap().unwrap();
     assert_eq!((row.state, row.updated_at.as_str()), (JobState::AuthorizationVerified, "t1"));
+    // Several steps at once: one compare-and-set, one audit row per step, all or nothing.
+    let steps = [
+        (JobState::Dispatched, audit("job.step", "job:through")),
+        (JobState::AllReturned, audit("job.step", "job:through")),
+    ];
+    let stale = s.transition_job_through(j, JobState::Submitted, &steps, None, "t2");
+    assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
+    assert!(s.audit_log(Some("job:through"), 10).unwrap().is_empty(), "a refused move writes no audit row");
+    s.transition_job_through(j, JobState::AuthorizationVerified, &steps, None, "t2").unwrap();
+    assert_eq!(s.job(j).unwrap().unwrap().state, JobState::AllReturned);
+    assert_eq!(s.audit_log(Some("job:through"), 10).unwrap().len(), 2);
+    s.transition_job(j, JobState::AllReturned, JobState::Dispatched, None, "t1", &audit("t", "j")).unwrap();
+    s.transition_job(j, JobState::Dispatched, JobState::AuthorizationVerified, None, "t1", &audit("t", "j")).unwrap();
+    let row = s.job(j).unwrap().unwrap();
     assert!(matches!(
         s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")),
         Err(StoreError::Conflict(_))

@@ -227,6 +227,13 @@ pub(super) fn open_queries_per_job(st: &SqlStore) -> Result<Vec<(JobId, i64)>> {
     .collect()
 }
 
+pub(super) fn open_queries_of(st: &SqlStore, job: JobId) -> Result<i64> {
+    st.count(
+        "SELECT COUNT(*) FROM exchange_query WHERE job_id = ? AND state IN (?, ?)",
+        &[job.0.into(), code(&QueryState::Queued).into(), code(&QueryState::Sent).into()],
+    )
+}
+
 pub(super) fn query_counts(st: &SqlStore) -> Result<Vec<(String, QueryState, i64)>> {
     st.query("SELECT source, state, COUNT(*) FROM exchange_query GROUP BY source, state ORDER BY source, state", &[])?
         .iter()

@@ -37,6 +37,18 @@ pub(super) fn transition_job(
     at: &str,
     audit: &AuditEntry,
 ) -> Result<()> {
+    transition_job_through(st, id, from, &[(to, audit.clone())], authorization, at)
+}
+
+pub(super) fn transition_job_through(
+    st: &SqlStore,
+    id: JobId,
+    from: JobState,
+    steps: &[(JobState, AuditEntry)],
+    authorization: Option<AuthorizationId>,
+    at: &str,
+) -> Result<()> {
+    let Some((to, _)) = steps.last() else { return Ok(()) };
     st.tx(|c| {
         let n = c.execute(
             "UPDATE job SET state = ?, authorization_id = COALESCE(?, authorization_id), updated_at = ? \
@@ -48,7 +60,10 @@ pub(super) fn transition_job(
             let Some(r) = actual.first() else { return Err(StoreError::NotFound(format!("核对任务 {id}"))) };
             return Err(StoreError::StateChanged { expected: from.code().into(), actual: Row(r).text(0)? });
         }
-        write_audit(c, audit)
+        for (_, audit) in steps {
+            write_audit(c, audit)?;
+        }
+        Ok(())
     })
 }
 

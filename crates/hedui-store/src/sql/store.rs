@@ -190,6 +190,17 @@ impl Store for SqlStore {
         jobs::transition_job(self, id, from, to, authorization, at, audit)
     }
 
+    fn transition_job_through(
+        &self,
+        id: JobId,
+        from: JobState,
+        steps: &[(JobState, AuditEntry)],
+        authorization: Option<AuthorizationId>,
+        at: &str,
+    ) -> Result<()> {
+        jobs::transition_job_through(self, id, from, steps, authorization, at)
+    }
+
     fn complete_report(
         &self,
         job: JobId,
@@ -361,6 +372,10 @@ impl Store for SqlStore {
 
     fn open_queries_per_job(&self) -> Result<Vec<(JobId, i64)>> {
         exchange::open_queries_per_job(self)
+    }
+
+    fn open_queries_of(&self, job: JobId) -> Result<i64> {
+        exchange::open_queries_of(self, job)
     }
 
     fn query_counts(&self) -> Result<Vec<(String, QueryState, i64)>> {
