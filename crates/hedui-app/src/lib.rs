@@ -69,7 +69,7 @@ pub fn china_date(secs: i64) -> Date {
 }
 
 /// What a user may do and see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages users and configuration.

@@ -12,7 +12,7 @@ use crate::date::Date;
 use crate::household::{Capacity, Member};
 
 /// Data categories a letter may authorize (the departments named on the form).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// 公安: household register, deaths, vehicles.
@@ -76,7 +76,7 @@ impl Scope {
 }
 
 /// The state of a letter.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthorizationStatus {
     Active,
@@ -112,7 +112,7 @@ impl AuthorizationStatus {
 }
 
 /// One signature on the letter: by the member, or by the guardian for a member without capacity.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Signature {
     pub member_seq: u32,
     /// Member number of the guardian who signed, when the member could not.
@@ -121,7 +121,7 @@ pub struct Signature {
 }
 
 /// A letter as recorded.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Authorization {
     /// The letter's number under the local numbering rule.
     pub number: String,

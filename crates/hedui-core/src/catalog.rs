@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::authorization::Scope;
 
 /// What kind of body a source is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// A government department (公安, 人社, 不动产 …).
@@ -51,7 +51,7 @@ impl SourceKind {
 }
 
 /// How data from a source reaches hedui.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The department delivers dated snapshots that hedui imports.
@@ -75,7 +75,7 @@ impl Channel {
 macro_rules! categories {
     ($($variant:ident => $code:literal, $zh:literal;)*) => {
         /// A data category: one kind of information a source supplies.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum Category {
             $($variant,)*
@@ -166,7 +166,7 @@ impl Category {
 }
 
 /// How long a source has to answer a job's queries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sla {
     /// Online sources: hours.
@@ -185,7 +185,7 @@ impl Sla {
 }
 
 /// How an SM2 signature is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureEncoding {
     /// ASN.1 DER `SEQUENCE { r INTEGER, s INTEGER }` (GM/T 0009).
@@ -195,7 +195,7 @@ pub enum SignatureEncoding {
 }
 
 /// The order of the parts of an SM2 ciphertext.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CipherOrder {
     /// C1 ‖ C3 ‖ C2: GM/T 0003-2012 and GB/T 32918.4-2016.
@@ -205,7 +205,7 @@ pub enum CipherOrder {
 }
 
 /// The SM4 mode of a message body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sm4Mode {
     /// SM4-GCM (RFC 8998): confidentiality and integrity in one.
@@ -215,7 +215,7 @@ pub enum Sm4Mode {
 }
 
 /// The 国密 details where real implementations differ; pinned per source.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GmProfile {
     /// The SM2 distinguishing identifier (user ID) that enters Z_A.
     pub user_id: String,
@@ -236,7 +236,7 @@ impl Default for GmProfile {
 }
 
 /// A node's published SM2 public keys (uncompressed SEC1, hex).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodeKeys {
     pub key_id: String,
     /// Verifies the node's signatures.
@@ -246,7 +246,7 @@ pub struct NodeKeys {
 }
 
 /// One source, with the catalog's defaults applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Source {
     pub code: String,
     pub name: String,
@@ -274,7 +274,7 @@ pub struct Source {
 }
 
 /// What a source's silence means for the facts it supplies (the catalog declares it per source).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnMissing {
     /// The facts are unknown: tests that need them stay open (待核实).
@@ -293,14 +293,14 @@ impl Source {
 }
 
 /// This hedui node: who signs its requests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodeInfo {
     pub id: String,
     pub name: String,
 }
 
 /// A checked catalog.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Catalog {
     pub node: NodeInfo,
     /// Where relative endpoints live (the simulator's address in the demo).
@@ -335,7 +335,7 @@ pub enum CatalogError {
     FinancialScope(String, &'static str),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     #[serde(default)]
@@ -345,7 +345,7 @@ struct RawDefaults {
     max_attempts: Option<u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
     code: String,
@@ -370,7 +370,7 @@ struct RawSource {
     on_missing: OnMissing,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCatalog {
     node: NodeInfo,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::programme::Programme;
 
 /// The kind of check a business department asks for.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CommissionKind {
     /// 申请核对: a new application.
@@ -89,7 +89,7 @@ impl CommissionKind {
 }
 
 /// A commission as the business department filed it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Commission {
     pub number: String,
     pub kind: CommissionKind,

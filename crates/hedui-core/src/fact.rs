@@ -13,7 +13,7 @@ use crate::ids::PersonId;
 use crate::money::Fen;
 
 /// What a fact is about.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FactKind {
     /// 户籍 record.
@@ -123,7 +123,7 @@ impl FactKind {
 }
 
 /// One fact about one resolved person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fact {
     /// Source code, e.g. `shuiwu` or a bank code such as `B01`.
     pub source: String,

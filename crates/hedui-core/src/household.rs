@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::Fen;
 
 /// Relation of a member to the applicant (simplified GB/T 4761 groups).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     Applicant,
@@ -56,7 +56,7 @@ impl Relation {
 }
 
 /// Why a member is not counted in the household size.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "note", rename_all = "snake_case")]
 pub enum ExclusionReason {
     /// 服刑人员.
@@ -94,7 +94,7 @@ impl ExclusionReason {
 }
 
 /// Legal capacity (民事行为能力). Without full capacity a guardian signs.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Capacity {
     Full,
@@ -117,7 +117,7 @@ impl Capacity {
 ///
 /// The ID number is kept as declared (`declared_id`); whether it resolves to a
 /// person is decided where data enters, not here.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
     /// 1-based position in the household; 1 is the applicant.
     pub seq: u32,
@@ -139,7 +139,7 @@ impl Member {
 }
 
 /// A person with a legal duty of support who lives outside the household.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Supporter {
     pub name: String,
     pub declared_id: String,

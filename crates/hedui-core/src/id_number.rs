@@ -39,7 +39,7 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
 const MIN_BIRTH_YEAR: u16 = 1800;
 
 /// Which document an 18-character number belongs to, read from its prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
     /// 居民身份证 (citizen identity card).
@@ -66,7 +66,7 @@ impl IdKind {
 }
 
 /// Sex as encoded by the sequence number (odd = male).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     Male,
@@ -99,7 +99,7 @@ pub enum IdError {
 }
 
 /// Something worth recording about an accepted number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdNote {
     /// Full-width characters or a lower-case `x` were folded.

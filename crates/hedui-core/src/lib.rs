@@ -22,6 +22,7 @@ pub mod name;
 pub mod policy;
 pub mod programme;
 pub mod region;
+mod schema;
 
 pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 
 /// A parameter value as applied, with where it came from (for the report's trace).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Applied {
     pub key: String,
     pub value: i64,

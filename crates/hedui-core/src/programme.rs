@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// An assistance programme. The code is stable and used in files and the API.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Programme {
     /// 最低生活保障.

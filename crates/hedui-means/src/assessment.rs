@@ -10,7 +10,7 @@ use hedui_rules::inputs::{self};
 use hedui_rules::{Decision, Program, TestOutcome};
 
 /// The overall outcome.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// 超出: at least one limit is exceeded.
@@ -51,7 +51,7 @@ impl Outcome {
 }
 
 /// Why a household exceeds.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExceedReason {
     Income,
@@ -86,7 +86,7 @@ impl ExceedReason {
 }
 
 /// The result of one item.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemResult {
     Within,
@@ -106,7 +106,7 @@ impl ItemResult {
 }
 
 /// One fact cited as evidence: source, as-of date and value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub member_seq: Option<u32>,
     pub source: String,
@@ -119,7 +119,7 @@ pub struct Evidence {
 }
 
 /// One checked item: what was found, the threshold, and the comparison.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Item {
     pub code: String,
     pub title: String,
@@ -196,7 +196,7 @@ pub fn item_line(prog: &Program, t: &hedui_rules::trace::TestResult) -> ItemLine
 }
 
 /// A 疑点: something for the clerk to look into; not by itself over a limit.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Anomaly {
     pub code: String,
     pub title: String,
@@ -206,7 +206,7 @@ pub struct Anomaly {
 }
 
 /// The means test's result for one household.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Assessment {
     pub as_of: Date,
     pub counted_size: i64,

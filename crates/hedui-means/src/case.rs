@@ -13,7 +13,7 @@ use hedui_rules::Entity;
 use hedui_rules::inputs::{self};
 
 /// A member as the means test sees it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberCase {
     pub seq: u32,
     pub name: String,
@@ -36,7 +36,7 @@ pub struct MemberCase {
 }
 
 /// Whether a source answered for this case.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SourceState {
     Answered,
@@ -52,7 +52,7 @@ pub enum SourceState {
 }
 
 /// One source's status for the case.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceStatus {
     pub source: String,
     pub name: String,
@@ -62,7 +62,7 @@ pub struct SourceStatus {
 }
 
 /// A department record whose ID number is invalid but is one typo away from a member's.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MistypedHit {
     pub member_seq: u32,
     pub source: String,
@@ -74,7 +74,7 @@ pub struct MistypedHit {
 /// loss, a single-person application, a member's care assessment, a choice of the orphan
 /// guarantee … Values are integers in the input's unit (money in fen, booleans 0 or 1), by the
 /// input's name (`crates/hedui-rules/src/inputs.rs`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Declared {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub household: BTreeMap<String, i64>,
@@ -129,7 +129,7 @@ impl Declared {
 }
 
 /// Everything the means test needs about one household.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseInput {
     pub as_of: Date,
     pub members: Vec<MemberCase>,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::Unit;
 
 /// Which entity a variable or input belongs to.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     #[default]
@@ -159,7 +159,7 @@ pub const UNKNOWN: i64 = i64::MIN;
 pub const FAILED: i64 = i64::MIN + 1;
 
 /// Where an input value came from, for the trace.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InputEvidence {
     pub source: String,
     pub as_of: hedui_core::Date,
@@ -253,7 +253,7 @@ impl Inputs {
 /// evaluated again under another policy (policy simulation). Values are stored by name, and
 /// only where they are not zero, so adding an input later leaves old snapshots readable; a
 /// value no source supplied is `null`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InputsSnapshot {
     pub seqs: Vec<u32>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -41,7 +41,7 @@ pub use trace::{Decision, TestOutcome, Trace};
 pub use vm::{Frame, Verdict};
 
 /// What a number means, for checking and for display.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// Money in fen.
@@ -87,7 +87,7 @@ impl Unit {
 }
 
 /// A parameter's value: an integer in its unit, or a word (a mode).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ParamValue {
     Int(i64),
@@ -104,7 +104,7 @@ impl fmt::Display for ParamValue {
 }
 
 /// One dated value of a parameter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamDef {
     pub key: String,
@@ -126,7 +126,7 @@ pub struct ParamDef {
 }
 
 /// One definition of a variable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDef {
     /// Unique within the region chain; a more specific region replaces a rule by id.
@@ -154,7 +154,7 @@ pub struct RuleDef {
 }
 
 /// One test of a programme: a boolean variable that must hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestDef {
     pub code: String,
@@ -177,7 +177,7 @@ pub struct TestDef {
 }
 
 /// A programme's tests and benefit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeDef {
     pub programme: Programme,
@@ -195,7 +195,7 @@ pub struct ProgrammeDef {
 }
 
 /// One region's policy document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     /// Region code without trailing zeros: `32`, `3204`, `320412`.

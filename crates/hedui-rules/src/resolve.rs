@@ -12,7 +12,7 @@ use crate::expr;
 use crate::{ParamDef, ParamValue, PolicyDoc, ProgrammeDef, RuleDef, RulesError, Unit, explain};
 
 /// A parameter as resolved for one region and date, with where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResolvedParam {
     pub key: String,
     pub title: String,
@@ -48,7 +48,7 @@ impl ResolvedParam {
 }
 
 /// A rule as resolved: the definition and the region that supplied it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResolvedRule {
     pub def: RuleDef,
     pub region: String,

@@ -15,7 +15,7 @@ use super::vm::Frame;
 use super::{ParamValue, RulesError, Unit};
 
 /// The outcome of a test or of a programme's tests together.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TestOutcome {
     /// Every test holds (未超出 / 符合).
@@ -41,7 +41,7 @@ impl TestOutcome {
 }
 
 /// A value shown in a decision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Shown {
     pub var: String,
     pub title: String,
@@ -52,7 +52,7 @@ pub struct Shown {
 }
 
 /// One test's result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TestResult {
     pub code: String,
     pub title: String,
@@ -67,7 +67,7 @@ pub struct TestResult {
 }
 
 /// The rule behind a traced value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TraceRule {
     pub id: String,
     pub expr: String,
@@ -82,7 +82,7 @@ pub struct TraceRule {
 }
 
 /// A parameter used by a traced value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TraceParam {
     pub key: String,
     pub title: String,
@@ -96,7 +96,7 @@ pub struct TraceParam {
 }
 
 /// An input used by a traced value, with the facts behind it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TraceInput {
     pub name: String,
     pub title: String,
@@ -111,7 +111,7 @@ pub struct TraceInput {
 }
 
 /// One traced value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TraceStep {
     pub var: String,
     pub title: String,
@@ -132,13 +132,13 @@ pub struct TraceStep {
 }
 
 /// The whole explanation, in evaluation order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Trace {
     pub steps: Vec<TraceStep>,
 }
 
 /// A programme's decision for one household.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub programme: Programme,
     pub programme_name: String,

@@ -56,7 +56,7 @@ pub struct StoredRecord {
 }
 
 /// Where an import stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
     /// Begun and not finished (or interrupted): its rows are never read as in force.
@@ -66,7 +66,7 @@ pub enum BatchStatus {
 }
 
 /// Whether a snapshot carries a source's whole data or only what changed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SnapshotMode {
     /// Everything the source holds as of the date; replaces earlier snapshots from that date on.
@@ -100,7 +100,7 @@ pub enum BatchStart {
 }
 
 /// Counts of an import.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchStats {
     pub total: i64,
     pub accepted: i64,
@@ -110,7 +110,7 @@ pub struct BatchStats {
 }
 
 /// An import as stored.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Batch {
     pub id: BatchId,
     pub source: String,
@@ -126,7 +126,7 @@ pub struct Batch {
 }
 
 /// Severity of an import issue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueSeverity {
     /// The row was not stored: its structure is broken.
@@ -216,7 +216,7 @@ pub struct NewAuthorization {
 }
 
 /// A stored letter.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorizationRow {
     pub id: AuthorizationId,
     pub number: String,
@@ -244,7 +244,7 @@ pub struct NewCommission {
 }
 
 /// A job with its commission and household, as lists and pages show it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobRow {
     pub id: JobId,
     pub commission: CommissionId,
@@ -270,7 +270,7 @@ pub struct JobRow {
 }
 
 /// Filters for the job list. Empty fields do not filter.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobFilter {
     pub state: Option<JobState>,
     pub outcome: Option<Outcome>,
@@ -321,7 +321,7 @@ pub struct CaseloadRow {
 }
 
 /// Whether a report has been given out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportState {
     /// Computed and signed, not yet given out.
@@ -394,7 +394,7 @@ pub struct PersonRow {
 }
 
 /// Whether an audited action succeeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     Ok,
@@ -403,7 +403,7 @@ pub enum AuditOutcome {
 }
 
 /// One audit row. `detail` names surrogate keys and numbers, never raw ID numbers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub at: String,
     pub actor: String,
@@ -415,7 +415,7 @@ pub struct AuditEntry {
 }
 
 /// A stored audit row.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     #[serde(flatten)]
@@ -423,7 +423,7 @@ pub struct AuditRow {
 }
 
 /// A user account.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserRow {
     pub id: UserId,
     pub login: String,
@@ -446,7 +446,7 @@ pub struct NewUser {
 }
 
 /// Where one person's query at one source stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryState {
     /// Waiting to be put into a request.
@@ -477,7 +477,7 @@ impl QueryState {
 }
 
 /// Where a request (one message to a source) stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestState {
     /// To be sent (again) at `next_attempt_at`.

@@ -1,26 +1,27 @@
-//! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`.
+//! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`, which is generated from
+//! the handlers' annotations and the request and response types (`crate::openapi`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
 
-use hedui_app::cases::CommissionInput;
-use hedui_app::cases::{AuthorizationInput, HouseholdInput};
+use hedui_app::cases::{AuthorizationInput, CommissionInput, HouseholdInput, HouseholdView};
+use hedui_app::collect::SourceOverview;
+use hedui_app::policy::simulate::Simulation;
+use hedui_app::reports::Report;
 use hedui_app::{App, AppError, AppResult, Caller, ERROR_CODES};
+use hedui_core::catalog::NodeKeys;
 use hedui_core::{HouseholdId, JobId};
 
-use crate::pages::{JobQuery, VersionQuery, job_view};
+use crate::pages::{JobQuery, VersionQuery};
+use crate::views::*;
 use crate::{Web, api_error};
-
-const OPENAPI: &str = include_str!("../openapi.json");
 
 pub fn routes() -> Router<Web> {
     Router::new()
-        .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/openapi.json", get(openapi_json))
         .route("/errors", get(errors))
         .route("/login", post(login))
         .route("/households", post(create_household))
@@ -44,7 +45,8 @@ pub fn routes() -> Router<Web> {
 
 /// An institution's asynchronous answer. No session: the envelope's SM2 signature, checked
 /// against the catalog's key for its sender, is the authentication.
-async fn exchange_callback(
+#[utoipa::path(post, path = "/exchange/callback", tag = "数据交换", request_body(content = serde_json::Value, description = "SM2 签名、SM4 加密的交换信封（docs/exchange.md）；信封的签名即认证"), responses((status = 200, description = "是否为新答复", body = CallbackReply), (status = 400, description = "信封无效", body = ErrorBody), (status = 422, description = "签名或内容被拒", body = ErrorBody)))]
+pub(crate) async fn exchange_callback(
     State(web): State<Web>,
     env: Result<Json<hedui_exchange::Envelope>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -54,13 +56,14 @@ async fn exchange_callback(
         Err(r) => return *r,
     };
     match web.blocking(move |app| app.exchange_callback(&env)).await {
-        Ok(new) => Json(json!({ "new": new })).into_response(),
+        Ok(new) => Json(CallbackReply { new }).into_response(),
         Err(e) => api_error(e, &rid),
     }
 }
 
 /// This node's published SM2 keys, for the institutions it queries. Public by nature.
-async fn exchange_keys(State(web): State<Web>) -> Response {
+#[utoipa::path(get, path = "/exchange/keys", tag = "数据交换", responses((status = 200, description = "本节点的 SM2 公钥", body = NodeKeys), (status = 404, description = "未配置在线数据交换", body = ErrorBody)))]
+pub(crate) async fn exchange_keys(State(web): State<Web>) -> Response {
     let rid = web.request_id();
     match web
         .blocking(|app| {
@@ -76,17 +79,13 @@ async fn exchange_keys(State(web): State<Web>) -> Response {
     }
 }
 
-async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
+#[utoipa::path(get, path = "/sources", tag = "数据来源", security(("bearer" = [])), responses((status = 200, description = "数据来源概况", body = Vec<SourceOverview>), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
     with_actor(&web, &headers, StatusCode::OK, |app, actor| app.source_overview(actor)).await
 }
 
-#[derive(Debug, Deserialize)]
-struct SimulateRequest {
-    changes: Vec<String>,
-    as_of: Option<String>,
-}
-
-async fn policy_simulate(
+#[utoipa::path(post, path = "/policy/simulate", tag = "政策", request_body = SimulateRequest, security(("bearer" = [])), responses((status = 200, description = "政策模拟结果（按县区和项目）", body = Simulation), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn policy_simulate(
     State(web): State<Web>,
     headers: HeaderMap,
     axum::Json(r): axum::Json<SimulateRequest>,
@@ -130,19 +129,17 @@ fn body<T>(r: Result<Json<T>, axum::extract::rejection::JsonRejection>, rid: &st
         .map_err(|e| Box::new(api_error(AppError::Invalid(format!("请求内容无法解析：{}", e.body_text())), rid)))
 }
 
-async fn errors() -> Response {
-    let rows: Vec<_> =
-        ERROR_CODES.iter().map(|e| json!({"code": e.code, "status": e.status, "title": e.title})).collect();
+#[utoipa::path(get, path = "/errors", tag = "公共", responses((status = 200, description = "公开的错误代码表", body = Vec<ErrorCodeRow>)))]
+pub(crate) async fn errors() -> Response {
+    let rows: Vec<ErrorCodeRow> = ERROR_CODES
+        .iter()
+        .map(|e| ErrorCodeRow { code: e.code.into(), status: e.status, title: e.title.into() })
+        .collect();
     Json(rows).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginBody {
-    login: String,
-    password: String,
-}
-
-async fn login(
+#[utoipa::path(post, path = "/login", tag = "公共", request_body = LoginBody, responses((status = 200, description = "会话", body = Session), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn login(
     State(web): State<Web>,
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -153,12 +150,19 @@ async fn login(
     };
     let r = rid.clone();
     match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
-        Ok(s) => Json(json!({"token": s.token, "login": s.user.login, "role": s.user.role, "expires_in": hedui_app::admin::users::SESSION_SECONDS})).into_response(),
+        Ok(s) => Json(Session {
+            token: s.token,
+            login: s.user.login,
+            role: s.user.role,
+            expires_in: hedui_app::admin::users::SESSION_SECONDS,
+        })
+        .into_response(),
         Err(e) => api_error(e, &rid),
     }
 }
 
-async fn create_household(
+#[utoipa::path(post, path = "/households", tag = "家庭与授权", request_body = HouseholdInput, security(("bearer" = [])), responses((status = 201, description = "家庭已登记", body = Created), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn create_household(
     State(web): State<Web>,
     headers: HeaderMap,
     b: Result<Json<HouseholdInput>, axum::extract::rejection::JsonRejection>,
@@ -169,16 +173,18 @@ async fn create_household(
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let id = app.create_household(actor, &b)?;
-        Ok(json!({ "id": id }))
+        Ok(Created { id: id.0 })
     })
     .await
 }
 
-async fn household(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+#[utoipa::path(get, path = "/households/{id}", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号")), security(("bearer" = [])), responses((status = 200, description = "家庭、成员与授权书（按角色遮蔽）", body = HouseholdView), (status = 404, description = "不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn household(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.household_view(actor, HouseholdId(id))).await
 }
 
-async fn record_authorization(
+#[utoipa::path(post, path = "/households/{id}/authorizations", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号")), request_body = AuthorizationInput, security(("bearer" = [])), responses((status = 201, description = "授权书已登记", body = Created), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn record_authorization(
     State(web): State<Web>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -190,18 +196,13 @@ async fn record_authorization(
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
-        Ok(json!({ "id": aid }))
+        Ok(Created { id: aid.0 })
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
-struct EndBody {
-    status: hedui_core::authorization::AuthorizationStatus,
-    reason: String,
-}
-
-async fn end_authorization(
+#[utoipa::path(post, path = "/households/{id}/authorizations/{aid}/end", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号"), ("aid" = i64, Path, description = "授权书编号")), request_body = EndBody, security(("bearer" = [])), responses((status = 200, description = "授权书已撤回或终止", body = Ended), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn end_authorization(
     State(web): State<Web>,
     headers: HeaderMap,
     Path((id, aid)): Path<(i64, i64)>,
@@ -213,12 +214,13 @@ async fn end_authorization(
     };
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
         app.end_authorization(actor, HouseholdId(id), hedui_core::AuthorizationId(aid), b.status, &b.reason)?;
-        Ok(json!({ "id": aid, "status": b.status }))
+        Ok(Ended { id: aid, status: b.status })
     })
     .await
 }
 
-async fn commission(
+#[utoipa::path(post, path = "/commissions", tag = "委托与核对", request_body = CommissionInput, security(("bearer" = [])), responses((status = 201, description = "委托已受理，核对任务已建立", body = CommissionCreated), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn commission(
     State(web): State<Web>,
     headers: HeaderMap,
     b: Result<Json<CommissionInput>, axum::extract::rejection::JsonRejection>,
@@ -229,29 +231,33 @@ async fn commission(
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let job = app.commission(actor, &b)?;
-        Ok(json!({ "job": job }))
+        Ok(CommissionCreated { job })
     })
     .await
 }
 
-async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
+#[utoipa::path(get, path = "/jobs", tag = "委托与核对", params(JobQuery), security(("bearer" = [])), responses((status = 200, description = "本辖区的核对任务", body = JobList), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
         let (rows, total) = app.jobs(actor, &q.filter()?)?;
-        Ok(json!({ "total": total, "jobs": rows.iter().map(|j| job_view(app, j)).collect::<Vec<_>>() }))
+        Ok(JobList { total, jobs: rows.iter().map(|j| JobView::of(app, j)).collect() })
     })
     .await
 }
 
-async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, _| Ok(job_view(app, &app.job(JobId(id))?))).await
+#[utoipa::path(get, path = "/jobs/{id}", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "核对任务", body = JobView), (status = 404, description = "不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, _| Ok(JobView::of(app, &app.job(JobId(id))?))).await
 }
 
-async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+#[utoipa::path(post, path = "/jobs/{id}/run", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "核对报告", body = Report), (status = 409, description = "任务状态不允许", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
 }
 
 /// A signed report file: `pdf` or `json`.
-async fn report_file(
+#[utoipa::path(get, path = "/jobs/{id}/report/{format}", tag = "报告", params(("id" = i64, Path, description = "核对任务号"), ("format" = String, Path, description = "pdf 或 json"), VersionQuery), security(("bearer" = [])), responses((status = 200, description = "附 SM2 签名的报告文件", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/json"))), (status = 404, description = "没有报告或格式", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn report_file(
     State(web): State<Web>,
     headers: HeaderMap,
     Path((id, format)): Path<(i64, String)>,
@@ -274,37 +280,46 @@ async fn report_file(
 }
 
 /// The node's report-signing public key, for `hedui report verify --public-key`.
-async fn signing_key(State(web): State<Web>) -> Response {
+#[utoipa::path(get, path = "/reports/signing-key", tag = "报告", responses((status = 200, description = "报告签名公钥", body = SigningKey)))]
+pub(crate) async fn signing_key(State(web): State<Web>) -> Response {
     let k = web.app.signer.public();
-    axum::Json(json!({"signer": web.app.signer.signer(), "alg": "SM2-with-SM3", "public_key": k.sign})).into_response()
+    axum::Json(SigningKey {
+        signer: web.app.signer.signer().to_string(),
+        alg: "SM2-with-SM3".into(),
+        public_key: k.sign,
+    })
+    .into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct Objection {
-    reason: String,
-}
-
-async fn object(
+#[utoipa::path(post, path = "/jobs/{id}/objection", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), request_body = Objection, security(("bearer" = [])), responses((status = 200, description = "已登记异议", body = JobView), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn object(
     State(web): State<Web>,
     headers: HeaderMap,
     Path(id): Path<i64>,
     axum::Json(o): axum::Json<Objection>,
 ) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
-        app.object(actor, JobId(id), &o.reason).map(|j| job_view(app, &j))
+        app.object(actor, JobId(id), &o.reason).map(|j| JobView::of(app, &j))
     })
     .await
 }
 
-async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+#[utoipa::path(post, path = "/jobs/{id}/recheck", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "复核后的新版报告", body = Report), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.recheck(actor, JobId(id))).await
 }
 
-async fn report(
+#[utoipa::path(get, path = "/jobs/{id}/report", tag = "报告", params(("id" = i64, Path, description = "核对任务号"), VersionQuery), security(("bearer" = [])), responses((status = 200, description = "报告（按角色遮蔽）", body = Report), (status = 404, description = "没有报告", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn report(
     State(web): State<Web>,
     headers: HeaderMap,
     Path(id): Path<i64>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.report(actor, JobId(id), v.version)).await
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "公共", responses((status = 200, description = "本 API 的 OpenAPI 3.1 文档", body = serde_json::Value)))]
+pub(crate) async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::json()).into_response()
 }

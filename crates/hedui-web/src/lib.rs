@@ -10,7 +10,9 @@
 //! pool.
 
 mod api;
+pub mod openapi;
 mod pages;
+pub mod views;
 
 pub use pages::report_html;
 

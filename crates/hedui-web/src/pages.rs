@@ -27,7 +27,8 @@ fn user_ctx(a: &Caller) -> serde_json::Value {
 }
 
 /// The job list's filters as they arrive in the query string.
-#[derive(Debug, Default, Deserialize, Clone)]
+#[derive(Debug, Default, Deserialize, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     #[serde(default)]
     pub state: String,
@@ -96,16 +97,8 @@ fn urlencode(s: &str) -> String {
 }
 
 /// A job row with the names a page shows.
-pub fn job_view(app: &App, j: &JobRow) -> serde_json::Value {
-    json!({
-        "id": j.id, "commission_number": j.commission_number, "household_number": j.household_number,
-        "region": j.region, "region_name": app.region_name(&j.region),
-        "programme": j.programme.code(), "programme_name": j.programme.name_zh(),
-        "kind": j.kind.code(), "kind_name": j.kind.name_zh(), "department": j.department,
-        "state": j.state.code(), "state_name": j.state.name_zh(),
-        "outcome": j.outcome.map(Outcome::code), "outcome_name": j.outcome.map(Outcome::name_zh),
-        "as_of": j.as_of, "created_at": j.created_at, "updated_at": j.updated_at,
-    })
+pub fn job_view(app: &App, j: &JobRow) -> crate::views::JobView {
+    crate::views::JobView::of(app, j)
 }
 
 /// Authenticates the visitor, then runs `f` on the blocking pool; an error becomes the error page
@@ -280,7 +273,8 @@ pub async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     pub version: Option<i64>,
 }

@@ -14,7 +14,7 @@ use hedui_store::{AuditOutcome, HouseholdRow, JobFilter, JobRow, NewCommission};
 use crate::{App, AppError, AppResult, Caller};
 
 /// A commission as the business department files it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommissionInput {
     /// The commission number; generated when absent.
     #[serde(default)]

@@ -19,7 +19,7 @@ use hedui_store::{AuditOutcome, AuthorizationRow, NewAuthorization, NewHousehold
 use crate::{App, AppError, AppResult, Caller};
 
 /// A member as a business system submits it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInput {
     pub seq: u32,
     pub name: String,
@@ -42,7 +42,7 @@ fn full() -> Capacity {
 }
 
 /// A person with a duty of support who is not a member (赡养/抚养/扶养义务人).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SupporterInput {
     pub name: String,
     pub id_number: String,
@@ -51,7 +51,7 @@ pub struct SupporterInput {
 }
 
 /// A supporter as screens show it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SupporterView {
     pub seq: u32,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct SupporterView {
 }
 
 /// A household as a business system submits it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdInput {
     pub number: String,
     /// Where the household is registered: a county (6), township (9) or village (12) code.
@@ -81,7 +81,7 @@ pub struct HouseholdInput {
 }
 
 /// A member as screens show it (masked for the reader's role).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub seq: u32,
     pub name: String,
@@ -98,7 +98,7 @@ pub struct MemberView {
 }
 
 /// A household as screens show it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdView {
     pub id: HouseholdId,
     pub number: String,
@@ -115,7 +115,7 @@ pub struct HouseholdView {
 }
 
 /// A letter as recorded by the clerk.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorizationInput {
     pub number: String,
     pub signed_on: Date,

@@ -10,7 +10,7 @@ use hedui_store::RequestState;
 use crate::{App, AppError, AppResult};
 
 /// A request package written for an institution without an online interface.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ExportedPackage {
     pub source: String,
     pub transaction_id: String,
@@ -21,7 +21,7 @@ pub struct ExportedPackage {
 }
 
 /// What importing a response package did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportedPackage {
     pub source: String,
     pub transaction_id: String,

@@ -9,7 +9,7 @@ use super::*;
 use crate::{App, AppError, AppResult};
 
 /// One source as the sources page shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SourceOverview {
     pub code: String,
     pub name: String,

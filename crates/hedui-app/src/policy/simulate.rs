@@ -23,13 +23,13 @@ use hedui_store::{AuditOutcome, CaseloadRow};
 use crate::{App, AppError, AppResult, Caller};
 
 /// One parameter change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub key: String,
     pub op: ChangeOp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "op", content = "value", rename_all = "snake_case")]
 pub enum ChangeOp {
     /// A new value, in the parameter's unit (fen, months, percent …).
@@ -88,7 +88,7 @@ impl Change {
 }
 
 /// One county and programme.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SimRow {
     pub region: String,
     pub region_name: String,
@@ -106,7 +106,7 @@ pub struct SimRow {
 }
 
 /// A household whose result changes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SimHousehold {
     pub household: String,
     pub region: String,
@@ -117,7 +117,7 @@ pub struct SimHousehold {
     pub benefit_after: Fen,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Simulation {
     pub as_of: Date,
     pub changes: Vec<String>,

@@ -23,7 +23,7 @@ use crate::reports::Report;
 use crate::{App, AppError, AppResult, Caller};
 
 /// What the stored signatures of one report version say, as report files carry it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Seal {
     pub report: String,
     pub version: i64,

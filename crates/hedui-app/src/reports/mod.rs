@@ -19,7 +19,7 @@ use hedui_means::{Assessment, SourceStatus};
 pub const NOTICE: &str = "本报告依据委托和授权，对申请家庭的经济状况信息进行核对，只反映核对结果（超出/未超出/待核实），\
      不作救助资格认定；资格由业务主管部门审核确认。";
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommissionInfo {
     pub number: String,
     pub kind: String,
@@ -33,19 +33,19 @@ pub struct CommissionInfo {
 }
 
 /// The part of a special check that its commissioning body reads first.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SpecialCheck {
     pub title: String,
     pub lines: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorizationInfo {
     pub number: String,
     pub signed_on: Date,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdInfo {
     pub number: String,
     pub region: String,
@@ -55,7 +55,7 @@ pub struct HouseholdInfo {
     pub declared_assets: Fen,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInfo {
     pub seq: u32,
     pub name: String,
@@ -68,7 +68,7 @@ pub struct MemberInfo {
 }
 
 /// A person with a duty of support, listed apart from the members.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SupporterInfo {
     pub name: String,
     pub id_masked: String,
@@ -76,7 +76,7 @@ pub struct SupporterInfo {
 }
 
 /// One report version.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub number: String,
     pub job: JobId,
@@ -108,7 +108,7 @@ pub struct Report {
 }
 
 /// One declared value beside what was verified.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Comparison {
     pub item: String,
     #[serde(default)]
@@ -155,7 +155,7 @@ pub fn comparison(
 }
 
 /// One institution's share of the counted members' financial assets.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct InstitutionTotal {
     pub source: String,
     pub name: String,
@@ -167,7 +167,7 @@ pub struct InstitutionTotal {
 }
 
 /// The counted members' financial assets, institution by institution, as of one date.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FinancialSummary {
     pub as_of: Option<Date>,
     pub institutions: Vec<InstitutionTotal>,

@@ -17,7 +17,7 @@ use hedui_crypto::{KeyProvider, decode_hex, encode_hex, sm3};
 use hedui_exchange::gm::{self, NodeSecret};
 
 /// The file formats a report is issued in.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Pdf,
@@ -43,7 +43,7 @@ impl Format {
 }
 
 /// The signature block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Signature {
     pub alg: String,
     pub signer: String,

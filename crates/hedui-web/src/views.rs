@@ -1,0 +1,149 @@
+//! What the JSON API sends and receives beyond the services' own types: small request bodies,
+//! replies, the job as a list row, and the error body. Each is a schema of the OpenAPI document.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use hedui_app::App;
+use hedui_core::authorization::AuthorizationStatus;
+use hedui_core::{Date, JobId};
+use hedui_means::Outcome;
+use hedui_store::JobRow;
+
+/// A verification job as lists and the job page show it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: JobId,
+    pub commission_number: String,
+    pub household_number: String,
+    pub region: String,
+    pub region_name: String,
+    pub programme: String,
+    pub programme_name: String,
+    pub kind: String,
+    pub kind_name: String,
+    pub department: String,
+    pub state: String,
+    pub state_name: String,
+    pub outcome: Option<String>,
+    pub outcome_name: Option<String>,
+    pub as_of: Date,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl JobView {
+    pub fn of(app: &App, j: &JobRow) -> JobView {
+        JobView {
+            id: j.id,
+            commission_number: j.commission_number.clone(),
+            household_number: j.household_number.clone(),
+            region: j.region.clone(),
+            region_name: app.region_name(&j.region),
+            programme: j.programme.code().into(),
+            programme_name: j.programme.name_zh().into(),
+            kind: j.kind.code().into(),
+            kind_name: j.kind.name_zh().into(),
+            department: j.department.clone(),
+            state: j.state.code().into(),
+            state_name: j.state.name_zh().into(),
+            outcome: j.outcome.map(|o| Outcome::code(o).into()),
+            outcome_name: j.outcome.map(|o| Outcome::name_zh(o).into()),
+            as_of: j.as_of,
+            created_at: j.created_at.clone(),
+            updated_at: j.updated_at.clone(),
+        }
+    }
+}
+
+/// A page of the job list and how many jobs match in all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    pub total: i64,
+    pub jobs: Vec<JobView>,
+}
+
+/// Every error leaves the API as this body; `code` is one of `/api/v1/errors`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
+/// One row of the public error table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorCodeRow {
+    pub code: String,
+    pub status: u16,
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub login: String,
+    pub password: String,
+}
+
+/// A session: send the token as `Authorization: Bearer …`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub token: String,
+    pub login: String,
+    pub role: String,
+    /// Seconds until the session expires.
+    pub expires_in: i64,
+}
+
+/// The id of what was created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// The job a commission created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommissionCreated {
+    pub job: JobId,
+}
+
+/// Ending a letter: withdrawn (撤回) or ended, with the reason.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EndBody {
+    pub status: AuthorizationStatus,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ended {
+    pub id: i64,
+    pub status: AuthorizationStatus,
+}
+
+/// An objection (异议) to an issued report, with the reason the family gave.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Objection {
+    pub reason: String,
+}
+
+/// A policy simulation: parameter changes such as `dibao.standard=+5%`, as of a date (today when
+/// absent).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SimulateRequest {
+    pub changes: Vec<String>,
+    pub as_of: Option<String>,
+}
+
+/// The node's report-signing key, for `hedui report verify --public-key`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningKey {
+    pub signer: String,
+    pub alg: String,
+    pub public_key: String,
+}
+
+/// Whether an institution's callback carried an answer not seen before.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackReply {
+    pub new: bool,
+}
