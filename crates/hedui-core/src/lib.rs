@@ -23,6 +23,7 @@ pub mod policy;
 pub mod programme;
 pub mod region;
 mod schema;
+pub mod sealed;
 
 pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};
@@ -31,3 +32,4 @@ pub use id_number::{IdError, IdKind, IdNote, IdNumber, Sex};
 pub use ids::{AuthorizationId, BatchId, CommissionId, HouseholdId, JobId, PersonId, UserId};
 pub use money::Fen;
 pub use region::{RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable, TownshipKind};
+pub use sealed::{BlindIndex, Sealed};

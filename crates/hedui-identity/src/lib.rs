@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use hedui_core::id_number::{self, IdNumber};
 use hedui_core::name::normalize_name;
+use hedui_core::{BlindIndex, Sealed};
 use hedui_crypto::{CryptoError, KeyProvider, Place, encode_hex};
 use hedui_store::{PersonKey, ROW_DIGEST_LEN};
 
@@ -159,26 +160,24 @@ impl Identity {
     }
 
     /// The registry key of a valid ID number whose blind index is already known.
-    pub fn person_key_indexed(&self, id: &IdNumber, bidx: &[u8; 32], period: u32) -> Result<PersonKey, CryptoError> {
-        Ok(PersonKey {
-            bidx: bidx.to_vec(),
-            id_enc: self.keys.seal(&place::person_id(bidx), period, id.as_str().as_bytes())?,
-        })
+    pub fn person_key_indexed(&self, id: &IdNumber, bidx: &BlindIndex, period: u32) -> Result<PersonKey, CryptoError> {
+        Ok(PersonKey { bidx: *bidx, id_enc: self.seal(&place::person_id(bidx), period, id.as_str().as_bytes())? })
     }
 
     /// The blind index of a valid ID number.
-    pub fn id_index(&self, id: &IdNumber) -> [u8; 32] {
-        self.keys.blind_index(IDX_ID, id.as_str().as_bytes())
+    pub fn id_index(&self, id: &IdNumber) -> BlindIndex {
+        BlindIndex::from_digest(self.keys.blind_index(IDX_ID, id.as_str().as_bytes()))
     }
 
     /// The blind index of a raw ID string, if it is valid.
-    pub fn id_index_raw(&self, raw: &str) -> Option<[u8; 32]> {
-        id_number::normalize_for_index(raw).map(|n| self.keys.blind_index(IDX_ID, n.as_bytes()))
+    pub fn id_index_raw(&self, raw: &str) -> Option<BlindIndex> {
+        id_number::normalize_for_index(raw)
+            .map(|n| BlindIndex::from_digest(self.keys.blind_index(IDX_ID, n.as_bytes())))
     }
 
     /// The blind index of a name, for finding unresolved records that may belong to a member.
-    pub fn name_index(&self, name: &str) -> Vec<u8> {
-        self.keys.blind_index(IDX_NAME, normalize_name(name).as_bytes()).to_vec()
+    pub fn name_index(&self, name: &str) -> BlindIndex {
+        BlindIndex::from_digest(self.keys.blind_index(IDX_NAME, normalize_name(name).as_bytes()))
     }
 
     /// A keyed, non-reversible key for counting distinct items (titles, plates, accounts) per source.
@@ -203,8 +202,8 @@ impl Identity {
     }
 
     /// Seals `plain` for `place` under the key of `period` (see [`period`]).
-    pub fn seal(&self, place: &Place, period: u32, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.keys.seal(place, period, plain)
+    pub fn seal(&self, place: &Place, period: u32, plain: &[u8]) -> Result<Sealed, CryptoError> {
+        self.keys.seal(place, period, plain).map(Sealed::from_ciphertext)
     }
 
     /// Opens a value sealed for `place`; a value from any other place is refused, naming this one.

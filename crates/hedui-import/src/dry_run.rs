@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use hedui_core::{Fen, Month, PersonId};
+use hedui_core::{BlindIndex, Fen, Month, PersonId};
 use hedui_store::{BatchStats, Store};
 
 use crate::{Chunk, ImportError, ImportInput, Prepare, mapping};
@@ -56,7 +56,7 @@ pub fn dry_run(
         let worker = scope.spawn(move || prep.run(reader, tx));
         for chunk in rx.iter() {
             let chunk = chunk?;
-            let bidxs: Vec<[u8; 32]> = chunk.ids.iter().flatten().map(|(_, b)| *b).collect();
+            let bidxs: Vec<BlindIndex> = chunk.ids.iter().flatten().map(|(_, b)| *b).collect();
             let mut persons = store.find_persons(&bidxs)?.into_iter();
             for (rec, id) in chunk.recs.iter().zip(&chunk.ids) {
                 if id.is_none() {

@@ -27,8 +27,8 @@ pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
 
-use hedui_core::Date;
 use hedui_core::id_number::IdNumber;
+use hedui_core::{BlindIndex, Date, Sealed};
 use hedui_crypto::{CryptoError, encode_hex, sm3};
 use hedui_store::{
     AuditEntry, AuditOutcome, BatchStart, BatchStats, ImportIssue, IssueSeverity, NewBatch, NewRecord, ROW_DIGEST_LEN,
@@ -453,7 +453,7 @@ fn xlsx_text(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
 }
 
 /// A valid ID number and its blind index.
-type Resolvable = (IdNumber, [u8; 32]);
+type Resolvable = (IdNumber, BlindIndex);
 
 /// Rows ready for the store.
 #[derive(Default)]
@@ -655,7 +655,7 @@ impl<'a> Prepare<'a> {
             category: m.category,
             status: m.status,
             key,
-            detail_enc: Vec::new(),
+            detail_enc: Sealed::default(),
             line,
         };
         let owner = place::Owner::Batch(self.batch);
@@ -679,7 +679,7 @@ struct StoreSide<'a> {
     /// The key period of the snapshot: persons first seen in it are sealed under it.
     period: u32,
     /// Persons already resolved in this import, by blind index.
-    cache: HashMap<[u8; 32], hedui_core::PersonId>,
+    cache: HashMap<BlindIndex, hedui_core::PersonId>,
     accepted: u64,
 }
 
@@ -698,7 +698,7 @@ impl StoreSide<'_> {
         // index from one end to the other instead of jumping between its pages.
         unknown.sort_unstable_by_key(|(_, bidx)| *bidx);
         if !unknown.is_empty() {
-            let bidxs: Vec<[u8; 32]> = unknown.iter().map(|(_, b)| *b).collect();
+            let bidxs: Vec<BlindIndex> = unknown.iter().map(|(_, b)| *b).collect();
             let found = self.store.find_persons(&bidxs)?;
             let mut new_keys = Vec::new();
             let mut new_idx = Vec::new();

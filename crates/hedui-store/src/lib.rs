@@ -17,7 +17,7 @@ pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
-use hedui_core::{AuthorizationId, BatchId, HouseholdId, JobId, PersonId, UserId};
+use hedui_core::{AuthorizationId, BatchId, BlindIndex, HouseholdId, JobId, PersonId, UserId};
 use hedui_means::Outcome;
 
 /// Failures of the store.
@@ -58,9 +58,9 @@ pub trait Store: Send + Sync {
     /// Returns the person for each key, creating persons not seen before.
     fn resolve_persons(&self, keys: &[PersonKey]) -> Result<Vec<PersonId>>;
     /// The persons with these blind indexes, where known; never creates one.
-    fn find_persons(&self, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>>;
+    fn find_persons(&self, bidxs: &[BlindIndex]) -> Result<Vec<Option<PersonId>>>;
     /// The person with this blind index, if any.
-    fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>>;
+    fn find_person(&self, bidx: &BlindIndex) -> Result<Option<PersonId>>;
     /// The sealed ID number of a person.
     fn person_id_enc(&self, person: PersonId) -> Result<Option<Vec<u8>>>;
     fn count_persons(&self) -> Result<i64>;
@@ -96,7 +96,7 @@ pub trait Store: Send + Sync {
     /// The records stored for one job (its institutions' answers), in id order.
     fn job_records(&self, job: JobId) -> Result<Vec<StoredRecord>>;
     /// Unresolved records whose name has this blind index.
-    fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>>;
+    fn unresolved_by_name(&self, name_bidx: &BlindIndex) -> Result<Vec<StoredRecord>>;
     fn count_records(&self) -> Result<i64>;
 
     // ---- households and authorizations ----

@@ -29,7 +29,7 @@ impl SqlStore {
         .iter()
         .map(|r| {
             let r = Row(r);
-            Ok(PersonRow { id: hedui_core::PersonId(r.i64(0)?), bidx: r.blob(1)?, id_enc: r.blob(2)? })
+            Ok(PersonRow { id: hedui_core::PersonId(r.i64(0)?), bidx: r.bidx(1)?, id_enc: r.sealed(2)? })
         })
         .collect()
     }
@@ -45,7 +45,7 @@ impl SqlStore {
             Ok(IssueRow {
                 id: r.i64(0)?,
                 batch: hedui_core::BatchId(r.i64(1)?),
-                issue: ImportIssue { line: r.i64(2)?, severity: r.code(3)?, reason: r.text(4)?, raw_enc: r.blob(5)? },
+                issue: ImportIssue { line: r.i64(2)?, severity: r.code(3)?, reason: r.text(4)?, raw_enc: r.sealed(5)? },
             })
         })
         .collect()

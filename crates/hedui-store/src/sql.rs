@@ -14,7 +14,9 @@ use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::date::Iso;
 use hedui_core::fact::FactKind;
 use hedui_core::job::JobState;
-use hedui_core::{AuthorizationId, BatchId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
+use hedui_core::{
+    AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, Sealed, UserId,
+};
 use hedui_means::Outcome;
 
 mod admin;
@@ -59,6 +61,18 @@ impl From<&[u8]> for Value {
         Value::Blob(v.to_vec())
     }
 }
+impl From<&Sealed> for Value {
+    fn from(v: &Sealed) -> Value {
+        Value::Blob(v.to_vec())
+    }
+}
+
+impl From<&BlindIndex> for Value {
+    fn from(v: &BlindIndex) -> Value {
+        Value::Blob(v.to_vec())
+    }
+}
+
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {
         v.map_or(Value::Null, Into::into)
@@ -171,6 +185,31 @@ impl Row<'_> {
             _ => self.blob(i).map(Some),
         }
     }
+    /// A sealed column.
+    pub(crate) fn sealed(&self, i: usize) -> Result<Sealed> {
+        Ok(Sealed::from_ciphertext(self.blob(i)?))
+    }
+
+    pub(crate) fn opt_sealed(&self, i: usize) -> Result<Option<Sealed>> {
+        Ok(self.opt_blob(i)?.map(Sealed::from_ciphertext))
+    }
+
+    /// A blind-index column.
+    pub(crate) fn bidx(&self, i: usize) -> Result<BlindIndex> {
+        let b = self.blob(i)?;
+        BlindIndex::from_stored(&b)
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i}: a blind index of {} bytes", b.len())))
+    }
+
+    pub(crate) fn opt_bidx(&self, i: usize) -> Result<Option<BlindIndex>> {
+        match self.opt_blob(i)? {
+            None => Ok(None),
+            Some(b) => BlindIndex::from_stored(&b)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("column {i}: a blind index of {} bytes", b.len()))),
+        }
+    }
+
     fn date(&self, i: usize) -> Result<Date> {
         let t = self.text(i)?;
         Date::parse(&t).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -248,8 +287,8 @@ pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
             source: r.text(3)?,
             kind,
             person: r.opt_i64(5)?.map(PersonId),
-            raw_id_enc: r.opt_blob(6)?,
-            name_bidx: r.opt_blob(7)?,
+            raw_id_enc: r.opt_sealed(6)?,
+            name_bidx: r.opt_bidx(7)?,
             as_of: r.date(8)?,
             period,
             on: r.opt_date(11)?,
@@ -258,7 +297,7 @@ pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
             category: r.text(14)?,
             status: r.text(15)?,
             key: r.text(16)?,
-            detail_enc: r.blob(17)?,
+            detail_enc: r.sealed(17)?,
             line: r.i64(18)?,
         },
     })
@@ -368,9 +407,9 @@ impl SqlStore {
                 Ok(NewSupporter {
                     seq: u32::try_from(r.i64(0)?).map_err(|_| StoreError::Corrupt("supporter seq".into()))?,
                     person: r.opt_i64(1)?.map(PersonId),
-                    name_enc: r.blob(2)?,
-                    name_bidx: r.blob(3)?,
-                    id_enc: r.blob(4)?,
+                    name_enc: r.sealed(2)?,
+                    name_bidx: r.bidx(3)?,
+                    id_enc: r.sealed(4)?,
                     id_note: r.text(5)?,
                     duty: r.text(6)?,
                 })
@@ -381,7 +420,7 @@ impl SqlStore {
             id,
             number: r.text(1)?,
             region: r.text(2)?,
-            address_enc: r.blob(3)?,
+            address_enc: r.sealed(3)?,
             programme: r.code(4)?,
             applied_on: r.date(5)?,
             declared_income: Fen(r.i64(6)?),

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use hedui_core::{BlindIndex, Sealed};
+
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::FactKind;
@@ -15,8 +17,8 @@ use hedui_means::Outcome;
 /// A person to resolve: the blind index of the normalized ID number and its ciphertext.
 #[derive(Clone, Debug)]
 pub struct PersonKey {
-    pub bidx: Vec<u8>,
-    pub id_enc: Vec<u8>,
+    pub bidx: BlindIndex,
+    pub id_enc: Sealed,
 }
 
 /// A record to store: a mirror row or a bank answer.
@@ -27,9 +29,9 @@ pub struct NewRecord {
     /// `None` when the row's ID number is missing or invalid: kept unresolved for later linkage.
     pub person: Option<PersonId>,
     /// The ID number as the source wrote it, sealed; kept for unresolved rows.
-    pub raw_id_enc: Option<Vec<u8>>,
+    pub raw_id_enc: Option<Sealed>,
     /// Blind index of the normalized name, for unresolved rows.
-    pub name_bidx: Option<Vec<u8>>,
+    pub name_bidx: Option<BlindIndex>,
     pub as_of: Date,
     pub period: Option<(Month, Month)>,
     pub on: Option<Date>,
@@ -40,7 +42,7 @@ pub struct NewRecord {
     /// Stable key for distinct counting (a keyed hash for anything sensitive).
     pub key: String,
     /// The row's values as the source sent them (a JSON array, in the batch's column order), sealed.
-    pub detail_enc: Vec<u8>,
+    pub detail_enc: Sealed,
     /// The record's identity within its batch or its job's answers: the file's line for a mirror
     /// row, the position in the answers for an online one. Its sealed values are bound to it.
     pub line: i64,
@@ -142,7 +144,7 @@ pub struct ImportIssue {
     pub severity: IssueSeverity,
     pub reason: String,
     /// The raw line, sealed: it may hold personal data.
-    pub raw_enc: Vec<u8>,
+    pub raw_enc: Sealed,
 }
 
 /// A member to store.
@@ -150,9 +152,9 @@ pub struct ImportIssue {
 pub struct NewMember {
     pub seq: u32,
     pub person: Option<PersonId>,
-    pub name_enc: Vec<u8>,
-    pub name_bidx: Vec<u8>,
-    pub id_enc: Vec<u8>,
+    pub name_enc: Sealed,
+    pub name_bidx: BlindIndex,
+    pub id_enc: Sealed,
     /// Why the ID did not resolve, or a note (e.g. upgraded from 15 digits).
     pub id_note: String,
     pub relation: Relation,
@@ -167,9 +169,9 @@ pub struct NewMember {
 pub struct NewSupporter {
     pub seq: u32,
     pub person: Option<PersonId>,
-    pub name_enc: Vec<u8>,
-    pub name_bidx: Vec<u8>,
-    pub id_enc: Vec<u8>,
+    pub name_enc: Sealed,
+    pub name_bidx: BlindIndex,
+    pub id_enc: Sealed,
     pub id_note: String,
     /// 赡养, 抚养 or 扶养.
     pub duty: String,
@@ -180,7 +182,7 @@ pub struct NewSupporter {
 pub struct NewHousehold {
     pub number: String,
     pub region: String,
-    pub address_enc: Vec<u8>,
+    pub address_enc: Sealed,
     pub programme: Programme,
     pub applied_on: Date,
     pub declared_income: Fen,
@@ -195,7 +197,7 @@ pub struct HouseholdRow {
     pub id: HouseholdId,
     pub number: String,
     pub region: String,
-    pub address_enc: Vec<u8>,
+    pub address_enc: Sealed,
     pub programme: Programme,
     pub applied_on: Date,
     pub declared_income: Fen,
@@ -237,9 +239,9 @@ pub struct NewCommission {
     pub programme: Programme,
     pub household: HouseholdId,
     pub department: String,
-    pub note_enc: Option<Vec<u8>>,
+    pub note_enc: Option<Sealed>,
     /// What the application states (sealed JSON), see `hedui_means::Declared`.
-    pub declared_enc: Option<Vec<u8>>,
+    pub declared_enc: Option<Sealed>,
     pub as_of: Date,
 }
 
@@ -254,10 +256,10 @@ pub struct JobRow {
     pub department: String,
     /// The commission's sealed note (e.g. the substance of a complaint).
     #[serde(skip)]
-    pub note_enc: Option<Vec<u8>>,
+    pub note_enc: Option<Sealed>,
     /// The application's own statements (sealed).
     #[serde(skip)]
-    pub declared_enc: Option<Vec<u8>>,
+    pub declared_enc: Option<Sealed>,
     pub household: HouseholdId,
     pub household_number: String,
     pub region: String,
@@ -292,7 +294,7 @@ pub struct NewReport {
     /// The version the report's body carries; it must be the job's next one.
     pub version: i64,
     pub outcome: Outcome,
-    pub body_enc: Vec<u8>,
+    pub body_enc: Sealed,
     pub body_sm3: String,
     pub completed_sig: String,
     /// The report's inputs in compact form, sealed, for the caseload (policy simulation); the
@@ -308,7 +310,7 @@ pub struct CaseloadEntry {
     pub programme: String,
     pub as_of: Date,
     /// The compact inputs, sealed for the report (job and version).
-    pub inputs_enc: Vec<u8>,
+    pub inputs_enc: Sealed,
 }
 
 /// One household of the caseload: the compact inputs of its latest report.
@@ -338,7 +340,7 @@ pub struct ReportRow {
     pub version: i64,
     /// A copy for lists: every read checks it against the signed body.
     pub outcome: Outcome,
-    pub body_enc: Vec<u8>,
+    pub body_enc: Sealed,
     pub body_sm3: String,
     pub created_at: String,
     pub state: ReportState,
@@ -370,7 +372,7 @@ pub enum SealedSlot {
 #[derive(Clone, Debug)]
 pub enum Reseal {
     /// A value re-sealed for its own row.
-    Value(SealedSlot, Vec<u8>),
+    Value(SealedSlot, Sealed),
     /// A report issued before reports were signed in the store, signed now.
     ReportSigned { report: i64, completed_sig: String, issued_sig: String, at: String },
     /// A member's (or, with `supporter`, a supporter's) ID note rewritten as codes.
@@ -389,8 +391,8 @@ pub struct IssueRow {
 #[derive(Clone, Debug)]
 pub struct PersonRow {
     pub id: PersonId,
-    pub bidx: Vec<u8>,
-    pub id_enc: Vec<u8>,
+    pub bidx: BlindIndex,
+    pub id_enc: Sealed,
 }
 
 /// Whether an audited action succeeded.

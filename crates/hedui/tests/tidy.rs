@@ -12,6 +12,9 @@
 //!   `tidy: allow(long-file): <reason>` comment;
 //! * `long-fn`: a function is at most 100 lines, unless a `tidy: allow(long-fn): <reason>` comment
 //!   stands in the lines just above it (with its doc comment and attributes);
+//! * `sealed-origin`: a sealed value or a blind index is made only where ciphertext and digests
+//!   come from: `hedui-identity` (the key provider's output) and the store crates (reading a
+//!   column back), so no other code can put a plain value in a sealed column;
 //! * `error-table`: every variant of `AppError` maps to a code of the public table `ERROR_CODES`,
 //!   every code of the table is used, and `docs/errors.md` lists each code.
 
@@ -28,6 +31,8 @@ struct Violation {
 
 /// The crates that do no I/O.
 const PURE: &[&str] = &["hedui-core", "hedui-rules", "hedui-means"];
+/// The constructors of sealed values and blind indexes.
+const SEALED_MAKERS: &[&str] = &["Sealed::from_ciphertext", "BlindIndex::from_digest", "BlindIndex::from_stored"];
 const MAX_LINES: usize = 600;
 const MAX_FN_LINES: usize = 100;
 const SQL: &[&str] = &["SELECT ", "INSERT INTO", "CREATE TABLE", "DELETE FROM", "ALTER TABLE"];
@@ -51,6 +56,12 @@ fn check(path: &str, text: &str) -> Vec<Violation> {
         }
         if core && CORE_IO.iter().any(|k| code.contains(k)) {
             flag(i + 1, "core-io");
+        }
+        let sealed_allowed = path.starts_with("crates/hedui-identity/")
+            || path.starts_with("crates/hedui-store")
+            || path == "crates/hedui-core/src/sealed.rs";
+        if !sealed_allowed && SEALED_MAKERS.iter().any(|k| code.contains(k)) {
+            flag(i + 1, "sealed-origin");
         }
     }
     if !text.starts_with("//!") {
@@ -339,6 +350,17 @@ fn io_or_the_clock_in_the_core_is_caught() {
         }
     }
     assert!(check("crates/hedui-app/src/x.rs", "//! x\nfn f() { std::fs::read(p); }\n").is_empty());
+}
+
+#[test]
+fn a_sealed_value_made_outside_identity_and_the_store_is_caught() {
+    let bad = "//! x\nlet s = Sealed::from_ciphertext(id.as_bytes().to_vec());\n";
+    let v = check("crates/hedui-app/src/x.rs", bad);
+    assert_eq!(v.iter().map(|v| v.rule).collect::<Vec<_>>(), ["sealed-origin"]);
+    let v = check("crates/hedui-import/src/x.rs", "//! x\nlet b = BlindIndex::from_digest(d);\n");
+    assert_eq!(v.iter().map(|v| v.rule).collect::<Vec<_>>(), ["sealed-origin"]);
+    assert!(check("crates/hedui-identity/src/x.rs", bad).is_empty());
+    assert!(check("crates/hedui-store/src/x.rs", bad).is_empty());
 }
 
 #[test]

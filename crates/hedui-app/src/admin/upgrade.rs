@@ -82,7 +82,7 @@ impl App {
             after = last.id.0;
             for p in page.iter().filter(|p| is_legacy(&p.id_enc)) {
                 let plain = keys.open_legacy(legacy::PERSON_ID, &p.id_enc)?;
-                let v = keys.seal(&place::person_id(&p.bidx), month, &plain)?;
+                let v = self.identity.seal(&place::person_id(&p.bidx), month, &plain)?;
                 pending.push(Reseal::Value(SealedSlot::PersonId(p.id), v));
             }
             self.flush(&mut pending, &mut up, false)?;
@@ -106,7 +106,7 @@ impl App {
             after = last.id;
             for i in page.iter().filter(|i| is_legacy(&i.issue.raw_enc)) {
                 let plain = keys.open_legacy(legacy::ISSUE_RAW, &i.issue.raw_enc)?;
-                let v = keys.seal(&place::issue_raw(i.batch, i.issue.line), month, &plain)?;
+                let v = self.identity.seal(&place::issue_raw(i.batch, i.issue.line), month, &plain)?;
                 pending.push(Reseal::Value(SealedSlot::IssueRaw(i.id), v));
             }
             self.flush(&mut pending, &mut up, false)?;
@@ -122,7 +122,7 @@ impl App {
                     |label: &[u8], at: hedui_crypto::Place, old: &[u8], slot: SealedSlot| -> AppResult<()> {
                         if is_legacy(old) {
                             let plain = keys.open_legacy(label, old)?;
-                            pending.push(Reseal::Value(slot, keys.seal(&at, month, &plain)?));
+                            pending.push(Reseal::Value(slot, self.identity.seal(&at, month, &plain)?));
                         }
                         Ok(())
                     };
@@ -181,7 +181,7 @@ impl App {
             ] {
                 if let Some(old) = old.as_deref().filter(|o| is_legacy(o)) {
                     let plain = keys.open_legacy(label, old)?;
-                    pending.push(Reseal::Value(slot, keys.seal(&at, month, &plain)?));
+                    pending.push(Reseal::Value(slot, self.identity.seal(&at, month, &plain)?));
                 }
             }
             for row in self.store.reports(j.id)? {
@@ -203,7 +203,7 @@ impl App {
                         row.job, row.version
                     )));
                 }
-                let v = keys.seal(&place::report_body(row.job, row.version), period(r.as_of), &body)?;
+                let v = self.identity.seal(&place::report_body(row.job, row.version), period(r.as_of), &body)?;
                 let mut seal = Seal::of(&r, sm3);
                 seal.signed_in_migration = true;
                 seal.issued_at = row.created_at.clone();
@@ -247,14 +247,14 @@ impl App {
             let plain = keys.open_legacy(legacy::RECORD_DETAIL, &r.rec.detail_enc)?;
             pending.push(Reseal::Value(
                 SealedSlot::RecordDetail(r.id),
-                keys.seal(&place::record_detail(owner, &r.rec), p, &plain)?,
+                self.identity.seal(&place::record_detail(owner, &r.rec), p, &plain)?,
             ));
         }
         if let Some(old) = r.rec.raw_id_enc.as_deref().filter(|o| is_legacy(o)) {
             let plain = keys.open_legacy(legacy::RECORD_RAW_ID, old)?;
             pending.push(Reseal::Value(
                 SealedSlot::RecordRawId(r.id),
-                keys.seal(&place::record_raw_id(owner, &r.rec), p, &plain)?,
+                self.identity.seal(&place::record_raw_id(owner, &r.rec), p, &plain)?,
             ));
         }
         Ok(())

@@ -128,7 +128,7 @@ pub(crate) fn item_records(
             category: i.label.clone(),
             status: "正常".into(),
             key: identity.item_key(source, &key),
-            detail_enc: Vec::new(),
+            detail_enc: hedui_core::Sealed::default(),
             line: first_line + out.len() as i64,
         };
         let at = place::record_detail(place::Owner::Job(job), &rec);

@@ -269,7 +269,7 @@ impl App {
                 let at = place::caseload_inputs(report.job, report.version);
                 self.identity.seal(&at, period(report.as_of), &compact)?
             }
-            None => Vec::new(),
+            None => hedui_core::Sealed::default(),
         };
         Ok(Some(CaseloadEntry {
             household_number: report.household.number.clone(),

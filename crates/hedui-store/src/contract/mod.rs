@@ -12,7 +12,7 @@ use hedui_core::fact::FactKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
-use hedui_core::{Date, Fen, HouseholdId, Month, PersonId};
+use hedui_core::{BlindIndex, Date, Fen, HouseholdId, Month, PersonId, Sealed};
 use hedui_means::Outcome;
 
 use crate::*;
@@ -66,6 +66,16 @@ macro_rules! contract_tests {
     };
 }
 
+/// Bytes standing for a sealed value (the store never opens one).
+pub(super) fn sd(b: Vec<u8>) -> Sealed {
+    Sealed::from_ciphertext(b)
+}
+
+/// Bytes standing for a blind index.
+pub(super) fn bx(b: Vec<u8>) -> BlindIndex {
+    BlindIndex::from_stored(&b).expect("a blind index is 32 bytes")
+}
+
 fn day(s: &str) -> Date {
     Date::parse(s).expect("test date")
 }
@@ -83,7 +93,7 @@ fn audit(action: &str, object: &str) -> AuditEntry {
 }
 
 fn key(n: u8) -> PersonKey {
-    PersonKey { bidx: vec![n; 32], id_enc: vec![n, n, 1] }
+    PersonKey { bidx: bx(vec![n; 32]), id_enc: sd(vec![n, n, 1]) }
 }
 
 fn record(person: Option<PersonId>, n: u8) -> NewRecord {
@@ -91,8 +101,8 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
         source: "shuiwu".into(),
         kind: FactKind::WageIncome,
         person,
-        raw_id_enc: person.is_none().then(|| vec![9, 9]),
-        name_bidx: person.is_none().then(|| vec![7; 32]),
+        raw_id_enc: person.is_none().then(|| sd(vec![9, 9])),
+        name_bidx: person.is_none().then(|| bx(vec![7; 32])),
         as_of: day("2026-11-27"),
         period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
         on: Some(day("2026-02-10")),
@@ -101,7 +111,7 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
         category: "工资薪金".into(),
         status: "正常".into(),
         key: format!("k{n}"),
-        detail_enc: vec![1, 2, 3, n],
+        detail_enc: sd(vec![1, 2, 3, n]),
         line: i64::from(n) + 1,
     }
 }
@@ -110,9 +120,9 @@ fn household(number: &str, region: &str) -> NewHousehold {
     let member = |seq: u32, person: Option<PersonId>| NewMember {
         seq,
         person,
-        name_enc: vec![seq as u8; 3],
-        name_bidx: vec![seq as u8; 32],
-        id_enc: vec![seq as u8; 5],
+        name_enc: sd(vec![seq as u8; 3]),
+        name_bidx: bx(vec![seq as u8; 32]),
+        id_enc: sd(vec![seq as u8; 5]),
         id_note: if person.is_none() { "校验码错误".into() } else { String::new() },
         relation: if seq == 1 { Relation::Applicant } else { Relation::Child },
         excluded: (seq == 3).then_some(ExclusionReason::Other("外出务工".into())),
@@ -123,7 +133,7 @@ fn household(number: &str, region: &str) -> NewHousehold {
     NewHousehold {
         number: number.into(),
         region: region.into(),
-        address_enc: vec![1, 2],
+        address_enc: sd(vec![1, 2]),
         programme: Programme::Dibao,
         applied_on: day("2026-11-01"),
         declared_income: Fen(150_000),
@@ -132,9 +142,9 @@ fn household(number: &str, region: &str) -> NewHousehold {
         supporters: vec![NewSupporter {
             seq: 1,
             person: Some(PersonId(9)),
-            name_enc: vec![9],
-            name_bidx: vec![9; 32],
-            id_enc: vec![9, 9],
+            name_enc: sd(vec![9]),
+            name_bidx: bx(vec![9; 32]),
+            id_enc: sd(vec![9, 9]),
             id_note: String::new(),
             duty: "赡养".into(),
         }],
@@ -166,9 +176,12 @@ pub fn persons_resolve_once(s: &dyn Store) {
     assert_ne!(a[0], a[1]);
     assert_eq!(s.resolve_persons(&[key(2)]).unwrap(), vec![a[1]]);
     assert_eq!(s.count_persons().unwrap(), 2);
-    assert_eq!(s.find_person(&[1; 32]).unwrap(), Some(a[0]));
-    assert_eq!(s.find_person(&[3; 32]).unwrap(), None);
-    assert_eq!(s.find_persons(&[[2; 32], [3; 32], [1; 32]]).unwrap(), vec![Some(a[1]), None, Some(a[0])]);
+    assert_eq!(s.find_person(&bx(vec![1; 32])).unwrap(), Some(a[0]));
+    assert_eq!(s.find_person(&bx(vec![3; 32])).unwrap(), None);
+    assert_eq!(
+        s.find_persons(&[bx(vec![2; 32]), bx(vec![3; 32]), bx(vec![1; 32])]).unwrap(),
+        vec![Some(a[1]), None, Some(a[0])]
+    );
     assert_eq!(s.count_persons().unwrap(), 2, "finding never creates");
     assert_eq!(s.person_id_enc(a[1]).unwrap(), Some(vec![2, 2, 1]));
 }
@@ -214,11 +227,11 @@ pub fn imports_round_trip(s: &dyn Store) {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].rec, recs[0], "every field round-trips");
     assert_eq!(got[0].batch, Some(b));
-    let un = s.unresolved_by_name(&[7; 32]).unwrap();
+    let un = s.unresolved_by_name(&bx(vec![7; 32])).unwrap();
     assert_eq!(un.len(), 1);
     assert_eq!(un[0].rec, recs[2]);
     let issue =
-        ImportIssue { line: 7, severity: IssueSeverity::Rejected, reason: "列数错误".into(), raw_enc: vec![5] };
+        ImportIssue { line: 7, severity: IssueSeverity::Rejected, reason: "列数错误".into(), raw_enc: sd(vec![5]) };
     s.insert_issues(b, std::slice::from_ref(&issue)).unwrap();
     assert_eq!(s.batch_issues(b).unwrap(), vec![issue]);
     let stats = BatchStats { total: 4, accepted: 3, duplicate: 0, rejected: 1, unresolved: 1 };
@@ -321,20 +334,20 @@ pub fn jobs_compare_and_set(s: &dyn Store) {
     assert_eq!((row.note_enc, row.declared_enc), (None, None));
     // What the application states is kept with the commission, sealed, byte for byte.
     let declared = NewCommission {
-        note_enc: Some(vec![1, 2]),
-        declared_enc: Some(vec![0, 255, 7]),
+        note_enc: Some(sd(vec![1, 2])),
+        declared_enc: Some(sd(vec![0, 255, 7])),
         ..commission("WT-2", h, CommissionKind::Application)
     };
     let j = s.create_commission(&declared, "t", &audit("c", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
-    assert_eq!((row.note_enc, row.declared_enc), (Some(vec![1, 2]), Some(vec![0, 255, 7])));
+    assert_eq!((row.note_enc, row.declared_enc), (Some(sd(vec![1, 2])), Some(sd(vec![0, 255, 7]))));
 }
 
 pub(super) fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> NewReport {
     NewReport {
         version,
         outcome,
-        body_enc: body.to_vec(),
+        body_enc: sd(body.to_vec()),
         body_sm3: sm3.into(),
         completed_sig: format!("c{version}"),
         caseload: None,
@@ -422,7 +435,7 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
     let job = s.job(cm).unwrap().unwrap();
     assert!(s.households_page(0, 1000).unwrap().iter().any(|x| x.id == h));
 
-    let v = |b: u8| vec![b; 3];
+    let v = |b: u8| sd(vec![b; 3]);
     s.reseal(
         &[
             Reseal::Value(SealedSlot::PersonId(p[0]), v(1)),

@@ -9,7 +9,7 @@ use hedui_core::job::JobState;
 use hedui_core::{HouseholdId, JobId};
 use hedui_means::Outcome;
 
-use super::{audit, commission, day, household, key, rep};
+use super::{audit, commission, day, household, key, rep, sd};
 use crate::*;
 
 pub fn requests_are_created_together(s: &dyn Store) {
@@ -92,7 +92,7 @@ pub fn issues_page_in_order(s: &dyn Store) {
         line,
         severity,
         reason: format!("第 {line} 行"),
-        raw_enc: vec![line as u8; 4],
+        raw_enc: sd(vec![line as u8; 4]),
     };
     s.insert_issues(b, &[issue(3, IssueSeverity::Rejected), issue(5, IssueSeverity::Warning)]).unwrap();
     s.import_rows(b, &[], &[], &[issue(8, IssueSeverity::Rejected)]).unwrap();
@@ -101,7 +101,7 @@ pub fn issues_page_in_order(s: &dyn Store) {
     assert!(first.iter().all(|r| r.batch == b));
     let rest = s.issues_page(first[1].id, 10).unwrap();
     assert_eq!(rest.len(), 1);
-    assert_eq!((rest[0].issue.line, rest[0].issue.raw_enc.clone()), (8, vec![8; 4]));
+    assert_eq!((rest[0].issue.line, rest[0].issue.raw_enc.clone()), (8, sd(vec![8; 4])));
     assert!(matches!(rest[0].issue.severity, IssueSeverity::Rejected));
     assert!(s.issues_page(rest[0].id, 10).unwrap().is_empty());
 }
@@ -123,7 +123,7 @@ pub fn caseload_keeps_the_latest(s: &dyn Store) {
         region: "320412001".into(),
         programme: "dibao".into(),
         as_of: day(as_of),
-        inputs_enc: vec![b; 5],
+        inputs_enc: sd(vec![b; 5]),
     };
     let h = s.create_household(&household("H-CL", "320412001"), "t", &audit("c", "h")).unwrap();
     let other = s.create_household(&household("H-CM", "320402001"), "t", &audit("c", "h")).unwrap();

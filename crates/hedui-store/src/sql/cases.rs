@@ -206,9 +206,9 @@ pub(super) fn member_from(r: &[Value]) -> Result<NewMember> {
     Ok(NewMember {
         seq: u32::try_from(r.i64(0)?).map_err(|_| StoreError::Corrupt("member seq".into()))?,
         person: r.opt_i64(1)?.map(PersonId),
-        name_enc: r.blob(2)?,
-        name_bidx: r.blob(3)?,
-        id_enc: r.blob(4)?,
+        name_enc: r.sealed(2)?,
+        name_bidx: r.bidx(3)?,
+        id_enc: r.sealed(4)?,
         id_note: r.text(5)?,
         relation: r.code(6)?,
         excluded: r.opt_text(7)?.map(|t| from_json(&t)).transpose()?,

@@ -166,7 +166,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
             job: JobId(r.i64(1)?),
             version: r.i64(2)?,
             outcome: Outcome::from_code(&oc).ok_or_else(|| StoreError::Corrupt(format!("outcome {oc}")))?,
-            body_enc: r.blob(4)?,
+            body_enc: r.sealed(4)?,
             body_sm3: r.text(5)?,
             created_at: r.text(6)?,
             state: if issued_at.is_some() { ReportState::Issued } else { ReportState::Completed },
@@ -200,8 +200,8 @@ pub(super) fn job_from(r: &[Value]) -> Result<JobRow> {
         kind: r.code(3)?,
         programme: r.code(4)?,
         department: r.text(5)?,
-        note_enc: r.opt_blob(15)?,
-        declared_enc: r.opt_blob(16)?,
+        note_enc: r.opt_sealed(15)?,
+        declared_enc: r.opt_sealed(16)?,
         household: HouseholdId(r.i64(6)?),
         household_number: r.text(7)?,
         region: r.text(8)?,
@@ -288,7 +288,7 @@ pub(super) fn caseload_page(st: &SqlStore, after: HouseholdId, limit: i64) -> Re
                 as_of: row.date(4)?,
                 region: row.text(5)?,
                 programme: row.text(6)?,
-                inputs_enc: row.blob(7)?,
+                inputs_enc: row.sealed(7)?,
             },
         })
     })

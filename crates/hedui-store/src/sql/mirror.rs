@@ -128,7 +128,7 @@ pub(super) fn batch_issues(st: &SqlStore, id: BatchId) -> Result<Vec<ImportIssue
     .iter()
     .map(|r| {
         let r = Row(r);
-        Ok(ImportIssue { line: r.i64(0)?, severity: r.code(1)?, reason: r.text(2)?, raw_enc: r.blob(3)? })
+        Ok(ImportIssue { line: r.i64(0)?, severity: r.code(1)?, reason: r.text(2)?, raw_enc: r.sealed(3)? })
     })
     .collect()
 }
@@ -154,7 +154,7 @@ pub(super) fn records_for(st: &SqlStore, persons: &[PersonId]) -> Result<Vec<Sto
     Ok(out)
 }
 
-pub(super) fn unresolved_by_name(st: &SqlStore, name_bidx: &[u8]) -> Result<Vec<StoredRecord>> {
+pub(super) fn unresolved_by_name(st: &SqlStore, name_bidx: &BlindIndex) -> Result<Vec<StoredRecord>> {
     st.query(
         // `name_bidx IS NOT NULL` spelled out matches the partial index without looking at the
         // bound value; otherwise SQLite re-prepares the statement for every new value.

@@ -21,7 +21,7 @@ pub(super) fn resolve_persons(st: &SqlStore, keys: &[PersonKey]) -> Result<Vec<P
     })
 }
 
-pub(super) fn find_persons(st: &SqlStore, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>> {
+pub(super) fn find_persons(st: &SqlStore, bidxs: &[BlindIndex]) -> Result<Vec<Option<PersonId>>> {
     // One read transaction for all: each statement on its own would take and release the locks.
     st.tx(|c| {
         bidxs
@@ -34,7 +34,7 @@ pub(super) fn find_persons(st: &SqlStore, bidxs: &[[u8; 32]]) -> Result<Vec<Opti
     })
 }
 
-pub(super) fn find_person(st: &SqlStore, bidx: &[u8]) -> Result<Option<PersonId>> {
+pub(super) fn find_person(st: &SqlStore, bidx: &BlindIndex) -> Result<Option<PersonId>> {
     let rows = st.query("SELECT id FROM person WHERE id_bidx = ?", &[bidx.into()])?;
     rows.first().map(|r| Row(r).i64(0).map(PersonId)).transpose()
 }

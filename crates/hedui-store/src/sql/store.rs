@@ -43,11 +43,11 @@ impl Store for SqlStore {
         persons::resolve_persons(self, keys)
     }
 
-    fn find_persons(&self, bidxs: &[[u8; 32]]) -> Result<Vec<Option<PersonId>>> {
+    fn find_persons(&self, bidxs: &[BlindIndex]) -> Result<Vec<Option<PersonId>>> {
         persons::find_persons(self, bidxs)
     }
 
-    fn find_person(&self, bidx: &[u8]) -> Result<Option<PersonId>> {
+    fn find_person(&self, bidx: &BlindIndex) -> Result<Option<PersonId>> {
         persons::find_person(self, bidx)
     }
 
@@ -103,7 +103,7 @@ impl Store for SqlStore {
         mirror::records_for(self, persons)
     }
 
-    fn unresolved_by_name(&self, name_bidx: &[u8]) -> Result<Vec<StoredRecord>> {
+    fn unresolved_by_name(&self, name_bidx: &BlindIndex) -> Result<Vec<StoredRecord>> {
         mirror::unresolved_by_name(self, name_bidx)
     }
 
