@@ -148,7 +148,7 @@ pub struct Fact {
     /// Human-readable description for the report (already masked for the reader).
     pub label: String,
     /// The stored record this fact came from.
-    pub record: i64,
+    pub record: crate::ids::RecordId,
 }
 
 /// A built-in department source: its code, name and the authorization scope it needs.

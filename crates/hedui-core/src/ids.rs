@@ -47,3 +47,19 @@ surrogate!(
     /// A user of the web UI or API.
     UserId
 );
+surrogate!(
+    /// A stored record (a mirror row or an institution's answer).
+    RecordId
+);
+surrogate!(
+    /// A stored report version.
+    ReportId
+);
+surrogate!(
+    /// A query: one person at one source for one job.
+    QueryId
+);
+surrogate!(
+    /// A request to an online source, carrying many queries.
+    RequestId
+);

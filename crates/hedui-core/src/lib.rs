@@ -29,7 +29,10 @@ pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};
 pub use date::{Date, Month};
 pub use id_number::{IdError, IdKind, IdNote, IdNumber, Sex};
-pub use ids::{AuthorizationId, BatchId, CommissionId, HouseholdId, JobId, PersonId, UserId};
+pub use ids::{
+    AuthorizationId, BatchId, CommissionId, HouseholdId, JobId, PersonId, QueryId, RecordId, ReportId, RequestId,
+    UserId,
+};
 pub use money::Fen;
 pub use region::{RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable, TownshipKind};
 pub use sealed::{BlindIndex, Sealed};

@@ -115,7 +115,7 @@ pub struct Evidence {
     pub amount: Option<Fen>,
     /// The stored record behind it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<i64>,
+    pub record: Option<hedui_core::RecordId>,
 }
 
 /// One checked item: what was found, the threshold, and the comparison.

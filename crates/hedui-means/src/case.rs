@@ -67,7 +67,7 @@ pub struct MistypedHit {
     pub member_seq: u32,
     pub source: String,
     pub masked_id: String,
-    pub record: i64,
+    pub record: hedui_core::RecordId,
 }
 
 /// What the application itself states and no department knows: a sudden expense, a disaster

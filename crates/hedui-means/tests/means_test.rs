@@ -95,7 +95,7 @@ fn fact(person: i64, kind: FactKind, amount: i64) -> Fact {
         status: String::new(),
         key: format!("k{person}{amount}"),
         label: String::new(),
-        record: 0,
+        record: hedui_core::RecordId(0),
     }
 }
 

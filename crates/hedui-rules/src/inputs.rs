@@ -168,7 +168,7 @@ pub struct InputEvidence {
     pub amount: Option<hedui_core::Fen>,
     /// The stored record the fact came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<i64>,
+    pub record: Option<hedui_core::RecordId>,
     /// The member the fact is about, for facts behind a household input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_seq: Option<u32>,

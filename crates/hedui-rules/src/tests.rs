@@ -243,7 +243,7 @@ fn trace_is_readable_and_serialisable() {
             as_of: day("2025-07-31"),
             label: "基本养老金 2024-08 至 2025-07".into(),
             amount: Some(hedui_core::Fen(600_000)),
-            record: Some(42),
+            record: Some(hedui_core::RecordId(42)),
             member_seq: None,
         },
     ));

@@ -17,7 +17,9 @@ pub use types::*;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
-use hedui_core::{AuthorizationId, BatchId, BlindIndex, HouseholdId, JobId, PersonId, UserId};
+use hedui_core::{
+    AuthorizationId, BatchId, BlindIndex, HouseholdId, JobId, PersonId, QueryId, ReportId, RequestId, UserId,
+};
 use hedui_means::Outcome;
 
 /// Failures of the store.
@@ -155,11 +157,17 @@ pub trait Store: Send + Sync {
         report: &NewReport,
         at: &str,
         audit: &AuditEntry,
-    ) -> Result<i64>;
+    ) -> Result<ReportId>;
     /// Issues a completed report: its issue signature, and the outcome (from its signed body) on
     /// the job. Refused unless the report is completed.
-    fn issue_report(&self, report: i64, outcome: Outcome, issued_sig: &str, at: &str, audit: &AuditEntry)
-    -> Result<()>;
+    fn issue_report(
+        &self,
+        report: ReportId,
+        outcome: Outcome,
+        issued_sig: &str,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
     /// The caseload after household `after`, in household order: each household's latest
     /// report's compact inputs.
@@ -170,7 +178,7 @@ pub trait Store: Send + Sync {
     fn put_caseload(&self, rows: &[CaseloadRow], audit: &AuditEntry) -> Result<()>;
     /// Reports completed but not issued (a process that stopped between the two steps):
     /// (report id, job), oldest first.
-    fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>>;
+    fn unissued_reports(&self) -> Result<Vec<(ReportId, JobId)>>;
 
     // ---- the database itself ----
     fn meta(&self, key: &str) -> Result<Option<String>>;
@@ -193,20 +201,20 @@ pub trait Store: Send + Sync {
     /// Queued queries not yet in a request, oldest first.
     fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>>;
     /// Stores a request and moves its queries (which must be queued) into it, atomically.
-    fn create_request(&self, request: &NewRequest, queries: &[i64], now: &str) -> Result<i64>;
+    fn create_request(&self, request: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId>;
     /// [`Store::create_request`] for many requests in one transaction; all or none.
-    fn create_requests(&self, requests: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>>;
+    fn create_requests(&self, requests: &[(NewRequest, Vec<QueryId>)], now: &str) -> Result<Vec<RequestId>>;
     /// Open requests: pending ones (to send at their `next_attempt_at`) and accepted ones
     /// (waiting for a callback), soonest first.
     fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
-    fn request(&self, id: i64) -> Result<Option<RequestRow>>;
+    fn request(&self, id: RequestId) -> Result<Option<RequestRow>>;
     fn request_by_message(&self, message_id: &str) -> Result<Option<RequestRow>>;
-    fn request_queries(&self, request: i64) -> Result<Vec<QueryRow>>;
+    fn request_queries(&self, request: RequestId) -> Result<Vec<QueryRow>>;
     /// Records an attempt that did not answer: the request stays open (`Pending` with its next
     /// try, or `Accepted`), unless it is already final.
     fn retry_request(
         &self,
-        id: i64,
+        id: RequestId,
         state: RequestState,
         attempts: i64,
         next_attempt_at: &str,
@@ -219,7 +227,7 @@ pub trait Store: Send + Sync {
     /// already final (a repeated callback, say).
     fn answer_request(
         &self,
-        id: i64,
+        id: RequestId,
         outcomes: &[QueryOutcome],
         follow_ups: &[NewQuery],
         now: &str,
@@ -230,7 +238,7 @@ pub trait Store: Send + Sync {
     /// transaction. `false`, changing nothing, if it was final.
     fn give_up_request(
         &self,
-        id: i64,
+        id: RequestId,
         state: RequestState,
         reason: &str,
         follow_ups: &[NewQuery],

@@ -15,7 +15,8 @@ use hedui_core::date::Iso;
 use hedui_core::fact::FactKind;
 use hedui_core::job::JobState;
 use hedui_core::{
-    AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, Sealed, UserId,
+    AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, QueryId, RecordId, ReportId,
+    RequestId, Sealed, UserId,
 };
 use hedui_means::Outcome;
 
@@ -61,6 +62,17 @@ impl From<&[u8]> for Value {
         Value::Blob(v.to_vec())
     }
 }
+macro_rules! id_values {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Value {
+            fn from(v: $id) -> Value {
+                Value::I64(v.0)
+            }
+        }
+    )*};
+}
+id_values!(QueryId, RecordId, ReportId, RequestId);
+
 impl From<&Sealed> for Value {
     fn from(v: &Sealed) -> Value {
         Value::Blob(v.to_vec())
@@ -280,7 +292,7 @@ pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
         _ => None,
     };
     Ok(StoredRecord {
-        id: r.i64(0)?,
+        id: RecordId(r.i64(0)?),
         batch: r.opt_i64(1)?.map(BatchId),
         job: r.opt_i64(2)?.map(JobId),
         rec: NewRecord {

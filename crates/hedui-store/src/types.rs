@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use hedui_core::{BlindIndex, Sealed};
+use hedui_core::{BlindIndex, QueryId, RecordId, ReportId, RequestId, Sealed};
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
@@ -51,7 +51,7 @@ pub struct NewRecord {
 /// A stored record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRecord {
-    pub id: i64,
+    pub id: RecordId,
     pub batch: Option<BatchId>,
     pub job: Option<JobId>,
     pub rec: NewRecord,
@@ -335,7 +335,7 @@ pub enum ReportState {
 /// A stored report version.
 #[derive(Clone, Debug)]
 pub struct ReportRow {
-    pub id: i64,
+    pub id: ReportId,
     pub job: JobId,
     pub version: i64,
     /// A copy for lists: every read checks it against the signed body.
@@ -355,8 +355,8 @@ pub struct ReportRow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SealedSlot {
     PersonId(PersonId),
-    RecordRawId(i64),
-    RecordDetail(i64),
+    RecordRawId(RecordId),
+    RecordDetail(RecordId),
     IssueRaw(i64),
     MemberName(HouseholdId, u32),
     MemberId(HouseholdId, u32),
@@ -365,7 +365,7 @@ pub enum SealedSlot {
     HouseholdAddress(HouseholdId),
     CommissionNote(CommissionId),
     CommissionDeclared(CommissionId),
-    ReportBody(i64),
+    ReportBody(ReportId),
 }
 
 /// One change of the migration that binds sealed values to their rows.
@@ -374,7 +374,7 @@ pub enum Reseal {
     /// A value re-sealed for its own row.
     Value(SealedSlot, Sealed),
     /// A report issued before reports were signed in the store, signed now.
-    ReportSigned { report: i64, completed_sig: String, issued_sig: String, at: String },
+    ReportSigned { report: ReportId, completed_sig: String, issued_sig: String, at: String },
     /// A member's (or, with `supporter`, a supporter's) ID note rewritten as codes.
     IdNote { household: HouseholdId, seq: u32, supporter: bool, note: String },
 }
@@ -510,13 +510,13 @@ pub struct NewQuery {
 /// A stored query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryRow {
-    pub id: i64,
+    pub id: QueryId,
     pub job: JobId,
     pub source: String,
     pub member_seq: u32,
     pub person: PersonId,
     pub query_date: Date,
-    pub request: Option<i64>,
+    pub request: Option<RequestId>,
     pub state: QueryState,
     pub reason: String,
 }
@@ -535,7 +535,7 @@ pub struct NewRequest {
 /// A stored request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestRow {
-    pub id: i64,
+    pub id: RequestId,
     pub source: String,
     pub message_id: String,
     pub transaction_id: String,
@@ -550,7 +550,7 @@ pub struct RequestRow {
 /// The outcome of one query in an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryOutcome {
-    pub query: i64,
+    pub query: QueryId,
     pub state: QueryState,
     pub reason: String,
     /// What the answer said about the person, for the query's job.

@@ -92,7 +92,7 @@ impl App {
         loop {
             let page = self.store.records_page(after, CHUNK as i64)?;
             let Some(last) = page.last() else { break };
-            after = last.id;
+            after = last.id.0;
             for r in &page {
                 self.reseal_record(r, &mut pending)?;
             }

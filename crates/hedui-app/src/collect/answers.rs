@@ -46,7 +46,7 @@ pub(crate) fn prepare(
         if source.kind == SourceKind::AccountService && state == QueryState::Found {
             found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
         }
-        let records = item_records(identity, &source.code, q.job, q.id * 10_000, q.person, q.query_date, items)?;
+        let records = item_records(identity, &source.code, q.job, q.id.0 * 10_000, q.person, q.query_date, items)?;
         outcomes.push(QueryOutcome { query: q.id, state, reason, records });
     }
     Ok(Prepared { outcomes, found_banks })

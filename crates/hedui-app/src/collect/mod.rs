@@ -27,7 +27,7 @@ use std::time::Duration;
 use hedui_connect::online::{OnlineClient, Reply, SendError};
 use hedui_core::catalog::{Channel, SourceKind};
 use hedui_core::id_number::IdNumber;
-use hedui_core::{Date, JobId};
+use hedui_core::{Date, JobId, QueryId};
 use hedui_exchange::{PersonQuery, SearchRequest};
 use hedui_identity::place;
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRequest, QueryRow, RequestRow, RequestState};
@@ -206,7 +206,7 @@ impl App {
         busy: &std::collections::HashSet<String>,
     ) -> AppResult<Vec<RequestRow>> {
         let queued = self.store.queued_queries(10_000_000)?;
-        let mut groups: BTreeMap<(String, Date), Vec<i64>> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, Date), Vec<QueryId>> = BTreeMap::new();
         for q in &queued {
             groups.entry((q.source.clone(), q.query_date)).or_default().push(q.id);
         }

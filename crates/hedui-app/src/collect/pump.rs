@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use hedui_connect::online::{Reply, backoff};
 use hedui_core::catalog::{Channel, Source, SourceKind};
-use hedui_core::{Date, JobId};
+use hedui_core::{Date, JobId, RequestId};
 use hedui_exchange::{Envelope, SearchResponse};
 use hedui_means::{SourceState, SourceStatus};
 use hedui_store::{QueryRow, QueryState, RequestRow, RequestState};
@@ -23,15 +23,15 @@ impl App {
     ) -> AppResult<()> {
         let started = Instant::now();
         // The jobs of each request sent in this collection (one entry per query), for `watch`.
-        let mut request_jobs: HashMap<i64, Vec<JobId>> = HashMap::new();
-        let (tx, rx) = std::sync::mpsc::channel::<(i64, Done)>();
-        let mut tasks: HashMap<i64, tokio::task::JoinHandle<()>> = HashMap::new();
-        let mut due: HashMap<i64, Instant> = HashMap::new();
+        let mut request_jobs: HashMap<RequestId, Vec<JobId>> = HashMap::new();
+        let (tx, rx) = std::sync::mpsc::channel::<(RequestId, Done)>();
+        let mut tasks: HashMap<RequestId, tokio::task::JoinHandle<()>> = HashMap::new();
+        let mut due: HashMap<RequestId, Instant> = HashMap::new();
         let mut cache = HashMap::new();
         let net = setup.runtime.handle();
         // The open requests, kept here: reading them all from the store after every answer
         // would make a large collection quadratic.
-        let mut open: BTreeMap<i64, RequestRow> =
+        let mut open: BTreeMap<RequestId, RequestRow> =
             self.store.open_requests(10_000_000)?.into_iter().map(|r| (r.id, r)).collect();
         let mut last_batch: Option<Instant> = None;
         // Whether queued queries may be waiting to go into requests: at the start, after the

@@ -13,8 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use hedui_core::JobId;
 use hedui_core::job::JobState;
+use hedui_core::{JobId, ReportId};
 use hedui_crypto::{encode_hex, sm3};
 use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, CaseloadEntry, NewReport, ReportRow, ReportState};
@@ -154,7 +154,7 @@ impl App {
     }
 
     /// Issues a completed report whose body and completion seal have been checked.
-    fn issue_sealed(&self, actor: &Caller, report_id: i64, report: &Report, mut seal: Seal) -> AppResult<()> {
+    fn issue_sealed(&self, actor: &Caller, report_id: ReportId, report: &Report, mut seal: Seal) -> AppResult<()> {
         seal.issued_at = self.now();
         seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
         let audit = self.audit_entry(
@@ -170,7 +170,7 @@ impl App {
 
     /// Issues a completed report: checks its completion signature, takes the outcome from its
     /// signed body and signs it a second time.
-    pub fn issue(&self, actor: &Caller, job: JobId, report_id: i64) -> AppResult<()> {
+    pub fn issue(&self, actor: &Caller, job: JobId, report_id: ReportId) -> AppResult<()> {
         let row = self
             .store
             .reports(job)?

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
 
-use hedui_core::PersonId;
 use hedui_core::commission::CommissionKind;
+use hedui_core::{PersonId, QueryId};
 
 use super::{audit, commission, day, household, key, record};
 use crate::*;
@@ -31,8 +31,8 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 3)]);
     assert_eq!(s.open_queries_of(j).unwrap(), 3);
 
-    let b01: Vec<i64> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
-    let b02: Vec<i64> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
+    let b01: Vec<QueryId> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
+    let b02: Vec<QueryId> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
     let req = |source: &str, m: &str| NewRequest {
         source: source.into(),
         message_id: m.into(),

@@ -18,12 +18,16 @@ pub(super) fn queued_queries(st: &SqlStore, limit: i64) -> Result<Vec<QueryRow>>
     .collect()
 }
 
-pub(super) fn create_request(st: &SqlStore, r: &NewRequest, queries: &[i64], now: &str) -> Result<i64> {
+pub(super) fn create_request(st: &SqlStore, r: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId> {
     let ids = st.create_requests(&[(r.clone(), queries.to_vec())], now)?;
     ids.first().copied().ok_or_else(|| StoreError::Corrupt("no request created".into()))
 }
 
-pub(super) fn create_requests(st: &SqlStore, batch: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>> {
+pub(super) fn create_requests(
+    st: &SqlStore,
+    batch: &[(NewRequest, Vec<QueryId>)],
+    now: &str,
+) -> Result<Vec<RequestId>> {
     let (sent, queued, pending) = (code(&QueryState::Sent), code(&QueryState::Queued), code(&RequestState::Pending));
     st.tx(|c| {
         let mut out = Vec::with_capacity(batch.len());
@@ -66,7 +70,7 @@ pub(super) fn create_requests(st: &SqlStore, batch: &[(NewRequest, Vec<i64>)], n
                     actual: format!("{moved} were; the others are in a request already, or for another source"),
                 });
             }
-            out.push(id);
+            out.push(RequestId(id));
         }
         Ok(out)
     })
@@ -84,7 +88,7 @@ pub(super) fn open_requests(st: &SqlStore, limit: i64) -> Result<Vec<RequestRow>
     .collect()
 }
 
-pub(super) fn request(st: &SqlStore, id: i64) -> Result<Option<RequestRow>> {
+pub(super) fn request(st: &SqlStore, id: RequestId) -> Result<Option<RequestRow>> {
     let rows = st.query(&format!("SELECT {REQUEST_COLS} FROM exchange_request WHERE id = ?"), &[id.into()])?;
     rows.first().map(|r| request_from(r)).transpose()
 }
@@ -95,7 +99,7 @@ pub(super) fn request_by_message(st: &SqlStore, message_id: &str) -> Result<Opti
     rows.first().map(|r| request_from(r)).transpose()
 }
 
-pub(super) fn request_queries(st: &SqlStore, request: i64) -> Result<Vec<QueryRow>> {
+pub(super) fn request_queries(st: &SqlStore, request: RequestId) -> Result<Vec<QueryRow>> {
     st.query(&format!("SELECT {QUERY_COLS} FROM exchange_query WHERE request_id = ? ORDER BY id"), &[request.into()])?
         .iter()
         .map(|r| query_from(r))
@@ -104,7 +108,7 @@ pub(super) fn request_queries(st: &SqlStore, request: i64) -> Result<Vec<QueryRo
 
 pub(super) fn retry_request(
     st: &SqlStore,
-    id: i64,
+    id: RequestId,
     state: RequestState,
     attempts: i64,
     next_attempt_at: &str,
@@ -126,7 +130,7 @@ pub(super) fn retry_request(
 
 pub(super) fn answer_request(
     st: &SqlStore,
-    id: i64,
+    id: RequestId,
     outcomes: &[QueryOutcome],
     follow_ups: &[NewQuery],
     now: &str,
@@ -137,10 +141,10 @@ pub(super) fn answer_request(
             return Ok(false);
         }
         // The request's own queries, with their jobs: an outcome for any other query is refused.
-        let jobs: std::collections::HashMap<i64, i64> = c
+        let jobs: std::collections::HashMap<QueryId, i64> = c
             .query("SELECT id, job_id FROM exchange_query WHERE request_id = ?", &[id.into()])?
             .iter()
-            .map(|r| Ok((Row(r).i64(0)?, Row(r).i64(1)?)))
+            .map(|r| Ok((QueryId(Row(r).i64(0)?), Row(r).i64(1)?)))
             .collect::<Result<_>>()?;
         let states: Vec<String> = outcomes.iter().map(|o| code(&o.state)).collect();
         let mut params = Vec::with_capacity(outcomes.len() * 4);
@@ -155,7 +159,7 @@ pub(super) fn answer_request(
                 Param::Text(state),
                 Param::Text(&o.reason),
                 Param::Text(now),
-                Param::I64(o.query),
+                Param::I64(o.query.0),
             ]);
         }
         c.execute_rows("UPDATE exchange_query SET state = ?, reason = ?, updated_at = ? WHERE id = ?", 4, &params)?;
@@ -171,7 +175,7 @@ pub(super) fn answer_request(
 
 pub(super) fn give_up_request(
     st: &SqlStore,
-    id: i64,
+    id: RequestId,
     state: RequestState,
     reason: &str,
     follow_ups: &[NewQuery],
@@ -251,13 +255,13 @@ pub(super) fn request_counts(st: &SqlStore) -> Result<Vec<(String, RequestState,
 pub(super) fn query_from(r: &[Value]) -> Result<QueryRow> {
     let r = Row(r);
     Ok(QueryRow {
-        id: r.i64(0)?,
+        id: QueryId(r.i64(0)?),
         job: JobId(r.i64(1)?),
         source: r.text(2)?,
         member_seq: u32::try_from(r.i64(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         person: PersonId(r.i64(4)?),
         query_date: r.date(5)?,
-        request: r.opt_i64(6)?,
+        request: r.opt_i64(6)?.map(RequestId),
         state: r.code(7)?,
         reason: r.text(8)?,
     })
@@ -266,7 +270,7 @@ pub(super) fn query_from(r: &[Value]) -> Result<QueryRow> {
 pub(super) fn request_from(r: &[Value]) -> Result<RequestRow> {
     let r = Row(r);
     Ok(RequestRow {
-        id: r.i64(0)?,
+        id: RequestId(r.i64(0)?),
         source: r.text(1)?,
         message_id: r.text(2)?,
         transaction_id: r.text(3)?,
@@ -279,7 +283,7 @@ pub(super) fn request_from(r: &[Value]) -> Result<RequestRow> {
     })
 }
 
-pub(super) fn request_state_in(c: &mut dyn Conn, id: i64) -> Result<Option<RequestState>> {
+pub(super) fn request_state_in(c: &mut dyn Conn, id: RequestId) -> Result<Option<RequestState>> {
     let rows = c.query("SELECT state FROM exchange_request WHERE id = ?", &[id.into()])?;
     rows.first().map(|r| Row(r).code(0)).transpose()
 }

@@ -74,7 +74,7 @@ pub(super) fn complete_report(
     report: &NewReport,
     at: &str,
     audit: &AuditEntry,
-) -> Result<i64> {
+) -> Result<ReportId> {
     st.tx(|c| {
         let n = c.execute(
             "UPDATE job SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND state = ?",
@@ -115,13 +115,13 @@ pub(super) fn complete_report(
             put_caseload_in(c, &CaseloadRow { household: HouseholdId(household), job, version, entry: entry.clone() })?;
         }
         write_audit(c, audit)?;
-        Ok(id)
+        Ok(ReportId(id))
     })
 }
 
 pub(super) fn issue_report(
     st: &SqlStore,
-    report: i64,
+    report: ReportId,
     outcome: Outcome,
     issued_sig: &str,
     at: &str,
@@ -162,7 +162,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
         let oc = r.text(3)?;
         let issued_at = r.opt_text(9)?;
         Ok(ReportRow {
-            id: r.i64(0)?,
+            id: ReportId(r.i64(0)?),
             job: JobId(r.i64(1)?),
             version: r.i64(2)?,
             outcome: Outcome::from_code(&oc).ok_or_else(|| StoreError::Corrupt(format!("outcome {oc}")))?,
@@ -179,14 +179,14 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
     .collect()
 }
 
-pub(super) fn unissued_reports(st: &SqlStore) -> Result<Vec<(i64, JobId)>> {
+pub(super) fn unissued_reports(st: &SqlStore) -> Result<Vec<(ReportId, JobId)>> {
     st.query(
         "SELECT r.id, r.job_id FROM report r LEFT JOIN report_issue i ON i.report_id = r.id \
          WHERE i.report_id IS NULL ORDER BY r.id",
         &[],
     )?
     .iter()
-    .map(|r| Ok((Row(r).i64(0)?, JobId(Row(r).i64(1)?))))
+    .map(|r| Ok((ReportId(Row(r).i64(0)?), JobId(Row(r).i64(1)?))))
     .collect()
 }
 

@@ -208,13 +208,13 @@ impl Store for SqlStore {
         report: &NewReport,
         at: &str,
         audit: &AuditEntry,
-    ) -> Result<i64> {
+    ) -> Result<ReportId> {
         jobs::complete_report(self, job, from, report, at, audit)
     }
 
     fn issue_report(
         &self,
-        report: i64,
+        report: ReportId,
         outcome: Outcome,
         issued_sig: &str,
         at: &str,
@@ -235,7 +235,7 @@ impl Store for SqlStore {
         jobs::put_caseload(self, rows, audit)
     }
 
-    fn unissued_reports(&self) -> Result<Vec<(i64, JobId)>> {
+    fn unissued_reports(&self) -> Result<Vec<(ReportId, JobId)>> {
         jobs::unissued_reports(self)
     }
 
@@ -303,11 +303,11 @@ impl Store for SqlStore {
         exchange::queued_queries(self, limit)
     }
 
-    fn create_request(&self, r: &NewRequest, queries: &[i64], now: &str) -> Result<i64> {
+    fn create_request(&self, r: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId> {
         exchange::create_request(self, r, queries, now)
     }
 
-    fn create_requests(&self, batch: &[(NewRequest, Vec<i64>)], now: &str) -> Result<Vec<i64>> {
+    fn create_requests(&self, batch: &[(NewRequest, Vec<QueryId>)], now: &str) -> Result<Vec<RequestId>> {
         exchange::create_requests(self, batch, now)
     }
 
@@ -315,7 +315,7 @@ impl Store for SqlStore {
         exchange::open_requests(self, limit)
     }
 
-    fn request(&self, id: i64) -> Result<Option<RequestRow>> {
+    fn request(&self, id: RequestId) -> Result<Option<RequestRow>> {
         exchange::request(self, id)
     }
 
@@ -323,13 +323,13 @@ impl Store for SqlStore {
         exchange::request_by_message(self, message_id)
     }
 
-    fn request_queries(&self, request: i64) -> Result<Vec<QueryRow>> {
+    fn request_queries(&self, request: RequestId) -> Result<Vec<QueryRow>> {
         exchange::request_queries(self, request)
     }
 
     fn retry_request(
         &self,
-        id: i64,
+        id: RequestId,
         state: RequestState,
         attempts: i64,
         next_attempt_at: &str,
@@ -341,7 +341,7 @@ impl Store for SqlStore {
 
     fn answer_request(
         &self,
-        id: i64,
+        id: RequestId,
         outcomes: &[QueryOutcome],
         follow_ups: &[NewQuery],
         now: &str,
@@ -352,7 +352,7 @@ impl Store for SqlStore {
 
     fn give_up_request(
         &self,
-        id: i64,
+        id: RequestId,
         state: RequestState,
         reason: &str,
         follow_ups: &[NewQuery],
