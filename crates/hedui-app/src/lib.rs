@@ -22,8 +22,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use hedui_connect::FinancialSource;
-use hedui_core::Date;
 use hedui_core::region::RegionTable;
+use hedui_core::{Date, Timestamp};
 use hedui_identity::Identity;
 use hedui_store::{AuditEntry, AuditOutcome, Store};
 
@@ -55,17 +55,9 @@ impl Clock for FixedClock {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a unix time.
-pub fn timestamp(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let date = Date::from_days(days).unwrap_or(Date::MIN);
-    format!("{}T{:02}:{:02}:{:02}Z", date, rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 /// The calendar date (China Standard Time, UTC+8) of a unix time.
 pub fn china_date(secs: i64) -> Date {
-    Date::from_days((secs + 8 * 3600).div_euclid(86_400)).unwrap_or(Date::MIN)
+    Timestamp::from_unix(secs).china_date()
 }
 
 /// What a user may do and see.
@@ -211,8 +203,8 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub fn now(&self) -> String {
-        timestamp(self.clock.unix_seconds())
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_unix(self.clock.unix_seconds())
     }
 
     pub fn today(&self) -> Date {

@@ -24,6 +24,7 @@ pub mod programme;
 pub mod region;
 mod schema;
 pub mod sealed;
+pub mod timestamp;
 
 pub use calendar::{CalendarDay, CalendarError, DayKind, WorkCalendar};
 pub use credit_code::{CreditCode, CreditCodeError};
@@ -36,3 +37,4 @@ pub use ids::{
 pub use money::Fen;
 pub use region::{RegionCode, RegionCodeError, RegionDataError, RegionLevel, RegionStatus, RegionTable, TownshipKind};
 pub use sealed::{BlindIndex, Sealed};
+pub use timestamp::Timestamp;

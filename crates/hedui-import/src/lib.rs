@@ -28,7 +28,7 @@ pub mod mapping;
 use std::collections::{HashMap, HashSet};
 
 use hedui_core::id_number::IdNumber;
-use hedui_core::{BlindIndex, Date, Sealed};
+use hedui_core::{BlindIndex, Date, Sealed, Timestamp};
 use hedui_crypto::{CryptoError, encode_hex, sm3};
 use hedui_store::{
     AuditEntry, AuditOutcome, BatchStart, BatchStats, ImportIssue, IssueSeverity, NewBatch, NewRecord, ROW_DIGEST_LEN,
@@ -86,7 +86,7 @@ pub struct ImportInput<'a> {
     pub as_of: Date,
     pub bytes: &'a [u8],
     /// The timestamp the caller read once for this import.
-    pub now: &'a str,
+    pub now: Timestamp,
     pub actor: &'a str,
     pub request_id: &'a str,
     /// Full or incremental.
@@ -122,7 +122,7 @@ pub struct ImportSummary {
 
 fn audit(input: &ImportInput<'_>, outcome: AuditOutcome, detail: String) -> AuditEntry {
     AuditEntry {
-        at: input.now.to_string(),
+        at: input.now,
         actor: input.actor.to_string(),
         action: "mirror.import".into(),
         object: format!("source:{}", input.source),
@@ -182,7 +182,7 @@ fn import_inner(
         file_sm3,
         as_of: input.as_of,
         columns: headers.to_vec(),
-        started_at: input.now.to_string(),
+        started_at: input.now,
         mode: input.mode,
     };
     // The batch is registered first: every sealed value of the import is bound to its batch.

@@ -22,7 +22,7 @@ fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {
         file_name: "test.csv",
         as_of: Date::parse("2026-11-27").unwrap(),
         bytes,
-        now: "2026-11-28T08:00:00Z",
+        now: hedui_core::Timestamp::parse("2026-11-28T08:00:00Z").expect("a timestamp"),
         actor: "tester",
         request_id: "r1",
         mode: hedui_store::SnapshotMode::Full,

@@ -38,7 +38,7 @@ fn input<'a>(bytes: &'a [u8], as_of: &str) -> ImportInput<'a> {
         file_name: "tax.csv",
         as_of: Date::parse(as_of).unwrap(),
         bytes,
-        now: "2026-11-28T08:00:00Z",
+        now: hedui_core::Timestamp::parse("2026-11-28T08:00:00Z").expect("a timestamp"),
         actor: "tester",
         request_id: "r1",
         mode: hedui_store::SnapshotMode::Full,

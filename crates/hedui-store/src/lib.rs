@@ -18,7 +18,7 @@ pub use types::*;
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::job::JobState;
 use hedui_core::{
-    AuthorizationId, BatchId, BlindIndex, HouseholdId, JobId, PersonId, QueryId, ReportId, RequestId, UserId,
+    AuthorizationId, BatchId, BlindIndex, HouseholdId, JobId, PersonId, QueryId, ReportId, RequestId, Timestamp, UserId,
 };
 use hedui_means::Outcome;
 
@@ -80,7 +80,7 @@ pub trait Store: Send + Sync {
     /// The row digests already stored for one snapshot (source, as-of date), concatenated.
     fn row_digests(&self, source: &str, as_of: hedui_core::Date) -> Result<Vec<u8>>;
     fn insert_issues(&self, batch: BatchId, issues: &[ImportIssue]) -> Result<()>;
-    fn finish_import(&self, batch: BatchId, stats: &BatchStats, finished_at: &str) -> Result<()>;
+    fn finish_import(&self, batch: BatchId, stats: &BatchStats, finished_at: Timestamp) -> Result<()>;
     fn batch(&self, id: BatchId) -> Result<Option<Batch>>;
     fn batches(&self) -> Result<Vec<Batch>>;
     fn batch_issues(&self, id: BatchId) -> Result<Vec<ImportIssue>>;
@@ -102,7 +102,7 @@ pub trait Store: Send + Sync {
     fn count_records(&self) -> Result<i64>;
 
     // ---- households and authorizations ----
-    fn create_household(&self, h: &NewHousehold, created_at: &str, audit: &AuditEntry) -> Result<HouseholdId>;
+    fn create_household(&self, h: &NewHousehold, created_at: Timestamp, audit: &AuditEntry) -> Result<HouseholdId>;
     fn household(&self, id: HouseholdId) -> Result<Option<HouseholdRow>>;
     fn household_by_number(&self, number: &str) -> Result<Option<HouseholdRow>>;
     fn count_households(&self) -> Result<i64>;
@@ -110,7 +110,7 @@ pub trait Store: Send + Sync {
     fn create_authorization(
         &self,
         a: &NewAuthorization,
-        created_at: &str,
+        created_at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<AuthorizationId>;
     fn authorizations(&self, household: HouseholdId) -> Result<Vec<AuthorizationRow>>;
@@ -124,7 +124,7 @@ pub trait Store: Send + Sync {
 
     // ---- commissions, jobs, reports ----
     /// Stores a commission and its job (state `Submitted`).
-    fn create_commission(&self, c: &NewCommission, created_at: &str, audit: &AuditEntry) -> Result<JobId>;
+    fn create_commission(&self, c: &NewCommission, created_at: Timestamp, audit: &AuditEntry) -> Result<JobId>;
     fn job(&self, id: JobId) -> Result<Option<JobRow>>;
     fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>>;
     fn count_jobs(&self, filter: &JobFilter) -> Result<i64>;
@@ -135,7 +135,7 @@ pub trait Store: Send + Sync {
         from: JobState,
         to: JobState,
         authorization: Option<AuthorizationId>,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()>;
     /// Moves a job from `from` through several states at once, if it is still in `from`: one
@@ -146,7 +146,7 @@ pub trait Store: Send + Sync {
         from: JobState,
         steps: &[(JobState, AuditEntry)],
         authorization: Option<AuthorizationId>,
-        at: &str,
+        at: Timestamp,
     ) -> Result<()>;
     /// Stores the next report version, completed and signed, and moves the job to
     /// `ReportIssued`, atomically. Refused if `report.version` is not the job's next version.
@@ -155,7 +155,7 @@ pub trait Store: Send + Sync {
         job: JobId,
         from: JobState,
         report: &NewReport,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<ReportId>;
     /// Issues a completed report: its issue signature, and the outcome (from its signed body) on
@@ -165,7 +165,7 @@ pub trait Store: Send + Sync {
         report: ReportId,
         outcome: Outcome,
         issued_sig: &str,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
@@ -197,13 +197,13 @@ pub trait Store: Send + Sync {
 
     // ---- online exchange ----
     /// Creates queries; one already there for the same job, source and member is left alone.
-    fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()>;
+    fn enqueue_queries(&self, queries: &[NewQuery], now: Timestamp) -> Result<()>;
     /// Queued queries not yet in a request, oldest first.
     fn queued_queries(&self, limit: i64) -> Result<Vec<QueryRow>>;
     /// Stores a request and moves its queries (which must be queued) into it, atomically.
-    fn create_request(&self, request: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId>;
+    fn create_request(&self, request: &NewRequest, queries: &[QueryId], now: Timestamp) -> Result<RequestId>;
     /// [`Store::create_request`] for many requests in one transaction; all or none.
-    fn create_requests(&self, requests: &[(NewRequest, Vec<QueryId>)], now: &str) -> Result<Vec<RequestId>>;
+    fn create_requests(&self, requests: &[(NewRequest, Vec<QueryId>)], now: Timestamp) -> Result<Vec<RequestId>>;
     /// Open requests: pending ones (to send at their `next_attempt_at`) and accepted ones
     /// (waiting for a callback), soonest first.
     fn open_requests(&self, limit: i64) -> Result<Vec<RequestRow>>;
@@ -217,9 +217,9 @@ pub trait Store: Send + Sync {
         id: RequestId,
         state: RequestState,
         attempts: i64,
-        next_attempt_at: &str,
+        next_attempt_at: Timestamp,
         error: &str,
-        now: &str,
+        now: Timestamp,
     ) -> Result<()>;
     /// Stores an answer: the records, each query's outcome, the queries it leads to (the banks
     /// the account index named; one already there is left alone), the request's `Answered` and
@@ -230,7 +230,7 @@ pub trait Store: Send + Sync {
         id: RequestId,
         outcomes: &[QueryOutcome],
         follow_ups: &[NewQuery],
-        now: &str,
+        now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<bool>;
     /// Gives a request up (`Failed` or `TimedOut`) with its open queries, and creates the queries
@@ -242,7 +242,7 @@ pub trait Store: Send + Sync {
         state: RequestState,
         reason: &str,
         follow_ups: &[NewQuery],
-        now: &str,
+        now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<bool>;
     fn job_queries(&self, job: JobId) -> Result<Vec<QueryRow>>;
@@ -261,11 +261,12 @@ pub trait Store: Send + Sync {
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
-    fn create_user(&self, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId>;
+    fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId>;
     fn user_by_login(&self, login: &str) -> Result<Option<UserRow>>;
     fn user(&self, id: UserId) -> Result<Option<UserRow>>;
-    fn create_session(&self, token_sm3: &str, user: UserId, created_at: &str, expires_at: &str) -> Result<()>;
+    fn create_session(&self, token_sm3: &str, user: UserId, created_at: Timestamp, expires_at: Timestamp)
+    -> Result<()>;
     /// The user of a session that has not expired at `now`.
-    fn session_user(&self, token_sm3: &str, now: &str) -> Result<Option<UserId>>;
+    fn session_user(&self, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>>;
     fn delete_session(&self, token_sm3: &str) -> Result<()>;
 }

@@ -63,7 +63,7 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
             expect_one(n, &format!("report {report}"))?;
             c.execute(
                 "INSERT INTO report_issue (report_id, issued_sig, issued_at) VALUES (?, ?, ?)",
-                &[(*report).into(), issued_sig.as_str().into(), at.as_str().into()],
+                &[(*report).into(), issued_sig.as_str().into(), (*at).into()],
             )?;
             return Ok(());
         }

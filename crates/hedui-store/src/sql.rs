@@ -16,7 +16,7 @@ use hedui_core::fact::FactKind;
 use hedui_core::job::JobState;
 use hedui_core::{
     AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, QueryId, RecordId, ReportId,
-    RequestId, Sealed, UserId,
+    RequestId, Sealed, Timestamp, UserId,
 };
 use hedui_means::Outcome;
 
@@ -72,6 +72,12 @@ macro_rules! id_values {
     )*};
 }
 id_values!(QueryId, RecordId, ReportId, RequestId);
+
+impl From<Timestamp> for Value {
+    fn from(v: Timestamp) -> Value {
+        Value::Text(v.to_string())
+    }
+}
 
 impl From<&Sealed> for Value {
     fn from(v: &Sealed) -> Value {
@@ -197,6 +203,18 @@ impl Row<'_> {
             _ => self.blob(i).map(Some),
         }
     }
+    /// A timestamp column.
+    pub(crate) fn ts(&self, i: usize) -> Result<Timestamp> {
+        let s = self.text(i)?;
+        Timestamp::parse(&s).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+    }
+
+    pub(crate) fn opt_ts(&self, i: usize) -> Result<Option<Timestamp>> {
+        self.opt_text(i)?
+            .map(|s| Timestamp::parse(&s).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}"))))
+            .transpose()
+    }
+
     /// A sealed column.
     pub(crate) fn sealed(&self, i: usize) -> Result<Sealed> {
         Ok(Sealed::from_ciphertext(self.blob(i)?))
@@ -263,7 +281,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     c.execute(
         "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[
-            a.at.as_str().into(),
+            a.at.into(),
             a.actor.as_str().into(),
             a.action.as_str().into(),
             a.object.as_str().into(),
@@ -334,8 +352,8 @@ pub(crate) fn batch_from(r: &[Value]) -> Result<Batch> {
             rejected: r.i64(9)?,
             unresolved: r.i64(10)?,
         },
-        started_at: r.text(11)?,
-        finished_at: r.opt_text(12)?,
+        started_at: r.ts(11)?,
+        finished_at: r.opt_ts(12)?,
         columns: from_json(&r.text(13)?)?,
         mode: r.code(14)?,
     })
@@ -437,7 +455,7 @@ impl SqlStore {
             applied_on: r.date(5)?,
             declared_income: Fen(r.i64(6)?),
             declared_assets: Fen(r.i64(7)?),
-            created_at: r.text(8)?,
+            created_at: r.ts(8)?,
             members,
         }))
     }

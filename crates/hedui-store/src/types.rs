@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use hedui_core::{BlindIndex, QueryId, RecordId, ReportId, RequestId, Sealed};
+use hedui_core::{BlindIndex, QueryId, RecordId, ReportId, RequestId, Sealed, Timestamp};
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
@@ -88,7 +88,7 @@ pub struct NewBatch {
     pub as_of: Date,
     /// The file's column names: record details store values only, in this order.
     pub columns: Vec<String>,
-    pub started_at: String,
+    pub started_at: Timestamp,
     pub mode: SnapshotMode,
 }
 
@@ -122,8 +122,8 @@ pub struct Batch {
     pub columns: Vec<String>,
     pub status: BatchStatus,
     pub stats: BatchStats,
-    pub started_at: String,
-    pub finished_at: Option<String>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
     pub mode: SnapshotMode,
 }
 
@@ -202,7 +202,7 @@ pub struct HouseholdRow {
     pub applied_on: Date,
     pub declared_income: Fen,
     pub declared_assets: Fen,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub members: Vec<NewMember>,
     pub supporters: Vec<NewSupporter>,
 }
@@ -228,7 +228,7 @@ pub struct AuthorizationRow {
     pub signed_on: Date,
     pub status: AuthorizationStatus,
     pub status_reason: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A commission to store; storing it also creates its job.
@@ -267,8 +267,8 @@ pub struct JobRow {
     pub state: JobState,
     pub as_of: Date,
     pub outcome: Option<Outcome>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// Filters for the job list. Empty fields do not filter.
@@ -342,11 +342,11 @@ pub struct ReportRow {
     pub outcome: Outcome,
     pub body_enc: Sealed,
     pub body_sm3: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub state: ReportState,
     pub completed_sig: String,
     pub issued_sig: String,
-    pub issued_at: Option<String>,
+    pub issued_at: Option<Timestamp>,
     /// Issued before reports were signed in the store; signed by the migration that added it.
     pub signed_in_migration: bool,
 }
@@ -374,7 +374,7 @@ pub enum Reseal {
     /// A value re-sealed for its own row.
     Value(SealedSlot, Sealed),
     /// A report issued before reports were signed in the store, signed now.
-    ReportSigned { report: ReportId, completed_sig: String, issued_sig: String, at: String },
+    ReportSigned { report: ReportId, completed_sig: String, issued_sig: String, at: Timestamp },
     /// A member's (or, with `supporter`, a supporter's) ID note rewritten as codes.
     IdNote { household: HouseholdId, seq: u32, supporter: bool, note: String },
 }
@@ -407,7 +407,7 @@ pub enum AuditOutcome {
 /// One audit row. `detail` names surrogate keys and numbers, never raw ID numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
-    pub at: String,
+    pub at: Timestamp,
     pub actor: String,
     pub action: String,
     pub object: String,
@@ -434,7 +434,7 @@ pub struct UserRow {
     pub region: String,
     #[serde(skip_serializing)]
     pub password_hash: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A user to create.
@@ -528,8 +528,8 @@ pub struct NewRequest {
     pub message_id: String,
     pub transaction_id: String,
     pub query_date: Date,
-    pub next_attempt_at: String,
-    pub deadline_at: String,
+    pub next_attempt_at: Timestamp,
+    pub deadline_at: Timestamp,
 }
 
 /// A stored request.
@@ -542,8 +542,8 @@ pub struct RequestRow {
     pub query_date: Date,
     pub state: RequestState,
     pub attempts: i64,
-    pub next_attempt_at: String,
-    pub deadline_at: String,
+    pub next_attempt_at: Timestamp,
+    pub deadline_at: Timestamp,
     pub last_error: String,
 }
 

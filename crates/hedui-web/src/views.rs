@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use hedui_app::App;
 use hedui_core::authorization::AuthorizationStatus;
-use hedui_core::{Date, JobId};
+use hedui_core::{Date, JobId, Timestamp};
 use hedui_means::Outcome;
 use hedui_store::JobRow;
 
@@ -28,8 +28,8 @@ pub struct JobView {
     pub outcome: Option<String>,
     pub outcome_name: Option<String>,
     pub as_of: Date,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl JobView {
@@ -50,8 +50,8 @@ impl JobView {
             outcome: j.outcome.map(|o| Outcome::code(o).into()),
             outcome_name: j.outcome.map(|o| Outcome::name_zh(o).into()),
             as_of: j.as_of,
-            created_at: j.created_at.clone(),
-            updated_at: j.updated_at.clone(),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
         }
     }
 }

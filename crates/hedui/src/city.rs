@@ -121,7 +121,7 @@ pub fn import_mirrors_where(
             file_name: &mirror.file,
             as_of: mirror.as_of,
             bytes: &bytes,
-            now: &now,
+            now,
             actor: actor.name(),
             request_id: &actor.request_id,
             mode: hedui_store::SnapshotMode::Full,

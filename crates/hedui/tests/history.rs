@@ -61,7 +61,7 @@ fn an_incremental_snapshot_changes_later_dates_and_earlier_reports_are_reproduce
             file_name: "cheguan-increment.csv",
             as_of: next_day,
             bytes: &bytes,
-            now: &now,
+            now,
             actor: "clerk",
             request_id: "history",
             mode: SnapshotMode::Incremental,

@@ -94,7 +94,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
             file_name: file,
             as_of,
             bytes: &bytes,
-            now: &now,
+            now,
             actor: "clerk",
             request_id: "t",
             mode: hedui_store::SnapshotMode::Full,

@@ -168,7 +168,7 @@ pub fn run(o: &Options) -> Result<()> {
             file_name: &m.file,
             as_of: m.as_of,
             bytes: &bytes,
-            now: &now,
+            now,
             actor: actor.name(),
             request_id: &actor.request_id,
             mode: hedui_store::SnapshotMode::Full,

@@ -206,7 +206,7 @@ impl App {
                 let v = self.identity.seal(&place::report_body(row.job, row.version), period(r.as_of), &body)?;
                 let mut seal = Seal::of(&r, sm3);
                 seal.signed_in_migration = true;
-                seal.issued_at = row.created_at.clone();
+                seal.issued_at = row.created_at.to_string();
                 seal.completed_sig =
                     self.signer.sign_statement(seal.completed_statement().as_bytes()).map_err(AppError::Internal)?;
                 seal.issued_sig =
@@ -216,7 +216,7 @@ impl App {
                     report: row.id,
                     completed_sig: seal.completed_sig,
                     issued_sig: seal.issued_sig,
-                    at: row.created_at.clone(),
+                    at: row.created_at,
                 });
                 up.reports_signed += 1;
             }

@@ -11,7 +11,9 @@ use hedui_core::UserId;
 use hedui_crypto::{encode_hex, sm3};
 use hedui_store::{AuditOutcome, NewUser, UserRow};
 
-use crate::{App, AppError, AppResult, Caller, Role, timestamp};
+use hedui_core::Timestamp;
+
+use crate::{App, AppError, AppResult, Caller, Role};
 
 /// Sessions last eight hours (one working day).
 pub const SESSION_SECONDS: i64 = 8 * 3600;
@@ -66,7 +68,7 @@ impl App {
         };
         let audit =
             self.audit_entry(actor, "user.create", &format!("user:{}", u.login), AuditOutcome::Ok, role.code().into());
-        Ok(self.store.create_user(&u, &self.now(), &audit)?)
+        Ok(self.store.create_user(&u, self.now(), &audit)?)
     }
 
     /// Checks a password and opens a session. Failures are audited and look the same whatever failed.
@@ -85,8 +87,8 @@ impl App {
         self.store.create_session(
             &encode_hex(&sm3(token.as_bytes())),
             user.id,
-            &timestamp(now),
-            &timestamp(now + SESSION_SECONDS),
+            Timestamp::from_unix(now),
+            Timestamp::from_unix(now + SESSION_SECONDS),
         )?;
         self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Ok, String::new())?;
         Ok(Session { token, user })
@@ -96,7 +98,7 @@ impl App {
     pub fn session_caller(&self, token: &str, request_id: &str) -> AppResult<Caller> {
         let uid = self
             .store
-            .session_user(&encode_hex(&sm3(token.as_bytes())), &self.now())?
+            .session_user(&encode_hex(&sm3(token.as_bytes())), self.now())?
             .ok_or(AppError::Unauthenticated)?;
         let u = self.store.user(uid)?.ok_or(AppError::Unauthenticated)?;
         Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id))

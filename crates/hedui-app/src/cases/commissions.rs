@@ -89,7 +89,7 @@ impl App {
             AuditOutcome::Ok,
             format!("委托 {number}（{}，{}）", input.kind.name_zh(), input.programme.name_zh()),
         );
-        Ok(self.store.create_commission(&c, &self.now(), &audit)?)
+        Ok(self.store.create_commission(&c, self.now(), &audit)?)
     }
 
     pub fn job(&self, id: JobId) -> AppResult<JobRow> {

@@ -249,7 +249,7 @@ impl App {
             AuditOutcome::Ok,
             format!("{} 名成员，{} 名身份证号无效未识别", h.members.len(), unresolved),
         );
-        Ok(self.store.create_household(&h, &self.now(), &audit)?)
+        Ok(self.store.create_household(&h, self.now(), &audit)?)
     }
 
     /// A household for display, masked for the actor's role. Audited as a read of personal data.
@@ -355,7 +355,7 @@ impl App {
             AuditOutcome::Ok,
             format!("授权书 {}，{} 人签署", a.number, a.signatures.len()),
         );
-        Ok(self.store.create_authorization(&a, &self.now(), &audit)?)
+        Ok(self.store.create_authorization(&a, self.now(), &audit)?)
     }
 
     /// Ends a letter: `Terminated` when the family was found ineligible by the business department.

@@ -113,7 +113,7 @@ impl App {
     /// every bank), for the members with a resolved identity, within the letter's scopes.
     pub fn enqueue_online(&self, job: &JobRow, h: &HouseholdRow, letter: &AuthorizationRow) -> AppResult<()> {
         let queries = self.online_queries(job, h, letter)?;
-        self.store.enqueue_queries(&queries, &self.now())?;
+        self.store.enqueue_queries(&queries, self.now())?;
         Ok(())
     }
 
@@ -212,7 +212,8 @@ impl App {
         }
         let mut planned = Vec::new();
         let now = self.now();
-        let deadline = crate::timestamp(self.clock.unix_seconds() + setup.collect_within.as_secs() as i64);
+        let deadline =
+            hedui_core::Timestamp::from_unix(self.clock.unix_seconds() + setup.collect_within.as_secs() as i64);
         for ((source, date), ids) in groups {
             let size = setup.client.catalog().get(&source).map_or(100, |s| s.batch_size as usize).max(1);
             for chunk in ids.chunks(size) {
@@ -234,7 +235,7 @@ impl App {
         let mut made = Vec::with_capacity(planned.len());
         // Many requests per transaction: each commit rewrites the pages it touched.
         for group in planned.chunks(256) {
-            let ids = self.store.create_requests(group, &now)?;
+            let ids = self.store.create_requests(group, now)?;
             for ((r, _), id) in group.iter().zip(ids) {
                 made.push(RequestRow {
                     id,

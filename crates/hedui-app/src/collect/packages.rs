@@ -61,9 +61,9 @@ impl App {
             let body = hedui_exchange::package::PackageBody::new(manifest, files);
             let bytes = setup
                 .client
-                .seal_package(&source, &r.transaction_id, &self.now(), &body)
+                .seal_package(&source, &r.transaction_id, &self.now().to_string(), &body)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
-            self.store.retry_request(r.id, RequestState::Accepted, r.attempts + 1, &self.now(), "", &self.now())?;
+            self.store.retry_request(r.id, RequestState::Accepted, r.attempts + 1, self.now(), "", self.now())?;
             self.audit(
                 actor,
                 "exchange.export",

@@ -87,7 +87,7 @@ impl App {
                 }
                 let client = setup.client.clone();
                 let message_id = r.message_id.clone();
-                let stamp = self.now();
+                let stamp = self.now().to_string();
                 let id = r.id;
                 let tx = tx.clone();
                 let task = if r.state == RequestState::Accepted {
@@ -139,7 +139,7 @@ impl App {
                 Done::Sent(Ok(Reply::Accepted)) | Done::Polled(Ok(Reply::Accepted)) => {
                     due.insert(id, Instant::now() + setup.poll_every);
                     let attempts = r.attempts + 1;
-                    self.store.retry_request(id, RequestState::Accepted, attempts, &self.now(), "", &self.now())?;
+                    self.store.retry_request(id, RequestState::Accepted, attempts, self.now(), "", self.now())?;
                     if let Some(x) = open.get_mut(&id) {
                         (x.state, x.attempts) = (RequestState::Accepted, attempts);
                     }
@@ -152,7 +152,7 @@ impl App {
                     // The answer may still come by callback; ask again later.
                     due.insert(id, Instant::now() + setup.poll_every);
                     let (now_s, err) = (self.now(), e.to_string());
-                    self.store.retry_request(id, RequestState::Accepted, r.attempts, &now_s, &err, &now_s)?;
+                    self.store.retry_request(id, RequestState::Accepted, r.attempts, now_s, &err, now_s)?;
                 }
                 Done::Sent(Err(e)) => {
                     let attempts = r.attempts + 1;
@@ -162,9 +162,9 @@ impl App {
                     } else {
                         let wait = backoff(&r.message_id, attempts as u32);
                         due.insert(id, Instant::now() + wait);
-                        let next = crate::timestamp(self.clock.unix_seconds() + wait.as_secs() as i64);
+                        let next = hedui_core::Timestamp::from_unix(self.clock.unix_seconds() + wait.as_secs() as i64);
                         let (now_s, err) = (self.now(), e.to_string());
-                        self.store.retry_request(id, RequestState::Pending, attempts, &next, &err, &now_s)?;
+                        self.store.retry_request(id, RequestState::Pending, attempts, next, &err, now_s)?;
                         if let Some(x) = open.get_mut(&id) {
                             x.attempts = attempts;
                         }
@@ -212,7 +212,7 @@ impl App {
         } else {
             Vec::new()
         };
-        self.store.give_up_request(r.id, state, reason, &more, &self.now(), &audit)?;
+        self.store.give_up_request(r.id, state, reason, &more, self.now(), &audit)?;
         Ok(())
     }
 
@@ -258,7 +258,7 @@ impl App {
                 .map(|s| s.code.as_str());
             more.extend(follow_ups(std::slice::from_ref(q), online));
         }
-        Ok(self.store.answer_request(r.id, &outcomes, &more, &self.now(), &audit)?)
+        Ok(self.store.answer_request(r.id, &outcomes, &more, self.now(), &audit)?)
     }
 
     /// A callback from a source (its header's sender): the answer to an accepted request.

@@ -164,7 +164,7 @@ impl App {
                     if self.exchange.is_some() {
                         queries.extend(self.online_queries(&d.0, &d.1, &d.2)?);
                         if queries.len() >= 50_000 {
-                            self.store.enqueue_queries(&std::mem::take(&mut queries), &self.now())?;
+                            self.store.enqueue_queries(&std::mem::take(&mut queries), self.now())?;
                         }
                     }
                     dispatched.push((i, d));
@@ -173,7 +173,7 @@ impl App {
                 Err(e) => out.push(Some(Err(e))),
             }
         }
-        self.store.enqueue_queries(&queries, &self.now())?;
+        self.store.enqueue_queries(&queries, self.now())?;
         times.dispatch = t.elapsed();
         // Reports are made while the collection goes on: a job whose queries are all final is
         // handed to the report workers at once. The rest follow after `between`.

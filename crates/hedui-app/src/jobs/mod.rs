@@ -33,7 +33,7 @@ impl App {
             AuditOutcome::Ok,
             format!("{} → {}：{detail}", from.name_zh(), to.name_zh()),
         );
-        self.store.transition_job(job.id, from, to, None, &self.now(), &audit)?;
+        self.store.transition_job(job.id, from, to, None, self.now(), &audit)?;
         Ok(to)
     }
 
@@ -61,7 +61,7 @@ impl App {
             steps.push((to, audit));
             state = to;
         }
-        self.store.transition_job_through(job.id, from, &steps, authorization, &self.now())?;
+        self.store.transition_job_through(job.id, from, &steps, authorization, self.now())?;
         Ok(state)
     }
 
@@ -151,7 +151,7 @@ impl App {
                     AuditOutcome::Denied,
                     reason.clone(),
                 );
-                self.store.transition_job(job.id, JobState::Submitted, JobState::Refused, None, &self.now(), &audit)?;
+                self.store.transition_job(job.id, JobState::Submitted, JobState::Refused, None, self.now(), &audit)?;
                 return Err(AppError::AuthorizationRequired(format!(
                     "核对任务 {}（户 {}）未执行：{reason}。请补录全体成员签署的有效授权书后重新委托。",
                     job.id, h.number

@@ -269,7 +269,7 @@ impl App {
             number: format!("HD-{}-{:06}-V{}", job.as_of.compact(), job.id.0, version),
             job: job.id,
             version,
-            issued_at: self.now(),
+            issued_at: self.now().to_string(),
             as_of: job.as_of,
             commission: CommissionInfo {
                 number: job.commission_number.clone(),

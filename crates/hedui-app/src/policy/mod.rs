@@ -166,7 +166,7 @@ impl Policies {
         let Ok(a) = self.audit.read() else { return };
         let Some((store, clock)) = a.as_ref() else { return };
         let entry = hedui_store::AuditEntry {
-            at: crate::timestamp(clock.unix_seconds()),
+            at: hedui_core::Timestamp::from_unix(clock.unix_seconds()),
             actor: "system".into(),
             action: "policy.reload".into(),
             object: "policy".into(),

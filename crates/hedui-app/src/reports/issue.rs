@@ -145,7 +145,7 @@ impl App {
             completed_sig: seal.completed_sig.clone(),
             caseload: self.caseload_entry(report)?,
         };
-        let id = self.store.complete_report(report.job, from, &stored, &self.now(), &audit)?;
+        let id = self.store.complete_report(report.job, from, &stored, self.now(), &audit)?;
         // The completion signature was made just now over the statement in hand, so it is issued
         // without reading the body back; a report completed earlier (`issue`) is read back and
         // both its digest and its completion signature are checked first, and every read checks
@@ -155,7 +155,8 @@ impl App {
 
     /// Issues a completed report whose body and completion seal have been checked.
     fn issue_sealed(&self, actor: &Caller, report_id: ReportId, report: &Report, mut seal: Seal) -> AppResult<()> {
-        seal.issued_at = self.now();
+        let issued_at = self.now();
+        seal.issued_at = issued_at.to_string();
         seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
         let audit = self.audit_entry(
             actor,
@@ -164,7 +165,7 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
         );
-        self.store.issue_report(report_id, report.assessment.outcome, &seal.issued_sig, &seal.issued_at, &audit)?;
+        self.store.issue_report(report_id, report.assessment.outcome, &seal.issued_sig, issued_at, &audit)?;
         Ok(())
     }
 
@@ -226,7 +227,7 @@ impl App {
         }
         seal.completed_sig = row.completed_sig.clone();
         seal.issued_sig = row.issued_sig.clone();
-        seal.issued_at = row.issued_at.clone().unwrap_or_default();
+        seal.issued_at = row.issued_at.map(|t| t.to_string()).unwrap_or_default();
         seal.signed_in_migration = row.signed_in_migration;
         if row.state == ReportState::Issued
             && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)

@@ -6,15 +6,15 @@
 use hedui_core::commission::CommissionKind;
 use hedui_core::{PersonId, QueryId};
 
-use super::{audit, commission, day, household, key, record};
+use super::{audit, commission, day, household, key, record, ts};
 use crate::*;
 
 // tidy: allow(long-fn): one story of a request's life, each step checked where it happens.
 pub fn exchange_answers_once(s: &dyn Store) {
     let p1 = s.resolve_persons(&[key(1)]).unwrap()[0];
     let p2 = s.resolve_persons(&[key(2)]).unwrap()[0];
-    let h = s.create_household(&household("H9", "320402001"), "t", &audit("c", "h")).unwrap();
-    let j = s.create_commission(&commission("WT-9", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let h = s.create_household(&household("H9", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-9", h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let q = |source: &str, seq: u32, person: PersonId| NewQuery {
         job: j,
         source: source.into(),
@@ -23,8 +23,8 @@ pub fn exchange_answers_once(s: &dyn Store) {
         query_date: day("2026-11-27"),
     };
     let all = [q("B01", 1, p1), q("B01", 2, p2), q("B02", 1, p1)];
-    s.enqueue_queries(&all, "t1").unwrap();
-    s.enqueue_queries(&all[..1], "t1").unwrap();
+    s.enqueue_queries(&all, ts(1)).unwrap();
+    s.enqueue_queries(&all[..1], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
     assert_eq!(queued.len(), 3, "enqueueing twice creates nothing new");
     assert_eq!(s.jobs_with_open_queries().unwrap(), vec![j]);
@@ -38,20 +38,20 @@ pub fn exchange_answers_once(s: &dyn Store) {
         message_id: m.into(),
         transaction_id: format!("txn-{m}"),
         query_date: day("2026-11-27"),
-        next_attempt_at: "t1".into(),
-        deadline_at: "t9".into(),
+        next_attempt_at: ts(1),
+        deadline_at: ts(9),
     };
-    assert!(s.create_request(&req("B01", "m0"), &b02, "t1").is_err(), "a query joins only its own source's request");
+    assert!(s.create_request(&req("B01", "m0"), &b02, ts(1)).is_err(), "a query joins only its own source's request");
     assert!(s.request_by_message("m0").unwrap().is_none(), "and nothing of the failed request is left");
-    let r1 = s.create_request(&req("B01", "m1"), &b01, "t1").unwrap();
-    assert!(s.create_request(&req("B01", "m1b"), &b01, "t1").is_err(), "a query is in one request only");
-    let r2 = s.create_request(&req("B02", "m2"), &b02, "t1").unwrap();
+    let r1 = s.create_request(&req("B01", "m1"), &b01, ts(1)).unwrap();
+    assert!(s.create_request(&req("B01", "m1b"), &b01, ts(1)).is_err(), "a query is in one request only");
+    let r2 = s.create_request(&req("B02", "m2"), &b02, ts(1)).unwrap();
     assert_eq!(s.queued_queries(10).unwrap().len(), 0);
     assert_eq!(s.open_requests(10).unwrap().len(), 2);
 
-    s.retry_request(r1, RequestState::Pending, 1, "t2", "HTTP 503", "t1").unwrap();
+    s.retry_request(r1, RequestState::Pending, 1, ts(2), "HTTP 503", ts(1)).unwrap();
     let row = s.request(r1).unwrap().unwrap();
-    assert_eq!((row.attempts, row.next_attempt_at.as_str(), row.last_error.as_str()), (1, "t2", "HTTP 503"));
+    assert_eq!((row.attempts, row.next_attempt_at, row.last_error.as_str()), (1, ts(2), "HTTP 503"));
     assert_eq!(s.request_by_message("m1").unwrap().unwrap().id, r1);
 
     let qs = s.request_queries(r1).unwrap();
@@ -66,14 +66,14 @@ pub fn exchange_answers_once(s: &dyn Store) {
     ];
     // The answer leads to one more query (a bank the account index named), stored with it.
     let next = [q("B03", 1, p1)];
-    assert!(s.answer_request(r1, &outcomes, &next, "t3", &audit("exchange.answer", "source:B01")).unwrap());
+    assert!(s.answer_request(r1, &outcomes, &next, ts(3), &audit("exchange.answer", "source:B01")).unwrap());
     let b03: Vec<QueryRow> = s.queued_queries(10).unwrap().into_iter().filter(|x| x.source == "B03").collect();
     assert_eq!(b03.len(), 1, "the follow-up query is queued with the answer");
-    let r3 = s.create_request(&req("B03", "m-3"), &[b03[0].id], "t3").unwrap();
+    let r3 = s.create_request(&req("B03", "m-3"), &[b03[0].id], ts(3)).unwrap();
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 2)], "the B02 query and the follow-up are open");
     assert_eq!(s.open_queries_of(j).unwrap(), 2);
     assert!(
-        !s.answer_request(r1, &outcomes, &[q("B04", 1, p1)], "t4", &audit("exchange.answer", "source:B01")).unwrap(),
+        !s.answer_request(r1, &outcomes, &[q("B04", 1, p1)], ts(4), &audit("exchange.answer", "source:B01")).unwrap(),
         "a repeated answer changes nothing"
     );
     assert!(s.job_queries(j).unwrap().iter().all(|x| x.source != "B04"), "not even its follow-ups");
@@ -81,7 +81,8 @@ pub fn exchange_answers_once(s: &dyn Store) {
     let stored = s.records_for(&[p1]).unwrap();
     assert!(stored.iter().all(|r| r.job == Some(j) && r.batch.is_none()));
     assert!(
-        !s.give_up_request(r1, RequestState::Failed, "x", &[], "t5", &audit("exchange.give_up", "source:B01")).unwrap(),
+        !s.give_up_request(r1, RequestState::Failed, "x", &[], ts(5), &audit("exchange.give_up", "source:B01"))
+            .unwrap(),
         "an answered request stays answered"
     );
 
@@ -91,7 +92,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
             RequestState::TimedOut,
             "超过时限未反馈",
             &[],
-            "t6",
+            ts(6),
             &audit("exchange.give_up", "source:B02")
         )
         .unwrap()
@@ -99,7 +100,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
     // A follow-up that is there already is left alone.
     let again = [q("B03", 1, p1)];
     assert!(
-        s.give_up_request(r3, RequestState::Failed, "拒绝", &again, "t7", &audit("exchange.give_up", "source:B03"))
+        s.give_up_request(r3, RequestState::Failed, "拒绝", &again, ts(7), &audit("exchange.give_up", "source:B03"))
             .unwrap()
     );
     let states: Vec<(String, QueryState)> =

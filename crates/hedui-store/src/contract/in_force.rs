@@ -5,7 +5,7 @@
 use hedui_core::commission::CommissionKind;
 use hedui_core::{BatchId, Fen, Month};
 
-use super::{audit, commission, day, household, key, record};
+use super::{audit, commission, day, household, key, record, ts};
 use crate::*;
 
 /// Imports one snapshot of `source` on `as_of` with `recs`; finished unless `finish` is false.
@@ -16,7 +16,7 @@ fn snapshot(s: &dyn Store, source: &str, as_of: &str, mode: SnapshotMode, recs: 
         file_sm3: format!("{source}-{as_of}"),
         as_of: day(as_of),
         columns: vec!["身份证号".into()],
-        started_at: "2026-11-28T08:00:00Z".into(),
+        started_at: ts(0),
         mode,
     };
     let BatchStart::New(b) = s.begin_import(&nb, &audit("import", "batch")).unwrap() else { panic!("new import") };
@@ -26,7 +26,7 @@ fn snapshot(s: &dyn Store, source: &str, as_of: &str, mode: SnapshotMode, recs: 
     s.import_rows(b, &recs, &digests, &[]).unwrap();
     if finish {
         let stats = BatchStats { total: recs.len() as i64, accepted: recs.len() as i64, ..BatchStats::default() };
-        s.finish_import(b, &stats, "2026-11-28T08:01:00Z").unwrap();
+        s.finish_import(b, &stats, ts(60)).unwrap();
     }
     b
 }
@@ -88,11 +88,9 @@ pub fn records_in_force_on_a_date(s: &dyn Store) {
 
 pub fn job_records_are_the_jobs_own(s: &dyn Store) {
     let p = s.resolve_persons(&[key(1)]).unwrap()[0];
-    let h = s
-        .create_household(&household("H1", "320402001"), "2026-11-28T08:00:00Z", &audit("household.create", "h"))
-        .unwrap();
-    let j1 = s.create_commission(&commission("C1", h, CommissionKind::Application), "t", &audit("c", "c1")).unwrap();
-    let j2 = s.create_commission(&commission("C2", h, CommissionKind::Application), "t", &audit("c", "c2")).unwrap();
+    let h = s.create_household(&household("H1", "320402001"), ts(0), &audit("household.create", "h")).unwrap();
+    let j1 = s.create_commission(&commission("C1", h, CommissionKind::Application), ts(0), &audit("c", "c1")).unwrap();
+    let j2 = s.create_commission(&commission("C2", h, CommissionKind::Application), ts(0), &audit("c", "c2")).unwrap();
     s.insert_records(None, Some(j1), &[record(Some(p), 1), record(Some(p), 2)]).unwrap();
     s.insert_records(None, Some(j2), &[record(Some(p), 3)]).unwrap();
     let got = s.job_records(j1).unwrap();

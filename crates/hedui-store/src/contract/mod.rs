@@ -12,7 +12,7 @@ use hedui_core::fact::FactKind;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
-use hedui_core::{BlindIndex, Date, Fen, HouseholdId, Month, PersonId, Sealed};
+use hedui_core::{BlindIndex, Date, Fen, HouseholdId, Month, PersonId, Sealed, Timestamp};
 use hedui_means::Outcome;
 
 use crate::*;
@@ -76,13 +76,18 @@ pub(super) fn bx(b: Vec<u8>) -> BlindIndex {
     BlindIndex::from_stored(&b).expect("a blind index is 32 bytes")
 }
 
+/// A time in the contract's story: `n` seconds after its start.
+pub(super) fn ts(n: i64) -> Timestamp {
+    Timestamp::from_unix(1_795_852_800 + n)
+}
+
 fn day(s: &str) -> Date {
     Date::parse(s).expect("test date")
 }
 
 fn audit(action: &str, object: &str) -> AuditEntry {
     AuditEntry {
-        at: "2026-11-28T08:00:00Z".into(),
+        at: ts(0),
         actor: "tester".into(),
         action: action.into(),
         object: object.into(),
@@ -194,7 +199,7 @@ pub fn imports_round_trip(s: &dyn Store) {
         file_sm3: "abc".into(),
         as_of: day("2026-11-27"),
         columns: vec!["身份证号".into(), "姓名".into()],
-        started_at: "2026-11-28T08:00:00Z".into(),
+        started_at: ts(0),
         mode: SnapshotMode::Incremental,
     };
     let BatchStart::New(b) = s.begin_import(&nb, &audit("import", "batch")).unwrap() else {
@@ -235,7 +240,7 @@ pub fn imports_round_trip(s: &dyn Store) {
     s.insert_issues(b, std::slice::from_ref(&issue)).unwrap();
     assert_eq!(s.batch_issues(b).unwrap(), vec![issue]);
     let stats = BatchStats { total: 4, accepted: 3, duplicate: 0, rejected: 1, unresolved: 1 };
-    s.finish_import(b, &stats, "2026-11-28T08:01:00Z").unwrap();
+    s.finish_import(b, &stats, ts(60)).unwrap();
     let got = s.batch(b).unwrap().unwrap();
     assert_eq!((got.stats, got.status), (stats, BatchStatus::Done));
     assert_eq!(got.columns, vec!["身份证号".to_string(), "姓名".to_string()]);
@@ -246,7 +251,7 @@ pub fn imports_round_trip(s: &dyn Store) {
 
 pub fn households_round_trip(s: &dyn Store) {
     let h = household("H1", "320402001");
-    let id = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1")).unwrap();
+    let id = s.create_household(&h, ts(0), &audit("create", "household:H1")).unwrap();
     let got = s.household(id).unwrap().unwrap();
     assert_eq!(got.number, "H1");
     assert_eq!(got.programme, Programme::Dibao);
@@ -259,7 +264,7 @@ pub fn households_round_trip(s: &dyn Store) {
     assert_eq!(got.supporters.len(), 1, "supporters are kept apart from members");
     assert_eq!((got.supporters[0].duty.as_str(), got.supporters[0].person), ("赡养", Some(PersonId(9))));
     assert_eq!(s.household_by_number("H1").unwrap().map(|h| h.id), Some(id));
-    let again = s.create_household(&h, "2026-11-28T08:00:00Z", &audit("create", "household:H1"));
+    let again = s.create_household(&h, ts(0), &audit("create", "household:H1"));
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     assert_eq!(s.count_households().unwrap(), 1);
     assert_eq!(s.audit_log(Some("household:H1"), 10).unwrap().len(), 1);
@@ -268,13 +273,13 @@ pub fn households_round_trip(s: &dyn Store) {
 pub fn failed_change_leaves_nothing(s: &dyn Store) {
     let mut h = household("H2", "320402001");
     h.members[1].seq = 1; // Violates the unique (household, seq) rule after the household row is written.
-    assert!(s.create_household(&h, "t", &audit("create", "household:H2")).is_err());
+    assert!(s.create_household(&h, ts(0), &audit("create", "household:H2")).is_err());
     assert_eq!(s.count_households().unwrap(), 0, "household row rolled back");
     assert!(s.audit_log(None, 10).unwrap().is_empty(), "no audit row for a change that did not happen");
 }
 
 pub fn authorizations_supersede(s: &dyn Store) {
-    let h = s.create_household(&household("H3", "320402001"), "t", &audit("c", "h")).unwrap();
+    let h = s.create_household(&household("H3", "320402001"), ts(0), &audit("c", "h")).unwrap();
     let sig = |m| Signature { member_seq: m, guardian_seq: None, signed_on: day("2026-11-01") };
     let a1 = NewAuthorization {
         number: "SQ-1".into(),
@@ -283,52 +288,52 @@ pub fn authorizations_supersede(s: &dyn Store) {
         signatures: vec![sig(1), Signature { member_seq: 2, guardian_seq: Some(1), signed_on: day("2026-11-01") }],
         signed_on: day("2026-11-01"),
     };
-    let id1 = s.create_authorization(&a1, "t", &audit("authz", "h")).unwrap();
+    let id1 = s.create_authorization(&a1, ts(0), &audit("authz", "h")).unwrap();
     let a2 = NewAuthorization { number: "SQ-2".into(), ..a1.clone() };
-    let id2 = s.create_authorization(&a2, "t", &audit("authz", "h")).unwrap();
+    let id2 = s.create_authorization(&a2, ts(0), &audit("authz", "h")).unwrap();
     let all = s.authorizations(h).unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!((all[0].id, all[0].status), (id1, AuthorizationStatus::Superseded));
     assert_eq!((all[1].id, all[1].status), (id2, AuthorizationStatus::Active));
     assert_eq!(all[1].signatures, a1.signatures);
     assert_eq!(all[1].scopes, vec![Scope::Tax, Scope::Financial]);
-    assert!(matches!(s.create_authorization(&a2, "t", &audit("authz", "h")), Err(StoreError::Conflict(_))));
+    assert!(matches!(s.create_authorization(&a2, ts(0), &audit("authz", "h")), Err(StoreError::Conflict(_))));
     s.set_authorization_status(id2, AuthorizationStatus::Terminated, Some("核对超出"), &audit("t", "h")).unwrap();
     let last = s.authorizations(h).unwrap().pop().unwrap();
     assert_eq!((last.status, last.status_reason.as_deref()), (AuthorizationStatus::Terminated, Some("核对超出")));
     let missing = NewAuthorization { household: HouseholdId(999), number: "SQ-9".into(), ..a1 };
-    assert!(matches!(s.create_authorization(&missing, "t", &audit("a", "h")), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.create_authorization(&missing, ts(0), &audit("a", "h")), Err(StoreError::NotFound(_))));
 }
 
 pub fn jobs_compare_and_set(s: &dyn Store) {
-    let h = s.create_household(&household("H4", "320402001"), "t", &audit("c", "h")).unwrap();
-    let j = s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t0", &audit("c", "j")).unwrap();
+    let h = s.create_household(&household("H4", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-1", h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
     assert_eq!(
         (row.state, row.household_number.as_str(), row.kind),
         (JobState::Submitted, "H4", CommissionKind::Application)
     );
-    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t1", &audit("t", "j")).unwrap();
-    let stale = s.transition_job(j, JobState::Submitted, JobState::Refused, None, "t2", &audit("t", "j"));
+    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, ts(1), &audit("t", "j")).unwrap();
+    let stale = s.transition_job(j, JobState::Submitted, JobState::Refused, None, ts(2), &audit("t", "j"));
     assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
     let row = s.job(j).unwrap().unwrap();
-    assert_eq!((row.state, row.updated_at.as_str()), (JobState::AuthorizationVerified, "t1"));
+    assert_eq!((row.state, row.updated_at), (JobState::AuthorizationVerified, ts(1)));
     // Several steps at once: one compare-and-set, one audit row per step, all or nothing.
     let steps = [
         (JobState::Dispatched, audit("job.step", "job:through")),
         (JobState::AllReturned, audit("job.step", "job:through")),
     ];
-    let stale = s.transition_job_through(j, JobState::Submitted, &steps, None, "t2");
+    let stale = s.transition_job_through(j, JobState::Submitted, &steps, None, ts(2));
     assert!(matches!(stale, Err(StoreError::StateChanged { .. })), "{stale:?}");
     assert!(s.audit_log(Some("job:through"), 10).unwrap().is_empty(), "a refused move writes no audit row");
-    s.transition_job_through(j, JobState::AuthorizationVerified, &steps, None, "t2").unwrap();
+    s.transition_job_through(j, JobState::AuthorizationVerified, &steps, None, ts(2)).unwrap();
     assert_eq!(s.job(j).unwrap().unwrap().state, JobState::AllReturned);
     assert_eq!(s.audit_log(Some("job:through"), 10).unwrap().len(), 2);
-    s.transition_job(j, JobState::AllReturned, JobState::Dispatched, None, "t1", &audit("t", "j")).unwrap();
-    s.transition_job(j, JobState::Dispatched, JobState::AuthorizationVerified, None, "t1", &audit("t", "j")).unwrap();
+    s.transition_job(j, JobState::AllReturned, JobState::Dispatched, None, ts(1), &audit("t", "j")).unwrap();
+    s.transition_job(j, JobState::Dispatched, JobState::AuthorizationVerified, None, ts(1), &audit("t", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
     assert!(matches!(
-        s.create_commission(&commission("WT-1", h, CommissionKind::Application), "t", &audit("c", "j")),
+        s.create_commission(&commission("WT-1", h, CommissionKind::Application), ts(0), &audit("c", "j")),
         Err(StoreError::Conflict(_))
     ));
     assert_eq!((row.note_enc, row.declared_enc), (None, None));
@@ -338,7 +343,7 @@ pub fn jobs_compare_and_set(s: &dyn Store) {
         declared_enc: Some(sd(vec![0, 255, 7])),
         ..commission("WT-2", h, CommissionKind::Application)
     };
-    let j = s.create_commission(&declared, "t", &audit("c", "j")).unwrap();
+    let j = s.create_commission(&declared, ts(0), &audit("c", "j")).unwrap();
     let row = s.job(j).unwrap().unwrap();
     assert_eq!((row.note_enc, row.declared_enc), (Some(sd(vec![1, 2])), Some(sd(vec![0, 255, 7]))));
 }
@@ -355,44 +360,42 @@ pub(super) fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> New
 }
 
 pub fn reports_are_versioned(s: &dyn Store) {
-    let h = s.create_household(&household("H5", "320402001"), "t", &audit("c", "h")).unwrap();
-    let j = s.create_commission(&commission("WT-5", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
-    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, "t", &audit("t", "j")).unwrap();
+    let h = s.create_household(&household("H5", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-5", h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
+    s.transition_job(j, JobState::Submitted, JobState::AuthorizationVerified, None, ts(0), &audit("t", "j")).unwrap();
     for (from, to) in [
         (JobState::AuthorizationVerified, JobState::Dispatched),
         (JobState::Dispatched, JobState::AllReturned),
         (JobState::AllReturned, JobState::Analysed),
     ] {
-        s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
+        s.transition_job(j, from, to, None, ts(0), &audit("t", "j")).unwrap();
     }
     let r1 = s
-        .complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1, 2], "sm3-a"), "t", &audit("r", "j"))
+        .complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1, 2], "sm3-a"), ts(0), &audit("r", "j"))
         .unwrap();
     assert!(
-        s.complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1], "x"), "t", &audit("r", "j")).is_err()
+        s.complete_report(j, JobState::Analysed, &rep(1, Outcome::Open, &[1], "x"), ts(0), &audit("r", "j")).is_err()
     );
     let first = s.reports(j).unwrap().remove(0);
     assert_eq!((first.id, first.version, first.state), (r1, 1, ReportState::Completed));
-    assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at.as_deref()), ("c1", "", None));
+    assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at), ("c1", "", None));
     assert_eq!(s.unissued_reports().unwrap(), [(r1, j)]);
-    s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).unwrap();
+    s.issue_report(r1, Outcome::Open, "i1", ts(2), &audit("r", "j")).unwrap();
     assert!(s.unissued_reports().unwrap().is_empty());
-    assert!(s.issue_report(r1, Outcome::Open, "i1", "t2", &audit("r", "j")).is_err(), "issued once only");
+    assert!(s.issue_report(r1, Outcome::Open, "i1", ts(2), &audit("r", "j")).is_err(), "issued once only");
     let first = s.reports(j).unwrap().remove(0);
-    assert_eq!(
-        (first.state, first.issued_sig.as_str(), first.issued_at.as_deref()),
-        (ReportState::Issued, "i1", Some("t2"))
-    );
+    assert_eq!((first.state, first.issued_sig.as_str(), first.issued_at), (ReportState::Issued, "i1", Some(ts(2))));
     assert!(!first.signed_in_migration);
-    s.transition_job(j, JobState::ReportIssued, JobState::Analysed, None, "t", &audit("t", "j")).unwrap();
+    s.transition_job(j, JobState::ReportIssued, JobState::Analysed, None, ts(0), &audit("t", "j")).unwrap();
     // A version out of turn is refused; the next one is stored.
     assert!(
-        s.complete_report(j, JobState::Analysed, &rep(3, Outcome::Exceeds, &[3], "x"), "t", &audit("r", "j")).is_err()
+        s.complete_report(j, JobState::Analysed, &rep(3, Outcome::Exceeds, &[3], "x"), ts(0), &audit("r", "j"))
+            .is_err()
     );
     let r2 = s
-        .complete_report(j, JobState::Analysed, &rep(2, Outcome::Exceeds, &[3], "sm3-b"), "t", &audit("r", "j"))
+        .complete_report(j, JobState::Analysed, &rep(2, Outcome::Exceeds, &[3], "sm3-b"), ts(0), &audit("r", "j"))
         .unwrap();
-    s.issue_report(r2, Outcome::Exceeds, "i2", "t", &audit("r", "j")).unwrap();
+    s.issue_report(r2, Outcome::Exceeds, "i2", ts(0), &audit("r", "j")).unwrap();
     let reps = s.reports(j).unwrap();
     assert_eq!(reps.len(), 2);
     assert_eq!((reps[0].body_enc.as_slice(), reps[0].outcome), (&[1u8, 2][..], Outcome::Open), "version 1 unchanged");
@@ -421,7 +424,7 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
         file_sm3: "sm3-rs".into(),
         as_of: day("2026-11-27"),
         columns: vec!["身份证号".into(), "姓名".into()],
-        started_at: "t".into(),
+        started_at: ts(0),
         mode: SnapshotMode::Full,
     };
     let BatchStart::New(b) = s.begin_import(&nb, &audit("i", "b")).unwrap() else { panic!("a new batch") };
@@ -430,8 +433,9 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
     assert_eq!((in_batch.len(), in_batch[0].batch, in_batch[0].rec.line), (1, Some(b), 10));
     assert_eq!(rec.rec.line, 2);
     let un = recs.iter().find(|r| r.rec.person.is_none()).unwrap();
-    let h = s.create_household(&household("H-RS", "320402001"), "t", &audit("c", "h")).unwrap();
-    let cm = s.create_commission(&commission("WT-RS", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let h = s.create_household(&household("H-RS", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let cm =
+        s.create_commission(&commission("WT-RS", h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let job = s.job(cm).unwrap().unwrap();
     assert!(s.households_page(0, 1000).unwrap().iter().any(|x| x.id == h));
 
@@ -470,12 +474,12 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
 }
 
 pub fn job_lists_filter(s: &dyn Store) {
-    let h1 = s.create_household(&household("H6", "320402001"), "t", &audit("c", "h")).unwrap();
-    let h2 = s.create_household(&household("H7", "320411100"), "t", &audit("c", "h")).unwrap();
-    s.create_commission(&commission("WT-6", h1, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let h1 = s.create_household(&household("H6", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let h2 = s.create_household(&household("H7", "320411100"), ts(0), &audit("c", "h")).unwrap();
+    s.create_commission(&commission("WT-6", h1, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let j2 =
-        s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), "t", &audit("c", "j")).unwrap();
-    s.transition_job(j2, JobState::Submitted, JobState::Refused, None, "t", &audit("t", "j")).unwrap();
+        s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), ts(0), &audit("c", "j")).unwrap();
+    s.transition_job(j2, JobState::Submitted, JobState::Refused, None, ts(0), &audit("t", "j")).unwrap();
     let all = JobFilter::default();
     assert_eq!(s.jobs(&all).unwrap().len(), 2);
     assert_eq!(s.jobs(&all).unwrap()[0].id, j2, "newest first");
@@ -499,13 +503,13 @@ pub fn users_and_sessions(s: &dyn Store) {
         region: "3204".into(),
         password_hash: "$argon2id$x".into(),
     };
-    let id = s.create_user(&u, "t", &audit("user", "clerk")).unwrap();
-    assert!(matches!(s.create_user(&u, "t", &audit("user", "clerk")), Err(StoreError::Conflict(_))));
+    let id = s.create_user(&u, ts(0), &audit("user", "clerk")).unwrap();
+    assert!(matches!(s.create_user(&u, ts(0), &audit("user", "clerk")), Err(StoreError::Conflict(_))));
     assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));
     assert_eq!(s.user(id).unwrap().map(|u| u.password_hash), Some("$argon2id$x".into()));
-    s.create_session("tok", id, "2026-11-28T08:00:00Z", "2026-11-28T16:00:00Z").unwrap();
-    assert_eq!(s.session_user("tok", "2026-11-28T09:00:00Z").unwrap(), Some(id));
-    assert_eq!(s.session_user("tok", "2026-11-28T17:00:00Z").unwrap(), None, "expired");
+    s.create_session("tok", id, ts(0), ts(8 * 3600)).unwrap();
+    assert_eq!(s.session_user("tok", ts(3600)).unwrap(), Some(id));
+    assert_eq!(s.session_user("tok", ts(9 * 3600)).unwrap(), None, "expired");
     s.delete_session("tok").unwrap();
-    assert_eq!(s.session_user("tok", "2026-11-28T09:00:00Z").unwrap(), None);
+    assert_eq!(s.session_user("tok", ts(3600)).unwrap(), None);
 }

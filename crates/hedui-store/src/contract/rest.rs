@@ -9,13 +9,13 @@ use hedui_core::job::JobState;
 use hedui_core::{HouseholdId, JobId};
 use hedui_means::Outcome;
 
-use super::{audit, commission, day, household, key, rep, sd};
+use super::{audit, commission, day, household, key, rep, sd, ts};
 use crate::*;
 
 pub fn requests_are_created_together(s: &dyn Store) {
     let p = s.resolve_persons(&[key(61)]).unwrap()[0];
-    let h = s.create_household(&household("H-RQ", "320402001"), "t", &audit("c", "h")).unwrap();
-    let j = s.create_commission(&commission("WT-RQ", h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let h = s.create_household(&household("H-RQ", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let j = s.create_commission(&commission("WT-RQ", h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let q = |source: &str| NewQuery {
         job: j,
         source: source.into(),
@@ -23,7 +23,7 @@ pub fn requests_are_created_together(s: &dyn Store) {
         person: p,
         query_date: day("2026-11-27"),
     };
-    s.enqueue_queries(&[q("B01"), q("B02"), q("B03")], "t1").unwrap();
+    s.enqueue_queries(&[q("B01"), q("B02"), q("B03")], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
     let of = |src: &str| queued.iter().filter(|x| x.source == src).map(|x| x.id).collect::<Vec<_>>();
     let req = |source: &str, m: &str| NewRequest {
@@ -31,24 +31,24 @@ pub fn requests_are_created_together(s: &dyn Store) {
         message_id: m.into(),
         transaction_id: format!("txn-{m}"),
         query_date: day("2026-11-27"),
-        next_attempt_at: "t1".into(),
-        deadline_at: "t9".into(),
+        next_attempt_at: ts(1),
+        deadline_at: ts(9),
     };
     // One request carrying another source's query spoils the whole batch: nothing is created.
     let bad = [(req("B01", "a1"), of("B01")), (req("B02", "a2"), of("B03"))];
-    assert!(s.create_requests(&bad, "t1").is_err());
+    assert!(s.create_requests(&bad, ts(1)).is_err());
     assert!(s.request_by_message("a1").unwrap().is_none(), "the good request of a failed batch is not kept");
     assert_eq!(s.queued_queries(10).unwrap().len(), 3, "and its queries stay queued");
 
     let good = [(req("B01", "g1"), of("B01")), (req("B02", "g2"), of("B02"))];
-    let ids = s.create_requests(&good, "t1").unwrap();
+    let ids = s.create_requests(&good, ts(1)).unwrap();
     assert_eq!(ids.len(), 2, "one id per request, in order");
     assert_eq!(s.request(ids[0]).unwrap().unwrap().message_id, "g1");
     assert_eq!(s.request(ids[1]).unwrap().unwrap().source, "B02");
     assert_eq!(s.request_queries(ids[1]).unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), of("B02"));
     let left = s.queued_queries(10).unwrap();
     assert_eq!((left.len(), left[0].source.as_str()), (1, "B03"), "only the query no request took is queued");
-    assert!(s.create_requests(&[], "t1").unwrap().is_empty());
+    assert!(s.create_requests(&[], ts(1)).unwrap().is_empty());
 }
 
 pub fn audit_rows_read_back(s: &dyn Store) {
@@ -84,7 +84,7 @@ pub fn issues_page_in_order(s: &dyn Store) {
         file_sm3: "sm3-is".into(),
         as_of: day("2026-11-27"),
         columns: vec!["身份证号".into()],
-        started_at: "t".into(),
+        started_at: ts(0),
         mode: SnapshotMode::Full,
     };
     let BatchStart::New(b) = s.begin_import(&nb, &audit("i", "b")).unwrap() else { panic!("a new batch") };
@@ -108,10 +108,10 @@ pub fn issues_page_in_order(s: &dyn Store) {
 
 /// A job of household `h` taken to `Analysed`, ready for its report.
 fn analysed(s: &dyn Store, number: &str, h: HouseholdId) -> JobId {
-    let j = s.create_commission(&commission(number, h, CommissionKind::Application), "t", &audit("c", "j")).unwrap();
+    let j = s.create_commission(&commission(number, h, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
     let mut from = JobState::Submitted;
     for to in [JobState::AuthorizationVerified, JobState::Dispatched, JobState::AllReturned, JobState::Analysed] {
-        s.transition_job(j, from, to, None, "t", &audit("t", "j")).unwrap();
+        s.transition_job(j, from, to, None, ts(0), &audit("t", "j")).unwrap();
         from = to;
     }
     j
@@ -125,21 +125,21 @@ pub fn caseload_keeps_the_latest(s: &dyn Store) {
         as_of: day(as_of),
         inputs_enc: sd(vec![b; 5]),
     };
-    let h = s.create_household(&household("H-CL", "320412001"), "t", &audit("c", "h")).unwrap();
-    let other = s.create_household(&household("H-CM", "320402001"), "t", &audit("c", "h")).unwrap();
+    let h = s.create_household(&household("H-CL", "320412001"), ts(0), &audit("c", "h")).unwrap();
+    let other = s.create_household(&household("H-CM", "320402001"), ts(0), &audit("c", "h")).unwrap();
     let j1 = analysed(s, "WT-CL1", h);
     let report = NewReport { caseload: Some(entry("2026-10-01", 1)), ..rep(1, Outcome::Open, &[1], "a") };
-    s.complete_report(j1, JobState::Analysed, &report, "t", &audit("r", "j")).unwrap();
+    s.complete_report(j1, JobState::Analysed, &report, ts(0), &audit("r", "j")).unwrap();
     let page = s.caseload_page(HouseholdId(0), 10).unwrap();
     assert_eq!(page, [CaseloadRow { household: h, job: j1, version: 1, entry: entry("2026-10-01", 1) }]);
     // A report checked as of an earlier date does not replace the household's latest.
     let j2 = analysed(s, "WT-CL2", h);
     let older = NewReport { caseload: Some(entry("2026-09-01", 2)), ..rep(1, Outcome::Open, &[2], "b") };
-    s.complete_report(j2, JobState::Analysed, &older, "t", &audit("r", "j")).unwrap();
+    s.complete_report(j2, JobState::Analysed, &older, ts(0), &audit("r", "j")).unwrap();
     assert_eq!(s.caseload_page(HouseholdId(0), 10).unwrap()[0].job, j1);
     // A report without inputs leaves the caseload as it was; a later one replaces it.
     let j3 = analysed(s, "WT-CL3", h);
-    s.complete_report(j3, JobState::Analysed, &rep(1, Outcome::Open, &[3], "c"), "t", &audit("r", "j")).unwrap();
+    s.complete_report(j3, JobState::Analysed, &rep(1, Outcome::Open, &[3], "c"), ts(0), &audit("r", "j")).unwrap();
     assert_eq!(s.caseload_page(HouseholdId(0), 10).unwrap()[0].job, j1);
     let later = CaseloadRow { household: h, job: j3, version: 1, entry: entry("2026-11-01", 3) };
     let stale = CaseloadRow { household: h, job: j2, version: 1, entry: entry("2026-09-01", 9) };

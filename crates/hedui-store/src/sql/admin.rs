@@ -42,7 +42,7 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
         Ok(AuditRow {
             id: r.i64(0)?,
             entry: AuditEntry {
-                at: r.text(1)?,
+                at: r.ts(1)?,
                 actor: r.text(2)?,
                 action: r.text(3)?,
                 object: r.text(4)?,
@@ -55,7 +55,7 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
     .collect()
 }
 
-pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId> {
+pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId> {
     st.tx(|c| {
         if !c.query("SELECT id FROM app_user WHERE login = ?", &[u.login.as_str().into()])?.is_empty() {
             return Err(StoreError::Conflict(format!("用户名 {}", u.login)));
@@ -91,8 +91,8 @@ pub(super) fn create_session(
     st: &SqlStore,
     token_sm3: &str,
     user: UserId,
-    created_at: &str,
-    expires_at: &str,
+    created_at: Timestamp,
+    expires_at: Timestamp,
 ) -> Result<()> {
     st.lock()?.execute(
         "INSERT INTO app_session (token_sm3, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -101,7 +101,7 @@ pub(super) fn create_session(
     Ok(())
 }
 
-pub(super) fn session_user(st: &SqlStore, token_sm3: &str, now: &str) -> Result<Option<UserId>> {
+pub(super) fn session_user(st: &SqlStore, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>> {
     let rows = st.query(
         "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ?",
         &[token_sm3.into(), now.into()],
@@ -123,6 +123,6 @@ pub(super) fn user_from(r: &[Value]) -> Result<UserRow> {
         role: r.text(3)?,
         region: r.text(4)?,
         password_hash: r.text(5)?,
-        created_at: r.text(6)?,
+        created_at: r.ts(6)?,
     })
 }

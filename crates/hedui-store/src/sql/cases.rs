@@ -5,7 +5,7 @@ use super::*;
 pub(super) fn create_household(
     st: &SqlStore,
     h: &NewHousehold,
-    created_at: &str,
+    created_at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<HouseholdId> {
     st.tx(|c| {
@@ -84,7 +84,7 @@ pub(super) fn count_households(st: &SqlStore) -> Result<i64> {
 pub(super) fn create_authorization(
     st: &SqlStore,
     a: &NewAuthorization,
-    created_at: &str,
+    created_at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<AuthorizationId> {
     st.tx(|c| {
@@ -147,7 +147,7 @@ pub(super) fn set_authorization_status(
 pub(super) fn create_commission(
     st: &SqlStore,
     cm: &NewCommission,
-    created_at: &str,
+    created_at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<JobId> {
     st.tx(|c| {
@@ -231,6 +231,6 @@ pub(super) fn authz_from(r: &[Value]) -> Result<AuthorizationRow> {
         status: AuthorizationStatus::from_code(&status_code)
             .ok_or_else(|| StoreError::Corrupt(format!("authorization status {status_code}")))?,
         status_reason: r.opt_text(7)?,
-        created_at: r.text(8)?,
+        created_at: r.ts(8)?,
     })
 }

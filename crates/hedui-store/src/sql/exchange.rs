@@ -3,7 +3,7 @@
 use super::mirror::insert_records_in;
 use super::*;
 
-pub(super) fn enqueue_queries(st: &SqlStore, queries: &[NewQuery], now: &str) -> Result<()> {
+pub(super) fn enqueue_queries(st: &SqlStore, queries: &[NewQuery], now: Timestamp) -> Result<()> {
     st.tx(|c| enqueue_in(c, queries, now))
 }
 
@@ -18,7 +18,7 @@ pub(super) fn queued_queries(st: &SqlStore, limit: i64) -> Result<Vec<QueryRow>>
     .collect()
 }
 
-pub(super) fn create_request(st: &SqlStore, r: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId> {
+pub(super) fn create_request(st: &SqlStore, r: &NewRequest, queries: &[QueryId], now: Timestamp) -> Result<RequestId> {
     let ids = st.create_requests(&[(r.clone(), queries.to_vec())], now)?;
     ids.first().copied().ok_or_else(|| StoreError::Corrupt("no request created".into()))
 }
@@ -26,7 +26,7 @@ pub(super) fn create_request(st: &SqlStore, r: &NewRequest, queries: &[QueryId],
 pub(super) fn create_requests(
     st: &SqlStore,
     batch: &[(NewRequest, Vec<QueryId>)],
-    now: &str,
+    now: Timestamp,
 ) -> Result<Vec<RequestId>> {
     let (sent, queued, pending) = (code(&QueryState::Sent), code(&QueryState::Queued), code(&RequestState::Pending));
     st.tx(|c| {
@@ -42,8 +42,8 @@ pub(super) fn create_requests(
                     r.transaction_id.as_str().into(),
                     r.query_date.to_string().into(),
                     pending.as_str().into(),
-                    r.next_attempt_at.as_str().into(),
-                    r.deadline_at.as_str().into(),
+                    r.next_attempt_at.into(),
+                    r.deadline_at.into(),
                     now.into(),
                     now.into(),
                 ],
@@ -111,9 +111,9 @@ pub(super) fn retry_request(
     id: RequestId,
     state: RequestState,
     attempts: i64,
-    next_attempt_at: &str,
+    next_attempt_at: Timestamp,
     error: &str,
-    now: &str,
+    now: Timestamp,
 ) -> Result<()> {
     st.tx(|c| {
         if request_state_in(c, id)?.is_none_or(RequestState::is_final) {
@@ -133,7 +133,7 @@ pub(super) fn answer_request(
     id: RequestId,
     outcomes: &[QueryOutcome],
     follow_ups: &[NewQuery],
-    now: &str,
+    now: Timestamp,
     audit: &AuditEntry,
 ) -> Result<bool> {
     st.tx(|c| {
@@ -147,6 +147,7 @@ pub(super) fn answer_request(
             .map(|r| Ok((QueryId(Row(r).i64(0)?), Row(r).i64(1)?)))
             .collect::<Result<_>>()?;
         let states: Vec<String> = outcomes.iter().map(|o| code(&o.state)).collect();
+        let now_s = now.to_string();
         let mut params = Vec::with_capacity(outcomes.len() * 4);
         for (o, state) in outcomes.iter().zip(&states) {
             let job = *jobs
@@ -158,7 +159,7 @@ pub(super) fn answer_request(
             params.extend_from_slice(&[
                 Param::Text(state),
                 Param::Text(&o.reason),
-                Param::Text(now),
+                Param::Text(&now_s),
                 Param::I64(o.query.0),
             ]);
         }
@@ -179,7 +180,7 @@ pub(super) fn give_up_request(
     state: RequestState,
     reason: &str,
     follow_ups: &[NewQuery],
-    now: &str,
+    now: Timestamp,
     audit: &AuditEntry,
 ) -> Result<bool> {
     let query_state = match state {
@@ -277,8 +278,8 @@ pub(super) fn request_from(r: &[Value]) -> Result<RequestRow> {
         query_date: r.date(4)?,
         state: r.code(5)?,
         attempts: r.i64(6)?,
-        next_attempt_at: r.text(7)?,
-        deadline_at: r.text(8)?,
+        next_attempt_at: r.ts(7)?,
+        deadline_at: r.ts(8)?,
         last_error: r.text(9)?,
     })
 }
@@ -289,8 +290,9 @@ pub(super) fn request_state_in(c: &mut dyn Conn, id: RequestId) -> Result<Option
 }
 
 /// Creates queries; one already there for the same job, source and member is left alone.
-pub(super) fn enqueue_in(c: &mut dyn Conn, queries: &[NewQuery], now: &str) -> Result<()> {
+pub(super) fn enqueue_in(c: &mut dyn Conn, queries: &[NewQuery], now: Timestamp) -> Result<()> {
     let queued = code(&QueryState::Queued);
+    let now_s = now.to_string();
     let dates: Vec<Iso<10>> = queries.iter().map(|q| q.query_date.iso()).collect();
     let mut params = Vec::with_capacity(queries.len() * 8);
     for (q, d) in queries.iter().zip(&dates) {
@@ -301,8 +303,8 @@ pub(super) fn enqueue_in(c: &mut dyn Conn, queries: &[NewQuery], now: &str) -> R
             Param::I64(q.person.0),
             Param::Text(d.as_str()),
             Param::Text(&queued),
-            Param::Text(now),
-            Param::Text(now),
+            Param::Text(&now_s),
+            Param::Text(&now_s),
         ]);
     }
     c.execute_rows(

@@ -34,7 +34,7 @@ pub(super) fn transition_job(
     from: JobState,
     to: JobState,
     authorization: Option<AuthorizationId>,
-    at: &str,
+    at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<()> {
     transition_job_through(st, id, from, &[(to, audit.clone())], authorization, at)
@@ -46,7 +46,7 @@ pub(super) fn transition_job_through(
     from: JobState,
     steps: &[(JobState, AuditEntry)],
     authorization: Option<AuthorizationId>,
-    at: &str,
+    at: Timestamp,
 ) -> Result<()> {
     let Some((to, _)) = steps.last() else { return Ok(()) };
     st.tx(|c| {
@@ -72,7 +72,7 @@ pub(super) fn complete_report(
     job: JobId,
     from: JobState,
     report: &NewReport,
-    at: &str,
+    at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<ReportId> {
     st.tx(|c| {
@@ -124,7 +124,7 @@ pub(super) fn issue_report(
     report: ReportId,
     outcome: Outcome,
     issued_sig: &str,
-    at: &str,
+    at: Timestamp,
     audit: &AuditEntry,
 ) -> Result<()> {
     st.tx(|c| {
@@ -160,7 +160,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
     .map(|r| {
         let r = Row(r);
         let oc = r.text(3)?;
-        let issued_at = r.opt_text(9)?;
+        let issued_at = r.opt_ts(9)?;
         Ok(ReportRow {
             id: ReportId(r.i64(0)?),
             job: JobId(r.i64(1)?),
@@ -168,7 +168,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
             outcome: Outcome::from_code(&oc).ok_or_else(|| StoreError::Corrupt(format!("outcome {oc}")))?,
             body_enc: r.sealed(4)?,
             body_sm3: r.text(5)?,
-            created_at: r.text(6)?,
+            created_at: r.ts(6)?,
             state: if issued_at.is_some() { ReportState::Issued } else { ReportState::Completed },
             completed_sig: r.text(7)?,
             issued_sig: r.opt_text(8)?.unwrap_or_default(),
@@ -209,8 +209,8 @@ pub(super) fn job_from(r: &[Value]) -> Result<JobRow> {
         state: JobState::from_code(&state_code).ok_or_else(|| StoreError::Corrupt(format!("state {state_code}")))?,
         as_of: r.date(11)?,
         outcome: r.opt_text(12)?.and_then(|o| Outcome::from_code(&o)),
-        created_at: r.text(13)?,
-        updated_at: r.text(14)?,
+        created_at: r.ts(13)?,
+        updated_at: r.ts(14)?,
     })
 }
 

@@ -26,7 +26,7 @@ pub(super) fn begin_import(st: &SqlStore, b: &NewBatch, audit: &AuditEntry) -> R
                 b.file_sm3.as_str().into(),
                 b.as_of.to_string().into(),
                 to_json(&b.columns)?.into(),
-                b.started_at.as_str().into(),
+                b.started_at.into(),
                 code(&b.mode).into(),
             ],
         )?)?;
@@ -91,7 +91,7 @@ pub(super) fn insert_issues(st: &SqlStore, batch: BatchId, issues: &[ImportIssue
     st.tx(|c| insert_issues_in(c, batch, issues))
 }
 
-pub(super) fn finish_import(st: &SqlStore, batch: BatchId, s: &BatchStats, finished_at: &str) -> Result<()> {
+pub(super) fn finish_import(st: &SqlStore, batch: BatchId, s: &BatchStats, finished_at: Timestamp) -> Result<()> {
     st.lock()?.execute(
         "UPDATE import_batch SET status = 'done', rows_total = ?, rows_accepted = ?, rows_duplicate = ?, \
          rows_rejected = ?, rows_unresolved = ?, finished_at = ? WHERE id = ?",

@@ -79,7 +79,7 @@ impl Store for SqlStore {
         mirror::insert_issues(self, batch, issues)
     }
 
-    fn finish_import(&self, batch: BatchId, s: &BatchStats, finished_at: &str) -> Result<()> {
+    fn finish_import(&self, batch: BatchId, s: &BatchStats, finished_at: Timestamp) -> Result<()> {
         mirror::finish_import(self, batch, s, finished_at)
     }
 
@@ -123,7 +123,7 @@ impl Store for SqlStore {
         mirror::count_records(self)
     }
 
-    fn create_household(&self, h: &NewHousehold, created_at: &str, audit: &AuditEntry) -> Result<HouseholdId> {
+    fn create_household(&self, h: &NewHousehold, created_at: Timestamp, audit: &AuditEntry) -> Result<HouseholdId> {
         cases::create_household(self, h, created_at, audit)
     }
 
@@ -142,7 +142,7 @@ impl Store for SqlStore {
     fn create_authorization(
         &self,
         a: &NewAuthorization,
-        created_at: &str,
+        created_at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<AuthorizationId> {
         cases::create_authorization(self, a, created_at, audit)
@@ -162,7 +162,7 @@ impl Store for SqlStore {
         cases::set_authorization_status(self, id, status, reason, audit)
     }
 
-    fn create_commission(&self, cm: &NewCommission, created_at: &str, audit: &AuditEntry) -> Result<JobId> {
+    fn create_commission(&self, cm: &NewCommission, created_at: Timestamp, audit: &AuditEntry) -> Result<JobId> {
         cases::create_commission(self, cm, created_at, audit)
     }
 
@@ -184,7 +184,7 @@ impl Store for SqlStore {
         from: JobState,
         to: JobState,
         authorization: Option<AuthorizationId>,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()> {
         jobs::transition_job(self, id, from, to, authorization, at, audit)
@@ -196,7 +196,7 @@ impl Store for SqlStore {
         from: JobState,
         steps: &[(JobState, AuditEntry)],
         authorization: Option<AuthorizationId>,
-        at: &str,
+        at: Timestamp,
     ) -> Result<()> {
         jobs::transition_job_through(self, id, from, steps, authorization, at)
     }
@@ -206,7 +206,7 @@ impl Store for SqlStore {
         job: JobId,
         from: JobState,
         report: &NewReport,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<ReportId> {
         jobs::complete_report(self, job, from, report, at, audit)
@@ -217,7 +217,7 @@ impl Store for SqlStore {
         report: ReportId,
         outcome: Outcome,
         issued_sig: &str,
-        at: &str,
+        at: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()> {
         jobs::issue_report(self, report, outcome, issued_sig, at, audit)
@@ -275,7 +275,7 @@ impl Store for SqlStore {
         admin::audit_log(self, object, limit)
     }
 
-    fn create_user(&self, u: &NewUser, created_at: &str, audit: &AuditEntry) -> Result<UserId> {
+    fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId> {
         admin::create_user(self, u, created_at, audit)
     }
 
@@ -287,15 +287,21 @@ impl Store for SqlStore {
         admin::user(self, id)
     }
 
-    fn create_session(&self, token_sm3: &str, user: UserId, created_at: &str, expires_at: &str) -> Result<()> {
+    fn create_session(
+        &self,
+        token_sm3: &str,
+        user: UserId,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
         admin::create_session(self, token_sm3, user, created_at, expires_at)
     }
 
-    fn session_user(&self, token_sm3: &str, now: &str) -> Result<Option<UserId>> {
+    fn session_user(&self, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>> {
         admin::session_user(self, token_sm3, now)
     }
 
-    fn enqueue_queries(&self, queries: &[NewQuery], now: &str) -> Result<()> {
+    fn enqueue_queries(&self, queries: &[NewQuery], now: Timestamp) -> Result<()> {
         exchange::enqueue_queries(self, queries, now)
     }
 
@@ -303,11 +309,11 @@ impl Store for SqlStore {
         exchange::queued_queries(self, limit)
     }
 
-    fn create_request(&self, r: &NewRequest, queries: &[QueryId], now: &str) -> Result<RequestId> {
+    fn create_request(&self, r: &NewRequest, queries: &[QueryId], now: Timestamp) -> Result<RequestId> {
         exchange::create_request(self, r, queries, now)
     }
 
-    fn create_requests(&self, batch: &[(NewRequest, Vec<QueryId>)], now: &str) -> Result<Vec<RequestId>> {
+    fn create_requests(&self, batch: &[(NewRequest, Vec<QueryId>)], now: Timestamp) -> Result<Vec<RequestId>> {
         exchange::create_requests(self, batch, now)
     }
 
@@ -332,9 +338,9 @@ impl Store for SqlStore {
         id: RequestId,
         state: RequestState,
         attempts: i64,
-        next_attempt_at: &str,
+        next_attempt_at: Timestamp,
         error: &str,
-        now: &str,
+        now: Timestamp,
     ) -> Result<()> {
         exchange::retry_request(self, id, state, attempts, next_attempt_at, error, now)
     }
@@ -344,7 +350,7 @@ impl Store for SqlStore {
         id: RequestId,
         outcomes: &[QueryOutcome],
         follow_ups: &[NewQuery],
-        now: &str,
+        now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<bool> {
         exchange::answer_request(self, id, outcomes, follow_ups, now, audit)
@@ -356,7 +362,7 @@ impl Store for SqlStore {
         state: RequestState,
         reason: &str,
         follow_ups: &[NewQuery],
-        now: &str,
+        now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<bool> {
         exchange::give_up_request(self, id, state, reason, follow_ups, now, audit)

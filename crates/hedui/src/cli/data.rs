@@ -87,7 +87,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                         file_name: &name,
                         as_of,
                         bytes: &bytes,
-                        now: &now,
+                        now,
                         actor: "system",
                         request_id: "cli-import",
                         mode: if incremental {
