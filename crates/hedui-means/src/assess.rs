@@ -11,7 +11,9 @@ use hedui_core::policy::Applied;
 use hedui_rules::inputs::{self, UNKNOWN};
 use hedui_rules::{Program, Resolved, RulesError, TestOutcome};
 
-use crate::assessment::{Anomaly, Assessment, Evidence, ExceedReason, Item, ItemResult, Outcome, div_round, item_line};
+use crate::assessment::{
+    Anomaly, AnomalyKind, Assessment, Evidence, ExceedReason, Item, ItemResult, Outcome, div_round, item_line,
+};
 use crate::case::{CaseInput, MemberCase, SourcePolicy, SourceState};
 use crate::inputs::build_inputs;
 use crate::inputs::evidence;
@@ -290,7 +292,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
         let in_window = f.on.is_some_and(|d| d > since && d <= as_of);
         if in_window && -f.amount >= threshold {
             out.push(Anomaly {
-                code: "large_transfer".into(),
+                code: AnomalyKind::LargeTransfer,
                 title: "大额资金转出".into(),
                 detail: format!(
                     "{} 一次转出 {} 元，不低于 {} 元（近 {} 个月，参数依据 {}）",
@@ -312,7 +314,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
         let current = f.period.is_some_and(|(_, to)| to >= window_start);
         if current && f.amount > m.declared_income {
             out.push(Anomaly {
-                code: "contribution_base".into(),
+                code: AnomalyKind::ContributionBase,
                 title: "社保缴费基数高于申报收入".into(),
                 detail: format!(
                     "第 {} 号成员 {} 的社保缴费基数 {} 元高于其申报月收入 {} 元（缴费基数不等于工资，仅作疑点）",
@@ -327,7 +329,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
     for h in &case.mistyped {
         let name = case.members.iter().find(|m| m.seq == h.member_seq).map(|m| m.name.as_str()).unwrap_or("");
         out.push(Anomaly {
-            code: "mistyped_id".into(),
+            code: AnomalyKind::MistypedId,
             title: "部门数据中身份证号疑似录入错误".into(),
             detail: format!(
                 "{} 的一条记录姓名与第 {} 号成员 {} 相同，身份证号 {} 无效且与该成员号码仅差一处，请核实该记录是否属于本人",
@@ -340,7 +342,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
 
     for m in case.members.iter().filter(|m| m.person.is_none() && !m.supporter) {
         out.push(Anomaly {
-            code: "unresolved_member".into(),
+            code: AnomalyKind::UnresolvedMember,
             title: "成员身份证号无法识别".into(),
             detail: format!(
                 "第 {} 号成员 {} 的身份证号无效（{}），请补正后重新核对",
@@ -358,7 +360,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
         let died = f.kind == FactKind::Death || (f.kind == FactKind::Hukou && f.status == "死亡注销");
         if died && dead.insert(f.person) {
             out.push(Anomaly {
-                code: "member_deceased".into(),
+                code: AnomalyKind::MemberDeceased,
                 title: "成员已死亡注销".into(),
                 detail: format!("{} 显示该成员已死亡注销，请核实家庭人口", f.source),
                 member_seq: seq(f),

@@ -195,10 +195,39 @@ pub fn item_line(prog: &Program, t: &hedui_rules::trace::TestResult) -> ItemLine
     }
 }
 
+/// What kind of 疑点 a check found.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    /// A large transfer out of an account within the window before the application.
+    LargeTransfer,
+    /// A social-insurance contribution base above the declared income.
+    ContributionBase,
+    /// A source's row whose ID number is one typo away from a member's.
+    MistypedId,
+    /// A member whose ID number did not resolve to a person.
+    UnresolvedMember,
+    /// A member the 公安/民政 records show as deceased.
+    MemberDeceased,
+}
+
+impl AnomalyKind {
+    /// The code reports and ground truths use (the serde name).
+    pub fn code(self) -> &'static str {
+        match self {
+            AnomalyKind::LargeTransfer => "large_transfer",
+            AnomalyKind::ContributionBase => "contribution_base",
+            AnomalyKind::MistypedId => "mistyped_id",
+            AnomalyKind::UnresolvedMember => "unresolved_member",
+            AnomalyKind::MemberDeceased => "member_deceased",
+        }
+    }
+}
+
 /// A 疑点: something for the clerk to look into; not by itself over a limit.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Anomaly {
-    pub code: String,
+    pub code: AnomalyKind,
     pub title: String,
     pub detail: String,
     pub member_seq: Option<u32>,
@@ -240,4 +269,22 @@ pub fn div_round(a: Fen, b: i64) -> Fen {
     }
     let (q, r) = (a.0 / b, a.0 % b);
     if 2 * r.abs() >= b.abs() { Fen(q + a.0.signum() * b.signum()) } else { Fen(q) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anomaly_codes_are_their_serde_names() {
+        for k in [
+            AnomalyKind::LargeTransfer,
+            AnomalyKind::ContributionBase,
+            AnomalyKind::MistypedId,
+            AnomalyKind::UnresolvedMember,
+            AnomalyKind::MemberDeceased,
+        ] {
+            assert_eq!(serde_json::to_string(&k).ok(), Some(format!("\"{}\"", k.code())));
+        }
+    }
 }

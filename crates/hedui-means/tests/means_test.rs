@@ -6,7 +6,8 @@ use hedui_core::fact::{Fact, FactKind};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, Month, PersonId};
 use hedui_means::{
-    Assessment, CaseInput, DefaultSources, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess,
+    AnomalyKind, Assessment, CaseInput, DefaultSources, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus,
+    assess,
 };
 use hedui_rules::{PolicySet, Program, Resolved, compile};
 
@@ -131,9 +132,9 @@ fn case(facts: Vec<Fact>) -> CaseInput {
     }
 }
 
-fn check(facts: Vec<Fact>) -> (Outcome, Vec<ExceedReason>, Vec<String>) {
+fn check(facts: Vec<Fact>) -> (Outcome, Vec<ExceedReason>, Vec<AnomalyKind>) {
     let a = run(&case(facts));
-    (a.outcome, a.reasons, a.anomalies.iter().map(|x| x.code.clone()).collect())
+    (a.outcome, a.reasons, a.anomalies.iter().map(|x| x.code).collect())
 }
 
 /// Twelve months of income in the window 2025-11..2026-10 summing to `total`.
@@ -249,7 +250,7 @@ fn vehicles_homes_and_businesses() {
 #[test]
 fn anomalies_keep_the_case_open() {
     let outflow = |amount: i64, on: &str| Fact { on: Some(d(on)), ..fact(1, FactKind::Movement, amount) };
-    assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).2, vec!["large_transfer"]);
+    assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).2, vec![AnomalyKind::LargeTransfer]);
     assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).0, Outcome::Open);
     assert_eq!(check(vec![outflow(-4_999_999, "2026-10-01")]).0, Outcome::NotExceeded, "one fen under the threshold");
     assert_eq!(check(vec![outflow(-5_000_000, "2026-05-27")]).0, Outcome::NotExceeded, "outside the six months");
@@ -258,7 +259,7 @@ fn anomalies_keep_the_case_open() {
         period: Some((m("2025-01"), m("9999-12"))),
         ..fact(1, FactKind::ContributionBase, amount)
     };
-    assert_eq!(check(vec![base(300_001)]).2, vec!["contribution_base"]);
+    assert_eq!(check(vec![base(300_001)]).2, vec![AnomalyKind::ContributionBase]);
     assert_eq!(check(vec![base(300_000)]).0, Outcome::NotExceeded, "equal to the declared income");
 }
 

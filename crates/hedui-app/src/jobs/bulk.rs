@@ -116,7 +116,7 @@ impl Issued {
             version: r.version,
             outcome: a.outcome,
             reasons: a.reasons.clone(),
-            anomalies: a.anomalies.iter().map(|x| x.code.clone()).collect(),
+            anomalies: a.anomalies.iter().map(|x| x.code.code().to_string()).collect(),
             income_total: a.income_total,
             assets_total: a.assets_total,
             missing: a.missing.clone(),

@@ -335,7 +335,7 @@ fn special_check(
             let deaths: Vec<String> = a
                 .anomalies
                 .iter()
-                .filter(|x| x.code == "member_deceased")
+                .filter(|x| x.code == hedui_means::AnomalyKind::MemberDeceased)
                 .map(|x| format!("{}：{}", name(x.member_seq), x.detail))
                 .collect();
             let lines = if deaths.is_empty() {
