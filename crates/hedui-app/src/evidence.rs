@@ -84,16 +84,9 @@ impl App {
         let person = r.rec.person.ok_or_else(|| AppError::Internal("unresolved record used as a fact".into()))?;
         Ok(Fact {
             source: r.rec.source.clone(),
-            kind: r.rec.kind,
+            obs: r.rec.obs.clone(),
             person,
             as_of: r.rec.as_of,
-            period: r.rec.period,
-            on: r.rec.on,
-            amount: r.rec.amount,
-            quantity: r.rec.quantity,
-            category: r.rec.category.clone(),
-            status: r.rec.status.clone(),
-            key: r.rec.key.clone(),
             label: label(r, &detail),
             record: r.id,
         })

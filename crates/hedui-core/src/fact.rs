@@ -122,15 +122,12 @@ impl FactKind {
     }
 }
 
-/// One fact about one resolved person.
+/// What one row or answer says about one thing, whichever way it arrived: the shape a
+/// department's row is mapped to, an institution's answer is read into, the store keeps, and the
+/// means test reads (through [`Fact`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Fact {
-    /// Source code, e.g. `shuiwu` or a bank code such as `B01`.
-    pub source: String,
+pub struct Observation {
     pub kind: FactKind,
-    pub person: PersonId,
-    /// The snapshot date of the mirror, or the query date of a bank answer.
-    pub as_of: Date,
     /// Income and benefit periods, inclusive months.
     pub period: Option<(Month, Month)>,
     /// The event date: registration, movement, death.
@@ -143,12 +140,50 @@ pub struct Fact {
     pub category: String,
     /// 状态 as the source wrote it (正常, 注销, 存续 …).
     pub status: String,
-    /// A stable key for counting distinct things (title number, plate, credit code, account), possibly a keyed hash.
+    /// A stable key for counting distinct things (title number, plate, credit code, account),
+    /// possibly a keyed hash.
     pub key: String,
+}
+
+impl Observation {
+    /// An observation of `kind` with nothing else said yet.
+    pub fn of(kind: FactKind) -> Observation {
+        Observation {
+            kind,
+            period: None,
+            on: None,
+            amount: Fen::ZERO,
+            quantity: 0,
+            category: String::new(),
+            status: String::new(),
+            key: String::new(),
+        }
+    }
+}
+
+/// One fact about one resolved person: an observation, who it is about, where and when it was
+/// said, and how the report shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Fact {
+    /// Source code, e.g. `shuiwu` or a bank code such as `B01`.
+    pub source: String,
+    #[serde(flatten)]
+    pub obs: Observation,
+    pub person: PersonId,
+    /// The snapshot date of the mirror, or the query date of a bank answer.
+    pub as_of: Date,
     /// Human-readable description for the report (already masked for the reader).
     pub label: String,
     /// The stored record this fact came from.
     pub record: crate::ids::RecordId,
+}
+
+/// A fact reads as its observation (`fact.kind`, `fact.amount` …).
+impl std::ops::Deref for Fact {
+    type Target = Observation;
+    fn deref(&self) -> &Observation {
+        &self.obs
+    }
 }
 
 /// A built-in department source: its code, name and the authorization scope it needs.

@@ -643,18 +643,11 @@ impl<'a> Prepare<'a> {
         };
         let mut rec = NewRecord {
             source: self.source.to_string(),
-            kind: m.kind,
+            obs: mapping::Mapped { key, ..m },
             person: None,
             raw_id_enc: None,
             name_bidx: unresolved.as_ref().map(|_| self.identity.name_index(cols.get("姓名"))),
             as_of: self.as_of,
-            period: m.period,
-            on: m.on,
-            amount: m.amount,
-            quantity: m.quantity,
-            category: m.category,
-            status: m.status,
-            key,
             detail_enc: Sealed::default(),
             line,
         };

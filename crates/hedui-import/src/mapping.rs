@@ -10,19 +10,9 @@ use std::collections::BTreeMap;
 use hedui_core::fact::FactKind;
 use hedui_core::{Date, Fen, Month};
 
-/// What a row contributes besides identity and detail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mapped {
-    pub kind: FactKind,
-    pub period: Option<(Month, Month)>,
-    pub on: Option<Date>,
-    pub amount: Fen,
-    pub quantity: i64,
-    pub category: String,
-    pub status: String,
-    /// The plain key for distinct counting (hashed before storage).
-    pub key: String,
-}
+/// What a row contributes besides identity and detail: an observation whose `key` is still the
+/// plain value (it is hashed before it is stored).
+pub type Mapped = hedui_core::fact::Observation;
 
 /// Named access to one row.
 pub struct Cols<'a> {

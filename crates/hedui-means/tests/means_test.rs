@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-use hedui_core::fact::{Fact, FactKind};
+use hedui_core::fact::{Fact, FactKind, Observation};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, Month, PersonId};
 use hedui_means::{
@@ -85,23 +85,24 @@ const ASSET_LIMIT: i64 = 118_000 * 2 * 24;
 fn fact(person: i64, kind: FactKind, amount: i64) -> Fact {
     Fact {
         source: "test".into(),
-        kind,
+        obs: Observation { amount: Fen(amount), key: format!("k{person}{amount}"), ..Observation::of(kind) },
         person: PersonId(person),
         as_of: d(AS_OF),
-        period: None,
-        on: None,
-        amount: Fen(amount),
-        quantity: 0,
-        category: String::new(),
-        status: String::new(),
-        key: format!("k{person}{amount}"),
         label: String::new(),
         record: hedui_core::RecordId(0),
     }
 }
 
+/// `f` with its observation changed.
+fn with(mut f: Fact, change: impl FnOnce(&mut Observation)) -> Fact {
+    change(&mut f.obs);
+    f
+}
+
 fn wage(person: i64, month: &str, amount: i64) -> Fact {
-    Fact { period: Some((m(month), m(month))), ..fact(person, FactKind::WageIncome, amount) }
+    with(fact(person, FactKind::WageIncome, amount), |o| {
+        o.period = Some((m(month), m(month)));
+    })
 }
 
 /// Two counted members (persons 1 and 2) and one excluded member (person 3).
@@ -171,12 +172,17 @@ fn income_outside_the_window_or_of_excluded_members_does_not_count() {
 #[test]
 fn monthly_benefits_count_for_the_overlapping_months_only() {
     // A pension of exactly limit/12 per month... started 2026-05: 6 of 12 months fall in the window.
-    let pension =
-        |from: &str| Fact { period: Some((m(from), m("9999-12"))), ..fact(1, FactKind::Pension, INCOME_LIMIT / 6) };
+    let pension = |from: &str| {
+        with(fact(1, FactKind::Pension, INCOME_LIMIT / 6), |o| {
+            o.period = Some((m(from), m("9999-12")));
+        })
+    };
     assert_eq!(check(vec![pension("2026-05")]).0, Outcome::Exceeds, "6 months × limit/6 = limit");
     assert_eq!(check(vec![pension("2026-06")]).0, Outcome::NotExceeded, "5 months × limit/6 < limit");
     // Assistance money and contribution bases are never income.
-    let rolls = Fact { period: Some((m("2020-01"), m("9999-12"))), ..fact(1, FactKind::Assistance, INCOME_LIMIT) };
+    let rolls = with(fact(1, FactKind::Assistance, INCOME_LIMIT), |o| {
+        o.period = Some((m("2020-01"), m("9999-12")));
+    });
     assert_eq!(check(vec![rolls]).0, Outcome::NotExceeded);
 }
 
@@ -199,19 +205,20 @@ fn financial_assets_are_compared_inclusively() {
     // The same account answered twice counts once, at its latest balance.
     let mut older = fact(1, FactKind::Deposit, ASSET_LIMIT);
     older.as_of = d("2026-10-01");
-    older.key = "acct".into();
+    older.obs.key = "acct".into();
     let mut newer = fact(1, FactKind::Deposit, 1);
-    newer.key = "acct".into();
+    newer.obs.key = "acct".into();
     assert_eq!(check(vec![older, newer.clone()]).0, Outcome::NotExceeded);
 }
 
 #[test]
 fn vehicles_homes_and_businesses() {
-    let vehicle = |cat: &str, status: &str, key: &str| Fact {
-        category: cat.into(),
-        status: status.into(),
-        key: key.into(),
-        ..fact(1, FactKind::Vehicle, 0)
+    let vehicle = |cat: &str, status: &str, key: &str| {
+        with(fact(1, FactKind::Vehicle, 0), |o| {
+            o.category = cat.into();
+            o.status = status.into();
+            o.key = key.into();
+        })
     };
     let table = [
         (vec![vehicle("非营运", "正常", "a")], Some(ExceedReason::Car)),
@@ -224,24 +231,30 @@ fn vehicles_homes_and_businesses() {
         let (_, reasons, _) = check(facts.clone());
         assert_eq!(reasons.first().copied(), want, "{facts:?}");
     }
-    let home = |person: i64, key: &str, cat: &str| Fact {
-        category: cat.into(),
-        key: key.into(),
-        quantity: 6_000, // 60 m²
-        ..fact(person, FactKind::RealEstate, 0)
+    let home = |person: i64, key: &str, cat: &str| {
+        with(fact(person, FactKind::RealEstate, 0), |o| {
+            o.category = cat.into();
+            o.key = key.into();
+            o.quantity = 6_000;
+        })
     };
     // Spouses co-owning one title own one home.
     assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t1", "住宅")]).1, vec![]);
     // Two homes of 120 m² for two persons: not below 40 m² a person.
     assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t2", "住宅")]).1, vec![ExceedReason::SecondHome]);
     // Two small homes (2 × 30 m² for two persons) stay under the local average.
-    let small = |k: &str| Fact { quantity: 3_000, ..home(1, k, "住宅") };
+    let small = |k: &str| {
+        with(home(1, k, "住宅"), |o| {
+            o.quantity = 3_000;
+        })
+    };
     assert_eq!(check(vec![small("t1"), small("t2")]).1, vec![]);
     assert_eq!(check(vec![home(1, "t1", "商业")]).1, vec![ExceedReason::NonResidential]);
-    let firm = |status: &str, role: &str| Fact {
-        status: status.into(),
-        category: role.into(),
-        ..fact(2, FactKind::Business, 0)
+    let firm = |status: &str, role: &str| {
+        with(fact(2, FactKind::Business, 0), |o| {
+            o.status = status.into();
+            o.category = role.into();
+        })
     };
     assert_eq!(check(vec![firm("存续", "法定代表人")]).1, vec![ExceedReason::Business]);
     assert_eq!(check(vec![firm("注销", "法定代表人")]).1, vec![]);
@@ -249,15 +262,20 @@ fn vehicles_homes_and_businesses() {
 
 #[test]
 fn anomalies_keep_the_case_open() {
-    let outflow = |amount: i64, on: &str| Fact { on: Some(d(on)), ..fact(1, FactKind::Movement, amount) };
+    let outflow = |amount: i64, on: &str| {
+        with(fact(1, FactKind::Movement, amount), |o| {
+            o.on = Some(d(on));
+        })
+    };
     assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).2, vec![AnomalyKind::LargeTransfer]);
     assert_eq!(check(vec![outflow(-5_000_000, "2026-10-01")]).0, Outcome::Open);
     assert_eq!(check(vec![outflow(-4_999_999, "2026-10-01")]).0, Outcome::NotExceeded, "one fen under the threshold");
     assert_eq!(check(vec![outflow(-5_000_000, "2026-05-27")]).0, Outcome::NotExceeded, "outside the six months");
     assert_eq!(check(vec![outflow(5_000_000, "2026-10-01")]).0, Outcome::NotExceeded, "an inflow");
-    let base = |amount: i64| Fact {
-        period: Some((m("2025-01"), m("9999-12"))),
-        ..fact(1, FactKind::ContributionBase, amount)
+    let base = |amount: i64| {
+        with(fact(1, FactKind::ContributionBase, amount), |o| {
+            o.period = Some((m("2025-01"), m("9999-12")));
+        })
     };
     assert_eq!(check(vec![base(300_001)]).2, vec![AnomalyKind::ContributionBase]);
     assert_eq!(check(vec![base(300_000)]).0, Outcome::NotExceeded, "equal to the declared income");

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::date::Iso;
-use hedui_core::fact::FactKind;
+use hedui_core::fact::{FactKind, Observation};
 use hedui_core::job::JobState;
 use hedui_core::{
     AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, QueryId, RecordId, ReportId,
@@ -315,18 +315,20 @@ pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
         job: r.opt_i64(2)?.map(JobId),
         rec: NewRecord {
             source: r.text(3)?,
-            kind,
+            obs: Observation {
+                kind,
+                period,
+                on: r.opt_date(11)?,
+                amount: Fen(r.i64(12)?),
+                quantity: r.i64(13)?,
+                category: r.text(14)?,
+                status: r.text(15)?,
+                key: r.text(16)?,
+            },
             person: r.opt_i64(5)?.map(PersonId),
             raw_id_enc: r.opt_sealed(6)?,
             name_bidx: r.opt_bidx(7)?,
             as_of: r.date(8)?,
-            period,
-            on: r.opt_date(11)?,
-            amount: Fen(r.i64(12)?),
-            quantity: r.i64(13)?,
-            category: r.text(14)?,
-            status: r.text(15)?,
-            key: r.text(16)?,
             detail_enc: r.sealed(17)?,
             line: r.i64(18)?,
         },

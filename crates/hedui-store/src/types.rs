@@ -7,11 +7,11 @@ use hedui_core::{BlindIndex, QueryId, RecordId, ReportId, RequestId, Sealed, Tim
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
-use hedui_core::fact::FactKind;
+use hedui_core::fact::Observation;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
-use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, Month, PersonId, UserId};
+use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, PersonId, UserId};
 use hedui_means::Outcome;
 
 /// A person to resolve: the blind index of the normalized ID number and its ciphertext.
@@ -21,11 +21,12 @@ pub struct PersonKey {
     pub id_enc: Sealed,
 }
 
-/// A record to store: a mirror row or a bank answer.
+/// A record to store: a mirror row or a bank answer, the observation with who and where it is
+/// from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewRecord {
     pub source: String,
-    pub kind: FactKind,
+    pub obs: Observation,
     /// `None` when the row's ID number is missing or invalid: kept unresolved for later linkage.
     pub person: Option<PersonId>,
     /// The ID number as the source wrote it, sealed; kept for unresolved rows.
@@ -33,19 +34,19 @@ pub struct NewRecord {
     /// Blind index of the normalized name, for unresolved rows.
     pub name_bidx: Option<BlindIndex>,
     pub as_of: Date,
-    pub period: Option<(Month, Month)>,
-    pub on: Option<Date>,
-    pub amount: Fen,
-    pub quantity: i64,
-    pub category: String,
-    pub status: String,
-    /// Stable key for distinct counting (a keyed hash for anything sensitive).
-    pub key: String,
     /// The row's values as the source sent them (a JSON array, in the batch's column order), sealed.
     pub detail_enc: Sealed,
     /// The record's identity within its batch or its job's answers: the file's line for a mirror
     /// row, the position in the answers for an online one. Its sealed values are bound to it.
     pub line: i64,
+}
+
+/// A record reads as its observation (`record.kind`, `record.amount` …).
+impl std::ops::Deref for NewRecord {
+    type Target = Observation;
+    fn deref(&self) -> &Observation {
+        &self.obs
+    }
 }
 
 /// A stored record.

@@ -3,7 +3,7 @@
 //! the thread that stores answers.
 
 use hedui_core::catalog::{Category, Source, SourceKind};
-use hedui_core::fact::FactKind;
+use hedui_core::fact::{FactKind, Observation};
 use hedui_core::{Date, JobId, PersonId};
 use hedui_exchange::{Item, PersonStatus, ResponseStatus, SearchResponse};
 use hedui_identity::{Identity, place};
@@ -116,18 +116,20 @@ pub(crate) fn item_records(
         let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut rec = NewRecord {
             source: source.to_string(),
-            kind,
+            obs: Observation {
+                kind,
+                period: None,
+                on: i.on,
+                amount: i.amount,
+                quantity: i.quantity,
+                category: i.label.clone(),
+                status: "正常".into(),
+                key: identity.item_key(source, &key),
+            },
             person: Some(person),
             raw_id_enc: None,
             name_bidx: None,
             as_of,
-            period: None,
-            on: i.on,
-            amount: i.amount,
-            quantity: i.quantity,
-            category: i.label.clone(),
-            status: "正常".into(),
-            key: identity.item_key(source, &key),
             detail_enc: hedui_core::Sealed::default(),
             line: first_line + out.len() as i64,
         };

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
 
 use hedui_core::commission::CommissionKind;
+use hedui_core::fact::Observation;
 use hedui_core::{BatchId, Fen, Month};
 
 use super::{audit, commission, day, household, key, record, ts};
@@ -34,7 +35,10 @@ fn snapshot(s: &dyn Store, source: &str, as_of: &str, mode: SnapshotMode, recs: 
 pub fn records_in_force_on_a_date(s: &dyn Store) {
     let p = s.resolve_persons(&[key(1), key(2)]).unwrap();
     let (a, other) = (p[0], p[1]);
-    let amount = |n: i64, key: &str| NewRecord { amount: Fen(n), key: key.into(), ..record(Some(a), 0) };
+    let amount = |n: i64, key: &str| {
+        let r = record(Some(a), 0);
+        NewRecord { obs: Observation { amount: Fen(n), key: key.into(), ..r.obs.clone() }, ..r }
+    };
     // 税务: a full snapshot in September, an incremental one in October, a full one in November.
     let sep = snapshot(s, "shuiwu", "2026-09-30", SnapshotMode::Full, &[amount(100, "k1"), amount(200, "k2")], true);
     let oct = snapshot(s, "shuiwu", "2026-10-31", SnapshotMode::Incremental, &[amount(150, "k1")], true);
@@ -74,10 +78,10 @@ pub fn records_in_force_on_a_date(s: &dyn Store) {
         "later imports never change an earlier date"
     );
     // Rows of one snapshot about the same thing in different periods all stand.
-    let per = |m: &str| NewRecord {
-        period: Some((Month::parse(m).unwrap(), Month::parse(m).unwrap())),
-        key: "m".into(),
-        ..record(Some(a), 0)
+    let per = |m: &str| {
+        let r = record(Some(a), 0);
+        let period = Some((Month::parse(m).unwrap(), Month::parse(m).unwrap()));
+        NewRecord { obs: Observation { period, key: "m".into(), ..r.obs.clone() }, ..r }
     };
     snapshot(s, "renshe", "2026-11-01", SnapshotMode::Full, &[per("2026-08"), per("2026-09")], true);
     let renshe: Vec<_> =

@@ -8,7 +8,7 @@
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
-use hedui_core::fact::FactKind;
+use hedui_core::fact::{FactKind, Observation};
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
@@ -104,18 +104,20 @@ fn key(n: u8) -> PersonKey {
 fn record(person: Option<PersonId>, n: u8) -> NewRecord {
     NewRecord {
         source: "shuiwu".into(),
-        kind: FactKind::WageIncome,
+        obs: Observation {
+            kind: FactKind::WageIncome,
+            period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
+            on: Some(day("2026-02-10")),
+            amount: Fen(123_456 + i64::from(n)),
+            quantity: 42,
+            category: "工资薪金".into(),
+            status: "正常".into(),
+            key: format!("k{n}"),
+        },
         person,
         raw_id_enc: person.is_none().then(|| sd(vec![9, 9])),
         name_bidx: person.is_none().then(|| bx(vec![7; 32])),
         as_of: day("2026-11-27"),
-        period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
-        on: Some(day("2026-02-10")),
-        amount: Fen(123_456 + i64::from(n)),
-        quantity: 42,
-        category: "工资薪金".into(),
-        status: "正常".into(),
-        key: format!("k{n}"),
         detail_enc: sd(vec![1, 2, 3, n]),
         line: i64::from(n) + 1,
     }
