@@ -15,7 +15,7 @@ use super::*;
 use crate::{App, AppError, AppResult};
 
 impl App {
-    // tidy: allow(long-fn): the collection's event loop; it becomes the collect service's own module in issue 10.
+    // tidy: allow(long-fn): the collection's event loop, in the collect service's own module (pump).
     pub(super) fn pump(
         &self,
         setup: &ExchangeSetup,
