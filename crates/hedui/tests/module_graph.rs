@@ -63,11 +63,12 @@ fn app_methods(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>>
             } else if inside {
                 let t = line.trim_start();
                 let t = ["pub(crate) ", "pub(super) ", "pub "].iter().fold(t, |t, p| t.strip_prefix(p).unwrap_or(t));
-                if line.starts_with("    ") && !line.starts_with("     ") {
-                    if let Some(rest) = t.strip_prefix("fn ") {
-                        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                        out.entry(name).or_default().insert(module_of(rel));
-                    }
+                if line.starts_with("    ")
+                    && !line.starts_with("     ")
+                    && let Some(rest) = t.strip_prefix("fn ")
+                {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    out.entry(name).or_default().insert(module_of(rel));
                 }
             }
         }

@@ -226,8 +226,8 @@ impl App {
                     transaction_id: message_id.clone(),
                     message_id,
                     query_date: date,
-                    next_attempt_at: now.clone(),
-                    deadline_at: deadline.clone(),
+                    next_attempt_at: now,
+                    deadline_at: deadline,
                 };
                 planned.push((r, chunk.to_vec()));
             }
@@ -245,8 +245,8 @@ impl App {
                     query_date: r.query_date,
                     state: RequestState::Pending,
                     attempts: 0,
-                    next_attempt_at: r.next_attempt_at.clone(),
-                    deadline_at: r.deadline_at.clone(),
+                    next_attempt_at: r.next_attempt_at,
+                    deadline_at: r.deadline_at,
                     last_error: String::new(),
                 });
             }

@@ -149,9 +149,12 @@ pub struct SimTimings {
 /// Households per page read from the store: memory stays bounded whatever the caseload's size.
 const PAGE: i64 = 65_536;
 
+/// A programme compiled as in force and as changed, or why it could not be.
+type Pair = Result<(Program, Program), String>;
+
 /// The households of one region and programme in the current page, as columns.
 struct Group {
-    programs: Result<(Program, Program), String>,
+    programs: Pair,
     batch: Batch,
     /// Indices into the page of the households in `batch`, in order.
     rows: Vec<usize>,
@@ -316,7 +319,7 @@ impl App {
         page: &[CaseloadRow],
         groups: &mut HashMap<(String, Programme), Group>,
         tally: &mut Tally,
-        build: &dyn Fn(&str, Programme) -> Result<(Program, Program), String>,
+        build: &dyn Fn(&str, Programme) -> Pair,
     ) {
         for (i, row) in page.iter().enumerate() {
             let Some(programme) = Programme::from_code(&row.entry.programme) else { continue };

@@ -245,20 +245,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{pack, unpack};
-
-    #[test]
-    fn bodies_round_trip_deflated_and_plain_bodies_still_open() {
-        let json = br#"{"number":"HD-1","steps":["same","same","same","same","same","same"]}"#.repeat(40);
-        let packed = pack(&json).unwrap();
-        assert!(packed.len() < json.len() / 4, "{} of {}", packed.len(), json.len());
-        assert_eq!(unpack(packed).unwrap(), json);
-        assert_eq!(unpack(json.clone()).unwrap(), json, "a body stored before deflating opens as it was");
-    }
-}
-
 impl App {
     /// What a report adds to the caseload: its inputs in compact form, sealed for the report. A
     /// report that kept no inputs (one of the first release) adds an empty value, so a simulation
@@ -279,5 +265,19 @@ impl App {
             as_of: report.as_of,
             inputs_enc,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pack, unpack};
+
+    #[test]
+    fn bodies_round_trip_deflated_and_plain_bodies_still_open() {
+        let json = br#"{"number":"HD-1","steps":["same","same","same","same","same","same"]}"#.repeat(40);
+        let packed = pack(&json).unwrap();
+        assert!(packed.len() < json.len() / 4, "{} of {}", packed.len(), json.len());
+        assert_eq!(unpack(packed).unwrap(), json);
+        assert_eq!(unpack(json.clone()).unwrap(), json, "a body stored before deflating opens as it was");
     }
 }
