@@ -6,7 +6,7 @@
 use hedui_core::commission::CommissionKind;
 use hedui_core::{PersonId, QueryId};
 
-use super::{audit, commission, day, household, key, record, ts};
+use super::{audit, commission, day, household, key, record, request, ts};
 use crate::*;
 
 // tidy: allow(long-fn): one story of a request's life, each step checked where it happens.
@@ -33,14 +33,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
 
     let b01: Vec<QueryId> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
     let b02: Vec<QueryId> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
-    let req = |source: &str, m: &str| NewRequest {
-        source: source.into(),
-        message_id: m.into(),
-        transaction_id: format!("txn-{m}"),
-        query_date: day("2026-11-27"),
-        next_attempt_at: ts(1),
-        deadline_at: ts(9),
-    };
+    let req = request;
     assert!(s.create_request(&req("B01", "m0"), &b02, ts(1)).is_err(), "a query joins only its own source's request");
     assert!(s.request_by_message("m0").unwrap().is_none(), "and nothing of the failed request is left");
     let r1 = s.create_request(&req("B01", "m1"), &b01, ts(1)).unwrap();

@@ -81,6 +81,18 @@ pub(super) fn ts(n: i64) -> Timestamp {
     Timestamp::from_unix(1_795_852_800 + n)
 }
 
+/// A request to create, for source `source` with message id `m`, due at once.
+pub(super) fn request(source: &str, m: &str) -> NewRequest {
+    NewRequest {
+        source: source.into(),
+        message_id: m.into(),
+        transaction_id: format!("txn-{m}"),
+        query_date: day("2026-11-27"),
+        next_attempt_at: ts(1),
+        deadline_at: ts(9),
+    }
+}
+
 fn day(s: &str) -> Date {
     Date::parse(s).expect("test date")
 }

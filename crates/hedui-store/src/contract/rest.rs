@@ -9,7 +9,7 @@ use hedui_core::job::JobState;
 use hedui_core::{HouseholdId, JobId};
 use hedui_means::Outcome;
 
-use super::{audit, commission, day, household, key, rep, sd, ts};
+use super::{audit, commission, day, household, key, rep, request, sd, ts};
 use crate::*;
 
 pub fn requests_are_created_together(s: &dyn Store) {
@@ -26,14 +26,7 @@ pub fn requests_are_created_together(s: &dyn Store) {
     s.enqueue_queries(&[q("B01"), q("B02"), q("B03")], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
     let of = |src: &str| queued.iter().filter(|x| x.source == src).map(|x| x.id).collect::<Vec<_>>();
-    let req = |source: &str, m: &str| NewRequest {
-        source: source.into(),
-        message_id: m.into(),
-        transaction_id: format!("txn-{m}"),
-        query_date: day("2026-11-27"),
-        next_attempt_at: ts(1),
-        deadline_at: ts(9),
-    };
+    let req = request;
     // One request carrying another source's query spoils the whole batch: nothing is created.
     let bad = [(req("B01", "a1"), of("B01")), (req("B02", "a2"), of("B03"))];
     assert!(s.create_requests(&bad, ts(1)).is_err());
