@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use hedui_connect::FinancialSource;
 use hedui_core::region::RegionTable;
 use hedui_core::{Date, Timestamp};
 use hedui_identity::Identity;
@@ -188,9 +187,8 @@ pub struct App {
     pub policies: policy::Policies,
     /// Signs every report file (SM2).
     pub signer: reports::sign::ReportSigner,
-    pub banks: Vec<Arc<dyn FinancialSource>>,
     pub clock: Arc<dyn Clock>,
-    /// Online sources, when configured: they replace the in-process `banks`.
+    /// The institutions the node asks (online, or books read in process), when any are configured.
     pub exchange: Option<Arc<collect::ExchangeSetup>>,
     /// Where asynchronous sources send their answers (hedui's own callback URL).
     pub callback_url: Option<String>,
@@ -198,7 +196,10 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("backend", &self.store.backend()).field("banks", &self.banks.len()).finish()
+        f.debug_struct("App")
+            .field("backend", &self.store.backend())
+            .field("exchange", &self.exchange.is_some())
+            .finish()
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`BookStandIn`] answers it in-process from a generated bank's books until
 //! the real online and file channels replace it.
 
+pub mod institutions;
 pub mod online;
 
 use std::collections::HashMap;

@@ -29,6 +29,9 @@ pub enum SendError {
     NotConfigured(String),
     #[error("熔断中：该机构连续失败，暂停发送")]
     CircuitOpen,
+    /// An institution's books read on this node could not be read (the reason says why).
+    #[error("{0}")]
+    Books(String),
 }
 
 impl SendError {

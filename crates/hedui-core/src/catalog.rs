@@ -60,6 +60,9 @@ pub enum Channel {
     Online,
     /// hedui exports request packages and imports response packages (专线 or physical media).
     File,
+    /// The institution's books, read on this node (a node without a configured exchange, the
+    /// tests): asked query by query along the same path as an online source, answered at once.
+    Books,
 }
 
 impl Channel {
@@ -68,7 +71,13 @@ impl Channel {
             Channel::Mirror => "数据镜像",
             Channel::Online => "在线接口",
             Channel::File => "文件交换",
+            Channel::Books => "本机账册",
         }
+    }
+
+    /// Whether hedui asks the source request by request (online, or books read here).
+    pub fn asks(self) -> bool {
+        matches!(self, Channel::Online | Channel::Books)
     }
 }
 

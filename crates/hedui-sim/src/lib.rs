@@ -26,11 +26,11 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use sm3::Digest;
 
-use hedui_connect::{BankQuery, FinancialSource};
-use hedui_core::catalog::{Catalog, Category, NodeKeys, Source, SourceKind};
+use hedui_connect::FinancialSource;
+use hedui_core::catalog::{Catalog, NodeKeys, Source};
 use hedui_exchange::{
-    Action, Envelope, Header, Item, NodeSecret, PersonResult, PersonStatus, ResponseStatus, SearchRequest,
-    SearchResponse, StatusRequest, VERSION,
+    Action, Envelope, Header, NodeSecret, PersonResult, PersonStatus, ResponseStatus, SearchRequest, SearchResponse,
+    StatusRequest, VERSION,
 };
 
 /// The seed of every simulated institution's keys. The demo catalog
@@ -223,61 +223,15 @@ impl Simulator {
         Fault::None
     }
 
-    /// What the source knows about one person.
+    /// What the source knows about one person (a bank that cannot read its books refuses it).
     fn answer_person(&self, source: &Source, req: &SearchRequest, p: &hedui_exchange::PersonQuery) -> PersonResult {
-        let refused = |reason: &str| PersonResult {
-            ref_id: p.ref_id.clone(),
-            status: PersonStatus::Refused(reason.into()),
-            items: Vec::new(),
-        };
-        if p.authorization_no.trim().is_empty() || p.commission_no.trim().is_empty() {
-            return refused("查询须附授权书编号和委托编号");
-        }
-        let bank_query = BankQuery {
-            id_number: p.id_number.clone(),
-            name: p.name.clone(),
-            as_of: req.query_date,
-            lookback_months: req.lookback_months,
-            authorization_no: p.authorization_no.clone(),
-            commission_no: p.commission_no.clone(),
-        };
-        let mut items = Vec::new();
-        match source.kind {
-            SourceKind::AccountService => {
-                // Which banks hold accounts or products for the person (the service covers banks only).
-                let is_bank = |code: &str| self.catalog.get(code).is_some_and(|s| s.kind == SourceKind::Bank);
-                for (code, bank) in self.banks.iter().filter(|(code, _)| is_bank(code)) {
-                    if let Ok(a) = bank.query(&bank_query)
-                        && !a.is_empty()
-                    {
-                        items.push(Item {
-                            category: Category::AccountIndex,
-                            key: code.clone(),
-                            label: bank.name().to_string(),
-                            amount: hedui_core::Fen::ZERO,
-                            quantity: a.accounts.len() as i64,
-                            on: Some(req.query_date),
-                            detail: Vec::new(),
-                        });
-                    }
-                }
-                items.sort_by(|a, b| a.key.cmp(&b.key));
-            }
-            _ => {
-                if let Some(bank) = self.banks.get(&source.code) {
-                    match bank.query(&bank_query) {
-                        Err(e) => return refused(&e.to_string()),
-                        Ok(a) => items = hedui_connect::answer_items(&a, req.query_date),
-                    }
-                }
-            }
-        }
-        items.retain(|i| req.categories.is_empty() || req.categories.contains(&i.category));
-        PersonResult {
-            ref_id: p.ref_id.clone(),
-            status: if items.is_empty() { PersonStatus::NoRecord } else { PersonStatus::Found },
-            items,
-        }
+        hedui_connect::institutions::answer_person(&self.catalog, &self.banks, source, req, p).unwrap_or_else(
+            |reason| PersonResult {
+                ref_id: p.ref_id.clone(),
+                status: PersonStatus::Refused(reason),
+                items: Vec::new(),
+            },
+        )
     }
 
     /// Plays an institution on the file channel: opens a request package addressed to one of

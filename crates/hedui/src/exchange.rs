@@ -10,8 +10,9 @@ use anyhow::{Context, Result, anyhow};
 use hedui_app::App;
 use hedui_app::collect::ExchangeSetup;
 use hedui_connect::FinancialSource;
+use hedui_connect::institutions::InProcess;
 use hedui_connect::online::OnlineClient;
-use hedui_core::catalog::{Catalog, NodeKeys};
+use hedui_core::catalog::{Catalog, Channel, NodeKeys, Source, SourceKind};
 use hedui_crypto::KeyProvider;
 use hedui_exchange::NodeSecret;
 use hedui_sim::{Faults, Simulator};
@@ -64,9 +65,49 @@ pub fn attach(app: &mut App, catalog: Catalog, secret: NodeSecret, collect_withi
 
 /// Configures `app` to collect from the catalog's online sources.
 pub fn attach_tuned(app: &mut App, catalog: Catalog, secret: NodeSecret, tuning: Tuning) -> Result<()> {
-    let client = OnlineClient::new(Arc::new(catalog), secret);
+    let client = Arc::new(OnlineClient::new(Arc::new(catalog), secret));
     app.exchange = Some(Arc::new(ExchangeSetup {
-        client: Arc::new(client),
+        institutions: client.clone(),
+        client,
+        runtime: hedui_app::collect::NetRuntime::new(tuning.runtime_threads)?,
+        collect_within: tuning.collect_within,
+        concurrency: tuning.concurrency,
+        poll_every: tuning.poll_every,
+        pumping: std::sync::Mutex::new(()),
+    }));
+    Ok(())
+}
+
+/// Configures `app` to collect from `banks`, whose books are read in process, along the same path
+/// as every online institution: the demo catalog's department mirrors and the banks on the
+/// `books` channel (each with the catalog's entry of its code, or the first bank's entry, under
+/// its own code and name). Without an account-information service every bank is asked directly.
+pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>], keys: &dyn KeyProvider) -> Result<()> {
+    let demo = catalog(None, None)?;
+    let template = demo
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Bank)
+        .cloned()
+        .ok_or_else(|| anyhow!("演示数据源目录中没有银行"))?;
+    let mut sources: Vec<Source> = demo.sources.iter().filter(|s| s.channel == Channel::Mirror).cloned().collect();
+    for b in banks {
+        let mut s = demo.get(b.code()).cloned().unwrap_or_else(|| Source {
+            code: b.code().to_string(),
+            name: b.name().to_string(),
+            institution: b.name().to_string(),
+            ..template.clone()
+        });
+        s.channel = Channel::Books;
+        s.name = b.name().to_string();
+        sources.push(s);
+    }
+    let catalog = Arc::new(Catalog { sources, ..demo });
+    let secret = node_secret(keys, &catalog.node.id);
+    let tuning = Tuning::default();
+    app.exchange = Some(Arc::new(ExchangeSetup {
+        institutions: Arc::new(InProcess::new(catalog.clone(), banks)),
+        client: Arc::new(OnlineClient::new(catalog, secret)),
         runtime: hedui_app::collect::NetRuntime::new(tuning.runtime_threads)?,
         collect_within: tuning.collect_within,
         concurrency: tuning.concurrency,

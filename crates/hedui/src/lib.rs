@@ -46,13 +46,12 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
     policy_dir: Option<&Path>,
 ) -> Result<App> {
-    let app = App {
+    let mut app = App {
         store,
         signer: hedui_app::reports::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
-        identity: Identity::new(keys),
+        identity: Identity::new(keys.clone()),
         regions: Arc::new(hedui_app::data::regions(None)?),
         policies: hedui_app::policy::Policies::open(policy_dir)?,
-        banks,
         clock,
         exchange: None,
         callback_url: None,
@@ -64,6 +63,10 @@ pub fn build_app(
     let up = app.upgrade_sealed().context("将密文绑定到所在行（迁移）")?;
     if up.values > 0 {
         tracing::warn!(values = up.values, reports = up.reports_signed, "旧格式密文已重新加密并绑定到所在行");
+    }
+    if !banks.is_empty() {
+        // Institutions read in process take the same path as online ones.
+        exchange::attach_in_process(&mut app, &banks, keys.as_ref())?;
     }
     let added = app.backfill_caseload().context("为政策模拟补录案件测算输入（迁移）")?;
     if added > 0 {

@@ -74,7 +74,10 @@ impl std::fmt::Debug for NetRuntime {
 /// How hedui reaches online sources.
 #[derive(Debug)]
 pub struct ExchangeSetup {
+    /// The node's client: its catalog, keys, breakers, callbacks and file packages.
     pub client: Arc<OnlineClient>,
+    /// Who answers the online sources' searches: `client` over HTTP, or books in process.
+    pub institutions: Arc<dyn hedui_connect::institutions::Institutions>,
     pub runtime: NetRuntime,
     /// A collection gives up on requests still open after this long (they become 未反馈).
     pub collect_within: Duration,
@@ -126,7 +129,7 @@ impl App {
     ) -> AppResult<Vec<NewQuery>> {
         let setup = self.setup()?;
         let catalog = setup.client.catalog();
-        let has_index = catalog.by_channel(Channel::Online).any(|s| s.kind == SourceKind::AccountService);
+        let has_index = catalog.sources.iter().any(|s| s.channel.asks() && s.kind == SourceKind::AccountService);
         let mut queries = Vec::new();
         for s in catalog.sources.iter().filter(|s| s.channel != Channel::Mirror) {
             let first_step = match s.kind {

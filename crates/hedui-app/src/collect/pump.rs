@@ -48,15 +48,11 @@ impl App {
                 last_batch = Some(Instant::now());
                 dirty = false;
             }
-            let online =
-                |r: &RequestRow| setup.client.catalog().get(&r.source).is_some_and(|s| s.channel == Channel::Online);
+            let online = |r: &RequestRow| setup.client.catalog().get(&r.source).is_some_and(|s| s.channel.asks());
             if tasks.is_empty() && !open.values().any(online) {
                 // File-exchange requests wait for their packages; they do not hold a collection up.
                 let queued = self.store.queued_queries(1_000_000)?;
-                if !queued
-                    .iter()
-                    .any(|q| setup.client.catalog().get(&q.source).is_some_and(|s| s.channel == Channel::Online))
-                {
+                if !queued.iter().any(|q| setup.client.catalog().get(&q.source).is_some_and(|s| s.channel.asks())) {
                     return Ok(());
                 }
                 dirty = true;
@@ -85,7 +81,7 @@ impl App {
                 if !setup.client.allows(&source.code) {
                     continue;
                 }
-                let client = setup.client.clone();
+                let client = setup.institutions.clone();
                 let message_id = r.message_id.clone();
                 let stamp = self.now().to_string();
                 let id = r.id;

@@ -7,14 +7,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use hedui_connect::BankQuery;
 use hedui_core::commission::CommissionKind;
 use hedui_core::fact::Fact;
 use hedui_core::id_number::IdNumber;
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, PersonId};
 use hedui_identity::place;
-use hedui_means::{AnomalyParams, Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus};
+use hedui_means::{Assessment, CaseInput, Declared, MemberCase, MistypedHit, SourceState, SourceStatus};
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
 use crate::cases::mask_declared_id;
@@ -33,7 +32,6 @@ pub(crate) struct Case {
     pub letter: AuthorizationRow,
     /// The programme compiled for the job's region and date (shared by every job on them).
     pub policy: Arc<Compiled>,
-    pub anomaly: AnomalyParams,
     /// Members (and, for 特困, the obligors) as the means test sees them.
     pub members: Vec<MemberCase>,
     /// Members as the report shows them.
@@ -72,7 +70,6 @@ impl App {
     /// region and date, once.
     pub(crate) fn load_case(&self, job: JobRow, h: HouseholdRow, letter: AuthorizationRow) -> AppResult<Case> {
         let policy = self.policies.program(&h.region, job.as_of, job.programme)?;
-        let anomaly = AnomalyParams::from_resolved(&policy.resolved).map_err(|e| AppError::Policy(e.to_string()))?;
         let mut members = Vec::new();
         let mut infos = Vec::new();
         let mut ids = BTreeMap::new();
@@ -126,11 +123,11 @@ impl App {
             }
         }
         let persons = h.members.iter().filter_map(|m| m.person).collect();
-        Ok(Case { job, household: h, letter, policy, anomaly, members, infos, ids, persons })
+        Ok(Case { job, household: h, letter, policy, members, infos, ids, persons })
     }
 
-    /// Stage 2: the mirrors in force on the job's date, what the exchange collected for the job,
-    /// and (without an exchange) the in-process institutions' answers, stored with the job.
+    /// Stage 2: the mirrors in force on the job's date and what the exchange collected for the
+    /// job (from institutions online or read in process, along the same path).
     pub(crate) fn gather(&self, case: &Case) -> AppResult<Evidence> {
         let (job, h) = (&case.job, &case.household);
         let mirror = self.mirror_evidence(&case.persons, job.as_of)?;
@@ -140,71 +137,7 @@ impl App {
             let (statuses, failed) = self.exchange_statuses(job.id, job.as_of)?;
             complete &= !failed;
             sources.extend(statuses);
-        }
-        let (bank_sources, banks_complete) = self.ask_banks_in_process(case)?;
-        complete &= banks_complete;
-        sources.extend(bank_sources);
-        let columns = std::collections::HashMap::new();
-        for r in self.store.job_records(job.id)? {
-            facts.push(self.fact(&r, &columns)?);
-        }
-        let mistyped = self.mistyped_hits(h, &case.ids, job.as_of)?;
-        Ok(Evidence { facts, sources, mistyped, complete })
-    }
-
-    /// Institutions in process (without an exchange): one authorized query per member and
-    /// institution, the answers stored with the job. Returns each institution's status and
-    /// whether all answered.
-    fn ask_banks_in_process(&self, case: &Case) -> AppResult<(Vec<SourceStatus>, bool)> {
-        let job = &case.job;
-        let lookback = case.anomaly.outflow_window_months.value.clamp(1, 24) as u32;
-        let mut complete = true;
-        let mut sources = Vec::new();
-        let mut records = Vec::new();
-        for bank in &self.banks {
-            let mut state = SourceState::NoRecord;
-            for m in &case.household.members {
-                let (Some(pid), Some(idn)) = (m.person, case.ids.get(&m.seq)) else { continue };
-                let q = BankQuery {
-                    id_number: idn.as_str().to_string(),
-                    name: case.members.iter().find(|x| x.seq == m.seq).map(|x| x.name.clone()).unwrap_or_default(),
-                    as_of: job.as_of,
-                    lookback_months: lookback,
-                    authorization_no: case.letter.number.clone(),
-                    commission_no: job.commission_number.clone(),
-                };
-                match bank.query(&q) {
-                    Ok(a) => {
-                        if !a.is_empty() && state == SourceState::NoRecord {
-                            state = SourceState::Answered;
-                        }
-                        let items = hedui_connect::answer_items(&a, job.as_of);
-                        let first = records.len() as i64;
-                        records.extend(crate::collect::answers::item_records(
-                            &self.identity,
-                            bank.code(),
-                            job.id,
-                            first,
-                            pid,
-                            job.as_of,
-                            &items,
-                        )?);
-                    }
-                    Err(e) => {
-                        complete = false;
-                        state = SourceState::NotAnswered { reason: e.to_string() };
-                        break;
-                    }
-                }
-            }
-            sources.push(SourceStatus {
-                source: bank.code().into(),
-                name: bank.name().into(),
-                as_of: Some(job.as_of),
-                state,
-            });
-        }
-        if self.banks.is_empty() && self.exchange.is_none() {
+        } else {
             complete = false;
             sources.push(SourceStatus {
                 source: "banks".into(),
@@ -213,8 +146,12 @@ impl App {
                 state: SourceState::NotAnswered { reason: "未配置金融机构查询渠道".into() },
             });
         }
-        self.store.insert_records(None, Some(job.id), &records)?;
-        Ok((sources, complete))
+        let columns = std::collections::HashMap::new();
+        for r in self.store.job_records(job.id)? {
+            facts.push(self.fact(&r, &columns)?);
+        }
+        let mistyped = self.mistyped_hits(h, &case.ids, job.as_of)?;
+        Ok(Evidence { facts, sources, mistyped, complete })
     }
 
     /// Stage 3: the means test under the policy resolved in stage 1.
