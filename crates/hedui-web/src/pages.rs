@@ -295,9 +295,10 @@ pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Re
             source_names => source_names,
             trace_text => r.assessment.decision.as_ref().and_then(|d| d.trace.as_ref()).map(|t| t.to_text()).unwrap_or_default(),
             rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"}),
-            item_names => json!({"within": "未超出", "exceeds": "超出", "incomplete": "待核实"}),
+            item_names => hedui_app::reports::labels::RESULT_WORDS.iter().copied().collect::<HashMap<_, _>>(),
             item_class => json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"}),
-            state_names => json!({"answered": "已反馈", "no_record": "无记录", "not_answered": "未反馈", "replaced": "未反馈（已由其他来源补足）"}),
+            state_names => hedui_app::reports::labels::STATE_WORDS.iter().copied().collect::<HashMap<_, _>>(),
+            L => hedui_app::reports::labels::LABELS,
         },
     )
 }

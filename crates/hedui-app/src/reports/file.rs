@@ -5,6 +5,7 @@ use hedui_means::{ItemResult, SourceState};
 use hedui_pdf::{Block, Doc};
 
 use crate::reports::Report;
+use crate::reports::labels::{LABELS as L, result_word, state_word};
 use crate::reports::sign::Format;
 use crate::{App, AppError, AppResult, Caller};
 
@@ -16,9 +17,7 @@ fn item_word(r: ItemResult, wording: Option<&str>) -> &'static str {
     match (r, wording) {
         (ItemResult::Within, Some("eligibility")) => "符合",
         (ItemResult::Exceeds, Some("eligibility")) => "不符合",
-        (ItemResult::Within, _) => "未超出",
-        (ItemResult::Exceeds, _) => "超出",
-        (ItemResult::Incomplete, _) => "待核实",
+        (r, _) => result_word(r),
     }
 }
 
@@ -33,21 +32,21 @@ pub fn report_doc(r: &Report) -> Doc {
             .unwrap_or_default()
     };
     let mut b = vec![
-        Block::Title("家庭经济状况核对报告".into()),
+        Block::Title(L.title.into()),
         Block::Subtitle(format!("报告编号 {}（第 {} 版） · 出具时间 {}", r.number, r.version, r.issued_at)),
         Block::KeyValues(vec![
-            ("委托编号".into(), r.commission.number.clone()),
-            ("委托类型".into(), r.commission.kind_name.clone()),
-            ("委托单位".into(), r.commission.department.clone()),
-            ("救助项目".into(), r.commission.programme_name.clone()),
-            ("授权书编号".into(), format!("{}（{} 签署）", r.authorization.number, r.authorization.signed_on)),
-            ("核对日期".into(), r.as_of.to_string()),
-            ("户编号".into(), r.household.number.clone()),
-            ("户籍地".into(), r.household.region_name.clone()),
-            ("地址".into(), r.household.address.clone()),
-            ("政策依据".into(), r.policy_name.clone()),
+            (L.commission_number.into(), r.commission.number.clone()),
+            (L.commission_kind.into(), r.commission.kind_name.clone()),
+            (L.commission_department.into(), r.commission.department.clone()),
+            (L.programme.into(), r.commission.programme_name.clone()),
+            (L.letter_number.into(), format!("{}（{} 签署）", r.authorization.number, r.authorization.signed_on)),
+            (L.as_of.into(), r.as_of.to_string()),
+            (L.household_number.into(), r.household.number.clone()),
+            (L.region.into(), r.household.region_name.clone()),
+            (L.address.into(), r.household.address.clone()),
+            (L.policy.into(), r.policy_name.clone()),
         ]),
-        Block::Heading("核对结论".into()),
+        Block::Heading(L.conclusion.into()),
         Block::Para(format!("【{}】{}", a.outcome.word(wording), a.conclusion)),
     ];
     if let Some(s) = &r.special {
@@ -56,10 +55,10 @@ pub fn report_doc(r: &Report) -> Doc {
             b.push(Block::Para(format!("· {l}")));
         }
     }
-    b.push(Block::Heading("家庭成员".into()));
+    b.push(Block::Heading(L.members.into()));
     b.push(Block::Table {
         widths: vec![0.6, 2.0, 2.2, 1.0, 1.6, 2.0],
-        header: ["序号", "姓名", "身份证号", "关系", "是否计入", "说明"].map(String::from).to_vec(),
+        header: [L.seq, L.name, L.id_number, L.relation, "是否计入", L.note].map(String::from).to_vec(),
         rows: r
             .members
             .iter()
@@ -70,27 +69,27 @@ pub fn report_doc(r: &Report) -> Doc {
                     m.id_masked.clone(),
                     m.relation.clone(),
                     if m.counted {
-                        "计入".into()
+                        L.counted.into()
                     } else {
-                        format!("不计入（{}）", m.exclusion.clone().unwrap_or_default())
+                        format!("不{}（{}）", L.counted, m.exclusion.clone().unwrap_or_default())
                     },
-                    if m.resolved { m.note.clone() } else { format!("身份证号未识别：{}", m.note) },
+                    if m.resolved { m.note.clone() } else { format!("{}{}", L.unresolved_id, m.note) },
                 ]
             })
             .collect(),
     });
     if !r.supporters.is_empty() {
-        b.push(Block::Heading("赡养、抚养、扶养义务人（不计入家庭人口）".into()));
+        b.push(Block::Heading(L.supporters.into()));
         b.push(Block::Table {
             widths: vec![2.0, 2.5, 3.0],
-            header: ["姓名", "身份证号", "义务"].map(String::from).to_vec(),
+            header: [L.name, L.id_number, L.duty].map(String::from).to_vec(),
             rows: r.supporters.iter().map(|s| vec![s.name.clone(), s.id_masked.clone(), s.duty.clone()]).collect(),
         });
     }
-    b.push(Block::Heading("申报与核对对比".into()));
+    b.push(Block::Heading(L.comparison.into()));
     b.push(Block::Table {
         widths: vec![2.0, 1.8, 2.0, 2.0, 2.0],
-        header: ["项目", "成员", "申报", "核对", "差额"].map(String::from).to_vec(),
+        header: [L.item, L.member, L.declared, L.verified, L.difference].map(String::from).to_vec(),
         rows: r
             .comparison
             .iter()
@@ -99,16 +98,16 @@ pub fn report_doc(r: &Report) -> Doc {
                     c.item.clone(),
                     name_of(c.member_seq),
                     yuan(c.declared),
-                    c.verified.map(yuan).unwrap_or_else(|| "未知".into()),
+                    c.verified.map(yuan).unwrap_or_else(|| L.unknown.into()),
                     c.difference.map(yuan).unwrap_or_default(),
                 ]
             })
             .collect(),
     });
-    b.push(Block::Heading("核对项目".into()));
+    b.push(Block::Heading(L.items.into()));
     b.push(Block::Table {
         widths: vec![2.2, 2.6, 2.6, 0.6, 1.0],
-        header: ["项目", "核对值", "标准", "规则", "结果"].map(String::from).to_vec(),
+        header: [L.item, L.found, L.threshold, L.rule, L.result].map(String::from).to_vec(),
         rows: a
             .items
             .iter()
@@ -132,7 +131,7 @@ pub fn report_doc(r: &Report) -> Doc {
         b.push(Block::Note(format!("{}的依据：", i.title)));
         b.push(Block::Table {
             widths: vec![1.3, 2.1, 1.2, 3.0, 1.3],
-            header: ["成员", "来源", "数据日期", "内容", "金额"].map(String::from).to_vec(),
+            header: [L.member, L.source, L.data_date, L.content, "金额"].map(String::from).to_vec(),
             rows: i
                 .evidence
                 .iter()
@@ -168,47 +167,48 @@ pub fn report_doc(r: &Report) -> Doc {
             b.push(Block::Note(format!("参数：{}", ps.join("；"))));
         }
     }
-    b.push(Block::Heading("疑点".into()));
+    b.push(Block::Heading(L.anomalies.into()));
     if a.anomalies.is_empty() {
-        b.push(Block::Para("未发现疑点。".into()));
+        b.push(Block::Para(L.no_anomalies.into()));
     } else {
         b.push(Block::Table {
             widths: vec![2.0, 1.6, 5.0],
-            header: ["疑点", "成员", "说明"].map(String::from).to_vec(),
+            header: [L.anomalies, L.member, L.note].map(String::from).to_vec(),
             rows: a.anomalies.iter().map(|x| vec![x.title.clone(), name_of(x.member_seq), x.detail.clone()]).collect(),
         });
     }
-    b.push(Block::Heading("未核对事项".into()));
+    b.push(Block::Heading(L.unchecked.into()));
     if a.missing.is_empty() {
-        b.push(Block::Para("无。全部数据来源均已反馈。".into()));
+        b.push(Block::Para(L.all_answered.into()));
     } else {
         for m in &a.missing {
             b.push(Block::Para(format!("· {m}")));
         }
     }
-    b.push(Block::Heading("数据来源".into()));
+    b.push(Block::Heading(L.sources.into()));
     b.push(Block::Table {
         widths: vec![3.5, 1.5, 3.0],
-        header: ["来源", "数据日期", "反馈情况"].map(String::from).to_vec(),
+        header: [L.source, L.data_date, L.answer].map(String::from).to_vec(),
         rows: r
             .sources
             .iter()
             .map(|s| {
+                let word = state_word(&s.state);
                 let state = match &s.state {
-                    SourceState::Answered => "已反馈".to_string(),
-                    SourceState::NoRecord => "无记录".to_string(),
-                    SourceState::NotAnswered { reason } => format!("未反馈：{reason}"),
-                    SourceState::Replaced { reason } => format!("未反馈（已由其他来源补足）：{reason}"),
+                    SourceState::NotAnswered { reason } | SourceState::Replaced { reason } => {
+                        format!("{word}：{reason}")
+                    }
+                    _ => word.to_string(),
                 };
                 vec![s.name.clone(), s.as_of.map(|d| d.to_string()).unwrap_or_default(), state]
             })
             .collect(),
     });
     if let Some(d) = &a.decision {
-        b.push(Block::Heading("政策测算（供业务部门参考，不作认定）".into()));
+        b.push(Block::Heading(L.policy_estimate.into()));
         let mut kv = vec![
-            ("适用政策".to_string(), format!("{}：{}", d.programme_name, d.doc)),
-            ("各项结果".into(), d.word.clone()),
+            (L.applied_policy.to_string(), format!("{}：{}", d.programme_name, d.doc)),
+            (L.results.into(), d.word.clone()),
         ];
         if let Some(x) = &d.benefit {
             kv.push((x.title.clone(), x.text.clone()));
@@ -224,7 +224,7 @@ pub fn report_doc(r: &Report) -> Doc {
     }
     b.push(Block::Note(r.notice.clone()));
     Doc {
-        title: format!("家庭经济状况核对报告 {}", r.number),
+        title: format!("{} {}", L.title, r.number),
         author: "hedui 核对平台".into(),
         footer: format!("{} 第 {} 版", r.number, r.version),
         blocks: b,

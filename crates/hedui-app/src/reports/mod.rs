@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod issue;
+pub mod labels;
 mod read;
 pub mod sign;
 
