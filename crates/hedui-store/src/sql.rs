@@ -448,17 +448,19 @@ impl SqlStore {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Some(HouseholdRow {
-            supporters,
             id,
-            number: r.text(1)?,
-            region: r.text(2)?,
-            address_enc: r.sealed(3)?,
-            programme: r.code(4)?,
-            applied_on: r.date(5)?,
-            declared_income: Fen(r.i64(6)?),
-            declared_assets: Fen(r.i64(7)?),
             created_at: r.ts(8)?,
-            members,
+            household: NewHousehold {
+                number: r.text(1)?,
+                region: r.text(2)?,
+                address_enc: r.sealed(3)?,
+                programme: r.code(4)?,
+                applied_on: r.date(5)?,
+                declared_income: Fen(r.i64(6)?),
+                declared_assets: Fen(r.i64(7)?),
+                members,
+                supporters,
+            },
         }))
     }
 }

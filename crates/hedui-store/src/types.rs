@@ -192,20 +192,20 @@ pub struct NewHousehold {
     pub supporters: Vec<NewSupporter>,
 }
 
-/// A stored household.
+/// A stored household: the household as it was stored, its id and when.
 #[derive(Clone, Debug)]
 pub struct HouseholdRow {
     pub id: HouseholdId,
-    pub number: String,
-    pub region: String,
-    pub address_enc: Sealed,
-    pub programme: Programme,
-    pub applied_on: Date,
-    pub declared_income: Fen,
-    pub declared_assets: Fen,
     pub created_at: Timestamp,
-    pub members: Vec<NewMember>,
-    pub supporters: Vec<NewSupporter>,
+    pub household: NewHousehold,
+}
+
+/// A stored household reads as the household (`row.number`, `row.members` …).
+impl std::ops::Deref for HouseholdRow {
+    type Target = NewHousehold;
+    fn deref(&self) -> &NewHousehold {
+        &self.household
+    }
 }
 
 /// A letter to store.

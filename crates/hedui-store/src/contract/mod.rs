@@ -473,7 +473,10 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
     assert_eq!(recs.iter().find(|r| r.id == rec.id).unwrap().rec.detail_enc, v(2));
     assert_eq!(recs.iter().find(|r| r.id == un.id).unwrap().rec.raw_id_enc, Some(v(3)));
     let hh = s.household(h).unwrap().unwrap();
-    assert_eq!((hh.members[0].name_enc.clone(), hh.members[0].id_enc.clone(), hh.address_enc), (v(4), v(5), v(6)));
+    assert_eq!(
+        (hh.members[0].name_enc.clone(), hh.members[0].id_enc.clone(), hh.address_enc.clone()),
+        (v(4), v(5), v(6))
+    );
     let j = s.job(cm).unwrap().unwrap();
     assert_eq!((j.note_enc, j.declared_enc), (Some(v(7)), Some(v(8))));
     // A slot that is not there undoes the whole transaction.
