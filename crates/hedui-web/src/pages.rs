@@ -16,7 +16,9 @@ use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
 use hedui_core::{BatchId, JobId};
 use hedui_means::Outcome;
-use hedui_store::{JobFilter, JobRow};
+use hedui_store::JobFilter;
+
+use crate::views::JobView;
 
 use crate::{COOKIE, Web, page_error, session_token};
 
@@ -97,9 +99,6 @@ fn urlencode(s: &str) -> String {
 }
 
 /// A job row with the names a page shows.
-pub fn job_view(app: &App, j: &JobRow) -> crate::views::JobView {
-    crate::views::JobView::of(app, j)
-}
 
 /// Authenticates the visitor, then runs `f` on the blocking pool; an error becomes the error page
 /// (or the login page for an anonymous visitor).
@@ -172,7 +171,7 @@ pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<Jo
     page(&web, &headers, move |app, actor, web| {
         let f = q.filter()?;
         let (rows, total) = app.jobs(actor, &f)?;
-        let rows: Vec<_> = rows.iter().map(|j| job_view(app, j)).collect();
+        let rows: Vec<_> = rows.iter().map(|j| JobView::of(app, j)).collect();
         let page = f.offset / PAGE_SIZE + 1;
         let states: Vec<_> = JobState::ALL.iter().map(|s| json!({"code": s.code(), "name": s.name_zh()})).collect();
         let outcomes: Vec<_> = [Outcome::Exceeds, Outcome::NotExceeded, Outcome::Open]
@@ -214,7 +213,7 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
     web.render(
         "job.html",
         crate::ctx! {
-            user => user_ctx(actor), job => job_view(app, &job), household => hv, reports => reports,
+            user => user_ctx(actor), job => JobView::of(app, &job), household => hv, reports => reports,
             audit => audit, message => message, can_change => actor.role.may_change_cases(),
         },
     )

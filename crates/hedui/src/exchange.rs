@@ -66,9 +66,19 @@ pub fn attach(app: &mut App, catalog: Catalog, secret: NodeSecret, collect_withi
 /// Configures `app` to collect from the catalog's online sources.
 pub fn attach_tuned(app: &mut App, catalog: Catalog, secret: NodeSecret, tuning: Tuning) -> Result<()> {
     let client = Arc::new(OnlineClient::new(Arc::new(catalog), secret));
+    set_up(app, client.clone(), client, tuning)
+}
+
+/// The exchange of `app`: the node's client and who answers its sources' searches.
+fn set_up(
+    app: &mut App,
+    client: Arc<OnlineClient>,
+    institutions: Arc<dyn hedui_connect::institutions::Institutions>,
+    tuning: Tuning,
+) -> Result<()> {
     app.exchange = Some(Arc::new(ExchangeSetup {
-        institutions: client.clone(),
         client,
+        institutions,
         runtime: hedui_app::collect::NetRuntime::new(tuning.runtime_threads)?,
         collect_within: tuning.collect_within,
         concurrency: tuning.concurrency,
@@ -104,17 +114,8 @@ pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>], keys
     }
     let catalog = Arc::new(Catalog { sources, ..demo });
     let secret = node_secret(keys, &catalog.node.id);
-    let tuning = Tuning::default();
-    app.exchange = Some(Arc::new(ExchangeSetup {
-        institutions: Arc::new(InProcess::new(catalog.clone(), banks)),
-        client: Arc::new(OnlineClient::new(catalog, secret)),
-        runtime: hedui_app::collect::NetRuntime::new(tuning.runtime_threads)?,
-        collect_within: tuning.collect_within,
-        concurrency: tuning.concurrency,
-        poll_every: tuning.poll_every,
-        pumping: std::sync::Mutex::new(()),
-    }));
-    Ok(())
+    let books = Arc::new(InProcess::new(catalog.clone(), banks));
+    set_up(app, Arc::new(OnlineClient::new(catalog, secret)), books, Tuning::default())
 }
 
 /// A simulator serving on loopback from its own runtime, stopped when dropped.

@@ -36,7 +36,7 @@ impl App {
         for (household, job) in households {
             let Some(row) = self.store.reports(job)?.into_iter().last() else { continue };
             let report = self.open_report(&actor, &row)?;
-            let Some(entry) = self.caseload_entry(&report)? else { continue };
+            let entry = self.caseload_entry(&report)?;
             chunk.push(CaseloadRow { household, job, version: row.version, entry });
             if chunk.len() == CHUNK {
                 added += self.put_caseload_chunk(&actor, &mut chunk)?;

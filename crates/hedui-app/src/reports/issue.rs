@@ -143,7 +143,7 @@ impl App {
             body_enc: sealed,
             body_sm3,
             completed_sig: seal.completed_sig.clone(),
-            caseload: self.caseload_entry(report)?,
+            caseload: Some(self.caseload_entry(report)?),
         };
         let id = self.store.complete_report(report.job, from, &stored, self.now(), &audit)?;
         // The completion signature was made just now over the statement in hand, so it is issued
@@ -249,7 +249,7 @@ impl App {
     /// What a report adds to the caseload: its inputs in compact form, sealed for the report. A
     /// report that kept no inputs (one of the first release) adds an empty value, so a simulation
     /// names the household instead of leaving it out.
-    pub(crate) fn caseload_entry(&self, report: &Report) -> AppResult<Option<CaseloadEntry>> {
+    pub(crate) fn caseload_entry(&self, report: &Report) -> AppResult<CaseloadEntry> {
         let inputs_enc = match &report.assessment.inputs {
             Some(snapshot) => {
                 let compact = hedui_rules::compact::encode(&snapshot.inputs());
@@ -258,13 +258,13 @@ impl App {
             }
             None => hedui_core::Sealed::default(),
         };
-        Ok(Some(CaseloadEntry {
+        Ok(CaseloadEntry {
             household_number: report.household.number.clone(),
             region: report.household.region.clone(),
             programme: report.commission.programme.clone(),
             as_of: report.as_of,
             inputs_enc,
-        }))
+        })
     }
 }
 
