@@ -98,8 +98,6 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// A job row with the names a page shows.
-
 /// Authenticates the visitor, then runs `f` on the blocking pool; an error becomes the error page
 /// (or the login page for an anonymous visitor).
 async fn page<T: IntoResponse + Send + 'static>(
