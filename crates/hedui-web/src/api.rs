@@ -167,7 +167,7 @@ pub(crate) async fn create_household(
     headers: HeaderMap,
     b: Result<Json<HouseholdInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let b = match body(b, "body") {
+    let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -190,7 +190,7 @@ pub(crate) async fn record_authorization(
     Path(id): Path<i64>,
     b: Result<Json<AuthorizationInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let b = match body(b, "body") {
+    let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -208,7 +208,7 @@ pub(crate) async fn end_authorization(
     Path((id, aid)): Path<(i64, i64)>,
     b: Result<Json<EndBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let b = match body(b, "body") {
+    let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -225,7 +225,7 @@ pub(crate) async fn commission(
     headers: HeaderMap,
     b: Result<Json<CommissionInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let b = match body(b, "body") {
+    let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
