@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hedui_core::fact::{DEPARTMENT_SOURCES, Fact, FactKind, department_source};
+use hedui_core::catalog::Channel;
+use hedui_core::fact::Fact;
 use hedui_core::id_number::IdNumber;
 use hedui_core::{BatchId, Date, Fen, PersonId};
 use hedui_identity::place;
@@ -51,23 +52,24 @@ impl App {
             *e = (*e).max(b.as_of);
         }
         let records = self.store.records_in_force(persons, as_of)?;
-        let sources = DEPARTMENT_SOURCES
+        let mirrors: Vec<_> = self.catalog.by_channel(Channel::Mirror).collect();
+        let sources = mirrors
             .iter()
             .map(|s| {
-                let state = match latest.get(s.code) {
+                let state = match latest.get(s.code.as_str()) {
                     None => SourceState::NotAnswered { reason: "没有该部门在核对日期前的数据".into() },
                     Some(_) if records.iter().any(|r| r.rec.source == s.code) => SourceState::Answered,
                     Some(_) => SourceState::NoRecord,
                 };
                 SourceStatus {
-                    source: s.code.into(),
-                    name: format!("{}（{}）", s.name_zh, s.department),
-                    as_of: latest.get(s.code).copied(),
+                    source: s.code.clone(),
+                    name: format!("{}（{}）", s.name, s.department),
+                    as_of: latest.get(s.code.as_str()).copied(),
                     state,
                 }
             })
             .collect();
-        let every_source = DEPARTMENT_SOURCES.iter().all(|s| latest.contains_key(s.code));
+        let every_source = mirrors.iter().all(|s| latest.contains_key(s.code.as_str()));
         let facts = records.iter().map(|r| self.fact(r, &columns)).collect::<AppResult<_>>()?;
         Ok(MirrorEvidence { facts, sources, every_source })
     }
@@ -87,7 +89,7 @@ impl App {
             obs: r.rec.obs.clone(),
             person,
             as_of: r.rec.as_of,
-            label: label(r, &detail),
+            label: self.label(r, &detail),
             record: r.id,
         })
     }
@@ -117,8 +119,7 @@ impl App {
                 if one_typo_apart(&raw, full) || one_typo_apart(&raw, &short) {
                     hits.push(MistypedHit {
                         member_seq: m.seq,
-                        source: department_source(&r.rec.source)
-                            .map_or(r.rec.source.clone(), |s| s.name_zh.to_string()),
+                        source: self.catalog.get(&r.rec.source).map_or(r.rec.source.clone(), |s| s.name.clone()),
                         masked_id: mask_declared_id(&raw),
                         record: r.id,
                     });
@@ -129,45 +130,32 @@ impl App {
     }
 }
 
-/// The short description of a record the report shows; account and certificate numbers keep
-/// only their last four characters.
-fn label(r: &StoredRecord, detail: &[(String, String)]) -> String {
-    let get = |k: &str| detail.iter().find(|(h, _)| h == k).map_or("", |(_, v)| v.as_str());
-    let masked_tail = |v: &str| {
-        let c: Vec<char> = v.chars().collect();
-        if c.len() <= 4 { v.to_string() } else { format!("***{}", c[c.len() - 4..].iter().collect::<String>()) }
-    };
-    let source_name = department_source(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name_zh);
-    match r.rec.kind {
-        FactKind::RealEstate => format!(
-            "{}，{} ㎡，{}，证号 {}",
-            get("用途"),
-            get("建筑面积"),
-            get("共有方式"),
-            masked_tail(get("不动产权证号"))
-        ),
-        FactKind::Vehicle => format!(
-            "{} {}，{}，{}，号牌 {}",
-            get("车辆类型"),
-            get("品牌型号"),
-            get("使用性质"),
-            get("机动车状态"),
-            masked_tail(get("号牌号码"))
-        ),
-        FactKind::Business => {
-            format!("{}（{}），{}，{}", get("主体名称"), get("主体类型"), get("角色"), get("登记状态"))
+impl App {
+    /// The short description of a record the report shows, from data: the mapping's template
+    /// for a department's row, the category's for an institution's answer (account and
+    /// certificate numbers keep only their last four characters), else the source's name and
+    /// the label of the record's code or the category's name.
+    fn label(&self, r: &StoredRecord, detail: &[(String, String)]) -> String {
+        let def = self.catalog.category(&r.rec.category);
+        let template = match r.batch {
+            Some(_) => self.mappings.spec(&r.rec.source).and_then(|s| s.label.as_deref()),
+            None => def.and_then(|d| d.label.as_deref()),
+        };
+        let coded = |field: &str, code: &str| def.map_or(code.to_string(), |d| d.label(field, code).to_string());
+        let get = |k: &str| match k {
+            "@code" => coded("code", &r.rec.code),
+            "@form" => coded("form", &r.rec.form),
+            "@status" => coded("status", &r.rec.status),
+            _ => detail.iter().find(|(h, _)| h == k).map_or_else(String::new, |(_, v)| v.clone()),
+        };
+        match template {
+            Some(t) => hedui_core::label::fill(t, &get),
+            None => {
+                let source = self.catalog.get(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name.as_str());
+                let what = if r.rec.code.is_empty() { self.catalog.category_name(&r.rec.category) } else { get("@code") };
+                format!("{source} {what}")
+            }
         }
-        FactKind::Deposit => format!("{}账户 {}", get("账户类型"), masked_tail(get("账号"))),
-        FactKind::FinancialProduct => {
-            format!("{}：{}（估值日 {}）", get("产品类型"), get("产品名称"), get("估值日期"))
-        }
-        FactKind::Movement => {
-            format!("{} 账户 {} 对方 {}（{}）", get("交易日期"), masked_tail(get("账号")), get("对方户名"), get("摘要"))
-        }
-        FactKind::ContributionBase => format!("缴费单位 {}", get("单位名称")),
-        FactKind::Hukou => format!("户籍状态 {}", get("户籍状态")),
-        FactKind::Death => format!("死亡日期 {}", get("死亡日期")),
-        kind => format!("{} {}", source_name, kind.name_zh()),
     }
 }
 
@@ -184,10 +172,10 @@ pub(crate) fn financial_summary(
     let mut per: BTreeMap<String, (Fen, Fen)> = BTreeMap::new();
     for f in facts.iter().filter(|f| counted.contains(&f.person)) {
         let e = per.entry(f.source.clone()).or_insert((Fen::ZERO, Fen::ZERO));
-        match f.kind {
-            FactKind::Deposit => e.0 += f.amount,
-            FactKind::FinancialProduct => e.1 += f.amount,
-            _ => {}
+        if hedui_means::is_deposit(f.category.code()) {
+            e.0 += f.amount;
+        } else if hedui_means::is_holding(f.category.code()) {
+            e.1 += f.amount;
         }
     }
     let institutions: Vec<InstitutionTotal> = per

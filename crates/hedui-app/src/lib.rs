@@ -188,6 +188,10 @@ pub struct App {
     /// Signs every report file (SM2).
     pub signer: reports::sign::ReportSigner,
     pub clock: Arc<dyn Clock>,
+    /// The one registry of sources and data categories (the exchange's, when one is attached).
+    pub catalog: Arc<hedui_core::catalog::Catalog>,
+    /// How each department's snapshot columns become records, and how a report describes them.
+    pub mappings: Arc<hedui_import::mapping::Mappings>,
     /// The institutions the node asks (online, or books read in process), when any are configured.
     pub exchange: Option<Arc<collect::ExchangeSetup>>,
     /// Where asynchronous sources send their answers (hedui's own callback URL).

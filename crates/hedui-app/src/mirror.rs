@@ -10,6 +10,22 @@ use hedui_store::{AuditOutcome, Batch};
 use crate::{App, AppError, AppResult, Caller};
 
 impl App {
+    /// Refuses a source the catalog does not list as a mirror, and mappings that disagree with
+    /// the catalog's categories and code lists.
+    fn mirror_source(&self, mappings: &Mappings, source: &str) -> AppResult<()> {
+        match self.catalog.get(source) {
+            Some(s) if s.channel == hedui_core::catalog::Channel::Mirror => {}
+            Some(s) => {
+                return Err(AppError::Invalid(format!(
+                    "数据源“{source}”在目录中的接入方式是{}，不能导入数据镜像",
+                    s.channel.name_zh()
+                )));
+            }
+            None => return Err(AppError::Invalid(format!("数据源“{source}”不在数据源目录中，请先在目录中登记"))),
+        }
+        mappings.check(&self.catalog).map_err(AppError::Invalid)
+    }
+
     /// Imports one department file under `mappings`. The import writes its own audit rows, in
     /// the caller's name, in the transactions that store the rows.
     pub fn import_file(
@@ -19,6 +35,7 @@ impl App {
         input: &ImportInput<'_>,
     ) -> AppResult<ImportSummary> {
         actor.require_change()?;
+        self.mirror_source(mappings, input.source)?;
         if input.actor != actor.name() {
             return Err(AppError::Invalid(format!("导入人“{}”与当前用户“{}”不一致", input.actor, actor.name())));
         }
@@ -29,6 +46,7 @@ impl App {
     /// full snapshot; stores nothing but the audit row of the reading.
     pub fn dry_run_import(&self, actor: &Caller, mappings: &Mappings, input: &ImportInput<'_>) -> AppResult<DryRun> {
         actor.require_change()?;
+        self.mirror_source(mappings, input.source)?;
         let d = hedui_import::dry_run(self.store.as_ref(), &self.identity, mappings, input)?;
         self.audit(
             actor,

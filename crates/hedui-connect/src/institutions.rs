@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use hedui_core::catalog::{Catalog, Category, Source, SourceKind};
+use hedui_core::catalog::{Catalog, Source, SourceKind, known};
 use hedui_exchange::{Item, PersonQuery, PersonResult, PersonStatus, ResponseStatus, SearchRequest, SearchResponse};
 
 use crate::online::{OnlineClient, Reply, SendError};
@@ -122,7 +122,7 @@ pub fn answer_person(
                     && !a.is_empty()
                 {
                     items.push(Item {
-                        category: Category::AccountIndex,
+                        category: known::ACCOUNT_INDEX,
                         key: code.clone(),
                         label: bank.name().to_string(),
                         amount: hedui_core::Fen::ZERO,

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use hedui_core::catalog::Category;
+use hedui_core::catalog::{Category, known};
 use hedui_core::id_number::normalize_for_index;
 use hedui_core::{Date, Fen};
 use hedui_exchange::Item;
@@ -78,13 +78,13 @@ impl BankAnswer {
 /// The exchange protocol's category for a product type as banks name it.
 pub fn product_category(kind: &str) -> Category {
     match kind {
-        "基金" => Category::Fund,
-        "债券" => Category::Bond,
-        "保险" => Category::Insurance,
-        "信托" => Category::Trust,
-        "股票" => Category::Stock,
-        "余额宝" | "零钱通" | "互联网金融" => Category::InternetFinance,
-        _ => Category::WealthManagement,
+        "基金" => known::FUND,
+        "债券" => known::BOND,
+        "保险" => known::INSURANCE,
+        "信托" => known::TRUST,
+        "股票" => known::STOCK,
+        "余额宝" | "零钱通" | "互联网金融" => known::INTERNET_FINANCE,
+        _ => known::WEALTH_MANAGEMENT,
     }
 }
 
@@ -95,9 +95,9 @@ pub fn answer_items(a: &BankAnswer, query_date: Date) -> Vec<Item> {
     for acc in &a.accounts {
         out.push(Item {
             category: match acc.kind.as_str() {
-                "资金账户" => Category::SecuritiesCash,
-                "第三方存管" => Category::Custody,
-                _ => Category::Deposit,
+                "资金账户" => known::SECURITIES_CASH,
+                "第三方存管" => known::CUSTODY,
+                _ => known::DEPOSIT,
             },
             key: acc.account_no.clone(),
             label: acc.kind.clone(),
@@ -120,7 +120,7 @@ pub fn answer_items(a: &BankAnswer, query_date: Date) -> Vec<Item> {
     }
     for m in &a.movements {
         out.push(Item {
-            category: Category::Movement,
+            category: known::MOVEMENT,
             key: m.account_no.clone(),
             label: m.memo.clone(),
             amount: m.amount,

@@ -81,98 +81,7 @@ impl Channel {
     }
 }
 
-macro_rules! categories {
-    ($($variant:ident => $code:literal, $zh:literal;)*) => {
-        /// A data category: one kind of information a source supplies.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum Category {
-            $($variant,)*
-        }
-
-        impl Category {
-            pub const ALL: &'static [Category] = &[$(Category::$variant,)*];
-
-            pub fn code(self) -> &'static str {
-                match self {
-                    $(Category::$variant => $code,)*
-                }
-            }
-
-            pub fn name_zh(self) -> &'static str {
-                match self {
-                    $(Category::$variant => $zh,)*
-                }
-            }
-
-            pub fn from_code(code: &str) -> Option<Category> {
-                match code {
-                    $($code => Some(Category::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-categories! {
-    HouseholdRegister => "household_register", "户籍信息";
-    DeathRecord => "death_record", "死亡注销";
-    Vehicle => "vehicle", "机动车";
-    Pension => "pension", "养老金领取";
-    UnemploymentBenefit => "unemployment_benefit", "失业金领取";
-    SocialInsurance => "social_insurance", "社保缴费";
-    Employment => "employment", "就业登记";
-    RealEstate => "real_estate", "不动产权";
-    HousingContract => "housing_contract", "商品房网签备案";
-    BusinessEntity => "business_entity", "市场主体";
-    TaxIncome => "tax_income", "个人所得税收入";
-    HousingFund => "housing_fund", "住房公积金";
-    Disability => "disability", "残疾人证";
-    Marriage => "marriage", "婚姻登记";
-    Cremation => "cremation", "火化信息";
-    AssistanceRoll => "assistance_roll", "救助在册";
-    MedicalExpense => "medical_expense", "医疗个人自付费用";
-    MedicalDeath => "medical_death", "死亡医学证明";
-    Enrollment => "enrollment", "在校信息";
-    Vessel => "vessel", "船舶";
-    FarmMachinery => "farm_machinery", "大型农机具";
-    AccountIndex => "account_index", "金融账户开户信息";
-    Deposit => "deposit", "存款余额";
-    Movement => "movement", "账户交易流水";
-    WealthManagement => "wealth_management", "理财产品";
-    Fund => "fund", "基金";
-    Bond => "bond", "债券";
-    Stock => "stock", "股票市值";
-    SecuritiesCash => "securities_cash", "证券资金账户";
-    SecuritiesTrading => "securities_trading", "证券交易和获利";
-    Insurance => "insurance", "商业保险现金价值";
-    Trust => "trust", "信托";
-    InternetFinance => "internet_finance", "互联网金融资产";
-    Custody => "custody", "第三方存管账户";
-}
-
-impl Category {
-    /// Categories a financial institution may supply; departments supply the others.
-    pub fn is_financial(self) -> bool {
-        matches!(
-            self,
-            Category::AccountIndex
-                | Category::Deposit
-                | Category::Movement
-                | Category::WealthManagement
-                | Category::Fund
-                | Category::Bond
-                | Category::Stock
-                | Category::SecuritiesCash
-                | Category::SecuritiesTrading
-                | Category::Insurance
-                | Category::Trust
-                | Category::InternetFinance
-                | Category::Custody
-        )
-    }
-}
+pub use crate::category::{Category, CategoryDef, Sensitivity, known};
 
 /// How long a source has to answer a job's queries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -296,8 +205,8 @@ pub enum OnMissing {
 }
 
 impl Source {
-    pub fn supplies(&self, c: Category) -> bool {
-        self.categories.contains(&c)
+    pub fn supplies(&self, c: &Category) -> bool {
+        self.categories.contains(c)
     }
 }
 
@@ -314,6 +223,8 @@ pub struct Catalog {
     pub node: NodeInfo,
     /// Where relative endpoints live (the simulator's address in the demo).
     pub base_url: Option<String>,
+    /// Every data category a source of this catalog may supply.
+    pub categories: Vec<CategoryDef>,
     pub sources: Vec<Source>,
 }
 
@@ -327,7 +238,15 @@ pub enum CatalogError {
     #[error("数据源“{0}”没有列出数据类别")]
     NoCategories(String),
     #[error("数据源“{code}”是{kind}，不能提供“{category}”")]
-    CategoryKind { code: String, kind: &'static str, category: &'static str },
+    CategoryKind { code: String, kind: &'static str, category: String },
+    #[error("数据源“{code}”提供的数据类别“{category}”未在目录的 categories 中定义")]
+    UnknownCategory { code: String, category: String },
+    #[error("数据类别编码“{0}”无效：只能由小写字母、数字和下划线组成，最长 64 个字符")]
+    BadCategoryCode(String),
+    #[error("数据类别“{0}”重复定义")]
+    DuplicateCategory(String),
+    #[error("数据类别“{category}”的代码表“{field}”为空或含空的代码、名称")]
+    BadCodeList { category: String, field: String },
     #[error("金融机构“{0}”只能按授权逐次查询，不能以数据镜像方式接入")]
     FinancialMirror(String),
     #[error("数据源“{0}”采用{1}，必须配置 endpoint")]
@@ -386,6 +305,8 @@ struct RawCatalog {
     #[serde(default)]
     base_url: Option<String>,
     defaults: Option<RawDefaults>,
+    #[serde(default)]
+    categories: Vec<CategoryDef>,
     sources: Vec<RawSource>,
 }
 
@@ -419,6 +340,21 @@ impl Catalog {
             request_timeout_ms: None,
             max_attempts: None,
         });
+        let mut defined = BTreeSet::new();
+        for c in &raw.categories {
+            if Category::parse(c.code.code()).is_none() {
+                return Err(CatalogError::BadCategoryCode(c.code.to_string()));
+            }
+            if !defined.insert(c.code.clone()) {
+                return Err(CatalogError::DuplicateCategory(c.code.to_string()));
+            }
+            for (field, list) in &c.codes {
+                if list.is_empty() || list.iter().any(|(k, v)| k.trim().is_empty() || v.trim().is_empty()) {
+                    return Err(CatalogError::BadCodeList { category: c.code.to_string(), field: field.clone() });
+                }
+            }
+        }
+        let def = |c: &Category| raw.categories.iter().find(|d| &d.code == c);
         let mut seen = BTreeSet::new();
         let mut sources = Vec::with_capacity(raw.sources.len());
         for r in raw.sources {
@@ -428,9 +364,12 @@ impl Catalog {
             if r.categories.is_empty() {
                 return Err(CatalogError::NoCategories(r.code));
             }
+            if let Some(c) = r.categories.iter().find(|c| def(c).is_none()) {
+                return Err(CatalogError::UnknownCategory { code: r.code, category: c.to_string() });
+            }
             let financial = r.kind.is_financial();
-            if let Some(c) = r.categories.iter().find(|c| c.is_financial() != financial) {
-                return Err(CatalogError::CategoryKind { code: r.code, kind: r.kind.name_zh(), category: c.name_zh() });
+            if let Some(d) = r.categories.iter().filter_map(def).find(|d| d.financial != financial) {
+                return Err(CatalogError::CategoryKind { code: r.code, kind: r.kind.name_zh(), category: d.name.clone() });
             }
             if financial && r.channel == Channel::Mirror {
                 return Err(CatalogError::FinancialMirror(r.code));
@@ -480,7 +419,7 @@ impl Catalog {
                 on_missing: r.on_missing,
             });
         }
-        Ok(Catalog { node: raw.node, base_url: raw.base_url, sources })
+        Ok(Catalog { node: raw.node, base_url: raw.base_url, categories: raw.categories, sources })
     }
 
     pub fn get(&self, code: &str) -> Option<&Source> {
@@ -493,8 +432,23 @@ impl Catalog {
     }
 
     /// Every category some source supplies.
-    pub fn categories(&self) -> BTreeSet<Category> {
-        self.sources.iter().flat_map(|s| s.categories.iter().copied()).collect()
+    pub fn supplied(&self) -> BTreeSet<Category> {
+        self.sources.iter().flat_map(|s| s.categories.iter().cloned()).collect()
+    }
+
+    /// A category's definition.
+    pub fn category(&self, c: &Category) -> Option<&CategoryDef> {
+        self.categories.iter().find(|d| &d.code == c)
+    }
+
+    /// A category's name, or its code when the catalog does not define it.
+    pub fn category_name(&self, c: &Category) -> String {
+        self.category(c).map_or_else(|| c.to_string(), |d| d.name.clone())
+    }
+
+    /// The sources that supply `c`.
+    pub fn suppliers<'a>(&'a self, c: &'a Category) -> impl Iterator<Item = &'a Source> + 'a {
+        self.sources.iter().filter(move |s| s.supplies(c))
     }
 
     /// Distinct departments among department sources.

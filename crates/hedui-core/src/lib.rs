@@ -9,6 +9,8 @@
 pub mod authorization;
 pub mod calendar;
 pub mod catalog;
+pub mod category;
+pub mod codes;
 pub mod commission;
 pub mod credit_code;
 pub mod date;
@@ -17,6 +19,7 @@ pub mod household;
 pub mod id_number;
 pub mod ids;
 pub mod job;
+pub mod label;
 pub mod money;
 pub mod name;
 pub mod policy;

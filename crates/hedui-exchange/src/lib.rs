@@ -199,7 +199,7 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hedui_core::catalog::{Category, SignatureEncoding, Sm4Mode};
+    use hedui_core::catalog::{SignatureEncoding, Sm4Mode, known};
     use hedui_core::{Date, Fen};
 
     fn header(action: Action) -> Header {
@@ -218,7 +218,7 @@ mod tests {
         SearchRequest {
             query_date: Date::parse("2026-11-27").unwrap(),
             lookback_months: 6,
-            categories: vec![Category::Deposit, Category::Movement],
+            categories: vec![known::DEPOSIT, known::MOVEMENT],
             persons: vec![PersonQuery {
                 ref_id: "p1".into(),
                 id_number: "320402199001011234".into(),
@@ -271,7 +271,7 @@ mod tests {
                 ref_id: "p1".into(),
                 status: PersonStatus::Found,
                 items: vec![Item {
-                    category: Category::Deposit,
+                    category: known::DEPOSIT,
                     key: "6222020000000001".into(),
                     label: "活期".into(),
                     amount: Fen(1_234_567),

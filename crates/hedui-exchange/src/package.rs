@@ -277,7 +277,7 @@ pub fn read_answers(bytes: &[u8]) -> Result<Vec<PersonResult>, ExchangeError> {
             return Err(bad("同一序号的查询结果前后不一致"));
         }
         if status == PersonStatus::Found {
-            let category = Category::from_code(category).ok_or_else(|| bad("数据类别无效"))?;
+            let category = Category::parse(category).ok_or_else(|| bad("数据类别无效"))?;
             let amount = Fen::parse_yuan(amount).map_err(|_| bad("金额无效"))?;
             let quantity = quantity.parse().map_err(|_| bad("数量无效"))?;
             let on = if on.is_empty() { None } else { Some(Date::parse(on).map_err(|_| bad("日期无效"))?) };
@@ -360,7 +360,7 @@ mod tests {
                 ref_id: "7".into(),
                 status: PersonStatus::Found,
                 items: vec![Item {
-                    category: Category::Movement,
+                    category: hedui_core::catalog::known::MOVEMENT,
                     key: "622".into(),
                     label: "转账, 支出".into(),
                     amount: Fen(-123_456),

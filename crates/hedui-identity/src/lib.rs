@@ -51,13 +51,13 @@ pub mod place {
     fn record_row(owner: Owner, r: &NewRecord) -> String {
         use std::fmt::Write;
         // Built into one buffer with the dates' fixed-width forms: every imported row pays for it.
-        let mut s = String::with_capacity(96 + r.key.len() + r.category.len() + r.status.len());
+        let mut s = String::with_capacity(96 + r.key.len() + r.code.len() + r.form.len() + r.status.len());
         s.push_str(&r.source);
         let _ = match owner {
             Owner::Batch(b) => write!(s, "/batch={}", b.0),
             Owner::Job(j) => write!(s, "/job={}", j.0),
         };
-        let _ = write!(s, "/line={}/{}/{}/", r.line, r.kind.code(), r.as_of.iso().as_str());
+        let _ = write!(s, "/line={}/{}/{}/", r.line, r.category.code(), r.as_of.iso().as_str());
         if let Some((a, b)) = r.period {
             s.push_str(a.iso().as_str());
             s.push_str("..");
@@ -67,7 +67,11 @@ pub mod place {
         if let Some(d) = r.on {
             s.push_str(d.iso().as_str());
         }
-        let _ = write!(s, "/{}/{}/{}/{}/{}", r.amount.0, r.quantity, r.key, r.category, r.status);
+        let _ = write!(s, "/{}/{}/{}/{}/{}", r.amount.0, r.quantity, r.key, r.code, r.status);
+        // A form is part of the place where there is one (rows stored before forms keep theirs).
+        if !r.form.is_empty() {
+            let _ = write!(s, "/form={}", r.form);
+        }
         s
     }
 

@@ -28,8 +28,8 @@ pub struct DryRun {
     pub refused: Option<String>,
 }
 
-type Item = (PersonId, &'static str, String, Option<(Month, Month)>);
-type Values = (Fen, i64, String, String, Option<hedui_core::Date>);
+type Item = (PersonId, hedui_core::catalog::Category, String, Option<(Month, Month)>);
+type Values = (Fen, i64, String, String, String, Option<hedui_core::Date>);
 
 /// Reads `input` as an import would and says what it would change. Stores nothing.
 pub fn dry_run(
@@ -64,8 +64,8 @@ pub fn dry_run(
                 }
                 // A person the registry does not know yet gets a placeholder: all their rows are new.
                 let p = persons.next().flatten().unwrap_or(PersonId(-1));
-                let values = (rec.amount, rec.quantity, rec.category.clone(), rec.status.clone(), rec.on);
-                after.entry((p, rec.kind.code(), rec.key.clone(), rec.period)).or_default().push(values);
+                let values = (rec.amount, rec.quantity, rec.code.clone(), rec.form.clone(), rec.status.clone(), rec.on);
+                after.entry((p, rec.category.clone(), rec.key.clone(), rec.period)).or_default().push(values);
             }
         }
         let (stats, _) = worker.join().map_err(|_| ImportError::Worker)??;
@@ -77,8 +77,8 @@ pub fn dry_run(
     if let Some(b) = &last {
         for r in store.batch_records(b.id)? {
             let Some(p) = r.rec.person else { continue };
-            let values = (r.rec.amount, r.rec.quantity, r.rec.category.clone(), r.rec.status.clone(), r.rec.on);
-            before.entry((p, r.rec.kind.code(), r.rec.key.clone(), r.rec.period)).or_default().push(values);
+            let values = (r.rec.amount, r.rec.quantity, r.rec.code.clone(), r.rec.form.clone(), r.rec.status.clone(), r.rec.on);
+            before.entry((p, r.rec.category.clone(), r.rec.key.clone(), r.rec.period)).or_default().push(values);
         }
     }
     let (mut new, mut gone, mut changed, mut unchanged) = (0, 0, 0, 0);

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use hedui_core::fact::FactKind;
+use hedui_core::catalog::{Catalog, Category};
 use hedui_core::{Date, Fen, Month};
 
 /// What a row contributes besides identity and detail: an observation whose `key` is still the
@@ -60,12 +60,54 @@ fn period(c: &Cols<'_>, from: &str, to: &str) -> Result<(Month, Month), String> 
     Ok((a, b))
 }
 
-/// Where a record's kind comes from: fixed for the source, or looked up from a column.
+/// Where a record's data category comes from: fixed for the source, or looked up from a column
+/// (人社's 待遇类型 says whether a payment is a pension or unemployment benefit).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
-pub enum KindRule {
-    Fixed { fixed: FactKind },
-    Column { column: String, label: String, values: BTreeMap<String, FactKind> },
+pub enum CategoryRule {
+    Fixed { fixed: Category },
+    Column { column: String, label: String, values: BTreeMap<String, Category> },
+}
+
+/// A coded field (`code`, `form`, `status`): fixed, or a column whose words a code list turns into
+/// the catalog's codes. `"*"` in `codes` is the code of any other word; without it, a word the
+/// list lacks rejects the row, naming the word.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum CodeRule {
+    Fixed {
+        fixed: String,
+    },
+    Column {
+        column: String,
+        #[serde(default)]
+        required: bool,
+        codes: BTreeMap<String, String>,
+    },
+}
+
+impl CodeRule {
+    fn code(&self, c: &Cols<'_>) -> Result<String, String> {
+        match self {
+            CodeRule::Fixed { fixed } => Ok(fixed.clone()),
+            CodeRule::Column { column, required, codes } => {
+                let v = if *required { c.required(column)? } else { c.get(column).to_string() };
+                if v.is_empty() {
+                    return Ok(String::new());
+                }
+                codes.get(&v).or_else(|| codes.get("*")).cloned().ok_or_else(|| {
+                    format!("“{column}”的取值“{v}”不在代码表中（请在字段映射配置中为它指定代码）")
+                })
+            }
+        }
+    }
+
+    fn codes(&self) -> Vec<&str> {
+        match self {
+            CodeRule::Fixed { fixed } => vec![fixed.as_str()],
+            CodeRule::Column { codes, .. } => codes.values().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// A text field: a column (optionally required) or a fixed value.
@@ -141,7 +183,7 @@ pub struct Spec {
     pub source: String,
     /// Columns the file must have besides 身份证号 and 姓名.
     pub columns: Vec<String>,
-    pub kind: KindRule,
+    pub category: CategoryRule,
     #[serde(default)]
     pub checks: Vec<CheckRule>,
     pub key: Option<TextRule>,
@@ -149,8 +191,14 @@ pub struct Spec {
     pub on: Option<DateRule>,
     pub amount: Option<MoneyRule>,
     pub quantity: Option<QuantityRule>,
-    pub category: Option<TextRule>,
-    pub status: Option<TextRule>,
+    pub code: Option<CodeRule>,
+    pub form: Option<CodeRule>,
+    pub status: Option<CodeRule>,
+    /// How a report describes a row: `{列名}` is the column's value, `{列名:tail4}` only its last
+    /// four characters, `{@code}`, `{@form}`, `{@status}` the catalog's label of the row's code.
+    /// Without it, the source's name and the label of the row's code or the category's name.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 fn text(c: &Cols<'_>, rule: &Option<TextRule>) -> Result<String, String> {
@@ -170,11 +218,11 @@ fn text(c: &Cols<'_>, rule: &Option<TextRule>) -> Result<String, String> {
 impl Spec {
     /// Maps one row, or says why it cannot be stored.
     pub fn map(&self, c: &Cols<'_>) -> Result<Mapped, String> {
-        let kind = match &self.kind {
-            KindRule::Fixed { fixed } => *fixed,
-            KindRule::Column { column, label, values } => {
+        let category = match &self.category {
+            CategoryRule::Fixed { fixed } => fixed.clone(),
+            CategoryRule::Column { column, label, values } => {
                 let v = c.get(column);
-                *values.get(v).ok_or_else(|| format!("未知的{label}: {v:?}"))?
+                values.get(v).ok_or_else(|| format!("未知的{label}: {v:?}"))?.clone()
             }
         };
         for check in &self.checks {
@@ -233,14 +281,16 @@ impl Spec {
                 *values.get(v).ok_or_else(|| format!("未知的{label}: {v:?}"))?
             }
         };
+        let code = |r: &Option<CodeRule>| r.as_ref().map_or(Ok(String::new()), |r| r.code(c));
         Ok(Mapped {
-            kind,
+            category,
             period,
             on,
             amount,
             quantity,
-            category: text(c, &self.category)?,
-            status: text(c, &self.status)?,
+            code: code(&self.code)?,
+            form: code(&self.form)?,
+            status: code(&self.status)?,
             key,
         })
     }
@@ -268,7 +318,7 @@ impl Mappings {
             }
             // Every column a rule reads must be among the required columns.
             let mut used: Vec<&str> = Vec::new();
-            if let KindRule::Column { column, .. } = &s.kind {
+            if let CategoryRule::Column { column, .. } = &s.category {
                 used.push(column);
             }
             for c in &s.checks {
@@ -277,11 +327,15 @@ impl Mappings {
                     CheckRule::Money { money } => money,
                 });
             }
-            for t in [&s.key, &s.category, &s.status].into_iter().flatten() {
-                if let TextRule::Column { column, .. } = t {
+            if let Some(TextRule::Column { column, .. }) = &s.key {
+                used.push(column);
+            }
+            for t in [&s.code, &s.form, &s.status].into_iter().flatten() {
+                if let CodeRule::Column { column, .. } = t {
                     used.push(column);
                 }
             }
+            used.extend(s.label.iter().flat_map(|l| hedui_core::label::fields(l)).filter(|f| !f.starts_with('@')));
             match &s.period {
                 Some(PeriodRule::Month { month }) => used.push(month),
                 Some(PeriodRule::Range { from, to }) => used.extend([from.as_str(), to.as_str()]),
@@ -313,6 +367,39 @@ impl Mappings {
         })
     }
 
+    /// Checks the mappings against a catalog: for every source of the catalog it maps, every
+    /// category it maps to is one the source supplies, and every code it writes is in the
+    /// category's code list. (A mapping of a source the catalog lacks is never used: an import
+    /// names a source of the catalog.)
+    pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
+        for s in &self.sources {
+            let Some(src) = catalog.get(&s.source) else { continue };
+            let cats: Vec<&Category> = match &s.category {
+                CategoryRule::Fixed { fixed } => vec![fixed],
+                CategoryRule::Column { values, .. } => values.values().collect(),
+            };
+            for cat in cats {
+                if !src.supplies(cat) {
+                    return Err(format!("数据来源“{}”映射到的数据类别“{cat}”不在目录为它列出的类别中", s.source));
+                }
+                let def = catalog.category(cat);
+                for (field, rule) in [("code", &s.code), ("form", &s.form), ("status", &s.status)] {
+                    let Some(rule) = rule else { continue };
+                    let list = def.and_then(|d| d.codes.get(field));
+                    for code in rule.codes() {
+                        if !list.is_some_and(|l| l.contains_key(code)) {
+                            return Err(format!(
+                                "数据来源“{}”的 {field} 代码“{code}”不在数据类别“{cat}”的代码表中",
+                                s.source
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn spec(&self, source: &str) -> Option<&Spec> {
         self.sources.iter().find(|s| s.source == source)
     }
@@ -335,9 +422,9 @@ mod tests {
 
     #[test]
     fn a_rule_reading_an_unlisted_column_is_refused() {
-        let bad = r#"{"sources":[{"source":"x","columns":["a"],"kind":{"fixed":"vehicle"},"amount":{"column":"b"}}]}"#;
+        let bad = r#"{"sources":[{"source":"x","columns":["a"],"category":{"fixed":"vehicle"},"amount":{"column":"b"}}]}"#;
         assert!(Mappings::parse(bad).unwrap_err().contains("未列出的列“b”"));
-        let dup = r#"{"sources":[{"source":"x","columns":[],"kind":{"fixed":"vehicle"}},{"source":"x","columns":[],"kind":{"fixed":"vehicle"}}]}"#;
+        let dup = r#"{"sources":[{"source":"x","columns":[],"category":{"fixed":"vehicle"}},{"source":"x","columns":[],"category":{"fixed":"vehicle"}}]}"#;
         assert!(Mappings::parse(dup).unwrap_err().contains("重复"));
     }
 }

@@ -331,12 +331,11 @@ fn a_new_department_format_needs_configuration_not_code() {
     {
       "source": "jiaotong_chuanbo",
       "columns": ["船舶登记号", "船名", "总吨位", "登记日期", "船舶状态"],
-      "kind": { "fixed": "vehicle" },
+      "category": { "fixed": "vessel" },
       "key": { "column": "船舶登记号", "required": true },
       "on": { "column": "登记日期" },
       "amount": { "column": "总吨位" },
-      "category": { "fixed": "船舶" },
-      "status": { "column": "船舶状态", "required": true }
+      "status": { "column": "船舶状态", "required": true, "codes": { "正常": "active", "注销": "cancelled" } }
     }
   ]
 }"#,

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hedui_core::date::Month;
-use hedui_core::fact::{Fact, FactKind};
+use hedui_core::catalog::known;
+use hedui_core::codes::status;
+use hedui_core::fact::Fact;
 use hedui_core::ids::PersonId;
 use hedui_core::money::Fen;
 use hedui_core::policy::Applied;
@@ -288,7 +290,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
 
     let threshold = Fen(p.large_outflow.value);
     let since = as_of.add_months(-(p.outflow_window_months.value as i32));
-    for f in case.facts.iter().filter(|f| f.kind == FactKind::Movement) {
+    for f in case.facts.iter().filter(|f| f.category == known::MOVEMENT) {
         let in_window = f.on.is_some_and(|d| d > since && d <= as_of);
         if in_window && -f.amount >= threshold {
             out.push(Anomaly {
@@ -309,7 +311,7 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
     }
 
     let window_start = Month::of(as_of).plus(-(p.income_months.value as i32));
-    for f in case.facts.iter().filter(|f| f.kind == FactKind::ContributionBase) {
+    for f in case.facts.iter().filter(|f| f.category == known::SOCIAL_INSURANCE) {
         let Some(m) = seq_of.get(&f.person) else { continue };
         let current = f.period.is_some_and(|(_, to)| to >= window_start);
         if current && f.amount > m.declared_income {
@@ -357,7 +359,8 @@ fn anomalies(case: &CaseInput, p: &AnomalyParams, seq_of: &BTreeMap<PersonId, &M
 
     let mut dead = BTreeSet::new();
     for f in case.facts.iter() {
-        let died = f.kind == FactKind::Death || (f.kind == FactKind::Hukou && f.status == "死亡注销");
+        let died = [known::DEATH_RECORD, known::CREMATION, known::MEDICAL_DEATH].contains(&f.category)
+            || (f.category == known::HOUSEHOLD_REGISTER && f.status == status::DECEASED);
         if died && dead.insert(f.person) {
             out.push(Anomaly {
                 code: AnomalyKind::MemberDeceased,

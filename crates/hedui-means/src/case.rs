@@ -100,7 +100,7 @@ impl Declared {
             if e != entity {
                 return Err(format!("“{}”（{name}）是{}层面的项目", d.title, e.name_zh()));
             }
-            if !d.sources.is_empty() || DERIVED.contains(&name) {
+            if !d.categories.is_empty() || DERIVED.contains(&name) {
                 return Err(format!("“{}”（{name}）由部门数据或身份证号得出，不能申报", d.title));
             }
             let ok = match d.unit {
@@ -143,40 +143,28 @@ pub struct CaseInput {
 
 pub use hedui_core::catalog::OnMissing;
 
-/// How the means test treats a source it did not hear from.
+/// How the means test treats a source it did not hear from: the catalog's word on it.
 pub trait SourcePolicy {
     fn on_missing(&self, source: &str) -> OnMissing;
-    /// Whether the source is a financial institution (it supplies the `financial` inputs).
-    fn is_financial(&self, source: &str) -> bool;
+    /// The data categories the source supplies, or `None` for a source the catalog does not know
+    /// (its silence then leaves every input read from a category unknown).
+    fn supplies(&self, source: &str) -> Option<&[hedui_core::catalog::Category]>;
 }
 
-/// The catalog says, per source, what its silence means and whether it is a financial institution.
+/// The catalog says, per source, what its silence means and which categories it supplies.
 impl SourcePolicy for hedui_core::catalog::Catalog {
     fn on_missing(&self, source: &str) -> OnMissing {
         self.get(source).map(|s| s.on_missing).unwrap_or_default()
     }
-    fn is_financial(&self, source: &str) -> bool {
-        match self.get(source) {
-            Some(s) => s.kind != hedui_core::catalog::SourceKind::Department,
-            None => DefaultSources.is_financial(source),
-        }
+    fn supplies(&self, source: &str) -> Option<&[hedui_core::catalog::Category]> {
+        self.get(source).map(|s| s.categories.as_slice())
     }
 }
 
-/// Every source follows `unknown`; financial institutions are recognised by the catalog's
-/// codes (B…, S…, I…, T…, P…, and the 人民银行 account index).
-pub struct DefaultSources;
-
-impl SourcePolicy for DefaultSources {
-    fn on_missing(&self, _: &str) -> OnMissing {
-        OnMissing::Unknown
-    }
-    fn is_financial(&self, source: &str) -> bool {
-        let b = source.as_bytes();
-        source == "banks"
-            || source.starts_with("pbc")
-            || (b.len() == 3
-                && matches!(b[0], b'B' | b'S' | b'I' | b'T' | b'P')
-                && b[1..].iter().all(u8::is_ascii_digit))
+/// Whether an input read from `categories` depends on a source supplying `supplied`.
+pub(crate) fn depends_on(categories: &[&str], supplied: Option<&[hedui_core::catalog::Category]>) -> bool {
+    match supplied {
+        Some(cs) => categories.iter().any(|c| cs.iter().any(|s| s.code() == *c)),
+        None => !categories.is_empty(),
     }
 }

@@ -2,15 +2,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hedui_core::catalog::known::codes as cat;
+use hedui_core::codes::{assistance, business, disability, property, status, tax, vehicle};
 use hedui_core::date::Month;
-use hedui_core::fact::{Fact, FactKind};
+use hedui_core::fact::Fact;
 use hedui_core::ids::PersonId;
 use hedui_core::money::Fen;
 use hedui_rules::inputs::{self, FAILED, InputEvidence, UNKNOWN};
 use hedui_rules::{Entity, Inputs};
 
 use crate::assessment::Evidence;
-use crate::case::{CaseInput, OnMissing, SourcePolicy, SourceState};
+use crate::case::{CaseInput, OnMissing, SourcePolicy, SourceState, depends_on};
 
 fn months_overlap(a: (Month, Month), b: (Month, Month)) -> i64 {
     let from = a.0.max(b.0);
@@ -29,12 +31,22 @@ pub(crate) fn evidence(f: &Fact, seq: Option<u32>, amount: Option<Fen>) -> Evide
     }
 }
 
-fn disability_kind(category: &str) -> i64 {
-    ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
-        .iter()
-        .position(|k| category.contains(k))
-        .map(|i| i as i64 + 1)
-        .unwrap_or(7)
+/// The rules' number for a disability kind (1 视力 … 7 多重); a code the list lacks counts as 多重.
+fn disability_kind(code: &str) -> i64 {
+    disability::KINDS.iter().position(|k| *k == code).map_or(7, |i| i as i64 + 1)
+}
+
+/// Balances: deposits, third-party custody and securities cash accounts.
+pub fn is_deposit(code: &str) -> bool {
+    matches!(code, cat::DEPOSIT | cat::CUSTODY | cat::SECURITIES_CASH)
+}
+
+/// Holdings valued on the query date.
+pub fn is_holding(code: &str) -> bool {
+    matches!(
+        code,
+        cat::WEALTH_MANAGEMENT | cat::FUND | cat::BOND | cat::STOCK | cat::INSURANCE | cat::TRUST | cat::INTERNET_FINANCE
+    )
 }
 
 fn ev(f: &Fact, label: String, amount: Option<Fen>) -> InputEvidence {
@@ -80,30 +92,28 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     let mut firms: BTreeMap<String, &Fact> = BTreeMap::new();
     for f in &case.facts {
         let Some(&k) = index.get(&f.person) else { continue };
-        match (f.kind, f.period) {
-            (FactKind::WageIncome | FactKind::LabourIncome | FactKind::BusinessIncome, Some(per))
-                if months_overlap(per, window) > 0 =>
-            {
-                let name = if f.kind == FactKind::BusinessIncome { "business_income" } else { "wage_income" };
+        match (f.category.code(), f.period) {
+            (cat::TAX_INCOME, Some(per)) if months_overlap(per, window) > 0 => {
+                let name = if f.code == tax::BUSINESS { "business_income" } else { "wage_income" };
                 inp.add_m(k, name, f.amount.0);
                 inp.set_m(k, "employed", 1);
-                push_ev(&mut inp, k, name, ev(f, format!("{} {}", f.kind.name_zh(), per.0), Some(f.amount)));
+                push_ev(&mut inp, k, name, ev(f, format!("{} {}", f.label, per.0), Some(f.amount)));
             }
-            (FactKind::Pension | FactKind::Unemployment, Some(per)) => {
+            (cat::PENSION | cat::UNEMPLOYMENT_BENEFIT, Some(per)) => {
                 let mo = months_overlap(per, window);
                 if mo > 0 {
-                    let name = if f.kind == FactKind::Pension { "pension_income" } else { "unemployment_income" };
+                    let name = if f.category.code() == cat::PENSION { "pension_income" } else { "unemployment_income" };
                     let amount = f.amount.times(mo);
                     inp.add_m(k, name, amount.0);
                     push_ev(
                         &mut inp,
                         k,
                         name,
-                        ev(f, format!("{} 每月 {} 元 × {} 个月", f.kind.name_zh(), f.amount, mo), Some(amount)),
+                        ev(f, format!("{} 每月 {} 元 × {} 个月", f.label, f.amount, mo), Some(amount)),
                     );
                 }
             }
-            (FactKind::Deposit | FactKind::FinancialProduct, _) => {
+            (code, _) if is_deposit(code) || is_holding(code) => {
                 let key = (f.source.clone(), f.key.clone());
                 match latest_asset.get(&key) {
                     Some(prev) if prev.as_of >= f.as_of => {}
@@ -112,37 +122,30 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
                     }
                 }
             }
-            (FactKind::Vehicle, _) if f.status != "注销" => {
+            (cat::VEHICLE, _) if f.status != status::CANCELLED => {
                 vehicles.entry(f.key.clone()).or_insert(f);
             }
-            (FactKind::RealEstate, _) if f.status != "注销" => {
+            (cat::REAL_ESTATE, _) if f.status != status::CANCELLED => {
                 titles.entry(f.key.clone()).or_insert(f);
             }
-            (FactKind::Business, _) => {
+            (cat::BUSINESS_ENTITY, _) => {
                 firms.entry(f.key.clone()).or_insert(f);
             }
-            (FactKind::Disability, _) => {
+            (cat::DISABILITY, _) => {
                 inp.set_m(k, "disability_grade", f.quantity);
-                inp.set_m(k, "disability_kind", disability_kind(&f.category));
-                push_ev(&mut inp, k, "disability_grade", ev(f, format!("{} {} 级", f.category, f.quantity), None));
+                inp.set_m(k, "disability_kind", disability_kind(&f.code));
+                push_ev(&mut inp, k, "disability_grade", ev(f, f.label.clone(), None));
             }
-            (FactKind::Assistance, per) => {
+            (cat::ASSISTANCE_ROLL, per) => {
                 let current = per.is_none_or(|(a, b)| a <= this_month && this_month <= b);
-                if current {
-                    if f.category.contains("特困") {
-                        inp.set_m(k, "on_tekun", 1);
-                    } else if f.category.contains("低保") && !f.category.contains("边缘") {
-                        inp.set_m(k, "member_on_dibao", 1);
-                        inp.set_h("on_dibao", 1);
-                        let cur = inp.h[hslot("current_benefit")];
-                        inp.set_h("current_benefit", cur.max(f.amount.0));
-                        inp.evidence.push((
-                            None,
-                            Entity::Household,
-                            hslot("on_dibao"),
-                            ev(f, f.label.clone(), Some(f.amount)),
-                        ));
-                    }
+                if current && f.code == assistance::TEKUN {
+                    inp.set_m(k, "on_tekun", 1);
+                } else if current && f.code == assistance::DIBAO {
+                    inp.set_m(k, "member_on_dibao", 1);
+                    inp.set_h("on_dibao", 1);
+                    let cur = inp.h[hslot("current_benefit")];
+                    inp.set_h("current_benefit", cur.max(f.amount.0));
+                    inp.evidence.push((None, Entity::Household, hslot("on_dibao"), ev(f, f.label.clone(), Some(f.amount))));
                 }
             }
             _ => {}
@@ -150,7 +153,7 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     }
     for f in latest_asset.values() {
         let Some(&k) = index.get(&f.person) else { continue };
-        let name = if f.kind == FactKind::Deposit { "deposits" } else { "investments" };
+        let name = if is_deposit(f.category.code()) { "deposits" } else { "investments" };
         inp.add_m(k, name, f.amount.0);
         push_ev(&mut inp, k, name, ev(f, f.label.clone(), Some(f.amount)));
     }
@@ -165,12 +168,12 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     let mut h = [0i64; 9];
     for f in vehicles.values().filter(|f| counted.contains(&f.person)) {
         h[0] += 1;
-        h[1] += i64::from(f.category == "残疾人专用");
-        h[2] += i64::from(f.category == "营运");
+        h[1] += i64::from(f.code == vehicle::DISABILITY);
+        h[2] += i64::from(f.code == vehicle::COMMERCIAL);
         hev(&mut inp, "vehicles", f);
     }
     for f in titles.values().filter(|f| counted.contains(&f.person)) {
-        if f.category == "住宅" {
+        if f.code == property::RESIDENTIAL {
             h[3] += 1;
             h[4] += f.quantity;
             hev(&mut inp, "homes", f);
@@ -180,10 +183,9 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
         }
     }
     for f in firms.values().filter(|f| counted.contains(&f.person)) {
-        let role = matches!(f.category.as_str(), "法定代表人" | "经营者" | "股东" | "投资人");
-        if f.status == "存续" && role {
+        if f.status == status::ACTIVE && business::OWNING_ROLES.contains(&f.code.as_str()) {
             h[6] += 1;
-            h[7] += i64::from(f.key.starts_with("92"));
+            h[7] += i64::from(f.form == business::INDIVIDUAL);
             hev(&mut inp, "businesses", f);
         }
     }
@@ -203,7 +205,7 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     // Obligors' own finances are checked only with their own authorization, which this case
     // does not carry: what the sources would say of them is unknown, and the trace says why.
     for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.supporter) {
-        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| !d.sources.is_empty()) {
+        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| !d.categories.is_empty()) {
             inp.m[k * inputs::MEMBER_INPUTS.len() + i] = UNKNOWN;
             let why = format!("义务人 {} 的{}须经其本人授权后核对，本次未核对", m.name, d.title);
             inp.notes.push((Some(k), Entity::Member, i, why));
@@ -252,7 +254,7 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     let at_hand = inp.clone();
     // Members whose ID did not resolve: nothing is known of them.
     for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.person.is_none() && !m.supporter) {
-        for d in inputs::MEMBER_INPUTS.iter().filter(|d| !d.sources.is_empty()) {
+        for d in inputs::MEMBER_INPUTS.iter().filter(|d| !d.categories.is_empty()) {
             inp.set_m(k, d.name, UNKNOWN);
         }
         let why = format!("第 {} 号成员身份证号未能识别，其数据未核对", m.seq);
@@ -263,18 +265,19 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     for s in &case.sources {
         let SourceState::NotAnswered { reason } = &s.state else { continue };
         let policy = sources.on_missing(&s.source);
-        let group = if sources.is_financial(&s.source) { "financial" } else { s.source.as_str() };
+        let supplied = sources.supplies(&s.source);
+        let hit = |d: &&inputs::InputDef| depends_on(d.categories, supplied);
         let has_facts = case.facts.iter().any(|f| f.source == s.source);
         let (value, note) = match policy {
             OnMissing::LastKnown if has_facts => {
                 // The facts last received stand; the trace says so beside every value they fill.
                 let note = format!("{}（{}）未反馈：{}；按其失败策略沿用上次反馈的数据", s.name, s.source, reason);
-                for (i, _) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+                for (i, _) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| hit(d)) {
                     for k in 0..n {
                         inp.notes.push((Some(k), Entity::Member, i, note.clone()));
                     }
                 }
-                for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+                for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| hit(d)) {
                     inp.notes.push((None, Entity::Household, i, note.clone()));
                 }
                 continue;
@@ -282,14 +285,14 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
             OnMissing::Fail => (FAILED, format!("{}（{}）未反馈：{}；失败策略为“失败”", s.name, s.source, reason)),
             _ => (UNKNOWN, format!("{}（{}）未反馈：{}", s.name, s.source, reason)),
         };
-        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+        for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| hit(d)) {
             for k in 0..n {
                 inp.m[k * inputs::MEMBER_INPUTS.len() + i] = value;
                 inp.notes.push((Some(k), Entity::Member, i, note.clone()));
             }
             let _ = d;
         }
-        for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| d.sources.contains(&group)) {
+        for (i, _) in inputs::HOUSEHOLD_INPUTS.iter().enumerate().filter(|(_, d)| hit(d)) {
             inp.h[i] = value;
             inp.notes.push((None, Entity::Household, i, note.clone()));
         }

@@ -19,4 +19,4 @@ mod inputs;
 pub use assess::{AnomalyParams, assess};
 pub use assessment::*;
 pub use case::*;
-pub use inputs::build_inputs;
+pub use inputs::{build_inputs, is_deposit, is_holding};

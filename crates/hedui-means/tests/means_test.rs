@@ -2,11 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-use hedui_core::fact::{Fact, FactKind, Observation};
+use hedui_core::catalog::{Catalog, Category, known};
+use hedui_core::fact::{Fact, Observation};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, Month, PersonId};
 use hedui_means::{
-    AnomalyKind, Assessment, CaseInput, DefaultSources, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus,
+    AnomalyKind, Assessment, CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus,
     assess,
 };
 use hedui_rules::{PolicySet, Program, Resolved, compile};
@@ -34,7 +35,7 @@ fn program() -> (Program, Resolved) {
 
 fn run(c: &CaseInput) -> Assessment {
     let (p, res) = program();
-    assess(c, &p, &res, &DefaultSources).unwrap()
+    assess(c, &p, &res, &catalog()).unwrap()
 }
 
 #[test]
@@ -44,7 +45,7 @@ fn obligors_without_their_own_authorization_leave_tekun_open() {
     let mut c = case(vec![]);
     c.members.truncate(1);
     c.members[0].birth = Some(d("1940-05-01"));
-    let alone = assess(&c, &tekun, &res, &DefaultSources).unwrap();
+    let alone = assess(&c, &tekun, &res, &catalog()).unwrap();
     assert_eq!(alone.outcome, Outcome::NotExceeded, "{}", alone.conclusion);
     // A son of 45 with a duty of support, whose finances were not checked.
     c.members.push(MemberCase {
@@ -58,7 +59,7 @@ fn obligors_without_their_own_authorization_leave_tekun_open() {
         sex: 1,
         supporter: true,
     });
-    let a = assess(&c, &tekun, &res, &DefaultSources).unwrap();
+    let a = assess(&c, &tekun, &res, &catalog()).unwrap();
     assert_eq!(a.outcome, Outcome::Open, "{}", a.conclusion);
     let t = a.decision.as_ref().unwrap().tests.iter().find(|t| t.code == "no_obligor").unwrap();
     assert_eq!(t.outcome, hedui_rules::TestOutcome::Unknown);
@@ -82,7 +83,12 @@ const INCOME_LIMIT: i64 = 118_000 * 2 * 12;
 /// Standard 1180 yuan × 2 counted members × 24 months.
 const ASSET_LIMIT: i64 = 118_000 * 2 * 24;
 
-fn fact(person: i64, kind: FactKind, amount: i64) -> Fact {
+/// The demo city's catalog: which sources supply which categories.
+fn catalog() -> Catalog {
+    Catalog::parse(include_str!("../../../data/sources/3204.json")).unwrap()
+}
+
+fn fact(person: i64, kind: Category, amount: i64) -> Fact {
     Fact {
         source: "test".into(),
         obs: Observation { amount: Fen(amount), key: format!("k{person}{amount}"), ..Observation::of(kind) },
@@ -100,8 +106,9 @@ fn with(mut f: Fact, change: impl FnOnce(&mut Observation)) -> Fact {
 }
 
 fn wage(person: i64, month: &str, amount: i64) -> Fact {
-    with(fact(person, FactKind::WageIncome, amount), |o| {
+    with(fact(person, known::TAX_INCOME, amount), |o| {
         o.period = Some((m(month), m(month)));
+        o.code = "wage".into();
     })
 }
 
@@ -173,14 +180,14 @@ fn income_outside_the_window_or_of_excluded_members_does_not_count() {
 fn monthly_benefits_count_for_the_overlapping_months_only() {
     // A pension of exactly limit/12 per month... started 2026-05: 6 of 12 months fall in the window.
     let pension = |from: &str| {
-        with(fact(1, FactKind::Pension, INCOME_LIMIT / 6), |o| {
+        with(fact(1, known::PENSION, INCOME_LIMIT / 6), |o| {
             o.period = Some((m(from), m("9999-12")));
         })
     };
     assert_eq!(check(vec![pension("2026-05")]).0, Outcome::Exceeds, "6 months × limit/6 = limit");
     assert_eq!(check(vec![pension("2026-06")]).0, Outcome::NotExceeded, "5 months × limit/6 < limit");
     // Assistance money and contribution bases are never income.
-    let rolls = with(fact(1, FactKind::Assistance, INCOME_LIMIT), |o| {
+    let rolls = with(fact(1, known::ASSISTANCE_ROLL, INCOME_LIMIT), |o| {
         o.period = Some((m("2020-01"), m("9999-12")));
     });
     assert_eq!(check(vec![rolls]).0, Outcome::NotExceeded);
@@ -189,7 +196,7 @@ fn monthly_benefits_count_for_the_overlapping_months_only() {
 #[test]
 fn financial_assets_are_compared_inclusively() {
     let deposits = |total: i64| {
-        vec![fact(1, FactKind::Deposit, total / 2), fact(2, FactKind::FinancialProduct, total - total / 2)]
+        vec![fact(1, known::DEPOSIT, total / 2), fact(2, known::WEALTH_MANAGEMENT, total - total / 2)]
     };
     for (total, want) in [
         (ASSET_LIMIT - 1, Outcome::NotExceeded),
@@ -201,12 +208,12 @@ fn financial_assets_are_compared_inclusively() {
         assert_eq!(reasons == vec![ExceedReason::Deposit], want == Outcome::Exceeds);
     }
     // An excluded member's money is not the household's.
-    assert_eq!(check(vec![fact(3, FactKind::Deposit, ASSET_LIMIT * 10)]).0, Outcome::NotExceeded);
+    assert_eq!(check(vec![fact(3, known::DEPOSIT, ASSET_LIMIT * 10)]).0, Outcome::NotExceeded);
     // The same account answered twice counts once, at its latest balance.
-    let mut older = fact(1, FactKind::Deposit, ASSET_LIMIT);
+    let mut older = fact(1, known::DEPOSIT, ASSET_LIMIT);
     older.as_of = d("2026-10-01");
     older.obs.key = "acct".into();
-    let mut newer = fact(1, FactKind::Deposit, 1);
+    let mut newer = fact(1, known::DEPOSIT, 1);
     newer.obs.key = "acct".into();
     assert_eq!(check(vec![older, newer.clone()]).0, Outcome::NotExceeded);
 }
@@ -214,56 +221,56 @@ fn financial_assets_are_compared_inclusively() {
 #[test]
 fn vehicles_homes_and_businesses() {
     let vehicle = |cat: &str, status: &str, key: &str| {
-        with(fact(1, FactKind::Vehicle, 0), |o| {
-            o.category = cat.into();
+        with(fact(1, known::VEHICLE, 0), |o| {
+            o.code = cat.into();
             o.status = status.into();
             o.key = key.into();
         })
     };
     let table = [
-        (vec![vehicle("非营运", "正常", "a")], Some(ExceedReason::Car)),
-        (vec![vehicle("非营运", "注销", "a")], None),
-        (vec![vehicle("残疾人专用", "正常", "a")], None),
-        (vec![vehicle("营运", "正常", "a")], None),
-        (vec![vehicle("营运", "正常", "a"), vehicle("营运", "正常", "b")], Some(ExceedReason::Car)),
+        (vec![vehicle("private", "active", "a")], Some(ExceedReason::Car)),
+        (vec![vehicle("private", "cancelled", "a")], None),
+        (vec![vehicle("disability", "active", "a")], None),
+        (vec![vehicle("commercial", "active", "a")], None),
+        (vec![vehicle("commercial", "active", "a"), vehicle("commercial", "active", "b")], Some(ExceedReason::Car)),
     ];
     for (facts, want) in table {
         let (_, reasons, _) = check(facts.clone());
         assert_eq!(reasons.first().copied(), want, "{facts:?}");
     }
     let home = |person: i64, key: &str, cat: &str| {
-        with(fact(person, FactKind::RealEstate, 0), |o| {
-            o.category = cat.into();
+        with(fact(person, known::REAL_ESTATE, 0), |o| {
+            o.code = cat.into();
             o.key = key.into();
             o.quantity = 6_000;
         })
     };
     // Spouses co-owning one title own one home.
-    assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t1", "住宅")]).1, vec![]);
+    assert_eq!(check(vec![home(1, "t1", "residential"), home(2, "t1", "residential")]).1, vec![]);
     // Two homes of 120 m² for two persons: not below 40 m² a person.
-    assert_eq!(check(vec![home(1, "t1", "住宅"), home(2, "t2", "住宅")]).1, vec![ExceedReason::SecondHome]);
+    assert_eq!(check(vec![home(1, "t1", "residential"), home(2, "t2", "residential")]).1, vec![ExceedReason::SecondHome]);
     // Two small homes (2 × 30 m² for two persons) stay under the local average.
     let small = |k: &str| {
-        with(home(1, k, "住宅"), |o| {
+        with(home(1, k, "residential"), |o| {
             o.quantity = 3_000;
         })
     };
     assert_eq!(check(vec![small("t1"), small("t2")]).1, vec![]);
-    assert_eq!(check(vec![home(1, "t1", "商业")]).1, vec![ExceedReason::NonResidential]);
+    assert_eq!(check(vec![home(1, "t1", "commercial")]).1, vec![ExceedReason::NonResidential]);
     let firm = |status: &str, role: &str| {
-        with(fact(2, FactKind::Business, 0), |o| {
+        with(fact(2, known::BUSINESS_ENTITY, 0), |o| {
             o.status = status.into();
-            o.category = role.into();
+            o.code = role.into();
         })
     };
-    assert_eq!(check(vec![firm("存续", "法定代表人")]).1, vec![ExceedReason::Business]);
-    assert_eq!(check(vec![firm("注销", "法定代表人")]).1, vec![]);
+    assert_eq!(check(vec![firm("active", "legal_rep")]).1, vec![ExceedReason::Business]);
+    assert_eq!(check(vec![firm("cancelled", "legal_rep")]).1, vec![]);
 }
 
 #[test]
 fn anomalies_keep_the_case_open() {
     let outflow = |amount: i64, on: &str| {
-        with(fact(1, FactKind::Movement, amount), |o| {
+        with(fact(1, known::MOVEMENT, amount), |o| {
             o.on = Some(d(on));
         })
     };
@@ -273,7 +280,7 @@ fn anomalies_keep_the_case_open() {
     assert_eq!(check(vec![outflow(-5_000_000, "2026-05-27")]).0, Outcome::NotExceeded, "outside the six months");
     assert_eq!(check(vec![outflow(5_000_000, "2026-10-01")]).0, Outcome::NotExceeded, "an inflow");
     let base = |amount: i64| {
-        with(fact(1, FactKind::ContributionBase, amount), |o| {
+        with(fact(1, known::SOCIAL_INSURANCE, amount), |o| {
             o.period = Some((m("2025-01"), m("9999-12")));
         })
     };
@@ -302,7 +309,7 @@ fn missing_data_never_reads_not_exceeded() {
     assert_eq!(a.outcome, Outcome::Open);
 
     // Missing data does not hide what already exceeds.
-    let mut c = case(vec![fact(1, FactKind::Deposit, ASSET_LIMIT + 1)]);
+    let mut c = case(vec![fact(1, known::DEPOSIT, ASSET_LIMIT + 1)]);
     c.members[1].person = None;
     let a = run(&c);
     assert_eq!(a.outcome, Outcome::Exceeds);
@@ -330,10 +337,10 @@ fn the_conclusion_follows_the_configured_wording() {
     .unwrap();
     let res = set.resolve("320499", d(AS_OF)).unwrap();
     let p = compile(&res, Programme::Dibao).unwrap();
-    let ok = assess(&case(vec![]), &p, &res, &DefaultSources).unwrap();
+    let ok = assess(&case(vec![]), &p, &res, &catalog()).unwrap();
     assert!(ok.conclusion.starts_with("符合："), "{}", ok.conclusion);
     assert_eq!(ok.outcome.word(ok.decision.as_ref().unwrap().wording.as_deref()), "符合");
-    let over = assess(&case(income(INCOME_LIMIT)), &p, &res, &DefaultSources).unwrap();
+    let over = assess(&case(income(INCOME_LIMIT)), &p, &res, &catalog()).unwrap();
     assert!(over.conclusion.starts_with("不符合：家庭收入不符合"), "{}", over.conclusion);
     assert_eq!(over.items[0].result, hedui_means::ItemResult::Exceeds);
     // The default wording.
@@ -343,13 +350,13 @@ fn the_conclusion_follows_the_configured_wording() {
 
 #[test]
 fn a_silent_source_follows_its_failure_policy() {
-    struct Policy(hedui_means::OnMissing);
+    struct Policy(hedui_means::OnMissing, Catalog);
     impl hedui_means::SourcePolicy for Policy {
         fn on_missing(&self, _: &str) -> hedui_means::OnMissing {
             self.0
         }
-        fn is_financial(&self, s: &str) -> bool {
-            DefaultSources.is_financial(s)
+        fn supplies(&self, s: &str) -> Option<&[Category]> {
+            self.1.get(s).map(|s| s.categories.as_slice())
         }
     }
     use hedui_means::OnMissing;
@@ -366,14 +373,14 @@ fn a_silent_source_follows_its_failure_policy() {
         state: SourceState::NotAnswered { reason: "超时".into() },
     });
     // unknown: the income test stays open, whatever the old facts said.
-    let a = assess(&c, &p, &res, &Policy(OnMissing::Unknown)).unwrap();
+    let a = assess(&c, &p, &res, &Policy(OnMissing::Unknown, catalog())).unwrap();
     assert_eq!(a.items[0].result, hedui_means::ItemResult::Incomplete);
     // last known: the facts stand and decide, and the trace says they are the last ones received.
-    let a = assess(&c, &p, &res, &Policy(OnMissing::LastKnown)).unwrap();
+    let a = assess(&c, &p, &res, &Policy(OnMissing::LastKnown, catalog())).unwrap();
     assert_eq!(a.outcome, Outcome::Exceeds);
     let trace = a.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
     assert!(trace.contains("沿用上次反馈的数据"), "{trace}");
     // fail: the decision is an error naming the rule, the fact and the source.
-    let e = assess(&c, &p, &res, &Policy(OnMissing::Fail)).err().unwrap().to_string();
+    let e = assess(&c, &p, &res, &Policy(OnMissing::Fail, catalog())).err().unwrap().to_string();
     assert!(e.contains("需要的事实") && e.contains("个人所得税") && e.contains("失败"), "{e}");
 }

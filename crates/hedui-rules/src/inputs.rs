@@ -1,10 +1,10 @@
 //! The inputs a rule can read: what hedui knows about a household and its members.
 //!
 //! Inputs are filled from facts (department and bank records), from the household as declared
-//! in the commission, and from the assistance rolls. Each input names the sources that supply
-//! it, so that when one of them did not answer the input follows that source's failure policy.
-//! The list is fixed in code because filling an input is code; what the rules do with inputs is
-//! policy, in files.
+//! in the commission, and from the assistance rolls. Each input names the data categories it is
+//! read from, never a source: the catalog says which sources supply a category, so that when one
+//! of them did not answer the input follows that source's failure policy. The list is fixed in
+//! code because filling an input is code; what the rules do with inputs is policy, in files.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,24 +35,38 @@ pub struct InputDef {
     pub entity: Entity,
     pub unit: Unit,
     pub title: &'static str,
-    /// Source codes that supply it; `financial` stands for every financial institution.
-    pub sources: &'static [&'static str],
+    /// The data categories it is read from (none: declared in the application or derived).
+    pub categories: &'static [&'static str],
 }
 
-const fn m(name: &'static str, unit: Unit, title: &'static str, sources: &'static [&'static str]) -> InputDef {
-    InputDef { name, entity: Entity::Member, unit, title, sources }
+const fn m(name: &'static str, unit: Unit, title: &'static str, categories: &'static [&'static str]) -> InputDef {
+    InputDef { name, entity: Entity::Member, unit, title, categories }
 }
-const fn h(name: &'static str, unit: Unit, title: &'static str, sources: &'static [&'static str]) -> InputDef {
-    InputDef { name, entity: Entity::Household, unit, title, sources }
+const fn h(name: &'static str, unit: Unit, title: &'static str, categories: &'static [&'static str]) -> InputDef {
+    InputDef { name, entity: Entity::Household, unit, title, categories }
 }
 
-const TAX: &[&str] = &["shuiwu"];
-const RENSHE: &[&str] = &["renshe_benefit"];
-const FIN: &[&str] = &["financial"];
-const CANLIAN: &[&str] = &["canlian"];
-const ROLLS: &[&str] = &["minzheng_rolls"];
-const YIBAO: &[&str] = &["yibao"];
-const JIAOYU: &[&str] = &["jiaoyu"];
+use hedui_core::catalog::known::codes as c;
+
+const TAX: &[&str] = &[c::TAX_INCOME];
+const PENSION: &[&str] = &[c::PENSION];
+const UNEMPLOYMENT: &[&str] = &[c::UNEMPLOYMENT_BENEFIT];
+/// Where accounts are decides which institutions are asked, so balances depend on it too.
+const DEPOSITS: &[&str] = &[c::ACCOUNT_INDEX, c::DEPOSIT, c::CUSTODY, c::SECURITIES_CASH];
+const HOLDINGS: &[&str] = &[
+    c::ACCOUNT_INDEX,
+    c::WEALTH_MANAGEMENT,
+    c::FUND,
+    c::BOND,
+    c::STOCK,
+    c::INSURANCE,
+    c::TRUST,
+    c::INTERNET_FINANCE,
+];
+const CANLIAN: &[&str] = &[c::DISABILITY];
+const ROLLS: &[&str] = &[c::ASSISTANCE_ROLL];
+const MEDICAL: &[&str] = &[c::MEDICAL_EXPENSE];
+const SCHOOL: &[&str] = &[c::ENROLLMENT];
 const DECLARED: &[&str] = &[];
 
 /// Member inputs, in slot order. `MemberInput as usize` indexes this table.
@@ -67,17 +81,17 @@ pub const MEMBER_INPUTS: [InputDef; 34] = [
         "残疾类别（0 无，1 视力，2 听力，3 言语，4 肢体，5 智力，6 精神，7 多重）",
         CANLIAN,
     ),
-    m("student", Unit::Bool, "全日制在校学生", JIAOYU),
+    m("student", Unit::Bool, "全日制在校学生", SCHOOL),
     m("employed", Unit::Bool, "有就业或经营收入", TAX),
-    m("major_illness", Unit::Bool, "患重特大疾病", YIBAO),
+    m("major_illness", Unit::Bool, "患重特大疾病", MEDICAL),
     m("adl_unable", Unit::Count, "六项日常生活活动中不能完成的项数", DECLARED),
     m("is_supporter", Unit::Bool, "赡养（抚养、扶养）义务人（不计入家庭人口）", DECLARED),
     m("wage_income", Unit::Fen, "工资性收入（计算期内合计）", TAX),
     m("business_income", Unit::Fen, "经营净收入（计算期内合计）", TAX),
     m("property_income", Unit::Fen, "财产净收入：利息、股息、租金等（计算期内合计）", DECLARED),
-    m("pension_income", Unit::Fen, "离退休金（计算期内合计）", RENSHE),
-    m("unemployment_income", Unit::Fen, "失业保险金（计算期内合计）", RENSHE),
-    m("basic_pension_income", Unit::Fen, "城乡居民基础养老金（计算期内合计）", RENSHE),
+    m("pension_income", Unit::Fen, "离退休金（计算期内合计）", PENSION),
+    m("unemployment_income", Unit::Fen, "失业保险金（计算期内合计）", UNEMPLOYMENT),
+    m("basic_pension_income", Unit::Fen, "城乡居民基础养老金（计算期内合计）", PENSION),
     m("support_received", Unit::Fen, "收到的赡养（抚养、扶养）费（计算期内合计）", DECLARED),
     m("other_transfer_income", Unit::Fen, "其他转移性收入：赔偿、捐赠等（计算期内合计）", DECLARED),
     m(
@@ -88,11 +102,11 @@ pub const MEMBER_INPUTS: [InputDef; 34] = [
     ),
     m("social_insurance_paid", Unit::Fen, "个人缴纳的社会保险费（计算期内合计）", DECLARED),
     m("support_paid", Unit::Fen, "支付的赡养（抚养、扶养）费（计算期内合计）", DECLARED),
-    m("medical_expense", Unit::Fen, "个人负担的医疗费用（计算期内合计）", YIBAO),
-    m("education_expense", Unit::Fen, "教育费用（计算期内合计）", JIAOYU),
+    m("medical_expense", Unit::Fen, "个人负担的医疗费用（计算期内合计）", MEDICAL),
+    m("education_expense", Unit::Fen, "教育费用（计算期内合计）", SCHOOL),
     m("rehab_expense", Unit::Fen, "残疾康复费用（计算期内合计）", DECLARED),
-    m("deposits", Unit::Fen, "存款余额（核对日）", FIN),
-    m("investments", Unit::Fen, "证券、基金、理财、保险现金价值、信托等（核对日）", FIN),
+    m("deposits", Unit::Fen, "存款余额（核对日）", DEPOSITS),
+    m("investments", Unit::Fen, "证券、基金、理财、保险现金价值、信托等（核对日）", HOLDINGS),
     m("member_on_dibao", Unit::Bool, "本人正在享受低保", ROLLS),
     m("on_tekun", Unit::Bool, "已认定为特困人员", ROLLS),
     m("unable_status", Unit::Bool, "无民事行为能力、被宣告失踪或在监狱服刑", DECLARED),
@@ -105,14 +119,14 @@ pub const MEMBER_INPUTS: [InputDef; 34] = [
 
 /// Household inputs, in slot order.
 pub const HOUSEHOLD_INPUTS: [InputDef; 14] = [
-    h("homes", Unit::Count, "住宅套数", &["budongchan"]),
-    h("home_area", Unit::Area, "住宅建筑面积合计", &["budongchan"]),
-    h("non_residential", Unit::Count, "非住宅类不动产（商铺、厂房等）处数", &["budongchan"]),
-    h("vehicles", Unit::Count, "机动车辆数", &["cheguan"]),
-    h("vehicles_disability", Unit::Count, "其中残疾人功能性补偿代步车", &["cheguan"]),
-    h("vehicles_commercial", Unit::Count, "其中营运车辆", &["cheguan"]),
-    h("businesses", Unit::Count, "存续且成员为法定代表人、经营者或股东的市场主体数", &["shichang"]),
-    h("businesses_individual", Unit::Count, "其中个体工商户", &["shichang"]),
+    h("homes", Unit::Count, "住宅套数", &[c::REAL_ESTATE]),
+    h("home_area", Unit::Area, "住宅建筑面积合计", &[c::REAL_ESTATE]),
+    h("non_residential", Unit::Count, "非住宅类不动产（商铺、厂房等）处数", &[c::REAL_ESTATE]),
+    h("vehicles", Unit::Count, "机动车辆数", &[c::VEHICLE]),
+    h("vehicles_disability", Unit::Count, "其中残疾人功能性补偿代步车", &[c::VEHICLE]),
+    h("vehicles_commercial", Unit::Count, "其中营运车辆", &[c::VEHICLE]),
+    h("businesses", Unit::Count, "存续且成员为法定代表人、经营者或股东的市场主体数", &[c::BUSINESS_ENTITY]),
+    h("businesses_individual", Unit::Count, "其中个体工商户", &[c::BUSINESS_ENTITY]),
     h("on_dibao", Unit::Bool, "家庭正在享受低保", ROLLS),
     h("current_benefit", Unit::Fen, "现行月保障金", ROLLS),
     h("tapering_months", Unit::Months, "已享受渐退期的月数", ROLLS),

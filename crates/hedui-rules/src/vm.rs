@@ -263,7 +263,7 @@ impl Program {
                     .iter()
                     .find(|(m, en, sl, _)| *en == e && *sl == s as usize && (who.is_none() || *m == who))
                     .map(|n| n.3.clone())
-                    .unwrap_or_else(|| format!("来源 {} 未反馈", def.sources.join("、")));
+                    .unwrap_or_else(|| format!("提供“{}”的数据源未反馈", def.categories.join("、")));
                 RulesError::MissingFact { rule: id, input: def.title.into(), note }
             }
             Fault::DivZero => RulesError::Arithmetic { rule: id, message: "除数为零".into() },

@@ -482,7 +482,7 @@ mod tests {
         let c = Catalog::parse(text).unwrap();
         assert!(c.departments().len() >= 15, "{:?}", c.departments());
         assert!(c.sources.iter().filter(|s| s.kind.is_financial()).count() >= 25);
-        assert!(c.categories().len() >= 23);
+        assert!(c.supplied().len() >= 23);
     }
 
     #[test]

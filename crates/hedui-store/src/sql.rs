@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 
 use hedui_core::authorization::AuthorizationStatus;
 use hedui_core::date::Iso;
-use hedui_core::fact::{FactKind, Observation};
+use hedui_core::catalog::Category;
+use hedui_core::fact::Observation;
 use hedui_core::job::JobState;
 use hedui_core::{
     AuthorizationId, BatchId, BlindIndex, Date, Fen, HouseholdId, JobId, Month, PersonId, QueryId, RecordId, ReportId,
@@ -147,6 +148,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "bound_seals", include_str!("../migrations/0005_bound_seals.sql")),
     (6, "bulk_indexes", include_str!("../migrations/0006_bulk_indexes.sql")),
     (7, "caseload", include_str!("../migrations/0007_caseload.sql")),
+    (8, "record_form", include_str!("../migrations/0008_record_form.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -294,7 +296,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
 }
 
 pub(crate) const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
-     period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line";
+     period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line, form";
 
 const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason";
 
@@ -303,8 +305,7 @@ const REQUEST_COLS: &str = "id, source, message_id, transaction_id, query_date, 
 
 pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
     let r = Row(r);
-    let kind_code = r.text(4)?;
-    let kind = FactKind::from_code(&kind_code).ok_or_else(|| StoreError::Corrupt(format!("kind {kind_code}")))?;
+    let category = Category::new(&r.text(4)?);
     let period = match (r.opt_month(9)?, r.opt_month(10)?) {
         (Some(a), Some(b)) => Some((a, b)),
         _ => None,
@@ -316,12 +317,13 @@ pub(crate) fn record_from(r: &[Value]) -> Result<StoredRecord> {
         rec: NewRecord {
             source: r.text(3)?,
             obs: Observation {
-                kind,
+                category,
                 period,
                 on: r.opt_date(11)?,
                 amount: Fen(r.i64(12)?),
                 quantity: r.i64(13)?,
-                category: r.text(14)?,
+                code: r.text(14)?,
+                form: r.text(19)?,
                 status: r.text(15)?,
                 key: r.text(16)?,
             },

@@ -11,7 +11,6 @@ use serde_json::json;
 
 use hedui_app::{App, AppError, AppResult, Caller};
 use hedui_core::commission::CommissionKind;
-use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
 use hedui_core::{BatchId, JobId};
@@ -278,9 +277,12 @@ pub struct VersionQuery {
 
 /// Renders a report to HTML for the reader's role.
 pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Report) -> AppResult<String> {
-    let source_names: HashMap<String, String> = DEPARTMENT_SOURCES
+    let source_names: HashMap<String, String> = web
+        .app
+        .catalog()
+        .sources
         .iter()
-        .map(|s| (s.code.to_string(), s.name_zh.to_string()))
+        .map(|s| (s.code.clone(), s.name.clone()))
         .chain(r.sources.iter().map(|s| (s.source.clone(), s.name.clone())))
         .collect();
     let member_names: HashMap<String, String> =
@@ -361,8 +363,10 @@ pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
             .into_iter()
             .rev()
             .map(|b| {
-                let name = hedui_core::fact::department_source(&b.source)
-                    .map_or(b.source.clone(), |s| format!("{}（{}）", s.name_zh, s.department));
+                let name = app
+                    .catalog()
+                    .get(&b.source)
+                    .map_or(b.source.clone(), |s| format!("{}（{}）", s.name, s.department));
                 let mut v = serde_json::to_value(&b).unwrap_or_default();
                 v["source_name"] = json!(name);
                 v
@@ -390,7 +394,7 @@ pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Pa
 pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, move |app, actor, web| {
         let sources = app.source_overview(actor)?;
-        let catalog = app.catalog()?;
+        let catalog = app.catalog();
         let departments = sources.iter().filter(|s| s.kind == "政府部门").count();
         web.render(
             "sources.html",
@@ -399,7 +403,7 @@ pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
                 departments => departments,
                 department_names => catalog.departments().len(),
                 financial => sources.len() - departments,
-                categories => catalog.categories().len(),
+                categories => catalog.supplied().len(),
                 sources => sources,
             },
         )

@@ -76,6 +76,9 @@ fn set_up(
     institutions: Arc<dyn hedui_connect::institutions::Institutions>,
     tuning: Tuning,
 ) -> Result<()> {
+    // The exchange's catalog is the node's one registry from now on.
+    app.mappings.check(client.catalog()).map_err(|e| anyhow!("字段映射配置与数据源目录不符：{e}"))?;
+    app.catalog = Arc::new(client.catalog().clone());
     app.exchange = Some(Arc::new(ExchangeSetup {
         client,
         institutions,

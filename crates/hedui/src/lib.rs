@@ -53,9 +53,12 @@ pub fn build_app(
         regions: Arc::new(hedui_app::data::regions(None)?),
         policies: hedui_app::policy::Policies::open(policy_dir)?,
         clock,
+        catalog: Arc::new(exchange::catalog(None, None)?),
+        mappings: Arc::new(hedui_import::mapping::Mappings::builtin().clone()),
         exchange: None,
         callback_url: None,
     };
+    app.mappings.check(&app.catalog).map_err(|e| anyhow::anyhow!("字段映射配置与数据源目录不符：{e}"))?;
     // The key must be the database's before anything is read or sealed; values of the first
     // release are then bound to their rows once.
     app.bind_key()?;

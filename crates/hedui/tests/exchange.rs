@@ -309,7 +309,7 @@ fn response_packages_that_are_tampered_truncated_stray_or_replayed_change_nothin
     assert_eq!(counts(store.as_ref()), before, "nothing from a refused package is stored");
 
     // A correctly signed answer about someone not asked is refused whole.
-    let catalog = s.app.catalog().unwrap();
+    let catalog = s.app.catalog().clone();
     let t01 = catalog.get("T01").unwrap();
     let (header, body) = hedui_exchange::package::open(
         &answer,

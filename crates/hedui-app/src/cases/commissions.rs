@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use hedui_core::authorization::{AuthorizationStatus, Scope};
 use hedui_core::commission::CommissionKind;
-use hedui_core::fact::DEPARTMENT_SOURCES;
 use hedui_core::programme::Programme;
 use hedui_core::{Date, HouseholdId, JobId};
 use hedui_identity::{period, place};
@@ -131,8 +130,9 @@ impl App {
             status_reason: a.status_reason.clone(),
         };
         let seqs: Vec<u32> = h.members.iter().map(|m| m.seq).collect();
-        let mut scopes: Vec<Scope> = DEPARTMENT_SOURCES.iter().map(|s| s.scope).collect();
-        scopes.push(Scope::Financial);
+        // Every source of the catalog may be asked about every member: the letter must cover each
+        // one's scope.
+        let mut scopes: Vec<Scope> = self.catalog.sources.iter().map(|s| s.scope).collect();
         scopes.sort();
         scopes.dedup();
         for scope in scopes {

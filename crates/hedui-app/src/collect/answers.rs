@@ -2,8 +2,8 @@
 //! each item's detail sealed for its job. Pure work over the key provider, so that it can run off
 //! the thread that stores answers.
 
-use hedui_core::catalog::{Category, Source, SourceKind};
-use hedui_core::fact::{FactKind, Observation};
+use hedui_core::catalog::{Source, SourceKind, known};
+use hedui_core::fact::Observation;
 use hedui_core::{Date, JobId, PersonId};
 use hedui_exchange::{Item, PersonStatus, ResponseStatus, SearchResponse};
 use hedui_identity::{Identity, place};
@@ -46,19 +46,22 @@ pub(crate) fn prepare(
         if source.kind == SourceKind::AccountService && state == QueryState::Found {
             found_banks.push((q.clone(), items.iter().map(|i| i.key.clone()).collect()));
         }
-        let records = item_records(identity, &source.code, q.job, q.id.0 * 10_000, q.person, q.query_date, items)?;
+        let records = item_records(identity, source, q.job, q.id.0 * 10_000, q.person, q.query_date, items)?;
         outcomes.push(QueryOutcome { query: q.id, state, reason, records });
     }
     Ok(Prepared { outcomes, found_banks })
 }
 
-/// Stored records for what a source said about one person.
-/// `first_line` numbers them within the job's answers: the query id times 10,000 for an
-/// exchanged answer, the count of records before them for an in-process one.
+/// Stored records for what a source said about one person: every item of a category the source
+/// supplies, as the protocol carries it (`key`, `label`, `amount`, `on` and its further fields,
+/// sealed as the detail the catalog's label template reads). Where accounts are (the account
+/// index) is a routing answer, not a fact. `first_line` numbers them within the job's answers:
+/// the query id times 10,000 for an exchanged answer, the count of records before them for an
+/// in-process one.
 #[allow(clippy::too_many_arguments)] // Each is one fact about where the answer belongs.
 pub(crate) fn item_records(
     identity: &Identity,
-    source: &str,
+    source: &Source,
     job: JobId,
     first_line: i64,
     person: PersonId,
@@ -66,65 +69,28 @@ pub(crate) fn item_records(
     items: &[Item],
 ) -> AppResult<Vec<NewRecord>> {
     let mut out = Vec::new();
-    for i in items {
-        let (kind, detail) = match i.category {
-            Category::Deposit | Category::Custody | Category::SecuritiesCash => (
-                FactKind::Deposit,
-                vec![
-                    ("账号".to_string(), i.key.clone()),
-                    ("账户类型".to_string(), i.label.clone()),
-                    ("余额".to_string(), i.amount.to_string()),
-                ],
-            ),
-            Category::WealthManagement
-            | Category::Fund
-            | Category::Bond
-            | Category::Stock
-            | Category::Insurance
-            | Category::Trust
-            | Category::InternetFinance => (
-                FactKind::FinancialProduct,
-                vec![
-                    ("产品类型".to_string(), i.label.clone()),
-                    ("产品名称".to_string(), i.key.clone()),
-                    ("估值".to_string(), i.amount.to_string()),
-                    ("估值日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
-                ],
-            ),
-            Category::Movement => {
-                let counterparty =
-                    i.detail.iter().find(|(k, _)| k == "对方户名").map(|(_, v)| v.clone()).unwrap_or_default();
-                (
-                    FactKind::Movement,
-                    vec![
-                        ("账号".to_string(), i.key.clone()),
-                        ("交易日期".to_string(), i.on.map(|d| d.to_string()).unwrap_or_default()),
-                        ("金额".to_string(), i.amount.to_string()),
-                        ("对方户名".to_string(), counterparty),
-                        ("摘要".to_string(), i.label.clone()),
-                    ],
-                )
-            }
-            // Where accounts are is a routing answer, not an asset; other categories are
-            // stored once the rules that use them exist.
-            _ => continue,
-        };
-        let key = match kind {
-            FactKind::FinancialProduct => format!("{}|{}", i.label, i.key),
-            _ => i.key.clone(),
-        };
+    for i in items.iter().filter(|i| i.category != known::ACCOUNT_INDEX && source.supplies(&i.category)) {
+        let mut detail: Vec<(String, String)> = vec![
+            ("key".into(), i.key.clone()),
+            ("label".into(), i.label.clone()),
+            ("amount".into(), i.amount.to_string()),
+            ("on".into(), i.on.map(|d| d.to_string()).unwrap_or_default()),
+        ];
+        detail.extend(i.detail.iter().cloned());
         let detail = serde_json::to_vec(&detail).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut rec = NewRecord {
-            source: source.to_string(),
+            source: source.code.clone(),
             obs: Observation {
-                kind,
+                category: i.category.clone(),
                 period: None,
                 on: i.on,
                 amount: i.amount,
                 quantity: i.quantity,
-                category: i.label.clone(),
-                status: "正常".into(),
-                key: identity.item_key(source, &key),
+                code: String::new(),
+                form: String::new(),
+                status: String::new(),
+                // Two holdings of one name differ by their kind.
+                key: identity.item_key(&source.code, &format!("{}|{}", i.label, i.key)),
             },
             person: Some(person),
             raw_id_enc: None,

@@ -6,7 +6,7 @@ use hedui_core::Date;
 use hedui_core::catalog::Channel;
 
 use super::*;
-use crate::{App, AppError, AppResult};
+use crate::{App, AppResult};
 
 /// One source as the sources page shows it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -34,24 +34,15 @@ pub struct SourceOverview {
 }
 
 impl App {
-    /// The catalog in use: the exchange's, or the embedded demo catalog.
-    pub fn catalog(&self) -> AppResult<hedui_core::catalog::Catalog> {
-        match &self.exchange {
-            Some(ex) => Ok(ex.client.catalog().clone()),
-            None => hedui_core::catalog::Catalog::parse(crate::data::CATALOG_3204)
-                .map_err(|e| AppError::Internal(e.to_string())),
-        }
-    }
-
-    /// How the means test treats sources that did not answer: the catalog's failure policies.
-    pub fn source_policy(&self) -> AppResult<hedui_core::catalog::Catalog> {
-        self.catalog()
+    /// The catalog in use: the one registry of sources and data categories.
+    pub fn catalog(&self) -> &hedui_core::catalog::Catalog {
+        &self.catalog
     }
 
     /// Every source with its status and backlog.
     /// Any signed-in user may see it: it holds no personal data.
     pub fn source_overview(&self, _actor: &crate::Caller) -> AppResult<Vec<SourceOverview>> {
-        let catalog = self.catalog()?;
+        let catalog = self.catalog();
         let mut queries: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         for (source, state, n) in self.store.query_counts()? {
             queries.entry(source).or_default().insert(code_of(&state), n);
@@ -78,7 +69,7 @@ impl App {
                     kind: s.kind.name_zh().into(),
                     department: s.department.clone(),
                     channel: s.channel.name_zh().into(),
-                    categories: s.categories.iter().map(|c| c.name_zh().to_string()).collect(),
+                    categories: s.categories.iter().map(|c| catalog.category_name(c)).collect(),
                     scope: s.scope.name_zh().into(),
                     sla: s.sla.describe_zh(),
                     gm: (s.channel != Channel::Mirror).then(|| {

@@ -174,7 +174,7 @@ impl App {
             declared,
         };
         let assessment =
-            hedui_means::assess(&input, &case.policy.program, &case.policy.resolved, &self.source_policy()?)
+            hedui_means::assess(&input, &case.policy.program, &case.policy.resolved, self.catalog())
                 .map_err(|e| AppError::Policy(e.to_string()))?;
         Ok(Assessed { assessment, sources: evidence.sources, financial })
     }

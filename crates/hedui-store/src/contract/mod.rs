@@ -8,7 +8,8 @@
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
 use hedui_core::commission::CommissionKind;
-use hedui_core::fact::{FactKind, Observation};
+use hedui_core::catalog::known;
+use hedui_core::fact::Observation;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
@@ -117,13 +118,14 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
     NewRecord {
         source: "shuiwu".into(),
         obs: Observation {
-            kind: FactKind::WageIncome,
+            category: known::TAX_INCOME,
             period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
             on: Some(day("2026-02-10")),
             amount: Fen(123_456 + i64::from(n)),
             quantity: 42,
-            category: "工资薪金".into(),
-            status: "正常".into(),
+            code: "wage".into(),
+            form: if n.is_multiple_of(2) { "individual".into() } else { String::new() },
+            status: "active".into(),
             key: format!("k{n}"),
         },
         person,

@@ -227,7 +227,7 @@ pub(super) fn insert_records_in(
     job: Option<JobId>,
     recs: &[NewRecord],
 ) -> Result<u64> {
-    const WIDTH: usize = 18;
+    const WIDTH: usize = 19;
     // Dates are the only values that need formatting; they live here, on no heap, while the statement runs.
     type Dates = (Iso<10>, Option<(Iso<7>, Iso<7>)>, Option<Iso<10>>);
     let dates: Vec<Dates> =
@@ -238,7 +238,7 @@ pub(super) fn insert_records_in(
             Param::opt_i64(batch.map(|b| b.0)),
             Param::opt_i64(job.map(|j| j.0)),
             Param::Text(&r.source),
-            Param::Text(r.kind.code()),
+            Param::Text(r.category.code()),
             Param::opt_i64(r.person.map(|p| p.0)),
             Param::opt_blob(r.raw_id_enc.as_deref()),
             Param::opt_blob(r.name_bidx.as_deref()),
@@ -248,17 +248,18 @@ pub(super) fn insert_records_in(
             Param::opt_text(d.2.as_ref().map(Iso::as_str)),
             Param::I64(r.amount.0),
             Param::I64(r.quantity),
-            Param::Text(&r.category),
+            Param::Text(&r.code),
             Param::Text(&r.status),
             Param::Text(&r.key),
             Param::Blob(&r.detail_enc),
             Param::I64(r.line),
+            Param::Text(&r.form),
         ]);
     }
     c.execute_rows(
         "INSERT INTO record (batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, \
-         period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         period_from, period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line, form) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         WIDTH,
         &params,
     )
