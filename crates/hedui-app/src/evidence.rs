@@ -16,7 +16,7 @@ use hedui_store::{HouseholdRow, StoredRecord};
 
 use crate::cases::mask_declared_id;
 use crate::reports::{FinancialSummary, InstitutionTotal};
-use crate::{App, AppError, AppResult};
+use crate::{App, AppError, AppResult, record_owner};
 
 /// What the department mirrors said about a household's persons on a date.
 pub(crate) struct MirrorEvidence {
@@ -191,15 +191,6 @@ pub(crate) fn financial_summary(
         .collect();
     let total = institutions.iter().map(|i| i.total).sum();
     FinancialSummary { as_of: Some(as_of), institutions, total }
-}
-
-/// The batch or the job a stored record belongs with: part of its sealed values' place.
-pub(crate) fn record_owner(r: &StoredRecord) -> AppResult<place::Owner> {
-    match (r.batch, r.job) {
-        (Some(b), _) => Ok(place::Owner::Batch(b)),
-        (None, Some(j)) => Ok(place::Owner::Job(j)),
-        (None, None) => Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
-    }
 }
 
 #[cfg(test)]

@@ -258,3 +258,14 @@ impl App {
         self.policies.resolve(region, on).ok().and_then(|r| r.param(key).and_then(|p| p.int()))
     }
 }
+
+/// The batch or the job a stored record belongs with: part of its sealed values' place.
+pub(crate) fn record_owner(r: &hedui_store::StoredRecord) -> AppResult<hedui_identity::place::Owner> {
+    use hedui_identity::place;
+    match (r.batch, r.job) {
+        (Some(b), _) => Ok(place::Owner::Batch(b)),
+        (None, Some(j)) => Ok(place::Owner::Job(j)),
+        (None, None) => Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
+    }
+}
+

@@ -67,6 +67,19 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
             )?;
             return Ok(());
         }
+        Reseal::Recode { record, category, code, form, status } => {
+            let n = c.execute(
+                "UPDATE record SET kind = ?, category = ?, form = ?, status = ? WHERE id = ?",
+                &[
+                    category.as_str().into(),
+                    code.as_str().into(),
+                    form.as_str().into(),
+                    status.as_str().into(),
+                    (*record).into(),
+                ],
+            )?;
+            return expect_one(n, &format!("record {record}"));
+        }
         Reseal::IdNote { household, seq, supporter, note } => {
             let table = if *supporter { "supporter" } else { "member" };
             let n = c.execute(

@@ -378,6 +378,9 @@ pub enum Reseal {
     ReportSigned { report: ReportId, completed_sig: String, issued_sig: String, at: Timestamp },
     /// A member's (or, with `supporter`, a supporter's) ID note rewritten as codes.
     IdNote { household: HouseholdId, seq: u32, supporter: bool, note: String },
+    /// A record stored before categories and codes, given its category and codes (its sealed
+    /// values, bound to them, are re-sealed by `Value` changes in the same transaction).
+    Recode { record: RecordId, category: String, code: String, form: String, status: String },
 }
 
 /// An import issue with its row and batch, for re-sealing.

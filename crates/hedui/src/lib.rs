@@ -67,6 +67,10 @@ pub fn build_app(
     if up.values > 0 {
         tracing::warn!(values = up.values, reports = up.reports_signed, "旧格式密文已重新加密并绑定到所在行");
     }
+    let recoded = app.recode_records().context("为早期记录补充数据类别和代码（迁移）")?;
+    if recoded > 0 {
+        tracing::warn!(records = recoded, "早期记录已按数据类别和代码表重新编码");
+    }
     if !banks.is_empty() {
         // Institutions read in process take the same path as online ones.
         exchange::attach_in_process(&mut app, &banks, keys.as_ref())?;

@@ -3,5 +3,6 @@
 
 mod audit;
 pub mod caseload;
+pub mod recode;
 pub mod upgrade;
 pub mod users;

@@ -466,13 +466,25 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
             Reseal::Value(SealedSlot::HouseholdAddress(h), v(6)),
             Reseal::Value(SealedSlot::CommissionNote(job.commission), v(7)),
             Reseal::Value(SealedSlot::CommissionDeclared(job.commission), v(8)),
+            Reseal::Recode {
+                record: rec.id,
+                category: "tax_income".into(),
+                code: "labour".into(),
+                form: "x".into(),
+                status: "active".into(),
+            },
         ],
         &audit("reseal", "db"),
     )
     .unwrap();
     assert_eq!(s.persons_page(p[0].0 - 1, 1).unwrap()[0].id_enc, v(1));
     let recs = s.records_page(0, 1000).unwrap();
-    assert_eq!(recs.iter().find(|r| r.id == rec.id).unwrap().rec.detail_enc, v(2));
+    let recoded = recs.iter().find(|r| r.id == rec.id).unwrap();
+    assert_eq!(recoded.rec.detail_enc, v(2));
+    assert_eq!(
+        (recoded.rec.category.code(), recoded.rec.code.as_str(), recoded.rec.form.as_str()),
+        ("tax_income", "labour", "x")
+    );
     assert_eq!(recs.iter().find(|r| r.id == un.id).unwrap().rec.raw_id_enc, Some(v(3)));
     let hh = s.household(h).unwrap().unwrap();
     assert_eq!(
