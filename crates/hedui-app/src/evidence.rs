@@ -152,7 +152,8 @@ impl App {
             Some(t) => hedui_core::label::fill(t, &get),
             None => {
                 let source = self.catalog.get(&r.rec.source).map_or(r.rec.source.as_str(), |s| s.name.as_str());
-                let what = if r.rec.code.is_empty() { self.catalog.category_name(&r.rec.category) } else { get("@code") };
+                let what =
+                    if r.rec.code.is_empty() { self.catalog.category_name(&r.rec.category) } else { get("@code") };
                 format!("{source} {what}")
             }
         }

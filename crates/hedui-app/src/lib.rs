@@ -268,4 +268,3 @@ pub(crate) fn record_owner(r: &hedui_store::StoredRecord) -> AppResult<hedui_ide
         (None, None) => Err(AppError::Internal(format!("record {} has neither batch nor job", r.id))),
     }
 }
-

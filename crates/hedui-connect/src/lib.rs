@@ -302,7 +302,7 @@ mod tests {
             "身份证号,姓名,产品类型,产品名称,估值,估值日期\n360426199101010071,张三,基金,某基金,300.00,2026-11-20\n",
         )
         .unwrap();
-        let bank = BookStandIn::load(&dir, "B01", "测试银行").unwrap();
+        let bank = BookStandIn::load(&dir, "bank_a", "测试银行").unwrap();
         let mut q = BankQuery {
             id_number: "360426199101010071".into(),
             name: "张三".into(),

@@ -306,21 +306,21 @@ mod tests {
         );
         let c = OnlineClient::new(catalog, NodeSecret::derive(b"t", "n"));
         for _ in 0..4 {
-            c.record("B01", false);
+            c.record("bank_a", false);
         }
-        assert!(c.allows("B01"), "four failures in a row leave it closed");
-        c.record("B01", true);
+        assert!(c.allows("bank_a"), "four failures in a row leave it closed");
+        c.record("bank_a", true);
         for _ in 0..4 {
-            c.record("B01", false);
+            c.record("bank_a", false);
         }
-        assert!(c.allows("B01"), "a success starts the count again");
-        c.record("B01", false);
-        assert!(!c.allows("B01"), "the fifth failure in a row opens it");
-        assert!(c.allows("B02"), "other sources are not affected");
+        assert!(c.allows("bank_a"), "a success starts the count again");
+        c.record("bank_a", false);
+        assert!(!c.allows("bank_a"), "the fifth failure in a row opens it");
+        assert!(c.allows("bank_b"), "other sources are not affected");
         std::thread::sleep(BREAKER_COOL_OFF + Duration::from_millis(50));
-        assert!(c.allows("B01"), "after cooling off one trial goes through");
-        c.record("B01", false);
-        assert!(!c.allows("B01"), "and a failed trial opens it again at once");
+        assert!(c.allows("bank_a"), "after cooling off one trial goes through");
+        c.record("bank_a", false);
+        assert!(!c.allows("bank_a"), "and a failed trial opens it again at once");
     }
 
     #[test]

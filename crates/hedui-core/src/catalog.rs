@@ -369,7 +369,11 @@ impl Catalog {
             }
             let financial = r.kind.is_financial();
             if let Some(d) = r.categories.iter().filter_map(def).find(|d| d.financial != financial) {
-                return Err(CatalogError::CategoryKind { code: r.code, kind: r.kind.name_zh(), category: d.name.clone() });
+                return Err(CatalogError::CategoryKind {
+                    code: r.code,
+                    kind: r.kind.name_zh(),
+                    category: d.name.clone(),
+                });
             }
             if financial && r.channel == Channel::Mirror {
                 return Err(CatalogError::FinancialMirror(r.code));

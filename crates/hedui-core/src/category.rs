@@ -146,7 +146,8 @@ pub struct CategoryDef {
     /// `form`), each code with the label a report shows. Mappings normalize a source's words into
     /// these codes; the means test reads codes, never words.
     #[serde(default)]
-    pub codes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,    /// How a report describes an item of this category an institution answered with
+    pub codes: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// How a report describes an item of this category an institution answered with
     /// ([`crate::label`]: `{key}`, `{label}`, `{amount}`, `{on}` and the item's further fields).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -164,4 +165,3 @@ impl CategoryDef {
         format!("{} / {}{mark}", self.class, self.subclass)
     }
 }
-

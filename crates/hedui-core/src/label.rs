@@ -50,7 +50,6 @@ pub fn fill(template: &str, get: &dyn Fn(&str) -> String) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

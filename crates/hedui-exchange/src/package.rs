@@ -342,11 +342,11 @@ mod tests {
     #[test]
     fn a_request_package_round_trips_and_carries_csv_and_xlsx() {
         let hedui = NodeSecret::derive(b"t", "hedui");
-        let bank = NodeSecret::derive(b"t", "B16");
+        let bank = NodeSecret::derive(b"t", "bank_p");
         let body = PackageBody::new(manifest(PackageKind::Request), request_files(&persons()).unwrap());
         let p = GmProfile::default();
-        let bytes = seal(header("hedui", "B16"), &body, &hedui, &bank.public(), &p).unwrap();
-        let (h, got) = open(&bytes, &hedui.public(), &bank, "B16", &p).unwrap();
+        let bytes = seal(header("hedui", "bank_p"), &body, &hedui, &bank.public(), &p).unwrap();
+        let (h, got) = open(&bytes, &hedui.public(), &bank, "bank_p", &p).unwrap();
         assert_eq!(h.transaction_id, "txn-1");
         assert_eq!(read_requests(&got.file("requests.csv").unwrap()).unwrap(), persons());
         let xlsx = got.file("requests.xlsx").unwrap();

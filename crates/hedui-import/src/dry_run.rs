@@ -77,7 +77,8 @@ pub fn dry_run(
     if let Some(b) = &last {
         for r in store.batch_records(b.id)? {
             let Some(p) = r.rec.person else { continue };
-            let values = (r.rec.amount, r.rec.quantity, r.rec.code.clone(), r.rec.form.clone(), r.rec.status.clone(), r.rec.on);
+            let values =
+                (r.rec.amount, r.rec.quantity, r.rec.code.clone(), r.rec.form.clone(), r.rec.status.clone(), r.rec.on);
             before.entry((p, r.rec.category.clone(), r.rec.key.clone(), r.rec.period)).or_default().push(values);
         }
     }

@@ -95,9 +95,11 @@ impl CodeRule {
                 if v.is_empty() {
                     return Ok(String::new());
                 }
-                codes.get(&v).or_else(|| codes.get("*")).cloned().ok_or_else(|| {
-                    format!("“{column}”的取值“{v}”不在代码表中（请在字段映射配置中为它指定代码）")
-                })
+                codes
+                    .get(&v)
+                    .or_else(|| codes.get("*"))
+                    .cloned()
+                    .ok_or_else(|| format!("“{column}”的取值“{v}”不在代码表中（请在字段映射配置中为它指定代码）"))
             }
         }
     }
@@ -422,7 +424,8 @@ mod tests {
 
     #[test]
     fn a_rule_reading_an_unlisted_column_is_refused() {
-        let bad = r#"{"sources":[{"source":"x","columns":["a"],"category":{"fixed":"vehicle"},"amount":{"column":"b"}}]}"#;
+        let bad =
+            r#"{"sources":[{"source":"x","columns":["a"],"category":{"fixed":"vehicle"},"amount":{"column":"b"}}]}"#;
         assert!(Mappings::parse(bad).unwrap_err().contains("未列出的列“b”"));
         let dup = r#"{"sources":[{"source":"x","columns":[],"category":{"fixed":"vehicle"}},{"source":"x","columns":[],"category":{"fixed":"vehicle"}}]}"#;
         assert!(Mappings::parse(dup).unwrap_err().contains("重复"));

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hedui_core::date::Month;
 use hedui_core::catalog::known;
 use hedui_core::codes::status;
+use hedui_core::date::Month;
 use hedui_core::fact::Fact;
 use hedui_core::ids::PersonId;
 use hedui_core::money::Fen;
@@ -76,7 +76,7 @@ pub fn assess(
     let as_of = case.as_of;
     let anomaly_params = AnomalyParams::from_resolved(res)?;
     let months = anomaly_params.income_months.value;
-    let (inp, zero) = build_inputs(case, months, sources);
+    let (inp, zero) = build_inputs(case, months, sources, &prog.declared);
     let decision = prog.decide(&inp, true)?;
     // On the facts at hand (missing ones as nothing found): a monotone test that already fails
     // stands, since the missing facts could only add to it.

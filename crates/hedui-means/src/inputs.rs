@@ -8,7 +8,7 @@ use hedui_core::date::Month;
 use hedui_core::fact::Fact;
 use hedui_core::ids::PersonId;
 use hedui_core::money::Fen;
-use hedui_rules::inputs::{self, FAILED, InputEvidence, UNKNOWN};
+use hedui_rules::inputs::{self, DeclaredInput, FAILED, InputEvidence, Measure, UNKNOWN};
 use hedui_rules::{Entity, Inputs};
 
 use crate::assessment::Evidence;
@@ -45,7 +45,13 @@ pub fn is_deposit(code: &str) -> bool {
 pub fn is_holding(code: &str) -> bool {
     matches!(
         code,
-        cat::WEALTH_MANAGEMENT | cat::FUND | cat::BOND | cat::STOCK | cat::INSURANCE | cat::TRUST | cat::INTERNET_FINANCE
+        cat::WEALTH_MANAGEMENT
+            | cat::FUND
+            | cat::BOND
+            | cat::STOCK
+            | cat::INSURANCE
+            | cat::TRUST
+            | cat::INTERNET_FINANCE
     )
 }
 
@@ -58,7 +64,12 @@ fn ev(f: &Fact, label: String, amount: Option<Fen>) -> InputEvidence {
 /// source that did not answer. Also returns the inputs on the facts at hand (what did not
 /// answer counted as nothing found), for display and for monotone tests.
 // tidy: allow(long-fn): one input per fact kind, in the order the policy documents name them.
-pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -> (Inputs, Inputs) {
+pub fn build_inputs(
+    case: &CaseInput,
+    months: i64,
+    sources: &dyn SourcePolicy,
+    declared: &[DeclaredInput],
+) -> (Inputs, Inputs) {
     let as_of = case.as_of;
     let this_month = Month::of(as_of);
     let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
@@ -145,7 +156,12 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
                     inp.set_h("on_dibao", 1);
                     let cur = inp.h[hslot("current_benefit")];
                     inp.set_h("current_benefit", cur.max(f.amount.0));
-                    inp.evidence.push((None, Entity::Household, hslot("on_dibao"), ev(f, f.label.clone(), Some(f.amount))));
+                    inp.evidence.push((
+                        None,
+                        Entity::Household,
+                        hslot("on_dibao"),
+                        ev(f, f.label.clone(), Some(f.amount)),
+                    ));
                 }
             }
             _ => {}
@@ -201,6 +217,7 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
     ] {
         inp.set_h(name, v);
     }
+    declared_inputs(&mut inp, case, declared, &counted, &seq_of_person);
 
     // Obligors' own finances are checked only with their own authorization, which this case
     // does not carry: what the sources would say of them is unknown, and the trace says why.
@@ -297,5 +314,62 @@ pub fn build_inputs(case: &CaseInput, months: i64, sources: &dyn SourcePolicy) -
             inp.notes.push((None, Entity::Household, i, note.clone()));
         }
     }
+    let fixed = inputs::HOUSEHOLD_INPUTS.len();
+    for s in &case.sources {
+        let SourceState::NotAnswered { reason } = &s.state else { continue };
+        let supplied = sources.supplies(&s.source);
+        for (i, _) in declared.iter().enumerate().filter(|(_, d)| depends_on(&[d.category.as_str()], supplied)) {
+            let (value, note) = match sources.on_missing(&s.source) {
+                OnMissing::LastKnown if case.facts.iter().any(|f| f.source == s.source) => {
+                    let note = format!("{}（{}）未反馈：{}；按其失败策略沿用上次反馈的数据", s.name, s.source, reason);
+                    inp.notes.push((None, Entity::Household, fixed + i, note));
+                    continue;
+                }
+                OnMissing::Fail => (FAILED, format!("{}（{}）未反馈：{}；失败策略为“失败”", s.name, s.source, reason)),
+                _ => (UNKNOWN, format!("{}（{}）未反馈：{}", s.name, s.source, reason)),
+            };
+            inp.h[fixed + i] = value;
+            inp.notes.push((None, Entity::Household, fixed + i, note));
+        }
+    }
     (inp, at_hand)
+}
+
+/// The inputs a policy declares: each measured over the facts of its category about the counted
+/// members, each thing (by key) once, with its evidence.
+fn declared_inputs(
+    inp: &mut Inputs,
+    case: &CaseInput,
+    declared: &[DeclaredInput],
+    counted: &BTreeSet<PersonId>,
+    seq_of_person: &BTreeMap<PersonId, u32>,
+) {
+    let names: Vec<String> = declared.iter().map(|d| d.name.clone()).collect();
+    inp.declare(&names);
+    let fixed = inputs::HOUSEHOLD_INPUTS.len();
+    for (i, d) in declared.iter().enumerate() {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut v = 0i64;
+        let wanted = |f: &&Fact| {
+            counted.contains(&f.person)
+                && f.category.code() == d.category
+                && (d.codes.is_empty() || d.codes.contains(&f.code))
+                && (d.statuses.is_empty() || d.statuses.contains(&f.status))
+        };
+        for f in case.facts.iter().filter(wanted) {
+            if !f.key.is_empty() && !seen.insert(f.key.as_str()) {
+                continue;
+            }
+            v = v.saturating_add(match d.measure {
+                Measure::Count => 1,
+                Measure::Amount => f.amount.0,
+                Measure::Quantity => f.quantity,
+            });
+            let amount = (d.measure == Measure::Amount).then_some(f.amount);
+            let e =
+                InputEvidence { member_seq: seq_of_person.get(&f.person).copied(), ..ev(f, f.label.clone(), amount) };
+            inp.evidence.push((None, Entity::Household, fixed + i, e));
+        }
+        inp.h[fixed + i] = v;
+    }
 }

@@ -7,8 +7,7 @@ use hedui_core::fact::{Fact, Observation};
 use hedui_core::programme::Programme;
 use hedui_core::{Date, Fen, Month, PersonId};
 use hedui_means::{
-    AnomalyKind, Assessment, CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus,
-    assess,
+    AnomalyKind, Assessment, CaseInput, ExceedReason, MemberCase, Outcome, SourceState, SourceStatus, assess,
 };
 use hedui_rules::{PolicySet, Program, Resolved, compile};
 
@@ -195,9 +194,8 @@ fn monthly_benefits_count_for_the_overlapping_months_only() {
 
 #[test]
 fn financial_assets_are_compared_inclusively() {
-    let deposits = |total: i64| {
-        vec![fact(1, known::DEPOSIT, total / 2), fact(2, known::WEALTH_MANAGEMENT, total - total / 2)]
-    };
+    let deposits =
+        |total: i64| vec![fact(1, known::DEPOSIT, total / 2), fact(2, known::WEALTH_MANAGEMENT, total - total / 2)];
     for (total, want) in [
         (ASSET_LIMIT - 1, Outcome::NotExceeded),
         (ASSET_LIMIT, Outcome::NotExceeded),
@@ -248,7 +246,10 @@ fn vehicles_homes_and_businesses() {
     // Spouses co-owning one title own one home.
     assert_eq!(check(vec![home(1, "t1", "residential"), home(2, "t1", "residential")]).1, vec![]);
     // Two homes of 120 m² for two persons: not below 40 m² a person.
-    assert_eq!(check(vec![home(1, "t1", "residential"), home(2, "t2", "residential")]).1, vec![ExceedReason::SecondHome]);
+    assert_eq!(
+        check(vec![home(1, "t1", "residential"), home(2, "t2", "residential")]).1,
+        vec![ExceedReason::SecondHome]
+    );
     // Two small homes (2 × 30 m² for two persons) stay under the local average.
     let small = |k: &str| {
         with(home(1, k, "residential"), |o| {

@@ -54,10 +54,13 @@ impl Batch {
         }
     }
 
-    /// A batch that keeps only the inputs `program` reads (the others stay empty).
+    /// A batch that keeps only the inputs `program` reads (the others stay empty), with a column
+    /// for each input it declares after the built-in ones.
     pub fn for_program(program: &Program) -> Batch {
         let (used_h, used_m) = program.inputs_used();
-        Batch { used_h, used_m, ..Batch::new() }
+        let mut b = Batch { used_h, used_m, ..Batch::new() };
+        b.h.resize(HOUSEHOLD_INPUTS.len() + program.declared.len(), Vec::new());
+        b
     }
 
     /// A batch for several programmes at once (a policy and its changed copy): the inputs any
@@ -73,7 +76,10 @@ impl Batch {
             v.sort_unstable();
             v.dedup();
         }
-        Batch { used_h, used_m, ..Batch::new() }
+        let declared = programs.iter().map(|p| p.declared.len()).max().unwrap_or(0);
+        let mut b = Batch { used_h, used_m, ..Batch::new() };
+        b.h.resize(HOUSEHOLD_INPUTS.len() + declared, Vec::new());
+        b
     }
 
     pub fn len(&self) -> usize {
@@ -98,7 +104,7 @@ impl Batch {
         let all_h: Vec<usize>;
         let all_m: Vec<usize>;
         let (used_h, used_m) = if self.used_h.is_empty() && self.used_m.is_empty() {
-            all_h = (0..HOUSEHOLD_INPUTS.len()).collect();
+            all_h = (0..self.h.len()).collect();
             all_m = (0..MEMBER_INPUTS.len()).collect();
             (&all_h[..], &all_m[..])
         } else {
@@ -141,7 +147,7 @@ impl Batch {
             self.start.push(j as u32);
         }
         let every = self.used_h.is_empty() && self.used_m.is_empty();
-        for s in 0..HOUSEHOLD_INPUTS.len() {
+        for s in 0..self.h.len() {
             if every || self.used_h.contains(&s) {
                 match h.iter().find(|(k, _)| *k == s) {
                     Some((_, col)) => self.h[s].extend_from_slice(col),
@@ -163,6 +169,7 @@ impl Batch {
     fn row(&self, i: usize) -> Inputs {
         let (from, to) = (self.start[i] as usize, self.start.get(i + 1).map_or(self.owner.len(), |x| *x as usize));
         let mut inp = Inputs::new(to - from);
+        inp.h.resize(self.h.len(), UNKNOWN);
         for (s, col) in self.h.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
             inp.h[s] = col[i];
         }
@@ -179,8 +186,9 @@ impl Batch {
         let n = MEMBER_INPUTS.len();
         self.start.push(self.owner.len() as u32);
         if self.used_h.is_empty() && self.used_m.is_empty() {
-            for (col, v) in self.h.iter_mut().zip(&inp.h) {
-                col.push(*v);
+            // A declared input the household's inputs lack is unknown.
+            for (s, col) in self.h.iter_mut().enumerate() {
+                col.push(inp.h.get(s).copied().unwrap_or(UNKNOWN));
             }
             for k in 0..inp.members {
                 self.owner.push(self.households as u32);
@@ -190,7 +198,7 @@ impl Batch {
             }
         } else {
             for &s in &self.used_h {
-                self.h[s].push(inp.h[s]);
+                self.h[s].push(inp.h.get(s).copied().unwrap_or(UNKNOWN));
             }
             for k in 0..inp.members {
                 self.owner.push(self.households as u32);
@@ -704,6 +712,13 @@ impl Program {
     pub fn eval_batch(&self, b: &Batch, fr: &mut BatchFrame, out: &mut Vec<Result<Verdict, RulesError>>) {
         out.clear();
         let (nh, nm) = (b.households, b.owner.len());
+        if b.h.len() < HOUSEHOLD_INPUTS.len() + self.declared.len() {
+            // A batch made without this program has no column for the inputs it declares: each
+            // household is evaluated alone, those inputs unknown.
+            let mut scalar = super::vm::Frame::default();
+            out.extend((0..nh).map(|i| self.eval(&b.row(i), &mut scalar)));
+            return;
+        }
         fr.hv.resize_with(self.hv_count, Vec::new);
         fr.mv.resize_with(self.mv_count, Vec::new);
         fr.poisoned.clear();

@@ -143,9 +143,37 @@ pub struct Program {
     pub(crate) mv_count: usize,
     /// A copy of every word parameter the rules compare (for the trace).
     pub wording: Option<String>,
+    /// The declared inputs, in the order of their household slots after the built-in ones.
+    pub declared: Vec<crate::inputs::DeclaredInput>,
 }
 
 impl Program {
+    /// The declared inputs' names, in slot order.
+    pub fn declared_names(&self) -> Vec<String> {
+        self.declared.iter().map(|d| d.name.clone()).collect()
+    }
+
+    /// An input's name, title and unit by entity and slot.
+    pub fn input_info(&self, e: Entity, slot: usize) -> crate::inputs::InputInfo<'_> {
+        use crate::inputs::{HOUSEHOLD_INPUTS, InputInfo, MEMBER_INPUTS};
+        let fixed = |d: &'static crate::inputs::InputDef| InputInfo {
+            name: d.name,
+            title: d.title,
+            unit: d.unit,
+            categories: d.categories.to_vec(),
+        };
+        match e {
+            Entity::Member => fixed(&MEMBER_INPUTS[slot.min(MEMBER_INPUTS.len() - 1)]),
+            Entity::Household if slot < HOUSEHOLD_INPUTS.len() => fixed(&HOUSEHOLD_INPUTS[slot]),
+            Entity::Household => match self.declared.get(slot - HOUSEHOLD_INPUTS.len()) {
+                Some(d) => {
+                    InputInfo { name: &d.name, title: &d.title, unit: d.unit(), categories: vec![d.category.as_str()] }
+                }
+                None => fixed(&HOUSEHOLD_INPUTS[0]),
+            },
+        }
+    }
+
     pub fn var(&self, name: &str) -> Option<usize> {
         self.vars.iter().position(|v| v.name == name)
     }

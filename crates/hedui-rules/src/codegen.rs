@@ -67,7 +67,10 @@ impl Compiler<'_> {
 
     pub(crate) fn name(&mut self, n: &str, ctx: &mut Ctx, code: &mut Vec<Op>) -> Result<Ty, RulesError> {
         let is_param = self.res.params.contains_key(n) || self.res.gaps.contains_key(n);
-        let input = inputs::input(n);
+        let declared = self.res.inputs.iter().position(|d| d.name == n);
+        let input = inputs::input(n).map(|(e, s, d)| (e, s, d.unit)).or_else(|| {
+            declared.map(|i| (Entity::Household, inputs::HOUSEHOLD_INPUTS.len() + i, self.res.inputs[i].unit()))
+        });
         let is_var = self.res.rules.contains_key(n) || self.res.lapsed.contains_key(n);
         let kinds: Vec<&'static str> = [(is_param, "参数"), (input.is_some(), "输入"), (is_var, "规则变量")]
             .into_iter()
@@ -89,7 +92,7 @@ impl Compiler<'_> {
                 ParamValue::Word(_) => type_err(ctx.rule, format!("文字参数 {} 只能与文字比较", n)),
             };
         }
-        if let Some((entity, slot, def)) = input {
+        if let Some((entity, slot, unit)) = input {
             self.entity_ok(entity, n, ctx)?;
             if !ctx.inputs.contains(&(entity, slot)) {
                 ctx.inputs.push((entity, slot));
@@ -98,7 +101,7 @@ impl Compiler<'_> {
                 Entity::Household => Op::HI(slot as u16),
                 Entity::Member => Op::MI(slot as u16),
             });
-            return Ok(input_ty(def));
+            return Ok(input_ty(unit));
         }
         let rule = ctx.rule.to_string();
         let (idx, ty) = self.var(n, &rule)?;

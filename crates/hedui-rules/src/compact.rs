@@ -7,11 +7,17 @@
 //! ([`UNKNOWN`](crate::inputs::UNKNOWN) and [`FAILED`](crate::inputs::FAILED) included). Slots
 //! are positions in [`HOUSEHOLD_INPUTS`] and [`MEMBER_INPUTS`], which only ever grow at the end:
 //! a slot this version does not know is skipped, so newer data stays readable.
+//!
+//! Format 2 is format 1 followed by the inputs a policy declared (which have no fixed slot): their
+//! count, then each one's name (its byte length and UTF-8 bytes) and value. It is written only for
+//! households that have such inputs, so every other household stays in format 1.
 
 use crate::inputs::{HOUSEHOLD_INPUTS, Inputs, MEMBER_INPUTS};
 
-/// The format this version writes.
+/// The format this version writes for households without declared inputs.
 pub const FORMAT: u8 = 1;
+/// The format of a household with declared inputs.
+pub const FORMAT_DECLARED: u8 = 2;
 
 /// A household's inputs as sparse (slot, value) lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +25,8 @@ pub struct Compact {
     pub seqs: Vec<u32>,
     pub household: Vec<(usize, i64)>,
     pub members: Vec<Vec<(usize, i64)>>,
+    /// Declared inputs by name.
+    pub declared: Vec<(String, i64)>,
 }
 
 /// Why compact inputs could not be read.
@@ -95,15 +103,24 @@ fn pairs(out: &mut Vec<u8>, values: &[i64], always: Option<usize>) {
 pub fn encode(inp: &Inputs) -> Vec<u8> {
     let n = MEMBER_INPUTS.len();
     let mut out = Vec::with_capacity(16 + 8 * inp.members);
-    out.push(FORMAT);
+    let fixed = HOUSEHOLD_INPUTS.len().min(inp.h.len());
+    out.push(if inp.declared.is_empty() { FORMAT } else { FORMAT_DECLARED });
     put(&mut out, inp.members as u64);
     for k in 0..inp.members {
         put(&mut out, u64::from(inp.seqs.get(k).copied().unwrap_or(k as u32 + 1)));
     }
-    pairs(&mut out, &inp.h, None);
+    pairs(&mut out, &inp.h[..fixed], None);
     for k in 0..inp.members {
         // `counted` is slot 0 and written even when 0, so no reader depends on a default.
         pairs(&mut out, &inp.m[k * n..(k + 1) * n], Some(0));
+    }
+    if !inp.declared.is_empty() {
+        put(&mut out, inp.declared.len() as u64);
+        for (name, v) in inp.declared.iter().zip(inp.h.iter().skip(fixed)) {
+            put(&mut out, name.len() as u64);
+            out.extend_from_slice(name.as_bytes());
+            put_i64(&mut out, *v);
+        }
     }
     out
 }
@@ -111,7 +128,7 @@ pub fn encode(inp: &Inputs) -> Vec<u8> {
 /// Reads a compact form.
 pub fn decode(bytes: &[u8]) -> Result<Compact, CompactError> {
     let (&format, rest) = bytes.split_first().ok_or(CompactError::Truncated)?;
-    if format != FORMAT {
+    if format != FORMAT && format != FORMAT_DECLARED {
         return Err(CompactError::Format(format));
     }
     let mut r = Reader(rest);
@@ -128,7 +145,24 @@ pub fn decode(bytes: &[u8]) -> Result<Compact, CompactError> {
     for _ in 0..members {
         m.push(r.pairs(MEMBER_INPUTS.len())?);
     }
-    Ok(Compact { seqs, household, members: m })
+    let mut declared = Vec::new();
+    if format == FORMAT_DECLARED {
+        let n = r.usize()?;
+        if n > r.0.len() / 2 {
+            return Err(CompactError::Truncated);
+        }
+        for _ in 0..n {
+            let len = r.usize()?;
+            if len > r.0.len() {
+                return Err(CompactError::Truncated);
+            }
+            let (name, rest) = r.0.split_at(len);
+            r.0 = rest;
+            let name = std::str::from_utf8(name).map_err(|_| CompactError::Truncated)?.to_string();
+            declared.push((name, r.i64()?));
+        }
+    }
+    Ok(Compact { seqs, household, members: m, declared })
 }
 
 impl Compact {
@@ -144,6 +178,13 @@ impl Compact {
             inp.m[k * n] = 0;
             for &(s, v) in m {
                 inp.m[k * n + s] = v;
+            }
+        }
+        if !self.declared.is_empty() {
+            let names: Vec<String> = self.declared.iter().map(|(k, _)| k.clone()).collect();
+            inp.declare(&names);
+            for (k, v) in &self.declared {
+                inp.set_h(k, *v);
             }
         }
         inp
@@ -201,6 +242,22 @@ mod tests {
         later.extend([1, 0, 2]);
         let c = decode(&later).unwrap();
         assert_eq!((c.household.len(), c.members[0].clone()), (0, vec![(0, 1)]));
+    }
+
+    #[test]
+    fn declared_inputs_are_kept_by_name() {
+        let mut i = sample();
+        i.declare(&["forest_rights".to_string(), "boats".to_string()]);
+        i.set_h("forest_rights", 2);
+        i.set_h("boats", UNKNOWN);
+        let bytes = encode(&i);
+        assert_eq!(bytes[0], FORMAT_DECLARED);
+        let back = decode(&bytes).unwrap().inputs();
+        assert_eq!((&back.declared, &back.h, &back.m), (&i.declared, &i.h, &i.m));
+        assert_eq!(back.declared_value("forest_rights"), Some(2));
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

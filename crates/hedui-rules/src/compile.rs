@@ -9,7 +9,7 @@ use hedui_core::programme::Programme;
 
 use super::bytecode::{Alt, CTest, Op, Program, RuleInfo, STACK, Step, VarInfo};
 use super::expr::{Ast, parse};
-use super::inputs::{Entity, InputDef};
+use super::inputs::Entity;
 use super::{ParamGap, ParamValue, Resolved, ResolvedParam, RulesError, Unit};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -270,8 +270,8 @@ fn depth_bound(code: &[Op]) -> usize {
     max as usize
 }
 
-pub(crate) fn input_ty(d: &InputDef) -> Ty {
-    if d.unit == Unit::Bool { Ty::Bool } else { Ty::Int }
+pub(crate) fn input_ty(unit: Unit) -> Ty {
+    if unit == Unit::Bool { Ty::Bool } else { Ty::Int }
 }
 
 /// Compiles `programme` as resolved for one region and date.
@@ -366,5 +366,6 @@ pub fn compile(res: &Resolved, programme: Programme) -> Result<Program, RulesErr
         hv_count: c.hv,
         mv_count: c.mv,
         wording,
+        declared: res.inputs.clone(),
     })
 }

@@ -53,16 +53,8 @@ const PENSION: &[&str] = &[c::PENSION];
 const UNEMPLOYMENT: &[&str] = &[c::UNEMPLOYMENT_BENEFIT];
 /// Where accounts are decides which institutions are asked, so balances depend on it too.
 const DEPOSITS: &[&str] = &[c::ACCOUNT_INDEX, c::DEPOSIT, c::CUSTODY, c::SECURITIES_CASH];
-const HOLDINGS: &[&str] = &[
-    c::ACCOUNT_INDEX,
-    c::WEALTH_MANAGEMENT,
-    c::FUND,
-    c::BOND,
-    c::STOCK,
-    c::INSURANCE,
-    c::TRUST,
-    c::INTERNET_FINANCE,
-];
+const HOLDINGS: &[&str] =
+    &[c::ACCOUNT_INDEX, c::WEALTH_MANAGEMENT, c::FUND, c::BOND, c::STOCK, c::INSURANCE, c::TRUST, c::INTERNET_FINANCE];
 const CANLIAN: &[&str] = &[c::DISABILITY];
 const ROLLS: &[&str] = &[c::ASSISTANCE_ROLL];
 const MEDICAL: &[&str] = &[c::MEDICAL_EXPENSE];
@@ -149,6 +141,57 @@ mod tests {
     }
 }
 
+/// How a declared input measures a category's facts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Distinct things (by key): titles, vessels, licences.
+    Count,
+    /// The sum of their amounts, in fen.
+    Amount,
+    /// The sum of their quantities (areas in 0.01 m², counts).
+    Quantity,
+}
+
+/// An input a policy document declares over a data category of the catalog, for categories the
+/// built-in inputs do not read: a household input measured over the facts about the counted
+/// members, each thing (by key) once. A source supplying the category that did not answer leaves
+/// it unknown, as for any input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredInput {
+    pub name: String,
+    pub title: String,
+    /// The catalog's category code.
+    pub category: String,
+    pub measure: Measure,
+    /// Only facts whose code is one of these (every fact when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+    /// Only facts whose status is one of these (every fact when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<String>,
+    /// The unit shown; by default a count, or money for `amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+}
+
+impl DeclaredInput {
+    pub fn unit(&self) -> Unit {
+        self.unit.unwrap_or(if self.measure == Measure::Amount { Unit::Fen } else { Unit::Count })
+    }
+}
+
+/// An input's name, title and unit, built in or declared.
+#[derive(Clone, Debug)]
+pub struct InputInfo<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub unit: Unit,
+    /// The categories it is read from.
+    pub categories: Vec<&'a str>,
+}
+
 /// Looks an input up by name: its entity and slot.
 pub fn input(name: &str) -> Option<(Entity, usize, &'static InputDef)> {
     if let Some(i) = MEMBER_INPUTS.iter().position(|d| d.name == name) {
@@ -203,6 +246,8 @@ pub struct Inputs {
     pub notes: Vec<(Option<usize>, Entity, usize, String)>,
     /// Evidence behind input values, by (member, slot).
     pub evidence: Vec<(Option<usize>, Entity, usize, InputEvidence)>,
+    /// The declared inputs whose values follow the built-in household inputs in `h`, by name.
+    pub declared: Vec<String>,
 }
 
 impl Inputs {
@@ -215,6 +260,7 @@ impl Inputs {
             seqs: (1..=members as u32).collect(),
             notes: Vec::new(),
             evidence: Vec::new(),
+            declared: Vec::new(),
         };
         let counted = member_slot("counted").unwrap_or(0);
         for k in 0..members {
@@ -234,15 +280,38 @@ impl Inputs {
         self.seqs.extend(1..=members as u32);
         self.notes.clear();
         self.evidence.clear();
+        self.declared.clear();
         for k in 0..members {
             self.m[k * MEMBER_INPUTS.len()] = 1;
         }
     }
 
     pub fn set_h(&mut self, name: &str, v: i64) {
-        if let Some(s) = household_slot(name) {
-            self.h[s] = v;
+        let slot = household_slot(name)
+            .or_else(|| self.declared.iter().position(|d| d == name).map(|i| HOUSEHOLD_INPUTS.len() + i));
+        if let Some(x) = slot.and_then(|s| self.h.get_mut(s)) {
+            *x = v;
         }
+    }
+
+    /// Gives the declared inputs `names` their slots after the built-in household inputs, with
+    /// the values these inputs already have by name (unknown where they have none).
+    pub fn declare(&mut self, names: &[String]) {
+        let old: Vec<(String, i64)> = std::mem::take(&mut self.declared)
+            .into_iter()
+            .zip(self.h.iter().skip(HOUSEHOLD_INPUTS.len()).copied())
+            .collect();
+        self.h.truncate(HOUSEHOLD_INPUTS.len());
+        for n in names {
+            self.h.push(old.iter().find(|(k, _)| k == n).map_or(UNKNOWN, |(_, v)| *v));
+        }
+        self.declared = names.to_vec();
+    }
+
+    /// The value of a declared input by name.
+    pub fn declared_value(&self, name: &str) -> Option<i64> {
+        let i = self.declared.iter().position(|d| d == name)?;
+        self.h.get(HOUSEHOLD_INPUTS.len() + i).copied()
     }
 
     pub fn set_m(&mut self, member: usize, name: &str, v: i64) {
@@ -284,9 +353,13 @@ impl InputsSnapshot {
                 .map(|(d, v)| (d.name.to_string(), (*v != UNKNOWN && *v != FAILED).then_some(*v)))
                 .collect()
         };
+        let mut household = nz(&HOUSEHOLD_INPUTS, &inp.h);
+        for (name, v) in inp.declared.iter().zip(inp.h.iter().skip(HOUSEHOLD_INPUTS.len())) {
+            household.insert(name.clone(), (*v != UNKNOWN && *v != FAILED).then_some(*v));
+        }
         InputsSnapshot {
             seqs: inp.seqs.clone(),
-            household: nz(&HOUSEHOLD_INPUTS, &inp.h),
+            household,
             members: (0..inp.members)
                 .map(|k| nz(&MEMBER_INPUTS, &inp.m[k * MEMBER_INPUTS.len()..(k + 1) * MEMBER_INPUTS.len()]))
                 .collect(),
@@ -299,6 +372,9 @@ impl InputsSnapshot {
         let mut inp = Inputs::new(self.members.len());
         inp.set_m_all("counted", 0);
         inp.seqs = self.seqs.clone();
+        // Names that are not built-in inputs are declared ones (an older release knew none).
+        let declared: Vec<String> = self.household.keys().filter(|k| input(k).is_none()).cloned().collect();
+        inp.declare(&declared);
         for (k, v) in &self.household {
             inp.set_h(k, v.unwrap_or(UNKNOWN));
         }

@@ -209,6 +209,10 @@ pub struct PolicyDoc {
     pub rules: Vec<RuleDef>,
     #[serde(default)]
     pub programmes: Vec<ProgrammeDef>,
+    /// Inputs read from data categories the built-in inputs do not read (a new department's
+    /// data), for the rules of this region and those below it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<inputs::DeclaredInput>,
 }
 
 /// A serde error in words a policy author can act on: unknown keys and wrong types named.

@@ -75,6 +75,8 @@ pub struct Resolved {
     /// Variables with rules in the files but none in force on the date.
     pub lapsed: BTreeMap<String, String>,
     pub programmes: BTreeMap<Programme, (ProgrammeDef, String)>,
+    /// Inputs the documents declare, the most specific document's where two declare one name.
+    pub inputs: Vec<super::inputs::DeclaredInput>,
 }
 
 impl Resolved {
@@ -186,6 +188,24 @@ impl PolicySet {
                         message: e.to_string(),
                     })?;
                 }
+            }
+        }
+        for d in &doc.inputs {
+            let bad =
+                |why: &str| RulesError::Format { file: file.into(), message: format!("输入 {}：{why}", d.name) };
+            let word =
+                |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !word(&d.name) {
+                return Err(bad("名称只能由小写字母、数字和下划线组成"));
+            }
+            if super::inputs::input(&d.name).is_some() {
+                return Err(bad("与内置输入同名"));
+            }
+            if !word(&d.category) {
+                return Err(bad("数据类别编码无效"));
+            }
+            if d.title.trim().is_empty() {
+                return Err(bad("缺少标题"));
             }
         }
         if self.docs.contains_key(&region) {
@@ -351,7 +371,17 @@ impl PolicySet {
                 programmes.insert(p.programme, (p.clone(), d.region.clone()));
             }
         }
+        let mut inputs: Vec<super::inputs::DeclaredInput> = Vec::new();
+        for d in &chain {
+            for i in &d.inputs {
+                match inputs.iter_mut().find(|x| x.name == i.name) {
+                    Some(x) => *x = i.clone(),
+                    None => inputs.push(i.clone()),
+                }
+            }
+        }
         Ok(Resolved {
+            inputs,
             region: region_prefix(region),
             as_of,
             chain: chain.iter().map(|d| (d.region.clone(), d.name.clone())).collect(),

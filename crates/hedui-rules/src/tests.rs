@@ -192,11 +192,11 @@ fn a_fact_no_source_supplied_follows_the_failure_policy() {
     // `fail`: an error that names the rule, the fact and why it is missing.
     let mut inp = Inputs::new(1);
     inp.set_m(0, "deposits", inputs::FAILED);
-    inp.notes.push((Some(0), Entity::Member, 24, "B01 未反馈（失败策略：fail）".into()));
+    inp.notes.push((Some(0), Entity::Member, 24, "bank_a 未反馈（失败策略：fail）".into()));
     let e = decide(&s, &inp).err().map(|e| e.to_string()).unwrap_or_default();
     assert_eq!(
         e,
-        "规则 ok 需要的事实“存款余额（核对日）”没有来源提供（B01 未反馈（失败策略：fail）），按该来源的失败策略不能继续"
+        "规则 ok 需要的事实“存款余额（核对日）”没有来源提供（bank_a 未反馈（失败策略：fail）），按该来源的失败策略不能继续"
     );
 }
 
@@ -239,7 +239,7 @@ fn trace_is_readable_and_serialisable() {
         Entity::Member,
         inputs::member_slot("pension_income").unwrap_or(0),
         inputs::InputEvidence {
-            source: "renshe_benefit".into(),
+            source: "benefit_src".into(),
             as_of: day("2025-07-31"),
             label: "基本养老金 2024-08 至 2025-07".into(),
             amount: Some(hedui_core::Fen(600_000)),

@@ -10,7 +10,7 @@ use hedui_core::Date;
 use hedui_core::programme::Programme;
 
 use super::bytecode::Program;
-use super::inputs::{Entity, HOUSEHOLD_INPUTS, InputEvidence, Inputs, MEMBER_INPUTS, UNKNOWN};
+use super::inputs::{Entity, InputEvidence, Inputs, MEMBER_INPUTS, UNKNOWN};
 use super::vm::Frame;
 use super::{ParamValue, RulesError, Unit};
 
@@ -216,13 +216,10 @@ impl Program {
     }
 
     fn input_uses(&self, inp: &Inputs, e: Entity, slot: usize, member: Option<usize>) -> Vec<TraceInput> {
-        let def = match e {
-            Entity::Household => &HOUSEHOLD_INPUTS[slot],
-            Entity::Member => &MEMBER_INPUTS[slot],
-        };
+        let def = self.input_info(e, slot);
         let one = |k: Option<usize>| {
             let raw = match (e, k) {
-                (Entity::Household, _) => inp.h[slot],
+                (Entity::Household, _) => inp.h.get(slot).copied().unwrap_or(UNKNOWN),
                 (Entity::Member, Some(k)) => inp.m[k * MEMBER_INPUTS.len() + slot],
                 (Entity::Member, None) => UNKNOWN,
             };

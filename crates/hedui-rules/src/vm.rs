@@ -6,7 +6,7 @@
 //! zero are errors, never wrapped or saturated.
 
 use super::bytecode::{AggKind, Op, Program, Rounding, STACK, Step};
-use super::inputs::{Entity, FAILED, HOUSEHOLD_INPUTS, Inputs, MEMBER_INPUTS, UNKNOWN};
+use super::inputs::{Entity, FAILED, Inputs, MEMBER_INPUTS, UNKNOWN};
 use super::{RulesError, TestOutcome};
 
 /// What went wrong, before it is given names.
@@ -122,7 +122,8 @@ impl Program {
             match op {
                 Op::Const(v) => push!(v),
                 Op::HI(s) => {
-                    let v = inp.h[s as usize];
+                    // A declared input the household's inputs lack (kept under another policy) is unknown.
+                    let v = inp.h.get(s as usize).copied().unwrap_or(UNKNOWN);
                     if v == FAILED {
                         return Err(Fault::Missing(Entity::Household, s, member));
                     }
@@ -254,10 +255,8 @@ impl Program {
         let id = self.rules.get(rule).map(|r| r.id.clone()).unwrap_or_default();
         match f {
             Fault::Missing(e, s, member) => {
-                let (def, who) = match e {
-                    Entity::Household => (&HOUSEHOLD_INPUTS[s as usize], None),
-                    Entity::Member => (&MEMBER_INPUTS[s as usize], Some(member)),
-                };
+                let def = self.input_info(e, s as usize);
+                let who = (e == Entity::Member).then_some(member);
                 let note = inp
                     .notes
                     .iter()

@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use hedui_core::authorization::AuthorizationStatus;
-use hedui_core::date::Iso;
 use hedui_core::catalog::Category;
+use hedui_core::date::Iso;
 use hedui_core::fact::Observation;
 use hedui_core::job::JobState;
 use hedui_core::{

@@ -128,7 +128,7 @@ pub fn import_mirrors_where(
             confirm_shrink: Some(&confirmer),
             min_share: hedui_import::DEFAULT_MIN_SHARE,
         };
-        out.push(app.import_file(actor, hedui_import::mapping::Mappings::builtin(), &input)?);
+        out.push(app.import_file(actor, &app.mappings, &input)?);
     }
     Ok(out)
 }

@@ -57,6 +57,8 @@ pub struct PolicyConfig {
 pub struct ExchangeConfig {
     /// The source catalog; the embedded demo catalog when absent.
     pub catalog: Option<PathBuf>,
+    /// How departments' snapshot columns become records; the embedded mappings when absent.
+    pub mappings: Option<PathBuf>,
     /// Base URL of sources with relative endpoints.
     pub sources: Option<String>,
     /// A collection gives up on sources that have not answered after this many seconds.
@@ -84,6 +86,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             exchange: ExchangeConfig {
                 catalog: None,
+                mappings: None,
                 sources: None,
                 collect_within_secs: 600,
                 concurrency: 64,
@@ -125,6 +128,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "server.public_url", env: "HEDUI_PUBLIC_URL", secret: false },
     Setting { key: "policy.dir", env: "HEDUI_POLICY_DIR", secret: false },
     Setting { key: "exchange.catalog", env: "HEDUI_CATALOG", secret: false },
+    Setting { key: "exchange.mappings", env: "HEDUI_MAPPINGS", secret: false },
     Setting { key: "exchange.sources", env: "HEDUI_SOURCES", secret: false },
     Setting { key: "exchange.collect_within_secs", env: "HEDUI_COLLECT_WITHIN_SECS", secret: false },
     Setting { key: "exchange.concurrency", env: "HEDUI_EXCHANGE_CONCURRENCY", secret: false },

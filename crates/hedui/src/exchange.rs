@@ -92,11 +92,11 @@ fn set_up(
 }
 
 /// Configures `app` to collect from `banks`, whose books are read in process, along the same path
-/// as every online institution: the demo catalog's department mirrors and the banks on the
+/// as every online institution: the node catalog's department mirrors and the banks on the
 /// `books` channel (each with the catalog's entry of its code, or the first bank's entry, under
 /// its own code and name). Without an account-information service every bank is asked directly.
 pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>], keys: &dyn KeyProvider) -> Result<()> {
-    let demo = catalog(None, None)?;
+    let demo = (*app.catalog).clone();
     let template = demo
         .sources
         .iter()

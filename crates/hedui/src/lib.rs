@@ -38,7 +38,19 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>> {
 /// The node whose key signs reports (常州市 in the demo).
 pub const REPORT_NODE: &str = "hedui-320400";
 
-/// Builds the application over a store, keys, banks and a clock, with the embedded reference data.
+/// Where a node's reference data comes from: each file, or the embedded demo data when absent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reference<'a> {
+    /// Policy documents (`policy.dir`).
+    pub policy_dir: Option<&'a Path>,
+    /// The source catalog (`exchange.catalog`): the one registry of sources and data categories.
+    pub catalog: Option<&'a Path>,
+    /// How department snapshots' columns become records (`exchange.mappings`).
+    pub mappings: Option<&'a Path>,
+}
+
+/// Builds the application over a store, keys, banks and a clock, with the embedded reference data
+/// (policy from `policy_dir` when given).
 pub fn build_app(
     store: Arc<dyn Store>,
     keys: Arc<dyn KeyProvider>,
@@ -46,15 +58,37 @@ pub fn build_app(
     clock: Arc<dyn Clock>,
     policy_dir: Option<&Path>,
 ) -> Result<App> {
+    build_app_from(store, keys, banks, clock, &Reference { policy_dir, ..Reference::default() })
+}
+
+/// Reads a mappings file, or the embedded mappings.
+pub fn mappings(path: Option<&Path>) -> Result<hedui_import::mapping::Mappings> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("读取字段映射配置 {}", p.display()))?;
+            hedui_import::mapping::Mappings::parse(&text).map_err(|e| anyhow::anyhow!("{}：{e}", p.display()))
+        }
+        None => Ok(hedui_import::mapping::Mappings::builtin().clone()),
+    }
+}
+
+/// Builds the application with the reference data `refs` names.
+pub fn build_app_from(
+    store: Arc<dyn Store>,
+    keys: Arc<dyn KeyProvider>,
+    banks: Vec<Arc<dyn FinancialSource>>,
+    clock: Arc<dyn Clock>,
+    refs: &Reference<'_>,
+) -> Result<App> {
     let mut app = App {
         store,
         signer: hedui_app::reports::sign::ReportSigner::derive(keys.as_ref(), REPORT_NODE),
         identity: Identity::new(keys.clone()),
         regions: Arc::new(hedui_app::data::regions(None)?),
-        policies: hedui_app::policy::Policies::open(policy_dir)?,
+        policies: hedui_app::policy::Policies::open(refs.policy_dir)?,
         clock,
-        catalog: Arc::new(exchange::catalog(None, None)?),
-        mappings: Arc::new(hedui_import::mapping::Mappings::builtin().clone()),
+        catalog: Arc::new(exchange::catalog(refs.catalog, None)?),
+        mappings: Arc::new(mappings(refs.mappings)?),
         exchange: None,
         callback_url: None,
     };

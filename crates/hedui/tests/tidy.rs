@@ -16,7 +16,11 @@
 //!   come from: `hedui-identity` (the key provider's output) and the store crates (reading a
 //!   column back), so no other code can put a plain value in a sealed column;
 //! * `error-table`: every variant of `AppError` maps to a code of the public table `ERROR_CODES`,
-//!   every code of the table is used, and `docs/errors.md` lists each code.
+//!   every code of the table is used, and `docs/errors.md` lists each code;
+//! * `source-code`: no code of a source of a catalog in `data/sources` appears in code (outside
+//!   comments) but in the generator and the simulator, which play the demo city's departments
+//!   and banks: the catalog is the one registry of sources, and code knows data categories only.
+//!   (Integration tests under `crates/*/tests` run the demo city and may name its sources.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
@@ -87,6 +91,46 @@ fn check(path: &str, text: &str) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// Where a source's code appears in code that must know sources only through the catalog.
+fn source_codes(path: &str, text: &str, codes: &[String]) -> Vec<Violation> {
+    if path.starts_with("crates/hedui-gen/") || path.starts_with("crates/hedui-sim/") {
+        return Vec::new();
+    }
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        // A trailing comment is not code.
+        let code = code.split(" // ").next().unwrap_or(code);
+        let hit = codes.iter().any(|c| {
+            code.match_indices(c.as_str()).any(|(at, _)| {
+                let before = at.checked_sub(1).map(|j| code.as_bytes()[j]);
+                let after = code.as_bytes().get(at + c.len()).copied();
+                !before.is_some_and(word) && !after.is_some_and(word)
+            })
+        });
+        if hit {
+            out.push(Violation { path: path.to_string(), line: i + 1, rule: "source-code" });
+        }
+    }
+    out
+}
+
+/// Every source code of the catalogs in `data/sources`.
+fn catalog_codes(root: &Path) -> Vec<String> {
+    let mut codes = Vec::new();
+    for f in std::fs::read_dir(root.join("data/sources")).unwrap().flatten() {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f.path()).unwrap()).unwrap();
+        for s in v["sources"].as_array().unwrap() {
+            codes.push(s["code"].as_str().unwrap().to_string());
+        }
+    }
+    codes
 }
 
 /// Blanks out string and character literals (and comments) so that braces inside them do not
@@ -257,10 +301,14 @@ fn the_source_tree_keeps_the_architecture_invariants() {
         }
     }
     assert!(files.len() > 50, "the walk found too few files: {}", files.len());
+    let codes = catalog_codes(&root);
+    assert!(codes.len() > 40, "the catalogs list too few sources: {}", codes.len());
     let mut all = Vec::new();
     for f in &files {
         let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
-        all.extend(check(&rel, &std::fs::read_to_string(f).unwrap()));
+        let text = std::fs::read_to_string(f).unwrap();
+        all.extend(check(&rel, &text));
+        all.extend(source_codes(&rel, &text, &codes));
     }
     assert!(
         all.is_empty(),
@@ -328,6 +376,18 @@ fn a_long_function_needs_its_reason() {
     let tricky = format!("//! x\nfn f() {{\n    let s = \"}}\"; let c = '}}'; // }}\n{body}}}\n");
     assert_eq!(check("crates/hedui-app/src/x.rs", &tricky).len(), 1);
     assert_eq!(long_functions("fn a();\nfn b() { 1 }\n"), [(1, 1)], "a declaration has no body");
+}
+
+#[test]
+fn a_source_code_in_code_is_caught() {
+    let codes = vec!["shuiwu".to_string(), "B01".to_string()];
+    let v = source_codes("crates/hedui-means/src/x.rs", "//! x\nconst TAX: &[&str] = &[\"shuiwu\"];\n", &codes);
+    assert_eq!(v, [Violation { path: "crates/hedui-means/src/x.rs".into(), line: 2, rule: "source-code" }]);
+    assert_eq!(source_codes("crates/hedui-app/src/x.rs", "//! x\nif s == \"B01\" {}\n", &codes).len(), 1);
+    // Part of a longer word, a comment, the generator and the simulator are not.
+    assert!(source_codes("crates/hedui-app/src/x.rs", "//! x\nlet shuiwu_rate = 1; // shuiwu\n", &codes).is_empty());
+    assert!(source_codes("crates/hedui-gen/src/x.rs", "//! x\n(\"shuiwu\", 1)\n", &codes).is_empty());
+    assert!(source_codes("crates/hedui-sim/src/x.rs", "//! x\n(\"B01\", 1)\n", &codes).is_empty());
 }
 
 #[test]

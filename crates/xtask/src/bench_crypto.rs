@@ -46,7 +46,7 @@ pub fn run() -> Result<()> {
     let seal = per_sec(n as f64, || {
         for i in 0..n {
             let at =
-                hedui_crypto::Place::new("record", "detail_enc", format!("shuiwu/batch=1/line={i}/wage/2026-11-27"));
+                hedui_crypto::Place::new("record", "detail_enc", format!("tax_src/batch=1/line={i}/wage/2026-11-27"));
             black_box(keys.seal(&at, 202611, black_box(&value)).ok());
         }
     });

@@ -138,7 +138,8 @@ impl App {
                 let renamed: Vec<(String, String)> = pairs
                     .into_iter()
                     .map(|(k, v)| {
-                        let name = ANSWER_FIELDS.iter().find(|(old, _)| *old == k).map_or(k, |(_, new)| new.to_string());
+                        let name =
+                            ANSWER_FIELDS.iter().find(|(old, _)| *old == k).map_or(k, |(_, new)| new.to_string());
                         (name, v)
                     })
                     .collect();

@@ -173,9 +173,8 @@ impl App {
             mistyped: evidence.mistyped,
             declared,
         };
-        let assessment =
-            hedui_means::assess(&input, &case.policy.program, &case.policy.resolved, self.catalog())
-                .map_err(|e| AppError::Policy(e.to_string()))?;
+        let assessment = hedui_means::assess(&input, &case.policy.program, &case.policy.resolved, self.catalog())
+            .map_err(|e| AppError::Policy(e.to_string()))?;
         Ok(Assessed { assessment, sources: evidence.sources, financial })
     }
 

@@ -22,7 +22,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
         person,
         query_date: day("2026-11-27"),
     };
-    let all = [q("B01", 1, p1), q("B01", 2, p2), q("B02", 1, p1)];
+    let all = [q("bank_a", 1, p1), q("bank_a", 2, p2), q("bank_b", 1, p1)];
     s.enqueue_queries(&all, ts(1)).unwrap();
     s.enqueue_queries(&all[..1], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
@@ -31,14 +31,17 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 3)]);
     assert_eq!(s.open_queries_of(j).unwrap(), 3);
 
-    let b01: Vec<QueryId> = queued.iter().filter(|x| x.source == "B01").map(|x| x.id).collect();
-    let b02: Vec<QueryId> = queued.iter().filter(|x| x.source == "B02").map(|x| x.id).collect();
+    let b01: Vec<QueryId> = queued.iter().filter(|x| x.source == "bank_a").map(|x| x.id).collect();
+    let b02: Vec<QueryId> = queued.iter().filter(|x| x.source == "bank_b").map(|x| x.id).collect();
     let req = request;
-    assert!(s.create_request(&req("B01", "m0"), &b02, ts(1)).is_err(), "a query joins only its own source's request");
+    assert!(
+        s.create_request(&req("bank_a", "m0"), &b02, ts(1)).is_err(),
+        "a query joins only its own source's request"
+    );
     assert!(s.request_by_message("m0").unwrap().is_none(), "and nothing of the failed request is left");
-    let r1 = s.create_request(&req("B01", "m1"), &b01, ts(1)).unwrap();
-    assert!(s.create_request(&req("B01", "m1b"), &b01, ts(1)).is_err(), "a query is in one request only");
-    let r2 = s.create_request(&req("B02", "m2"), &b02, ts(1)).unwrap();
+    let r1 = s.create_request(&req("bank_a", "m1"), &b01, ts(1)).unwrap();
+    assert!(s.create_request(&req("bank_a", "m1b"), &b01, ts(1)).is_err(), "a query is in one request only");
+    let r2 = s.create_request(&req("bank_b", "m2"), &b02, ts(1)).unwrap();
     assert_eq!(s.queued_queries(10).unwrap().len(), 0);
     assert_eq!(s.open_requests(10).unwrap().len(), 2);
 
@@ -58,23 +61,24 @@ pub fn exchange_answers_once(s: &dyn Store) {
         QueryOutcome { query: qs[1].id, state: QueryState::NoRecord, reason: String::new(), records: vec![] },
     ];
     // The answer leads to one more query (a bank the account index named), stored with it.
-    let next = [q("B03", 1, p1)];
-    assert!(s.answer_request(r1, &outcomes, &next, ts(3), &audit("exchange.answer", "source:B01")).unwrap());
-    let b03: Vec<QueryRow> = s.queued_queries(10).unwrap().into_iter().filter(|x| x.source == "B03").collect();
+    let next = [q("bank_c", 1, p1)];
+    assert!(s.answer_request(r1, &outcomes, &next, ts(3), &audit("exchange.answer", "source:bank_a")).unwrap());
+    let b03: Vec<QueryRow> = s.queued_queries(10).unwrap().into_iter().filter(|x| x.source == "bank_c").collect();
     assert_eq!(b03.len(), 1, "the follow-up query is queued with the answer");
-    let r3 = s.create_request(&req("B03", "m-3"), &[b03[0].id], ts(3)).unwrap();
-    assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 2)], "the B02 query and the follow-up are open");
+    let r3 = s.create_request(&req("bank_c", "m-3"), &[b03[0].id], ts(3)).unwrap();
+    assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 2)], "the bank_b query and the follow-up are open");
     assert_eq!(s.open_queries_of(j).unwrap(), 2);
     assert!(
-        !s.answer_request(r1, &outcomes, &[q("B04", 1, p1)], ts(4), &audit("exchange.answer", "source:B01")).unwrap(),
+        !s.answer_request(r1, &outcomes, &[q("bank_d", 1, p1)], ts(4), &audit("exchange.answer", "source:bank_a"))
+            .unwrap(),
         "a repeated answer changes nothing"
     );
-    assert!(s.job_queries(j).unwrap().iter().all(|x| x.source != "B04"), "not even its follow-ups");
+    assert!(s.job_queries(j).unwrap().iter().all(|x| x.source != "bank_d"), "not even its follow-ups");
     assert_eq!(s.count_records().unwrap(), 2, "records stored once");
     let stored = s.records_for(&[p1]).unwrap();
     assert!(stored.iter().all(|r| r.job == Some(j) && r.batch.is_none()));
     assert!(
-        !s.give_up_request(r1, RequestState::Failed, "x", &[], ts(5), &audit("exchange.give_up", "source:B01"))
+        !s.give_up_request(r1, RequestState::Failed, "x", &[], ts(5), &audit("exchange.give_up", "source:bank_a"))
             .unwrap(),
         "an answered request stays answered"
     );
@@ -86,14 +90,14 @@ pub fn exchange_answers_once(s: &dyn Store) {
             "超过时限未反馈",
             &[],
             ts(6),
-            &audit("exchange.give_up", "source:B02")
+            &audit("exchange.give_up", "source:bank_b")
         )
         .unwrap()
     );
     // A follow-up that is there already is left alone.
-    let again = [q("B03", 1, p1)];
+    let again = [q("bank_c", 1, p1)];
     assert!(
-        s.give_up_request(r3, RequestState::Failed, "拒绝", &again, ts(7), &audit("exchange.give_up", "source:B03"))
+        s.give_up_request(r3, RequestState::Failed, "拒绝", &again, ts(7), &audit("exchange.give_up", "source:bank_c"))
             .unwrap()
     );
     let states: Vec<(String, QueryState)> =
@@ -101,10 +105,10 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(
         states,
         vec![
-            ("B01".to_string(), QueryState::Found),
-            ("B01".to_string(), QueryState::NoRecord),
-            ("B02".to_string(), QueryState::TimedOut),
-            ("B03".to_string(), QueryState::Failed)
+            ("bank_a".to_string(), QueryState::Found),
+            ("bank_a".to_string(), QueryState::NoRecord),
+            ("bank_b".to_string(), QueryState::TimedOut),
+            ("bank_c".to_string(), QueryState::Failed)
         ]
     );
     assert!(s.jobs_with_open_queries().unwrap().is_empty());
@@ -120,18 +124,18 @@ pub fn exchange_answers_once(s: &dyn Store) {
     assert_eq!(
         s.query_counts().unwrap(),
         vec![
-            ("B01".to_string(), QueryState::Found, 1),
-            ("B01".to_string(), QueryState::NoRecord, 1),
-            ("B02".to_string(), QueryState::TimedOut, 1),
-            ("B03".to_string(), QueryState::Failed, 1)
+            ("bank_a".to_string(), QueryState::Found, 1),
+            ("bank_a".to_string(), QueryState::NoRecord, 1),
+            ("bank_b".to_string(), QueryState::TimedOut, 1),
+            ("bank_c".to_string(), QueryState::Failed, 1)
         ]
     );
     assert_eq!(
         s.request_counts().unwrap(),
         vec![
-            ("B01".to_string(), RequestState::Answered, 1),
-            ("B02".to_string(), RequestState::TimedOut, 1),
-            ("B03".to_string(), RequestState::Failed, 1)
+            ("bank_a".to_string(), RequestState::Answered, 1),
+            ("bank_b".to_string(), RequestState::TimedOut, 1),
+            ("bank_c".to_string(), RequestState::Failed, 1)
         ]
     );
 }

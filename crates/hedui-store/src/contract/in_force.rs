@@ -40,16 +40,16 @@ pub fn records_in_force_on_a_date(s: &dyn Store) {
         NewRecord { obs: Observation { amount: Fen(n), key: key.into(), ..r.obs.clone() }, ..r }
     };
     // 税务: a full snapshot in September, an incremental one in October, a full one in November.
-    let sep = snapshot(s, "shuiwu", "2026-09-30", SnapshotMode::Full, &[amount(100, "k1"), amount(200, "k2")], true);
-    let oct = snapshot(s, "shuiwu", "2026-10-31", SnapshotMode::Incremental, &[amount(150, "k1")], true);
-    let nov = snapshot(s, "shuiwu", "2026-11-30", SnapshotMode::Full, &[amount(300, "k3")], true);
+    let sep = snapshot(s, "tax_src", "2026-09-30", SnapshotMode::Full, &[amount(100, "k1"), amount(200, "k2")], true);
+    let oct = snapshot(s, "tax_src", "2026-10-31", SnapshotMode::Incremental, &[amount(150, "k1")], true);
+    let nov = snapshot(s, "tax_src", "2026-11-30", SnapshotMode::Full, &[amount(300, "k3")], true);
     // 公积金: incremental snapshots only; one import was interrupted and never counts.
-    let gjj = snapshot(s, "gongjijin", "2026-10-15", SnapshotMode::Incremental, &[amount(7, "g")], true);
-    snapshot(s, "gongjijin", "2026-10-20", SnapshotMode::Incremental, &[amount(8, "g")], false);
+    let gjj = snapshot(s, "fund_src", "2026-10-15", SnapshotMode::Incremental, &[amount(7, "g")], true);
+    snapshot(s, "fund_src", "2026-10-20", SnapshotMode::Incremental, &[amount(8, "g")], false);
     // Another person's row is never returned.
     snapshot(
         s,
-        "cheguan",
+        "car_src",
         "2026-10-01",
         SnapshotMode::Full,
         &[NewRecord { person: Some(other), ..record(Some(other), 5) }],
@@ -63,14 +63,14 @@ pub fn records_in_force_on_a_date(s: &dyn Store) {
     assert!(batches("2026-09-29").is_empty(), "nothing is in force before the first snapshot");
     assert!(amounts("2026-09-29").is_empty());
     assert_eq!(amounts("2026-09-30"), vec![("k1".into(), 100), ("k2".into(), 200)], "a full snapshot on its own date");
-    let cheguan = s.batches().unwrap().iter().find(|b| b.source == "cheguan").unwrap().id;
-    assert_eq!(batches("2026-10-31"), vec![sep, oct, gjj, cheguan]);
+    let car_src = s.batches().unwrap().iter().find(|b| b.source == "car_src").unwrap().id;
+    assert_eq!(batches("2026-10-31"), vec![sep, oct, gjj, car_src]);
     assert_eq!(
         amounts("2026-10-31"),
         vec![("k2".into(), 200), ("k1".into(), 150), ("g".into(), 7)],
         "the incremental row replaces the full one about the same thing; the unfinished import is ignored"
     );
-    assert_eq!(batches("2026-12-31"), vec![nov, gjj, cheguan], "a later full snapshot replaces what came before");
+    assert_eq!(batches("2026-12-31"), vec![nov, gjj, car_src], "a later full snapshot replaces what came before");
     assert_eq!(amounts("2026-12-31"), vec![("k3".into(), 300), ("g".into(), 7)]);
     assert_eq!(
         amounts("2026-10-31"),

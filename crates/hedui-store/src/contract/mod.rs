@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
 
 use hedui_core::authorization::{AuthorizationStatus, Scope, Signature};
-use hedui_core::commission::CommissionKind;
 use hedui_core::catalog::known;
+use hedui_core::commission::CommissionKind;
 use hedui_core::fact::Observation;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
@@ -116,7 +116,7 @@ fn key(n: u8) -> PersonKey {
 
 fn record(person: Option<PersonId>, n: u8) -> NewRecord {
     NewRecord {
-        source: "shuiwu".into(),
+        source: "tax_src".into(),
         obs: Observation {
             category: known::TAX_INCOME,
             period: Some((Month::parse("2026-01").unwrap(), Month::parse("2026-01").unwrap())),
@@ -210,8 +210,8 @@ pub fn persons_resolve_once(s: &dyn Store) {
 pub fn imports_round_trip(s: &dyn Store) {
     let p = s.resolve_persons(&[key(1)]).unwrap()[0];
     let nb = NewBatch {
-        source: "shuiwu".into(),
-        file_name: "shuiwu.csv".into(),
+        source: "tax_src".into(),
+        file_name: "tax_src.csv".into(),
         file_sm3: "abc".into(),
         as_of: day("2026-11-27"),
         columns: vec!["身份证号".into(), "姓名".into()],
@@ -238,12 +238,12 @@ pub fn imports_round_trip(s: &dyn Store) {
     assert_eq!(s.import_rows(b, &recs[2..], &digests[2 * ROW_DIGEST_LEN..], &[]).unwrap(), 1);
     assert_eq!(s.count_records().unwrap(), 3);
     assert_eq!(
-        s.row_digests("shuiwu", day("2026-11-27")).unwrap(),
+        s.row_digests("tax_src", day("2026-11-27")).unwrap(),
         digests,
         "the snapshot's digests, chunk by chunk in order, for deduplication"
     );
-    assert!(s.row_digests("shuiwu", day("2026-10-31")).unwrap().is_empty());
-    assert!(s.row_digests("gongjijin", day("2026-11-27")).unwrap().is_empty());
+    assert!(s.row_digests("tax_src", day("2026-10-31")).unwrap().is_empty());
+    assert!(s.row_digests("fund_src", day("2026-11-27")).unwrap().is_empty());
     let got = s.records_for(&[p]).unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].rec, recs[0], "every field round-trips");
@@ -435,7 +435,7 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
     let recs = s.records_page(0, 1000).unwrap();
     let rec = recs.iter().find(|r| r.rec.person == Some(p[0])).unwrap();
     let nb = NewBatch {
-        source: "shuiwu".into(),
+        source: "tax_src".into(),
         file_name: "f-rs.csv".into(),
         file_sm3: "sm3-rs".into(),
         as_of: day("2026-11-27"),

@@ -23,24 +23,24 @@ pub fn requests_are_created_together(s: &dyn Store) {
         person: p,
         query_date: day("2026-11-27"),
     };
-    s.enqueue_queries(&[q("B01"), q("B02"), q("B03")], ts(1)).unwrap();
+    s.enqueue_queries(&[q("bank_a"), q("bank_b"), q("bank_c")], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
     let of = |src: &str| queued.iter().filter(|x| x.source == src).map(|x| x.id).collect::<Vec<_>>();
     let req = request;
     // One request carrying another source's query spoils the whole batch: nothing is created.
-    let bad = [(req("B01", "a1"), of("B01")), (req("B02", "a2"), of("B03"))];
+    let bad = [(req("bank_a", "a1"), of("bank_a")), (req("bank_b", "a2"), of("bank_c"))];
     assert!(s.create_requests(&bad, ts(1)).is_err());
     assert!(s.request_by_message("a1").unwrap().is_none(), "the good request of a failed batch is not kept");
     assert_eq!(s.queued_queries(10).unwrap().len(), 3, "and its queries stay queued");
 
-    let good = [(req("B01", "g1"), of("B01")), (req("B02", "g2"), of("B02"))];
+    let good = [(req("bank_a", "g1"), of("bank_a")), (req("bank_b", "g2"), of("bank_b"))];
     let ids = s.create_requests(&good, ts(1)).unwrap();
     assert_eq!(ids.len(), 2, "one id per request, in order");
     assert_eq!(s.request(ids[0]).unwrap().unwrap().message_id, "g1");
-    assert_eq!(s.request(ids[1]).unwrap().unwrap().source, "B02");
-    assert_eq!(s.request_queries(ids[1]).unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), of("B02"));
+    assert_eq!(s.request(ids[1]).unwrap().unwrap().source, "bank_b");
+    assert_eq!(s.request_queries(ids[1]).unwrap().iter().map(|x| x.id).collect::<Vec<_>>(), of("bank_b"));
     let left = s.queued_queries(10).unwrap();
-    assert_eq!((left.len(), left[0].source.as_str()), (1, "B03"), "only the query no request took is queued");
+    assert_eq!((left.len(), left[0].source.as_str()), (1, "bank_c"), "only the query no request took is queued");
     assert!(s.create_requests(&[], ts(1)).unwrap().is_empty());
 }
 

@@ -56,15 +56,11 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             ..
         } => {
             let (db, key) = node();
-            let mappings = match &mappings {
-                Some(p) => hedui_import::mapping::Mappings::parse(
-                    &std::fs::read_to_string(p).with_context(|| format!("读取 {}", p.display()))?,
-                )
-                .map_err(|e| anyhow::anyhow!(e))?,
-                None => hedui_import::mapping::Mappings::builtin().clone(),
-            };
+            // `--mappings` stands for `exchange.mappings` for this import: the rows' labels follow it.
+            let refs = hedui::Reference { mappings: mappings.as_deref().or(reference().mappings), ..reference() };
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
-            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &refs)?;
+            let mappings = app.mappings.as_ref().clone();
             let actor = Caller::system("cli-import");
             let operator = operator();
             let summaries = if let Some(dir) = city_dir {

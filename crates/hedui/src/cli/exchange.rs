@@ -145,7 +145,7 @@ fn exchange_app() -> Result<App> {
     let (db, key) = node();
     let ex = &cfg().exchange;
     let (store, keys) = hedui::keys::open_node(&db, &key)?;
-    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
+    let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &reference())?;
     let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
     hedui::exchange::attach_tuned(&mut app, catalog, secret, ex.tuning())?;

@@ -17,7 +17,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             match key {
                 Some(key) => {
                     let (store, keys) = hedui::keys::open_node(&db, &key)?;
-                    hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+                    hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
                     println!("数据库已是最新版本，密文均已绑定到所在行");
                 }
                 None => {
@@ -35,7 +35,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             }
             let keys = Arc::new(hedui::keys::create(&key)?);
             let fp = hedui_crypto::KeyProvider::fingerprint(keys.as_ref());
-            hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+            hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
             println!("已生成主密钥 {}（指纹 {fp}，请妥善备份），数据库 {db} 已初始化", key.display());
             Ok(())
         }

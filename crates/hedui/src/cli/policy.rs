@@ -85,7 +85,7 @@ pub(crate) fn run(cmd: PolicyCmd) -> Result<()> {
             let changes: Vec<_> =
                 changes.iter().map(|c| hedui_app::policy::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
-            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
             let sim = app.simulate(&Caller::system("cli-policy-simulate"), &changes, as_of)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&sim)?);

@@ -56,7 +56,7 @@ pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
         ReportCmd::Export { job, version, format, out, .. } => {
             let (db, key) = node();
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
-            let app = hedui::build_app(store, keys, Vec::new(), Arc::new(SystemClock), policy_dir())?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
             let actor = Caller::system("cli-report-export");
             let job = hedui_core::JobId(job);
             let bytes = match format.as_str() {

@@ -26,7 +26,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                 (Some(c), None) => city::banks(c)?,
                 _ => Vec::new(),
             };
-            let mut app = hedui::build_app(store, keys.clone(), banks, Arc::new(SystemClock), policy_dir())?;
+            let mut app = hedui::build_app_from(store, keys.clone(), banks, Arc::new(SystemClock), &reference())?;
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
                 let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -61,7 +61,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 
     let store = hedui::open_store(&paths.db.display().to_string())?;
     let keys = Arc::new(city::demo_key(&paths.key)?);
-    let mut app = hedui::build_app(store, keys.clone(), Vec::new(), Arc::new(SystemClock), policy_dir())?;
+    let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &reference())?;
     // The city's departments and institutions, simulated over real HTTP on loopback.
     let catalog = hedui::exchange::catalog(None, None)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);

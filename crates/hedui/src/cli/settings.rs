@@ -19,6 +19,16 @@ pub(crate) fn policy_dir() -> Option<&'static Path> {
     cfg().policy.dir.as_deref()
 }
 
+/// Where this node's policy, catalog and mappings come from, for every app this process builds.
+pub(crate) fn reference() -> hedui::Reference<'static> {
+    let c = cfg();
+    hedui::Reference {
+        policy_dir: c.policy.dir.as_deref(),
+        catalog: c.exchange.catalog.as_deref(),
+        mappings: c.exchange.mappings.as_deref(),
+    }
+}
+
 /// The database URL and the master key file of this node.
 pub(crate) fn node() -> (String, PathBuf) {
     (cfg().database.url.clone(), cfg().keys.master_key_file.clone())
