@@ -103,6 +103,13 @@ impl Role {
     pub fn sees_names(self) -> bool {
         !matches!(self, Role::Viewer)
     }
+    /// Whether the details of facts of this sensitivity (the catalog's class of each data
+    /// category) appear in full: 敏感个人信息 (accounts, health, disability, assistance received)
+    /// only to those who verify; others see that such a fact exists and its amount, not what
+    /// identifies it.
+    pub fn sees(self, s: hedui_core::catalog::Sensitivity) -> bool {
+        s == hedui_core::catalog::Sensitivity::General || matches!(self, Role::Admin | Role::Clerk)
+    }
     /// Whether the user may change cases (households, letters, commissions, jobs, imports).
     pub fn may_change_cases(self) -> bool {
         matches!(self, Role::Admin | Role::Clerk)

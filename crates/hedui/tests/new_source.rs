@@ -169,7 +169,8 @@ fn run(store: Arc<dyn Store>) {
             name = owner.name
         ),
     );
-    let r = app.run_job(&actor, commission(&app, first.household)).unwrap();
+    let job = commission(&app, first.household);
+    let r = app.run_job(&actor, job).unwrap();
     assert_eq!(status(&r).state, SourceState::Answered);
     assert_eq!(status(&r).name, "渔船登记（农业农村）");
     assert_eq!(test(&r), TestOutcome::Fail, "one active vessel: 不得有计入项");
@@ -183,6 +184,17 @@ fn run(store: Arc<dyn Store>) {
         html.contains("渔船 苏常渔01") && html.contains("渔船登记"),
         "the report page names the source and the row"
     );
+
+    // Masking follows each category's sensitivity in the catalog: a reader who does not verify
+    // sees the vessel (一般个人信息) but not which bank accounts (敏感个人信息) the figures come from.
+    let viewer = hedui_app::Caller::user("viewer", hedui_app::Role::Viewer, "", "test");
+    let text =
+        |r: &hedui_app::reports::Report| r.assessment.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
+    let (full, masked) =
+        (text(&app.report(&actor, job, None).unwrap()), text(&app.report(&viewer, job, None).unwrap()));
+    assert!(full.contains("账户 ***"), "the household's accounts: {full}");
+    assert!(!masked.contains("账户 ***") && masked.contains("存款余额、账户交易流水"), "{masked}");
+    assert!(masked.contains("敏感个人信息，已隐藏") && masked.contains("渔船 苏常渔01"), "{masked}");
 
     // Another household: the department answered and has nothing on it.
     let other = filed.iter().find(|f| f.household != first.household).unwrap();

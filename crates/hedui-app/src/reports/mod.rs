@@ -187,4 +187,26 @@ impl Report {
         self.household.address = "***".into();
         self
     }
+
+    /// The report with the description of every fact whose source supplies sensitive data
+    /// (`hidden(source)` names what it supplies) replaced by that name: amounts and results stay.
+    pub fn masked_sensitive(mut self, hidden: &dyn Fn(&str) -> Option<String>) -> Report {
+        let mask = |source: &str, label: &mut String| {
+            if let Some(what) = hidden(source) {
+                *label = format!("（{what}，敏感个人信息，已隐藏）");
+            }
+        };
+        let a = &mut self.assessment;
+        for e in a.items.iter_mut().flat_map(|i| i.evidence.iter_mut()) {
+            mask(&e.source, &mut e.label);
+        }
+        for e in a.anomalies.iter_mut().flat_map(|x| x.evidence.iter_mut()) {
+            mask(&e.source, &mut e.label);
+        }
+        let steps = a.decision.iter_mut().flat_map(|d| d.trace.iter_mut()).flat_map(|t| t.steps.iter_mut());
+        for e in steps.flat_map(|s| s.inputs.iter_mut()).flat_map(|i| i.evidence.iter_mut()) {
+            mask(&e.source, &mut e.label);
+        }
+        self
+    }
 }

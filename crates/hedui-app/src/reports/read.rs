@@ -1,6 +1,7 @@
 //! Reading a report: the version asked for, opened and checked, masked for the reader, audited.
 
 use hedui_core::JobId;
+use hedui_core::catalog::Sensitivity;
 use hedui_store::{AuditOutcome, ReportRow};
 
 use crate::reports::Report;
@@ -28,7 +29,26 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {} 第 {} 版", report.number, report.version),
         )?;
-        Ok(if actor.role.sees_names() { report } else { report.masked_names() })
+        let report = if actor.role.sees_names() { report } else { report.masked_names() };
+        Ok(if actor.role.sees(Sensitivity::Sensitive) {
+            report
+        } else {
+            report.masked_sensitive(&|s| self.sensitive(s))
+        })
+    }
+
+    /// What a source supplies that is sensitive (its categories of the catalog's class
+    /// 敏感个人信息), or `None` when it supplies none.
+    pub(crate) fn sensitive(&self, source: &str) -> Option<String> {
+        let s = self.catalog.get(source)?;
+        let names: Vec<String> = s
+            .categories
+            .iter()
+            .filter_map(|c| self.catalog.category(c))
+            .filter(|d| d.sensitivity == Sensitivity::Sensitive)
+            .map(|d| d.name.clone())
+            .collect();
+        (!names.is_empty()).then(|| names.join("、"))
     }
 
     /// A job's report versions (state, outcome and times; no body is opened), oldest first.
