@@ -78,6 +78,7 @@ pub mod known {
         REAL_ESTATE => "real_estate";
         HOUSING_CONTRACT => "housing_contract";
         BUSINESS_ENTITY => "business_entity";
+        BUSINESS_EMPLOYEES => "business_employees";
         TAX_INCOME => "tax_income";
         HOUSING_FUND => "housing_fund";
         DISABILITY => "disability";

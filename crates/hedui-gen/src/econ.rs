@@ -559,7 +559,21 @@ pub(crate) fn property(
         sinks.mirror(
             Source::Shichang,
             [id.as_str(), &p.name, &code, &name, kind, role, &yuan(Fen(capital)), state, &founded],
-        )
+        )?;
+        // Headcounts, drawn from the credit code so that no other draw moves: most businesses
+        // file an annual report (a sole trader often with nobody employed), and 人社 knows the
+        // units that insure staff.
+        let h = fnv1a(&code);
+        let staff = if sole_trader { [0, 0, 1, 2][(h % 4) as usize] } else { 3 + (h % 20) as i64 };
+        let year = (as_of.year() - 1).to_string();
+        if !h.is_multiple_of(7) {
+            sinks.mirror(Source::ShichangNianbao, [id.as_str(), &p.name, &code, &name, &year, &staff.to_string()])?;
+        }
+        if staff > 0 && !(h >> 8).is_multiple_of(3) {
+            let month = Month::of(as_of).plus(-1).to_string();
+            sinks.mirror(Source::RensheDanwei, [id.as_str(), &p.name, &code, &name, &staff.to_string(), &month])?;
+        }
+        Ok(())
     };
     match scenario {
         Scenario::Business => {

@@ -38,10 +38,12 @@ pub(crate) enum Source {
     Shuiwu,
     Canlian,
     MinzhengRolls,
+    ShichangNianbao,
+    RensheDanwei,
 }
 
 /// Source name and columns after `身份证号,姓名`, in the order of [`Source`].
-pub(crate) const SOURCES: [(&str, &[&str]); 11] = [
+pub(crate) const SOURCES: [(&str, &[&str]); 13] = [
     ("gongan_hukou", &["性别", "出生日期", "户号", "与户主关系", "户籍区划", "户籍状态"]),
     ("gongan_death", &["死亡日期", "注销日期"]),
     ("renshe_benefit", &["待遇类型", "月发放金额", "起始月份", "终止月份"]),
@@ -53,6 +55,8 @@ pub(crate) const SOURCES: [(&str, &[&str]); 11] = [
     ("shuiwu", &["所属期", "所得项目", "收入额", "扣缴义务人"]),
     ("canlian", &["残疾人证号", "残疾类别", "残疾等级", "发证日期"]),
     ("minzheng_rolls", &["救助类型", "区划", "起始日期", "月救助金额"]),
+    ("shichang_nianbao", &["统一社会信用代码", "主体名称", "年度", "从业人数"]),
+    ("renshe_danwei", &["统一社会信用代码", "单位名称", "参保职工人数", "截至月份"]),
 ];
 
 /// One CSV file being written.

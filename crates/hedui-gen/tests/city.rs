@@ -227,7 +227,7 @@ fn a_city_of_400_households_matches_its_ground_truth() {
     assert_eq!(manifest["persons"], summary.persons);
     assert_eq!(manifest["params"]["dibao_standard_fen"], 118_000);
     assert_eq!(manifest["params"]["large_outflow_fen"], 5_000_000);
-    assert_eq!(manifest["mirrors"].as_array().map(Vec::len), Some(11));
+    assert_eq!(manifest["mirrors"].as_array().map(Vec::len), Some(13));
     let banks: Vec<String> = manifest["banks"]
         .as_array()
         .expect("banks")

@@ -479,7 +479,7 @@ impl<'a> Prepare<'a> {
         let key = if m.key == self.last_key.0 {
             self.last_key.1.clone()
         } else {
-            let k = self.identity.item_key(self.source, &m.key);
+            let k = self.identity.item_key(self.spec.key_space(), &m.key);
             self.last_key = (m.key.clone(), k.clone());
             k
         };

@@ -126,6 +126,11 @@ pub enum TextRule {
         /// `credit_code`: the value must be a valid 统一社会信用代码.
         #[serde(default)]
         check: Option<String>,
+        /// Keys of one namespace (`credit_code`) are the same thing in every source that uses it,
+        /// so facts from two departments about one business meet; without it a key is the
+        /// source's own.
+        #[serde(default)]
+        namespace: Option<String>,
     },
 }
 
@@ -156,11 +161,13 @@ pub struct MoneyRule {
     pub negative: bool,
 }
 
-/// A quantity: a floor area in m² (kept in 0.01 m²) or a value looked up from a column.
+/// A quantity: a floor area in m² (kept in 0.01 m²), a whole count (从业人数), or a value
+/// looked up from a column.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum QuantityRule {
     Area { area: String },
+    Count { count: String },
     Lookup { column: String, label: String, values: BTreeMap<String, i64> },
 }
 
@@ -207,7 +214,7 @@ fn text(c: &Cols<'_>, rule: &Option<TextRule>) -> Result<String, String> {
     match rule {
         None => Ok(String::new()),
         Some(TextRule::Fixed { fixed }) => Ok(fixed.clone()),
-        Some(TextRule::Column { column, required, check }) => {
+        Some(TextRule::Column { column, required, check, .. }) => {
             let v = if *required { c.required(column)? } else { c.get(column).to_string() };
             if check.as_deref() == Some("credit_code") {
                 hedui_core::CreditCode::parse(&v).map_err(|e| format!("统一社会信用代码无效: {e}"))?;
@@ -218,6 +225,14 @@ fn text(c: &Cols<'_>, rule: &Option<TextRule>) -> Result<String, String> {
 }
 
 impl Spec {
+    /// Where the row's key is hashed: its namespace, or the source's own.
+    pub fn key_space(&self) -> &str {
+        match &self.key {
+            Some(TextRule::Column { namespace: Some(ns), .. }) => ns,
+            _ => &self.source,
+        }
+    }
+
     /// Maps one row, or says why it cannot be stored.
     pub fn map(&self, c: &Cols<'_>) -> Result<Mapped, String> {
         let category = match &self.category {
@@ -277,6 +292,10 @@ impl Spec {
                     return Err(format!("“{area}”不能为负数: {v:?}"));
                 }
                 a
+            }
+            Some(QuantityRule::Count { count }) => {
+                let v = c.get(count);
+                v.parse::<u32>().map_err(|_| format!("“{count}”不是有效的人数或件数: {v:?}"))?.into()
             }
             Some(QuantityRule::Lookup { column, label, values }) => {
                 let v = c.get(column);
@@ -351,6 +370,7 @@ impl Mappings {
             }
             match &s.quantity {
                 Some(QuantityRule::Area { area }) => used.push(area),
+                Some(QuantityRule::Count { count }) => used.push(count),
                 Some(QuantityRule::Lookup { column, .. }) => used.push(column),
                 None => {}
             }
@@ -416,10 +436,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_builtin_mappings_parse_and_cover_the_eleven_mirrors() {
+    fn the_builtin_mappings_parse_and_cover_the_thirteen_mirrors() {
         let m = Mappings::parse(MAPPINGS_3204).unwrap();
-        assert_eq!(m.sources.len(), 11);
-        assert_eq!(Mappings::builtin().sources.len(), 11);
+        assert_eq!(m.sources.len(), 13);
+        assert_eq!(Mappings::builtin().sources.len(), 13);
     }
 
     #[test]

@@ -101,6 +101,9 @@ pub fn build_inputs(
     let mut vehicles: BTreeMap<String, &Fact> = BTreeMap::new();
     let mut titles: BTreeMap<String, &Fact> = BTreeMap::new();
     let mut firms: BTreeMap<String, &Fact> = BTreeMap::new();
+    // Headcounts by business (the credit code's key is shared by 市场监管's annual report and
+    // 人社's insured units).
+    let mut staff: BTreeMap<&str, Vec<&Fact>> = BTreeMap::new();
     for f in &case.facts {
         let Some(&k) = index.get(&f.person) else { continue };
         match (f.category.code(), f.period) {
@@ -142,6 +145,7 @@ pub fn build_inputs(
             (cat::BUSINESS_ENTITY, _) => {
                 firms.entry(f.key.clone()).or_insert(f);
             }
+            (cat::BUSINESS_EMPLOYEES, _) => staff.entry(f.key.as_str()).or_default().push(f),
             (cat::DISABILITY, _) => {
                 inp.set_m(k, "disability_grade", f.quantity);
                 inp.set_m(k, "disability_kind", disability_kind(&f.code));
@@ -198,11 +202,35 @@ pub fn build_inputs(
             hev(&mut inp, "non_residential", f);
         }
     }
+    let mut without_employees = 0i64;
+    let mut employees_unknown: Vec<&Fact> = Vec::new();
     for f in firms.values().filter(|f| counted.contains(&f.person)) {
         if f.status == status::ACTIVE && business::OWNING_ROLES.contains(&f.code.as_str()) {
             h[6] += 1;
-            h[7] += i64::from(f.form == business::INDIVIDUAL);
             hev(&mut inp, "businesses", f);
+            if f.form == business::INDIVIDUAL {
+                h[7] += 1;
+                // No employees only where the data shows none; without data it is unknown.
+                match staff.get(f.key.as_str()) {
+                    Some(counts) if counts.iter().any(|c| c.quantity > 0) => {
+                        counts.iter().for_each(|c| hev(&mut inp, "businesses_individual_without_employees", c));
+                    }
+                    Some(counts) => {
+                        without_employees += 1;
+                        counts.iter().for_each(|c| hev(&mut inp, "businesses_individual_without_employees", c));
+                    }
+                    None => employees_unknown.push(f),
+                }
+            }
+        }
+    }
+    if employees_unknown.is_empty() {
+        inp.set_h("businesses_individual_without_employees", without_employees);
+    } else {
+        inp.set_h("businesses_individual_without_employees", UNKNOWN);
+        for f in employees_unknown {
+            let why = format!("个体工商户“{}”没有年度报告或参保单位的从业人员数据，是否雇工未知", f.label);
+            inp.notes.push((None, Entity::Household, hslot("businesses_individual_without_employees"), why));
         }
     }
     for (name, v) in [

@@ -110,7 +110,7 @@ pub const MEMBER_INPUTS: [InputDef; 34] = [
 ];
 
 /// Household inputs, in slot order.
-pub const HOUSEHOLD_INPUTS: [InputDef; 14] = [
+pub const HOUSEHOLD_INPUTS: [InputDef; 15] = [
     h("homes", Unit::Count, "住宅套数", &[c::REAL_ESTATE]),
     h("home_area", Unit::Area, "住宅建筑面积合计", &[c::REAL_ESTATE]),
     h("non_residential", Unit::Count, "非住宅类不动产（商铺、厂房等）处数", &[c::REAL_ESTATE]),
@@ -125,6 +125,12 @@ pub const HOUSEHOLD_INPUTS: [InputDef; 14] = [
     h("disaster_loss", Unit::Fen, "受灾造成的财产损失", DECLARED),
     h("emergency_expense", Unit::Fen, "突发的必需支出（急难）", DECLARED),
     h("single_person", Unit::Bool, "按单人户申请", DECLARED),
+    h(
+        "businesses_individual_without_employees",
+        Unit::Count,
+        "其中经年度报告或参保数据核实无雇工的个体工商户（有一户无从业人员数据即为未知）",
+        &[c::BUSINESS_ENTITY, c::BUSINESS_EMPLOYEES],
+    ),
 ];
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
 
     // The sources page lists every department and institution, with the ones the demo asked online.
     let sources = http.get(format!("{base}/sources")).send().await.unwrap().text().await.unwrap();
-    assert!(sources.contains("政府部门 19 个（15 个部门），金融机构 27 个，数据类别 34 类"), "{sources}");
+    assert!(sources.contains("政府部门 21 个（15 个部门），金融机构 27 个，数据类别 35 类"), "{sources}");
     assert!(sources.contains("中国人民银行常州市分行（账户信息查询）") && sources.contains("在线接口"), "{sources}");
     let overview: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/sources"))
