@@ -67,14 +67,15 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
             )?;
             return Ok(());
         }
-        Reseal::Recode { record, category, code, form, status } => {
+        Reseal::Recode { record, category, code, form, status, key } => {
             let n = c.execute(
-                "UPDATE record SET kind = ?, category = ?, form = ?, status = ? WHERE id = ?",
+                "UPDATE record SET kind = ?, category = ?, form = ?, status = ?, item_key = ? WHERE id = ?",
                 &[
                     category.as_str().into(),
                     code.as_str().into(),
                     form.as_str().into(),
                     status.as_str().into(),
+                    key.as_str().into(),
                     (*record).into(),
                 ],
             )?;

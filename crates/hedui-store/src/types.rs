@@ -380,7 +380,7 @@ pub enum Reseal {
     IdNote { household: HouseholdId, seq: u32, supporter: bool, note: String },
     /// A record stored before categories and codes, given its category and codes (its sealed
     /// values, bound to them, are re-sealed by `Value` changes in the same transaction).
-    Recode { record: RecordId, category: String, code: String, form: String, status: String },
+    Recode { record: RecordId, category: String, code: String, form: String, status: String, key: String },
 }
 
 /// An import issue with its row and batch, for re-sealing.

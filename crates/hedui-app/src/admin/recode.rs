@@ -4,7 +4,8 @@
 //! Earlier releases kept a record's kind (`wage_income`, `hukou` …) and its category and status
 //! as the source wrote them (住宅, 营运, 存续 …). This release keeps the catalog's category and
 //! codes, and binds a record's sealed values to them. A department's row is mapped again from its
-//! own sealed values with the mappings in use, exactly as an import would map it now; an
+//! own sealed values with the mappings in use, exactly as an import would map it now (its key
+//! hashed in its namespace where the mapping shares one, as a credit code is); an
 //! institution's answer has its category from its old kind and its fields renamed as the
 //! protocol names them. The sealed values are re-sealed for the row's new place in the same
 //! transaction. A record whose values already are what the mapping gives is left alone, so an
@@ -120,9 +121,12 @@ impl App {
                 let cols = columns.get(&b).map(Vec::as_slice).unwrap_or_default();
                 let values: Vec<String> = serde_json::from_slice(&plain).unwrap_or_default();
                 let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-                let mapped = self.mappings.spec(&r.rec.source).map(|s| s.map(&Cols { headers: cols, values: &refs }));
+                let spec = self.mappings.spec(&r.rec.source);
+                let mapped = spec.map(|s| (s.key_space(), s.map(&Cols { headers: cols, values: &refs })));
                 match mapped {
-                    Some(Ok(m)) => {
+                    Some((space, Ok(m))) => {
+                        // A key shared across sources (a credit code) is hashed in its namespace.
+                        rec.obs.key = self.identity.item_key(space, &m.key);
                         rec.obs.category = m.category;
                         rec.obs.code = m.code;
                         rec.obs.form = m.form;
@@ -169,6 +173,7 @@ impl App {
                 code: rec.code.clone(),
                 form: rec.form.clone(),
                 status: rec.status.clone(),
+                key: rec.key.clone(),
             },
             Reseal::Value(
                 SealedSlot::RecordDetail(r.id),

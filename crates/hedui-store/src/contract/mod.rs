@@ -472,6 +472,7 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
                 code: "labour".into(),
                 form: "x".into(),
                 status: "active".into(),
+                key: "k-shared".into(),
             },
         ],
         &audit("reseal", "db"),
@@ -482,8 +483,8 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
     let recoded = recs.iter().find(|r| r.id == rec.id).unwrap();
     assert_eq!(recoded.rec.detail_enc, v(2));
     assert_eq!(
-        (recoded.rec.category.code(), recoded.rec.code.as_str(), recoded.rec.form.as_str()),
-        ("tax_income", "labour", "x")
+        (recoded.rec.category.code(), recoded.rec.code.as_str(), recoded.rec.form.as_str(), recoded.rec.key.as_str()),
+        ("tax_income", "labour", "x", "k-shared")
     );
     assert_eq!(recs.iter().find(|r| r.id == un.id).unwrap().rec.raw_id_enc, Some(v(3)));
     let hh = s.household(h).unwrap().unwrap();
