@@ -33,6 +33,11 @@ pub struct MemberCase {
     /// never counted, and read for the obligors' capacity tests of 特困.
     #[serde(default)]
     pub supporter: bool,
+    /// For a supporter: the data categories their own letter covers (none without one). Inputs
+    /// read from other categories stay unknown. `None` for members, whom the household's letter
+    /// covers whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized: Option<Vec<String>>,
 }
 
 /// Whether a source answered for this case.

@@ -247,12 +247,21 @@ pub fn build_inputs(
     }
     declared_inputs(&mut inp, case, declared, &counted, &seq_of_person);
 
-    // Obligors' own finances are checked only with their own authorization, which this case
-    // does not carry: what the sources would say of them is unknown, and the trace says why.
+    // Obligors' own finances are checked only with their own authorization and only for the
+    // data categories it covers: what other sources would say of them is unknown, and the trace
+    // says why.
     for (k, m) in case.members.iter().enumerate().filter(|(_, m)| m.supporter) {
+        let covered = m.authorized.as_deref().unwrap_or_default();
         for (i, d) in inputs::MEMBER_INPUTS.iter().enumerate().filter(|(_, d)| !d.categories.is_empty()) {
+            let why = match (m.person, m.unresolved_reason.as_deref()) {
+                (None, Some(reason)) => {
+                    format!("义务人 {} 的身份证号未能识别（{reason}），其{}未核对", m.name, d.title)
+                }
+                (None, None) => format!("义务人 {} 的{}须经其本人授权后核对，本次未核对", m.name, d.title),
+                (Some(_), _) if d.categories.iter().all(|c| covered.iter().any(|x| x == c)) => continue,
+                (Some(_), _) => format!("义务人 {} 本人的授权书未涵盖{}所需的数据，此项未核对", m.name, d.title),
+            };
             inp.m[k * inputs::MEMBER_INPUTS.len() + i] = UNKNOWN;
-            let why = format!("义务人 {} 的{}须经其本人授权后核对，本次未核对", m.name, d.title);
             inp.notes.push((Some(k), Entity::Member, i, why));
         }
     }

@@ -57,6 +57,7 @@ fn obligors_without_their_own_authorization_leave_tekun_open() {
         birth: Some(d("1981-03-01")),
         sex: 1,
         supporter: true,
+        authorized: None,
     });
     let a = assess(&c, &tekun, &res, &catalog()).unwrap();
     assert_eq!(a.outcome, Outcome::Open, "{}", a.conclusion);
@@ -67,6 +68,31 @@ fn obligors_without_their_own_authorization_leave_tekun_open() {
     // He is not a member: the household size and the missing list do not count him.
     assert_eq!(a.counted_size, 1);
     assert!(a.missing.is_empty(), "{:?}", a.missing);
+
+    // A father of 86 who signed a letter of his own: with every category, his finances are
+    // checked (nothing found: he cannot support); without the financial ones, his assets stay
+    // unknown, and so does whether he can.
+    let every: Vec<String> = catalog().categories.iter().map(|c| c.code.to_string()).collect();
+    let son = c.members[1].clone();
+    let father = |authorized: Vec<String>| MemberCase {
+        seq: 102,
+        name: "父亲".into(),
+        person: Some(PersonId(77)),
+        birth: Some(d("1940-03-01")),
+        authorized: Some(authorized),
+        ..son.clone()
+    };
+    c.members.truncate(1);
+    c.members.push(father(every.clone()));
+    let a = assess(&c, &tekun, &res, &catalog()).unwrap();
+    assert_eq!(a.outcome, Outcome::NotExceeded, "{}", a.conclusion);
+    let not_financial: Vec<String> =
+        catalog().categories.iter().filter(|c| !c.financial).map(|c| c.code.to_string()).collect();
+    c.members[1] = father(not_financial);
+    let a = assess(&c, &tekun, &res, &catalog()).unwrap();
+    assert_eq!(a.outcome, Outcome::Open, "{}", a.conclusion);
+    let trace = a.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text();
+    assert!(trace.contains("义务人 父亲 本人的授权书未涵盖存款余额"), "{trace}");
 }
 
 fn d(s: &str) -> Date {
@@ -123,6 +149,7 @@ fn case(facts: Vec<Fact>) -> CaseInput {
         birth: Some(d("1960-01-01")),
         sex: 1,
         supporter: false,
+        authorized: None,
     };
     CaseInput {
         as_of: d(AS_OF),

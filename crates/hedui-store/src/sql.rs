@@ -149,6 +149,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "bulk_indexes", include_str!("../migrations/0006_bulk_indexes.sql")),
     (7, "caseload", include_str!("../migrations/0007_caseload.sql")),
     (8, "record_form", include_str!("../migrations/0008_record_form.sql")),
+    (9, "supporter_letters", include_str!("../migrations/0009_supporter_letters.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -369,7 +370,8 @@ const HOUSEHOLD_COLS: &str =
 const MEMBER_COLS: &str = "seq, person_id, name_enc, name_bidx, id_enc, id_note, relation, excluded, capacity, \
      guardian_seq, declared_income";
 
-const AUTHZ_COLS: &str = "id, number, household_id, scopes, signatures, signed_on, status, status_reason, created_at";
+const AUTHZ_COLS: &str =
+    "id, number, household_id, scopes, signatures, signed_on, status, status_reason, created_at, supporter_seq";
 
 const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.programme, c.department, j.household_id, \
      h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc, \

@@ -216,6 +216,9 @@ pub struct NewAuthorization {
     pub scopes: Vec<Scope>,
     pub signatures: Vec<Signature>,
     pub signed_on: Date,
+    /// The supporter of the household who signed it (their own letter), or `None` for the
+    /// household's letter its members sign.
+    pub supporter: Option<u32>,
 }
 
 /// A stored letter.
@@ -230,6 +233,9 @@ pub struct AuthorizationRow {
     pub status: AuthorizationStatus,
     pub status_reason: Option<String>,
     pub created_at: Timestamp,
+    /// The supporter who signed it, for a supporter's own letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supporter: Option<u32>,
 }
 
 /// A commission to store; storing it also creates its job.

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
+use hedui_app::cases::supporters::SupporterAuthorizationInput;
 use hedui_app::cases::{AuthorizationInput, CommissionInput, HouseholdInput, HouseholdView};
 use hedui_app::collect::SourceOverview;
 use hedui_app::policy::simulate::Simulation;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<Web> {
         .route("/households/{id}", get(household))
         .route("/households/{id}/authorizations", post(record_authorization))
         .route("/households/{id}/authorizations/{aid}/end", post(end_authorization))
+        .route("/households/{id}/supporters/{seq}/authorizations", post(record_supporter_authorization))
         .route("/commissions", post(commission))
         .route("/jobs", get(jobs))
         .route("/jobs/{id}", get(job))
@@ -196,6 +198,24 @@ pub(crate) async fn record_authorization(
     };
     with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
+        Ok(Created { id: aid.0 })
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/households/{id}/supporters/{seq}/authorizations", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号"), ("seq" = u32, Path, description = "义务人序号")), request_body = SupporterAuthorizationInput, security(("bearer" = [])), responses((status = 201, description = "义务人本人的授权书已登记", body = Created), (status = 404, description = "家庭或义务人不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn record_supporter_authorization(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((id, seq)): Path<(i64, u32)>,
+    b: Result<Json<SupporterAuthorizationInput>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        let aid = app.record_supporter_authorization(actor, HouseholdId(id), seq, &b)?;
         Ok(Created { id: aid.0 })
     })
     .await

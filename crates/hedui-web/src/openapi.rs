@@ -23,6 +23,7 @@ use crate::api;
         api::create_household,
         api::household,
         api::record_authorization,
+        api::record_supporter_authorization,
         api::end_authorization,
         api::commission,
         api::jobs,

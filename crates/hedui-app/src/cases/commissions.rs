@@ -118,7 +118,10 @@ impl App {
         h: &HouseholdRow,
     ) -> Result<hedui_store::AuthorizationRow, String> {
         let letters = self.store.authorizations(h.id).map_err(|e| e.to_string())?;
-        let Some(a) = letters.into_iter().rev().find(|a| a.status == AuthorizationStatus::Active) else {
+        // The household's letter, which its members sign (a supporter's own letter is theirs).
+        let Some(a) =
+            letters.into_iter().rev().find(|a| a.status == AuthorizationStatus::Active && a.supporter.is_none())
+        else {
             return Err(hedui_core::authorization::AuthorizationError::NoActiveAuthorization.to_string());
         };
         let letter = hedui_core::authorization::Authorization {

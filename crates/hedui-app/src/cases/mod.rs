@@ -1,6 +1,7 @@
 //! Households and their authorization letters.
 
 mod commissions;
+pub mod supporters;
 
 pub use commissions::CommissionInput;
 
@@ -347,6 +348,7 @@ impl App {
             scopes: input.scopes.clone().unwrap_or_else(|| Scope::ALL.to_vec()),
             signatures: input.signatures.clone(),
             signed_on: input.signed_on,
+            supporter: None,
         };
         let audit = self.audit_entry(
             actor,

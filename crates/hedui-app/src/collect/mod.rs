@@ -32,6 +32,7 @@ use hedui_exchange::{PersonQuery, SearchRequest};
 use hedui_identity::place;
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow, NewQuery, NewRequest, QueryRow, RequestRow, RequestState};
 
+use crate::cases::supporters::SUPPORTER_SEQ_BASE;
 use crate::{App, AppError, AppResult};
 
 /// A runtime for network requests only, shut down without waiting when dropped (which may
@@ -130,6 +131,7 @@ impl App {
         let setup = self.setup()?;
         let catalog = setup.client.catalog();
         let has_index = catalog.sources.iter().any(|s| s.channel.asks() && s.kind == SourceKind::AccountService);
+        let supporters = self.authorized_supporters(job, h)?;
         let mut queries = Vec::new();
         for s in catalog.sources.iter().filter(|s| s.channel != Channel::Mirror) {
             let first_step = match s.kind {
@@ -150,8 +152,38 @@ impl App {
                     });
                 }
             }
+            // A supporter is asked about under their own letter, at the sources it covers.
+            for (seq, person, _) in supporters.iter().filter(|(_, _, l)| l.scopes.contains(&s.scope)) {
+                queries.push(NewQuery {
+                    job: job.id,
+                    source: s.code.clone(),
+                    member_seq: SUPPORTER_SEQ_BASE + seq,
+                    person: *person,
+                    query_date: job.as_of,
+                });
+            }
         }
         Ok(queries)
+    }
+
+    /// The supporters of a 特困 job with a letter of their own in force on its date and a
+    /// resolved ID number: (supporter seq, person, letter).
+    fn authorized_supporters(
+        &self,
+        job: &JobRow,
+        h: &HouseholdRow,
+    ) -> AppResult<Vec<(u32, hedui_core::PersonId, AuthorizationRow)>> {
+        if job.programme != hedui_core::programme::Programme::Tekun || h.supporters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let letters = self.store.authorizations(h.id)?;
+        Ok(h.supporters
+            .iter()
+            .filter_map(|sp| {
+                let letter = App::supporter_letter(&letters, sp.seq, job.as_of)?;
+                Some((sp.seq, sp.person?, letter.clone()))
+            })
+            .collect())
     }
 
     /// Sends and collects every open query until none is left or the time is up. Blocks the
@@ -181,6 +213,7 @@ impl App {
         }
         let row = self.job(job)?;
         let (h, letter) = self.household_and_letter(&row)?;
+        let supporters = self.authorized_supporters(&row, &h)?;
         let letter = letter.number;
         let mut members = BTreeMap::new();
         for m in &h.members {
@@ -192,6 +225,20 @@ impl App {
                     id_number: p.id.as_str().to_string(),
                     name: self.identity.open_string(&place::member_name(&h.number, m.seq), &m.name_enc)?,
                     letter: letter.clone(),
+                    commission: row.commission_number.clone(),
+                },
+            );
+        }
+        for (seq, _, own) in supporters {
+            let Some(sp) = h.supporters.iter().find(|s| s.seq == seq) else { continue };
+            let declared = self.identity.open_string(&place::supporter_id(&h.number, seq), &sp.id_enc)?;
+            let Ok(p) = IdNumber::parse(&declared) else { continue };
+            members.insert(
+                SUPPORTER_SEQ_BASE + seq,
+                MemberQuery {
+                    id_number: p.id.as_str().to_string(),
+                    name: self.identity.open_string(&place::supporter_name(&h.number, seq), &sp.name_enc)?,
+                    letter: own.number,
                     commission: row.commission_number.clone(),
                 },
             );

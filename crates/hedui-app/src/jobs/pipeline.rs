@@ -17,6 +17,7 @@ use hedui_means::{Assessment, CaseInput, Declared, MemberCase, MistypedHit, Sour
 use hedui_store::{AuthorizationRow, HouseholdRow, JobRow};
 
 use crate::cases::mask_declared_id;
+use crate::cases::supporters::SUPPORTER_SEQ_BASE;
 use crate::evidence::financial_summary;
 use crate::policy::Compiled;
 use crate::reports::{
@@ -38,7 +39,12 @@ pub(crate) struct Case {
     pub infos: Vec<MemberInfo>,
     /// The valid ID numbers of resolved members, by member number.
     pub ids: BTreeMap<u32, IdNumber>,
+    /// The persons whose records the job reads: the members, and the supporters who authorized
+    /// a check of their own.
     pub persons: Vec<PersonId>,
+    /// What each supporter's own letter covers, by person: their facts from other sources are
+    /// never read.
+    pub supporter_scopes: BTreeMap<PersonId, Vec<hedui_core::authorization::Scope>>,
 }
 
 /// What every source said about the case's persons, in force on the job's date.
@@ -91,6 +97,7 @@ impl App {
                 birth,
                 sex,
                 supporter: false,
+                authorized: None,
             });
             infos.push(MemberInfo {
                 seq: m.seq,
@@ -103,27 +110,38 @@ impl App {
                 note: m.id_note.clone(),
             });
         }
+        let mut persons: Vec<PersonId> = h.members.iter().filter_map(|m| m.person).collect();
+        let mut supporter_scopes = BTreeMap::new();
         // 特困 asks whether the obligors can support: they enter the case as obligors, never
-        // counted, their own finances unknown until they authorize a check of their own.
+        // counted, their own finances checked only as far as a letter of their own allows.
         if job.programme == Programme::Tekun {
-            for (i, sp) in h.supporters.iter().enumerate() {
+            let letters = self.store.authorizations(h.id)?;
+            for sp in &h.supporters {
                 let declared = self.identity.open_string(&place::supporter_id(&h.number, sp.seq), &sp.id_enc)?;
                 let (birth, sex) = birth_and_sex(IdNumber::parse(&declared).ok().as_ref());
+                let own = App::supporter_letter(&letters, sp.seq, job.as_of).filter(|_| sp.person.is_some());
+                if let (Some(a), Some(p)) = (own, sp.person) {
+                    persons.push(p);
+                    supporter_scopes.insert(p, a.scopes.clone());
+                }
                 members.push(MemberCase {
-                    seq: 101 + i as u32,
+                    seq: SUPPORTER_SEQ_BASE + sp.seq,
                     name: self.identity.open_string(&place::supporter_name(&h.number, sp.seq), &sp.name_enc)?,
                     counted: false,
                     declared_income: Fen::ZERO,
-                    person: None,
-                    unresolved_reason: None,
+                    person: own.and(sp.person),
+                    unresolved_reason: (own.is_some() && sp.person.is_none()).then(|| sp.id_note.clone()),
                     birth,
                     sex,
                     supporter: true,
+                    authorized: Some(
+                        own.map(|a| self.categories_covered(&a.scopes).iter().map(|c| c.code().to_string()).collect())
+                            .unwrap_or_default(),
+                    ),
                 });
             }
         }
-        let persons = h.members.iter().filter_map(|m| m.person).collect();
-        Ok(Case { job, household: h, letter, policy, members, infos, ids, persons })
+        Ok(Case { job, household: h, letter, policy, members, infos, ids, persons, supporter_scopes })
     }
 
     /// Stage 2: the mirrors in force on the job's date and what the exchange collected for the
@@ -132,6 +150,12 @@ impl App {
         let (job, h) = (&case.job, &case.household);
         let mirror = self.mirror_evidence(&case.persons, job.as_of)?;
         let (mut facts, mut sources) = (mirror.facts, mirror.sources);
+        // A supporter's facts only from the sources their own letter covers.
+        let covered = |f: &hedui_core::fact::Fact| match case.supporter_scopes.get(&f.person) {
+            None => true,
+            Some(scopes) => self.catalog.get(&f.source).is_some_and(|s| scopes.contains(&s.scope)),
+        };
+        facts.retain(covered);
         let mut complete = mirror.every_source;
         if self.exchange.is_some() {
             let (statuses, failed) = self.exchange_statuses(job.id, job.as_of)?;
@@ -148,7 +172,10 @@ impl App {
         }
         let columns = std::collections::HashMap::new();
         for r in self.store.job_records(job.id)? {
-            facts.push(self.fact(&r, &columns)?);
+            let f = self.fact(&r, &columns)?;
+            if covered(&f) {
+                facts.push(f);
+            }
         }
         let mistyped = self.mistyped_hits(h, &case.ids, job.as_of)?;
         Ok(Evidence { facts, sources, mistyped, complete })

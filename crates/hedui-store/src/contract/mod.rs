@@ -303,6 +303,7 @@ pub fn authorizations_supersede(s: &dyn Store) {
         scopes: vec![Scope::Tax, Scope::Financial],
         signatures: vec![sig(1), Signature { member_seq: 2, guardian_seq: Some(1), signed_on: day("2026-11-01") }],
         signed_on: day("2026-11-01"),
+        supporter: None,
     };
     let id1 = s.create_authorization(&a1, ts(0), &audit("authz", "h")).unwrap();
     let a2 = NewAuthorization { number: "SQ-2".into(), ..a1.clone() };
@@ -317,6 +318,24 @@ pub fn authorizations_supersede(s: &dyn Store) {
     s.set_authorization_status(id2, AuthorizationStatus::Terminated, Some("核对超出"), &audit("t", "h")).unwrap();
     let last = s.authorizations(h).unwrap().pop().unwrap();
     assert_eq!((last.status, last.status_reason.as_deref()), (AuthorizationStatus::Terminated, Some("核对超出")));
+    // A supporter's own letter stands beside the household's, and supersedes only their own.
+    let own = |n: &str| NewAuthorization {
+        number: n.into(),
+        scopes: vec![Scope::Financial],
+        signatures: Vec::new(),
+        supporter: Some(1),
+        ..a1.clone()
+    };
+    let s1 = s.create_authorization(&own("SQ-Y1"), ts(0), &audit("authz", "h")).unwrap();
+    let a3 = s
+        .create_authorization(&NewAuthorization { number: "SQ-3".into(), ..a1.clone() }, ts(0), &audit("a", "h"))
+        .unwrap();
+    let s2 = s.create_authorization(&own("SQ-Y2"), ts(0), &audit("authz", "h")).unwrap();
+    let state =
+        |id| s.authorizations(h).unwrap().into_iter().find(|a| a.id == id).map(|a| (a.status, a.supporter)).unwrap();
+    assert_eq!(state(a3), (AuthorizationStatus::Active, None), "a supporter's letter leaves the household's");
+    assert_eq!(state(s1), (AuthorizationStatus::Superseded, Some(1)));
+    assert_eq!(state(s2), (AuthorizationStatus::Active, Some(1)));
     let missing = NewAuthorization { household: HouseholdId(999), number: "SQ-9".into(), ..a1 };
     assert!(matches!(s.create_authorization(&missing, ts(0), &audit("a", "h")), Err(StoreError::NotFound(_))));
 }

@@ -94,13 +94,24 @@ pub(super) fn create_authorization(
         if !c.query("SELECT id FROM authz_letter WHERE number = ?", &[a.number.as_str().into()])?.is_empty() {
             return Err(StoreError::Conflict(format!("授权书编号 {}", a.number)));
         }
-        c.execute(
-            "UPDATE authz_letter SET status = 'superseded', status_reason = ? WHERE household_id = ? AND status = 'active'",
-            &[format!("被授权书 {} 替代", a.number).into(), a.household.0.into()],
-        )?;
+        // A letter supersedes only the active letter of the same signer: the household's, or one
+        // supporter's.
+        let why = format!("被授权书 {} 替代", a.number);
+        match a.supporter {
+            None => c.execute(
+                "UPDATE authz_letter SET status = 'superseded', status_reason = ? \
+                 WHERE household_id = ? AND status = 'active' AND supporter_seq IS NULL",
+                &[why.into(), a.household.0.into()],
+            )?,
+            Some(seq) => c.execute(
+                "UPDATE authz_letter SET status = 'superseded', status_reason = ? \
+                 WHERE household_id = ? AND status = 'active' AND supporter_seq = ?",
+                &[why.into(), a.household.0.into(), i64::from(seq).into()],
+            )?,
+        };
         let id = first_i64(&c.query(
-            "INSERT INTO authz_letter (number, household_id, scopes, signatures, signed_on, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, 'active', ?) RETURNING id",
+            "INSERT INTO authz_letter (number, household_id, scopes, signatures, signed_on, status, created_at, \
+             supporter_seq) VALUES (?, ?, ?, ?, ?, 'active', ?, ?) RETURNING id",
             &[
                 a.number.as_str().into(),
                 a.household.0.into(),
@@ -108,6 +119,7 @@ pub(super) fn create_authorization(
                 to_json(&a.signatures)?.into(),
                 a.signed_on.to_string().into(),
                 created_at.into(),
+                a.supporter.map(i64::from).into(),
             ],
         )?)?;
         write_audit(c, audit)?;
@@ -232,5 +244,6 @@ pub(super) fn authz_from(r: &[Value]) -> Result<AuthorizationRow> {
             .ok_or_else(|| StoreError::Corrupt(format!("authorization status {status_code}")))?,
         status_reason: r.opt_text(7)?,
         created_at: r.ts(8)?,
+        supporter: r.opt_i64(9)?.and_then(|s| u32::try_from(s).ok()),
     })
 }
