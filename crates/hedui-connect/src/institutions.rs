@@ -12,7 +12,7 @@ use hedui_core::catalog::{Catalog, Source, SourceKind, known};
 use hedui_exchange::{Item, PersonQuery, PersonResult, PersonStatus, ResponseStatus, SearchRequest, SearchResponse};
 
 use crate::online::{OnlineClient, Reply, SendError};
-use crate::{BankQuery, FinancialSource, answer_items};
+use crate::{BankQuery, FinancialSource};
 
 /// An answer on its way.
 pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<Reply, SendError>> + Send + 'a>>;
@@ -135,9 +135,8 @@ pub fn answer_person(
             items.sort_by(|a, b| a.key.cmp(&b.key));
         }
         _ => {
-            if let Some(bank) = banks.get(&source.code) {
-                let a = bank.query(&bank_query).map_err(|e| e.to_string())?;
-                items = answer_items(&a, req.query_date);
+            if let Some(books) = banks.get(&source.code) {
+                items = books.items(&bank_query).map_err(|e| e.to_string())?;
             }
         }
     }

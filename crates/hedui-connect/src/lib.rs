@@ -141,11 +141,82 @@ pub enum BankError {
     Unavailable(String),
 }
 
-/// A financial institution that answers authorized queries.
+/// An institution that answers authorized queries from its own books: a bank, or a department
+/// answering item by item (医保's bills, 教育's enrolments).
 pub trait FinancialSource: Send + Sync {
     fn code(&self) -> &str;
     fn name(&self) -> &str;
     fn query(&self, q: &BankQuery) -> Result<BankAnswer, BankError>;
+    /// The answer as protocol items (a bank's accounts, holdings and movements by default).
+    fn items(&self, q: &BankQuery) -> Result<Vec<Item>, BankError> {
+        Ok(answer_items(&self.query(q)?, q.as_of))
+    }
+}
+
+/// A department's records about persons (`items.csv`: 身份证号, 姓名, 类别, 编号, 名称, 金额, 数量,
+/// 日期, 明细 as `名称=值;…`), answering each authorized query with the person's items dated on or
+/// before the query date.
+#[derive(Debug)]
+pub struct ItemBook {
+    code: String,
+    name: String,
+    items: HashMap<String, Vec<Item>>,
+}
+
+impl ItemBook {
+    pub fn load(dir: &Path, code: &str, name: &str) -> Result<ItemBook, BookError> {
+        let p = dir.join("items.csv");
+        let bad = |what: &str, v: &str| BookError::Read {
+            path: p.display().to_string(),
+            reason: format!("{what} 无效: {v:?}"),
+        };
+        let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+        for row in rows(&p)? {
+            let id = field(&row, "身份证号");
+            let id = normalize_for_index(id).unwrap_or_else(|| id.to_string());
+            let category = Category::parse(field(&row, "类别")).ok_or_else(|| bad("类别", field(&row, "类别")))?;
+            let amount = Fen::parse_yuan(field(&row, "金额")).map_err(|_| bad("金额", field(&row, "金额")))?;
+            let quantity = field(&row, "数量").parse().map_err(|_| bad("数量", field(&row, "数量")))?;
+            let on = Date::parse(field(&row, "日期")).map_err(|_| bad("日期", field(&row, "日期")))?;
+            let detail = field(&row, "明细")
+                .split(';')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            items.entry(id).or_default().push(Item {
+                category,
+                key: field(&row, "编号").to_string(),
+                label: field(&row, "名称").to_string(),
+                amount,
+                quantity,
+                on: Some(on),
+                detail,
+            });
+        }
+        Ok(ItemBook { code: code.to_string(), name: name.to_string(), items })
+    }
+}
+
+impl FinancialSource for ItemBook {
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn query(&self, _: &BankQuery) -> Result<BankAnswer, BankError> {
+        Ok(BankAnswer::default())
+    }
+
+    fn items(&self, q: &BankQuery) -> Result<Vec<Item>, BankError> {
+        if q.authorization_no.trim().is_empty() || q.commission_no.trim().is_empty() {
+            return Err(BankError::Refused("查询须附授权书编号和委托编号".into()));
+        }
+        let mine = self.items.get(&q.id_number).map(Vec::as_slice).unwrap_or_default();
+        Ok(mine.iter().filter(|i| i.on.is_none_or(|d| d <= q.as_of)).cloned().collect())
+    }
 }
 
 /// Problems reading a bank's books.

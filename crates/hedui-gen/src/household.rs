@@ -21,6 +21,7 @@ const STREAM_PROPERTY: u64 = 3;
 const STREAM_REGISTERS: u64 = 4;
 const STREAM_BANKS: u64 = 5;
 const STREAM_APPLICATION: u64 = 6;
+const STREAM_SPENDING: u64 = 7;
 
 /// Share of members (per mille, among people born 1900–1999) who declare the 15-digit ID.
 const MEMBER_ID15_PER_MILLE: u64 = 37;
@@ -75,6 +76,12 @@ pub(crate) fn generate(ctx: &Ctx<'_>, index: u64, ids: &mut IdRegistry, sinks: &
     econ::property(ctx, &hh, &family.members, &mut Rng::derive(seed, index, STREAM_PROPERTY), sinks)?;
     econ::registers(ctx, &hh, &family, &mut Rng::derive(seed, index, STREAM_REGISTERS), sinks)?;
     let assets = bank::books(ctx, &hh, &family.members, &mut Rng::derive(seed, index, STREAM_BANKS), sinks)?;
+    let mut spend_rng = Rng::derive(seed, index, STREAM_SPENDING);
+    let rigid = if crate::spending::applies(&hh, &mut spend_rng) {
+        Some(crate::spending::write(&ctx.window, &hh, &family.members, &mut spend_rng, sinks)?)
+    } else {
+        None
+    };
 
     let mut rng = Rng::derive(seed, index, STREAM_APPLICATION);
     let number = format!("H{:06}", index + 1);
@@ -85,7 +92,7 @@ pub(crate) fn generate(ctx: &Ctx<'_>, index: u64, ids: &mut IdRegistry, sinks: &
         number.as_str(),
         &hh.township.code,
         &hh.address,
-        "dibao",
+        if rigid.is_some() { "zhichu" } else { "dibao" },
         &applied.to_string(),
         &yuan(declared_income),
         &yuan(declared_assets),
@@ -112,13 +119,15 @@ pub(crate) fn generate(ctx: &Ctx<'_>, index: u64, ids: &mut IdRegistry, sinks: &
             &yuan(p.declared),
         ])?;
     }
-    let (conclusion, reasons, doubts) = scenario.expected();
+    // A 支出型 application: income net of its rigid spending is below the line, so it is within.
+    let shown = if rigid.is_some() { Scenario::MedicalSpending } else { scenario };
+    let (conclusion, reasons, doubts) = shown.expected();
     sinks.truth.row([
         number.as_str(),
         conclusion,
         reasons,
         doubts,
-        scenario.name(),
+        shown.name(),
         &n.to_string(),
         &income.0.to_string(),
         &assets.0.to_string(),

@@ -40,6 +40,7 @@ mod names;
 mod output;
 mod rng;
 mod scenario;
+mod spending;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -258,6 +259,8 @@ struct Manifest<'a> {
     params: ManifestParams,
     mirrors: Vec<ManifestMirror>,
     banks: Vec<ManifestBank<'a>>,
+    /// Departments that answer queries from their own records (医保, 教育).
+    departments: Vec<ManifestBank<'a>>,
 }
 
 #[derive(Serialize)]
@@ -317,6 +320,10 @@ pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary, GenError>
         banks: books
             .iter()
             .map(|b| ManifestBank { code: b.code, name: &b.name, dir: format!("banks/{}", b.code) })
+            .collect(),
+        departments: output::ITEM_DEPARTMENTS
+            .iter()
+            .map(|(code, name)| ManifestBank { code, name, dir: format!("departments/{code}") })
             .collect(),
     };
     let path = out_dir.join("manifest.json");

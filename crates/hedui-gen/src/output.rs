@@ -103,6 +103,19 @@ pub(crate) struct BankSinks {
     pub(crate) products: Sink,
 }
 
+/// Departments that answer queries item by item from their own records (online, never
+/// mirrored): code, name and the category of their items.
+pub(crate) const ITEM_DEPARTMENTS: [(&str, &str); 2] = [("yibao", "医疗保障局"), ("jiaoyu", "教育局")];
+
+/// Which of [`ITEM_DEPARTMENTS`] a row goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemSource {
+    /// 医保: medical bills with the out-of-pocket share.
+    Yibao,
+    /// 教育: students and their fees.
+    Jiaoyu,
+}
+
 /// Every output file of the city.
 pub(crate) struct Sinks {
     pub(crate) applications: Sink,
@@ -110,6 +123,7 @@ pub(crate) struct Sinks {
     pub(crate) truth: Sink,
     mirrors: Vec<Sink>,
     pub(crate) banks: Vec<BankSinks>,
+    items: Vec<Sink>,
 }
 
 fn mkdir(path: &Path) -> Result<(), GenError> {
@@ -173,7 +187,25 @@ impl Sinks {
                 )?,
             });
         }
-        Ok(Sinks { applications, members, truth, mirrors, banks: bank_sinks })
+        let mut items = Vec::with_capacity(ITEM_DEPARTMENTS.len());
+        for (code, _) in ITEM_DEPARTMENTS {
+            mkdir(&root.join("departments").join(code))?;
+            items.push(Sink::create(
+                root,
+                &format!("departments/{code}/items.csv"),
+                &["身份证号", "姓名", "类别", "编号", "名称", "金额", "数量", "日期", "明细"],
+            )?);
+        }
+        Ok(Sinks { applications, members, truth, mirrors, banks: bank_sinks, items })
+    }
+
+    /// Writes one item of a department that answers queries.
+    pub(crate) fn item<I, T>(&mut self, source: ItemSource, record: I) -> Result<(), GenError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        self.items[source as usize].write(record)
     }
 
     /// Writes one row of a department snapshot.
@@ -195,6 +227,9 @@ impl Sinks {
             out.push(b.accounts.finish()?);
             out.push(b.movements.finish()?);
             out.push(b.products.finish()?);
+        }
+        for i in self.items {
+            out.push(i.finish()?);
         }
         Ok(out)
     }

@@ -73,6 +73,7 @@ pub fn build_inputs(
     let as_of = case.as_of;
     let this_month = Month::of(as_of);
     let window = (this_month.plus(-(months as i32)), this_month.plus(-1));
+    let in_window = |d: hedui_core::Date| (window.0..=window.1).contains(&Month::of(d));
     let n = case.members.len();
     let mut inp = Inputs::new(n);
     inp.seqs = case.members.iter().map(|m| m.seq).collect();
@@ -146,6 +147,20 @@ pub fn build_inputs(
                 firms.entry(f.key.clone()).or_insert(f);
             }
             (cat::BUSINESS_EMPLOYEES, _) => staff.entry(f.key.as_str()).or_default().push(f),
+            // Rigid spending: 医保's out-of-pocket bills and 教育's fees in the window; an enrolment
+            // in the window makes the member a student.
+            (cat::MEDICAL_EXPENSE, _) if f.on.is_some_and(&in_window) => {
+                inp.add_m(k, "medical_expense", f.amount.0);
+                push_ev(&mut inp, k, "medical_expense", ev(f, f.label.clone(), Some(f.amount)));
+            }
+            (cat::ENROLLMENT, _) if f.on.is_some_and(|d| Month::of(d) >= window.0) => {
+                inp.set_m(k, "student", 1);
+                push_ev(&mut inp, k, "student", ev(f, f.label.clone(), None));
+                if f.on.is_some_and(&in_window) {
+                    inp.add_m(k, "education_expense", f.amount.0);
+                    push_ev(&mut inp, k, "education_expense", ev(f, f.label.clone(), Some(f.amount)));
+                }
+            }
             (cat::DISABILITY, _) => {
                 inp.set_m(k, "disability_grade", f.quantity);
                 inp.set_m(k, "disability_kind", disability_kind(&f.code));

@@ -52,6 +52,9 @@ pub struct Manifest {
     pub persons: u64,
     pub mirrors: Vec<ManifestMirror>,
     pub banks: Vec<ManifestBank>,
+    /// Departments that answer queries from their own records (医保's bills, 教育's students).
+    #[serde(default)]
+    pub departments: Vec<ManifestBank>,
 }
 
 impl Manifest {
@@ -133,12 +136,16 @@ pub fn import_mirrors_where(
     Ok(out)
 }
 
-/// The in-process bank stand-ins for the manifest's banks.
+/// The in-process stand-ins for the manifest's banks and the departments that answer from their
+/// own records.
 pub fn banks(dir: &Path) -> Result<Vec<Arc<dyn FinancialSource>>> {
     let m = Manifest::read(dir)?;
     let mut out: Vec<Arc<dyn FinancialSource>> = Vec::new();
     for b in &m.banks {
         out.push(Arc::new(BookStandIn::load(&dir.join(&b.dir), &b.code, &b.name)?));
+    }
+    for d in &m.departments {
+        out.push(Arc::new(hedui_connect::ItemBook::load(&dir.join(&d.dir), &d.code, &d.name)?));
     }
     Ok(out)
 }

@@ -1,0 +1,82 @@
+//! Rigid spending on the full path (facts in, report out): a household that applies for 支出型救助
+//! because of its medical bills is 未超出 on 医保's data, answered online by the simulated 医保; when
+//! 医保 does not answer, its spending is unknown and the household 待核实, never counted as zero.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hedui_core::JobId;
+use hedui_means::{Outcome, SourceState};
+use hedui_sim::Faults;
+use hedui_store::Store;
+
+const NODE: &str = "hedui-320400";
+
+/// The city's 支出型 applications run online against a simulator with `faults`: each report,
+/// with the ground truth's conclusion for its household.
+fn run(dir: &std::path::Path, store: Arc<dyn Store>, faults: Faults) -> Vec<(hedui_app::reports::Report, String)> {
+    let truth = hedui::city::ground_truth(dir).unwrap();
+    let mut app = common::app(store, None);
+    let actor = common::clerk();
+    hedui::city::import_mirrors(&app, &actor, dir).unwrap();
+    let apps = hedui::city::applications(dir).unwrap();
+    let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
+    let catalog = hedui::exchange::catalog(None, None).unwrap();
+    let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
+    let sim = hedui::exchange::start_simulator(
+        catalog.clone(),
+        hedui::city::banks(dir).unwrap(),
+        NODE,
+        secret.public(),
+        faults,
+    )
+    .unwrap();
+    let mut catalog = catalog;
+    catalog.base_url = Some(sim.base_url.clone());
+    let yibao = catalog.sources.iter_mut().find(|s| s.code == "yibao").unwrap();
+    (yibao.request_timeout_ms, yibao.max_attempts) = (300, 2);
+    hedui::exchange::attach(&mut app, catalog, secret, Duration::from_secs(20)).unwrap();
+    let spending: Vec<(JobId, String)> = filed
+        .iter()
+        .filter(|f| truth[&f.number].scenario == "medical_spending")
+        .map(|f| (f.job, truth[&f.number].expected.clone()))
+        .collect();
+    assert!(!spending.is_empty(), "the city has 支出型 applications");
+    let ids: Vec<JobId> = spending.iter().map(|(j, _)| *j).collect();
+    let settle = |a: &hedui_app::App| hedui::exchange::settle_files(a, &actor, &sim.sim).map(|_| ());
+    app.run_jobs_with(&actor, &ids, &settle).unwrap();
+    spending.into_iter().map(|(j, t)| (app.report(&actor, j, None).unwrap(), t)).collect()
+}
+
+fn text(r: &hedui_app::reports::Report) -> String {
+    r.assessment.decision.as_ref().unwrap().trace.as_ref().unwrap().to_text()
+}
+
+#[test]
+fn medical_spending_from_yibao_decides_and_a_silent_yibao_leaves_it_open() {
+    let dir = common::city(300, 31);
+    for store in common::stores("rigid") {
+        for (r, truth) in run(&dir, store, Faults::default()) {
+            assert_eq!(r.commission.programme, "zhichu");
+            assert_eq!(truth, "未超出");
+            assert_eq!(r.assessment.outcome, Outcome::NotExceeded, "{}", text(&r));
+            let yibao = r.sources.iter().find(|s| s.source == "yibao").unwrap();
+            assert_eq!(yibao.state, SourceState::Answered);
+            let t = text(&r);
+            assert!(t.contains("个人负担的医疗费用") && t.contains("个人自付"), "the bills are the evidence: {t}");
+        }
+    }
+    let store = common::stores("rigid_silent").remove(0);
+    let mut faults = Faults::default();
+    faults.dead.insert("yibao".into());
+    for (r, _) in run(&dir, store, faults) {
+        let yibao = r.sources.iter().find(|s| s.source == "yibao").unwrap();
+        assert!(matches!(yibao.state, SourceState::NotAnswered { .. }), "{yibao:?}");
+        assert_eq!(r.assessment.outcome, Outcome::Open, "a silent 医保 is never zero spending: {}", text(&r));
+        assert!(text(&r).contains("未反馈"), "{}", text(&r));
+    }
+}
