@@ -1,6 +1,7 @@
 //! Rigid spending on the full path (facts in, report out): a household that applies for 支出型救助
-//! because of its medical bills is 未超出 on 医保's data, answered online by the simulated 医保; when
-//! 医保 does not answer, its spending is unknown and the household 待核实, never counted as zero.
+//! because of its medical bills is 未超出 on 医保's data, answered online by the simulated 医保, and its
+//! 刚性支出 ratio is decided on the same bills; when 医保 does not answer, its spending is unknown and
+//! the household 待核实, never counted as zero.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
@@ -40,11 +41,25 @@ fn run(dir: &std::path::Path, store: Arc<dyn Store>, faults: Faults) -> Vec<(hed
     let yibao = catalog.sources.iter_mut().find(|s| s.code == "yibao").unwrap();
     (yibao.request_timeout_ms, yibao.max_attempts) = (300, 2);
     hedui::exchange::attach(&mut app, catalog, secret, Duration::from_secs(20)).unwrap();
-    let spending: Vec<(JobId, String)> = filed
+    let mut spending: Vec<(JobId, String)> = filed
         .iter()
         .filter(|f| truth[&f.number].scenario == "medical_spending")
         .map(|f| (f.job, truth[&f.number].expected.clone()))
         .collect();
+    // The same households checked for 刚性支出困难 as well: the ratio of rigid spending to income.
+    for f in filed.iter().filter(|f| truth[&f.number].scenario == "medical_spending") {
+        let input = hedui_app::cases::CommissionInput {
+            number: None,
+            kind: hedui_core::commission::CommissionKind::Application,
+            programme: hedui_core::programme::Programme::Gangxing,
+            household: f.household,
+            department: None,
+            note: None,
+            as_of: Some(common::as_of()),
+            declared: Default::default(),
+        };
+        spending.push((app.commission(&actor, &input).unwrap(), String::new()));
+    }
     assert!(!spending.is_empty(), "the city has 支出型 applications");
     let ids: Vec<JobId> = spending.iter().map(|(j, _)| *j).collect();
     let settle = |a: &hedui_app::App| hedui::exchange::settle_files(a, &actor, &sim.sim).map(|_| ());
@@ -61,6 +76,12 @@ fn medical_spending_from_yibao_decides_and_a_silent_yibao_leaves_it_open() {
     let dir = common::city(300, 31);
     for store in common::stores("rigid") {
         for (r, truth) in run(&dir, store, Faults::default()) {
+            if r.commission.programme == "gangxing" {
+                let t = r.assessment.decision.as_ref().unwrap().tests.iter().find(|t| t.code == "rigid_ratio").unwrap();
+                assert_ne!(t.outcome, hedui_rules::TestOutcome::Unknown, "{}", text(&r));
+                assert!(text(&r).contains("个人自付"), "{}", text(&r));
+                continue;
+            }
             assert_eq!(r.commission.programme, "zhichu");
             assert_eq!(truth, "未超出");
             assert_eq!(r.assessment.outcome, Outcome::NotExceeded, "{}", text(&r));
@@ -74,6 +95,11 @@ fn medical_spending_from_yibao_decides_and_a_silent_yibao_leaves_it_open() {
     let mut faults = Faults::default();
     faults.dead.insert("yibao".into());
     for (r, _) in run(&dir, store, faults) {
+        if r.commission.programme == "gangxing" {
+            let t = r.assessment.decision.as_ref().unwrap().tests.iter().find(|t| t.code == "rigid_ratio").unwrap();
+            assert_eq!(t.outcome, hedui_rules::TestOutcome::Unknown, "{}", text(&r));
+            continue;
+        }
         let yibao = r.sources.iter().find(|s| s.source == "yibao").unwrap();
         assert!(matches!(yibao.state, SourceState::NotAnswered { .. }), "{yibao:?}");
         assert_eq!(r.assessment.outcome, Outcome::Open, "a silent 医保 is never zero spending: {}", text(&r));

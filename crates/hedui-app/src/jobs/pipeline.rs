@@ -162,13 +162,21 @@ impl App {
             complete &= !failed;
             sources.extend(statuses);
         } else {
+            // Without an exchange no institution is asked: the account index (where accounts
+            // are, which every balance depends on), or else each institution, did not answer.
             complete = false;
-            sources.push(SourceStatus {
-                source: "banks".into(),
-                name: "金融机构".into(),
-                as_of: None,
-                state: SourceState::NotAnswered { reason: "未配置金融机构查询渠道".into() },
-            });
+            let financial = self.catalog.sources.iter().filter(|s| s.kind.is_financial());
+            let index: Vec<_> =
+                financial.clone().filter(|s| s.kind == hedui_core::catalog::SourceKind::AccountService).collect();
+            let silent = if index.is_empty() { financial.collect() } else { index };
+            for s in silent {
+                sources.push(SourceStatus {
+                    source: s.code.clone(),
+                    name: format!("{}（{}）", s.name, s.kind.name_zh()),
+                    as_of: None,
+                    state: SourceState::NotAnswered { reason: "未配置金融机构查询渠道".into() },
+                });
+            }
         }
         let columns = std::collections::HashMap::new();
         for r in self.store.job_records(job.id)? {
