@@ -10,8 +10,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hedui_app::App;
-use hedui_app::cases::CommissionInput;
-use hedui_core::commission::CommissionKind;
 use hedui_core::{Date, HouseholdId};
 use hedui_means::Outcome;
 use hedui_rules::TestOutcome;
@@ -19,12 +17,7 @@ use hedui_store::Store;
 
 /// The demo policy with the exemption of sole traders without employees switched on.
 fn policy(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("policy");
-    std::fs::create_dir_all(&out).unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policy");
-    for f in std::fs::read_dir(demo).unwrap().flatten() {
-        std::fs::copy(f.path(), out.join(f.file_name())).unwrap();
-    }
+    let out = common::policy_copy(dir);
     let path = out.join("32.json");
     let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for param in p["parameters"].as_array_mut().unwrap() {
@@ -120,21 +113,7 @@ fn run(store: Arc<dyn Store>) {
     );
 
     let check = |household: HouseholdId| {
-        let job = app
-            .commission(
-                &actor,
-                &CommissionInput {
-                    number: None,
-                    kind: CommissionKind::Application,
-                    programme: hedui_core::programme::Programme::Dibao,
-                    household,
-                    department: None,
-                    note: None,
-                    as_of: Some(day),
-                    declared: Default::default(),
-                },
-            )
-            .unwrap();
+        let job = common::commission(&app, household, hedui_core::programme::Programme::Dibao, day);
         let r = app.run_job(&actor, job).unwrap();
         let d = r.assessment.decision.as_ref().unwrap();
         let t = d.tests.iter().find(|t| t.code == "business").unwrap().outcome;

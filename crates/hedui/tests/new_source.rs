@@ -12,9 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hedui_app::App;
-use hedui_app::cases::{AuthorizationInput, CommissionInput};
+use hedui_app::cases::AuthorizationInput;
 use hedui_core::authorization::{AuthorizationStatus, Scope};
-use hedui_core::commission::CommissionKind;
 use hedui_core::{HouseholdId, JobId};
 use hedui_means::{Outcome, SourceState};
 use hedui_rules::TestOutcome;
@@ -61,12 +60,7 @@ fn mappings(dir: &Path) -> std::path::PathBuf {
 
 /// The demo policy with an input over the category and a 低保 test on it.
 fn policy(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("policy");
-    std::fs::create_dir_all(&out).unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policy");
-    for f in std::fs::read_dir(demo).unwrap().flatten() {
-        std::fs::copy(f.path(), out.join(f.file_name())).unwrap();
-    }
+    let out = common::policy_copy(dir);
     let path = out.join("32.json");
     let mut p: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     p["inputs"] = json!([{
@@ -113,20 +107,7 @@ fn import(app: &App, csv: &str) {
 }
 
 fn commission(app: &App, household: HouseholdId) -> JobId {
-    app.commission(
-        &common::clerk(),
-        &CommissionInput {
-            number: None,
-            kind: CommissionKind::Application,
-            programme: hedui_core::programme::Programme::Dibao,
-            household,
-            department: None,
-            note: None,
-            as_of: Some(common::as_of()),
-            declared: Default::default(),
-        },
-    )
-    .unwrap()
+    common::commission(app, household, hedui_core::programme::Programme::Dibao, common::as_of())
 }
 
 fn run(store: Arc<dyn Store>) {

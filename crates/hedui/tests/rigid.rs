@@ -48,17 +48,8 @@ fn run(dir: &std::path::Path, store: Arc<dyn Store>, faults: Faults) -> Vec<(hed
         .collect();
     // The same households checked for 刚性支出困难 as well: the ratio of rigid spending to income.
     for f in filed.iter().filter(|f| truth[&f.number].scenario == "medical_spending") {
-        let input = hedui_app::cases::CommissionInput {
-            number: None,
-            kind: hedui_core::commission::CommissionKind::Application,
-            programme: hedui_core::programme::Programme::Gangxing,
-            household: f.household,
-            department: None,
-            note: None,
-            as_of: Some(common::as_of()),
-            declared: Default::default(),
-        };
-        spending.push((app.commission(&actor, &input).unwrap(), String::new()));
+        let job = common::commission(&app, f.household, hedui_core::programme::Programme::Gangxing, common::as_of());
+        spending.push((job, String::new()));
     }
     assert!(!spending.is_empty(), "the city has 支出型 applications");
     let ids: Vec<JobId> = spending.iter().map(|(j, _)| *j).collect();

@@ -11,9 +11,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use hedui_app::cases::supporters::{SUPPORTER_SEQ_BASE, SupporterAuthorizationInput};
-use hedui_app::cases::{AuthorizationInput, CommissionInput, HouseholdInput, MemberInput, SupporterInput};
+use hedui_app::cases::{AuthorizationInput, HouseholdInput, MemberInput, SupporterInput};
 use hedui_core::authorization::{Scope, Signature};
-use hedui_core::commission::CommissionKind;
 use hedui_core::household::{Capacity, Relation};
 use hedui_core::programme::Programme;
 use hedui_core::{Fen, HouseholdId};
@@ -75,21 +74,7 @@ fn run(store: Arc<dyn Store>) {
         id
     };
     let check = |h: HouseholdId| {
-        let job = app
-            .commission(
-                &actor,
-                &CommissionInput {
-                    number: None,
-                    kind: CommissionKind::Application,
-                    programme: Programme::Tekun,
-                    household: h,
-                    department: None,
-                    note: None,
-                    as_of: Some(common::as_of()),
-                    declared: Default::default(),
-                },
-            )
-            .unwrap();
+        let job = common::commission(&app, h, Programme::Tekun, common::as_of());
         let r = app.run_job(&actor, job).unwrap();
         let d = r.assessment.decision.as_ref().unwrap();
         let t = d.tests.iter().find(|t| t.code == "no_obligor").unwrap().outcome;

@@ -101,3 +101,39 @@ pub fn skip_loudly(tool: &str, require_env: &str) {
 pub fn issued(reports: &[(String, hedui_app::reports::Report)]) -> Vec<(String, hedui_app::jobs::bulk::Issued)> {
     reports.iter().map(|(n, r)| (n.clone(), hedui_app::jobs::bulk::Issued::of(r))).collect()
 }
+
+/// A copy of the demo policy in `dir/policy`, for a test to change.
+#[allow(dead_code)] // Not every test binary changes the policy.
+pub fn policy_copy(dir: &std::path::Path) -> PathBuf {
+    let out = dir.join("policy");
+    std::fs::create_dir_all(&out).unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/policy");
+    for f in std::fs::read_dir(demo).unwrap().flatten() {
+        std::fs::copy(f.path(), out.join(f.file_name())).unwrap();
+    }
+    out
+}
+
+/// Files an application commission for `household` under `programme`, checked as of `as_of`.
+#[allow(dead_code)] // Not every test binary files its own commissions.
+pub fn commission(
+    app: &App,
+    household: hedui_core::HouseholdId,
+    programme: hedui_core::programme::Programme,
+    as_of: Date,
+) -> hedui_core::JobId {
+    app.commission(
+        &clerk(),
+        &hedui_app::cases::CommissionInput {
+            number: None,
+            kind: hedui_core::commission::CommissionKind::Application,
+            programme,
+            household,
+            department: None,
+            note: None,
+            as_of: Some(as_of),
+            declared: Default::default(),
+        },
+    )
+    .unwrap()
+}
