@@ -10,6 +10,7 @@
 //! pool.
 
 mod api;
+pub mod guard;
 pub mod openapi;
 mod pages;
 pub mod views;
@@ -83,6 +84,7 @@ fn action(code: String) -> String {
         "import.issues.download" => "下载导入问题清单",
         "audit.read" => "查看审计日志",
         "user.create" => "创建用户",
+        "request.refuse" => "拒绝请求（来源或表单令牌无效）",
         other => other,
     };
     name.to_string()
@@ -242,6 +244,7 @@ pub fn router(web: Web) -> Router {
         .route("/audit", get(pages::audit))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn_with_state(web.clone(), guard::guard))
         .with_state(web)
 }
 

@@ -108,11 +108,34 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     );
 
     // The policy page shows the documents in force and simulates a change on the caseload.
-    let policy = http.get(format!("{base}/policy")).send().await.unwrap().text().await.unwrap();
+    let policy_page = http.get(format!("{base}/policy")).send().await.unwrap();
+    for (h, v) in [("cache-control", "no-store"), ("x-frame-options", "DENY"), ("x-content-type-options", "nosniff")] {
+        assert_eq!(policy_page.headers()[h], v, "{h} on a page of personal data");
+    }
+    assert!(policy_page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let policy = policy_page.text().await.unwrap();
     assert!(policy.contains("江苏省社会救助家庭经济状况核对规则") && policy.contains("常州市武进区"), "{policy}");
+    // Every form that posts carries the session's CSRF token; a post without it, or from another
+    // origin, is refused and audited.
+    let csrf = policy.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let forged = http.post(format!("{base}/policy")).form(&[("changes", "dibao.standard=+5%")]).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross = http
+        .post(format!("{base}/policy"))
+        .header("origin", "http://127.0.0.1:1")
+        .form(&[("changes", "dibao.standard=+5%"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let admin =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    admin.post(format!("{base}/login")).form(&[("login", "admin"), ("password", "admin-hedui")]).send().await.unwrap();
+    let audit = admin.get(format!("{base}/audit")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(audit.matches("拒绝请求（来源或表单令牌无效）").count(), 2, "both refusals are audited: {audit}");
     let sim = http
         .post(format!("{base}/policy"))
-        .form(&[("changes", "dibao.standard=+5%"), ("as_of", "")])
+        .form(&[("changes", "dibao.standard=+5%"), ("as_of", ""), ("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap()
@@ -122,7 +145,7 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert!(sim.contains("测算结果") && sim.contains("天宁区") && sim.contains("合计"), "{sim}");
     let bad = http
         .post(format!("{base}/policy"))
-        .form(&[("changes", "标准加五")])
+        .form(&[("changes", "标准加五"), ("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap()

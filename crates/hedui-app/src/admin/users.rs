@@ -28,6 +28,13 @@ pub struct Session {
     pub user: UserRow,
 }
 
+/// The CSRF token of a session: a digest of its token, so it needs no storage and dies with it.
+pub fn csrf_token(session: &str) -> String {
+    let mut input = b"hedui-csrf\0".to_vec();
+    input.extend_from_slice(session.as_bytes());
+    encode_hex(&sm3(&input))[..32].to_string()
+}
+
 fn hash_password(password: &str) -> AppResult<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
