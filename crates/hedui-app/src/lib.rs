@@ -203,6 +203,8 @@ pub struct App {
     pub exchange: Option<Arc<collect::ExchangeSetup>>,
     /// Where asynchronous sources send their answers (hedui's own callback URL).
     pub callback_url: Option<String>,
+    /// Lock-out and session limits.
+    pub login_policy: admin::users::LoginPolicy,
 }
 
 impl std::fmt::Debug for App {

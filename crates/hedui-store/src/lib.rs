@@ -266,7 +266,18 @@ pub trait Store: Send + Sync {
     fn user(&self, id: UserId) -> Result<Option<UserRow>>;
     fn create_session(&self, token_sm3: &str, user: UserId, created_at: Timestamp, expires_at: Timestamp)
     -> Result<()>;
-    /// The user of a session that has not expired at `now`.
-    fn session_user(&self, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>>;
+    /// The user of a session that has not expired at `now` and was last used after `idle_since`;
+    /// the session is marked as used at `now`.
+    fn session_user(&self, token_sm3: &str, now: Timestamp, idle_since: Timestamp) -> Result<Option<UserId>>;
+    /// A login's outcome for a user: the failures in a row and the lock they lead to (a success
+    /// sets none), a new verifier where the stored one is upgraded, and the audit row, together.
+    fn record_login(
+        &self,
+        user: UserId,
+        failed_logins: i64,
+        locked_until: Option<Timestamp>,
+        password_hash: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     fn delete_session(&self, token_sm3: &str) -> Result<()>;
 }

@@ -150,6 +150,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "caseload", include_str!("../migrations/0007_caseload.sql")),
     (8, "record_form", include_str!("../migrations/0008_record_form.sql")),
     (9, "supporter_letters", include_str!("../migrations/0009_supporter_letters.sql")),
+    (10, "login_guard", include_str!("../migrations/0010_login_guard.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -377,7 +378,7 @@ const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.prog
      h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc, \
      c.declared_enc FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
 
-const USER_COLS: &str = "id, login, display_name, role, region, password_hash, created_at";
+const USER_COLS: &str = "id, login, display_name, role, region, password_hash, created_at, failed_logins, locked_until";
 
 impl SqlStore {
     pub fn new(conn: Box<dyn Conn>, dialect: Dialect) -> SqlStore {

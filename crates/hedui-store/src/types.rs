@@ -445,6 +445,10 @@ pub struct UserRow {
     #[serde(skip_serializing)]
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// Failed logins in a row since the last success.
+    pub failed_logins: i64,
+    /// Locked against logins until then.
+    pub locked_until: Option<Timestamp>,
 }
 
 /// A user to create.

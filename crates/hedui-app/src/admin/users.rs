@@ -1,7 +1,12 @@
-//! Users, passwords (argon2id) and sessions.
+//! Users, passwords and sessions.
 //!
-//! Session tokens are random; the store keeps only their SM3 digest, so a
-//! copy of the database does not let anyone log in.
+//! A password's verifier is argon2id over an HMAC-SM3 of the password under a key the key
+//! provider derives (a pepper): a copy of the database alone cannot be searched for passwords.
+//! Verifiers of earlier releases (argon2id alone) are upgraded at the next good login. Failed
+//! logins in a row lock an account for a while; an unknown login fails through the same
+//! verification as a known one. Session tokens are random; the store keeps only their SM3 digest,
+//! so a copy of the database does not let anyone log in; a session ends when idle or at its
+//! absolute limit.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -15,8 +20,30 @@ use hedui_core::Timestamp;
 
 use crate::{App, AppError, AppResult, Caller, Role};
 
-/// Sessions last eight hours (one working day).
+/// Sessions last eight hours (one working day) at most.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+/// Lock-out and session limits (GB/T 22239-2019 level 3: login failure handling, session timeout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginPolicy {
+    /// Failed logins in a row that lock the account.
+    pub max_failures: i64,
+    /// How long a lock lasts.
+    pub lock_seconds: i64,
+    /// A session unused this long ends.
+    pub idle_seconds: i64,
+    /// A session ends this long after login, used or not.
+    pub absolute_seconds: i64,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> LoginPolicy {
+        LoginPolicy { max_failures: 5, lock_seconds: 30 * 60, idle_seconds: 30 * 60, absolute_seconds: SESSION_SECONDS }
+    }
+}
+
+/// The prefix of a peppered verifier.
+const PEPPERED: &str = "sm3p$";
 
 /// Minimum password length.
 pub const MIN_PASSWORD: usize = 8;
@@ -35,15 +62,21 @@ pub fn csrf_token(session: &str) -> String {
     encode_hex(&sm3(&input))[..32].to_string()
 }
 
-fn hash_password(password: &str) -> AppResult<String> {
+fn argon2_hash(secret: &[u8]) -> AppResult<String> {
     Argon2::default()
-        .hash_password(password.as_bytes())
+        .hash_password(secret)
         .map(|h| h.to_string())
         .map_err(|e| AppError::Internal(format!("argon2: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+fn argon2_verify(secret: &[u8], hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(secret, &h).is_ok())
+}
+
+/// A verifier an unknown login is checked against, so that it fails in the time a known one does.
+fn dummy_verifier() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| format!("{PEPPERED}{}", argon2_hash(b"hedui-no-such-user").unwrap_or_default()))
 }
 
 impl App {
@@ -71,41 +104,89 @@ impl App {
             display_name: display_name.into(),
             role: role.code().into(),
             region: region.into(),
-            password_hash: hash_password(password)?,
+            password_hash: self.password_verifier(password)?,
         };
         let audit =
             self.audit_entry(actor, "user.create", &format!("user:{}", u.login), AuditOutcome::Ok, role.code().into());
         Ok(self.store.create_user(&u, self.now(), &audit)?)
     }
 
-    /// Checks a password and opens a session. Failures are audited and look the same whatever failed.
+    /// The HMAC-SM3 of a password under the key provider's pepper key.
+    fn peppered(&self, password: &str) -> Vec<u8> {
+        encode_hex(&self.identity.keys().blind_index(b"password-pepper", password.as_bytes())).into_bytes()
+    }
+
+    fn password_verifier(&self, password: &str) -> AppResult<String> {
+        Ok(format!("{PEPPERED}{}", argon2_hash(&self.peppered(password))?))
+    }
+
+    /// Whether `password` matches `verifier` (peppered, or of an earlier release).
+    fn password_matches(&self, password: &str, verifier: &str) -> bool {
+        match verifier.strip_prefix(PEPPERED) {
+            Some(h) => argon2_verify(&self.peppered(password), h),
+            None => argon2_verify(password.as_bytes(), verifier),
+        }
+    }
+
+    /// Checks a password and opens a session. Every failure is audited and answers the same
+    /// whatever failed (unknown login, wrong password, locked account); an unknown login is
+    /// verified against a dummy so that it takes as long. `policy.max_failures` failures in a row
+    /// lock the account for `policy.lock_seconds`, a correct password included.
     pub fn login(&self, login: &str, password: &str, request_id: &str) -> AppResult<Session> {
         let user = self.store.user_by_login(login)?;
-        let ok = user.as_ref().is_some_and(|u| verify_password(password, &u.password_hash));
+        let ok = self.password_matches(password, user.as_ref().map_or(dummy_verifier(), |u| u.password_hash.as_str()));
         let actor = Caller::user(login, Role::Viewer, "", request_id);
-        let Some(user) = user.filter(|_| ok) else {
-            self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Denied, "用户名或密码错误".into())?;
+        let object = format!("user:{login}");
+        let now = self.now();
+        let policy = self.login_policy;
+        let Some(user) = user else {
+            self.audit(&actor, "login", &object, AuditOutcome::Denied, "用户名或密码错误".into())?;
             return Err(AppError::Unauthenticated);
         };
+        if let Some(until) = user.locked_until.filter(|u| *u > now) {
+            let why = format!("账户已锁定至 {until}（连续 {} 次登录失败）", user.failed_logins);
+            self.audit(&actor, "login", &object, AuditOutcome::Denied, why)?;
+            return Err(AppError::Unauthenticated);
+        }
+        if !ok {
+            let failed = user.failed_logins + 1;
+            let lock = (failed >= policy.max_failures)
+                .then(|| Timestamp::from_unix(self.clock.unix_seconds() + policy.lock_seconds));
+            let why = match lock {
+                Some(until) => format!("密码错误，连续 {failed} 次，账户锁定至 {until}"),
+                None => format!("密码错误（连续第 {failed} 次）"),
+            };
+            let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Denied, why);
+            self.store.record_login(user.id, failed, lock, None, &audit)?;
+            return Err(AppError::Unauthenticated);
+        }
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw).map_err(|e| AppError::Internal(e.to_string()))?;
         let token = encode_hex(&raw);
-        let now = self.clock.unix_seconds();
+        let secs = self.clock.unix_seconds();
         self.store.create_session(
             &encode_hex(&sm3(token.as_bytes())),
             user.id,
-            Timestamp::from_unix(now),
-            Timestamp::from_unix(now + SESSION_SECONDS),
+            Timestamp::from_unix(secs),
+            Timestamp::from_unix(secs + policy.absolute_seconds),
         )?;
-        self.audit(&actor, "login", &format!("user:{login}"), AuditOutcome::Ok, String::new())?;
+        let upgrade = match user.password_hash.starts_with(PEPPERED) {
+            true => None,
+            false => Some(self.password_verifier(password)?),
+        };
+        let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Ok, String::new());
+        self.store.record_login(user.id, 0, None, upgrade.as_deref(), &audit)?;
         Ok(Session { token, user })
     }
 
-    /// The actor behind a session token, if the session is valid.
+    /// The actor behind a session token, if the session has not expired or been idle too long
+    /// (using it keeps it alive).
     pub fn session_caller(&self, token: &str, request_id: &str) -> AppResult<Caller> {
+        let secs = self.clock.unix_seconds();
+        let idle_since = Timestamp::from_unix(secs - self.login_policy.idle_seconds);
         let uid = self
             .store
-            .session_user(&encode_hex(&sm3(token.as_bytes())), self.now())?
+            .session_user(&encode_hex(&sm3(token.as_bytes())), Timestamp::from_unix(secs), idle_since)?
             .ok_or(AppError::Unauthenticated)?;
         let u = self.store.user(uid)?.ok_or(AppError::Unauthenticated)?;
         Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id))

@@ -559,8 +559,18 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));
     assert_eq!(s.user(id).unwrap().map(|u| u.password_hash), Some("$argon2id$x".into()));
     s.create_session("tok", id, ts(0), ts(8 * 3600)).unwrap();
-    assert_eq!(s.session_user("tok", ts(3600)).unwrap(), Some(id));
-    assert_eq!(s.session_user("tok", ts(9 * 3600)).unwrap(), None, "expired");
+    assert_eq!(s.session_user("tok", ts(600), ts(-60)).unwrap(), Some(id));
+    assert_eq!(s.session_user("tok", ts(3600), ts(1200)).unwrap(), None, "idle since its last use at 600");
+    assert_eq!(s.session_user("tok", ts(1000), ts(300)).unwrap(), Some(id), "used at 600, so not idle since 300");
+    assert_eq!(s.session_user("tok", ts(9 * 3600), ts(-60)).unwrap(), None, "expired");
     s.delete_session("tok").unwrap();
-    assert_eq!(s.session_user("tok", ts(3600)).unwrap(), None);
+    assert_eq!(s.session_user("tok", ts(3600), ts(0)).unwrap(), None);
+    // Failures lock; a success clears them, upgrading the verifier with its audit row.
+    s.record_login(id, 5, Some(ts(1800)), None, &audit("login", "clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until), (5, Some(ts(1800))));
+    s.record_login(id, 0, None, Some("$new"), &audit("login", "clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until, u.password_hash.as_str()), (0, None, "$new"));
+    assert!(s.record_login(UserId(999_999), 1, None, None, &audit("login", "x")).is_err());
 }

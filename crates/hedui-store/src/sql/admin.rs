@@ -101,12 +101,46 @@ pub(super) fn create_session(
     Ok(())
 }
 
-pub(super) fn session_user(st: &SqlStore, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>> {
-    let rows = st.query(
-        "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ?",
-        &[token_sm3.into(), now.into()],
-    )?;
-    rows.first().map(|r| Row(r).i64(0).map(UserId)).transpose()
+pub(super) fn session_user(
+    st: &SqlStore,
+    token_sm3: &str,
+    now: Timestamp,
+    idle_since: Timestamp,
+) -> Result<Option<UserId>> {
+    st.tx(|c| {
+        let rows = c.query(
+            "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ? \
+             AND COALESCE(last_seen, created_at) > ?",
+            &[token_sm3.into(), now.into(), idle_since.into()],
+        )?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        let user = Row(r).i64(0).map(UserId)?;
+        c.execute("UPDATE app_session SET last_seen = ? WHERE token_sm3 = ?", &[now.into(), token_sm3.into()])?;
+        Ok(Some(user))
+    })
+}
+
+pub(super) fn record_login(
+    st: &SqlStore,
+    user: UserId,
+    failed_logins: i64,
+    locked_until: Option<Timestamp>,
+    password_hash: Option<&str>,
+    audit: &AuditEntry,
+) -> Result<()> {
+    st.tx(|c| {
+        let n = c.execute(
+            "UPDATE app_user SET failed_logins = ?, locked_until = ? WHERE id = ?",
+            &[failed_logins.into(), locked_until.into(), user.0.into()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("用户 {user}")));
+        }
+        if let Some(h) = password_hash {
+            c.execute("UPDATE app_user SET password_hash = ? WHERE id = ?", &[h.into(), user.0.into()])?;
+        }
+        write_audit(c, audit)
+    })
 }
 
 pub(super) fn delete_session(st: &SqlStore, token_sm3: &str) -> Result<()> {
@@ -124,5 +158,7 @@ pub(super) fn user_from(r: &[Value]) -> Result<UserRow> {
         region: r.text(4)?,
         password_hash: r.text(5)?,
         created_at: r.ts(6)?,
+        failed_logins: r.i64(7)?,
+        locked_until: r.opt_ts(8)?,
     })
 }

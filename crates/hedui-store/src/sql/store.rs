@@ -297,8 +297,19 @@ impl Store for SqlStore {
         admin::create_session(self, token_sm3, user, created_at, expires_at)
     }
 
-    fn session_user(&self, token_sm3: &str, now: Timestamp) -> Result<Option<UserId>> {
-        admin::session_user(self, token_sm3, now)
+    fn session_user(&self, token_sm3: &str, now: Timestamp, idle_since: Timestamp) -> Result<Option<UserId>> {
+        admin::session_user(self, token_sm3, now, idle_since)
+    }
+
+    fn record_login(
+        &self,
+        user: UserId,
+        failed_logins: i64,
+        locked_until: Option<Timestamp>,
+        password_hash: Option<&str>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        admin::record_login(self, user, failed_logins, locked_until, password_hash, audit)
     }
 
     fn enqueue_queries(&self, queries: &[NewQuery], now: Timestamp) -> Result<()> {
