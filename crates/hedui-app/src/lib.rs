@@ -71,6 +71,8 @@ pub enum Role {
     Auditor,
     /// Read-only; names masked too.
     Viewer,
+    /// 安全管理员: manages users, roles and security policies; reads no case.
+    Security,
 }
 
 impl Role {
@@ -80,6 +82,7 @@ impl Role {
             "clerk" => Some(Role::Clerk),
             "auditor" => Some(Role::Auditor),
             "viewer" => Some(Role::Viewer),
+            "security" => Some(Role::Security),
             _ => None,
         }
     }
@@ -89,6 +92,7 @@ impl Role {
             Role::Clerk => "clerk",
             Role::Auditor => "auditor",
             Role::Viewer => "viewer",
+            Role::Security => "security",
         }
     }
     pub fn name_zh(self) -> &'static str {
@@ -97,11 +101,12 @@ impl Role {
             Role::Clerk => "核对员",
             Role::Auditor => "审计员",
             Role::Viewer => "查阅人员",
+            Role::Security => "安全管理员",
         }
     }
     /// Whether names appear in full on screens and exports.
     pub fn sees_names(self) -> bool {
-        !matches!(self, Role::Viewer)
+        !matches!(self, Role::Viewer | Role::Security)
     }
     /// Whether the details of facts of this sensitivity (the catalog's class of each data
     /// category) appear in full: 敏感个人信息 (accounts, health, disability, assistance received)

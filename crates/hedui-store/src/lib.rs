@@ -263,6 +263,9 @@ pub trait Store: Send + Sync {
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
     fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId>;
     fn user_by_login(&self, login: &str) -> Result<Option<UserRow>>;
+    /// Creates `u` only while no user exists (the first user of a deployment), with its audit
+    /// row; `None` when there already is a user.
+    fn create_first_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<Option<UserId>>;
     fn user(&self, id: UserId) -> Result<Option<UserRow>>;
     fn create_session(&self, token_sm3: &str, user: UserId, created_at: Timestamp, expires_at: Timestamp)
     -> Result<()>;

@@ -38,6 +38,6 @@ fn main() -> Result<()> {
         c @ (Cmd::Demo { .. } | Cmd::Serve { .. }) => cli::serve::run(c),
         c @ (Cmd::Generate { .. } | Cmd::Import { .. } | Cmd::Id { .. }) => cli::data::run(c),
         c @ (Cmd::Simulate { .. } | Cmd::Exchange { .. } | Cmd::Jobs { .. }) => cli::exchange::run(c),
-        c @ (Cmd::Migrate { .. } | Cmd::Init { .. }) => cli::node::run(c),
+        c @ (Cmd::Migrate { .. } | Cmd::Init { .. } | Cmd::User { .. }) => cli::node::run(c),
     }
 }

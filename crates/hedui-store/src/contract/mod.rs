@@ -554,6 +554,12 @@ pub fn users_and_sessions(s: &dyn Store) {
         region: "3204".into(),
         password_hash: "$argon2id$x".into(),
     };
+    // The first user only while there is none.
+    let first = NewUser { login: "sec".into(), role: "security".into(), ..u.clone() };
+    let sec = s.create_first_user(&first, ts(0), &audit("user.bootstrap", "sec")).unwrap();
+    assert!(sec.is_some());
+    assert_eq!(s.create_first_user(&NewUser { login: "sec2".into(), ..first }, ts(0), &audit("b", "s")).unwrap(), None);
+    assert!(s.user_by_login("sec2").unwrap().is_none());
     let id = s.create_user(&u, ts(0), &audit("user", "clerk")).unwrap();
     assert!(matches!(s.create_user(&u, ts(0), &audit("user", "clerk")), Err(StoreError::Conflict(_))));
     assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));

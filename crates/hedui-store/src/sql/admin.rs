@@ -77,6 +77,33 @@ pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, aud
     })
 }
 
+pub(super) fn create_first_user(
+    st: &SqlStore,
+    u: &NewUser,
+    created_at: Timestamp,
+    audit: &AuditEntry,
+) -> Result<Option<UserId>> {
+    st.tx(|c| {
+        // One statement: two bootstraps at once cannot both find the table empty.
+        let rows = c.query(
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
+             SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
+            &[
+                u.login.as_str().into(),
+                u.display_name.as_str().into(),
+                u.role.as_str().into(),
+                u.region.as_str().into(),
+                u.password_hash.as_str().into(),
+                created_at.into(),
+            ],
+        )?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        let id = UserId(Row(r).i64(0)?);
+        write_audit(c, audit)?;
+        Ok(Some(id))
+    })
+}
+
 pub(super) fn user_by_login(st: &SqlStore, login: &str) -> Result<Option<UserRow>> {
     let rows = st.query(&format!("SELECT {USER_COLS} FROM app_user WHERE login = ?"), &[login.into()])?;
     rows.first().map(|r| user_from(r)).transpose()

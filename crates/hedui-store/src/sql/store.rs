@@ -287,6 +287,10 @@ impl Store for SqlStore {
         admin::user(self, id)
     }
 
+    fn create_first_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<Option<UserId>> {
+        admin::create_first_user(self, u, created_at, audit)
+    }
+
     fn create_session(
         &self,
         token_sm3: &str,

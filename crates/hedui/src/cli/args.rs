@@ -202,6 +202,28 @@ pub(crate) enum Cmd {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Users of this node.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum UserCmd {
+    /// Create the first user, a 安全管理员, while the node has no user at all. The password is
+    /// read from standard input (one line), never from the command line.
+    Bootstrap {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long)]
+        login: String,
+        /// The name shown for the user.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

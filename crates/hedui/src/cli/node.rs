@@ -39,6 +39,17 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             println!("已生成主密钥 {}（指纹 {fp}，请妥善备份），数据库 {db} 已初始化", key.display());
             Ok(())
         }
+        Cmd::User { cmd: UserCmd::Bootstrap { login, name, .. } } => {
+            let (db, key) = node();
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            let id = app.bootstrap(&login, &name, &password, "cli-bootstrap")?;
+            println!("已创建首个安全管理员 {login}（用户 {id}）：此后由安全管理员在系统中管理用户");
+            Ok(())
+        }
         other => bail!("not a command of this group: {other:?}"),
     }
 }

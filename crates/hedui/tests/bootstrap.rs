@@ -1,0 +1,72 @@
+//! A deployment's first user: `hedui user bootstrap` creates a 安全管理员 only while the node has
+//! no user, with a password read from standard input that follows the password rule; that user
+//! manages users from then on, and nobody else may.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use hedui_app::{AppError, Caller, Role};
+
+fn hedui(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(args)
+        .env_remove("HEDUI_MASTER_KEY")
+        .env_remove("HEDUI_DATABASE_URL")
+        .env("HEDUI_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn the_first_user_is_a_security_administrator_made_once() {
+    let dir = common::temp_dir("bootstrap");
+    let (db, key) = (dir.join("hedui.db").display().to_string(), dir.join("master.key").display().to_string());
+    let init = hedui(&["init", "--db", &db, "--key", &key], "");
+    assert!(init.status.success(), "{}", text(&init));
+    let boot = |login: &str, password: &str| {
+        hedui(&["user", "bootstrap", "--db", &db, "--key", &key, "--login", login, "--name", "安全员"], password)
+    };
+    // A weak password is refused and creates nothing.
+    let weak = boot("sec", "short\n");
+    assert!(!weak.status.success() && text(&weak).contains("至少 12 位"), "{}", text(&weak));
+    let ok = boot("sec", "Sec-Admin-2026!\n");
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("已创建首个安全管理员"), "{}", text(&ok));
+    // Once there is a user, bootstrap is refused (and audited).
+    let again = boot("sec2", "Sec-Admin-2026!\n");
+    assert!(!again.status.success() && text(&again).contains("已有用户"), "{}", text(&again));
+
+    let (store, keys) = hedui::keys::open_node(&db, std::path::Path::new(&key)).unwrap();
+    let app = hedui::build_app(store.clone(), keys, Vec::new(), common::clock(), None).unwrap();
+    let audit = store.audit_log(None, 20).unwrap();
+    assert!(audit.iter().any(|a| a.entry.action == "user.bootstrap" && a.entry.detail.contains("已有用户")));
+    let session = app.login("sec", "Sec-Admin-2026!", "r").unwrap();
+    let sec = app.session_caller(&session.token, "r").unwrap();
+    assert_eq!(sec.role, Role::Security);
+    assert!(!sec.role.sees_names(), "the security administrator sees no personal data");
+    // The security administrator creates users, with passwords that follow the rule.
+    assert!(matches!(
+        app.create_user(&sec, "clerk1", "核对员", Role::Clerk, "3204", "short"),
+        Err(AppError::Invalid(_))
+    ));
+    app.create_user(&sec, "clerk1", "核对员", Role::Clerk, "3204", "Clerk-pass-2026").unwrap();
+    // Nobody else may: not a clerk, not the system administrator.
+    for role in [Role::Clerk, Role::Admin, Role::Auditor, Role::Viewer] {
+        let other = Caller::user("x", role, "", "r");
+        let r = app.create_user(&other, "clerk2", "核对员", Role::Clerk, "3204", "Clerk-pass-2026");
+        assert!(matches!(r, Err(AppError::Forbidden(_))), "{role:?}");
+    }
+}
