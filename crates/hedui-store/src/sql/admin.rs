@@ -55,6 +55,18 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
     .collect()
 }
 
+/// A new user's columns, in the order `create_user` and `create_first_user` insert them.
+fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 6] {
+    [
+        u.login.as_str().into(),
+        u.display_name.as_str().into(),
+        u.role.as_str().into(),
+        u.region.as_str().into(),
+        u.password_hash.as_str().into(),
+        created_at.into(),
+    ]
+}
+
 pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId> {
     st.tx(|c| {
         if !c.query("SELECT id FROM app_user WHERE login = ?", &[u.login.as_str().into()])?.is_empty() {
@@ -63,14 +75,7 @@ pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, aud
         let id = first_i64(&c.query(
             "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            &[
-                u.login.as_str().into(),
-                u.display_name.as_str().into(),
-                u.role.as_str().into(),
-                u.region.as_str().into(),
-                u.password_hash.as_str().into(),
-                created_at.into(),
-            ],
+            &user_values(u, created_at),
         )?)?;
         write_audit(c, audit)?;
         Ok(UserId(id))
@@ -88,14 +93,7 @@ pub(super) fn create_first_user(
         let rows = c.query(
             "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
              SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
-            &[
-                u.login.as_str().into(),
-                u.display_name.as_str().into(),
-                u.role.as_str().into(),
-                u.region.as_str().into(),
-                u.password_hash.as_str().into(),
-                created_at.into(),
-            ],
+            &user_values(u, created_at),
         )?;
         let Some(r) = rows.first() else { return Ok(None) };
         let id = UserId(Row(r).i64(0)?);
