@@ -396,4 +396,38 @@ mod tests {
         assert!(matches!(bank.query(&q), Err(BankError::Refused(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_department_answers_its_items_up_to_the_query_date_and_a_broken_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("hedui-items-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let head = "身份证号,姓名,类别,编号,名称,金额,数量,日期,明细\n";
+        std::fs::write(
+            dir.join("items.csv"),
+            format!("{head}360426199101010071,张三,medical_expense,YB1,住院,1200.50,0,2026-05-01,总费用=3430.00\n360426199101010071,张三,medical_expense,YB2,门诊,80.00,0,2026-12-01,\n"),
+        )
+        .unwrap();
+        let book = ItemBook::load(&dir, "yibao", "医保").unwrap();
+        let mut q = BankQuery {
+            id_number: "360426199101010071".into(),
+            name: "张三".into(),
+            as_of: Date::parse("2026-11-27").unwrap(),
+            lookback_months: 6,
+            authorization_no: "SQ-1".into(),
+            commission_no: "WT-1".into(),
+        };
+        let items = book.items(&q).unwrap();
+        assert_eq!(items.len(), 1, "the December bill is after the query date");
+        assert_eq!((items[0].amount, items[0].detail[0].1.as_str()), (Fen(120_050), "3430.00"));
+        q.authorization_no.clear();
+        assert!(matches!(book.items(&q), Err(BankError::Refused(_))));
+        std::fs::write(
+            dir.join("items.csv"),
+            format!("{head}360426199101010071,张三,medical_expense,YB1,住院,十元,0,2026-05-01,\n"),
+        )
+        .unwrap();
+        let e = ItemBook::load(&dir, "yibao", "医保").unwrap_err().to_string();
+        assert!(e.contains("items.csv") && e.contains("金额"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

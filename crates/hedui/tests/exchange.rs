@@ -16,7 +16,7 @@ use hedui_means::{Outcome, SourceState};
 use hedui_sim::Faults;
 use hedui_store::Store;
 
-const NODE: &str = "hedui-320400";
+use common::NODE;
 
 struct Setup {
     app: App,
@@ -38,23 +38,7 @@ fn setup_with(
     collect_within: Duration,
     catalog: hedui_core::catalog::Catalog,
 ) -> Setup {
-    let mut app = common::app(store, None);
-    let actor = common::clerk();
-    hedui::city::import_mirrors(&app, &actor, dir).unwrap();
-    let apps = hedui::city::applications(dir).unwrap();
-    let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
-    let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
-    let sim = hedui::exchange::start_simulator(
-        catalog.clone(),
-        hedui::city::banks(dir).unwrap(),
-        NODE,
-        secret.public(),
-        faults,
-    )
-    .unwrap();
-    let mut catalog = catalog;
-    catalog.base_url = Some(sim.base_url.clone());
-    hedui::exchange::attach(&mut app, catalog, secret, collect_within).unwrap();
+    let (app, sim, filed) = common::online(dir, store, faults, collect_within, catalog, &|_| {});
     Setup { app, sim, jobs: filed.into_iter().map(|f| (f.number, f.job)).collect() }
 }
 

@@ -89,9 +89,13 @@ fn policy(dir: &Path) -> std::path::PathBuf {
 }
 
 fn import(app: &App, csv: &str) {
+    import_as(app, SOURCE, csv).unwrap();
+}
+
+fn import_as(app: &App, source: &str, csv: &str) -> hedui_app::AppResult<()> {
     let actor = common::clerk();
     let input = hedui_import::ImportInput {
-        source: SOURCE,
+        source,
         file_name: "yuchuan.csv",
         as_of: common::as_of(),
         bytes: csv.as_bytes(),
@@ -102,8 +106,9 @@ fn import(app: &App, csv: &str) {
         confirm_shrink: None,
         min_share: hedui_import::DEFAULT_MIN_SHARE,
     };
-    let s = app.import_file(&actor, &app.mappings, &input).unwrap();
+    let s = app.import_file(&actor, &app.mappings, &input)?;
     assert_eq!((s.stats.accepted, s.stats.rejected), (2, 0), "{:?}", s.issues);
+    Ok(())
 }
 
 fn commission(app: &App, household: HouseholdId) -> JobId {
@@ -123,6 +128,12 @@ fn run(store: Arc<dyn Store>) {
     hedui::city::import_mirrors(&app, &actor, &city).unwrap();
     let apps = hedui::city::applications(&city).unwrap();
     let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
+
+    // A file of a source the catalog does not list, or of an online source, is refused whole.
+    let e = import_as(&app, "nongye_yuchuan_typo", "身份证号,姓名\n").unwrap_err().to_string();
+    assert!(e.contains("不在数据源目录中"), "{e}");
+    let e = import_as(&app, "yibao", "身份证号,姓名\n").unwrap_err().to_string();
+    assert!(e.contains("不能导入数据镜像"), "{e}");
 
     // Before the department's first snapshot its source is silent, so the new test stays open.
     let (first, report) = filed

@@ -15,32 +15,22 @@ use hedui_means::{Outcome, SourceState};
 use hedui_sim::Faults;
 use hedui_store::Store;
 
-const NODE: &str = "hedui-320400";
-
 /// The city's 支出型 applications run online against a simulator with `faults`: each report,
 /// with the ground truth's conclusion for its household.
 fn run(dir: &std::path::Path, store: Arc<dyn Store>, faults: Faults) -> Vec<(hedui_app::reports::Report, String)> {
     let truth = hedui::city::ground_truth(dir).unwrap();
-    let mut app = common::app(store, None);
-    let actor = common::clerk();
-    hedui::city::import_mirrors(&app, &actor, dir).unwrap();
-    let apps = hedui::city::applications(dir).unwrap();
-    let filed = hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
-    let catalog = hedui::exchange::catalog(None, None).unwrap();
-    let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
-    let sim = hedui::exchange::start_simulator(
-        catalog.clone(),
-        hedui::city::banks(dir).unwrap(),
-        NODE,
-        secret.public(),
+    let (app, sim, filed) = common::online(
+        dir,
+        store,
         faults,
-    )
-    .unwrap();
-    let mut catalog = catalog;
-    catalog.base_url = Some(sim.base_url.clone());
-    let yibao = catalog.sources.iter_mut().find(|s| s.code == "yibao").unwrap();
-    (yibao.request_timeout_ms, yibao.max_attempts) = (300, 2);
-    hedui::exchange::attach(&mut app, catalog, secret, Duration::from_secs(20)).unwrap();
+        Duration::from_secs(20),
+        hedui::exchange::catalog(None, None).unwrap(),
+        &|c| {
+            let yibao = c.sources.iter_mut().find(|s| s.code == "yibao").unwrap();
+            (yibao.request_timeout_ms, yibao.max_attempts) = (300, 2);
+        },
+    );
+    let actor = common::clerk();
     let mut spending: Vec<(JobId, String)> = filed
         .iter()
         .filter(|f| truth[&f.number].scenario == "medical_spending")

@@ -137,3 +137,40 @@ pub fn commission(
     )
     .unwrap()
 }
+
+/// The node id the tests' exchange runs as.
+#[allow(dead_code)]
+pub const NODE: &str = "hedui-320400";
+
+/// A city's mirrors imported and its applications filed, with the online channel attached to a
+/// simulator with `faults` answering `catalog`'s sources (after `tune` has changed the node's
+/// copy, say a source's deadline).
+#[allow(dead_code)] // Only the tests of the online channel use it.
+pub fn online(
+    dir: &std::path::Path,
+    store: Arc<dyn Store>,
+    faults: hedui_sim::Faults,
+    collect_within: std::time::Duration,
+    catalog: hedui_core::catalog::Catalog,
+    tune: &dyn Fn(&mut hedui_core::catalog::Catalog),
+) -> (App, hedui::exchange::RunningSimulator, Vec<hedui::city::Filed>) {
+    let mut app = app(store, None);
+    let actor = clerk();
+    hedui::city::import_mirrors(&app, &actor, dir).unwrap();
+    let apps = hedui::city::applications(dir).unwrap();
+    let filed = hedui::city::file_applications(&app, &actor, &apps, as_of(), &|_| true).unwrap();
+    let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
+    let sim = hedui::exchange::start_simulator(
+        catalog.clone(),
+        hedui::city::banks(dir).unwrap(),
+        NODE,
+        secret.public(),
+        faults,
+    )
+    .unwrap();
+    let mut catalog = catalog;
+    catalog.base_url = Some(sim.base_url.clone());
+    tune(&mut catalog);
+    hedui::exchange::attach(&mut app, catalog, secret, collect_within).unwrap();
+    (app, sim, filed)
+}
