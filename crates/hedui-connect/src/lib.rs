@@ -407,7 +407,7 @@ mod tests {
             format!("{head}360426199101010071,张三,medical_expense,YB1,住院,1200.50,0,2026-05-01,总费用=3430.00\n360426199101010071,张三,medical_expense,YB2,门诊,80.00,0,2026-12-01,\n"),
         )
         .unwrap();
-        let book = ItemBook::load(&dir, "yibao", "医保").unwrap();
+        let book = ItemBook::load(&dir, "dept_a", "医保").unwrap();
         let mut q = BankQuery {
             id_number: "360426199101010071".into(),
             name: "张三".into(),
@@ -426,7 +426,7 @@ mod tests {
             format!("{head}360426199101010071,张三,medical_expense,YB1,住院,十元,0,2026-05-01,\n"),
         )
         .unwrap();
-        let e = ItemBook::load(&dir, "yibao", "医保").unwrap_err().to_string();
+        let e = ItemBook::load(&dir, "dept_a", "医保").unwrap_err().to_string();
         assert!(e.contains("items.csv") && e.contains("金额"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -351,3 +351,44 @@ fn a_new_department_format_needs_configuration_not_code() {
     let err = import(&s, &id, &input("jiaotong_chuanbo", file.as_bytes())).unwrap_err();
     assert!(matches!(err, ImportError::UnknownSource(..)), "{err}");
 }
+
+// The demo city's mappings against its catalog (these name the demo's sources, so they live here,
+// not in the crate's code).
+use hedui_core::catalog::Catalog;
+use hedui_import::mapping::{Cols, MAPPINGS_3204, Mappings};
+
+#[test]
+fn words_become_codes_and_an_unknown_word_rejects_the_row_naming_it() {
+    let m = Mappings::parse(MAPPINGS_3204).unwrap();
+    let spec = m.spec("cheguan").unwrap();
+    let headers: Vec<String> =
+        ["号牌号码", "车辆类型", "品牌型号", "初次登记日期", "机动车状态", "使用性质"].map(String::from).to_vec();
+    let row =
+        |status: &'static str, usage: &'static str| vec!["苏D12345", "小型轿车", "x", "2020-01-01", status, usage];
+    let values = row("注销", "营运");
+    let o = spec.map(&Cols { headers: &headers, values: &values }).unwrap();
+    assert_eq!((o.category.code(), o.code.as_str(), o.status.as_str()), ("vehicle", "commercial", "cancelled"));
+    // A use the list lacks falls to its "*" code; a required column left empty is refused.
+    let values = row("正常", "危化品运输");
+    assert_eq!(spec.map(&Cols { headers: &headers, values: &values }).unwrap().code, "other");
+    let values = row("正常", "");
+    assert!(spec.map(&Cols { headers: &headers, values: &values }).unwrap_err().contains("使用性质"));
+    // 所得项目 has no "*": an unknown one is named, and the row is not stored.
+    let tax = m.spec("shuiwu").unwrap();
+    let headers: Vec<String> = ["所属期", "所得项目", "收入额", "扣缴义务人"].map(String::from).to_vec();
+    let values = vec!["2026-05", "稿酬所得", "100.00", "x"];
+    let e = tax.map(&Cols { headers: &headers, values: &values }).unwrap_err();
+    assert!(e.contains("稿酬所得") && e.contains("代码表"), "{e}");
+}
+
+#[test]
+fn mappings_that_disagree_with_the_catalog_are_refused() {
+    let catalog = Catalog::parse(include_str!("../../../data/sources/3204.json")).unwrap();
+    Mappings::parse(MAPPINGS_3204).unwrap().check(&catalog).unwrap();
+    let typo = MAPPINGS_3204.replace(r#""营运": "commercial""#, r#""营运": "comercial""#);
+    let e = Mappings::parse(&typo).unwrap().check(&catalog).unwrap_err();
+    assert!(e.contains("comercial") && e.contains("cheguan"), "{e}");
+    let wrong = MAPPINGS_3204.replace(r#""fixed": "vehicle""#, r#""fixed": "vessel""#);
+    let e = Mappings::parse(&wrong).unwrap().check(&catalog).unwrap_err();
+    assert!(e.contains("vessel"), "{e}");
+}
