@@ -2,7 +2,7 @@
 //!
 //! A mapping file turns each source's words (住宅, 营运, 存续, 个体工商户 …) into these codes, and
 //! the catalog gives every code the label a report shows; the means test compares codes only.
-//! `crates/hedui/tests/catalog.rs` checks that each code here is in the demo catalog's lists.
+//! `crates/hedui/tests/it/catalog.rs` checks that each code here is in the demo catalog's lists.
 
 /// `status` codes.
 pub mod status {

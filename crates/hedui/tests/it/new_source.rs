@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

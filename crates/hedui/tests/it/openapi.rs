@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// (method, path) of every `.route(…)` in the API router's source.
 fn routed() -> BTreeSet<(String, String)> {
-    let src = include_str!("../../hedui-web/src/api.rs");
+    let src = include_str!("../../../hedui-web/src/api.rs");
     let start = src.find("pub fn routes()").expect("the API router");
     let body = &src[start..start + src[start..].find("\n}\n").expect("its end")];
     let mut out = BTreeSet::new();

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-mod common;
+use crate::common;
 
 use hedui_app::cases::CommissionInput;
 use hedui_core::commission::CommissionKind;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
-mod common;
+use crate::common;
 
 use hedui_app::AppError;
 use hedui_app::cases::HouseholdInput;

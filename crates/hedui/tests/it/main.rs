@@ -1,0 +1,31 @@
+//! The integration tests of the `hedui` binary, one test binary: each module starts the real app (or the binary itself) and drives it as its users do.
+//! One binary rather than one per file keeps a clean build small (CI machines have limited disk) and links once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
+
+mod bootstrap;
+mod catalog;
+mod common;
+mod config;
+mod declared;
+mod demo;
+mod e2e;
+mod employees;
+mod exchange;
+mod guards;
+mod history;
+mod idcheck;
+mod keys;
+mod login;
+mod migration;
+mod module_graph;
+mod new_source;
+mod openapi;
+mod policy_reload;
+mod recheck;
+mod restart;
+mod rigid;
+mod simulate;
+mod snapshots;
+mod supporters;
+mod tamper;
+mod tidy;
