@@ -6,6 +6,7 @@
 //! (the store's methods take the audit entry). The clock is read here, once
 //! per operation, through [`Clock`], and passed to the core as `as_of`.
 
+pub mod access;
 pub mod admin;
 pub mod cases;
 pub mod collect;
@@ -19,13 +20,12 @@ pub mod reports;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use hedui_core::region::RegionTable;
 use hedui_core::{Date, Timestamp};
 use hedui_identity::Identity;
 use hedui_store::{AuditEntry, AuditOutcome, Store};
 
+pub use access::{Action, Object, Role};
 pub use error::{AppError, AppResult, ERROR_CODES};
 
 /// The time source. Tests use a fixed clock; nothing below the app reads time.
@@ -59,68 +59,6 @@ pub fn china_date(secs: i64) -> Date {
     Timestamp::from_unix(secs).china_date()
 }
 
-/// What a user may do and see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Manages users and configuration.
-    Admin,
-    /// 核对员: runs verifications and reads full reports (ID numbers always masked).
-    Clerk,
-    /// 审计员: reads the audit log and reports.
-    Auditor,
-    /// Read-only; names masked too.
-    Viewer,
-    /// 安全管理员: manages users, roles and security policies; reads no case.
-    Security,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "clerk" => Some(Role::Clerk),
-            "auditor" => Some(Role::Auditor),
-            "viewer" => Some(Role::Viewer),
-            "security" => Some(Role::Security),
-            _ => None,
-        }
-    }
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Clerk => "clerk",
-            Role::Auditor => "auditor",
-            Role::Viewer => "viewer",
-            Role::Security => "security",
-        }
-    }
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Role::Admin => "系统管理员",
-            Role::Clerk => "核对员",
-            Role::Auditor => "审计员",
-            Role::Viewer => "查阅人员",
-            Role::Security => "安全管理员",
-        }
-    }
-    /// Whether names appear in full on screens and exports.
-    pub fn sees_names(self) -> bool {
-        !matches!(self, Role::Viewer | Role::Security)
-    }
-    /// Whether the details of facts of this sensitivity (the catalog's class of each data
-    /// category) appear in full: 敏感个人信息 (accounts, health, disability, assistance received)
-    /// only to those who verify; others see that such a fact exists and its amount, not what
-    /// identifies it.
-    pub fn sees(self, s: hedui_core::catalog::Sensitivity) -> bool {
-        s == hedui_core::catalog::Sensitivity::General || matches!(self, Role::Admin | Role::Clerk)
-    }
-    /// Whether the user may change cases (households, letters, commissions, jobs, imports).
-    pub fn may_change_cases(self) -> bool {
-        matches!(self, Role::Admin | Role::Clerk)
-    }
-}
-
 /// Who is asking: the user or the system part acting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
@@ -139,6 +77,10 @@ pub struct Caller {
     pub role: Role,
     /// Region prefix the caller works in; empty for all.
     pub region: String,
+    /// The organization the caller works for.
+    pub organization: String,
+    /// A demo account (published password).
+    pub demo: bool,
     /// The commission the caller acts under, when it acts for one.
     pub commission: Option<String>,
     pub request_id: String,
@@ -152,6 +94,8 @@ impl Caller {
             principal: Principal::System(request_id.into()),
             role: Role::Admin,
             region: String::new(),
+            organization: String::new(),
+            demo: false,
             commission: None,
             request_id: request_id.into(),
         }
@@ -163,9 +107,23 @@ impl Caller {
             principal: Principal::User(login.into()),
             role,
             region: region.into(),
+            organization: String::new(),
+            demo: false,
             commission: None,
             request_id: request_id.into(),
         }
+    }
+
+    /// The caller as a member of `organization`.
+    pub fn of(mut self, organization: &str) -> Caller {
+        self.organization = organization.into();
+        self
+    }
+
+    /// The caller as a demo account.
+    pub fn demo(mut self, demo: bool) -> Caller {
+        self.demo = demo;
+        self
     }
 
     /// The caller acting under a commission.
@@ -182,8 +140,10 @@ impl Caller {
         }
     }
 
+    /// Whether the caller's role changes cases at all (the services' own check; each route is
+    /// decided by [`App::authorize`] first).
     pub fn require_change(&self) -> AppResult<()> {
-        if self.role.may_change_cases() {
+        if matches!(self.principal, Principal::System(_)) || self.role.may_change_cases() {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!("角色“{}”不能修改案件数据", self.role.name_zh())))

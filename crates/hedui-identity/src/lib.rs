@@ -119,6 +119,11 @@ pub mod place {
         Place::new("report", "body_enc", format!("job={job}/version={version}"))
     }
 
+    /// The ID number of a relative a member of staff recorded, bound to them and to its index.
+    pub fn staff_relative_id(login: &str, bidx: &[u8]) -> Place {
+        Place::new("staff_relative", "id_enc", format!("login={login}/bidx={}", encode_hex(bidx)))
+    }
+
     /// A report's compact inputs in the caseload, bound to the report they came from.
     pub fn caseload_inputs(job: JobId, version: i64) -> Place {
         Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))

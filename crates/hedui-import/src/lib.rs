@@ -563,11 +563,20 @@ impl StoreSide<'_> {
 }
 
 /// The batch's rejection and warning report as CSV (UTF-8 with BOM, so Excel opens it), raw lines decrypted.
-pub fn issues_csv(store: &dyn Store, identity: &Identity, batch: hedui_core::BatchId) -> Result<String, ImportError> {
+pub fn issues_csv(
+    store: &dyn Store,
+    identity: &Identity,
+    batch: hedui_core::BatchId,
+    with_raw: bool,
+) -> Result<String, ImportError> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = w.write_record(["行号", "类型", "原因", "原始内容"]);
     for i in store.batch_issues(batch)? {
-        let raw = identity.open_string(&place::issue_raw(batch, i.line), &i.raw_enc)?;
+        // The raw line carries names and ID numbers: opened only for readers who see them.
+        let raw = match with_raw {
+            true => identity.open_string(&place::issue_raw(batch, i.line), &i.raw_enc)?,
+            false => "（已屏蔽）".to_string(),
+        };
         let sev = match i.severity {
             IssueSeverity::Rejected => "拒收",
             IssueSeverity::Warning => "警告",

@@ -62,7 +62,10 @@ fn broken_rows_are_rejected_with_line_and_reason_and_nothing_else_is_lost() {
     assert_eq!(s.count_persons().unwrap(), 2, "the 15-digit number resolves like an 18-digit one");
 
     // The downloadable report carries every issue with its raw line, decrypted.
-    let report = issues_csv(&s, &id, sum.batch).unwrap();
+    let report = issues_csv(&s, &id, sum.batch, true).unwrap();
+    let masked = issues_csv(&s, &id, sum.batch, false).unwrap();
+    assert_eq!(masked.lines().count(), report.lines().count(), "the same lines, masked");
+    assert!(masked.contains("（已屏蔽）"));
     assert!(report.starts_with('\u{FEFF}'));
     assert!(report.contains("两千"), "{report}");
     assert_eq!(report.lines().count(), 5, "{report}");
@@ -232,7 +235,7 @@ fn a_gb18030_file_imports_like_its_utf8_twin_and_a_bad_line_is_its_own_rejection
     assert!(last.reason.contains("GB18030"), "{}", last.reason);
     // Names decoded right: the unresolved 李四 is found by the blind index of her name.
     assert_eq!(s.unresolved_by_name(&id.name_index("李四")).unwrap().len(), 1);
-    let report = issues_csv(&s, &id, sum.batch).unwrap();
+    let report = issues_csv(&s, &id, sum.batch, true).unwrap();
     assert!(report.contains("两千"), "rejected rows are kept readable: {report}");
 
     // A file in neither encoding is refused before anything is stored.
@@ -261,7 +264,7 @@ fn an_xlsx_written_by_libreoffice_imports_row_by_row_with_sheet_row_numbers() {
     );
     assert_eq!(s.count_persons().unwrap(), 2, "张三 and the 15-digit 赵𠀀 resolve");
     assert_eq!(s.unresolved_by_name(&id.name_index("李四")).unwrap().len(), 1);
-    let report = issues_csv(&s, &id, sum.batch).unwrap();
+    let report = issues_csv(&s, &id, sum.batch, true).unwrap();
     assert!(report.contains("两千") && report.contains("多出的一列"), "{report}");
     // Importing the same workbook again changes nothing.
     assert!(import(&s, &id, &input("shuiwu", TEXT_XLSX)).unwrap().already_imported);

@@ -283,4 +283,8 @@ pub trait Store: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<()>;
     fn delete_session(&self, token_sm3: &str) -> Result<()>;
+    /// Records a close relative of a member of staff (近亲属备案), with its audit row.
+    fn add_relative(&self, r: &NewRelative, created_at: Timestamp, audit: &AuditEntry) -> Result<()>;
+    /// Whether a relative `login` recorded is a member of `household`.
+    fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool>;
 }

@@ -151,6 +151,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "record_form", include_str!("../migrations/0008_record_form.sql")),
     (9, "supporter_letters", include_str!("../migrations/0009_supporter_letters.sql")),
     (10, "login_guard", include_str!("../migrations/0010_login_guard.sql")),
+    (11, "access", include_str!("../migrations/0011_access.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -378,7 +379,8 @@ const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.prog
      h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc, \
      c.declared_enc FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
 
-const USER_COLS: &str = "id, login, display_name, role, region, password_hash, created_at, failed_logins, locked_until";
+const USER_COLS: &str =
+    "id, login, display_name, role, region, password_hash, created_at, failed_logins, locked_until, organization, demo";
 
 impl SqlStore {
     pub fn new(conn: Box<dyn Conn>, dialect: Dialect) -> SqlStore {

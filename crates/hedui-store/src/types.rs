@@ -289,6 +289,8 @@ pub struct JobFilter {
     pub region_prefix: Option<String>,
     /// Household number, exact.
     pub household_number: Option<String>,
+    /// The commissioning department, exact.
+    pub department: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -449,6 +451,8 @@ pub struct UserRow {
     pub failed_logins: i64,
     /// Locked against logins until then.
     pub locked_until: Option<Timestamp>,
+    pub organization: String,
+    pub demo: bool,
 }
 
 /// A user to create.
@@ -458,7 +462,21 @@ pub struct NewUser {
     pub display_name: String,
     pub role: String,
     pub region: String,
+    /// The organization the user works for (a 业务部门 sees its own commissions only).
+    pub organization: String,
     pub password_hash: String,
+    /// A demo account (published password), marked as such on every page.
+    pub demo: bool,
+}
+
+/// A close relative a member of staff records (近亲属备案): the blind index of their ID number,
+/// which matches members, and the number sealed at its place.
+#[derive(Clone, Debug)]
+pub struct NewRelative {
+    pub login: String,
+    pub id_bidx: BlindIndex,
+    pub id_enc: Sealed,
+    pub relation: String,
 }
 
 /// Where one person's query at one source stands.

@@ -1,11 +1,10 @@
 //! The JSON API under `/api/v1`, described by `/api/v1/openapi.json`, which is generated from
 //! the handlers' annotations and the request and response types (`crate::openapi`).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use hedui_app::cases::supporters::SupporterAuthorizationInput;
 use hedui_app::cases::{AuthorizationInput, CommissionInput, HouseholdInput, HouseholdView};
@@ -20,29 +19,48 @@ use crate::pages::{JobQuery, VersionQuery};
 use crate::views::*;
 use crate::{Web, api_error};
 
-pub fn routes() -> Router<Web> {
-    Router::new()
-        .route("/openapi.json", get(openapi_json))
-        .route("/errors", get(errors))
-        .route("/login", post(login))
-        .route("/households", post(create_household))
-        .route("/households/{id}", get(household))
-        .route("/households/{id}/authorizations", post(record_authorization))
-        .route("/households/{id}/authorizations/{aid}/end", post(end_authorization))
-        .route("/households/{id}/supporters/{seq}/authorizations", post(record_supporter_authorization))
-        .route("/commissions", post(commission))
-        .route("/jobs", get(jobs))
-        .route("/jobs/{id}", get(job))
-        .route("/jobs/{id}/run", post(run_job))
-        .route("/jobs/{id}/objection", post(object))
-        .route("/jobs/{id}/recheck", post(recheck))
-        .route("/jobs/{id}/report", get(report))
-        .route("/jobs/{id}/report/{format}", get(report_file))
-        .route("/reports/signing-key", get(signing_key))
-        .route("/exchange/callback", post(exchange_callback))
-        .route("/exchange/keys", get(exchange_keys))
-        .route("/sources", get(sources))
-        .route("/policy/simulate", post(policy_simulate))
+/// The API's routes, each with the action it performs.
+pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
+    use hedui_app::Action as A;
+    r.get("/openapi.json", A::Public, openapi_json)
+        .get("/errors", A::Public, errors)
+        .post("/login", A::Public, login)
+        .post("/households", A::HouseholdCreate, create_household)
+        .get("/households/{id}", A::HouseholdRead, household)
+        .post("/households/{id}/authorizations", A::LetterChange, record_authorization)
+        .post("/households/{id}/authorizations/{aid}/end", A::LetterChange, end_authorization)
+        .post("/households/{id}/supporters/{seq}/authorizations", A::LetterChange, record_supporter_authorization)
+        .post("/commissions", A::CommissionCreate, commission)
+        .get("/jobs", A::JobList, jobs)
+        .get("/jobs/{id}", A::JobRead, job)
+        .post("/jobs/{id}/run", A::JobRun, run_job)
+        .post("/jobs/{id}/objection", A::Objection, object)
+        .post("/jobs/{id}/recheck", A::Recheck, recheck)
+        .get("/jobs/{id}/report", A::ReportRead, report)
+        .get("/jobs/{id}/report/{format}", A::ReportDownload, report_file)
+        .get("/reports/signing-key", A::Public, signing_key)
+        .post("/exchange/callback", A::Public, exchange_callback)
+        .get("/exchange/keys", A::Public, exchange_keys)
+        .get("/sources", A::SourceRead, sources)
+        .post("/policy/simulate", A::PolicySimulate, policy_simulate)
+        .post("/me/relatives", A::Session, record_relative)
+}
+
+#[utoipa::path(post, path = "/me/relatives", tag = "账户", request_body = RelativeBody, security(("bearer" = [])), responses((status = 201, description = "近亲属已备案：此后该亲属为成员的家庭，本人一律不能办理", body = Recorded), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 409, description = "已备案", body = ErrorBody)))]
+pub(crate) async fn record_relative(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    b: Result<Json<RelativeBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        app.record_relative(actor, &b.id_number, &b.relation)?;
+        Ok(Recorded { recorded: true })
+    })
+    .await
 }
 
 /// An institution's asynchronous answer. No session: the envelope's SM2 signature, checked

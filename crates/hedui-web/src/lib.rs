@@ -13,6 +13,7 @@ mod api;
 pub mod guard;
 pub mod openapi;
 mod pages;
+pub mod routes;
 pub mod views;
 
 pub use pages::report_html;
@@ -33,7 +34,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::Environment;
 
 use hedui_app::{App, AppError, AppResult, Caller};
@@ -45,6 +45,8 @@ pub struct Web {
     templates: Arc<Environment<'static>>,
     seq: Arc<AtomicU64>,
     started: u64,
+    /// What each route does (set when the router is built).
+    access: routes::AccessMap,
 }
 
 impl std::fmt::Debug for Web {
@@ -138,6 +140,7 @@ impl Web {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
+            access: Default::default(),
         }
     }
 
@@ -224,26 +227,44 @@ pub fn page_error(web: &Web, e: AppError, request_id: &str) -> Response {
     }
 }
 
+/// Every route with its action: the pages, then the API.
+fn build() -> routes::Routes {
+    use hedui_app::Action as A;
+    let r = routes::Routes::new()
+        .get("/", A::Public, || async { Redirect::to("/jobs") })
+        .get("/login", A::Public, pages::login_form)
+        .post("/login", A::Public, pages::login)
+        .post("/logout", A::Public, pages::logout)
+        .get("/jobs", A::JobList, pages::jobs)
+        .get("/jobs/{id}", A::JobRead, pages::job)
+        .post("/jobs/{id}/run", A::JobRun, pages::run_job)
+        .post("/jobs/{id}/objection", A::Objection, pages::object)
+        .post("/jobs/{id}/recheck", A::Recheck, pages::recheck)
+        .get("/jobs/{id}/report", A::ReportRead, pages::report)
+        .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
+        .get("/imports", A::ImportRead, pages::imports)
+        .get("/imports/{id}/issues.csv", A::ImportRead, pages::issues_csv)
+        .get("/sources", A::SourceRead, pages::sources)
+        .get("/policy", A::PolicyRead, pages::policy)
+        .post("/policy", A::PolicySimulate, pages::policy_simulate)
+        .get("/audit", A::AuditRead, pages::audit)
+        .get("/healthz", A::Public, || async { "ok" });
+    api::routes(r.under("/api/v1"))
+}
+
+/// Every route of the application with the action it performs: the table the router is built
+/// with, for tests and documentation.
+pub fn route_table() -> Vec<routes::RouteAccess> {
+    build().table
+}
+
 /// The router of the whole application.
-pub fn router(web: Web) -> Router {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/jobs") }))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/jobs", get(pages::jobs))
-        .route("/jobs/{id}", get(pages::job))
-        .route("/jobs/{id}/run", post(pages::run_job))
-        .route("/jobs/{id}/objection", post(pages::object))
-        .route("/jobs/{id}/recheck", post(pages::recheck))
-        .route("/jobs/{id}/report", get(pages::report))
-        .route("/jobs/{id}/report.{ext}", get(pages::report_file))
-        .route("/imports", get(pages::imports))
-        .route("/sources", get(pages::sources))
-        .route("/policy", get(pages::policy).post(pages::policy_simulate))
-        .route("/imports/{id}/issues.csv", get(pages::issues_csv))
-        .route("/audit", get(pages::audit))
-        .route("/healthz", get(|| async { "ok" }))
-        .nest("/api/v1", api::routes())
+pub fn router(mut web: Web) -> Router {
+    let built = build();
+    web.access = routes::access_map(&built.table);
+    built
+        .router
+        .route_layer(axum::middleware::from_fn_with_state(web.clone(), routes::authorize))
         .layer(axum::middleware::from_fn_with_state(web.clone(), guard::guard))
         .with_state(web)
 }

@@ -38,6 +38,7 @@ use crate::api;
         api::exchange_keys,
         api::sources,
         api::policy_simulate,
+        api::record_relative,
     ),
     modifiers(&Prefix)
 )]

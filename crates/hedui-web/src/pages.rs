@@ -23,8 +23,24 @@ use crate::{COOKIE, Web, page_error, session_token};
 
 const PAGE_SIZE: i64 = 50;
 
+/// The signed-in user as pages show them: name, role, whether a demo account, and the menu items
+/// their role may open (the same table that decides each route).
 fn user_ctx(a: &Caller) -> serde_json::Value {
-    json!({ "login": a.name(), "role_name": a.role.name_zh() })
+    use hedui_app::Action as A;
+    use hedui_app::access::permits;
+    let items = [
+        ("jobs", "核对任务", A::JobList),
+        ("imports", "数据导入", A::ImportRead),
+        ("sources", "数据源", A::SourceRead),
+        ("policy", "政策", A::PolicyRead),
+        ("audit", "审计日志", A::AuditRead),
+    ];
+    let menu: Vec<_> = items
+        .iter()
+        .filter(|(_, _, action)| permits(a.role, *action))
+        .map(|(page, label, _)| json!({ "page": page, "label": label }))
+        .collect();
+    json!({ "login": a.name(), "role_name": a.role.name_zh(), "demo": a.demo, "menu": menu })
 }
 
 /// The job list's filters as they arrive in the query string.
@@ -65,6 +81,7 @@ impl JobQuery {
                 .transpose()?,
             region_prefix: opt(&self.region),
             household_number: opt(&self.household),
+            department: None,
             limit: PAGE_SIZE,
             offset: (self.page.unwrap_or(1).max(1) - 1) * PAGE_SIZE,
         })

@@ -120,6 +120,20 @@ pub struct Ended {
     pub status: AuthorizationStatus,
 }
 
+/// A close relative a member of staff records (近亲属备案).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RelativeBody {
+    /// The relative's ID number (18 digits, or the old 15).
+    pub id_number: String,
+    /// 配偶, 父母, 子女, 兄弟姐妹 …
+    pub relation: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {
+    pub recorded: bool,
+}
+
 /// An objection (异议) to an issued report, with the reason the family gave.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Objection {

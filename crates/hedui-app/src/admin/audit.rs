@@ -4,16 +4,13 @@
 use hedui_core::JobId;
 use hedui_store::{AuditOutcome, AuditRow};
 
-use crate::{App, AppError, AppResult, Caller, Role};
+use crate::{App, AppResult, Caller};
 
 impl App {
-    /// The newest `limit` audit rows, for the system administrator and the auditor; the reading
-    /// is audited and a refusal too.
+    /// The newest `limit` audit rows, for the 审计管理员 alone; the reading is audited and a
+    /// refusal too.
     pub fn audit_log(&self, actor: &Caller, limit: i64) -> AppResult<Vec<AuditRow>> {
-        if !matches!(actor.role, Role::Admin | Role::Auditor) {
-            self.audit(actor, "audit.read", "audit", AuditOutcome::Denied, String::new())?;
-            return Err(AppError::Forbidden("只有系统管理员和审计员可以查看审计日志".into()));
-        }
+        self.authorize(actor, crate::Action::AuditRead, &crate::Object::None)?;
         let rows = self.store.audit_log(None, limit)?;
         self.audit(actor, "audit.read", "audit", AuditOutcome::Ok, format!("{} 条", rows.len()))?;
         Ok(rows)

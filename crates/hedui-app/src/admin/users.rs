@@ -63,6 +63,35 @@ pub fn check_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An account to create: who, in which role, region and organization.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct Account {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Region code the user works in (its subtree); empty for the whole node.
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub organization: String,
+    /// A demo account: made only by hedui's demo, marked on every page.
+    #[serde(skip)]
+    pub demo: bool,
+}
+
+impl Account {
+    pub fn new(login: &str, display_name: &str, role: Role, region: &str, organization: &str) -> Account {
+        Account {
+            login: login.into(),
+            display_name: display_name.into(),
+            role,
+            region: region.into(),
+            organization: organization.into(),
+            demo: false,
+        }
+    }
+}
+
 /// A logged-in session: the token goes to the browser, never to the store.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -96,19 +125,13 @@ fn dummy_verifier() -> &'static str {
 
 impl App {
     /// Creates a user (administrators only).
-    pub fn create_user(
-        &self,
-        actor: &Caller,
-        login: &str,
-        display_name: &str,
-        role: Role,
-        region: &str,
-        password: &str,
-    ) -> AppResult<UserId> {
+    pub fn create_user(&self, actor: &Caller, account: &Account, password: &str) -> AppResult<UserId> {
         // The security administrator manages users; hedui itself creates the demo's accounts.
         let system = matches!(actor.principal, crate::Principal::System(_));
-        if !system && actor.role != Role::Security {
-            return Err(AppError::Forbidden("只有安全管理员可以创建用户".into()));
+        let login = account.login.as_str();
+        self.authorize(actor, crate::Action::UserManage, &crate::Object::None)?;
+        if !account.region.is_empty() && !account.region.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::Invalid("区划代码只能由数字组成".into()));
         }
         if login.trim().is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
             return Err(AppError::Invalid("用户名只能由字母、数字、下划线和点组成".into()));
@@ -120,13 +143,20 @@ impl App {
         }
         let u = NewUser {
             login: login.trim().into(),
-            display_name: display_name.into(),
-            role: role.code().into(),
-            region: region.into(),
+            display_name: account.display_name.clone(),
+            role: account.role.code().into(),
+            region: account.region.clone(),
+            organization: account.organization.clone(),
             password_hash: self.password_verifier(password)?,
+            demo: system && account.demo,
         };
-        let audit =
-            self.audit_entry(actor, "user.create", &format!("user:{}", u.login), AuditOutcome::Ok, role.code().into());
+        let audit = self.audit_entry(
+            actor,
+            "user.create",
+            &format!("user:{}", u.login),
+            AuditOutcome::Ok,
+            format!("{} {} {}", account.role.code(), account.region, account.organization),
+        );
         Ok(self.store.create_user(&u, self.now(), &audit)?)
     }
 
@@ -141,7 +171,9 @@ impl App {
             display_name: display_name.into(),
             role: Role::Security.code().into(),
             region: String::new(),
+            organization: String::new(),
             password_hash: self.password_verifier(password)?,
+            demo: false,
         };
         let actor = Caller::system(request_id);
         let audit = self.audit_entry(
@@ -239,7 +271,30 @@ impl App {
             .session_user(&encode_hex(&sm3(token.as_bytes())), Timestamp::from_unix(secs), idle_since)?
             .ok_or(AppError::Unauthenticated)?;
         let u = self.store.user(uid)?.ok_or(AppError::Unauthenticated)?;
-        Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id))
+        Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id)
+            .of(&u.organization)
+            .demo(u.demo))
+    }
+
+    /// Records a close relative of the caller (近亲属备案): from then on the caller is kept off
+    /// every case whose household has the relative as a member, and each refusal is audited.
+    pub fn record_relative(&self, actor: &Caller, id_number: &str, relation: &str) -> AppResult<()> {
+        let crate::Principal::User(login) = &actor.principal else {
+            return Err(AppError::Invalid("近亲属由工作人员本人备案".into()));
+        };
+        let parsed = hedui_core::id_number::IdNumber::parse_with_table(id_number.trim(), &self.regions)
+            .map_err(|e| AppError::Invalid(format!("近亲属的身份证号码无效：{e}")))?;
+        if relation.trim().is_empty() {
+            return Err(AppError::Invalid("请填写与近亲属的关系".into()));
+        }
+        let bidx = self.identity.id_index(&parsed.id);
+        let place = hedui_identity::place::staff_relative_id(login, bidx.as_slice());
+        let id_enc = self.identity.seal(&place, hedui_identity::period(self.today()), parsed.id.as_str().as_bytes())?;
+        let r =
+            hedui_store::NewRelative { login: login.clone(), id_bidx: bidx, id_enc, relation: relation.trim().into() };
+        let audit =
+            self.audit_entry(actor, "relative.add", &format!("user:{login}"), AuditOutcome::Ok, relation.trim().into());
+        Ok(self.store.add_relative(&r, self.now(), &audit)?)
     }
 
     pub fn logout(&self, token: &str) -> AppResult<()> {

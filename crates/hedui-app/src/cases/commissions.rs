@@ -38,7 +38,7 @@ pub struct CommissionInput {
 impl App {
     /// Files a commission and creates its job.
     pub fn commission(&self, actor: &Caller, input: &CommissionInput) -> AppResult<JobId> {
-        actor.require_change()?;
+        self.authorize(actor, crate::Action::CommissionCreate, &crate::Object::Household(input.household))?;
         let h = self
             .store
             .household(input.household)?
@@ -97,13 +97,19 @@ impl App {
 
     /// The job list; audited because it names households.
     pub fn jobs(&self, actor: &Caller, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
+        self.authorize(actor, crate::Action::JobList, &crate::Object::None)?;
         let mut f = filter.clone();
-        if !actor.region.is_empty() {
+        let scope = actor.region.trim_end_matches('0');
+        if !scope.is_empty() {
             // A user only sees the region they work in.
             let wanted = f.region_prefix.clone().unwrap_or_default();
-            if !wanted.starts_with(&actor.region) {
-                f.region_prefix = Some(actor.region.clone());
+            if !wanted.starts_with(scope) {
+                f.region_prefix = Some(scope.to_string());
             }
+        }
+        if actor.role == crate::Role::Department {
+            // A commissioning department sees its own commissions.
+            f.department = Some(actor.organization.clone());
         }
         let rows = self.store.jobs(&f)?;
         let total = self.store.count_jobs(&f)?;

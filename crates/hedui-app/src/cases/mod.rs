@@ -161,11 +161,11 @@ impl App {
 
     /// Records a household. Members whose ID number is invalid are kept, unresolved, with the reason.
     pub fn create_household(&self, actor: &Caller, input: &HouseholdInput) -> AppResult<HouseholdId> {
-        actor.require_change()?;
         if input.number.trim().is_empty() {
             return Err(AppError::Invalid("户编号不能为空".into()));
         }
         let (region, _) = self.known_region(&input.region)?;
+        self.authorize(actor, crate::Action::HouseholdCreate, &crate::Object::Region(region.as_str().to_string()))?;
         let members: Vec<Member> = input
             .members
             .iter()

@@ -254,6 +254,7 @@ impl App {
         if changes.is_empty() {
             return Err(AppError::Invalid("请至少给出一项政策变更，例如 dibao.standard=+5%".into()));
         }
+        self.authorize(actor, crate::Action::PolicySimulate, &crate::Object::None)?;
         let set = self.policies.current();
         let mut groups: HashMap<(String, Programme), Group> = HashMap::new();
         let mut tally = Tally::default();
@@ -266,6 +267,9 @@ impl App {
             t.reading += clock.elapsed();
             let Some(last) = page.last() else { break };
             after = last.household;
+            // A user simulates the households of their own region.
+            let mut page = page;
+            page.retain(|r| crate::access::in_scope(&actor.region, &r.entry.region));
             t.households += page.len();
             let clock = Instant::now();
             self.open_page(&page, &mut groups, &mut tally, &|region, p| compile_pair(&set, region, p, as_of, changes));

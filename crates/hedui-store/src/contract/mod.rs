@@ -21,9 +21,11 @@ use crate::*;
 mod exchange;
 mod in_force;
 mod rest;
+mod users;
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
+pub use users::{staff_relatives_match_members, users_and_sessions};
 
 /// Builds a fresh, migrated store.
 pub type Factory<'a> = &'a dyn Fn() -> std::result::Result<Box<dyn Store>, String>;
@@ -51,7 +53,7 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@each $make;
             migrations_are_idempotent, persons_resolve_once, imports_round_trip, households_round_trip,
             failed_change_leaves_nothing, authorizations_supersede, jobs_compare_and_set,
-            reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions,
+            reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions, staff_relatives_match_members,
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest);
     };
@@ -542,41 +544,10 @@ pub fn job_lists_filter(s: &dyn Store) {
     assert_eq!(s.count_jobs(&by_kind).unwrap(), 1);
     let by_number = JobFilter { household_number: Some("H6".into()), ..Default::default() };
     assert_eq!(s.jobs(&by_number).unwrap()[0].household_number, "H6");
+    let by_department = JobFilter { department: Some("溧阳民政".into()), ..Default::default() };
+    assert_eq!(s.count_jobs(&by_department).unwrap(), 0, "no commission of that department");
+    let by_department = JobFilter { department: Some("民政".into()), ..Default::default() };
+    assert_eq!(s.count_jobs(&by_department).unwrap(), 2);
     let paged = JobFilter { limit: 1, offset: 1, ..Default::default() };
     assert_eq!(s.jobs(&paged).unwrap().len(), 1);
-}
-
-pub fn users_and_sessions(s: &dyn Store) {
-    let u = NewUser {
-        login: "clerk".into(),
-        display_name: "核对员".into(),
-        role: "clerk".into(),
-        region: "3204".into(),
-        password_hash: "$argon2id$x".into(),
-    };
-    // The first user only while there is none.
-    let first = NewUser { login: "sec".into(), role: "security".into(), ..u.clone() };
-    let sec = s.create_first_user(&first, ts(0), &audit("user.bootstrap", "sec")).unwrap();
-    assert!(sec.is_some());
-    assert_eq!(s.create_first_user(&NewUser { login: "sec2".into(), ..first }, ts(0), &audit("b", "s")).unwrap(), None);
-    assert!(s.user_by_login("sec2").unwrap().is_none());
-    let id = s.create_user(&u, ts(0), &audit("user", "clerk")).unwrap();
-    assert!(matches!(s.create_user(&u, ts(0), &audit("user", "clerk")), Err(StoreError::Conflict(_))));
-    assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));
-    assert_eq!(s.user(id).unwrap().map(|u| u.password_hash), Some("$argon2id$x".into()));
-    s.create_session("tok", id, ts(0), ts(8 * 3600)).unwrap();
-    assert_eq!(s.session_user("tok", ts(600), ts(-60)).unwrap(), Some(id));
-    assert_eq!(s.session_user("tok", ts(3600), ts(1200)).unwrap(), None, "idle since its last use at 600");
-    assert_eq!(s.session_user("tok", ts(1000), ts(300)).unwrap(), Some(id), "used at 600, so not idle since 300");
-    assert_eq!(s.session_user("tok", ts(9 * 3600), ts(-60)).unwrap(), None, "expired");
-    s.delete_session("tok").unwrap();
-    assert_eq!(s.session_user("tok", ts(3600), ts(0)).unwrap(), None);
-    // Failures lock; a success clears them, upgrading the verifier with its audit row.
-    s.record_login(id, 5, Some(ts(1800)), None, &audit("login", "clerk")).unwrap();
-    let u = s.user(id).unwrap().unwrap();
-    assert_eq!((u.failed_logins, u.locked_until), (5, Some(ts(1800))));
-    s.record_login(id, 0, None, Some("$new"), &audit("login", "clerk")).unwrap();
-    let u = s.user(id).unwrap().unwrap();
-    assert_eq!((u.failed_logins, u.locked_until, u.password_hash.as_str()), (0, None, "$new"));
-    assert!(s.record_login(UserId(999_999), 1, None, None, &audit("login", "x")).is_err());
 }

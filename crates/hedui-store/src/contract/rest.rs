@@ -153,9 +153,14 @@ mod tests {
         let lib = include_str!("../lib.rs");
         let start = lib.find("pub trait Store").expect("the trait");
         let end = start + lib[start..].find("\n}\n").expect("its end");
-        let checks =
-            [include_str!("mod.rs"), include_str!("exchange.rs"), include_str!("in_force.rs"), include_str!("rest.rs")]
-                .concat();
+        let checks = [
+            include_str!("mod.rs"),
+            include_str!("exchange.rs"),
+            include_str!("in_force.rs"),
+            include_str!("rest.rs"),
+            include_str!("users.rs"),
+        ]
+        .concat();
         let methods: Vec<&str> = lib[start..end]
             .lines()
             .filter_map(|l| l.trim_start().strip_prefix("fn "))

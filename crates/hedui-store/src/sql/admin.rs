@@ -56,7 +56,7 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
 }
 
 /// A new user's columns, in the order `create_user` and `create_first_user` insert them.
-fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 6] {
+fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 8] {
     [
         u.login.as_str().into(),
         u.display_name.as_str().into(),
@@ -64,6 +64,8 @@ fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 6] {
         u.region.as_str().into(),
         u.password_hash.as_str().into(),
         created_at.into(),
+        u.organization.as_str().into(),
+        i64::from(u.demo).into(),
     ]
 }
 
@@ -73,8 +75,8 @@ pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, aud
             return Err(StoreError::Conflict(format!("用户名 {}", u.login)));
         }
         let id = first_i64(&c.query(
-            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &user_values(u, created_at),
         )?)?;
         write_audit(c, audit)?;
@@ -91,8 +93,8 @@ pub(super) fn create_first_user(
     st.tx(|c| {
         // One statement: two bootstraps at once cannot both find the table empty.
         let rows = c.query(
-            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at) \
-             SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
             &user_values(u, created_at),
         )?;
         let Some(r) = rows.first() else { return Ok(None) };
@@ -185,5 +187,39 @@ pub(super) fn user_from(r: &[Value]) -> Result<UserRow> {
         created_at: r.ts(6)?,
         failed_logins: r.i64(7)?,
         locked_until: r.opt_ts(8)?,
+        organization: r.text(9)?,
+        demo: r.i64(10)? != 0,
     })
+}
+
+pub(super) fn add_relative(st: &SqlStore, r: &NewRelative, created_at: Timestamp, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        let known = c.query(
+            "SELECT id FROM staff_relative WHERE login = ? AND id_bidx = ?",
+            &[r.login.as_str().into(), r.id_bidx.as_slice().into()],
+        )?;
+        if !known.is_empty() {
+            return Err(StoreError::Conflict("该近亲属已备案".into()));
+        }
+        c.execute(
+            "INSERT INTO staff_relative (login, id_bidx, id_enc, relation, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[
+                r.login.as_str().into(),
+                r.id_bidx.as_slice().into(),
+                r.id_enc.as_bytes().into(),
+                r.relation.as_str().into(),
+                created_at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn relative_in_household(st: &SqlStore, login: &str, household: HouseholdId) -> Result<bool> {
+    let rows = st.query(
+        "SELECT 1 FROM staff_relative r JOIN person p ON p.id_bidx = r.id_bidx \
+         JOIN member m ON m.person_id = p.id WHERE r.login = ? AND m.household_id = ? LIMIT 1",
+        &[login.into(), household.0.into()],
+    )?;
+    Ok(!rows.is_empty())
 }

@@ -243,6 +243,10 @@ pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
         w.push("h.number = ?".into());
         p.push(n.into());
     }
+    if let Some(d) = f.department.as_deref() {
+        w.push("c.department = ?".into());
+        p.push(d.into());
+    }
     (w.join(" AND "), p)
 }
 

@@ -410,4 +410,12 @@ impl Store for SqlStore {
     fn delete_session(&self, token_sm3: &str) -> Result<()> {
         admin::delete_session(self, token_sm3)
     }
+
+    fn add_relative(&self, r: &NewRelative, created_at: Timestamp, audit: &AuditEntry) -> Result<()> {
+        admin::add_relative(self, r, created_at, audit)
+    }
+
+    fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool> {
+        admin::relative_in_household(self, login, household)
+    }
 }

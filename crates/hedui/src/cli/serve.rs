@@ -78,10 +78,6 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     hedui::exchange::attach(&mut app, catalog, secret, std::time::Duration::from_secs(120))?;
     println!("   模拟 {online} 个在线部门和金融机构：{}", sim.base_url);
     let admin = Caller::system("demo");
-    app.create_user(&admin, "admin", "系统管理员", Role::Admin, "", "admin-hedui")?;
-    app.create_user(&admin, "demo", "演示核对员", Role::Clerk, "", "demo-hedui")?;
-    app.create_user(&admin, "viewer", "查阅人员", Role::Viewer, "", "viewer-hedui")?;
-
     let t = Instant::now();
     let imports = city::import_mirrors(&app, &admin, &paths.city)?;
     let rows: i64 = imports.iter().map(|s| s.stats.accepted).sum();
@@ -89,6 +85,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 
     let t = Instant::now();
     let apps = city::applications(&paths.city)?;
+    demo_accounts(&app, &admin, apps.first().map_or("", |a| a.region.as_str()))?;
     // Every 50th household has not signed its letter yet, to show a refused query.
     let filed = city::file_applications(&app, &admin, &apps, as_of, &|i| i % 50 != 49)?;
     let mut reports = Vec::new();
@@ -121,6 +118,34 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     served
 }
 
+/// The demo's accounts, one per role, each with the password `<login>-hedui` (demo accounts only:
+/// a deployment creates its users through `hedui user bootstrap` and the security administrator).
+/// The township worker and the department work for the first household's township and county.
+fn demo_accounts(app: &App, system: &Caller, township: &str) -> Result<()> {
+    let county = township.get(..6).unwrap_or(township);
+    let bureau = format!("{}民政", app.region_name(county));
+    let accounts = [
+        ("demo", "演示核对员", Role::Clerk, "", ""),
+        ("reviewer", "演示审核员", Role::Reviewer, "", ""),
+        ("township", "演示乡镇经办人", Role::Township, township, ""),
+        ("department", "演示业务部门", Role::Department, county, bureau.as_str()),
+        ("operator", "演示数据源管理员", Role::Operator, "", ""),
+        ("leader", "演示领导", Role::Leader, "", ""),
+        ("admin", "演示系统管理员", Role::Admin, "", ""),
+        ("security", "演示安全管理员", Role::Security, "", ""),
+        ("auditor", "演示审计管理员", Role::Auditor, "", ""),
+        ("viewer", "演示查阅人员", Role::Viewer, "", ""),
+    ];
+    for (login, name, role, region, org) in accounts {
+        let account = hedui_app::admin::users::Account {
+            demo: true,
+            ..hedui_app::admin::users::Account::new(login, name, role, region, org)
+        };
+        app.create_user(system, &account, &format!("{login}-hedui"))?;
+    }
+    Ok(())
+}
+
 fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
@@ -129,7 +154,11 @@ fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result
         let addr = listener.local_addr()?;
         println!("hedui 已启动: http://{addr}/");
         if let Some((u, p)) = login {
-            println!("演示登录: 用户名 {u} 密码 {p}（管理员 admin / admin-hedui，查阅 viewer / viewer-hedui）");
+            println!("演示登录: 用户名 {u} 密码 {p}");
+            println!(
+                "   其他演示账户（密码均为“用户名-hedui”）：reviewer 审核员，township 乡镇经办人，department 业务部门，\
+                 operator 数据源管理员，leader 领导，admin 系统管理员，security 安全管理员，auditor 审计管理员，viewer 查阅人员"
+            );
         }
         std::io::stdout().flush()?;
         hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))).await?;

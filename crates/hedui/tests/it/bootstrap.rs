@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
 use crate::common;
+use hedui_app::admin::users::Account;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -59,14 +60,14 @@ fn the_first_user_is_a_security_administrator_made_once() {
     assert!(!sec.role.sees_names(), "the security administrator sees no personal data");
     // The security administrator creates users, with passwords that follow the rule.
     assert!(matches!(
-        app.create_user(&sec, "clerk1", "核对员", Role::Clerk, "3204", "short"),
+        app.create_user(&sec, &Account::new("clerk1", "核对员", Role::Clerk, "3204", ""), "short"),
         Err(AppError::Invalid(_))
     ));
-    app.create_user(&sec, "clerk1", "核对员", Role::Clerk, "3204", "Clerk-pass-2026").unwrap();
+    app.create_user(&sec, &Account::new("clerk1", "核对员", Role::Clerk, "3204", ""), "Clerk-pass-2026").unwrap();
     // Nobody else may: not a clerk, not the system administrator.
     for role in [Role::Clerk, Role::Admin, Role::Auditor, Role::Viewer] {
         let other = Caller::user("x", role, "", "r");
-        let r = app.create_user(&other, "clerk2", "核对员", Role::Clerk, "3204", "Clerk-pass-2026");
+        let r = app.create_user(&other, &Account::new("clerk2", "核对员", Role::Clerk, "3204", ""), "Clerk-pass-2026");
         assert!(matches!(r, Err(AppError::Forbidden(_))), "{role:?}");
     }
 }

@@ -67,6 +67,8 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert_eq!(r.status(), 303);
     let html = http.get(format!("{base}/jobs?outcome=exceeds")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("核对任务") && html.contains("超出"), "{html}");
+    assert!(html.contains("演示账户"), "a demo account is marked as one on every page");
+    assert!(!html.contains(r#"href="/audit""#), "the 核对员's menu has no audit log");
 
     // Pick a household the ground truth says is over the limits because of a car, and read its report.
     let truth = hedui::city::ground_truth(&dir.join("city")).unwrap();
@@ -130,8 +132,17 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert_eq!(cross.status(), 403);
     let admin =
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    admin.post(format!("{base}/login")).form(&[("login", "admin"), ("password", "admin-hedui")]).send().await.unwrap();
+    admin
+        .post(format!("{base}/login"))
+        .form(&[("login", "auditor"), ("password", "auditor-hedui")])
+        .send()
+        .await
+        .unwrap();
     let audit = admin.get(format!("{base}/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        audit.contains(">审计日志</a>") && !audit.contains(">核对任务</a>"),
+        "the 审计管理员 sees the audit log only"
+    );
     assert_eq!(audit.matches("拒绝请求（来源或表单令牌无效）").count(), 2, "both refusals are audited: {audit}");
     let sim = http
         .post(format!("{base}/policy"))

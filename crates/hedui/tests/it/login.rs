@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
 use crate::common;
+use hedui_app::admin::users::Account;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -36,7 +37,7 @@ fn run(store: Arc<dyn Store>) {
     let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
     let app = hedui::build_app(store.clone(), keys, Vec::new(), clock.clone(), None).unwrap();
     let admin = Caller::system("test");
-    app.create_user(&admin, "clerk1", "核对员", Role::Clerk, "3204", PASSWORD).unwrap();
+    app.create_user(&admin, &Account::new("clerk1", "核对员", Role::Clerk, "3204", ""), PASSWORD).unwrap();
     let login = |password: &str| app.login("clerk1", password, "r");
     let user = || store.user_by_login("clerk1").unwrap().unwrap();
     assert!(user().password_hash.starts_with("sm3p$"), "the verifier is peppered");
@@ -94,6 +95,8 @@ fn run(store: Arc<dyn Store>) {
     // replaced by a peppered one.
     let legacy = argon2::Argon2::default().hash_password(b"Old-pass-2025").unwrap().to_string();
     let u = hedui_store::NewUser {
+        organization: String::new(),
+        demo: false,
         login: "old".into(),
         display_name: "旧用户".into(),
         role: "clerk".into(),

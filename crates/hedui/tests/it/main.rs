@@ -2,6 +2,7 @@
 //! One binary rather than one per file keeps a clean build small (CI machines have limited disk) and links once.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
+mod access;
 mod bootstrap;
 mod catalog;
 mod common;

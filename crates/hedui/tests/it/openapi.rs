@@ -9,22 +9,12 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// (method, path) of every `.route(…)` in the API router's source.
+/// (method, path) of every route of the API, from the table the router is built with.
 fn routed() -> BTreeSet<(String, String)> {
-    let src = include_str!("../../../hedui-web/src/api.rs");
-    let start = src.find("pub fn routes()").expect("the API router");
-    let body = &src[start..start + src[start..].find("\n}\n").expect("its end")];
-    let mut out = BTreeSet::new();
-    for line in body.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
-        let path = line[".route(\"".len()..].split('"').next().unwrap().to_string();
-        let rest = &line[".route(\"".len() + path.len()..];
-        for method in ["get", "post", "put", "delete", "patch"] {
-            if rest.contains(&format!(" {method}(")) || rest.contains(&format!(".{method}(")) {
-                out.insert((method.to_string(), path.clone()));
-            }
-        }
-    }
-    out
+    hedui_web::route_table()
+        .into_iter()
+        .filter_map(|r| Some((r.method.to_ascii_lowercase(), r.path.strip_prefix("/api/v1")?.to_string())))
+        .collect()
 }
 
 fn documented(doc: &serde_json::Value) -> BTreeSet<(String, String)> {

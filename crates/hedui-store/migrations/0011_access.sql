@@ -1,0 +1,16 @@
+-- Access (GB/T 22239-2019 level 3): each user belongs to an organization as well as a region, and
+-- staff record their close relatives (近亲属备案) so that they are kept off those relatives' cases.
+-- A relative is held as the blind index of their ID number (to match members) and the number sealed.
+ALTER TABLE app_user ADD COLUMN organization TEXT NOT NULL DEFAULT '';
+-- Accounts the demo makes (published passwords), marked on every page they see.
+ALTER TABLE app_user ADD COLUMN demo BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE staff_relative (
+    id {{id}},
+    login TEXT NOT NULL,
+    id_bidx {{blob}} NOT NULL,
+    id_enc {{blob}} NOT NULL,
+    relation TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (login, id_bidx)
+);

@@ -1,0 +1,72 @@
+//! Contract checks of users, sessions and the relatives staff record.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use super::{audit, bx, household, key, sd, ts};
+use crate::*;
+
+pub fn users_and_sessions(s: &dyn Store) {
+    let u = NewUser {
+        login: "clerk".into(),
+        display_name: "核对员".into(),
+        role: "clerk".into(),
+        region: "3204".into(),
+        organization: "常州市民政局".into(),
+        password_hash: "$argon2id$x".into(),
+        demo: false,
+    };
+    // The first user only while there is none.
+    let first = NewUser { login: "sec".into(), role: "security".into(), ..u.clone() };
+    let sec = s.create_first_user(&first, ts(0), &audit("user.bootstrap", "sec")).unwrap();
+    assert!(sec.is_some());
+    assert_eq!(s.create_first_user(&NewUser { login: "sec2".into(), ..first }, ts(0), &audit("b", "s")).unwrap(), None);
+    assert!(s.user_by_login("sec2").unwrap().is_none());
+    let id = s.create_user(&u, ts(0), &audit("user", "clerk")).unwrap();
+    assert!(matches!(s.create_user(&u, ts(0), &audit("user", "clerk")), Err(StoreError::Conflict(_))));
+    assert_eq!(s.user_by_login("clerk").unwrap().map(|u| u.id), Some(id));
+    assert_eq!(s.user(id).unwrap().map(|u| u.password_hash), Some("$argon2id$x".into()));
+    assert_eq!(s.user(id).unwrap().map(|u| (u.organization, u.demo)), Some(("常州市民政局".into(), false)));
+    let demo =
+        s.create_user(&NewUser { login: "demo".into(), demo: true, ..u.clone() }, ts(0), &audit("u", "d")).unwrap();
+    assert!(s.user(demo).unwrap().unwrap().demo);
+    s.create_session("tok", id, ts(0), ts(8 * 3600)).unwrap();
+    assert_eq!(s.session_user("tok", ts(600), ts(-60)).unwrap(), Some(id));
+    assert_eq!(s.session_user("tok", ts(3600), ts(1200)).unwrap(), None, "idle since its last use at 600");
+    assert_eq!(s.session_user("tok", ts(1000), ts(300)).unwrap(), Some(id), "used at 600, so not idle since 300");
+    assert_eq!(s.session_user("tok", ts(9 * 3600), ts(-60)).unwrap(), None, "expired");
+    s.delete_session("tok").unwrap();
+    assert_eq!(s.session_user("tok", ts(3600), ts(0)).unwrap(), None);
+    // Failures lock; a success clears them, upgrading the verifier with its audit row.
+    s.record_login(id, 5, Some(ts(1800)), None, &audit("login", "clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until), (5, Some(ts(1800))));
+    s.record_login(id, 0, None, Some("$new"), &audit("login", "clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.failed_logins, u.locked_until, u.password_hash.as_str()), (0, None, "$new"));
+    assert!(s.record_login(UserId(999_999), 1, None, None, &audit("login", "x")).is_err());
+}
+
+pub fn staff_relatives_match_members(s: &dyn Store) {
+    let persons = s.resolve_persons(&[key(1), key(2), key(3)]).unwrap();
+    let mut h = household("H1", "320481");
+    h.members[0].person = Some(persons[0]);
+    h.members[1].person = Some(persons[1]);
+    let hid = s.create_household(&h, ts(0), &audit("household.create", "H1")).unwrap();
+    let relative = |login: &str, n: u8| NewRelative {
+        login: login.into(),
+        id_bidx: bx(vec![n; 32]),
+        id_enc: sd(vec![n, 1]),
+        relation: "配偶".into(),
+    };
+    assert!(!s.relative_in_household("clerk", hid).unwrap());
+    // A relative who is no member, then one who is: only the second keeps the clerk off.
+    s.add_relative(&relative("clerk", 3), ts(1), &audit("relative.add", "user:clerk")).unwrap();
+    assert!(!s.relative_in_household("clerk", hid).unwrap());
+    s.add_relative(&relative("clerk", 2), ts(1), &audit("relative.add", "user:clerk")).unwrap();
+    assert!(s.relative_in_household("clerk", hid).unwrap());
+    assert!(!s.relative_in_household("other", hid).unwrap(), "another user's relatives are theirs");
+    let again = s.add_relative(&relative("clerk", 2), ts(2), &audit("relative.add", "user:clerk"));
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    let rows = s.audit_log(Some("user:clerk"), 10).unwrap();
+    assert_eq!(rows.len(), 2, "each record audited once, the refused duplicate not at all");
+}

@@ -1,0 +1,151 @@
+//! Every route with the action it performs, and the middleware that decides each request through
+//! [`hedui_app::App::authorize`] before its handler runs (so before a JSON body is parsed). The
+//! router and its table come from one builder: a route cannot be served without an action, and
+//! the authorization-matrix test reads the same table (a route missing from it fails closed).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use serde::Serialize;
+
+use hedui_app::{Action, AppError, Object};
+use hedui_core::{HouseholdId, JobId};
+
+use crate::Web;
+
+/// One route: its method, its full path pattern and what it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteAccess {
+    pub method: &'static str,
+    pub path: String,
+    pub action: Action,
+}
+
+impl RouteAccess {
+    /// What the route acts on, from its path: `/households/{id}…` a household, `/jobs/{id}…` a job.
+    pub fn object_kind(&self) -> ObjectKind {
+        let p = self.path.strip_prefix("/api/v1").unwrap_or(&self.path);
+        if p.starts_with("/households/{id}") {
+            ObjectKind::Household
+        } else if p.starts_with("/jobs/{id}") {
+            ObjectKind::Job
+        } else {
+            ObjectKind::None
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    None,
+    Household,
+    Job,
+}
+
+/// The routes being built: the router and its table, side by side.
+pub(crate) struct Routes {
+    pub(crate) router: Router<Web>,
+    pub(crate) table: Vec<RouteAccess>,
+    prefix: &'static str,
+}
+
+impl Routes {
+    pub(crate) fn new() -> Routes {
+        Routes { router: Router::new(), table: Vec::new(), prefix: "" }
+    }
+
+    /// Routes added from here on are under `prefix`.
+    pub(crate) fn under(mut self, prefix: &'static str) -> Routes {
+        self.prefix = prefix;
+        self
+    }
+
+    pub(crate) fn get<H: Handler<T, Web>, T: 'static>(self, path: &str, action: Action, h: H) -> Routes {
+        self.add("GET", path, action, axum::routing::get(h))
+    }
+
+    pub(crate) fn post<H: Handler<T, Web>, T: 'static>(self, path: &str, action: Action, h: H) -> Routes {
+        self.add("POST", path, action, axum::routing::post(h))
+    }
+
+    fn add(mut self, method: &'static str, path: &str, action: Action, mr: MethodRouter<Web>) -> Routes {
+        let full = format!("{}{path}", self.prefix);
+        self.table.push(RouteAccess { method, path: full.clone(), action });
+        self.router = self.router.route(&full, mr);
+        self
+    }
+}
+
+/// The table by (method, path pattern).
+pub(crate) type AccessMap = Arc<HashMap<(String, String), Action>>;
+
+pub(crate) fn access_map(table: &[RouteAccess]) -> AccessMap {
+    Arc::new(table.iter().map(|r| ((r.method.to_string(), r.path.clone()), r.action)).collect())
+}
+
+/// The `{id}` of a path, by the segment of its pattern.
+fn path_id(pattern: &str, path: &str) -> Option<i64> {
+    let i = pattern.split('/').position(|s| s == "{id}")?;
+    path.split('/').nth(i)?.parse().ok()
+}
+
+/// The middleware: the route's action, the caller, the object; then `App::authorize`.
+pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let refuse = |web: &Web, e: AppError, rid: &str| -> Response {
+        if api {
+            crate::api_error(e, rid)
+        } else if matches!(e, AppError::Unauthenticated) {
+            Redirect::to("/login").into_response()
+        } else {
+            crate::page_error(web, e, rid)
+        }
+    };
+    let method = if req.method() == Method::HEAD { "GET" } else { req.method().as_str() };
+    let pattern = matched.as_ref().map(|m| m.as_str().to_string()).unwrap_or_default();
+    let action = web.access.get(&(method.to_string(), pattern.clone())).copied();
+    let rid = web.request_id();
+    let Some(action) = action else {
+        // Fail closed: a route without an action in the table serves nobody.
+        return refuse(&web, AppError::Forbidden(format!("路由 {method} {pattern} 未登记权限")), &rid);
+    };
+    if action == Action::Public {
+        return next.run(req).await;
+    }
+    let caller = match web.actor(req.headers(), &rid).await {
+        Ok(c) => c,
+        Err(e) => return refuse(&web, e, &rid),
+    };
+    let kind = RouteAccess { method: "", path: pattern.clone(), action }.object_kind();
+    let id = path_id(&pattern, req.uri().path());
+    let object = match (kind, id) {
+        (ObjectKind::None, _) => Object::None,
+        (ObjectKind::Household, Some(id)) => Object::Household(HouseholdId(id)),
+        (ObjectKind::Job, Some(id)) => Object::Job(JobId(id)),
+        (_, None) => return refuse(&web, AppError::Invalid("地址中的编号无效".into()), &rid),
+    };
+    if let Err(e) = web.blocking(move |app| app.authorize(&caller, action, &object)).await {
+        return refuse(&web, e, &rid);
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_the_patterns_segment() {
+        assert_eq!(path_id("/jobs/{id}/report.{ext}", "/jobs/42/report.pdf"), Some(42));
+        assert_eq!(path_id("/api/v1/households/{id}", "/api/v1/households/7"), Some(7));
+        assert_eq!(path_id("/api/v1/households/{id}", "/api/v1/households/x"), None);
+        assert_eq!(path_id("/jobs", "/jobs"), None);
+    }
+}
