@@ -326,6 +326,16 @@ impl App {
             )?;
             Err(AppError::Forbidden(why))
         };
+        if caller.must_change && action != Action::Session {
+            self.audit(
+                caller,
+                "access.deny",
+                &object.audit_name(),
+                AuditOutcome::Denied,
+                format!("{}：须先修改密码", action.code()),
+            )?;
+            return Err(AppError::PasswordChangeRequired);
+        }
         if !permits(caller.role, action) {
             return deny(format!("角色“{}”无权执行此操作", caller.role.name_zh()));
         }

@@ -30,6 +30,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "unauthenticated", status: 401, title: "请先登录" },
     ErrorCode { code: "forbidden", status: 403, title: "当前角色无权执行此操作" },
     ErrorCode {
+        code: "password_change_required",
+        status: 403,
+        title: "请先修改密码（首次登录、密码被重置或已满 90 天）",
+    },
+    ErrorCode {
         code: "data_tampered", status: 409, title: "存储的数据与其所在行或签名不符，已拒绝使用并记入审计日志"
     },
     ErrorCode { code: "wrong_key", status: 503, title: "主密钥与数据库不符，已拒绝打开加密数据" },
@@ -59,6 +64,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// The password must be changed before anything else (first login, a reset, or expiry).
+    #[error("请先修改密码（首次登录、密码被重置或已满 90 天）")]
+    PasswordChangeRequired,
     /// A sealed value opened at another row, or a report whose columns or signatures disagree
     /// with its signed body: nothing of it is used.
     #[error("{0}")]
@@ -84,6 +92,7 @@ impl AppError {
             AppError::ImportRefused(_) => "import_refused",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::Tampered(_) => "data_tampered",
             AppError::WrongKey(_) => "wrong_key",
             AppError::Internal(_) => "internal",
@@ -160,6 +169,7 @@ mod tests {
             AppError::ImportRefused(String::new()),
             AppError::Unauthenticated,
             AppError::Forbidden(String::new()),
+            AppError::PasswordChangeRequired,
             AppError::Tampered(String::new()),
             AppError::WrongKey(String::new()),
             AppError::Internal("secret cause".into()),

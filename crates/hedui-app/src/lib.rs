@@ -81,6 +81,8 @@ pub struct Caller {
     pub organization: String,
     /// A demo account (published password).
     pub demo: bool,
+    /// The password must be changed before anything else.
+    pub must_change: bool,
     /// The commission the caller acts under, when it acts for one.
     pub commission: Option<String>,
     pub request_id: String,
@@ -96,6 +98,7 @@ impl Caller {
             region: String::new(),
             organization: String::new(),
             demo: false,
+            must_change: false,
             commission: None,
             request_id: request_id.into(),
         }
@@ -109,6 +112,7 @@ impl Caller {
             region: region.into(),
             organization: String::new(),
             demo: false,
+            must_change: false,
             commission: None,
             request_id: request_id.into(),
         }

@@ -14,3 +14,18 @@ CREATE TABLE staff_relative (
     created_at TEXT NOT NULL,
     UNIQUE (login, id_bidx)
 );
+
+-- Account management by the 安全管理员: a disabled account cannot log in; a reset password must be
+-- changed at the next login; passwords expire (the time of the last change) and may not repeat
+-- the last few (their verifiers are kept).
+ALTER TABLE app_user ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE app_user ADD COLUMN must_change BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE app_user ADD COLUMN password_changed_at TEXT;
+
+CREATE TABLE password_history (
+    id {{id}},
+    user_id BIGINT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX password_history_user ON password_history (user_id);

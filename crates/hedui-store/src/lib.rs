@@ -6,12 +6,14 @@
 //! changes a case takes the [`AuditEntry`] describing the change and writes it
 //! in the same transaction, so no change can exist without its audit row.
 
+mod accounts;
 pub mod contract;
 mod in_force;
 mod sealed;
 mod sql;
 mod types;
 
+pub use accounts::*;
 pub use sql::{Conn, Dialect, Param, SqlStore, Value};
 pub use types::*;
 
@@ -287,4 +289,21 @@ pub trait Store: Send + Sync {
     fn add_relative(&self, r: &NewRelative, created_at: Timestamp, audit: &AuditEntry) -> Result<()>;
     /// Whether a relative `login` recorded is a member of `household`.
     fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool>;
+    /// Every user, by login.
+    fn users(&self) -> Result<Vec<UserRow>>;
+    /// Changes a user's role, region, organization or whether it is disabled (disabling ends its
+    /// sessions), with the audit row.
+    fn change_user(&self, id: UserId, change: &UserChange, audit: &AuditEntry) -> Result<()>;
+    /// Sets a user's password verifier (kept in the history), whether it must be changed at the
+    /// next login, and when it was set; clears a lock and ends the user's sessions.
+    fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        must_change: bool,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+    /// The user's last `limit` verifiers, newest first.
+    fn password_history(&self, id: UserId, limit: i64) -> Result<Vec<String>>;
 }

@@ -31,6 +31,7 @@ mod store;
 
 use cases::member_from;
 
+use crate::accounts::*;
 use crate::types::*;
 use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};
 
@@ -379,8 +380,8 @@ const JOB_SELECT: &str = "SELECT j.id, j.commission_id, c.number, c.kind, c.prog
      h.number, h.region, j.authorization_id, j.state, j.as_of, j.outcome, j.created_at, j.updated_at, c.note_enc, \
      c.declared_enc FROM job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id";
 
-const USER_COLS: &str =
-    "id, login, display_name, role, region, password_hash, created_at, failed_logins, locked_until, organization, demo";
+const USER_COLS: &str = "id, login, display_name, role, region, password_hash, created_at, failed_logins, locked_until, organization, demo, disabled, must_change, \
+     password_changed_at";
 
 impl SqlStore {
     pub fn new(conn: Box<dyn Conn>, dialect: Dialect) -> SqlStore {

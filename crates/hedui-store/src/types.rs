@@ -11,7 +11,7 @@ use hedui_core::fact::Observation;
 use hedui_core::household::{Capacity, ExclusionReason, Relation};
 use hedui_core::job::JobState;
 use hedui_core::programme::Programme;
-use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, PersonId, UserId};
+use hedui_core::{AuthorizationId, BatchId, CommissionId, Date, Fen, HouseholdId, JobId, PersonId};
 use hedui_means::Outcome;
 
 /// A person to resolve: the blind index of the normalized ID number and its ciphertext.
@@ -434,49 +434,6 @@ pub struct AuditRow {
     pub id: i64,
     #[serde(flatten)]
     pub entry: AuditEntry,
-}
-
-/// A user account.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct UserRow {
-    pub id: UserId,
-    pub login: String,
-    pub display_name: String,
-    pub role: String,
-    pub region: String,
-    #[serde(skip_serializing)]
-    pub password_hash: String,
-    pub created_at: Timestamp,
-    /// Failed logins in a row since the last success.
-    pub failed_logins: i64,
-    /// Locked against logins until then.
-    pub locked_until: Option<Timestamp>,
-    pub organization: String,
-    pub demo: bool,
-}
-
-/// A user to create.
-#[derive(Clone, Debug)]
-pub struct NewUser {
-    pub login: String,
-    pub display_name: String,
-    pub role: String,
-    pub region: String,
-    /// The organization the user works for (a 业务部门 sees its own commissions only).
-    pub organization: String,
-    pub password_hash: String,
-    /// A demo account (published password), marked as such on every page.
-    pub demo: bool,
-}
-
-/// A close relative a member of staff records (近亲属备案): the blind index of their ID number,
-/// which matches members, and the number sealed at its place.
-#[derive(Clone, Debug)]
-pub struct NewRelative {
-    pub login: String,
-    pub id_bidx: BlindIndex,
-    pub id_enc: Sealed,
-    pub relation: String,
 }
 
 /// Where one person's query at one source stands.

@@ -44,6 +44,15 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
         .get("/sources", A::SourceRead, sources)
         .post("/policy/simulate", A::PolicySimulate, policy_simulate)
         .post("/me/relatives", A::Session, record_relative)
+        .post("/me/password", A::Session, crate::accounts::own_password)
+        .get("/users", A::UserManage, crate::accounts::users)
+        .post("/users", A::UserManage, crate::accounts::create_user)
+        .post("/users/{uid}/change", A::UserManage, crate::accounts::change_user)
+        .post("/users/{uid}/disable", A::UserManage, crate::accounts::disable)
+        .post("/users/{uid}/enable", A::UserManage, crate::accounts::enable)
+        .post("/users/{uid}/lock", A::UserManage, crate::accounts::lock)
+        .post("/users/{uid}/unlock", A::UserManage, crate::accounts::unlock)
+        .post("/users/{uid}/reset", A::UserManage, crate::accounts::reset)
 }
 
 #[utoipa::path(post, path = "/me/relatives", tag = "账户", request_body = RelativeBody, security(("bearer" = [])), responses((status = 201, description = "近亲属已备案：此后该亲属为成员的家庭，本人一律不能办理", body = Recorded), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 409, description = "已备案", body = ErrorBody)))]
@@ -126,7 +135,7 @@ pub(crate) async fn policy_simulate(
 }
 
 /// Authenticates, then runs `f` on the blocking pool; every failure becomes the JSON error body.
-async fn with_actor<T: serde::Serialize + Send + 'static>(
+pub(crate) async fn with_actor<T: serde::Serialize + Send + 'static>(
     web: &Web,
     headers: &HeaderMap,
     ok: StatusCode,
@@ -144,7 +153,10 @@ async fn with_actor<T: serde::Serialize + Send + 'static>(
 }
 
 /// A request body that failed to parse becomes an `invalid_input` error, not a bare 400 text.
-fn body<T>(r: Result<Json<T>, axum::extract::rejection::JsonRejection>, rid: &str) -> Result<T, Box<Response>> {
+pub(crate) fn body<T>(
+    r: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+    rid: &str,
+) -> Result<T, Box<Response>> {
     r.map(|Json(v)| v)
         .map_err(|e| Box::new(api_error(AppError::Invalid(format!("请求内容无法解析：{}", e.body_text())), rid)))
 }

@@ -9,6 +9,7 @@
 //! The store is synchronous, so every handler runs its work on the blocking
 //! pool.
 
+mod accounts;
 mod api;
 pub mod guard;
 pub mod openapi;
@@ -86,6 +87,16 @@ fn action(code: String) -> String {
         "import.issues.download" => "下载导入问题清单",
         "audit.read" => "查看审计日志",
         "user.create" => "创建用户",
+        "user.change" => "修改用户",
+        "user.disable" => "停用用户",
+        "user.enable" => "启用用户",
+        "user.lock" => "锁定用户",
+        "user.unlock" => "解锁用户",
+        "user.reset" => "重置密码",
+        "user.password" => "修改密码",
+        "user.list" => "查看用户列表",
+        "relative.add" => "近亲属备案",
+        "access.deny" => "拒绝访问",
         "request.refuse" => "拒绝请求（来源或表单令牌无效）",
         other => other,
     };
@@ -120,6 +131,7 @@ fn templates() -> Environment<'static> {
         ("sources.html", include_str!("../templates/sources.html")),
         ("policy.html", include_str!("../templates/policy.html")),
         ("audit.html", include_str!("../templates/audit.html")),
+        ("password.html", include_str!("../templates/password.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -235,6 +247,8 @@ fn build() -> routes::Routes {
         .get("/login", A::Public, pages::login_form)
         .post("/login", A::Public, pages::login)
         .post("/logout", A::Public, pages::logout)
+        .get("/password", A::Session, pages::password_form)
+        .post("/password", A::Session, pages::change_password)
         .get("/jobs", A::JobList, pages::jobs)
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)

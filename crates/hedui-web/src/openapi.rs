@@ -39,6 +39,15 @@ use crate::api;
         api::sources,
         api::policy_simulate,
         api::record_relative,
+        crate::accounts::own_password,
+        crate::accounts::users,
+        crate::accounts::create_user,
+        crate::accounts::change_user,
+        crate::accounts::disable,
+        crate::accounts::enable,
+        crate::accounts::lock,
+        crate::accounts::unlock,
+        crate::accounts::reset,
     ),
     modifiers(&Prefix)
 )]

@@ -173,6 +173,37 @@ pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response
     }
 }
 
+pub async fn password_form(State(web): State<Web>, headers: HeaderMap) -> Response {
+    page(&web, &headers, |_, actor, web| {
+        web.render("password.html", crate::ctx! { user => user_ctx(actor), must => actor.must_change, error => () })
+            .map(Html)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    old_password: String,
+    new_password: String,
+    confirm: String,
+}
+
+/// Changes the user's own password; every session ends, so the user logs in again.
+pub async fn change_password(State(web): State<Web>, headers: HeaderMap, Form(f): Form<PasswordForm>) -> Response {
+    let done = page(&web, &headers, move |app, actor, _| {
+        if f.new_password != f.confirm {
+            return Err(AppError::Invalid("两次输入的新密码不一致".into()));
+        }
+        app.change_own_password(actor, &f.old_password, &f.new_password)?;
+        Ok(Redirect::to("/login"))
+    })
+    .await;
+    if done.status().is_redirection() {
+        return ([(header::SET_COOKIE, session_cookie("", 0))], done).into_response();
+    }
+    done
+}
+
 pub async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {
     if let Some(t) = session_token(&headers) {
         // Logging out an unknown session is not an error worth showing.

@@ -104,6 +104,8 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
             crate::api_error(e, rid)
         } else if matches!(e, AppError::Unauthenticated) {
             Redirect::to("/login").into_response()
+        } else if matches!(e, AppError::PasswordChangeRequired) {
+            Redirect::to("/password").into_response()
         } else {
             crate::page_error(web, e, rid)
         }

@@ -1,6 +1,7 @@
 //! Administration: users and sessions, the database's key binding and upgrades, and reading the
 //! audit log.
 
+pub mod accounts;
 mod audit;
 pub mod caseload;
 pub mod recode;

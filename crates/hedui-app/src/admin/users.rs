@@ -45,6 +45,12 @@ impl Default for LoginPolicy {
 /// The prefix of a peppered verifier.
 const PEPPERED: &str = "sm3p$";
 
+/// A password older than this must be changed (GB/T 22239-2019 level 3: periodic change).
+pub const PASSWORD_MAX_AGE_SECONDS: i64 = 90 * 24 * 3600;
+
+/// A new password may not repeat any of this many last ones.
+pub const PASSWORD_HISTORY: i64 = 5;
+
 /// Minimum password length.
 pub const MIN_PASSWORD: usize = 12;
 
@@ -149,6 +155,8 @@ impl App {
             organization: account.organization.clone(),
             password_hash: self.password_verifier(password)?,
             demo: system && account.demo,
+            // Someone else chose the password: the user changes it at the first login.
+            must_change: !system,
         };
         let audit = self.audit_entry(
             actor,
@@ -174,6 +182,7 @@ impl App {
             organization: String::new(),
             password_hash: self.password_verifier(password)?,
             demo: false,
+            must_change: false,
         };
         let actor = Caller::system(request_id);
         let audit = self.audit_entry(
@@ -198,12 +207,12 @@ impl App {
         encode_hex(&self.identity.keys().blind_index(b"password-pepper", password.as_bytes())).into_bytes()
     }
 
-    fn password_verifier(&self, password: &str) -> AppResult<String> {
+    pub(crate) fn password_verifier(&self, password: &str) -> AppResult<String> {
         Ok(format!("{PEPPERED}{}", argon2_hash(&self.peppered(password))?))
     }
 
     /// Whether `password` matches `verifier` (peppered, or of an earlier release).
-    fn password_matches(&self, password: &str, verifier: &str) -> bool {
+    pub(crate) fn password_matches(&self, password: &str, verifier: &str) -> bool {
         match verifier.strip_prefix(PEPPERED) {
             Some(h) => argon2_verify(&self.peppered(password), h),
             None => argon2_verify(password.as_bytes(), verifier),
@@ -225,6 +234,10 @@ impl App {
             self.audit(&actor, "login", &object, AuditOutcome::Denied, "用户名或密码错误".into())?;
             return Err(AppError::Unauthenticated);
         };
+        if user.disabled {
+            self.audit(&actor, "login", &object, AuditOutcome::Denied, "账户已停用".into())?;
+            return Err(AppError::Unauthenticated);
+        }
         if let Some(until) = user.locked_until.filter(|u| *u > now) {
             let why = format!("账户已锁定至 {until}（连续 {} 次登录失败）", user.failed_logins);
             self.audit(&actor, "login", &object, AuditOutcome::Denied, why)?;
@@ -271,9 +284,23 @@ impl App {
             .session_user(&encode_hex(&sm3(token.as_bytes())), Timestamp::from_unix(secs), idle_since)?
             .ok_or(AppError::Unauthenticated)?;
         let u = self.store.user(uid)?.ok_or(AppError::Unauthenticated)?;
-        Ok(Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id)
+        if u.disabled {
+            return Err(AppError::Unauthenticated);
+        }
+        let mut caller = Caller::user(&u.login, Role::parse(&u.role).unwrap_or(Role::Viewer), &u.region, request_id)
             .of(&u.organization)
-            .demo(u.demo))
+            .demo(u.demo);
+        caller.must_change = self.must_change_password(&u);
+        Ok(caller)
+    }
+
+    /// Whether the user must change the password before anything else: at the first login of
+    /// an account someone else made, after a reset, and once it is older than 90 days (accounts
+    /// of earlier releases, which carry no date, and the demo's are not aged).
+    pub fn must_change_password(&self, u: &UserRow) -> bool {
+        let expired =
+            u.password_changed_at.is_some_and(|at| self.clock.unix_seconds() - at.unix() > PASSWORD_MAX_AGE_SECONDS);
+        !u.demo && (u.must_change || expired)
     }
 
     /// Records a close relative of the caller (近亲属备案): from then on the caller is kept off

@@ -14,6 +14,7 @@ pub fn users_and_sessions(s: &dyn Store) {
         organization: "常州市民政局".into(),
         password_hash: "$argon2id$x".into(),
         demo: false,
+        must_change: false,
     };
     // The first user only while there is none.
     let first = NewUser { login: "sec".into(), role: "security".into(), ..u.clone() };
@@ -44,6 +45,30 @@ pub fn users_and_sessions(s: &dyn Store) {
     let u = s.user(id).unwrap().unwrap();
     assert_eq!((u.failed_logins, u.locked_until, u.password_hash.as_str()), (0, None, "$new"));
     assert!(s.record_login(UserId(999_999), 1, None, None, &audit("login", "x")).is_err());
+
+    // The security administrator's changes: role and region, disabling (which ends sessions), a
+    // new password (kept in the history, clearing the lock, ending sessions).
+    let all: Vec<String> = s.users().unwrap().into_iter().map(|u| u.login).collect();
+    assert_eq!(all, ["clerk", "demo", "sec"]);
+    let ch = UserChange { role: Some("reviewer".into()), region: Some("320481".into()), ..Default::default() };
+    s.change_user(id, &ch, &audit("user.change", "user:clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.role.as_str(), u.region.as_str(), u.organization.as_str()), ("reviewer", "320481", "常州市民政局"));
+    s.create_session("tok2", id, ts(0), ts(8 * 3600)).unwrap();
+    s.change_user(id, &UserChange { disabled: Some(true), ..Default::default() }, &audit("user.disable", "user:clerk"))
+        .unwrap();
+    assert!(s.user(id).unwrap().unwrap().disabled);
+    assert_eq!(s.session_user("tok2", ts(10), ts(-60)).unwrap(), None, "disabling ends the sessions");
+    assert!(s.change_user(UserId(999_999), &ch, &audit("user.change", "x")).is_err());
+    s.record_login(id, 5, Some(ts(1800)), None, &audit("login", "clerk")).unwrap();
+    s.set_password(id, "$v2", true, ts(20), &audit("user.reset", "user:clerk")).unwrap();
+    s.set_password(id, "$v3", false, ts(30), &audit("user.password", "user:clerk")).unwrap();
+    let u = s.user(id).unwrap().unwrap();
+    assert_eq!((u.password_hash.as_str(), u.must_change, u.password_changed_at), ("$v3", false, Some(ts(30))));
+    assert_eq!((u.failed_logins, u.locked_until), (0, None), "a new password clears the lock");
+    assert_eq!(s.password_history(id, 5).unwrap(), ["$v3", "$v2", "$argon2id$x"], "the first one is kept too");
+    assert_eq!(s.password_history(id, 1).unwrap(), ["$v3"]);
+    assert!(s.set_password(UserId(999_999), "$x", false, ts(0), &audit("user.reset", "x")).is_err());
 }
 
 pub fn staff_relatives_match_members(s: &dyn Store) {

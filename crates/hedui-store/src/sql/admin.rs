@@ -56,7 +56,7 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
 }
 
 /// A new user's columns, in the order `create_user` and `create_first_user` insert them.
-fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 8] {
+fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 10] {
     [
         u.login.as_str().into(),
         u.display_name.as_str().into(),
@@ -66,7 +66,81 @@ fn user_values(u: &NewUser, created_at: Timestamp) -> [Value; 8] {
         created_at.into(),
         u.organization.as_str().into(),
         i64::from(u.demo).into(),
+        i64::from(u.must_change).into(),
+        created_at.into(),
     ]
+}
+
+pub(super) fn users(st: &SqlStore) -> Result<Vec<UserRow>> {
+    st.query(&format!("SELECT {USER_COLS} FROM app_user ORDER BY login"), &[])?.iter().map(|r| user_from(r)).collect()
+}
+
+pub(super) fn change_user(st: &SqlStore, id: UserId, ch: &UserChange, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        if first_i64(&c.query("SELECT COUNT(*) FROM app_user WHERE id = ?", &[id.0.into()])?)? == 0 {
+            return Err(StoreError::NotFound(format!("用户 {id}")));
+        }
+        if let Some(v) = &ch.role {
+            c.execute("UPDATE app_user SET role = ? WHERE id = ?", &[v.as_str().into(), id.0.into()])?;
+        }
+        if let Some(v) = &ch.region {
+            c.execute("UPDATE app_user SET region = ? WHERE id = ?", &[v.as_str().into(), id.0.into()])?;
+        }
+        if let Some(v) = &ch.organization {
+            c.execute("UPDATE app_user SET organization = ? WHERE id = ?", &[v.as_str().into(), id.0.into()])?;
+        }
+        if let Some(v) = ch.disabled {
+            c.execute("UPDATE app_user SET disabled = ? WHERE id = ?", &[i64::from(v).into(), id.0.into()])?;
+            if v {
+                // A disabled account's sessions end with it.
+                c.execute("DELETE FROM app_session WHERE user_id = ?", &[id.0.into()])?;
+            }
+        }
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn set_password(
+    st: &SqlStore,
+    id: UserId,
+    password_hash: &str,
+    must_change: bool,
+    at: Timestamp,
+    audit: &AuditEntry,
+) -> Result<()> {
+    st.tx(|c| {
+        let n = c.execute(
+            "UPDATE app_user SET password_hash = ?, must_change = ?, password_changed_at = ?, failed_logins = 0, \
+             locked_until = NULL WHERE id = ?",
+            &[password_hash.into(), i64::from(must_change).into(), at.into(), id.0.into()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("用户 {id}")));
+        }
+        remember_password(c, id, password_hash, at)?;
+        // A new password ends the sessions opened with the old one.
+        c.execute("DELETE FROM app_session WHERE user_id = ?", &[id.0.into()])?;
+        write_audit(c, audit)
+    })
+}
+
+/// Keeps a verifier in the user's history, so that it is not chosen again soon.
+fn remember_password(c: &mut dyn Conn, id: UserId, password_hash: &str, at: Timestamp) -> Result<()> {
+    c.execute(
+        "INSERT INTO password_history (user_id, password_hash, created_at) VALUES (?, ?, ?)",
+        &[id.0.into(), password_hash.into(), at.into()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn password_history(st: &SqlStore, id: UserId, limit: i64) -> Result<Vec<String>> {
+    st.query(
+        "SELECT password_hash FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+        &[id.0.into(), limit.into()],
+    )?
+    .iter()
+    .map(|r| Row(r).text(0))
+    .collect()
 }
 
 pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId> {
@@ -75,10 +149,11 @@ pub(super) fn create_user(st: &SqlStore, u: &NewUser, created_at: Timestamp, aud
             return Err(StoreError::Conflict(format!("用户名 {}", u.login)));
         }
         let id = first_i64(&c.query(
-            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo, \
+             must_change, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &user_values(u, created_at),
         )?)?;
+        remember_password(c, UserId(id), &u.password_hash, created_at)?;
         write_audit(c, audit)?;
         Ok(UserId(id))
     })
@@ -93,12 +168,13 @@ pub(super) fn create_first_user(
     st.tx(|c| {
         // One statement: two bootstraps at once cannot both find the table empty.
         let rows = c.query(
-            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
+            "INSERT INTO app_user (login, display_name, role, region, password_hash, created_at, organization, demo, \
+             must_change, password_changed_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM app_user) RETURNING id",
             &user_values(u, created_at),
         )?;
         let Some(r) = rows.first() else { return Ok(None) };
         let id = UserId(Row(r).i64(0)?);
+        remember_password(c, id, &u.password_hash, created_at)?;
         write_audit(c, audit)?;
         Ok(Some(id))
     })
@@ -189,6 +265,9 @@ pub(super) fn user_from(r: &[Value]) -> Result<UserRow> {
         locked_until: r.opt_ts(8)?,
         organization: r.text(9)?,
         demo: r.i64(10)? != 0,
+        disabled: r.i64(11)? != 0,
+        must_change: r.i64(12)? != 0,
+        password_changed_at: r.opt_ts(13)?,
     })
 }
 

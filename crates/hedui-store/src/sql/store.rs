@@ -418,4 +418,27 @@ impl Store for SqlStore {
     fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool> {
         admin::relative_in_household(self, login, household)
     }
+
+    fn users(&self) -> Result<Vec<UserRow>> {
+        admin::users(self)
+    }
+
+    fn change_user(&self, id: UserId, change: &UserChange, audit: &AuditEntry) -> Result<()> {
+        admin::change_user(self, id, change, audit)
+    }
+
+    fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        must_change: bool,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        admin::set_password(self, id, password_hash, must_change, at, audit)
+    }
+
+    fn password_history(&self, id: UserId, limit: i64) -> Result<Vec<String>> {
+        admin::password_history(self, id, limit)
+    }
 }

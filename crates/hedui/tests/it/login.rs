@@ -97,6 +97,7 @@ fn run(store: Arc<dyn Store>) {
     let u = hedui_store::NewUser {
         organization: String::new(),
         demo: false,
+        must_change: false,
         login: "old".into(),
         display_name: "旧用户".into(),
         role: "clerk".into(),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests stop at the first surprise.
 
 mod access;
+mod accounts;
 mod bootstrap;
 mod catalog;
 mod common;

@@ -1,0 +1,147 @@
+//! The API of accounts: the 安全管理员's user management, and each user's own password.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use hedui_app::admin::accounts::AccountChange;
+use hedui_app::admin::users::Account;
+use hedui_core::UserId;
+use hedui_store::UserRow;
+
+use crate::Web;
+use crate::api::{body, with_actor};
+use crate::views::ErrorBody;
+
+/// A new account and its first password (the user changes it at the first login).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAccountBody {
+    #[serde(flatten)]
+    pub account: Account,
+    pub password: String,
+}
+
+/// A password set by the 安全管理员.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordBody {
+    pub password: String,
+}
+
+/// The caller's own password change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OwnPasswordBody {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Done {
+    pub done: bool,
+}
+
+type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+#[utoipa::path(get, path = "/users", tag = "账户", security(("bearer" = [])), responses((status = 200, description = "全部账户（仅安全管理员）", body = [UserRow]), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn users(State(web): State<Web>, headers: HeaderMap) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, |app, actor| app.users(actor)).await
+}
+
+#[utoipa::path(post, path = "/users", tag = "账户", request_body = NewAccountBody, security(("bearer" = [])), responses((status = 201, description = "账户已创建；用户首次登录须修改密码", body = Done), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody), (status = 409, description = "用户名已存在", body = ErrorBody), (status = 422, description = "用户名、区划或密码不合规则", body = ErrorBody)))]
+pub(crate) async fn create_user(State(web): State<Web>, headers: HeaderMap, b: JsonBody<NewAccountBody>) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        app.create_user(actor, &b.account, &b.password)?;
+        Ok(Done { done: true })
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/change", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), request_body = AccountChange, security(("bearer" = [])), responses((status = 200, description = "已修改", body = Done), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody)))]
+pub(crate) async fn change_user(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(uid): Path<i64>,
+    b: JsonBody<AccountChange>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.change_user(actor, UserId(uid), &b)?;
+        Ok(Done { done: true })
+    })
+    .await
+}
+
+/// One of the switches: disable, enable, lock, unlock.
+async fn switch(web: Web, headers: HeaderMap, uid: i64, what: &'static str) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        let id = UserId(uid);
+        match what {
+            "disable" => app.set_user_disabled(actor, id, true)?,
+            "enable" => app.set_user_disabled(actor, id, false)?,
+            "lock" => app.set_user_locked(actor, id, true)?,
+            _ => app.set_user_locked(actor, id, false)?,
+        }
+        Ok(Done { done: true })
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/disable", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), security(("bearer" = [])), responses((status = 200, description = "已停用，其会话全部结束", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody)))]
+pub(crate) async fn disable(State(web): State<Web>, headers: HeaderMap, Path(uid): Path<i64>) -> Response {
+    switch(web, headers, uid, "disable").await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/enable", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), security(("bearer" = [])), responses((status = 200, description = "已启用", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody)))]
+pub(crate) async fn enable(State(web): State<Web>, headers: HeaderMap, Path(uid): Path<i64>) -> Response {
+    switch(web, headers, uid, "enable").await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/lock", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), security(("bearer" = [])), responses((status = 200, description = "已锁定，直至解锁", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody)))]
+pub(crate) async fn lock(State(web): State<Web>, headers: HeaderMap, Path(uid): Path<i64>) -> Response {
+    switch(web, headers, uid, "lock").await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/unlock", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), security(("bearer" = [])), responses((status = 200, description = "已解锁，失败次数清零", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody)))]
+pub(crate) async fn unlock(State(web): State<Web>, headers: HeaderMap, Path(uid): Path<i64>) -> Response {
+    switch(web, headers, uid, "unlock").await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/reset", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), request_body = PasswordBody, security(("bearer" = [])), responses((status = 200, description = "密码已重置；用户下次登录须修改", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody), (status = 422, description = "密码不合规则", body = ErrorBody)))]
+pub(crate) async fn reset(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(uid): Path<i64>,
+    b: JsonBody<PasswordBody>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.reset_password(actor, UserId(uid), &b.password)?;
+        Ok(Done { done: true })
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/me/password", tag = "账户", request_body = OwnPasswordBody, security(("bearer" = [])), responses((status = 200, description = "密码已修改；请用新密码重新登录", body = Done), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 422, description = "原密码错误，或新密码不合规则或与近期密码相同", body = ErrorBody)))]
+pub(crate) async fn own_password(State(web): State<Web>, headers: HeaderMap, b: JsonBody<OwnPasswordBody>) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.change_own_password(actor, &b.old_password, &b.new_password)?;
+        Ok(Done { done: true })
+    })
+    .await
+}

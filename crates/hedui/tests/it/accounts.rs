@@ -1,0 +1,160 @@
+//! The 安全管理员 manages accounts, each change audited: a new account must change its password at
+//! the first login (nothing else is allowed until then), a reset does the same, passwords expire
+//! after 90 days and may not repeat the last five; disabling ends sessions and refuses logins;
+//! an administrator's lock holds until unlocked. The three administrators stay apart: only the
+//! 安全管理员 manages accounts, and not their own role. On SQLite and PostgreSQL.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use hedui_app::admin::accounts::AccountChange;
+use hedui_app::admin::users::Account;
+use hedui_app::{Action, App, AppError, Caller, Clock, Object, Role};
+use hedui_store::Store;
+
+use crate::common;
+
+struct Tick(AtomicI64);
+
+impl Clock for Tick {
+    fn unix_seconds(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+const SEC_PASSWORD: &str = "Security-pass-2026";
+const SEC_NEW: &str = "Security-new-2026";
+const FIRST: &str = "First-pass-2026";
+const SECOND: &str = "Second-pass-2026";
+
+/// A session's caller, or the error of logging in.
+fn session(app: &App, login: &str, password: &str) -> Result<Caller, AppError> {
+    let s = app.login(login, password, "t")?;
+    app.session_caller(&s.token, "t")
+}
+
+fn actions(store: &dyn Store, object: &str) -> Vec<String> {
+    store.audit_log(Some(object), 100).unwrap().into_iter().map(|r| r.entry.action).collect()
+}
+
+fn run(store: Arc<dyn Store>) {
+    let clock = Arc::new(Tick(AtomicI64::new(common::clock().unix_seconds())));
+    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
+    let app = hedui::build_app(store.clone(), keys, Vec::new(), clock.clone(), None).unwrap();
+    app.bootstrap("sec", "安全管理员", SEC_PASSWORD, "t").unwrap();
+    let sec = session(&app, "sec", SEC_PASSWORD).unwrap();
+    assert!(!sec.must_change, "the first user chose their own password");
+
+    // A new account: its first login may only change the password.
+    app.create_user(&sec, &Account::new("clerk1", "核对员", Role::Clerk, "320481", ""), FIRST).unwrap();
+    let clerk = session(&app, "clerk1", FIRST).unwrap();
+    assert!(clerk.must_change);
+    let e = app.authorize(&clerk, Action::JobList, &Object::None).unwrap_err();
+    assert!(matches!(e, AppError::PasswordChangeRequired), "{e}");
+    assert_eq!(e.code(), "password_change_required");
+    app.authorize(&clerk, Action::Session, &Object::None).unwrap();
+    let wrong = app.change_own_password(&clerk, "not-it", SECOND).unwrap_err();
+    assert!(wrong.to_string().contains("原密码错误"));
+    let same = app.change_own_password(&clerk, FIRST, FIRST).unwrap_err();
+    assert!(same.to_string().contains("最近 5 次"), "{same}");
+    assert!(app.change_own_password(&clerk, FIRST, "short").is_err(), "the rule holds");
+    app.change_own_password(&clerk, FIRST, SECOND).unwrap();
+    let token = app.login("clerk1", SECOND, "t").unwrap().token;
+    let clerk = app.session_caller(&token, "t").unwrap();
+    assert!(!clerk.must_change);
+    app.authorize(&clerk, Action::JobList, &Object::None).unwrap();
+
+    // After 90 days the password must be changed again, and not back to an earlier one.
+    clock.0.fetch_add(91 * 24 * 3600, Ordering::SeqCst);
+    let clerk = session(&app, "clerk1", SECOND).unwrap();
+    assert!(clerk.must_change, "expired after 90 days");
+    let back = app.change_own_password(&clerk, SECOND, FIRST).unwrap_err();
+    assert!(back.to_string().contains("最近 5 次"), "the history remembers {FIRST}: {back}");
+    app.change_own_password(&clerk, SECOND, "Third-pass-2026").unwrap();
+    let sec = session(&app, "sec", SEC_PASSWORD).unwrap();
+    assert!(sec.must_change, "the security administrator's password ages too");
+    assert_eq!(app.users(&sec).unwrap_err().code(), "password_change_required");
+    app.change_own_password(&sec, SEC_PASSWORD, SEC_NEW).unwrap();
+    let sec = session(&app, "sec", SEC_NEW).unwrap();
+    let id = store.user_by_login("clerk1").unwrap().unwrap().id;
+
+    // Reset: the next login must change it.
+    app.reset_password(&sec, id, "Reset-pass-2026").unwrap();
+    assert!(app.login("clerk1", "Third-pass-2026", "t").is_err(), "the old password is gone");
+    assert!(session(&app, "clerk1", "Reset-pass-2026").unwrap().must_change);
+    app.change_own_password(
+        &session(&app, "clerk1", "Reset-pass-2026").unwrap(),
+        "Reset-pass-2026",
+        "Fourth-pass-2026",
+    )
+    .unwrap();
+
+    // Disabling ends the sessions and refuses logins; enabling lets them in again.
+    let token = app.login("clerk1", "Fourth-pass-2026", "t").unwrap().token;
+    app.set_user_disabled(&sec, id, true).unwrap();
+    assert!(app.session_caller(&token, "t").is_err(), "the open session ended");
+    assert!(app.login("clerk1", "Fourth-pass-2026", "t").is_err());
+    app.set_user_disabled(&sec, id, false).unwrap();
+    session(&app, "clerk1", "Fourth-pass-2026").unwrap();
+
+    // A lock holds until unlocked, the right password included.
+    app.set_user_locked(&sec, id, true).unwrap();
+    clock.0.fetch_add(24 * 3600, Ordering::SeqCst);
+    assert!(app.login("clerk1", "Fourth-pass-2026", "t").is_err());
+    let sec = session(&app, "sec", SEC_NEW).unwrap();
+    app.set_user_locked(&sec, id, false).unwrap();
+    let clerk = session(&app, "clerk1", "Fourth-pass-2026").unwrap();
+
+    // Role, region and organization; never one's own role.
+    let to_reviewer = AccountChange { role: Some(Role::Reviewer), region: Some("320412".into()), organization: None };
+    app.change_user(&sec, id, &to_reviewer).unwrap();
+    let u = store.user(id).unwrap().unwrap();
+    assert_eq!((u.role.as_str(), u.region.as_str()), ("reviewer", "320412"));
+    let sec_id = store.user_by_login("sec").unwrap().unwrap().id;
+    let own = AccountChange { role: Some(Role::Auditor), ..Default::default() };
+    assert_eq!(app.change_user(&sec, sec_id, &own).unwrap_err().code(), "forbidden");
+    assert_eq!(app.set_user_disabled(&sec, sec_id, true).unwrap_err().code(), "forbidden");
+
+    // 三员分立: the system administrator and the auditor manage no account.
+    for (login, role) in [("sys", Role::Admin), ("aud", Role::Auditor)] {
+        app.create_user(&sec, &Account::new(login, "管理员", role, "", ""), FIRST).unwrap();
+        let who = session(&app, login, FIRST).unwrap();
+        app.change_own_password(&who, FIRST, SECOND).unwrap();
+        let who = session(&app, login, SECOND).unwrap();
+        assert_eq!(app.users(&who).unwrap_err().code(), "forbidden");
+        assert_eq!(app.reset_password(&who, id, "Hijack-pass-2026").unwrap_err().code(), "forbidden");
+        assert_eq!(app.set_user_locked(&who, sec_id, true).unwrap_err().code(), "forbidden");
+    }
+    assert_eq!(app.users(&clerk).unwrap_err().code(), "forbidden");
+    assert_eq!(app.users(&sec).unwrap().len(), 4);
+
+    // Every change is audited under the account it changed.
+    let done = actions(store.as_ref(), "user:clerk1");
+    for a in [
+        "user.create",
+        "user.password",
+        "user.reset",
+        "user.disable",
+        "user.enable",
+        "user.lock",
+        "user.unlock",
+        "user.change",
+    ] {
+        assert!(done.iter().any(|d| d == a), "{a} is audited: {done:?}");
+    }
+    assert!(
+        store
+            .audit_log(None, 200)
+            .unwrap()
+            .iter()
+            .any(|r| r.entry.action == "access.deny" && r.entry.detail.contains("须先修改密码")),
+        "the refusal before the change is audited"
+    );
+}
+
+#[test]
+fn the_security_administrator_manages_accounts() {
+    for store in common::stores("accounts") {
+        run(store);
+    }
+}
