@@ -25,6 +25,7 @@ use hmac::{Hmac, Mac};
 use sm3::{Digest, Sm3};
 use sm4::cipher::consts::U12;
 
+pub mod otp;
 mod sm4t;
 pub use sm4t::Sm4T;
 

@@ -138,6 +138,25 @@ pub fn verify(profile: &GmProfile, keys: &NodeKeys, msg: &[u8], sig: &[u8]) -> R
     vk.verify(msg, &sig).map_err(|_| ExchangeError::Signature("签名验证失败".into()))
 }
 
+/// Verifies a user's SM2 signature (user id `1234567812345678`, SM3; DER or the raw 64 bytes) over
+/// `msg` with the user's public key (SEC1, hex), as a UKey makes one for a login challenge.
+pub fn verify_user(public_hex: &str, msg: &[u8], sig: &[u8]) -> Result<(), ExchangeError> {
+    let point = public_point(public_hex, "用户公钥")?;
+    let vk = sm2::dsa::VerifyingKey::from_sec1_bytes("1234567812345678", &point)
+        .map_err(|_| ExchangeError::Crypto("用户公钥无效".into()))?;
+    let sig = match sig.len() {
+        64 => sm2::dsa::Signature::try_from(sig),
+        _ => sm2::dsa::DerSignature::try_from(sig).and_then(sm2::dsa::Signature::try_from),
+    }
+    .map_err(|_| ExchangeError::Signature("签名格式错误".into()))?;
+    vk.verify(msg, &sig).map_err(|_| ExchangeError::Signature("签名验证失败".into()))
+}
+
+/// Whether `public_hex` is an SM2 public key (SEC1, hex).
+pub fn valid_user_key(public_hex: &str) -> bool {
+    decode_hex(public_hex).is_some_and(|p| sm2::dsa::VerifyingKey::from_sec1_bytes("1234567812345678", &p).is_ok())
+}
+
 /// Seals fresh message-key material to a node's published encryption key.
 pub fn seal_key(profile: &GmProfile, keys: &NodeKeys, key: &[u8]) -> Result<Vec<u8>, ExchangeError> {
     let point = public_point(&keys.encrypt, "加密公钥")?;

@@ -124,6 +124,11 @@ pub mod place {
         Place::new("staff_relative", "id_enc", format!("login={login}/bidx={}", encode_hex(bidx)))
     }
 
+    /// A user's TOTP secret, bound to the user.
+    pub fn totp_secret(user: i64) -> Place {
+        Place::new("second_factor", "secret_enc", format!("user={user}/kind=totp"))
+    }
+
     /// A report's compact inputs in the caseload, bound to the report they came from.
     pub fn caseload_inputs(job: JobId, version: i64) -> Place {
         Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))

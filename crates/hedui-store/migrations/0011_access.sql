@@ -29,3 +29,18 @@ CREATE TABLE password_history (
     created_at TEXT NOT NULL
 );
 CREATE INDEX password_history_user ON password_history (user_id);
+
+-- Second factors: a TOTP secret (sealed, bound to its user) or an SM2 public key (a UKey's), one
+-- of each kind per user. A login whose password is right but whose second factor is still to come
+-- holds a pending session (with the SM2 challenge it must sign), which opens nothing.
+CREATE TABLE second_factor (
+    id {{id}},
+    user_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    secret_enc {{blob}},
+    public_key TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (user_id, kind)
+);
+ALTER TABLE app_session ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE app_session ADD COLUMN challenge TEXT;

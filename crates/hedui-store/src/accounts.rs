@@ -63,3 +63,22 @@ pub struct NewRelative {
     pub id_enc: Sealed,
     pub relation: String,
 }
+
+/// A second factor of a user: a TOTP secret (sealed) or an SM2 public key.
+#[derive(Clone, Debug)]
+pub struct SecondFactor {
+    pub user: UserId,
+    /// `totp` or `sm2`.
+    pub kind: String,
+    pub secret_enc: Option<Sealed>,
+    /// SEC1 public key, hex.
+    pub public_key: Option<String>,
+}
+
+/// A login waiting for its second factor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingSession {
+    pub user: UserId,
+    /// The random challenge an SM2 factor signs.
+    pub challenge: String,
+}

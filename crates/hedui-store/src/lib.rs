@@ -306,4 +306,20 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// The user's last `limit` verifiers, newest first.
     fn password_history(&self, id: UserId, limit: i64) -> Result<Vec<String>>;
+    /// Enrols a second factor, replacing the user's factor of the same kind, with its audit row.
+    fn put_second_factor(&self, f: &SecondFactor, at: Timestamp, audit: &AuditEntry) -> Result<()>;
+    fn second_factors(&self, user: UserId) -> Result<Vec<SecondFactor>>;
+    /// A session waiting for its second factor: it opens nothing until completed.
+    fn create_pending_session(
+        &self,
+        token_sm3: &str,
+        user: UserId,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+        challenge: &str,
+    ) -> Result<()>;
+    /// The pending session of a token, while it has not expired.
+    fn pending_session(&self, token_sm3: &str, now: Timestamp) -> Result<Option<PendingSession>>;
+    /// Completes a pending session (the second factor was right): it lasts until `expires_at`.
+    fn complete_session(&self, token_sm3: &str, expires_at: Timestamp, now: Timestamp) -> Result<bool>;
 }

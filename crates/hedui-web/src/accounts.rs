@@ -145,3 +145,21 @@ pub(crate) async fn own_password(State(web): State<Web>, headers: HeaderMap, b: 
     })
     .await
 }
+
+#[utoipa::path(post, path = "/users/{uid}/factors/sm2", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), request_body = crate::views::PublicKeyBody, security(("bearer" = [])), responses((status = 201, description = "已为该用户登记 UKey 的 SM2 公钥", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody), (status = 422, description = "不是有效的 SM2 公钥", body = ErrorBody)))]
+pub(crate) async fn enrol_sm2_for(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(uid): Path<i64>,
+    b: JsonBody<crate::views::PublicKeyBody>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        app.enrol_sm2(actor, Some(UserId(uid)), &b.public_key)?;
+        Ok(Done { done: true })
+    })
+    .await
+}

@@ -45,6 +45,9 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
         .post("/policy/simulate", A::PolicySimulate, policy_simulate)
         .post("/me/relatives", A::Session, record_relative)
         .post("/me/password", A::Session, crate::accounts::own_password)
+        .post("/login/second", A::Public, login_second)
+        .post("/me/factors/totp", A::Session, enrol_totp)
+        .post("/me/factors/sm2", A::Session, enrol_sm2)
         .get("/users", A::UserManage, crate::accounts::users)
         .post("/users", A::UserManage, crate::accounts::create_user)
         .post("/users/{uid}/change", A::UserManage, crate::accounts::change_user)
@@ -53,6 +56,7 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
         .post("/users/{uid}/lock", A::UserManage, crate::accounts::lock)
         .post("/users/{uid}/unlock", A::UserManage, crate::accounts::unlock)
         .post("/users/{uid}/reset", A::UserManage, crate::accounts::reset)
+        .post("/users/{uid}/factors/sm2", A::UserManage, crate::accounts::enrol_sm2_for)
 }
 
 #[utoipa::path(post, path = "/me/relatives", tag = "账户", request_body = RelativeBody, security(("bearer" = [])), responses((status = 201, description = "近亲属已备案：此后该亲属为成员的家庭，本人一律不能办理", body = Recorded), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 409, description = "已备案", body = ErrorBody)))]
@@ -182,15 +186,56 @@ pub(crate) async fn login(
     };
     let r = rid.clone();
     match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
-        Ok(s) => Json(Session {
-            token: s.token,
-            login: s.user.login,
-            role: s.user.role,
-            expires_in: hedui_app::admin::users::SESSION_SECONDS,
-        })
-        .into_response(),
+        Ok(s) => Json(session_view(s)).into_response(),
         Err(e) => api_error(e, &rid),
     }
+}
+
+fn session_view(s: hedui_app::admin::users::Session) -> Session {
+    let expires_in = match s.pending {
+        Some(_) => hedui_app::admin::factors::PENDING_SECONDS,
+        None => hedui_app::admin::users::SESSION_SECONDS,
+    };
+    Session { token: s.token, login: s.user.login, role: s.user.role, expires_in, pending: s.pending }
+}
+
+#[utoipa::path(post, path = "/login/second", tag = "公共", request_body = SecondBody, responses((status = 200, description = "会话（第二因子已验证）", body = Session), (status = 401, description = "待验证的登录不存在或已过期，或第二因子错误", body = ErrorBody), (status = 422, description = "请求无效", body = ErrorBody)))]
+pub(crate) async fn login_second(
+    State(web): State<Web>,
+    b: Result<Json<SecondBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let rid = web.request_id();
+    let b = match body(b, &rid) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let r = rid.clone();
+    match web.blocking(move |app| app.login_second(&b.token, &b.proof, &r)).await {
+        Ok(s) => Json(session_view(s)).into_response(),
+        Err(e) => api_error(e, &rid),
+    }
+}
+
+#[utoipa::path(post, path = "/me/factors/totp", tag = "账户", security(("bearer" = [])), responses((status = 201, description = "TOTP 密钥（供认证器应用扫描或输入；仅显示这一次）", body = hedui_app::admin::factors::TotpEnrolment), (status = 401, description = "未登录或会话已过期", body = ErrorBody)))]
+pub(crate) async fn enrol_totp(State(web): State<Web>, headers: HeaderMap) -> Response {
+    with_actor(&web, &headers, StatusCode::CREATED, |app, actor| app.enrol_totp(actor)).await
+}
+
+#[utoipa::path(post, path = "/me/factors/sm2", tag = "账户", request_body = PublicKeyBody, security(("bearer" = [])), responses((status = 201, description = "SM2 公钥已登记：此后登录须以该私钥签名挑战值", body = crate::accounts::Done), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 422, description = "不是有效的 SM2 公钥", body = ErrorBody)))]
+pub(crate) async fn enrol_sm2(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    b: Result<Json<PublicKeyBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+        app.enrol_sm2(actor, None, &b.public_key)?;
+        Ok(crate::accounts::Done { done: true })
+    })
+    .await
 }
 
 #[utoipa::path(post, path = "/households", tag = "家庭与授权", request_body = HouseholdInput, security(("bearer" = [])), responses((status = 201, description = "家庭已登记", body = Created), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]

@@ -96,6 +96,7 @@ fn action(code: String) -> String {
         "user.password" => "修改密码",
         "user.list" => "查看用户列表",
         "relative.add" => "近亲属备案",
+        "factor.enrol" => "登记第二因子",
         "access.deny" => "拒绝访问",
         "request.refuse" => "拒绝请求（来源或表单令牌无效）",
         other => other,
@@ -132,6 +133,7 @@ fn templates() -> Environment<'static> {
         ("policy.html", include_str!("../templates/policy.html")),
         ("audit.html", include_str!("../templates/audit.html")),
         ("password.html", include_str!("../templates/password.html")),
+        ("second.html", include_str!("../templates/second.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -247,6 +249,8 @@ fn build() -> routes::Routes {
         .get("/login", A::Public, pages::login_form)
         .post("/login", A::Public, pages::login)
         .post("/logout", A::Public, pages::logout)
+        .get("/login/second", A::Public, pages::second_form)
+        .post("/login/second", A::Public, pages::second)
         .get("/password", A::Session, pages::password_form)
         .post("/password", A::Session, pages::change_password)
         .get("/jobs", A::JobList, pages::jobs)

@@ -40,6 +40,9 @@ use crate::api;
         api::policy_simulate,
         api::record_relative,
         crate::accounts::own_password,
+        api::login_second,
+        api::enrol_totp,
+        api::enrol_sm2,
         crate::accounts::users,
         crate::accounts::create_user,
         crate::accounts::change_user,
@@ -48,6 +51,7 @@ use crate::api;
         crate::accounts::lock,
         crate::accounts::unlock,
         crate::accounts::reset,
+        crate::accounts::enrol_sm2_for,
     ),
     modifiers(&Prefix)
 )]

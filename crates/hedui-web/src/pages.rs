@@ -158,7 +158,7 @@ pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response
             StatusCode::SEE_OTHER,
             [
                 (header::SET_COOKIE, session_cookie(&s.token, hedui_app::admin::users::SESSION_SECONDS)),
-                (header::LOCATION, "/jobs".into()),
+                (header::LOCATION, if s.pending.is_some() { "/login/second" } else { "/jobs" }.into()),
             ],
         )
             .into_response(),
@@ -202,6 +202,43 @@ pub async fn change_password(State(web): State<Web>, headers: HeaderMap, Form(f)
         return ([(header::SET_COOKIE, session_cookie("", 0))], done).into_response();
     }
     done
+}
+
+/// The second step of a login: the form, with the SM2 challenge of the pending session.
+pub async fn second_form(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let rid = web.request_id();
+    let Some(token) = session_token(&headers) else { return Redirect::to("/login").into_response() };
+    let challenge = web.blocking(move |app| app.pending_challenge(&token)).await;
+    match challenge {
+        Ok(c) => match web.render("second.html", crate::ctx! { user => (), challenge => c, error => () }) {
+            Ok(h) => Html(h).into_response(),
+            Err(e) => page_error(&web, e, &rid),
+        },
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecondForm {
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    sm2: String,
+}
+
+pub async fn second(State(web): State<Web>, headers: HeaderMap, Form(f): Form<SecondForm>) -> Response {
+    let rid = web.request_id();
+    let Some(token) = session_token(&headers) else { return Redirect::to("/login").into_response() };
+    let proof = match f.sm2.trim().is_empty() {
+        true => hedui_app::admin::factors::Proof::Totp(f.totp),
+        false => hedui_app::admin::factors::Proof::Sm2(f.sm2),
+    };
+    let r = rid.clone();
+    match web.blocking(move |app| app.login_second(&token, &proof, &r)).await {
+        Ok(_) => Redirect::to("/jobs").into_response(),
+        Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
+        Err(e) => page_error(&web, e, &rid),
+    }
 }
 
 pub async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {

@@ -93,6 +93,23 @@ pub struct Session {
     pub role: String,
     /// Seconds until the session expires.
     pub expires_in: i64,
+    /// Present when the user has a second factor: the token opens nothing until
+    /// `POST /login/second` completes it (within five minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<hedui_app::admin::factors::Pending>,
+}
+
+/// The second step of a login: the pending token and the proof.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SecondBody {
+    pub token: String,
+    pub proof: hedui_app::admin::factors::Proof,
+}
+
+/// An SM2 public key (SEC1, hex) to enrol.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PublicKeyBody {
+    pub public_key: String,
 }
 
 /// The id of what was created.

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod audit;
 pub mod caseload;
+pub mod factors;
 pub mod recode;
 pub mod upgrade;
 pub mod users;

@@ -98,11 +98,13 @@ impl Account {
     }
 }
 
-/// A logged-in session: the token goes to the browser, never to the store.
+/// A logged-in session: the token goes to the browser, never to the store. While `pending`, the
+/// password was right and the second factor is still to come: the token opens nothing else.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub token: String,
     pub user: UserRow,
+    pub pending: Option<super::factors::Pending>,
 }
 
 /// The CSRF token of a session: a digest of its token, so it needs no storage and dies with it.
@@ -121,6 +123,13 @@ fn argon2_hash(secret: &[u8]) -> AppResult<String> {
 
 fn argon2_verify(secret: &[u8], hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(secret, &h).is_ok())
+}
+
+/// 32 random bytes as hex: session tokens and login challenges.
+pub(crate) fn random_hex() -> AppResult<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(encode_hex(&raw))
 }
 
 /// A verifier an unknown login is checked against, so that it fails in the time a known one does.
@@ -255,10 +264,23 @@ impl App {
             self.store.record_login(user.id, failed, lock, None, &audit)?;
             return Err(AppError::Unauthenticated);
         }
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(|e| AppError::Internal(e.to_string()))?;
-        let token = encode_hex(&raw);
+        let token = random_hex()?;
         let secs = self.clock.unix_seconds();
+        let factors = self.store.second_factors(user.id)?;
+        if !factors.is_empty() {
+            // The password was right; the session opens once the second factor is.
+            let challenge = random_hex()?;
+            self.store.create_pending_session(
+                &encode_hex(&sm3(token.as_bytes())),
+                user.id,
+                Timestamp::from_unix(secs),
+                Timestamp::from_unix(secs + super::factors::PENDING_SECONDS),
+                &challenge,
+            )?;
+            self.audit(&actor, "login", &object, AuditOutcome::Ok, "口令正确，待验证第二因子".into())?;
+            let methods = factors.into_iter().map(|f| f.kind).collect();
+            return Ok(Session { token, user, pending: Some(super::factors::Pending { methods, challenge }) });
+        }
         self.store.create_session(
             &encode_hex(&sm3(token.as_bytes())),
             user.id,
@@ -271,7 +293,7 @@ impl App {
         };
         let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Ok, String::new());
         self.store.record_login(user.id, 0, None, upgrade.as_deref(), &audit)?;
-        Ok(Session { token, user })
+        Ok(Session { token, user, pending: None })
     }
 
     /// The actor behind a session token, if the session has not expired or been idle too long

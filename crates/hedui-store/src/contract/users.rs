@@ -69,6 +69,26 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert_eq!(s.password_history(id, 5).unwrap(), ["$v3", "$v2", "$argon2id$x"], "the first one is kept too");
     assert_eq!(s.password_history(id, 1).unwrap(), ["$v3"]);
     assert!(s.set_password(UserId(999_999), "$x", false, ts(0), &audit("user.reset", "x")).is_err());
+
+    // Second factors, one of each kind, and a pending session that opens nothing until completed.
+    let totp = SecondFactor { user: id, kind: "totp".into(), secret_enc: Some(sd(vec![1, 2])), public_key: None };
+    s.put_second_factor(&totp, ts(40), &audit("factor.enrol", "user:clerk")).unwrap();
+    let sm2 = SecondFactor { user: id, kind: "sm2".into(), secret_enc: None, public_key: Some("04ab".into()) };
+    s.put_second_factor(&sm2, ts(40), &audit("factor.enrol", "user:clerk")).unwrap();
+    let again = SecondFactor { secret_enc: Some(sd(vec![3])), ..totp };
+    s.put_second_factor(&again, ts(41), &audit("factor.enrol", "user:clerk")).unwrap();
+    let factors = s.second_factors(id).unwrap();
+    assert_eq!(factors.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["sm2", "totp"]);
+    assert_eq!(factors[1].secret_enc.as_ref().map(|x| x.as_bytes().to_vec()), Some(vec![3]), "replaced");
+    assert_eq!(factors[0].public_key.as_deref(), Some("04ab"));
+    s.create_pending_session("pend", id, ts(50), ts(350), "chal").unwrap();
+    assert_eq!(s.session_user("pend", ts(60), ts(0)).unwrap(), None, "a pending session opens nothing");
+    assert_eq!(s.pending_session("pend", ts(60)).unwrap(), Some(PendingSession { user: id, challenge: "chal".into() }));
+    assert_eq!(s.pending_session("pend", ts(400)).unwrap(), None, "expired");
+    assert!(s.complete_session("pend", ts(8 * 3600), ts(60)).unwrap());
+    assert!(!s.complete_session("pend", ts(8 * 3600), ts(61)).unwrap(), "completed once");
+    assert_eq!(s.session_user("pend", ts(70), ts(0)).unwrap(), Some(id));
+    assert_eq!(s.pending_session("pend", ts(70)).unwrap(), None);
 }
 
 pub fn staff_relatives_match_members(s: &dyn Store) {

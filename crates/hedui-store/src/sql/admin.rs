@@ -213,7 +213,7 @@ pub(super) fn session_user(
     st.tx(|c| {
         let rows = c.query(
             "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ? \
-             AND COALESCE(last_seen, created_at) > ?",
+             AND COALESCE(last_seen, created_at) > ? AND pending = 0",
             &[token_sm3.into(), now.into(), idle_since.into()],
         )?;
         let Some(r) = rows.first() else { return Ok(None) };
@@ -301,4 +301,73 @@ pub(super) fn relative_in_household(st: &SqlStore, login: &str, household: House
         &[login.into(), household.0.into()],
     )?;
     Ok(!rows.is_empty())
+}
+
+pub(super) fn put_second_factor(st: &SqlStore, f: &SecondFactor, at: Timestamp, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        c.execute(
+            "DELETE FROM second_factor WHERE user_id = ? AND kind = ?",
+            &[f.user.0.into(), f.kind.as_str().into()],
+        )?;
+        c.execute(
+            "INSERT INTO second_factor (user_id, kind, secret_enc, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[
+                f.user.0.into(),
+                f.kind.as_str().into(),
+                f.secret_enc.as_ref().map(|s| Value::from(s.as_bytes())).unwrap_or(Value::Null),
+                f.public_key.as_deref().into(),
+                at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn second_factors(st: &SqlStore, user: UserId) -> Result<Vec<SecondFactor>> {
+    st.query(
+        "SELECT user_id, kind, secret_enc, public_key FROM second_factor WHERE user_id = ? ORDER BY kind",
+        &[user.0.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(SecondFactor {
+            user: UserId(r.i64(0)?),
+            kind: r.text(1)?,
+            secret_enc: r.opt_sealed(2)?,
+            public_key: r.opt_text(3)?,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn create_pending_session(
+    st: &SqlStore,
+    token_sm3: &str,
+    user: UserId,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    challenge: &str,
+) -> Result<()> {
+    st.lock()?.execute(
+        "INSERT INTO app_session (token_sm3, user_id, created_at, expires_at, pending, challenge) VALUES (?, ?, ?, ?, 1, ?)",
+        &[token_sm3.into(), user.0.into(), created_at.into(), expires_at.into(), challenge.into()],
+    )?;
+    Ok(())
+}
+
+pub(super) fn pending_session(st: &SqlStore, token_sm3: &str, now: Timestamp) -> Result<Option<PendingSession>> {
+    let rows = st.query(
+        "SELECT user_id, challenge FROM app_session WHERE token_sm3 = ? AND pending = 1 AND expires_at > ?",
+        &[token_sm3.into(), now.into()],
+    )?;
+    rows.first().map(|r| Ok(PendingSession { user: UserId(Row(r).i64(0)?), challenge: Row(r).text(1)? })).transpose()
+}
+
+pub(super) fn complete_session(st: &SqlStore, token_sm3: &str, expires_at: Timestamp, now: Timestamp) -> Result<bool> {
+    let n = st.lock()?.execute(
+        "UPDATE app_session SET pending = 0, challenge = NULL, expires_at = ?, last_seen = ? WHERE token_sm3 = ? AND pending = 1",
+        &[expires_at.into(), now.into(), token_sm3.into()],
+    )?;
+    Ok(n == 1)
 }

@@ -441,4 +441,31 @@ impl Store for SqlStore {
     fn password_history(&self, id: UserId, limit: i64) -> Result<Vec<String>> {
         admin::password_history(self, id, limit)
     }
+
+    fn put_second_factor(&self, f: &SecondFactor, at: Timestamp, audit: &AuditEntry) -> Result<()> {
+        admin::put_second_factor(self, f, at, audit)
+    }
+
+    fn second_factors(&self, user: UserId) -> Result<Vec<SecondFactor>> {
+        admin::second_factors(self, user)
+    }
+
+    fn create_pending_session(
+        &self,
+        token_sm3: &str,
+        user: UserId,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+        challenge: &str,
+    ) -> Result<()> {
+        admin::create_pending_session(self, token_sm3, user, created_at, expires_at, challenge)
+    }
+
+    fn pending_session(&self, token_sm3: &str, now: Timestamp) -> Result<Option<PendingSession>> {
+        admin::pending_session(self, token_sm3, now)
+    }
+
+    fn complete_session(&self, token_sm3: &str, expires_at: Timestamp, now: Timestamp) -> Result<bool> {
+        admin::complete_session(self, token_sm3, expires_at, now)
+    }
 }

@@ -136,12 +136,21 @@ fn demo_accounts(app: &App, system: &Caller, township: &str) -> Result<()> {
         ("auditor", "演示审计管理员", Role::Auditor, "", ""),
         ("viewer", "演示查阅人员", Role::Viewer, "", ""),
     ];
+    let mut secrets = Vec::new();
     for (login, name, role, region, org) in accounts {
         let account = hedui_app::admin::users::Account {
             demo: true,
             ..hedui_app::admin::users::Account::new(login, name, role, region, org)
         };
         app.create_user(system, &account, &format!("{login}-hedui"))?;
+        // Every account but the first has a second factor, as a deployment's would.
+        if login != "demo" {
+            secrets.push((login, app.enrol_demo_totp(system, login)?.secret));
+        }
+    }
+    println!("   演示账户的第二因子（TOTP，在认证器应用中添加密钥即可；demo 账户只用口令，便于浏览）：");
+    for (login, secret) in secrets {
+        println!("   TOTP {login} {secret}");
     }
     Ok(())
 }

@@ -158,3 +158,77 @@ fn the_security_administrator_manages_accounts() {
         run(store);
     }
 }
+
+/// Second factors: TOTP from an authenticator app and an SM2 signature by a UKey. With a factor
+/// enrolled, the password opens only a pending session; a wrong factor counts toward the lock-out.
+fn factors(store: Arc<dyn Store>) {
+    use hedui_app::admin::factors::Proof;
+    use sm2::dsa::signature::Signer;
+
+    let clock = Arc::new(Tick(AtomicI64::new(common::clock().unix_seconds())));
+    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
+    let app = hedui::build_app(store.clone(), keys, Vec::new(), clock.clone(), None).unwrap();
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("otp", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
+    app.create_user(&system, &Account::new("ukey", "审核员", Role::Reviewer, "", ""), FIRST).unwrap();
+
+    // TOTP: enrolled by the user, shown once as base32 and an otpauth URI.
+    let me = session(&app, "otp", FIRST).unwrap();
+    let enrolment = app.enrol_totp(&me).unwrap();
+    assert!(enrolment.uri.starts_with("otpauth://totp/") && enrolment.uri.contains(&enrolment.secret));
+    let secret = hedui_crypto::otp::base32_decode(&enrolment.secret).unwrap();
+    let pending = app.login("otp", FIRST, "t").unwrap();
+    let p = pending.pending.clone().expect("the password alone opens a pending session");
+    assert_eq!(p.methods, ["totp"]);
+    assert!(app.session_caller(&pending.token, "t").is_err(), "a pending session opens nothing");
+    let now = clock.unix_seconds();
+    let code = |t: i64| format!("{:06}", hedui_crypto::otp::totp_sha1(&secret, t, 30, 6));
+    let wrong = app.login_second(&pending.token, &Proof::Totp(code(now + 120)), "t");
+    assert!(matches!(wrong, Err(AppError::Unauthenticated)));
+    assert_eq!(store.user_by_login("otp").unwrap().unwrap().failed_logins, 1, "a wrong code counts");
+    let done = app.login_second(&pending.token, &Proof::Totp(code(now - 30)), "t").unwrap();
+    assert!(done.pending.is_none());
+    app.session_caller(&done.token, "t").unwrap();
+    assert_eq!(store.user_by_login("otp").unwrap().unwrap().failed_logins, 0);
+    assert!(app.login_second(&done.token, &Proof::Totp(code(now)), "t").is_err(), "completed once");
+
+    // SM2: the 安全管理员 (here hedui itself) registers the UKey's public key; the login challenge
+    // is signed by the key's holder.
+    let ukey = sm2::SecretKey::from_slice(&[7u8; 32]).unwrap();
+    let public = hedui_crypto::encode_hex(&ukey.public_key().to_sec1_bytes());
+    let id = store.user_by_login("ukey").unwrap().unwrap().id;
+    assert_eq!(app.enrol_sm2(&system, Some(id), "04abcd").unwrap_err().code(), "invalid_input");
+    app.enrol_sm2(&system, Some(id), &public).unwrap();
+    let signer = sm2::dsa::SigningKey::from_slice("1234567812345678", &[7u8; 32]).unwrap();
+    let pending = app.login("ukey", FIRST, "t").unwrap();
+    let challenge = pending.pending.clone().unwrap().challenge;
+    let forged: sm2::dsa::Signature = signer.sign(b"another challenge");
+    let r = app.login_second(&pending.token, &Proof::Sm2(hedui_crypto::encode_hex(&forged.to_bytes())), "t");
+    assert!(r.is_err(), "a signature over anything but the challenge is refused");
+    let sig: sm2::dsa::Signature = signer.sign(challenge.as_bytes());
+    let done =
+        app.login_second(&pending.token, &Proof::Sm2(hedui_crypto::encode_hex(&sig.to_der().to_vec())), "t").unwrap();
+    app.session_caller(&done.token, "t").unwrap();
+
+    // Five wrong factors lock the account like five wrong passwords.
+    for _ in 0..5 {
+        let p = app.login("ukey", FIRST, "t").unwrap();
+        assert!(app.login_second(&p.token, &Proof::Sm2("00".into()), "t").is_err());
+    }
+    assert!(store.user_by_login("ukey").unwrap().unwrap().locked_until.is_some());
+    assert!(app.login("ukey", FIRST, "t").is_err(), "locked");
+    let enrolled = actions(store.as_ref(), "user:ukey");
+    assert!(enrolled.iter().any(|a| a == "factor.enrol"));
+    // A pending login expires after five minutes.
+    let p = app.login("otp", FIRST, "t").unwrap();
+    clock.0.fetch_add(301, Ordering::SeqCst);
+    let late = app.login_second(&p.token, &Proof::Totp(code(clock.unix_seconds())), "t");
+    assert!(matches!(late, Err(AppError::Unauthenticated)));
+}
+
+#[test]
+fn second_factors_complete_a_login() {
+    for store in common::stores("factors") {
+        factors(store);
+    }
+}

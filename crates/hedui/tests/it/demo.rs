@@ -132,12 +132,39 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
     assert_eq!(cross.status(), 403);
     let admin =
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    admin
+    // The auditor's account has a second factor: the password opens a pending session only.
+    let r = admin
         .post(format!("{base}/login"))
         .form(&[("login", "auditor"), ("password", "auditor-hedui")])
         .send()
         .await
         .unwrap();
+    assert_eq!(r.headers()["location"], "/login/second");
+    let pending = admin.get(format!("{base}/audit")).send().await.unwrap();
+    assert_eq!(pending.headers()["location"], "/login", "a pending session opens nothing");
+    let form = admin.get(format!("{base}/login/second")).send().await.unwrap().text().await.unwrap();
+    let token = form.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let secret =
+        printed.iter().find_map(|l| l.trim().strip_prefix("TOTP auditor ")).expect("the demo prints the secret");
+    let secret = hedui_crypto::otp::base32_decode(secret).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    // A code three steps away is outside the one-step drift allowed.
+    let wrong = format!("{:06}", hedui_crypto::otp::totp_sha1(&secret, now + 90, 30, 6));
+    let r = admin
+        .post(format!("{base}/login/second"))
+        .form(&[("totp", wrong.as_str()), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/login", "a wrong code is refused");
+    let code = format!("{:06}", hedui_crypto::otp::totp_sha1(&secret, now, 30, 6));
+    let r = admin
+        .post(format!("{base}/login/second"))
+        .form(&[("totp", code.as_str()), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/jobs", "the right code opens the session");
     let audit = admin.get(format!("{base}/audit")).send().await.unwrap().text().await.unwrap();
     assert!(
         audit.contains(">审计日志</a>") && !audit.contains(">核对任务</a>"),

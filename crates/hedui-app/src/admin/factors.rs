@@ -1,0 +1,162 @@
+//! Second factors (GB/T 22239-2019 level 3: two or more authentication techniques, one of them
+//! cryptographic). A user enrols a TOTP secret (an authenticator app; HMAC-SHA1, convenient but
+//! not a 国密 technique) or an SM2 public key (a UKey's private key never leaves the key: hedui
+//! sends a random challenge and checks the signature). A user with a factor logs in in two steps:
+//! the password opens a pending session, the factor completes it. A wrong factor counts as a
+//! failed login toward the lock-out; everything is audited.
+
+use hedui_core::{Timestamp, UserId};
+use hedui_crypto::otp;
+use hedui_crypto::{decode_hex, encode_hex, sm3};
+use hedui_store::{AuditOutcome, SecondFactor};
+
+use super::users::Session;
+use crate::{App, AppError, AppResult, Caller, Principal, Role};
+
+/// How long a pending login waits for its second factor.
+pub const PENDING_SECONDS: i64 = 5 * 60;
+
+/// TOTP: 30-second steps, six digits, one step of clock drift either way.
+const STEP: i64 = 30;
+const DRIFT: i64 = 1;
+
+/// What a pending login needs: the factors the user has, and the challenge an SM2 key signs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Pending {
+    pub methods: Vec<String>,
+    pub challenge: String,
+}
+
+/// A TOTP enrolment: the secret for an authenticator app, as base32 and as an otpauth URI.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// The proof a pending login brings.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Proof {
+    /// Six digits from the authenticator app.
+    Totp(String),
+    /// The SM2 signature (hex, DER or raw r‖s) over the challenge's text.
+    Sm2(String),
+}
+
+impl App {
+    fn self_user(&self, actor: &Caller) -> AppResult<hedui_store::UserRow> {
+        let Principal::User(login) = &actor.principal else {
+            return Err(AppError::Invalid("第二因子由用户本人登记".into()));
+        };
+        self.store.user_by_login(login)?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// Enrols (or replaces) the caller's TOTP secret.
+    pub fn enrol_totp(&self, actor: &Caller) -> AppResult<TotpEnrolment> {
+        let u = self.self_user(actor)?;
+        self.totp_enrol(actor, u.id, &u.login)
+    }
+
+    /// Enrols a TOTP secret for a demo account (hedui itself only: the demo prints the secrets).
+    pub fn enrol_demo_totp(&self, actor: &Caller, login: &str) -> AppResult<TotpEnrolment> {
+        let u = self.store.user_by_login(login)?.ok_or_else(|| AppError::NotFound(format!("用户 {login}")))?;
+        if !matches!(actor.principal, Principal::System(_)) || !u.demo {
+            return Err(AppError::Forbidden("只有演示程序可为演示账户登记第二因子".into()));
+        }
+        self.totp_enrol(actor, u.id, login)
+    }
+
+    fn totp_enrol(&self, actor: &Caller, id: UserId, login: &str) -> AppResult<TotpEnrolment> {
+        let mut secret = [0u8; 20];
+        getrandom::fill(&mut secret).map_err(|e| AppError::Internal(e.to_string()))?;
+        let place = hedui_identity::place::totp_secret(id.0);
+        let sealed = self.identity.seal(&place, hedui_identity::period(self.today()), &secret)?;
+        let f = SecondFactor { user: id, kind: "totp".into(), secret_enc: Some(sealed), public_key: None };
+        let audit = self.audit_entry(actor, "factor.enrol", &format!("user:{login}"), AuditOutcome::Ok, "totp".into());
+        self.store.put_second_factor(&f, self.now(), &audit)?;
+        let enrolment =
+            TotpEnrolment { secret: otp::base32(&secret), uri: otp::otpauth_uri("hedui 核对", login, &secret) };
+        secret.fill(0);
+        Ok(enrolment)
+    }
+
+    /// Enrols (or replaces) an SM2 public key (SEC1, hex) for the caller, or, for the 安全管理员
+    /// issuing a UKey, for user `id`.
+    pub fn enrol_sm2(&self, actor: &Caller, id: Option<UserId>, public_hex: &str) -> AppResult<()> {
+        let u = match id {
+            Some(id) => {
+                self.authorize(actor, crate::Action::UserManage, &crate::Object::None)?;
+                self.store.user(id)?.ok_or_else(|| AppError::NotFound(format!("用户 {id}")))?
+            }
+            None => self.self_user(actor)?,
+        };
+        let key = public_hex.trim().to_ascii_lowercase();
+        if !hedui_exchange::gm::valid_user_key(&key) {
+            return Err(AppError::Invalid("不是有效的 SM2 公钥（十六进制，04 开头的非压缩点或压缩点）".into()));
+        }
+        let f = SecondFactor { user: u.id, kind: "sm2".into(), secret_enc: None, public_key: Some(key) };
+        let audit =
+            self.audit_entry(actor, "factor.enrol", &format!("user:{}", u.login), AuditOutcome::Ok, "sm2".into());
+        Ok(self.store.put_second_factor(&f, self.now(), &audit)?)
+    }
+
+    /// Completes a pending login with its second factor. A wrong proof counts as a failed login.
+    pub fn login_second(&self, token: &str, proof: &Proof, request_id: &str) -> AppResult<Session> {
+        let token_sm3 = encode_hex(&sm3(token.as_bytes()));
+        let now = self.now();
+        let pending = self.store.pending_session(&token_sm3, now)?.ok_or(AppError::Unauthenticated)?;
+        let user = self.store.user(pending.user)?.ok_or(AppError::Unauthenticated)?;
+        let actor = Caller::user(&user.login, Role::Viewer, "", request_id);
+        let object = format!("user:{}", user.login);
+        if user.disabled || user.locked_until.is_some_and(|u| u > now) {
+            self.audit(&actor, "login", &object, AuditOutcome::Denied, "账户已停用或锁定".into())?;
+            return Err(AppError::Unauthenticated);
+        }
+        let factors = self.store.second_factors(user.id)?;
+        let (ok, kind) = match proof {
+            Proof::Totp(code) => (self.totp_matches(&factors, user.id, code.trim())?, "totp"),
+            Proof::Sm2(sig) => {
+                let key = factors.iter().find(|f| f.kind == "sm2").and_then(|f| f.public_key.clone());
+                let sig = decode_hex(sig.trim()).unwrap_or_default();
+                let ok = key
+                    .is_some_and(|k| hedui_exchange::gm::verify_user(&k, pending.challenge.as_bytes(), &sig).is_ok());
+                (ok, "sm2")
+            }
+        };
+        if !ok {
+            let failed = user.failed_logins + 1;
+            let policy = self.login_policy;
+            let lock = (failed >= policy.max_failures).then(|| now.plus_seconds(policy.lock_seconds));
+            let why = format!("第二因子（{kind}）错误（连续第 {failed} 次）");
+            let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Denied, why);
+            self.store.record_login(user.id, failed, lock, None, &audit)?;
+            return Err(AppError::Unauthenticated);
+        }
+        let expires = Timestamp::from_unix(now.unix() + self.login_policy.absolute_seconds);
+        if !self.store.complete_session(&token_sm3, expires, now)? {
+            return Err(AppError::Unauthenticated);
+        }
+        let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Ok, format!("第二因子：{kind}"));
+        self.store.record_login(user.id, 0, None, None, &audit)?;
+        Ok(Session { token: token.to_string(), user, pending: None })
+    }
+
+    /// The challenge of a pending login, for the SM2 signature.
+    pub fn pending_challenge(&self, token: &str) -> AppResult<String> {
+        let token_sm3 = encode_hex(&sm3(token.as_bytes()));
+        Ok(self.store.pending_session(&token_sm3, self.now())?.ok_or(AppError::Unauthenticated)?.challenge)
+    }
+
+    fn totp_matches(&self, factors: &[SecondFactor], user: UserId, code: &str) -> AppResult<bool> {
+        let Some(sealed) = factors.iter().find(|f| f.kind == "totp").and_then(|f| f.secret_enc.as_ref()) else {
+            return Ok(false);
+        };
+        let Ok(code) = code.parse::<u32>() else { return Ok(false) };
+        let mut secret = self.identity.open(&hedui_identity::place::totp_secret(user.0), sealed.as_bytes())?;
+        let step = otp::totp_step(self.clock.unix_seconds(), STEP);
+        let ok = (step - DRIFT..=step + DRIFT).any(|s| otp::hotp_sha1(&secret, s as u64, 6) == code);
+        secret.fill(0);
+        Ok(ok)
+    }
+}
