@@ -145,10 +145,12 @@ pub enum Action {
     PolicySimulate,
     AuditRead,
     UserManage,
+    /// The security-event view.
+    SecurityEvents,
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 20] = [
+pub const ACTIONS: [Action; 21] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -169,6 +171,7 @@ pub const ACTIONS: [Action; 20] = [
     Action::PolicySimulate,
     Action::AuditRead,
     Action::UserManage,
+    Action::SecurityEvents,
 ];
 
 /// The actions that change cases.
@@ -205,6 +208,7 @@ impl Action {
             Action::PolicySimulate => "policy.simulate",
             Action::AuditRead => "audit.read",
             Action::UserManage => "user.manage",
+            Action::SecurityEvents => "security.events",
         }
     }
 }
@@ -227,7 +231,7 @@ pub fn permits(role: Role, action: Action) -> bool {
         A::PolicyRead => matches!(role, R::Leader | R::Admin | R::Clerk | R::Reviewer),
         A::PolicySimulate => matches!(role, R::Leader | R::Clerk | R::Reviewer),
         A::AuditRead => role == R::Auditor,
-        A::UserManage => role == R::Security,
+        A::UserManage | A::SecurityEvents => role == R::Security,
     }
 }
 

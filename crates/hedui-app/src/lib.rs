@@ -174,6 +174,8 @@ pub struct App {
     pub callback_url: Option<String>,
     /// Lock-out and session limits.
     pub login_policy: admin::users::LoginPolicy,
+    /// When access is unusual enough to raise to the 安全管理员.
+    pub alert_policy: admin::security::AlertPolicy,
 }
 
 impl std::fmt::Debug for App {

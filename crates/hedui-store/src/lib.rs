@@ -263,6 +263,8 @@ pub trait Store: Send + Sync {
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
+    /// Audit rows written at or after `from` and before `to`, oldest first, at most `limit`.
+    fn audit_between(&self, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>>;
     fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId>;
     fn user_by_login(&self, login: &str) -> Result<Option<UserRow>>;
     /// Creates `u` only while no user exists (the first user of a deployment), with its audit

@@ -163,3 +163,21 @@ pub(crate) async fn enrol_sm2_for(
     })
     .await
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HoursParam {
+    /// How many hours back (default 24).
+    #[serde(default)]
+    pub hours: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/security/events", tag = "账户", params(HoursParam), security(("bearer" = [])), responses((status = 200, description = "安全事件（仅安全管理员）：大量查看、夜间查看、多次被拒绝、账户锁定、查看审计记录", body = [hedui_app::admin::security::SecurityEvent]), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn security_events(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HoursParam>,
+) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.security_events(actor, q.hours.unwrap_or(24)))
+        .await
+}

@@ -83,6 +83,7 @@ fn action(code: String) -> String {
         "job.list" => "查看任务列表",
         "report.issue" => "出具报告",
         "report.read" => "查看报告",
+        "report.download" => "下载报告",
         "mirror.import" => "导入部门数据",
         "import.issues.download" => "下载导入问题清单",
         "audit.read" => "查看审计日志",
@@ -97,6 +98,7 @@ fn action(code: String) -> String {
         "user.list" => "查看用户列表",
         "relative.add" => "近亲属备案",
         "factor.enrol" => "登记第二因子",
+        "security.events" => "查看安全事件",
         "access.deny" => "拒绝访问",
         "request.refuse" => "拒绝请求（来源或表单令牌无效）",
         other => other,
@@ -134,6 +136,7 @@ fn templates() -> Environment<'static> {
         ("audit.html", include_str!("../templates/audit.html")),
         ("password.html", include_str!("../templates/password.html")),
         ("second.html", include_str!("../templates/second.html")),
+        ("security.html", include_str!("../templates/security.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -266,6 +269,7 @@ fn build() -> routes::Routes {
         .get("/policy", A::PolicyRead, pages::policy)
         .post("/policy", A::PolicySimulate, pages::policy_simulate)
         .get("/audit", A::AuditRead, pages::audit)
+        .get("/security", A::SecurityEvents, pages::security)
         .get("/healthz", A::Public, || async { "ok" });
     api::routes(r.under("/api/v1"))
 }

@@ -52,6 +52,7 @@ use crate::api;
         crate::accounts::unlock,
         crate::accounts::reset,
         crate::accounts::enrol_sm2_for,
+        crate::accounts::security_events,
     ),
     modifiers(&Prefix)
 )]

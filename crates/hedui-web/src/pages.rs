@@ -34,6 +34,7 @@ fn user_ctx(a: &Caller) -> serde_json::Value {
         ("sources", "数据源", A::SourceRead),
         ("policy", "政策", A::PolicyRead),
         ("audit", "审计日志", A::AuditRead),
+        ("security", "安全事件", A::SecurityEvents),
     ];
     let menu: Vec<_> = items
         .iter()
@@ -501,6 +502,29 @@ pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, move |app, actor, web| {
         let rows = app.audit_log(actor, 500)?;
         web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HoursQuery {
+    #[serde(default)]
+    pub hours: Option<i64>,
+}
+
+pub async fn security(State(web): State<Web>, headers: HeaderMap, Query(q): Query<HoursQuery>) -> Response {
+    page(&web, &headers, move |app, actor, web| {
+        let hours = q.hours.unwrap_or(24);
+        let events = app.security_events(actor, hours)?;
+        let kinds = json!({
+            "bulk_read": "大量查看或下载", "night_read": "夜间查看", "denials": "多次被拒绝",
+            "lockout": "账户锁定", "audit_read": "查看审计记录",
+        });
+        web.render(
+            "security.html",
+            crate::ctx! { user => user_ctx(actor), events => events, hours => hours, kinds => kinds },
+        )
+        .map(Html)
     })
     .await
 }

@@ -6,5 +6,6 @@ mod audit;
 pub mod caseload;
 pub mod factors;
 pub mod recode;
+pub mod security;
 pub mod upgrade;
 pub mod users;

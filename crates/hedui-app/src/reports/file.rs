@@ -234,7 +234,7 @@ pub fn report_doc(r: &Report) -> Doc {
 impl App {
     /// A signed report file (PDF or JSON) for `actor`, names masked as the role requires.
     pub fn report_file(&self, actor: &Caller, job: JobId, version: Option<i64>, format: Format) -> AppResult<Vec<u8>> {
-        let r = self.report(actor, job, version)?;
+        let r = self.report_for(actor, job, version, "report.download", &format!("（{} 文件）", format.code()))?;
         let content = match format {
             Format::Pdf => hedui_pdf::render(&report_doc(&r)).map_err(|e| AppError::Internal(e.to_string()))?,
             Format::Json => serde_json::to_vec_pretty(&r).map_err(|e| AppError::Internal(e.to_string()))?,

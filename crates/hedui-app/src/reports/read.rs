@@ -10,6 +10,19 @@ use crate::{App, AppError, AppResult, Caller};
 impl App {
     /// A report version (the latest when `version` is `None`), masked for the reader. Audited.
     pub fn report(&self, actor: &Caller, job: JobId, version: Option<i64>) -> AppResult<Report> {
+        self.report_for(actor, job, version, "report.read", "")
+    }
+
+    /// A report as [`App::report`] reads it, audited as `action` (a view, or a download of a file
+    /// whose format `what` names).
+    pub(crate) fn report_for(
+        &self,
+        actor: &Caller,
+        job: JobId,
+        version: Option<i64>,
+        action: &str,
+        what: &str,
+    ) -> AppResult<Report> {
         let reports = self.store.reports(job)?;
         let row = match version {
             Some(v) => reports.into_iter().find(|r| r.version == v),
@@ -24,10 +37,10 @@ impl App {
         let report = self.open_report(actor, &row)?;
         self.audit(
             actor,
-            "report.read",
+            action,
             &format!("job:{job}"),
             AuditOutcome::Ok,
-            format!("报告 {} 第 {} 版", report.number, report.version),
+            format!("报告 {} 第 {} 版{what}", report.number, report.version),
         )?;
         let report = if actor.role.sees_names() { report } else { report.masked_names() };
         Ok(if actor.role.sees(Sensitivity::Sensitive) {

@@ -68,6 +68,14 @@ pub fn audit_rows_read_back(s: &dyn Store) {
     );
     assert_eq!(s.audit_log(None, 1).unwrap().len(), 1, "the limit holds");
     assert!(s.audit_log(Some("job:3"), 10).unwrap().is_empty());
+    // A window of time, oldest first: [from, to).
+    s.audit(&AuditEntry { at: ts(7200), ..entry("report.read", "job:4", AuditOutcome::Ok, "later") }).unwrap();
+    let early = s.audit_between(ts(0), ts(3600), 10).unwrap();
+    assert_eq!(early.iter().map(|r| r.entry.detail.as_str()).collect::<Vec<_>>(), ["v1", "越权", "pdf"]);
+    let late = s.audit_between(ts(3600), ts(7201), 10).unwrap();
+    assert_eq!(late.iter().map(|r| r.entry.detail.as_str()).collect::<Vec<_>>(), ["later"]);
+    assert!(s.audit_between(ts(7200), ts(7200), 10).unwrap().is_empty(), "the end is open");
+    assert_eq!(s.audit_between(ts(0), ts(9000), 2).unwrap().len(), 2, "the limit holds");
 }
 
 pub fn issues_page_in_order(s: &dyn Store) {

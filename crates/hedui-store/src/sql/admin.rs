@@ -37,22 +37,35 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
         &p,
     )?
     .iter()
-    .map(|r| {
-        let r = Row(r);
-        Ok(AuditRow {
-            id: r.i64(0)?,
-            entry: AuditEntry {
-                at: r.ts(1)?,
-                actor: r.text(2)?,
-                action: r.text(3)?,
-                object: r.text(4)?,
-                outcome: r.code(5)?,
-                detail: r.text(6)?,
-                request_id: r.text(7)?,
-            },
-        })
-    })
+    .map(|r| audit_row(r))
     .collect()
+}
+
+pub(super) fn audit_between(st: &SqlStore, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>> {
+    st.query(
+        "SELECT id, at, actor, action, object, outcome, detail, request_id FROM audit WHERE at >= ? AND at < ? \
+         ORDER BY id LIMIT ?",
+        &[from.into(), to.into(), limit.into()],
+    )?
+    .iter()
+    .map(|r| audit_row(r))
+    .collect()
+}
+
+fn audit_row(r: &[Value]) -> Result<AuditRow> {
+    let r = Row(r);
+    Ok(AuditRow {
+        id: r.i64(0)?,
+        entry: AuditEntry {
+            at: r.ts(1)?,
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            object: r.text(4)?,
+            outcome: r.code(5)?,
+            detail: r.text(6)?,
+            request_id: r.text(7)?,
+        },
+    })
 }
 
 /// A new user's columns, in the order `create_user` and `create_first_user` insert them.

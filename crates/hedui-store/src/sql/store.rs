@@ -468,4 +468,8 @@ impl Store for SqlStore {
     fn complete_session(&self, token_sm3: &str, expires_at: Timestamp, now: Timestamp) -> Result<bool> {
         admin::complete_session(self, token_sm3, expires_at, now)
     }
+
+    fn audit_between(&self, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>> {
+        admin::audit_between(self, from, to, limit)
+    }
 }

@@ -40,6 +40,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("policy.simulate", "clerk reviewer leader"),
     ("audit.read", "auditor"),
     ("user.manage", "security"),
+    ("security.events", "security"),
 ];
 
 fn allowed(role: Role, action: Action) -> bool {
@@ -62,14 +63,14 @@ const BUREAU: &str = "溧阳民政";
 const PASSWORD: &str = "Matrix-pass-2026";
 
 /// A valid ID number (GB 11643) born in `region6` on 1980-01-01 with sequence `seq`.
-fn id_number(region6: &str, seq: u32) -> String {
+pub(crate) fn id_number(region6: &str, seq: u32) -> String {
     let body = format!("{region6}19800101{seq:03}");
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
     format!("{body}{}", "10X98765432".as_bytes()[(sum % 11) as usize] as char)
 }
 
-fn household(app: &App, number: &str, region: &str, id: &str) -> (HouseholdId, JobId) {
+pub(crate) fn household(app: &App, number: &str, region: &str, id: &str) -> (HouseholdId, JobId) {
     let system = Caller::system("matrix");
     let input = HouseholdInput {
         number: number.into(),
