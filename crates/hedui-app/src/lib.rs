@@ -176,6 +176,8 @@ pub struct App {
     pub login_policy: admin::users::LoginPolicy,
     /// When access is unusual enough to raise to the 安全管理员.
     pub alert_policy: admin::security::AlertPolicy,
+    /// Where the three administrators may log in from; empty for anywhere.
+    pub admin_networks: Vec<admin::networks::Network>,
 }
 
 impl std::fmt::Debug for App {

@@ -178,6 +178,7 @@ pub(crate) async fn errors() -> Response {
 #[utoipa::path(post, path = "/login", tag = "公共", request_body = LoginBody, responses((status = 200, description = "会话", body = Session), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn login(
     State(web): State<Web>,
+    axum::Extension(from): axum::Extension<crate::guard::ClientAddr>,
     b: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let rid = web.request_id();
@@ -186,7 +187,7 @@ pub(crate) async fn login(
         Err(r) => return *r,
     };
     let r = rid.clone();
-    match web.blocking(move |app| app.login(&b.login, &b.password, &r)).await {
+    match web.blocking(move |app| app.login_from(&b.login, &b.password, &r, from.0)).await {
         Ok(s) => Json(session_view(s)).into_response(),
         Err(e) => api_error(e, &rid),
     }

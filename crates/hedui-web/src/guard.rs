@@ -94,12 +94,18 @@ async fn refuse(web: &Web, headers: &HeaderMap, path: &str, why: &str) -> Respon
     if path.starts_with("/api/") { crate::api_error(e, &rid) } else { crate::page_error(web, e, &rid) }
 }
 
+/// The client's address, as the connection gives it (none when served without one).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
 /// The middleware.
 pub async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response {
+    let mut req = req;
+    let addr = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    req.extensions_mut().insert(ClientAddr(addr));
     let changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let session = cookie_session(req.headers());
     let path = req.uri().path().to_string();
-    let mut req = req;
     if changing {
         if let Some(origin) = req.headers().get(header::ORIGIN)
             && !same_origin(origin, req.headers())
@@ -141,6 +147,10 @@ pub async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response
     }
     for (k, v) in HEADERS {
         resp.headers_mut().insert(k, HeaderValue::from_static(v));
+    }
+    if web.secure {
+        resp.headers_mut()
+            .insert("strict-transport-security", HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     resp
 }

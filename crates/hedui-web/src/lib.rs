@@ -15,6 +15,7 @@ pub mod guard;
 pub mod openapi;
 mod pages;
 pub mod routes;
+pub mod tls;
 pub mod views;
 
 pub use pages::report_html;
@@ -48,6 +49,8 @@ pub struct Web {
     started: u64,
     /// What each route does (set when the router is built).
     access: routes::AccessMap,
+    /// Served over TLS: cookies are `Secure` and responses carry HSTS.
+    pub secure: bool,
 }
 
 impl std::fmt::Debug for Web {
@@ -158,7 +161,14 @@ impl Web {
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
             access: Default::default(),
+            secure: false,
         }
+    }
+
+    /// The same server, known to be reached over TLS (hedui's own, or a gateway's).
+    pub fn secure(mut self) -> Web {
+        self.secure = true;
+        self
     }
 
     /// A new request id, logged with every internal error and shown to the user.
@@ -293,5 +303,5 @@ pub fn router(mut web: Web) -> Router {
 
 /// Serves until the process is stopped.
 pub async fn serve(listener: tokio::net::TcpListener, web: Web) -> std::io::Result<()> {
-    axum::serve(listener, router(web)).await
+    axum::serve(listener, router(web).into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 }

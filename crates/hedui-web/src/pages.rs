@@ -147,18 +147,23 @@ pub struct LoginForm {
     password: String,
 }
 
-fn session_cookie(token: &str, max_age: i64) -> String {
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}")
+fn session_cookie(web: &Web, token: &str, max_age: i64) -> String {
+    let secure = if web.secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
 }
 
-pub async fn login(State(web): State<Web>, Form(f): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(web): State<Web>,
+    axum::Extension(from): axum::Extension<crate::guard::ClientAddr>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let rid = web.request_id();
     let r = rid.clone();
-    match web.blocking(move |app| app.login(&f.login, &f.password, &r)).await {
+    match web.blocking(move |app| app.login_from(&f.login, &f.password, &r, from.0)).await {
         Ok(s) => (
             StatusCode::SEE_OTHER,
             [
-                (header::SET_COOKIE, session_cookie(&s.token, hedui_app::admin::users::SESSION_SECONDS)),
+                (header::SET_COOKIE, session_cookie(&web, &s.token, hedui_app::admin::users::SESSION_SECONDS)),
                 (header::LOCATION, if s.pending.is_some() { "/login/second" } else { "/jobs" }.into()),
             ],
         )
@@ -200,7 +205,7 @@ pub async fn change_password(State(web): State<Web>, headers: HeaderMap, Form(f)
     })
     .await;
     if done.status().is_redirection() {
-        return ([(header::SET_COOKIE, session_cookie("", 0))], done).into_response();
+        return ([(header::SET_COOKIE, session_cookie(&web, "", 0))], done).into_response();
     }
     done
 }
@@ -247,7 +252,7 @@ pub async fn logout(State(web): State<Web>, headers: HeaderMap) -> Response {
         // Logging out an unknown session is not an error worth showing.
         let _ = web.blocking(move |app| app.logout(&t)).await;
     }
-    ([(header::SET_COOKIE, session_cookie("", 0))], Redirect::to("/login")).into_response()
+    ([(header::SET_COOKIE, session_cookie(&web, "", 0))], Redirect::to("/login")).into_response()
 }
 
 pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {

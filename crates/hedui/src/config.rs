@@ -24,6 +24,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub policy: PolicyConfig,
     pub exchange: ExchangeConfig,
+    pub security: SecurityConfig,
     pub log: LogConfig,
 }
 
@@ -45,6 +46,30 @@ pub struct ServerConfig {
     pub port: u16,
     /// hedui's own address as institutions reach it, for asynchronous callbacks.
     pub public_url: Option<String>,
+    /// TLS in hedui itself: the certificate chain and its private key (PEM). Without them hedui
+    /// speaks plain HTTP, for a deployment behind a TLS or 国密 TLCP gateway.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Lock-out, sessions, unusual-access thresholds and where administrators may log in from: the
+/// security administrator's policies.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SecurityConfig {
+    /// Failed logins in a row that lock an account.
+    pub max_failures: i64,
+    pub lock_minutes: i64,
+    /// A session unused this long ends.
+    pub idle_minutes: i64,
+    /// A session ends this long after login.
+    pub session_hours: i64,
+    /// Reads or downloads of personal data by one user in an hour that raise an event.
+    pub alert_reads_per_hour: i64,
+    /// Refusals of one user in an hour that raise an event.
+    pub alert_denials_per_hour: i64,
+    /// Address ranges (CIDR, comma-separated) the three administrators may log in from; empty
+    /// for anywhere.
+    pub admin_networks: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -82,7 +107,13 @@ impl Default for Config {
         Config {
             database: DatabaseConfig { url: "hedui-data/hedui.db".into() },
             keys: KeysConfig { master_key_file: PathBuf::from("hedui-data/master.key") },
-            server: ServerConfig { bind: "127.0.0.1".into(), port: 8080, public_url: None },
+            server: ServerConfig {
+                bind: "127.0.0.1".into(),
+                port: 8080,
+                public_url: None,
+                tls_cert: None,
+                tls_key: None,
+            },
             policy: PolicyConfig::default(),
             exchange: ExchangeConfig {
                 catalog: None,
@@ -93,8 +124,51 @@ impl Default for Config {
                 poll_every_ms: 500,
                 runtime_threads: 2,
             },
+            security: SecurityConfig {
+                max_failures: 5,
+                lock_minutes: 30,
+                idle_minutes: 30,
+                session_hours: 8,
+                alert_reads_per_hour: 50,
+                alert_denials_per_hour: 10,
+                admin_networks: String::new(),
+            },
             log: LogConfig { filter: "warn".into() },
         }
+    }
+}
+
+impl SecurityConfig {
+    /// The lock-out and session limits as the app takes them.
+    pub fn login_policy(&self) -> hedui_app::admin::users::LoginPolicy {
+        hedui_app::admin::users::LoginPolicy {
+            max_failures: self.max_failures.max(1),
+            lock_seconds: self.lock_minutes.max(1) * 60,
+            idle_seconds: self.idle_minutes.max(1) * 60,
+            absolute_seconds: self.session_hours.max(1) * 3600,
+        }
+    }
+
+    /// The unusual-access thresholds.
+    pub fn alert_policy(&self) -> hedui_app::admin::security::AlertPolicy {
+        hedui_app::admin::security::AlertPolicy {
+            reads_per_hour: self.alert_reads_per_hour.max(1) as usize,
+            denials_per_hour: self.alert_denials_per_hour.max(1) as usize,
+            ..Default::default()
+        }
+    }
+
+    /// The administrators' address ranges; an unreadable one is an error naming it.
+    pub fn admin_networks(&self) -> Result<Vec<hedui_app::admin::networks::Network>> {
+        self.admin_networks
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                hedui_app::admin::networks::Network::parse(n)
+                    .ok_or_else(|| anyhow!("配置项 security.admin_networks 中的“{n}”不是地址段（如 10.0.0.0/8）"))
+            })
+            .collect()
     }
 }
 
@@ -134,6 +208,15 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "exchange.concurrency", env: "HEDUI_EXCHANGE_CONCURRENCY", secret: false },
     Setting { key: "exchange.poll_every_ms", env: "HEDUI_EXCHANGE_POLL_EVERY_MS", secret: false },
     Setting { key: "exchange.runtime_threads", env: "HEDUI_EXCHANGE_RUNTIME_THREADS", secret: false },
+    Setting { key: "server.tls_cert", env: "HEDUI_TLS_CERT", secret: false },
+    Setting { key: "server.tls_key", env: "HEDUI_TLS_KEY", secret: false },
+    Setting { key: "security.max_failures", env: "HEDUI_MAX_FAILURES", secret: false },
+    Setting { key: "security.lock_minutes", env: "HEDUI_LOCK_MINUTES", secret: false },
+    Setting { key: "security.idle_minutes", env: "HEDUI_IDLE_MINUTES", secret: false },
+    Setting { key: "security.session_hours", env: "HEDUI_SESSION_HOURS", secret: false },
+    Setting { key: "security.alert_reads_per_hour", env: "HEDUI_ALERT_READS_PER_HOUR", secret: false },
+    Setting { key: "security.alert_denials_per_hour", env: "HEDUI_ALERT_DENIALS_PER_HOUR", secret: false },
+    Setting { key: "security.admin_networks", env: "HEDUI_ADMIN_NETWORKS", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

@@ -93,6 +93,7 @@ pub fn build_app_from(
         callback_url: None,
         login_policy: Default::default(),
         alert_policy: Default::default(),
+        admin_networks: Vec::new(),
     };
     app.mappings.check(&app.catalog).map_err(|e| anyhow::anyhow!("字段映射配置与数据源目录不符：{e}"))?;
     // The key must be the database's before anything is read or sealed; values of the first

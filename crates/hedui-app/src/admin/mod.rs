@@ -5,6 +5,7 @@ pub mod accounts;
 mod audit;
 pub mod caseload;
 pub mod factors;
+pub mod networks;
 pub mod recode;
 pub mod security;
 pub mod upgrade;

@@ -233,6 +233,18 @@ impl App {
     /// verified against a dummy so that it takes as long. `policy.max_failures` failures in a row
     /// lock the account for `policy.lock_seconds`, a correct password included.
     pub fn login(&self, login: &str, password: &str, request_id: &str) -> AppResult<Session> {
+        self.login_from(login, password, request_id, None)
+    }
+
+    /// [`App::login`] from the client address `from`: the three administrators log in only from
+    /// the configured address ranges (when any are), an unknown address counting as outside.
+    pub fn login_from(
+        &self,
+        login: &str,
+        password: &str,
+        request_id: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> AppResult<Session> {
         let user = self.store.user_by_login(login)?;
         let ok = self.password_matches(password, user.as_ref().map_or(dummy_verifier(), |u| u.password_hash.as_str()));
         let actor = Caller::user(login, Role::Viewer, "", request_id);
@@ -263,6 +275,16 @@ impl App {
             let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Denied, why);
             self.store.record_login(user.id, failed, lock, None, &audit)?;
             return Err(AppError::Unauthenticated);
+        }
+        let administrator = Role::parse(&user.role).is_some_and(Role::is_administrator);
+        if administrator
+            && !self.admin_networks.is_empty()
+            && !from.is_some_and(|ip| self.admin_networks.iter().any(|n| n.contains(ip)))
+        {
+            let place = from.map_or("未知地址".to_string(), |ip| ip.to_string());
+            let why = format!("管理员只能从配置的地址段登录，此次来自 {place}");
+            self.audit(&actor, "login", &object, AuditOutcome::Denied, why.clone())?;
+            return Err(AppError::Forbidden(why));
         }
         let token = random_hex()?;
         let secs = self.clock.unix_seconds();

@@ -27,6 +27,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                 _ => Vec::new(),
             };
             let mut app = hedui::build_app_from(store, keys.clone(), banks, Arc::new(SystemClock), &reference())?;
+            let security = &cfg().security;
+            app.login_policy = security.login_policy();
+            app.alert_policy = security.alert_policy();
+            app.admin_networks = security.admin_networks()?;
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
                 let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -34,7 +38,14 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                 app.callback_url =
                     server.public_url.as_ref().map(|u| format!("{}/api/v1/exchange/callback", u.trim_end_matches('/')));
             }
-            serve(app, &server.bind, server.port, None)
+            let tls = match (&server.tls_cert, &server.tls_key) {
+                (Some(c), Some(k)) => Some(hedui_web::tls::server_config(c, k).map_err(anyhow::Error::msg)?),
+                (None, None) => None,
+                _ => bail!("TLS 需要同时配置 server.tls_cert 和 server.tls_key"),
+            };
+            // Behind a TLS or TLCP gateway, the public address says so: cookies are Secure.
+            let secure = tls.is_some() || server.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+            serve_with(app, &server.bind, server.port, None, tls, secure)
         }
         other => bail!("not a command of this group: {other:?}"),
     }
@@ -156,12 +167,24 @@ fn demo_accounts(app: &App, system: &Caller, township: &str) -> Result<()> {
 }
 
 fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result<()> {
+    serve_with(app, bind, port, login, None, false)
+}
+
+fn serve_with(
+    app: App,
+    bind: &str,
+    port: u16,
+    login: Option<(&str, &str)>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    secure: bool,
+) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
         let addr = listener.local_addr()?;
-        println!("hedui 已启动: http://{addr}/");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("hedui 已启动: {scheme}://{addr}/");
         if let Some((u, p)) = login {
             println!("演示登录: 用户名 {u} 密码 {p}");
             println!(
@@ -170,7 +193,12 @@ fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result
             );
         }
         std::io::stdout().flush()?;
-        hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))).await?;
+        let web = hedui_web::Web::new(Arc::new(app));
+        let web = if secure { web.secure() } else { web };
+        match tls {
+            Some(config) => hedui_web::tls::serve_tls(listener, web, config).await?,
+            None => hedui_web::serve(listener, web).await?,
+        }
         Ok(())
     })
 }

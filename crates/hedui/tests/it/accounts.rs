@@ -232,3 +232,28 @@ fn second_factors_complete_a_login() {
         factors(store);
     }
 }
+
+#[test]
+fn administrators_log_in_only_from_their_address_ranges() {
+    let store = common::stores("admin_networks").remove(0);
+    let mut app = common::app(store.clone(), None);
+    let config = hedui::config::SecurityConfig {
+        admin_networks: "10.0.0.0/8, 192.168.7.7".into(),
+        ..hedui::config::Config::default().security
+    };
+    app.admin_networks = config.admin_networks().unwrap();
+    let bad = hedui::config::SecurityConfig { admin_networks: "10.0.0.0/8, intranet".into(), ..config.clone() };
+    assert!(bad.admin_networks().unwrap_err().to_string().contains("intranet"), "a typo is named");
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("sec", "安全管理员", Role::Security, "", ""), FIRST).unwrap();
+    app.create_user(&system, &Account::new("clerk", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
+    let outside = app.login_from("sec", FIRST, "t", Some("127.0.0.1".parse().unwrap())).unwrap_err();
+    assert_eq!(outside.code(), "forbidden");
+    assert!(outside.to_string().contains("127.0.0.1"));
+    assert!(app.login_from("sec", FIRST, "t", None).is_err(), "an unknown address is outside");
+    app.login_from("sec", FIRST, "t", Some("10.20.30.40".parse().unwrap())).unwrap();
+    app.login_from("sec", FIRST, "t", Some("192.168.7.7".parse().unwrap())).unwrap();
+    app.login_from("clerk", FIRST, "t", Some("127.0.0.1".parse().unwrap())).unwrap();
+    let denied = store.audit_log(Some("user:sec"), 10).unwrap();
+    assert!(denied.iter().any(|r| r.entry.detail.contains("地址段")), "the refusal is audited");
+}

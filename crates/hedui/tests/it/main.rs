@@ -33,3 +33,4 @@ mod snapshots;
 mod supporters;
 mod tamper;
 mod tidy;
+mod tls;
