@@ -82,3 +82,16 @@ pub struct PendingSession {
     /// The random challenge an SM2 factor signs.
     pub challenge: String,
 }
+
+/// An open session as the 安全管理员 sees it: the SM3 of its token (which logs nobody in) as its
+/// id, whose it is and its times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub id: String,
+    pub login: String,
+    pub created_at: Timestamp,
+    pub last_seen: Option<Timestamp>,
+    pub expires_at: Timestamp,
+    /// Waiting for its second factor.
+    pub pending: bool,
+}

@@ -263,6 +263,10 @@ pub trait Store: Send + Sync {
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
+    /// Sessions that have not expired, oldest first.
+    fn sessions(&self, now: Timestamp) -> Result<Vec<SessionInfo>>;
+    /// Ends a session by the SM3 of its token, with the audit row; false when there was none.
+    fn end_session(&self, token_sm3: &str, audit: &AuditEntry) -> Result<bool>;
     /// Audit rows written at or after `from` and before `to`, oldest first, at most `limit`.
     fn audit_between(&self, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>>;
     fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId>;

@@ -181,3 +181,17 @@ pub(crate) async fn security_events(
     with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.security_events(actor, q.hours.unwrap_or(24)))
         .await
 }
+
+#[utoipa::path(get, path = "/sessions", tag = "账户", security(("bearer" = [])), responses((status = 200, description = "未过期的会话（仅安全管理员）", body = [hedui_store::SessionInfo]), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn sessions(State(web): State<Web>, headers: HeaderMap) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, |app, actor| app.sessions(actor)).await
+}
+
+#[utoipa::path(post, path = "/sessions/{sid}/end", tag = "账户", params(("sid" = String, Path, description = "会话编号（令牌的 SM3）")), security(("bearer" = [])), responses((status = 200, description = "会话已结束", body = Done), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "会话不存在或已过期", body = ErrorBody)))]
+pub(crate) async fn end_session(State(web): State<Web>, headers: HeaderMap, Path(sid): Path<String>) -> Response {
+    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+        app.end_session(actor, &sid)?;
+        Ok(Done { done: true })
+    })
+    .await
+}

@@ -58,6 +58,8 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
         .post("/users/{uid}/reset", A::UserManage, crate::accounts::reset)
         .post("/users/{uid}/factors/sm2", A::UserManage, crate::accounts::enrol_sm2_for)
         .get("/security/events", A::SecurityEvents, crate::accounts::security_events)
+        .get("/sessions", A::UserManage, crate::accounts::sessions)
+        .post("/sessions/{sid}/end", A::UserManage, crate::accounts::end_session)
 }
 
 #[utoipa::path(post, path = "/me/relatives", tag = "账户", request_body = RelativeBody, security(("bearer" = [])), responses((status = 201, description = "近亲属已备案：此后该亲属为成员的家庭，本人一律不能办理", body = Recorded), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 409, description = "已备案", body = ErrorBody)))]

@@ -53,6 +53,8 @@ use crate::api;
         crate::accounts::reset,
         crate::accounts::enrol_sm2_for,
         crate::accounts::security_events,
+        crate::accounts::sessions,
+        crate::accounts::end_session,
     ),
     modifiers(&Prefix)
 )]

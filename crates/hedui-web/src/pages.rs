@@ -523,7 +523,7 @@ pub async fn security(State(web): State<Web>, headers: HeaderMap, Query(q): Quer
         let events = app.security_events(actor, hours)?;
         let kinds = json!({
             "bulk_read": "大量查看或下载", "night_read": "夜间查看", "denials": "多次被拒绝",
-            "lockout": "账户锁定", "audit_read": "查看审计记录",
+            "lockout": "账户锁定", "audit_read": "查看审计记录", "recovery": "恢复安全管理员",
         });
         web.render(
             "security.html",

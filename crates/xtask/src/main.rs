@@ -7,6 +7,7 @@
 mod bench_crypto;
 mod bench_exchange;
 mod bench_import;
+mod bench_login;
 mod bench_rules;
 mod bench_simulate;
 
@@ -22,6 +23,9 @@ tasks:
       for information. Prints rows/s per phase and the ratios.
   bench-crypto
       Times hedui's SM4 against the sm4 crate, sealing and indexing a record-sized value, and SM3.
+  bench-login
+      Times failed logins of an existing user and of logins that do not exist, through the app's
+      login; prints both medians and their ratio (an unknown login must not fail faster).
   bench-exchange [--households 10000] [--dir target/bench-exchange] [--latency-ms 50] [--error-rate 0.01]
       Verifies the households against 40 online sources served by the simulator in a separate
       process. Prints the time, requests/s, median and p99 latency and peak memory.
@@ -40,6 +44,7 @@ fn main() -> Result<()> {
     match args.next().as_deref() {
         Some("bench-import") => bench_import::run(&bench_import::Options::parse(args)?),
         Some("bench-crypto") => bench_crypto::run(),
+        Some("bench-login") => bench_login::run(),
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
         Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),
         Some("bench-simulate") => bench_simulate::run(&bench_simulate::Options::parse(args)?),

@@ -95,6 +95,25 @@ impl App {
         Ok(self.store.set_password(id, &verifier, true, self.now(), &audit)?)
     }
 
+    /// Every open session, for the 安全管理员; the reading is audited.
+    pub fn sessions(&self, actor: &Caller) -> AppResult<Vec<hedui_store::SessionInfo>> {
+        self.authorize(actor, Action::UserManage, &Object::None)?;
+        let open = self.store.sessions(self.now())?;
+        self.audit(actor, "session.list", "sessions", AuditOutcome::Ok, format!("{} 个会话", open.len()))?;
+        Ok(open)
+    }
+
+    /// Ends a session by its id (the SM3 of its token), as the 安全管理员.
+    pub fn end_session(&self, actor: &Caller, id: &str) -> AppResult<()> {
+        self.authorize(actor, Action::UserManage, &Object::None)?;
+        let whose = self.store.sessions(self.now())?.into_iter().find(|s| s.id == id);
+        let Some(whose) = whose else { return Err(AppError::NotFound(format!("会话 {id}"))) };
+        let audit =
+            self.audit_entry(actor, "session.end", &format!("user:{}", whose.login), AuditOutcome::Ok, String::new());
+        self.store.end_session(id, &audit)?;
+        Ok(())
+    }
+
     /// The caller changes their own password: the old one is checked, the new one follows the
     /// rule and repeats none of the last [`PASSWORD_HISTORY`]. The user's sessions end; they log in
     /// again with the new password.

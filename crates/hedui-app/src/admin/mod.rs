@@ -7,6 +7,7 @@ pub mod caseload;
 pub mod factors;
 pub mod networks;
 pub mod recode;
+pub mod recovery;
 pub mod security;
 pub mod upgrade;
 pub mod users;

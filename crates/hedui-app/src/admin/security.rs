@@ -34,7 +34,7 @@ impl Default for AlertPolicy {
 pub struct SecurityEvent {
     /// When it began (the hour, or the row).
     pub at: Timestamp,
-    /// `bulk_read`, `night_read`, `denials`, `lockout` or `audit_read`.
+    /// `bulk_read`, `night_read`, `denials`, `lockout`, `audit_read` or `recovery`.
     pub kind: String,
     pub actor: String,
     pub count: usize,
@@ -85,6 +85,15 @@ pub fn events(rows: &[AuditRow], policy: &AlertPolicy) -> Vec<SecurityEvent> {
                     detail: format!("{}：{}", e.object, e.detail),
                 });
             }
+        }
+        if e.action == "user.recover" {
+            out.push(SecurityEvent {
+                at: e.at,
+                kind: "recovery".into(),
+                actor: e.actor.clone(),
+                count: 1,
+                detail: format!("{}：{}", e.object, e.detail),
+            });
         }
         if ok && e.action == "audit.read" {
             out.push(SecurityEvent {

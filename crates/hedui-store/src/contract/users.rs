@@ -89,6 +89,15 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert!(!s.complete_session("pend", ts(8 * 3600), ts(61)).unwrap(), "completed once");
     assert_eq!(s.session_user("pend", ts(70), ts(0)).unwrap(), Some(id));
     assert_eq!(s.pending_session("pend", ts(70)).unwrap(), None);
+    // The security administrator sees open sessions and ends one.
+    s.create_pending_session("half", id, ts(80), ts(380), "c2").unwrap();
+    let open = s.sessions(ts(90)).unwrap();
+    assert_eq!(open.iter().map(|x| (x.id.as_str(), x.pending)).collect::<Vec<_>>(), [("pend", false), ("half", true)]);
+    assert_eq!(open[0].login, "clerk");
+    assert_eq!(s.sessions(ts(400)).unwrap().len(), 1, "expired ones are not listed");
+    assert!(s.end_session("pend", &audit("session.end", "user:clerk")).unwrap());
+    assert!(!s.end_session("pend", &audit("session.end", "user:clerk")).unwrap(), "ended once");
+    assert_eq!(s.session_user("pend", ts(95), ts(0)).unwrap(), None);
 }
 
 pub fn staff_relatives_match_members(s: &dyn Store) {

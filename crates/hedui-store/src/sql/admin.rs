@@ -384,3 +384,34 @@ pub(super) fn complete_session(st: &SqlStore, token_sm3: &str, expires_at: Times
     )?;
     Ok(n == 1)
 }
+
+pub(super) fn sessions(st: &SqlStore, now: Timestamp) -> Result<Vec<SessionInfo>> {
+    st.query(
+        "SELECT s.token_sm3, u.login, s.created_at, s.last_seen, s.expires_at, s.pending FROM app_session s \
+         JOIN app_user u ON u.id = s.user_id WHERE s.expires_at > ? ORDER BY s.created_at, s.token_sm3",
+        &[now.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(SessionInfo {
+            id: r.text(0)?,
+            login: r.text(1)?,
+            created_at: r.ts(2)?,
+            last_seen: r.opt_ts(3)?,
+            expires_at: r.ts(4)?,
+            pending: r.i64(5)? != 0,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn end_session(st: &SqlStore, token_sm3: &str, audit: &AuditEntry) -> Result<bool> {
+    st.tx(|c| {
+        let n = c.execute("DELETE FROM app_session WHERE token_sm3 = ?", &[token_sm3.into()])?;
+        if n == 1 {
+            write_audit(c, audit)?;
+        }
+        Ok(n == 1)
+    })
+}

@@ -472,4 +472,12 @@ impl Store for SqlStore {
     fn audit_between(&self, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>> {
         admin::audit_between(self, from, to, limit)
     }
+
+    fn sessions(&self, now: Timestamp) -> Result<Vec<SessionInfo>> {
+        admin::sessions(self, now)
+    }
+
+    fn end_session(&self, token_sm3: &str, audit: &AuditEntry) -> Result<bool> {
+        admin::end_session(self, token_sm3, audit)
+    }
 }

@@ -224,6 +224,24 @@ pub(crate) enum UserCmd {
         #[arg(long)]
         name: String,
     },
+    /// Recover the 安全管理员 when the last one is locked out or lost: needs the master key and a
+    /// second person, another 系统管理员 or 审计管理员, who confirms. Standard input gives, one a
+    /// line: the new password, the witness's password, and the witness's TOTP code when they have
+    /// one. The account is reset and unlocked (or created); audited and raised as a security event.
+    Recover {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The 安全管理员 account to recover (created when it does not exist).
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "安全管理员")]
+        name: String,
+        /// The second person's login.
+        #[arg(long)]
+        witness: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -133,7 +133,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
 
 /// Who runs a command-line import, until command-line operators log in: the operating-system
 /// user and host.
-fn operator() -> String {
+pub(crate) fn operator() -> String {
     let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())

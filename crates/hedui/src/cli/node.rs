@@ -50,6 +50,21 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             println!("已创建首个安全管理员 {login}（用户 {id}）：此后由安全管理员在系统中管理用户");
             Ok(())
         }
+        Cmd::User { cmd: UserCmd::Recover { login, name, witness, .. } } => {
+            let (db, key) = node();
+            let mut lines = std::io::stdin().lines();
+            let mut next = || lines.next().transpose().map(|l| l.map(|l| l.trim_end_matches('\r').to_string()));
+            let password = next()?.unwrap_or_default();
+            let witness_password = next()?.unwrap_or_default();
+            let totp = next()?.filter(|c| !c.trim().is_empty());
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            let witness = hedui_app::admin::recovery::Witness { login: witness, password: witness_password, totp };
+            let operator = super::data::operator();
+            app.recover_security(&operator, &witness, &login, &name, &password, "cli-recover")?;
+            println!("已恢复安全管理员 {login}：口令已重置、账户已解锁并启用；此次恢复已记入审计日志并列为安全事件");
+            Ok(())
+        }
         other => bail!("not a command of this group: {other:?}"),
     }
 }

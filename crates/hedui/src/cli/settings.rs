@@ -54,6 +54,7 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         Cmd::Import { db, key, .. }
         | Cmd::Init { db, key }
         | Cmd::User { cmd: UserCmd::Bootstrap { db, key, .. } }
+        | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
         | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } } => node(&mut flags, db, key),
         Cmd::Migrate { db, .. } => node(&mut flags, db, &None),

@@ -257,3 +257,23 @@ fn administrators_log_in_only_from_their_address_ranges() {
     let denied = store.audit_log(Some("user:sec"), 10).unwrap();
     assert!(denied.iter().any(|r| r.entry.detail.contains("地址段")), "the refusal is audited");
 }
+
+#[test]
+fn the_security_administrator_sees_and_ends_sessions() {
+    let store = common::stores("sessions").remove(0);
+    let app = common::app(store.clone(), None);
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("sec", "安全管理员", Role::Security, "", ""), FIRST).unwrap();
+    app.create_user(&system, &Account::new("clerk", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
+    let sec = session(&app, "sec", FIRST).unwrap();
+    let token = app.login("clerk", FIRST, "t").unwrap().token;
+    let clerk = app.session_caller(&token, "t").unwrap();
+    assert_eq!(app.sessions(&clerk).unwrap_err().code(), "forbidden");
+    let open = app.sessions(&sec).unwrap();
+    let theirs = open.iter().find(|s| s.login == "clerk").expect("the clerk's session is listed");
+    assert!(!open.iter().any(|s| s.id.contains(&token)), "tokens are never shown");
+    app.end_session(&sec, &theirs.id.clone()).unwrap();
+    assert!(app.session_caller(&token, "t").is_err(), "ended on the server");
+    assert_eq!(app.end_session(&sec, "nonexistent").unwrap_err().code(), "not_found");
+    assert!(actions(store.as_ref(), "user:clerk").iter().any(|a| a == "session.end"));
+}

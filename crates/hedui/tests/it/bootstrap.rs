@@ -71,3 +71,63 @@ fn the_first_user_is_a_security_administrator_made_once() {
         assert!(matches!(r, Err(AppError::Forbidden(_))), "{role:?}");
     }
 }
+
+/// The recovery path: the last 安全管理员 is locked out; `hedui user recover` with the master key
+/// and a second administrator's confirmation (password and TOTP) resets and unlocks it. A wrong
+/// witness, a clerk as witness, or a missing key recovers nothing; each attempt is audited and the
+/// recovery is a security event.
+#[test]
+fn a_locked_out_security_administrator_is_recovered_with_the_key_and_a_witness() {
+    let dir = common::temp_dir("recover");
+    let (db, key) = (dir.join("hedui.db").display().to_string(), dir.join("master.key").display().to_string());
+    assert!(hedui(&["init", "--db", &db, "--key", &key], "").status.success());
+    let boot = hedui(
+        &["user", "bootstrap", "--db", &db, "--key", &key, "--login", "sec", "--name", "安全员"],
+        "Sec-Admin-2026!\n",
+    );
+    assert!(boot.status.success(), "{}", text(&boot));
+    let (store, keys) = hedui::keys::open_node(&db, std::path::Path::new(&key)).unwrap();
+    let app =
+        hedui::build_app(store.clone(), keys, Vec::new(), std::sync::Arc::new(hedui_app::SystemClock), None).unwrap();
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("sys", "系统管理员", Role::Admin, "", ""), "Sys-Admin-2026!").unwrap();
+    app.create_user(&system, &Account::new("clerk", "核对员", Role::Clerk, "", ""), "Clerk-pass-2026").unwrap();
+    let sys = app.session_caller(&app.login("sys", "Sys-Admin-2026!", "r").unwrap().token, "r").unwrap();
+    let totp = hedui_crypto::otp::base32_decode(&app.enrol_totp(&sys).unwrap().secret).unwrap();
+    for _ in 0..5 {
+        assert!(app.login("sec", "wrong", "r").is_err());
+    }
+    assert!(app.login("sec", "Sec-Admin-2026!", "r").is_err(), "locked out");
+
+    let recover = |witness: &str, stdin: &str, key: &str| {
+        hedui(&["user", "recover", "--db", &db, "--key", key, "--login", "sec", "--witness", witness], stdin)
+    };
+    let code = || {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        format!("{:06}", hedui_crypto::otp::totp_sha1(&totp, now, 30, 6))
+    };
+    // Without the key, nothing.
+    let other_key = dir.join("other.key");
+    std::fs::write(&other_key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let r = recover("sys", &format!("New-Sec-2026!x\nSys-Admin-2026!\n{}\n", code()), &other_key.display().to_string());
+    assert!(!r.status.success(), "{}", text(&r));
+    // A clerk is no witness; a witness without their second factor is none either.
+    let r = recover("clerk", "New-Sec-2026!x\nClerk-pass-2026\n\n", &key);
+    assert!(!r.status.success() && text(&r).contains("见证人"), "{}", text(&r));
+    let r = recover("sys", "New-Sec-2026!x\nSys-Admin-2026!\n\n", &key);
+    assert!(!r.status.success() && text(&r).contains("第二因子"), "{}", text(&r));
+    assert!(app.login("sec", "New-Sec-2026!x", "r").is_err(), "nothing recovered yet");
+    // With both, the account is reset and unlocked.
+    let r = recover("sys", &format!("New-Sec-2026!x\nSys-Admin-2026!\n{}\n", code()), &key);
+    assert!(r.status.success(), "{}", text(&r));
+    let sec = app.session_caller(&app.login("sec", "New-Sec-2026!x", "r").unwrap().token, "r").unwrap();
+    let audit = store.audit_log(Some("user:sec"), 50).unwrap();
+    let recoveries: Vec<_> = audit.iter().filter(|a| a.entry.action == "user.recover").collect();
+    assert!(recoveries.iter().any(|a| a.entry.detail.contains("见证人 sys") && a.entry.detail.contains("os:")));
+    assert!(
+        recoveries.iter().any(|a| matches!(a.entry.outcome, hedui_store::AuditOutcome::Denied)),
+        "refusals audited"
+    );
+    let events = app.security_events(&sec, 1).unwrap();
+    assert!(events.iter().any(|e| e.kind == "recovery"), "{events:?}");
+}
