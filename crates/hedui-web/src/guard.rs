@@ -98,8 +98,22 @@ async fn refuse(web: &Web, headers: &HeaderMap, path: &str, why: &str) -> Respon
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-/// The middleware.
+/// The middleware: every response it lets through or gives itself carries the headers.
 pub async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response {
+    let mut resp = checked(&web, req, next).await;
+    for (k, v) in HEADERS {
+        resp.headers_mut().insert(k, HeaderValue::from_static(v));
+    }
+    if web.secure {
+        resp.headers_mut()
+            .insert("strict-transport-security", HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    resp
+}
+
+/// The checks, and the page's forms given their token.
+async fn checked(web: &Web, req: Request, next: Next) -> Response {
+    let web = web.clone();
     let mut req = req;
     let addr = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     req.extensions_mut().insert(ClientAddr(addr));
@@ -144,13 +158,6 @@ pub async fn guard(State(web): State<Web>, req: Request, next: Next) -> Response
         let page = with_tokens(&String::from_utf8_lossy(&bytes), &csrf_token(t));
         parts.headers.remove(header::CONTENT_LENGTH);
         resp = Response::from_parts(parts, Body::from(page));
-    }
-    for (k, v) in HEADERS {
-        resp.headers_mut().insert(k, HeaderValue::from_static(v));
-    }
-    if web.secure {
-        resp.headers_mut()
-            .insert("strict-transport-security", HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     resp
 }
