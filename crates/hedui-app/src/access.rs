@@ -340,6 +340,16 @@ impl App {
             )?;
             return Err(AppError::PasswordChangeRequired);
         }
+        if caller.must_enrol && action != Action::Session {
+            self.audit(
+                caller,
+                "access.deny",
+                &object.audit_name(),
+                AuditOutcome::Denied,
+                format!("{}：须先登记第二因子", action.code()),
+            )?;
+            return Err(AppError::SecondFactorRequired);
+        }
         if !permits(caller.role, action) {
             return deny(format!("角色“{}”无权执行此操作", caller.role.name_zh()));
         }

@@ -35,6 +35,9 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         title: "请先修改密码（首次登录、密码被重置或已满 90 天）",
     },
     ErrorCode {
+        code: "second_factor_required", status: 403, title: "请先登记第二因子（动态口令或 UKey）"
+    },
+    ErrorCode {
         code: "data_tampered", status: 409, title: "存储的数据与其所在行或签名不符，已拒绝使用并记入审计日志"
     },
     ErrorCode { code: "wrong_key", status: 503, title: "主密钥与数据库不符，已拒绝打开加密数据" },
@@ -67,6 +70,9 @@ pub enum AppError {
     /// The password must be changed before anything else (first login, a reset, or expiry).
     #[error("请先修改密码（首次登录、密码被重置或已满 90 天）")]
     PasswordChangeRequired,
+    /// The deployment requires a second factor and the user has none yet.
+    #[error("请先登记第二因子（动态口令或 UKey）")]
+    SecondFactorRequired,
     /// A sealed value opened at another row, or a report whose columns or signatures disagree
     /// with its signed body: nothing of it is used.
     #[error("{0}")]
@@ -93,6 +99,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::SecondFactorRequired => "second_factor_required",
             AppError::Tampered(_) => "data_tampered",
             AppError::WrongKey(_) => "wrong_key",
             AppError::Internal(_) => "internal",
@@ -170,6 +177,7 @@ mod tests {
             AppError::Unauthenticated,
             AppError::Forbidden(String::new()),
             AppError::PasswordChangeRequired,
+            AppError::SecondFactorRequired,
             AppError::Tampered(String::new()),
             AppError::WrongKey(String::new()),
             AppError::Internal("secret cause".into()),

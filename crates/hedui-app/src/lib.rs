@@ -83,6 +83,8 @@ pub struct Caller {
     pub demo: bool,
     /// The password must be changed before anything else.
     pub must_change: bool,
+    /// A second factor must be enrolled before anything else (the deployment requires one).
+    pub must_enrol: bool,
     /// The commission the caller acts under, when it acts for one.
     pub commission: Option<String>,
     pub request_id: String,
@@ -99,6 +101,7 @@ impl Caller {
             organization: String::new(),
             demo: false,
             must_change: false,
+            must_enrol: false,
             commission: None,
             request_id: request_id.into(),
         }
@@ -113,6 +116,7 @@ impl Caller {
             organization: String::new(),
             demo: false,
             must_change: false,
+            must_enrol: false,
             commission: None,
             request_id: request_id.into(),
         }
@@ -178,6 +182,8 @@ pub struct App {
     pub alert_policy: admin::security::AlertPolicy,
     /// Where the three administrators may log in from; empty for anywhere.
     pub admin_networks: Vec<admin::networks::Network>,
+    /// Every user must have a second factor: until one is enrolled, a session may only enrol it.
+    pub require_second_factor: bool,
 }
 
 impl std::fmt::Debug for App {

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod openapi;
 mod pages;
 pub mod routes;
+mod session_pages;
 pub mod tls;
 pub mod views;
 
@@ -143,6 +144,7 @@ fn templates() -> Environment<'static> {
         ("password.html", include_str!("../templates/password.html")),
         ("second.html", include_str!("../templates/second.html")),
         ("security.html", include_str!("../templates/security.html")),
+        ("factors.html", include_str!("../templates/factors.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -262,13 +264,15 @@ fn build() -> routes::Routes {
     use hedui_app::Action as A;
     let r = routes::Routes::new()
         .get("/", A::Public, || async { Redirect::to("/jobs") })
-        .get("/login", A::Public, pages::login_form)
-        .post("/login", A::Public, pages::login)
-        .post("/logout", A::Public, pages::logout)
-        .get("/login/second", A::Public, pages::second_form)
-        .post("/login/second", A::Public, pages::second)
-        .get("/password", A::Session, pages::password_form)
-        .post("/password", A::Session, pages::change_password)
+        .get("/login", A::Public, session_pages::login_form)
+        .post("/login", A::Public, session_pages::login)
+        .post("/logout", A::Public, session_pages::logout)
+        .get("/login/second", A::Public, session_pages::second_form)
+        .post("/login/second", A::Public, session_pages::second)
+        .get("/factors", A::Session, session_pages::factors_form)
+        .post("/factors", A::Session, session_pages::enrol_totp)
+        .get("/password", A::Session, session_pages::password_form)
+        .post("/password", A::Session, session_pages::change_password)
         .get("/jobs", A::JobList, pages::jobs)
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)

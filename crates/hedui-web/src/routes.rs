@@ -106,6 +106,8 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
             Redirect::to("/login").into_response()
         } else if matches!(e, AppError::PasswordChangeRequired) {
             Redirect::to("/password").into_response()
+        } else if matches!(e, AppError::SecondFactorRequired) {
+            Redirect::to("/factors").into_response()
         } else {
             crate::page_error(web, e, rid)
         }

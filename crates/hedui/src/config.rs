@@ -70,6 +70,8 @@ pub struct SecurityConfig {
     /// Address ranges (CIDR, comma-separated) the three administrators may log in from; empty
     /// for anywhere.
     pub admin_networks: String,
+    /// Every user needs a second factor; until it is enrolled a session may only enrol it.
+    pub require_second_factor: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
@@ -132,6 +134,7 @@ impl Default for Config {
                 alert_reads_per_hour: 50,
                 alert_denials_per_hour: 10,
                 admin_networks: String::new(),
+                require_second_factor: true,
             },
             log: LogConfig { filter: "warn".into() },
         }
@@ -217,6 +220,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "security.alert_reads_per_hour", env: "HEDUI_ALERT_READS_PER_HOUR", secret: false },
     Setting { key: "security.alert_denials_per_hour", env: "HEDUI_ALERT_DENIALS_PER_HOUR", secret: false },
     Setting { key: "security.admin_networks", env: "HEDUI_ADMIN_NETWORKS", secret: false },
+    Setting { key: "security.require_second_factor", env: "HEDUI_REQUIRE_SECOND_FACTOR", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

@@ -94,6 +94,7 @@ pub fn build_app_from(
         login_policy: Default::default(),
         alert_policy: Default::default(),
         admin_networks: Vec::new(),
+        require_second_factor: false,
     };
     app.mappings.check(&app.catalog).map_err(|e| anyhow::anyhow!("字段映射配置与数据源目录不符：{e}"))?;
     // The key must be the database's before anything is read or sealed; values of the first

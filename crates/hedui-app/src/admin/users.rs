@@ -335,6 +335,7 @@ impl App {
             .of(&u.organization)
             .demo(u.demo);
         caller.must_change = self.must_change_password(&u);
+        caller.must_enrol = self.require_second_factor && !u.demo && self.store.second_factors(u.id)?.is_empty();
         Ok(caller)
     }
 

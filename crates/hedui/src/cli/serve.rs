@@ -31,6 +31,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             app.login_policy = security.login_policy();
             app.alert_policy = security.alert_policy();
             app.admin_networks = security.admin_networks()?;
+            app.require_second_factor = security.require_second_factor;
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
                 let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);

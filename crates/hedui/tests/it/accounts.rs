@@ -277,3 +277,23 @@ fn the_security_administrator_sees_and_ends_sessions() {
     assert_eq!(app.end_session(&sec, "nonexistent").unwrap_err().code(), "not_found");
     assert!(actions(store.as_ref(), "user:clerk").iter().any(|a| a == "session.end"));
 }
+
+#[test]
+fn a_deployment_that_requires_a_second_factor_lets_a_user_only_enrol_one_first() {
+    let store = common::stores("require_factor").remove(0);
+    let mut app = common::app(store, None);
+    app.require_second_factor = true;
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("clerk", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
+    let clerk = session(&app, "clerk", FIRST).unwrap();
+    assert!(clerk.must_enrol);
+    let e = app.authorize(&clerk, Action::JobList, &Object::None).unwrap_err();
+    assert_eq!(e.code(), "second_factor_required");
+    let secret = hedui_crypto::otp::base32_decode(&app.enrol_totp(&clerk).unwrap().secret).unwrap();
+    let pending = app.login("clerk", FIRST, "t").unwrap();
+    let code = format!("{:06}", hedui_crypto::otp::totp_sha1(&secret, common::clock().unix_seconds(), 30, 6));
+    let done = app.login_second(&pending.token, &hedui_app::admin::factors::Proof::Totp(code), "t").unwrap();
+    let clerk = app.session_caller(&done.token, "t").unwrap();
+    assert!(!clerk.must_enrol);
+    app.authorize(&clerk, Action::JobList, &Object::None).unwrap();
+}
