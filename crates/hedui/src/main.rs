@@ -28,6 +28,7 @@ fn main() -> Result<()> {
         eprintln!("警告：{w}");
     }
     let _ = cli::settings::CONFIG.set(loaded.config.clone());
+    cli::operator::set(cli.operator.clone());
     match cli.cmd {
         Cmd::Config { cmd: ConfigCmd::Show } => {
             print!("{}", loaded.show()?);

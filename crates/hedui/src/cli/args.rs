@@ -16,6 +16,11 @@ pub(crate) struct Cli {
     /// Edits take effect at the next verification, without a restart. [policy.dir, HEDUI_POLICY_DIR]
     #[arg(long, global = true)]
     pub(crate) policy_dir: Option<PathBuf>,
+    /// The operator of a command that reads or changes personal data (import, exchange, jobs,
+    /// report export, policy simulate): a user's login (or HEDUI_OPERATOR). The password, and the
+    /// TOTP code when the user has one, are read from standard input, one a line.
+    #[arg(long, global = true)]
+    pub(crate) operator: Option<String>,
     #[command(subcommand)]
     pub(crate) cmd: Cmd,
 }

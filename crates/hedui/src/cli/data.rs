@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use hedui::city;
-use hedui_app::{Caller, SystemClock};
+use hedui_app::SystemClock;
 
 use super::args::*;
 use super::settings::*;
@@ -61,7 +61,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &refs)?;
             let mappings = app.mappings.as_ref().clone();
-            let actor = Caller::system("cli-import");
+            let actor = super::operator::caller(&app, hedui_app::Action::ImportRun, "cli-import")?;
             let operator = operator();
             let summaries = if let Some(dir) = city_dir {
                 city::import_mirrors(&app, &actor, &dir)?
@@ -84,7 +84,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                         as_of,
                         bytes: &bytes,
                         now,
-                        actor: "system",
+                        actor: actor.name(),
                         request_id: "cli-import",
                         mode: if incremental {
                             hedui_store::SnapshotMode::Incremental

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use hedui::city;
-use hedui_app::{App, Caller, SystemClock};
+use hedui_app::{App, SystemClock};
 
 use super::args::*;
 use super::settings::*;
@@ -74,7 +74,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
         Cmd::Exchange { cmd: ExchangeCmd::Export { out, .. } } => {
             let app = exchange_app()?;
             std::fs::create_dir_all(&out)?;
-            let actor = Caller::system("cli-exchange");
+            let actor = super::operator::caller(&app, hedui_app::Action::ImportRun, "cli-exchange")?;
             for p in app.export_packages(&actor)? {
                 let path = out.join(&p.file_name);
                 std::fs::write(&path, &p.bytes).with_context(|| format!("写入 {}", path.display()))?;
@@ -84,7 +84,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
         }
         Cmd::Exchange { cmd: ExchangeCmd::Import { files, .. } } => {
             let app = exchange_app()?;
-            let actor = Caller::system("cli-exchange");
+            let actor = super::operator::caller(&app, hedui_app::Action::ImportRun, "cli-exchange")?;
             let mut refused = 0;
             for f in &files {
                 let bytes = std::fs::read(f).with_context(|| format!("读取 {}", f.display()))?;
@@ -113,7 +113,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             };
             let _ = args;
             let app = exchange_app()?;
-            let actor = Caller::system("cli-jobs");
+            let actor = super::operator::caller(&app, hedui_app::Action::JobRun, "cli-jobs")?;
             let t = Instant::now();
             let results = if resume {
                 app.resume_jobs(&actor)?

@@ -5,6 +5,7 @@ pub(crate) mod args;
 pub(crate) mod data;
 pub(crate) mod exchange;
 pub(crate) mod node;
+pub(crate) mod operator;
 pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod serve;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use hedui_app::{Caller, SystemClock};
+use hedui_app::SystemClock;
 
 use super::args::*;
 use super::settings::*;
@@ -86,7 +86,8 @@ pub(crate) fn run(cmd: PolicyCmd) -> Result<()> {
                 changes.iter().map(|c| hedui_app::policy::simulate::Change::parse(c)).collect::<Result<_, _>>()?;
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
-            let sim = app.simulate(&Caller::system("cli-policy-simulate"), &changes, as_of)?;
+            let actor = super::operator::caller(&app, hedui_app::Action::PolicySimulate, "cli-policy-simulate")?;
+            let sim = app.simulate(&actor, &changes, as_of)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&sim)?);
                 return Ok(());

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use hedui_app::{Caller, SystemClock};
+use hedui_app::SystemClock;
 
 use super::args::*;
 use super::settings::*;
@@ -57,7 +57,7 @@ pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
             let (db, key) = node();
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
-            let actor = Caller::system("cli-report-export");
+            let actor = super::operator::caller(&app, hedui_app::Action::ReportDownload, "cli-report-export")?;
             let job = hedui_core::JobId(job);
             let bytes = match format.as_str() {
                 "pdf" => app.report_file(&actor, job, version, Format::Pdf)?,

@@ -19,6 +19,23 @@ fn hedui(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `hedui` with `stdin` on its standard input (an operator's password).
+fn hedui_in(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(args)
+        .env_remove("HEDUI_MASTER_KEY")
+        .env_remove("HEDUI_DATABASE_URL")
+        .env("HEDUI_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -105,11 +122,39 @@ fn refuses(db: &str, dir: &Path) {
     assert!(m.status.success(), "{}", text(&m));
     // A header-only full snapshot from the command line: refused with its count, then imported
     // with --confirm-shrink, and the audit names the operating-system user and host.
+    // Commands that read or change personal data run as an operator who logs in.
+    {
+        let (store, keys) = hedui::keys::open_node(&db, Path::new(&key)).unwrap();
+        let app = hedui::build_app(store, keys, Vec::new(), crate::common::clock(), None).unwrap();
+        let account = hedui_app::admin::users::Account::new("op", "数据源管理员", hedui_app::Role::Operator, "", "");
+        app.create_user(&hedui_app::Caller::system("t"), &account, "Operator-pass-2026").unwrap();
+    }
+    let anonymous = hedui(&["import", "--db", &db, "--key", &key, "--source", "shuiwu", "--as-of", "2026-11-27", &tax]);
+    assert!(!anonymous.status.success() && text(&anonymous).contains("--operator"), "{}", text(&anonymous));
+    let wrong = hedui_in(
+        &[
+            "--operator",
+            "op",
+            "import",
+            "--db",
+            &db,
+            "--key",
+            &key,
+            "--source",
+            "shuiwu",
+            "--as-of",
+            "2026-11-27",
+            &tax,
+        ],
+        "not-the-password\n",
+    );
+    assert!(!wrong.status.success() && text(&wrong).contains("登录失败"), "{}", text(&wrong));
     let import = |extra: &[&str]| {
-        let mut a = vec!["import", "--db", db.as_str(), "--key", key.as_str(), "--source", "shuiwu"];
+        let mut a =
+            vec!["--operator", "op", "import", "--db", db.as_str(), "--key", key.as_str(), "--source", "shuiwu"];
         a.extend(["--as-of", "2026-11-27", tax.as_str()]);
         a.extend(extra);
-        hedui(&a)
+        hedui_in(&a, "Operator-pass-2026\n")
     };
     let refused = import(&[]);
     assert!(!refused.status.success() && text(&refused).contains("只有 0 行"), "{}", text(&refused));
@@ -122,5 +167,6 @@ fn refuses(db: &str, dir: &Path) {
     let who =
         audit.iter().find(|a| a.entry.action == "mirror.import.confirm_shrink").expect("the confirmation is audited");
     assert!(who.entry.actor.starts_with("os:") && who.entry.actor.contains('@'), "{:?}", who.entry);
+    assert!(audit.iter().any(|a| a.entry.actor == "op"), "the import is audited as its operator: {audit:?}");
     assert_eq!(store.batches().unwrap().len(), 1, "the refused import and the dry run stored nothing");
 }

@@ -33,7 +33,26 @@ fn prepare(dir: &std::path::Path, db: &std::path::Path) -> Arc<dyn Store> {
     hedui::city::import_mirrors(&app, &actor, dir).unwrap();
     let apps = hedui::city::applications(dir).unwrap();
     hedui::city::file_applications(&app, &actor, &apps, common::as_of(), &|_| true).unwrap();
+    let clerk = hedui_app::admin::users::Account::new("op", "核对员", hedui_app::Role::Clerk, "", "");
+    app.create_user(&hedui_app::Caller::system("t"), &clerk, OPERATOR_PASSWORD).unwrap();
     store
+}
+
+const OPERATOR_PASSWORD: &str = "Operator-pass-2026";
+
+/// `hedui jobs …` as the operator `op`, whose password is on its standard input.
+fn jobs(args: &[&str]) -> Child {
+    use std::io::Write;
+    let mut child = hedui()
+        .args(["--operator", "op", "jobs"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{OPERATOR_PASSWORD}\n").as_bytes()).unwrap();
+    child
 }
 
 struct Killed(Child);
@@ -78,9 +97,7 @@ fn a_collection_killed_mid_run_resumes_without_losing_or_repeating_answers() {
     assert!(base.starts_with("http://127.0.0.1:"), "{line}");
 
     let db_arg = db.display().to_string();
-    let mut run = Killed(
-        hedui().args(["jobs", "run", "--db", &db_arg, "--sources", &base]).stdout(Stdio::null()).spawn().unwrap(),
-    );
+    let mut run = Killed(jobs(&["run", "--db", &db_arg, "--sources", &base]));
     // Kill it once some answers are stored and some are not.
     let started = Instant::now();
     loop {
@@ -116,7 +133,7 @@ fn a_collection_killed_mid_run_resumes_without_losing_or_repeating_answers() {
     let dispatched = JobFilter { state: Some(JobState::Dispatched), limit: 1000, ..JobFilter::default() };
     assert!(!store.jobs(&dispatched).unwrap().is_empty());
 
-    let out = hedui().args(["jobs", "resume", "--db", &db_arg, "--sources", &base]).output().unwrap();
+    let out = jobs(&["resume", "--db", &db_arg, "--sources", &base]).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(open_online(store.as_ref()), 0, "every online query answered");
     assert!(store.jobs(&dispatched).unwrap().is_empty(), "every interrupted job got its report");
@@ -143,10 +160,8 @@ fn a_collection_killed_mid_run_resumes_without_losing_or_repeating_answers() {
     // same records.
     let reference_db = work.join("reference.db");
     let reference = prepare(&dir, &reference_db);
-    let out = hedui()
-        .args(["jobs", "run", "--db", &reference_db.display().to_string(), "--sources", &base])
-        .output()
-        .unwrap();
+    let out =
+        jobs(&["run", "--db", &reference_db.display().to_string(), "--sources", &base]).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(reference.count_records().unwrap(), store.count_records().unwrap());
     assert!(store.count_records().unwrap() > baseline);
