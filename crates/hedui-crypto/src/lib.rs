@@ -165,6 +165,14 @@ fn gcm(key: &[u8; 32]) -> Sm4Gcm {
     Sm4Gcm::new_from_slice(&key[..16]).unwrap_or_else(|_| unreachable!("16-byte SM4 key"))
 }
 
+impl Drop for SoftKeys {
+    /// The root key leaves memory with the provider (the ciphers' schedules are the cipher
+    /// crates' own).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.enc_root);
+    }
+}
+
 impl SoftKeys {
     /// Derives the encryption and index keys from a master secret. Fails only when the system's
     /// randomness (for nonces) is unavailable.
@@ -175,27 +183,39 @@ impl SoftKeys {
     }
 
     fn with_nonce_seed(master: &[u8; 32], seed: [u8; 12]) -> SoftKeys {
-        let idx = derive(master, b"hedui/blind-index/v1");
+        let mut idx = derive(master, b"hedui/blind-index/v1");
         let fp = derive(master, b"hedui/key-fingerprint/v1");
+        let mut legacy_key = derive(master, b"hedui/sm4-gcm/v1");
         let mut start = [0u8; 8];
         start.copy_from_slice(&seed[4..]);
-        SoftKeys {
+        let keys = SoftKeys {
             key_id: 1,
             enc_root: derive(master, b"hedui/sm4-gcm/v2"),
-            legacy: gcm(&derive(master, b"hedui/sm4-gcm/v1")),
+            legacy: gcm(&legacy_key),
             index_mac: <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac()),
             fingerprint: encode_hex(&fp[..8]),
             derived: RwLock::new(HashMap::new()),
             nonce_prefix: [seed[0], seed[1], seed[2], seed[3]],
             nonce_counter: AtomicU64::new(u64::from_le_bytes(start)),
-        }
+        };
+        zeroize::Zeroize::zeroize(&mut idx);
+        zeroize::Zeroize::zeroize(&mut legacy_key);
+        keys
     }
 
     /// Parses a master secret written as 64 hexadecimal characters.
     pub fn from_hex(hex: &str) -> Result<SoftKeys, CryptoError> {
-        let bytes = decode_hex(hex.trim()).ok_or(CryptoError::MasterKey)?;
-        let master: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::MasterKey)?;
-        SoftKeys::from_master(&master)
+        let mut bytes = decode_hex(hex.trim()).ok_or(CryptoError::MasterKey)?;
+        let mut master = [0u8; 32];
+        if bytes.len() != 32 {
+            zeroize::Zeroize::zeroize(&mut bytes);
+            return Err(CryptoError::MasterKey);
+        }
+        master.copy_from_slice(&bytes);
+        zeroize::Zeroize::zeroize(&mut bytes);
+        let keys = SoftKeys::from_master(&master);
+        zeroize::Zeroize::zeroize(&mut master);
+        keys
     }
 
     /// A fresh random master secret, as hex, for a new installation.

@@ -24,10 +24,22 @@ pub struct NewAccountBody {
     pub password: String,
 }
 
+impl Drop for NewAccountBody {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+    }
+}
+
 /// A password set by the 安全管理员.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordBody {
     pub password: String,
+}
+
+impl Drop for PasswordBody {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+    }
 }
 
 /// The caller's own password change.
@@ -35,6 +47,13 @@ pub struct PasswordBody {
 pub struct OwnPasswordBody {
     pub old_password: String,
     pub new_password: String,
+}
+
+impl Drop for OwnPasswordBody {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.old_password);
+        zeroize::Zeroize::zeroize(&mut self.new_password);
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -24,6 +24,12 @@ pub struct LoginForm {
     password: String,
 }
 
+impl Drop for LoginForm {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+    }
+}
+
 fn session_cookie(web: &Web, token: &str, max_age: i64) -> String {
     let secure = if web.secure { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
@@ -87,6 +93,14 @@ pub struct PasswordForm {
     old_password: String,
     new_password: String,
     confirm: String,
+}
+
+impl Drop for PasswordForm {
+    fn drop(&mut self) {
+        for p in [&mut self.old_password, &mut self.new_password, &mut self.confirm] {
+            zeroize::Zeroize::zeroize(p);
+        }
+    }
 }
 
 /// Changes the user's own password; every session ends, so the user logs in again.

@@ -85,6 +85,12 @@ pub struct LoginBody {
     pub password: String,
 }
 
+impl Drop for LoginBody {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+    }
+}
+
 /// A session: send the token as `Authorization: Bearer …`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Session {

@@ -77,7 +77,7 @@ impl App {
         self.store.put_second_factor(&f, self.now(), &audit)?;
         let enrolment =
             TotpEnrolment { secret: otp::base32(&secret), uri: otp::otpauth_uri("hedui 核对", login, &secret) };
-        secret.fill(0);
+        zeroize::Zeroize::zeroize(&mut secret);
         Ok(enrolment)
     }
 
@@ -153,10 +153,10 @@ impl App {
             return Ok(false);
         };
         let Ok(code) = code.parse::<u32>() else { return Ok(false) };
-        let mut secret = self.identity.open(&hedui_identity::place::totp_secret(user.0), sealed.as_bytes())?;
+        let secret = zeroize::Zeroizing::new(
+            self.identity.open(&hedui_identity::place::totp_secret(user.0), sealed.as_bytes())?,
+        );
         let step = otp::totp_step(self.clock.unix_seconds(), STEP);
-        let ok = (step - DRIFT..=step + DRIFT).any(|s| otp::hotp_sha1(&secret, s as u64, 6) == code);
-        secret.fill(0);
-        Ok(ok)
+        Ok((step - DRIFT..=step + DRIFT).any(|s| otp::hotp_sha1(&secret, s as u64, 6) == code))
     }
 }

@@ -18,6 +18,12 @@ pub struct Witness {
     pub totp: Option<String>,
 }
 
+impl Drop for Witness {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+    }
+}
+
 impl App {
     /// Recovers the 安全管理员 `login` (reset and unlocked, or created) with `password`, as the
     /// master key's holder `operator` (an operating-system user), confirmed by `witness`.

@@ -211,9 +211,12 @@ impl App {
         }
     }
 
-    /// The HMAC-SM3 of a password under the key provider's pepper key.
-    fn peppered(&self, password: &str) -> Vec<u8> {
-        encode_hex(&self.identity.keys().blind_index(b"password-pepper", password.as_bytes())).into_bytes()
+    /// The HMAC-SM3 of a password under the key provider's pepper key, wiped when dropped.
+    fn peppered(&self, password: &str) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut mac = self.identity.keys().blind_index(b"password-pepper", password.as_bytes());
+        let hex = zeroize::Zeroizing::new(encode_hex(&mac).into_bytes());
+        zeroize::Zeroize::zeroize(&mut mac);
+        hex
     }
 
     pub(crate) fn password_verifier(&self, password: &str) -> AppResult<String> {

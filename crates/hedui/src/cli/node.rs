@@ -43,7 +43,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             let (db, key) = node();
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let password = zeroize::Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_string());
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
             let id = app.bootstrap(&login, &name, &password, "cli-bootstrap")?;
@@ -54,7 +54,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             let (db, key) = node();
             let mut lines = std::io::stdin().lines();
             let mut next = || lines.next().transpose().map(|l| l.map(|l| l.trim_end_matches('\r').to_string()));
-            let password = next()?.unwrap_or_default();
+            let password = zeroize::Zeroizing::new(next()?.unwrap_or_default());
             let witness_password = next()?.unwrap_or_default();
             let totp = next()?.filter(|c| !c.trim().is_empty());
             let (store, keys) = hedui::keys::open_node(&db, &key)?;

@@ -33,7 +33,7 @@ pub(crate) fn caller(app: &App, action: Action, request_id: &str) -> Result<Call
     let mut next = || -> Result<String> {
         Ok(lines.next().transpose()?.map(|l| l.trim_end_matches('\r').to_string()).unwrap_or_default())
     };
-    let password = next()?;
+    let password = zeroize::Zeroizing::new(next()?);
     let session = app.login(&login, &password, request_id).map_err(|e| anyhow!("操作员 {login} 登录失败：{e}"))?;
     let session = match session.pending {
         None => session,
