@@ -74,8 +74,17 @@ pub async fn factors_form(State(web): State<Web>, headers: HeaderMap) -> Respons
 pub async fn enrol_totp(State(web): State<Web>, headers: HeaderMap) -> Response {
     page(&web, &headers, |app, actor, web| {
         let enrolment = app.enrol_totp(actor)?;
-        web.render("factors.html", crate::ctx! { user => user_ctx(actor), must => false, enrolment => enrolment })
-            .map(Html)
+        // The otpauth URI as a QR code for an authenticator app's camera (inline SVG: the page
+        // loads nothing).
+        let qr = qrcode::QrCode::new(enrolment.uri.as_bytes())
+            .map(|c| c.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build())
+            .map(|svg| svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_string()))
+            .unwrap_or_default();
+        web.render(
+            "factors.html",
+            crate::ctx! { user => user_ctx(actor), must => false, enrolment => enrolment, qr => qr },
+        )
+        .map(Html)
     })
     .await
 }

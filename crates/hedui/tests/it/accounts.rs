@@ -297,3 +297,28 @@ fn a_deployment_that_requires_a_second_factor_lets_a_user_only_enrol_one_first()
     assert!(!clerk.must_enrol);
     app.authorize(&clerk, Action::JobList, &Object::None).unwrap();
 }
+
+/// Through the pages: a user without a factor is sent to `/factors`, which shows the new secret
+/// once, with its otpauth URI and a QR code for an authenticator app.
+#[test]
+fn the_factors_page_enrols_with_a_qr_code() {
+    let store = common::stores("factors_page").remove(0);
+    let mut app = common::app(store, None);
+    app.require_second_factor = true;
+    app.create_user(&Caller::system("t"), &Account::new("clerk", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
+    let token = app.login("clerk", FIRST, "t").unwrap().token;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let jobs = rt.block_on(http.get(format!("{base}/jobs")).bearer_auth(&token).send()).unwrap();
+    assert_eq!(jobs.headers()["location"], "/factors", "nothing but enrolment until a factor exists");
+    let api = rt.block_on(http.get(format!("{base}/api/v1/jobs")).bearer_auth(&token).send()).unwrap();
+    assert_eq!(api.status().as_u16(), 403);
+    assert!(rt.block_on(api.text()).unwrap().contains("second_factor_required"));
+    let page = rt.block_on(http.post(format!("{base}/factors")).bearer_auth(&token).send()).unwrap();
+    let body = rt.block_on(page.text()).unwrap();
+    assert!(body.contains("<svg") && body.contains("otpauth:") && body.contains("secret="), "{body}");
+    assert!(!body.contains("<?xml"), "the SVG is inline, without an XML prolog");
+}
