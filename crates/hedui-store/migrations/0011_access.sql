@@ -40,6 +40,8 @@ CREATE TABLE second_factor (
     secret_enc {{blob}},
     public_key TEXT,
     created_at TEXT NOT NULL,
+    -- The last TOTP time step accepted: a code is good once.
+    last_step BIGINT,
     UNIQUE (user_id, kind)
 );
 ALTER TABLE app_session ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;

@@ -157,6 +157,10 @@ impl App {
             self.identity.open(&hedui_identity::place::totp_secret(user.0), sealed.as_bytes())?,
         );
         let step = otp::totp_step(self.clock.unix_seconds(), STEP);
-        Ok((step - DRIFT..=step + DRIFT).any(|s| otp::hotp_sha1(&secret, s as u64, 6) == code))
+        let Some(used) = (step - DRIFT..=step + DRIFT).find(|s| otp::hotp_sha1(&secret, *s as u64, 6) == code) else {
+            return Ok(false);
+        };
+        // A code opens one login: its step (and every earlier one) is spent.
+        Ok(self.store.use_totp_step(user, used)?)
     }
 }

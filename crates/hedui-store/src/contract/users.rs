@@ -81,6 +81,11 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert_eq!(factors.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["sm2", "totp"]);
     assert_eq!(factors[1].secret_enc.as_ref().map(|x| x.as_bytes().to_vec()), Some(vec![3]), "replaced");
     assert_eq!(factors[0].public_key.as_deref(), Some("04ab"));
+    assert!(s.use_totp_step(id, 100).unwrap());
+    assert!(!s.use_totp_step(id, 100).unwrap(), "a step is used once");
+    assert!(!s.use_totp_step(id, 99).unwrap(), "nor an earlier one after it");
+    assert!(s.use_totp_step(id, 101).unwrap());
+    assert!(!s.use_totp_step(UserId(999_999), 5).unwrap(), "no factor, no step");
     s.create_pending_session("pend", id, ts(50), ts(350), "chal").unwrap();
     assert_eq!(s.session_user("pend", ts(60), ts(0)).unwrap(), None, "a pending session opens nothing");
     assert_eq!(s.pending_session("pend", ts(60)).unwrap(), Some(PendingSession { user: id, challenge: "chal".into() }));

@@ -415,3 +415,12 @@ pub(super) fn end_session(st: &SqlStore, token_sm3: &str, audit: &AuditEntry) ->
         Ok(n == 1)
     })
 }
+
+pub(super) fn use_totp_step(st: &SqlStore, user: UserId, step: i64) -> Result<bool> {
+    let n = st.lock()?.execute(
+        "UPDATE second_factor SET last_step = ? WHERE user_id = ? AND kind = 'totp' \
+         AND (last_step IS NULL OR last_step < ?)",
+        &[step.into(), user.0.into(), step.into()],
+    )?;
+    Ok(n == 1)
+}

@@ -480,4 +480,8 @@ impl Store for SqlStore {
     fn end_session(&self, token_sm3: &str, audit: &AuditEntry) -> Result<bool> {
         admin::end_session(self, token_sm3, audit)
     }
+
+    fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        admin::use_totp_step(self, user, step)
+    }
 }

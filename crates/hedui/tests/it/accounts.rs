@@ -191,6 +191,10 @@ fn factors(store: Arc<dyn Store>) {
     app.session_caller(&done.token, "t").unwrap();
     assert_eq!(store.user_by_login("otp").unwrap().unwrap().failed_logins, 0);
     assert!(app.login_second(&done.token, &Proof::Totp(code(now)), "t").is_err(), "completed once");
+    // The same code cannot open a second login (a replay within its window).
+    let again = app.login("otp", FIRST, "t").unwrap();
+    assert!(app.login_second(&again.token, &Proof::Totp(code(now - 30)), "t").is_err(), "a code is good once");
+    app.login_second(&again.token, &Proof::Totp(code(now)), "t").unwrap();
 
     // SM2: the 安全管理员 (here hedui itself) registers the UKey's public key; the login challenge
     // is signed by the key's holder.
