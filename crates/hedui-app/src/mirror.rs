@@ -59,8 +59,11 @@ impl App {
     }
 
     /// Every snapshot imported, newest last.
-    pub fn batches(&self, _actor: &Caller) -> AppResult<Vec<Batch>> {
-        Ok(self.store.batches()?)
+    pub fn batches(&self, actor: &Caller) -> AppResult<Vec<Batch>> {
+        self.authorize(actor, crate::Action::ImportRead, &crate::Object::None)?;
+        let batches = self.store.batches()?;
+        self.audit(actor, "import.list", "imports", AuditOutcome::Ok, format!("{} 批", batches.len()))?;
+        Ok(batches)
     }
 
     /// A snapshot's issue list as CSV, audited as a download: the raw lines are opened for roles

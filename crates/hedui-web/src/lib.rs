@@ -103,6 +103,8 @@ fn action(code: String) -> String {
         "relative.add" => "近亲属备案",
         "factor.enrol" => "登记第二因子",
         "security.events" => "查看安全事件",
+        "source.read" => "查看数据源状态",
+        "import.list" => "查看导入批次",
         "session.list" => "查看会话",
         "session.end" => "结束会话",
         "user.recover" => "恢复安全管理员",

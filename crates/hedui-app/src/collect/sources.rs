@@ -41,7 +41,10 @@ impl App {
 
     /// Every source with its status and backlog.
     /// Any signed-in user may see it: it holds no personal data.
-    pub fn source_overview(&self, _actor: &crate::Caller) -> AppResult<Vec<SourceOverview>> {
+    pub fn source_overview(&self, actor: &crate::Caller) -> AppResult<Vec<SourceOverview>> {
+        self.authorize(actor, crate::Action::SourceRead, &crate::Object::None)?;
+        // Source health is an administrator's reading: audited like every other.
+        self.audit(actor, "source.read", "sources", hedui_store::AuditOutcome::Ok, String::new())?;
         let catalog = self.catalog();
         let mut queries: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         for (source, state, n) in self.store.query_counts()? {

@@ -326,3 +326,52 @@ fn the_factors_page_enrols_with_a_qr_code() {
     assert!(body.contains("<svg") && body.contains("otpauth:") && body.contains("secret="), "{body}");
     assert!(!body.contains("<?xml"), "the SVG is inline, without an XML prolog");
 }
+
+/// 三员分立: each administrator's own work is audited under their login, and each is refused the
+/// other two's, the refusal audited too.
+#[test]
+fn every_administrator_action_is_audited_and_each_refused_the_others_work() {
+    let store = common::stores("three_admins").remove(0);
+    let app = common::app(store.clone(), None);
+    let system = Caller::system("t");
+    for (login, role) in [("sys", Role::Admin), ("sec", Role::Security), ("aud", Role::Auditor)] {
+        app.create_user(&system, &Account::new(login, "管理员", role, "", ""), FIRST).unwrap();
+    }
+    let (sys, sec, aud) = (
+        session(&app, "sys", FIRST).unwrap(),
+        session(&app, "sec", FIRST).unwrap(),
+        session(&app, "aud", FIRST).unwrap(),
+    );
+    app.source_overview(&sys).unwrap();
+    app.users(&sec).unwrap();
+    app.sessions(&sec).unwrap();
+    app.security_events(&sec, 1).unwrap();
+    app.audit_log(&aud, 10).unwrap();
+    // Each refused the others' work.
+    assert_eq!(app.users(&sys).unwrap_err().code(), "forbidden");
+    assert_eq!(app.audit_log(&sys, 10).unwrap_err().code(), "forbidden");
+    assert_eq!(app.audit_log(&sec, 10).unwrap_err().code(), "forbidden");
+    assert_eq!(app.source_overview(&sec).unwrap_err().code(), "forbidden");
+    assert_eq!(app.users(&aud).unwrap_err().code(), "forbidden");
+    assert_eq!(app.source_overview(&aud).unwrap_err().code(), "forbidden");
+    let rows = store.audit_log(None, 200).unwrap();
+    let did = |who: &str, action: &str, ok: bool| {
+        rows.iter().any(|r| {
+            r.entry.actor == who
+                && r.entry.action == action
+                && matches!(r.entry.outcome, hedui_store::AuditOutcome::Ok) == ok
+        })
+    };
+    for (who, action) in [
+        ("sys", "source.read"),
+        ("sec", "user.list"),
+        ("sec", "session.list"),
+        ("sec", "security.events"),
+        ("aud", "audit.read"),
+    ] {
+        assert!(did(who, action, true), "{who} {action} is audited");
+    }
+    for who in ["sys", "sec", "aud"] {
+        assert!(did(who, "access.deny", false), "{who}'s refusals are audited");
+    }
+}
