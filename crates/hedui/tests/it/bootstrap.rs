@@ -7,24 +7,12 @@
 use crate::common;
 use hedui_app::admin::users::Account;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use hedui_app::{AppError, Caller, Role};
 
 fn hedui(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
-        .args(args)
-        .env_remove("HEDUI_MASTER_KEY")
-        .env_remove("HEDUI_DATABASE_URL")
-        .env("HEDUI_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    common::hedui_with_stdin(args, stdin)
 }
 
 fn text(o: &Output) -> String {

@@ -19,23 +19,6 @@ fn hedui(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `hedui` with `stdin` on its standard input (an operator's password).
-fn hedui_in(args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
-        .args(args)
-        .env_remove("HEDUI_MASTER_KEY")
-        .env_remove("HEDUI_DATABASE_URL")
-        .env("HEDUI_LOG", "error")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -131,7 +114,7 @@ fn refuses(db: &str, dir: &Path) {
     }
     let anonymous = hedui(&["import", "--db", &db, "--key", &key, "--source", "shuiwu", "--as-of", "2026-11-27", &tax]);
     assert!(!anonymous.status.success() && text(&anonymous).contains("--operator"), "{}", text(&anonymous));
-    let wrong = hedui_in(
+    let wrong = crate::common::hedui_with_stdin(
         &[
             "--operator",
             "op",
@@ -154,7 +137,7 @@ fn refuses(db: &str, dir: &Path) {
             vec!["--operator", "op", "import", "--db", db.as_str(), "--key", key.as_str(), "--source", "shuiwu"];
         a.extend(["--as-of", "2026-11-27", tax.as_str()]);
         a.extend(extra);
-        hedui_in(&a, "Operator-pass-2026\n")
+        crate::common::hedui_with_stdin(&a, "Operator-pass-2026\n")
     };
     let refused = import(&[]);
     assert!(!refused.status.success() && text(&refused).contains("只有 0 行"), "{}", text(&refused));

@@ -174,3 +174,22 @@ pub fn online(
     hedui::exchange::attach(&mut app, catalog, secret, collect_within).unwrap();
     (app, sim, filed)
 }
+
+/// The `hedui` binary run with `args` and `stdin` on its standard input (a password), with no key
+/// or database from the environment: its output.
+pub fn hedui_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
+        .args(args)
+        .env_remove("HEDUI_MASTER_KEY")
+        .env_remove("HEDUI_DATABASE_URL")
+        .env("HEDUI_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
