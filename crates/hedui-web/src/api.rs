@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use hedui_app::cases::supporters::SupporterAuthorizationInput;
@@ -65,14 +65,14 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
 #[utoipa::path(post, path = "/me/relatives", tag = "账户", request_body = RelativeBody, security(("bearer" = [])), responses((status = 201, description = "近亲属已备案：此后该亲属为成员的家庭，本人一律不能办理", body = Recorded), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 409, description = "已备案", body = ErrorBody)))]
 pub(crate) async fn record_relative(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     b: Result<Json<RelativeBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         app.record_relative(actor, &b.id_number, &b.relation)?;
         Ok(Recorded { recorded: true })
     })
@@ -116,17 +116,17 @@ pub(crate) async fn exchange_keys(State(web): State<Web>) -> Response {
 }
 
 #[utoipa::path(get, path = "/sources", tag = "数据来源", security(("bearer" = [])), responses((status = 200, description = "数据来源概况", body = Vec<SourceOverview>), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, |app, actor| app.source_overview(actor)).await
+pub(crate) async fn sources(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    with_actor(&web, actor, StatusCode::OK, |app, actor| app.source_overview(actor)).await
 }
 
 #[utoipa::path(post, path = "/policy/simulate", tag = "政策", request_body = SimulateRequest, security(("bearer" = [])), responses((status = 200, description = "政策模拟结果（按县区和项目）", body = Simulation), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn policy_simulate(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     axum::Json(r): axum::Json<SimulateRequest>,
 ) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| {
         let changes = r
             .changes
             .iter()
@@ -141,18 +141,15 @@ pub(crate) async fn policy_simulate(
     .await
 }
 
-/// Authenticates, then runs `f` on the blocking pool; every failure becomes the JSON error body.
+/// Runs `f` for the caller the authorization middleware let through, on the blocking pool; every
+/// failure becomes the JSON error body.
 pub(crate) async fn with_actor<T: serde::Serialize + Send + 'static>(
     web: &Web,
-    headers: &HeaderMap,
+    actor: Caller,
     ok: StatusCode,
     f: impl FnOnce(&App, &Caller) -> AppResult<T> + Send + 'static,
 ) -> Response {
     let rid = web.request_id();
-    let actor = match web.actor(headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return api_error(e, &rid),
-    };
     match web.blocking(move |app| f(app, &actor)).await {
         Ok(v) => (ok, Json(v)).into_response(),
         Err(e) => api_error(e, &rid),
@@ -221,21 +218,21 @@ pub(crate) async fn login_second(
 }
 
 #[utoipa::path(post, path = "/me/factors/totp", tag = "账户", security(("bearer" = [])), responses((status = 201, description = "TOTP 密钥（供认证器应用扫描或输入；仅显示这一次）", body = hedui_app::admin::factors::TotpEnrolment), (status = 401, description = "未登录或会话已过期", body = ErrorBody)))]
-pub(crate) async fn enrol_totp(State(web): State<Web>, headers: HeaderMap) -> Response {
-    with_actor(&web, &headers, StatusCode::CREATED, |app, actor| app.enrol_totp(actor)).await
+pub(crate) async fn enrol_totp(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    with_actor(&web, actor, StatusCode::CREATED, |app, actor| app.enrol_totp(actor)).await
 }
 
 #[utoipa::path(post, path = "/me/factors/sm2", tag = "账户", request_body = PublicKeyBody, security(("bearer" = [])), responses((status = 201, description = "SM2 公钥已登记：此后登录须以该私钥签名挑战值", body = crate::accounts::Done), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 422, description = "不是有效的 SM2 公钥", body = ErrorBody)))]
 pub(crate) async fn enrol_sm2(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     b: Result<Json<PublicKeyBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         app.enrol_sm2(actor, None, &b.public_key)?;
         Ok(crate::accounts::Done { done: true })
     })
@@ -245,14 +242,14 @@ pub(crate) async fn enrol_sm2(
 #[utoipa::path(post, path = "/households", tag = "家庭与授权", request_body = HouseholdInput, security(("bearer" = [])), responses((status = 201, description = "家庭已登记", body = Created), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn create_household(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     b: Result<Json<HouseholdInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         let id = app.create_household(actor, &b)?;
         Ok(Created { id: id.0 })
     })
@@ -260,14 +257,18 @@ pub(crate) async fn create_household(
 }
 
 #[utoipa::path(get, path = "/households/{id}", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号")), security(("bearer" = [])), responses((status = 200, description = "家庭、成员与授权书（按角色遮蔽）", body = HouseholdView), (status = 404, description = "不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn household(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.household_view(actor, HouseholdId(id))).await
+pub(crate) async fn household(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| app.household_view(actor, HouseholdId(id))).await
 }
 
 #[utoipa::path(post, path = "/households/{id}/authorizations", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号")), request_body = AuthorizationInput, security(("bearer" = [])), responses((status = 201, description = "授权书已登记", body = Created), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn record_authorization(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
     b: Result<Json<AuthorizationInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -275,7 +276,7 @@ pub(crate) async fn record_authorization(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_authorization(actor, HouseholdId(id), &b)?;
         Ok(Created { id: aid.0 })
     })
@@ -285,7 +286,7 @@ pub(crate) async fn record_authorization(
 #[utoipa::path(post, path = "/households/{id}/supporters/{seq}/authorizations", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号"), ("seq" = u32, Path, description = "义务人序号")), request_body = SupporterAuthorizationInput, security(("bearer" = [])), responses((status = 201, description = "义务人本人的授权书已登记", body = Created), (status = 404, description = "家庭或义务人不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn record_supporter_authorization(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path((id, seq)): Path<(i64, u32)>,
     b: Result<Json<SupporterAuthorizationInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -293,7 +294,7 @@ pub(crate) async fn record_supporter_authorization(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         let aid = app.record_supporter_authorization(actor, HouseholdId(id), seq, &b)?;
         Ok(Created { id: aid.0 })
     })
@@ -303,7 +304,7 @@ pub(crate) async fn record_supporter_authorization(
 #[utoipa::path(post, path = "/households/{id}/authorizations/{aid}/end", tag = "家庭与授权", params(("id" = i64, Path, description = "家庭编号"), ("aid" = i64, Path, description = "授权书编号")), request_body = EndBody, security(("bearer" = [])), responses((status = 200, description = "授权书已撤回或终止", body = Ended), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn end_authorization(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path((id, aid)): Path<(i64, i64)>,
     b: Result<Json<EndBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -311,7 +312,7 @@ pub(crate) async fn end_authorization(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| {
         app.end_authorization(actor, HouseholdId(id), hedui_core::AuthorizationId(aid), b.status, &b.reason)?;
         Ok(Ended { id: aid, status: b.status })
     })
@@ -321,14 +322,14 @@ pub(crate) async fn end_authorization(
 #[utoipa::path(post, path = "/commissions", tag = "委托与核对", request_body = CommissionInput, security(("bearer" = [])), responses((status = 201, description = "委托已受理，核对任务已建立", body = CommissionCreated), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn commission(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     b: Result<Json<CommissionInput>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let b = match body(b, &web.request_id()) {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    with_actor(&web, &headers, StatusCode::CREATED, move |app, actor| {
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
         let job = app.commission(actor, &b)?;
         Ok(CommissionCreated { job })
     })
@@ -336,8 +337,12 @@ pub(crate) async fn commission(
 }
 
 #[utoipa::path(get, path = "/jobs", tag = "委托与核对", params(JobQuery), security(("bearer" = [])), responses((status = 200, description = "本辖区的核对任务", body = JobList), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+pub(crate) async fn jobs(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Query(q): Query<JobQuery>,
+) -> Response {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| {
         let (rows, total) = app.jobs(actor, &q.filter()?)?;
         Ok(JobList { total, jobs: rows.iter().map(|j| JobView::of(app, j)).collect() })
     })
@@ -345,20 +350,28 @@ pub(crate) async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Q
 }
 
 #[utoipa::path(get, path = "/jobs/{id}", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "核对任务", body = JobView), (status = 404, description = "不存在", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, _| Ok(JobView::of(app, &app.job(JobId(id))?))).await
+pub(crate) async fn job(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    with_actor(&web, actor, StatusCode::OK, move |app, _| Ok(JobView::of(app, &app.job(JobId(id))?))).await
 }
 
 #[utoipa::path(post, path = "/jobs/{id}/run", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "核对报告", body = Report), (status = 409, description = "任务状态不允许", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
+pub(crate) async fn run_job(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| app.run_job(actor, JobId(id))).await
 }
 
 /// A signed report file: `pdf` or `json`.
 #[utoipa::path(get, path = "/jobs/{id}/report/{format}", tag = "报告", params(("id" = i64, Path, description = "核对任务号"), ("format" = String, Path, description = "pdf 或 json"), VersionQuery), security(("bearer" = [])), responses((status = 200, description = "附 SM2 签名的报告文件", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/json"))), (status = 404, description = "没有报告或格式", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn report_file(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path((id, format)): Path<(i64, String)>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
@@ -367,10 +380,6 @@ pub(crate) async fn report_file(
         "pdf" => hedui_app::reports::sign::Format::Pdf,
         "json" => hedui_app::reports::sign::Format::Json,
         other => return api_error(AppError::NotFound(format!("没有 {other} 格式的报告（可用 pdf、json）")), &rid),
-    };
-    let actor = match web.actor(&headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return api_error(e, &rid),
     };
     match web.blocking(move |app| app.report_file(&actor, JobId(id), v.version, format)).await {
         Ok(bytes) => ([(header::CONTENT_TYPE, format.content_type())], bytes).into_response(),
@@ -393,29 +402,33 @@ pub(crate) async fn signing_key(State(web): State<Web>) -> Response {
 #[utoipa::path(post, path = "/jobs/{id}/objection", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), request_body = Objection, security(("bearer" = [])), responses((status = 200, description = "已登记异议", body = JobView), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn object(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
     axum::Json(o): axum::Json<Objection>,
 ) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| {
         app.object(actor, JobId(id), &o.reason).map(|j| JobView::of(app, &j))
     })
     .await
 }
 
 #[utoipa::path(post, path = "/jobs/{id}/recheck", tag = "委托与核对", params(("id" = i64, Path, description = "核对任务号")), security(("bearer" = [])), responses((status = 200, description = "复核后的新版报告", body = Report), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
-pub(crate) async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.recheck(actor, JobId(id))).await
+pub(crate) async fn recheck(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| app.recheck(actor, JobId(id))).await
 }
 
 #[utoipa::path(get, path = "/jobs/{id}/report", tag = "报告", params(("id" = i64, Path, description = "核对任务号"), VersionQuery), security(("bearer" = [])), responses((status = 200, description = "报告（按角色遮蔽）", body = Report), (status = 404, description = "没有报告", body = ErrorBody), (status = 400, description = "请求无效", body = ErrorBody), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
 pub(crate) async fn report(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
-    with_actor(&web, &headers, StatusCode::OK, move |app, actor| app.report(actor, JobId(id), v.version)).await
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| app.report(actor, JobId(id), v.version)).await
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "公共", responses((status = 200, description = "本 API 的 OpenAPI 3.1 文档", body = serde_json::Value)))]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use hedui_app::reports::sign::Format;
 use serde::Deserialize;
@@ -115,18 +115,14 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Authenticates the visitor, then runs `f` on the blocking pool; an error becomes the error page
-/// (or the login page for an anonymous visitor).
+/// Runs `f` for the caller the authorization middleware let through, on the blocking pool; an
+/// error becomes the error page.
 pub(crate) async fn page<T: IntoResponse + Send + 'static>(
     web: &Web,
-    headers: &HeaderMap,
+    actor: Caller,
     f: impl FnOnce(&App, &Caller, &Web) -> AppResult<T> + Send + 'static,
 ) -> Response {
     let rid = web.request_id();
-    let actor = match web.actor(headers, &rid).await {
-        Ok(a) => a,
-        Err(e) => return page_error(web, e, &rid),
-    };
     let w = web.clone();
     match web.blocking(move |app| f(app, &actor, &w)).await {
         Ok(r) => r.into_response(),
@@ -134,8 +130,12 @@ pub(crate) async fn page<T: IntoResponse + Send + 'static>(
     }
 }
 
-pub async fn jobs(State(web): State<Web>, headers: HeaderMap, Query(q): Query<JobQuery>) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+pub async fn jobs(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Query(q): Query<JobQuery>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| {
         let f = q.filter()?;
         let (rows, total) = app.jobs(actor, &f)?;
         let rows: Vec<_> = rows.iter().map(|j| JobView::of(app, j)).collect();
@@ -186,12 +186,20 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
     )
 }
 
-pub async fn job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    page(&web, &headers, move |app, actor, web| job_page(web, app, actor, JobId(id), None).map(Html)).await
+pub async fn job(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| job_page(web, app, actor, JobId(id), None).map(Html)).await
 }
 
-pub async fn run_job(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    page(&web, &headers, move |app, actor, web| match app.run_job(actor, JobId(id)) {
+pub async fn run_job(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| match app.run_job(actor, JobId(id)) {
         Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
         // A refusal is shown on the job page itself, next to the missing letter.
         Err(e @ AppError::AuthorizationRequired(_)) => {
@@ -211,11 +219,11 @@ pub struct ObjectionForm {
 /// Records a family's objection to the report (异议).
 pub async fn object(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
     Form(f): Form<ObjectionForm>,
 ) -> Response {
-    page(&web, &headers, move |app, actor, web| match app.object(actor, JobId(id), &f.reason) {
+    page(&web, actor, move |app, actor, web| match app.object(actor, JobId(id), &f.reason) {
         Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::InvalidState(_))) => {
             let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
@@ -227,8 +235,12 @@ pub async fn object(
 }
 
 /// Re-examines a job under objection (复核): a new report version.
-pub async fn recheck(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    page(&web, &headers, move |app, actor, web| match app.recheck(actor, JobId(id)) {
+pub async fn recheck(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| match app.recheck(actor, JobId(id)) {
         Ok(r) => Ok(Redirect::to(&format!("/jobs/{id}/report?version={}", r.version)).into_response()),
         Err(e @ (AppError::AuthorizationRequired(_) | AppError::InvalidState(_))) => {
             let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
@@ -274,11 +286,11 @@ pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Re
 
 pub async fn report(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+    page(&web, actor, move |app, actor, web| {
         let r = app.report(actor, JobId(id), v.version)?;
         report_html(web, Some(actor), &r).map(Html)
     })
@@ -288,11 +300,11 @@ pub async fn report(
 /// A signed report file to download: `pdf`, `html` or `json`.
 pub async fn report_file(
     State(web): State<Web>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<Caller>,
     Path((id, ext)): Path<(i64, String)>,
     Query(v): Query<VersionQuery>,
 ) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+    page(&web, actor, move |app, actor, web| {
         let format = match ext.as_str() {
             "pdf" => Format::Pdf,
             "html" => Format::Html,
@@ -326,8 +338,8 @@ pub async fn report_file(
     .await
 }
 
-pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+pub async fn imports(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, actor, web| {
         let batches: Vec<_> = app
             .batches(actor)?
             .into_iter()
@@ -347,8 +359,12 @@ pub async fn imports(State(web): State<Web>, headers: HeaderMap) -> Response {
     .await
 }
 
-pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    page(&web, &headers, move |app, actor, _| {
+pub async fn issues_csv(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, _| {
         let csv = app.import_issues_csv(actor, BatchId(id))?;
         Ok((
             [
@@ -361,8 +377,8 @@ pub async fn issues_csv(State(web): State<Web>, headers: HeaderMap, Path(id): Pa
     .await
 }
 
-pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+pub async fn sources(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, actor, web| {
         let sources = app.source_overview(actor)?;
         let catalog = app.catalog();
         let departments = sources.iter().filter(|s| s.kind == "政府部门").count();
@@ -382,8 +398,8 @@ pub async fn sources(State(web): State<Web>, headers: HeaderMap) -> Response {
     .await
 }
 
-pub async fn audit(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+pub async fn audit(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, actor, web| {
         let rows = app.audit_log(actor, 500)?;
         web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
     })
@@ -396,8 +412,12 @@ pub struct HoursQuery {
     pub hours: Option<i64>,
 }
 
-pub async fn security(State(web): State<Web>, headers: HeaderMap, Query(q): Query<HoursQuery>) -> Response {
-    page(&web, &headers, move |app, actor, web| {
+pub async fn security(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Query(q): Query<HoursQuery>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| {
         let hours = q.hours.unwrap_or(24);
         let events = app.security_events(actor, hours)?;
         let kinds = json!({
@@ -469,11 +489,15 @@ fn policy_page(web: &Web, app: &App, actor: &Caller, form: &SimulateForm) -> App
 }
 
 /// The policy in force and the simulation form.
-pub async fn policy(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, move |app, actor, web| policy_page(web, app, actor, &SimulateForm::default()).map(Html)).await
+pub async fn policy(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, actor, web| policy_page(web, app, actor, &SimulateForm::default()).map(Html)).await
 }
 
 /// Runs a simulation from the form.
-pub async fn policy_simulate(State(web): State<Web>, headers: HeaderMap, Form(f): Form<SimulateForm>) -> Response {
-    page(&web, &headers, move |app, actor, web| policy_page(web, app, actor, &f).map(Html)).await
+pub async fn policy_simulate(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Form(f): Form<SimulateForm>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| policy_page(web, app, actor, &f).map(Html)).await
 }

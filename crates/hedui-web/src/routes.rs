@@ -135,9 +135,13 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
         (ObjectKind::Job, Some(id)) => Object::Job(JobId(id)),
         (_, None) => return refuse(&web, AppError::Invalid("地址中的编号无效".into()), &rid),
     };
-    if let Err(e) = web.blocking(move |app| app.authorize(&caller, action, &object)).await {
+    let decided = caller.clone();
+    if let Err(e) = web.blocking(move |app| app.authorize(&decided, action, &object)).await {
         return refuse(&web, e, &rid);
     }
+    // The handler acts as the caller decided on here: the session is read once per request.
+    let mut req = req;
+    req.extensions_mut().insert(caller);
     next.run(req).await
 }
 

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use hedui_app::AppError;
+use hedui_app::{AppError, Caller};
 
 use crate::pages::{page, user_ctx};
 use crate::{COOKIE, Web, page_error, session_token};
@@ -62,8 +62,8 @@ pub async fn login(
     }
 }
 
-pub async fn factors_form(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, |_, actor, web| {
+pub async fn factors_form(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, |_, actor, web| {
         web.render("factors.html", crate::ctx! { user => user_ctx(actor), must => actor.must_enrol, enrolment => () })
             .map(Html)
     })
@@ -71,8 +71,8 @@ pub async fn factors_form(State(web): State<Web>, headers: HeaderMap) -> Respons
 }
 
 /// Enrols a TOTP secret for the signed-in user and shows it once.
-pub async fn enrol_totp(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, |app, actor, web| {
+pub async fn enrol_totp(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, |app, actor, web| {
         let enrolment = app.enrol_totp(actor)?;
         // The otpauth URI as a QR code for an authenticator app's camera (inline SVG: the page
         // loads nothing).
@@ -89,8 +89,8 @@ pub async fn enrol_totp(State(web): State<Web>, headers: HeaderMap) -> Response 
     .await
 }
 
-pub async fn password_form(State(web): State<Web>, headers: HeaderMap) -> Response {
-    page(&web, &headers, |_, actor, web| {
+pub async fn password_form(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, |_, actor, web| {
         web.render("password.html", crate::ctx! { user => user_ctx(actor), must => actor.must_change, error => () })
             .map(Html)
     })
@@ -113,8 +113,12 @@ impl Drop for PasswordForm {
 }
 
 /// Changes the user's own password; every session ends, so the user logs in again.
-pub async fn change_password(State(web): State<Web>, headers: HeaderMap, Form(f): Form<PasswordForm>) -> Response {
-    let done = page(&web, &headers, move |app, actor, _| {
+pub async fn change_password(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let done = page(&web, actor, move |app, actor, _| {
         if f.new_password != f.confirm {
             return Err(AppError::Invalid("两次输入的新密码不一致".into()));
         }
