@@ -30,27 +30,24 @@ pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Resu
         None => ("", vec![]),
     };
     p.push(limit.into());
-    st.query(
-        &format!(
-            "SELECT id, at, actor, action, object, outcome, detail, request_id FROM audit {w} ORDER BY id DESC LIMIT ?"
-        ),
-        &p,
-    )?
-    .iter()
-    .map(|r| audit_row(r))
-    .collect()
+    st.query(&format!("SELECT {AUDIT_COLS} FROM audit {w} ORDER BY id DESC LIMIT ?"), &p)?
+        .iter()
+        .map(|r| audit_row(r))
+        .collect()
 }
 
 pub(super) fn audit_between(st: &SqlStore, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>> {
     st.query(
-        "SELECT id, at, actor, action, object, outcome, detail, request_id FROM audit WHERE at >= ? AND at < ? \
-         ORDER BY id LIMIT ?",
+        &format!("SELECT {AUDIT_COLS} FROM audit WHERE at >= ? AND at < ? ORDER BY id LIMIT ?"),
         &[from.into(), to.into(), limit.into()],
     )?
     .iter()
     .map(|r| audit_row(r))
     .collect()
 }
+
+/// An audit row's columns, in the order [`audit_row`] reads them.
+const AUDIT_COLS: &str = "id, at, actor, action, object, outcome, detail, request_id";
 
 fn audit_row(r: &[Value]) -> Result<AuditRow> {
     let r = Row(r);
