@@ -129,6 +129,11 @@ pub mod place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=totp"))
     }
 
+    /// A user's GM/T 0021 token seed, bound to the user.
+    pub fn token_seed(user: i64) -> Place {
+        Place::new("second_factor", "secret_enc", format!("user={user}/kind=sm3otp"))
+    }
+
     /// A report's compact inputs in the caseload, bound to the report they came from.
     pub fn caseload_inputs(job: JobId, version: i64) -> Place {
         Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))

@@ -315,8 +315,9 @@ pub trait Store: Send + Sync {
     /// Enrols a second factor, replacing the user's factor of the same kind, with its audit row.
     fn put_second_factor(&self, f: &SecondFactor, at: Timestamp, audit: &AuditEntry) -> Result<()>;
     fn second_factors(&self, user: UserId) -> Result<Vec<SecondFactor>>;
-    /// Marks a TOTP time step used; false when it, or a later one, already was (a replayed code).
-    fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
+    /// Marks a time step of the user's `kind` factor (a TOTP app or a GM/T 0021 token) used;
+    /// false when it, or a later one, already was (a replayed code).
+    fn use_otp_step(&self, user: UserId, kind: &str, step: i64) -> Result<bool>;
     /// A session waiting for its second factor: it opens nothing until completed.
     fn create_pending_session(
         &self,

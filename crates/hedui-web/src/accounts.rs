@@ -208,6 +208,44 @@ pub(crate) async fn enrol_sm2_for(
     .await
 }
 
+#[utoipa::path(post, path = "/me/factors/token", tag = "账户", request_body = crate::views::TokenBody, security(("bearer" = [])), responses((status = 201, description = "国密动态令牌（GM/T 0021，SM3，60 秒、6 位）已登记；未给种子时生成软件令牌的种子并只显示这一次", body = hedui_app::admin::factors::TokenEnrolment), (status = 401, description = "未登录或会话已过期", body = ErrorBody), (status = 422, description = "种子无效", body = ErrorBody)))]
+pub(crate) async fn enrol_token(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    raw: axum::body::Bytes,
+) -> Response {
+    // The body is optional: none asks for a software token's seed to be generated.
+    let b = match raw.iter().all(u8::is_ascii_whitespace) {
+        true => crate::views::TokenBody::default(),
+        false => match serde_json::from_slice::<crate::views::TokenBody>(&raw) {
+            Ok(b) => b,
+            Err(e) => {
+                let e = hedui_app::AppError::Invalid(format!("请求体不是有效的 JSON：{e}"));
+                return crate::api_error(e, &web.request_id());
+            }
+        },
+    };
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| app.enrol_token(actor, None, b.seed.as_deref()))
+        .await
+}
+
+#[utoipa::path(post, path = "/users/{uid}/factors/token", tag = "账户", params(("uid" = i64, Path, description = "用户编号")), request_body = crate::views::TokenBody, security(("bearer" = [])), responses((status = 201, description = "已为该用户登记国密动态令牌（种子来自令牌的种子文件）", body = hedui_app::admin::factors::TokenEnrolment), (status = 403, description = "无权限", body = ErrorBody), (status = 404, description = "用户不存在", body = ErrorBody), (status = 422, description = "种子缺失或无效", body = ErrorBody)))]
+pub(crate) async fn enrol_token_for(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(uid): Path<i64>,
+    b: JsonBody<crate::views::TokenBody>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, actor, StatusCode::CREATED, move |app, actor| {
+        app.enrol_token(actor, Some(UserId(uid)), b.seed.as_deref())
+    })
+    .await
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HoursParam {

@@ -273,6 +273,7 @@ fn build() -> routes::Routes {
         .post("/login/second", A::Public, session_pages::second)
         .get("/factors", A::Session, session_pages::factors_form)
         .post("/factors", A::Session, session_pages::enrol_totp)
+        .post("/factors/token", A::Session, session_pages::enrol_token)
         .get("/password", A::Session, session_pages::password_form)
         .post("/password", A::Session, session_pages::change_password)
         .get("/jobs", A::JobList, pages::jobs)

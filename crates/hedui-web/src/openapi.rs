@@ -52,6 +52,8 @@ use crate::api;
         crate::accounts::unlock,
         crate::accounts::reset,
         crate::accounts::enrol_sm2_for,
+        crate::accounts::enrol_token,
+        crate::accounts::enrol_token_for,
         crate::accounts::security_events,
         crate::accounts::sessions,
         crate::accounts::end_session,

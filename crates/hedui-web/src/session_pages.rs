@@ -89,6 +89,37 @@ pub async fn enrol_totp(State(web): State<Web>, axum::Extension(actor): axum::Ex
     .await
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    seed: String,
+}
+
+impl Drop for TokenForm {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.seed);
+    }
+}
+
+/// Enrols a GM/T 0021 token for the signed-in user: the seed of a hardware token, or, left empty,
+/// a software token whose seed is shown once.
+pub async fn enrol_token(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| {
+        let seed = Some(f.seed.trim()).filter(|s| !s.is_empty());
+        let token = app.enrol_token(actor, None, seed)?;
+        web.render(
+            "factors.html",
+            crate::ctx! { user => user_ctx(actor), must => false, enrolment => (), token => token },
+        )
+        .map(Html)
+    })
+    .await
+}
+
 pub async fn password_form(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
     page(&web, actor, |_, actor, web| {
         web.render("password.html", crate::ctx! { user => user_ctx(actor), must => actor.must_change, error => () })
@@ -148,8 +179,9 @@ pub async fn second_form(State(web): State<Web>, headers: HeaderMap) -> Response
 
 #[derive(Debug, Deserialize)]
 pub struct SecondForm {
-    #[serde(default)]
-    totp: String,
+    /// The six digits of the user's token or authenticator app.
+    #[serde(default, alias = "totp")]
+    code: String,
     #[serde(default)]
     sm2: String,
 }
@@ -158,7 +190,7 @@ pub async fn second(State(web): State<Web>, headers: HeaderMap, Form(f): Form<Se
     let rid = web.request_id();
     let Some(token) = session_token(&headers) else { return Redirect::to("/login").into_response() };
     let proof = match f.sm2.trim().is_empty() {
-        true => hedui_app::admin::factors::Proof::Totp(f.totp),
+        true => hedui_app::admin::factors::Proof::Code(f.code),
         false => hedui_app::admin::factors::Proof::Sm2(f.sm2),
     };
     let r = rid.clone();

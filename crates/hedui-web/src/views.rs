@@ -118,6 +118,22 @@ pub struct PublicKeyBody {
     pub public_key: String,
 }
 
+/// A GM/T 0021 token's seed (hex, at least 128 bits), from the token's seed file; omitted for a
+/// software token, whose seed hedui generates and shows once.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct TokenBody {
+    #[serde(default)]
+    pub seed: Option<String>,
+}
+
+impl Drop for TokenBody {
+    fn drop(&mut self) {
+        if let Some(s) = self.seed.as_mut() {
+            zeroize::Zeroize::zeroize(s);
+        }
+    }
+}
+
 /// The id of what was created.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Created {

@@ -50,7 +50,7 @@ impl App {
         };
         let session = match (&session.pending, &witness.totp) {
             (None, _) => session,
-            (Some(_), Some(code)) => match self.login_second(&session.token, &Proof::Totp(code.clone()), request_id) {
+            (Some(_), Some(code)) => match self.login_second(&session.token, &Proof::Code(code.clone()), request_id) {
                 Ok(s) => s,
                 Err(_) => return refuse(format!("见证人 {} 的第二因子错误", witness.login)),
             },

@@ -70,7 +70,11 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert_eq!(s.password_history(id, 1).unwrap(), ["$v3"]);
     assert!(s.set_password(UserId(999_999), "$x", false, ts(0), &audit("user.reset", "x")).is_err());
 
-    // Second factors, one of each kind, and a pending session that opens nothing until completed.
+    second_factors_and_pending_sessions(s, id);
+}
+
+/// Second factors, one of each kind, and a pending session that opens nothing until completed.
+fn second_factors_and_pending_sessions(s: &dyn Store, id: UserId) {
     let totp = SecondFactor { user: id, kind: "totp".into(), secret_enc: Some(sd(vec![1, 2])), public_key: None };
     s.put_second_factor(&totp, ts(40), &audit("factor.enrol", "user:clerk")).unwrap();
     let sm2 = SecondFactor { user: id, kind: "sm2".into(), secret_enc: None, public_key: Some("04ab".into()) };
@@ -81,11 +85,17 @@ pub fn users_and_sessions(s: &dyn Store) {
     assert_eq!(factors.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["sm2", "totp"]);
     assert_eq!(factors[1].secret_enc.as_ref().map(|x| x.as_bytes().to_vec()), Some(vec![3]), "replaced");
     assert_eq!(factors[0].public_key.as_deref(), Some("04ab"));
-    assert!(s.use_totp_step(id, 100).unwrap());
-    assert!(!s.use_totp_step(id, 100).unwrap(), "a step is used once");
-    assert!(!s.use_totp_step(id, 99).unwrap(), "nor an earlier one after it");
-    assert!(s.use_totp_step(id, 101).unwrap());
-    assert!(!s.use_totp_step(UserId(999_999), 5).unwrap(), "no factor, no step");
+    assert!(s.use_otp_step(id, "totp", 100).unwrap());
+    assert!(!s.use_otp_step(id, "totp", 100).unwrap(), "a step is used once");
+    assert!(!s.use_otp_step(id, "totp", 99).unwrap(), "nor an earlier one after it");
+    assert!(s.use_otp_step(id, "totp", 101).unwrap());
+    assert!(!s.use_otp_step(UserId(999_999), "totp", 5).unwrap(), "no factor, no step");
+    assert!(!s.use_otp_step(id, "sm3otp", 200).unwrap(), "no token enrolled, no step");
+    let token = SecondFactor { user: id, kind: "sm3otp".into(), secret_enc: Some(sd(vec![9])), public_key: None };
+    s.put_second_factor(&token, ts(42), &audit("factor.enrol", "user:clerk")).unwrap();
+    assert!(s.use_otp_step(id, "sm3otp", 50).unwrap(), "each factor keeps its own steps");
+    assert!(!s.use_otp_step(id, "sm3otp", 50).unwrap());
+    assert!(s.use_otp_step(id, "totp", 102).unwrap());
     s.create_pending_session("pend", id, ts(50), ts(350), "chal").unwrap();
     assert_eq!(s.session_user("pend", ts(60), ts(0)).unwrap(), None, "a pending session opens nothing");
     assert_eq!(s.pending_session("pend", ts(60)).unwrap(), Some(PendingSession { user: id, challenge: "chal".into() }));

@@ -413,11 +413,11 @@ pub(super) fn end_session(st: &SqlStore, token_sm3: &str, audit: &AuditEntry) ->
     })
 }
 
-pub(super) fn use_totp_step(st: &SqlStore, user: UserId, step: i64) -> Result<bool> {
+pub(super) fn use_otp_step(st: &SqlStore, user: UserId, kind: &str, step: i64) -> Result<bool> {
     let n = st.lock()?.execute(
-        "UPDATE second_factor SET last_step = ? WHERE user_id = ? AND kind = 'totp' \
+        "UPDATE second_factor SET last_step = ? WHERE user_id = ? AND kind = ? \
          AND (last_step IS NULL OR last_step < ?)",
-        &[step.into(), user.0.into(), step.into()],
+        &[step.into(), user.0.into(), kind.into(), step.into()],
     )?;
     Ok(n == 1)
 }

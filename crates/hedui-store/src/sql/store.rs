@@ -481,7 +481,7 @@ impl Store for SqlStore {
         admin::end_session(self, token_sm3, audit)
     }
 
-    fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
-        admin::use_totp_step(self, user, step)
+    fn use_otp_step(&self, user: UserId, kind: &str, step: i64) -> Result<bool> {
+        admin::use_otp_step(self, user, kind, step)
     }
 }

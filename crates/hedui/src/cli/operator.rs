@@ -39,7 +39,7 @@ pub(crate) fn caller(app: &App, action: Action, request_id: &str) -> Result<Call
         None => session,
         Some(_) => {
             let code = next()?;
-            app.login_second(&session.token, &Proof::Totp(code), request_id)
+            app.login_second(&session.token, &Proof::Code(code), request_id)
                 .map_err(|e| anyhow!("操作员 {login} 的第二因子错误：{e}"))?
         }
     };

@@ -214,6 +214,45 @@ fn factors(store: Arc<dyn Store>) {
         app.login_second(&pending.token, &Proof::Sm2(hedui_crypto::encode_hex(&sig.to_der().to_vec())), "t").unwrap();
     app.session_caller(&done.token, "t").unwrap();
 
+    // GM/T 0021: the 安全管理员 registers a hardware token's seed; the login page's one code field
+    // takes the token's six digits (SM3, 60-second periods).
+    let seed = "00112233445566778899aabbccddeeff0123456789abcdef";
+    let clerk = Caller::user("otp", Role::Clerk, "", "t");
+    let refused = app.enrol_token(&clerk, Some(id), Some(seed)).unwrap_err();
+    assert_eq!(refused.code(), "forbidden", "only the 安全管理员 issues tokens to others");
+    let short = app.enrol_token(&system, Some(id), Some("0011223344")).unwrap_err();
+    assert_eq!(short.code(), "invalid_input", "a seed of fewer than 128 bits");
+    assert_eq!(app.enrol_token(&system, Some(id), None).unwrap_err().code(), "invalid_input", "no seed");
+    let issued = app.enrol_token(&system, Some(id), Some(seed)).unwrap();
+    assert_eq!((issued.seed, issued.period, issued.digits), (None, 60, 6), "a given seed is not echoed");
+    let key = hedui_crypto::decode_hex(seed).unwrap();
+    let token = |t: i64| format!("{:06}", hedui_crypto::otp::sm3_totp(&key, t, 60, 6));
+    let now = clock.unix_seconds();
+    let p = app.login("ukey", FIRST, "t").unwrap();
+    assert_eq!(p.pending.clone().unwrap().methods, ["sm2", "sm3otp"]);
+    let r = app.login_second(&p.token, &Proof::Code(token(now + 180)), "t");
+    assert!(r.is_err(), "a code three periods ahead is refused");
+    assert!(app.login_second(&p.token, &Proof::Totp(token(now)), "t").is_err(), "not a TOTP code");
+    let done = app.login_second(&p.token, &Proof::Code(token(now)), "t").unwrap();
+    app.session_caller(&done.token, "t").unwrap();
+    let p = app.login("ukey", FIRST, "t").unwrap();
+    assert!(app.login_second(&p.token, &Proof::Token(token(now)), "t").is_err(), "a token code is good once");
+    app.login_second(&p.token, &Proof::Token(token(now + 60)), "t").unwrap();
+    // A user enrols a software token; its seed is shown once and is sealed at rest.
+    let soft = app.enrol_token(&me, None, None).unwrap();
+    let soft_seed = hedui_crypto::decode_hex(soft.seed.as_deref().unwrap()).unwrap();
+    assert_eq!(soft_seed.len(), 32);
+    let stored = store.second_factors(store.user_by_login("otp").unwrap().unwrap().id).unwrap();
+    let sealed = stored.iter().find(|f| f.kind == "sm3otp").and_then(|f| f.secret_enc.clone()).unwrap();
+    assert!(!sealed.as_bytes().windows(16).any(|w| w == &soft_seed[..16]), "the seed is sealed");
+    let p = app.login("otp", FIRST, "t").unwrap();
+    let soft_code = format!("{:06}", hedui_crypto::otp::sm3_totp(&soft_seed, now, 60, 6));
+    app.login_second(&p.token, &Proof::Code(soft_code), "t").unwrap();
+    clock.0.fetch_add(61, Ordering::SeqCst);
+    let p = app.login("otp", FIRST, "t").unwrap();
+    let totp_now = format!("{:06}", hedui_crypto::otp::totp_sha1(&secret, clock.unix_seconds(), 30, 6));
+    app.login_second(&p.token, &Proof::Totp(totp_now), "t").unwrap();
+
     // Five wrong factors lock the account like five wrong passwords.
     for _ in 0..5 {
         let p = app.login("ukey", FIRST, "t").unwrap();
@@ -307,10 +346,17 @@ fn a_deployment_that_requires_a_second_factor_lets_a_user_only_enrol_one_first()
 #[test]
 fn the_factors_page_enrols_with_a_qr_code() {
     let store = common::stores("factors_page").remove(0);
-    let mut app = common::app(store, None);
+    let mut app = common::app(store.clone(), None);
     app.require_second_factor = true;
+    // A 安全管理员 with an authenticator app, for the API below.
+    app.bootstrap("sec", "安全管理员", SEC_PASSWORD, "t").unwrap();
     app.create_user(&Caller::system("t"), &Account::new("clerk", "核对员", Role::Clerk, "", ""), FIRST).unwrap();
     let token = app.login("clerk", FIRST, "t").unwrap().token;
+    let totp = app.enrol_totp(&session(&app, "sec", SEC_PASSWORD).unwrap()).unwrap();
+    let totp = hedui_crypto::otp::base32_decode(&totp.secret).unwrap();
+    let code = format!("{:06}", hedui_crypto::otp::totp_sha1(&totp, common::clock().unix_seconds(), 30, 6));
+    let pending = app.login("sec", SEC_PASSWORD, "t").unwrap().token;
+    let sec = app.login_second(&pending, &hedui_app::admin::factors::Proof::Code(code), "t").unwrap().token;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -325,6 +371,21 @@ fn the_factors_page_enrols_with_a_qr_code() {
     let body = rt.block_on(page.text()).unwrap();
     assert!(body.contains("<svg") && body.contains("otpauth:") && body.contains("secret="), "{body}");
     assert!(!body.contains("<?xml"), "the SVG is inline, without an XML prolog");
+    // The same page registers a GM/T 0021 software token, its seed shown once.
+    let page = rt.block_on(http.post(format!("{base}/factors/token")).bearer_auth(&token).form(&[("seed", "")]).send());
+    let body = rt.block_on(page.unwrap().text()).unwrap();
+    let seed = body.split("word-break:break-all\">").nth(1).and_then(|r| r.split('<').next()).expect("the seed");
+    assert_eq!(hedui_crypto::decode_hex(seed).map(|s| s.len()), Some(32), "{body}");
+    // The API: the 安全管理员 registers a hardware token's seed for a user; others are refused.
+    let id = store.user_by_login("clerk").unwrap().unwrap().id;
+    let url = format!("{base}/api/v1/users/{id}/factors/token");
+    let bad = rt.block_on(http.post(&url).bearer_auth(&sec).json(&serde_json::json!({"seed": "zz"})).send()).unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
+    let seed = "00112233445566778899aabbccddeeff";
+    let ok = rt.block_on(http.post(&url).bearer_auth(&sec).json(&serde_json::json!({ "seed": seed })).send()).unwrap();
+    assert_eq!(ok.status().as_u16(), 201);
+    let denied = rt.block_on(http.post(&url).bearer_auth(&token).json(&serde_json::json!({ "seed": seed })).send());
+    assert_eq!(denied.unwrap().status().as_u16(), 403);
 }
 
 /// 三员分立: each administrator's own work is audited under their login, and each is refused the
