@@ -88,6 +88,9 @@ pub struct Caller {
     /// The commission the caller acts under, when it acts for one.
     pub commission: Option<String>,
     pub request_id: String,
+    /// Where the request came from (the client's address, or the command line's user and host),
+    /// recorded in every audit row.
+    pub client: String,
 }
 
 impl Caller {
@@ -104,6 +107,7 @@ impl Caller {
             must_enrol: false,
             commission: None,
             request_id: request_id.into(),
+            client: String::new(),
         }
     }
 
@@ -119,7 +123,14 @@ impl Caller {
             must_enrol: false,
             commission: None,
             request_id: request_id.into(),
+            client: String::new(),
         }
+    }
+
+    /// The caller as coming from `client` (an address, or `cli:<user>@<host>`).
+    pub fn client(mut self, client: &str) -> Caller {
+        self.client = client.into();
+        self
     }
 
     /// The caller as a member of `organization`.
@@ -184,6 +195,8 @@ pub struct App {
     pub admin_networks: Vec<admin::networks::Network>,
     /// Every user must have a second factor: until one is enrolled, a session may only enrol it.
     pub require_second_factor: bool,
+    /// Where the audit chain's signed checkpoints are exported.
+    pub checkpoint_export: admin::chain::CheckpointExport,
 }
 
 impl std::fmt::Debug for App {
@@ -219,12 +232,11 @@ impl App {
             action: action.into(),
             object: object.into(),
             outcome,
-            // Work done under a commission names it, so the trail shows what it relied on.
-            detail: match &actor.commission {
-                Some(c) if !detail.contains(c.as_str()) => format!("{detail}（依据委托 {c}）"),
-                _ => detail,
-            },
+            detail,
             request_id: actor.request_id.clone(),
+            client: actor.client.clone(),
+            // Work done under a commission names it, so the trail shows what it relied on.
+            basis: actor.commission.as_ref().map(|c| format!("委托 {c}")).unwrap_or_default(),
         }
     }
 

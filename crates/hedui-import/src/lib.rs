@@ -132,6 +132,8 @@ fn audit(input: &ImportInput<'_>, outcome: AuditOutcome, detail: String) -> Audi
         outcome,
         detail,
         request_id: input.request_id.to_string(),
+        client: String::new(),
+        basis: String::new(),
     }
 }
 

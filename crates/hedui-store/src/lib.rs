@@ -7,6 +7,7 @@
 //! in the same transaction, so no change can exist without its audit row.
 
 mod accounts;
+pub mod chain;
 pub mod contract;
 mod in_force;
 mod sealed;
@@ -261,6 +262,15 @@ pub trait Store: Send + Sync {
 
     // ---- audit, users, sessions ----
     fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Gives the store the MAC its audit chain is made with; rows written before have none.
+    fn set_audit_mac(&self, mac: std::sync::Arc<dyn chain::AuditMac>);
+    /// Audit rows with their chain columns, in id order, `limit` after `after_id`.
+    fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<chain::ChainRow>>;
+    /// The chain's head, the rows it holds and its first seq, as one statement sees them.
+    fn audit_head(&self) -> Result<chain::ChainHead>;
+    /// Keeps a copy of a signed checkpoint (the exported copies are what `verify` trusts).
+    fn put_checkpoint(&self, cp: &chain::Checkpoint) -> Result<()>;
+    fn checkpoints(&self) -> Result<Vec<chain::Checkpoint>>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
     /// Sessions that have not expired, oldest first.

@@ -138,6 +138,34 @@ pub trait Conn: Send {
     /// Runs one statement once for each consecutive `width` parameters (one row each), preparing
     /// it once and borrowing every value; returns the rows affected.
     fn execute_rows(&mut self, sql: &str, width: usize, params: &[Param<'_>]) -> Result<u64>;
+    /// The MAC the audit chain is made with, inside a transaction of a store that has one.
+    fn audit_mac(&self) -> Option<&dyn crate::chain::AuditMac> {
+        None
+    }
+}
+
+/// A connection inside a transaction, carrying the store's audit MAC to [`write_audit`].
+struct ChainConn<'a> {
+    inner: &'a mut dyn Conn,
+    mac: Option<std::sync::Arc<dyn crate::chain::AuditMac>>,
+}
+
+impl Conn for ChainConn<'_> {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.inner.execute(sql, params)
+    }
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>> {
+        self.inner.query(sql, params)
+    }
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.inner.execute_batch(sql)
+    }
+    fn execute_rows(&mut self, sql: &str, width: usize, params: &[Param<'_>]) -> Result<u64> {
+        self.inner.execute_rows(sql, width, params)
+    }
+    fn audit_mac(&self) -> Option<&dyn crate::chain::AuditMac> {
+        self.mac.as_deref()
+    }
 }
 
 /// The embedded migrations, in order. Never edit one that has been released.
@@ -153,12 +181,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "supporter_letters", include_str!("../migrations/0009_supporter_letters.sql")),
     (10, "login_guard", include_str!("../migrations/0010_login_guard.sql")),
     (11, "access", include_str!("../migrations/0011_access.sql")),
+    (12, "audit_chain", include_str!("../migrations/0012_audit_chain.sql")),
 ];
 
 /// [`Store`] over one connection.
 pub struct SqlStore {
     conn: Mutex<Box<dyn Conn>>,
     dialect: Dialect,
+    /// The audit chain's MAC, once the application has given it.
+    audit_mac: std::sync::RwLock<Option<std::sync::Arc<dyn crate::chain::AuditMac>>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -283,9 +314,27 @@ pub(crate) fn first_i64(rows: &[Vec<Value>]) -> Result<i64> {
     rows.first().map(|r| Row(r).i64(0)).unwrap_or_else(|| Err(StoreError::Corrupt("no row returned".into())))
 }
 
+/// Appends an audit row to the chain, inside the caller's transaction. The head is updated first,
+/// which serializes appends across processes; the row's MAC and link are made with the store's
+/// audit MAC (a store without one writes rows the chain does not protect, which `verify` names).
 pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
+    c.execute("UPDATE audit_head SET seq = seq + 1 WHERE id = 1", &[])?;
+    let head = c.query("SELECT seq, link FROM audit_head WHERE id = 1", &[])?;
+    let head = head.first().ok_or_else(|| StoreError::Corrupt("the audit chain has no head".into()))?;
+    let (seq, previous) = (Row(head).i64(0)?, Row(head).opt_blob(1)?);
+    let sealed = c.audit_mac().and_then(|m| {
+        let epoch = m.epoch();
+        let mac = m.mac(epoch, &crate::chain::content(seq, epoch, a))?;
+        let link = m.mac(epoch, &crate::chain::link_input(previous.as_deref(), &mac))?;
+        Some((epoch, mac, link))
+    });
+    let (epoch, mac, link) = match &sealed {
+        Some((e, m, l)) => (Value::I64(*e), Value::Blob(m.to_vec()), Value::Blob(l.to_vec())),
+        None => (Value::Null, Value::Null, Value::Null),
+    };
     c.execute(
-        "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id, client, basis, seq, key_epoch, \
+         mac, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             a.at.into(),
             a.actor.as_str().into(),
@@ -294,8 +343,17 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
             code(&a.outcome).into(),
             a.detail.as_str().into(),
             a.request_id.as_str().into(),
+            a.client.as_str().into(),
+            a.basis.as_str().into(),
+            seq.into(),
+            epoch,
+            mac,
+            link.clone(),
         ],
     )?;
+    if sealed.is_some() {
+        c.execute("UPDATE audit_head SET link = ? WHERE id = 1", &[link])?;
+    }
     Ok(())
 }
 
@@ -385,7 +443,7 @@ const USER_COLS: &str = "id, login, display_name, role, region, password_hash, c
 
 impl SqlStore {
     pub fn new(conn: Box<dyn Conn>, dialect: Dialect) -> SqlStore {
-        SqlStore { conn: Mutex::new(conn), dialect }
+        SqlStore { conn: Mutex::new(conn), dialect, audit_mac: std::sync::RwLock::new(None) }
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Box<dyn Conn>>> {
@@ -394,8 +452,9 @@ impl SqlStore {
 
     /// Runs `f` in one transaction: all of it is stored, or none of it.
     pub(crate) fn tx<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T>) -> Result<T> {
+        let mac = self.audit_mac.read().map_err(|_| StoreError::Backend("audit MAC lock poisoned".into()))?.clone();
         let mut guard = self.lock()?;
-        let c: &mut dyn Conn = guard.as_mut();
+        let c = &mut ChainConn { inner: guard.as_mut(), mac };
         c.execute_batch("BEGIN")?;
         match f(c) {
             Ok(v) => {

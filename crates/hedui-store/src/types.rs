@@ -426,6 +426,12 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     pub detail: String,
     pub request_id: String,
+    /// Where the request came from: the client's address, or `cli:<user>@<host>` for a command.
+    #[serde(default)]
+    pub client: String,
+    /// What the action relied on: the commission and authorization letter, when it had one.
+    #[serde(default)]
+    pub basis: String,
 }
 
 /// A stored audit row.

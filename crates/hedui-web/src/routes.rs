@@ -123,8 +123,9 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
     if action == Action::Public {
         return next.run(req).await;
     }
+    let client = req.extensions().get::<crate::guard::ClientAddr>().and_then(|c| c.0).map(|a| a.to_string());
     let caller = match web.actor(req.headers(), &rid).await {
-        Ok(c) => c,
+        Ok(c) => c.client(&client.unwrap_or_default()),
         Err(e) => return refuse(&web, e, &rid),
     };
     let kind = RouteAccess { method: "", path: pattern.clone(), action }.object_kind();

@@ -25,7 +25,33 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub exchange: ExchangeConfig,
     pub security: SecurityConfig,
+    pub audit: AuditConfig,
     pub log: LogConfig,
+}
+
+/// Where the audit chain's signed checkpoints go, and how often one is made.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditConfig {
+    /// The file checkpoints are appended to. Put it where the database's users cannot write (a
+    /// remote mount, a write-once volume). When absent, a SQLite node writes
+    /// `<database>.checkpoints.jsonl` beside its database, and a PostgreSQL node exports none
+    /// (and says so).
+    pub checkpoint_file: Option<PathBuf>,
+    /// Also send each checkpoint to the local syslog (`/dev/log`).
+    pub checkpoint_syslog: bool,
+    /// `hedui serve` makes a checkpoint this often when rows were added.
+    pub checkpoint_minutes: u64,
+}
+
+impl AuditConfig {
+    /// The checkpoint file for a node whose database is `db_url`.
+    pub fn checkpoint_file_for(&self, db_url: &str) -> Option<PathBuf> {
+        match &self.checkpoint_file {
+            Some(f) => Some(f.clone()),
+            None if db_url.starts_with("postgres://") || db_url.starts_with("postgresql://") => None,
+            None => Some(PathBuf::from(format!("{db_url}.checkpoints.jsonl"))),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -136,6 +162,7 @@ impl Default for Config {
                 admin_networks: String::new(),
                 require_second_factor: true,
             },
+            audit: AuditConfig { checkpoint_file: None, checkpoint_syslog: false, checkpoint_minutes: 10 },
             log: LogConfig { filter: "warn".into() },
         }
     }
@@ -221,6 +248,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "security.alert_denials_per_hour", env: "HEDUI_ALERT_DENIALS_PER_HOUR", secret: false },
     Setting { key: "security.admin_networks", env: "HEDUI_ADMIN_NETWORKS", secret: false },
     Setting { key: "security.require_second_factor", env: "HEDUI_REQUIRE_SECOND_FACTOR", secret: false },
+    Setting { key: "audit.checkpoint_file", env: "HEDUI_AUDIT_CHECKPOINT_FILE", secret: false },
+    Setting { key: "audit.checkpoint_syslog", env: "HEDUI_AUDIT_CHECKPOINT_SYSLOG", secret: false },
+    Setting { key: "audit.checkpoint_minutes", env: "HEDUI_AUDIT_CHECKPOINT_MINUTES", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

@@ -47,6 +47,10 @@ pub struct Reference<'a> {
     pub catalog: Option<&'a Path>,
     /// How department snapshots' columns become records (`exchange.mappings`).
     pub mappings: Option<&'a Path>,
+    /// Where the audit chain's checkpoints are appended (`audit.checkpoint_file`).
+    pub checkpoint_file: Option<&'a Path>,
+    /// Also send checkpoints to syslog (`audit.checkpoint_syslog`).
+    pub checkpoint_syslog: bool,
 }
 
 /// Builds the application over a store, keys, banks and a clock, with the embedded reference data
@@ -95,7 +99,13 @@ pub fn build_app_from(
         alert_policy: Default::default(),
         admin_networks: Vec::new(),
         require_second_factor: false,
+        checkpoint_export: hedui_app::admin::chain::CheckpointExport {
+            file: refs.checkpoint_file.map(Path::to_path_buf),
+            syslog: refs.checkpoint_syslog,
+        },
     };
+    // Every audit row from here on is chained under the node's key.
+    app.store.set_audit_mac(Arc::new(hedui_app::admin::chain::ChainKeys::new(keys.clone())));
     app.mappings.check(&app.catalog).map_err(|e| anyhow::anyhow!("字段映射配置与数据源目录不符：{e}"))?;
     // The key must be the database's before anything is read or sealed; values of the first
     // release are then bound to their rows once.

@@ -40,5 +40,9 @@ fn main() -> Result<()> {
         c @ (Cmd::Generate { .. } | Cmd::Import { .. } | Cmd::Id { .. }) => cli::data::run(c),
         c @ (Cmd::Simulate { .. } | Cmd::Exchange { .. } | Cmd::Jobs { .. }) => cli::exchange::run(c),
         c @ (Cmd::Migrate { .. } | Cmd::Init { .. } | Cmd::User { .. }) => cli::node::run(c),
+        Cmd::Audit { cmd } => match cli::audit::run(cmd)? {
+            true => Ok(()),
+            false => std::process::exit(1),
+        },
     }
 }

@@ -98,6 +98,8 @@ pub fn run(o: &Options) -> Result<()> {
                 outcome: AuditOutcome::Ok,
                 detail: format!("{} 户", chunk.len()),
                 request_id: "bench-simulate".into(),
+                client: String::new(),
+                basis: String::new(),
             };
             store.put_caseload(&chunk, &audit)?;
             chunk.clear();

@@ -4,6 +4,7 @@
 pub mod accounts;
 mod audit;
 pub mod caseload;
+pub mod chain;
 pub mod factors;
 pub mod networks;
 pub mod recode;
@@ -11,3 +12,4 @@ pub mod recovery;
 pub mod security;
 pub mod upgrade;
 pub mod users;
+pub mod verify;

@@ -161,6 +161,8 @@ mod tests {
                 outcome,
                 detail: detail.into(),
                 request_id: String::new(),
+                client: String::new(),
+                basis: String::new(),
             },
         }
     }

@@ -250,7 +250,8 @@ impl App {
     ) -> AppResult<Session> {
         let user = self.store.user_by_login(login)?;
         let ok = self.password_matches(password, user.as_ref().map_or(dummy_verifier(), |u| u.password_hash.as_str()));
-        let actor = Caller::user(login, Role::Viewer, "", request_id);
+        let client = from.map(|a| a.to_string()).unwrap_or_default();
+        let actor = Caller::user(login, Role::Viewer, "", request_id).client(&client);
         let object = format!("user:{login}");
         let now = self.now();
         let policy = self.login_policy;

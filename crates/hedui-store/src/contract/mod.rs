@@ -18,10 +18,12 @@ use hedui_means::Outcome;
 
 use crate::*;
 
+mod chain;
 mod exchange;
 mod in_force;
 mod rest;
 mod users;
+pub use chain::audit_rows_are_chained;
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
@@ -55,7 +57,8 @@ macro_rules! contract_tests {
             failed_change_leaves_nothing, authorizations_supersede, jobs_compare_and_set,
             reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions, staff_relatives_match_members,
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
-            requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest);
+            requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
+            audit_rows_are_chained);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -109,6 +112,8 @@ fn audit(action: &str, object: &str) -> AuditEntry {
         outcome: AuditOutcome::Ok,
         detail: String::new(),
         request_id: "req-1".into(),
+        client: "127.0.0.1".into(),
+        basis: String::new(),
     }
 }
 

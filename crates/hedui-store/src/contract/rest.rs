@@ -163,6 +163,7 @@ mod tests {
         let end = start + lib[start..].find("\n}\n").expect("its end");
         let checks = [
             include_str!("mod.rs"),
+            include_str!("chain.rs"),
             include_str!("exchange.rs"),
             include_str!("in_force.rs"),
             include_str!("rest.rs"),

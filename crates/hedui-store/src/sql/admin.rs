@@ -20,8 +20,94 @@ pub(super) fn reseal(st: &SqlStore, changes: &[Reseal], audit: &AuditEntry) -> R
 }
 
 pub(super) fn audit(st: &SqlStore, entry: &AuditEntry) -> Result<()> {
-    let mut g = st.lock()?;
-    write_audit(g.as_mut(), entry)
+    st.tx(|c| write_audit(c, entry))
+}
+
+pub(super) fn set_audit_mac(st: &SqlStore, mac: std::sync::Arc<dyn crate::chain::AuditMac>) {
+    if let Ok(mut m) = st.audit_mac.write() {
+        *m = Some(mac);
+    }
+}
+
+/// Chained rows in id order, `limit` after `after_id`, with their chain columns.
+pub(super) fn audit_chain(st: &SqlStore, after_id: i64, limit: i64) -> Result<Vec<crate::chain::ChainRow>> {
+    st.query(
+        &format!("SELECT {AUDIT_COLS}, seq, key_epoch, mac, link FROM audit WHERE id > ? ORDER BY id LIMIT ?"),
+        &[after_id.into(), limit.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let row = audit_row(r)?;
+        let c = Row(r);
+        let n = AUDIT_WIDTH;
+        Ok(crate::chain::ChainRow {
+            id: row.id,
+            seq: c.opt_i64(n)?,
+            key_epoch: c.opt_i64(n + 1)?,
+            mac: c.opt_blob(n + 2)?,
+            link: c.opt_blob(n + 3)?,
+            entry: row.entry,
+        })
+    })
+    .collect()
+}
+
+/// The chain as one statement sees it: the last seq and its link, the rows held, the first seq.
+pub(super) fn audit_head(st: &SqlStore) -> Result<crate::chain::ChainHead> {
+    let rows = st.query(
+        "SELECT s.hi, a.link, s.n, s.lo FROM (SELECT COUNT(seq) AS n, MIN(seq) AS lo, MAX(seq) AS hi FROM audit) s \
+         LEFT JOIN audit a ON a.seq = s.hi",
+        &[],
+    )?;
+    let r = Row(rows.first().ok_or_else(|| StoreError::Corrupt("no row returned".into()))?);
+    Ok(crate::chain::ChainHead {
+        seq: r.opt_i64(0)?.unwrap_or(0),
+        link: r.opt_blob(1)?,
+        rows_held: r.i64(2)?,
+        first_seq: r.opt_i64(3)?.unwrap_or(0),
+    })
+}
+
+const CHECKPOINT_COLS: &str = "seq, link, rows_held, first_seq, at, kind, key_epoch, signer, public_key, signature";
+
+pub(super) fn put_checkpoint(st: &SqlStore, cp: &crate::chain::Checkpoint) -> Result<()> {
+    st.lock()?.execute(
+        &format!("INSERT INTO audit_checkpoint ({CHECKPOINT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &[
+            cp.seq.into(),
+            cp.link.as_str().into(),
+            cp.rows_held.into(),
+            cp.first_seq.into(),
+            cp.at.into(),
+            cp.kind.as_str().into(),
+            cp.key_epoch.into(),
+            cp.signer.as_str().into(),
+            cp.public_key.as_str().into(),
+            cp.signature.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn checkpoints(st: &SqlStore) -> Result<Vec<crate::chain::Checkpoint>> {
+    st.query(&format!("SELECT {CHECKPOINT_COLS} FROM audit_checkpoint ORDER BY id"), &[])?
+        .iter()
+        .map(|r| {
+            let r = Row(r);
+            Ok(crate::chain::Checkpoint {
+                seq: r.i64(0)?,
+                link: r.text(1)?,
+                rows_held: r.i64(2)?,
+                first_seq: r.i64(3)?,
+                at: r.ts(4)?,
+                kind: r.text(5)?,
+                key_epoch: r.i64(6)?,
+                signer: r.text(7)?,
+                public_key: r.text(8)?,
+                signature: r.text(9)?,
+            })
+        })
+        .collect()
 }
 
 pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
@@ -47,7 +133,8 @@ pub(super) fn audit_between(st: &SqlStore, from: Timestamp, to: Timestamp, limit
 }
 
 /// An audit row's columns, in the order [`audit_row`] reads them.
-const AUDIT_COLS: &str = "id, at, actor, action, object, outcome, detail, request_id";
+const AUDIT_COLS: &str = "id, at, actor, action, object, outcome, detail, request_id, client, basis";
+const AUDIT_WIDTH: usize = 10;
 
 fn audit_row(r: &[Value]) -> Result<AuditRow> {
     let r = Row(r);
@@ -61,6 +148,8 @@ fn audit_row(r: &[Value]) -> Result<AuditRow> {
             outcome: r.code(5)?,
             detail: r.text(6)?,
             request_id: r.text(7)?,
+            client: r.text(8)?,
+            basis: r.text(9)?,
         },
     })
 }

@@ -481,6 +481,21 @@ impl Store for SqlStore {
         admin::end_session(self, token_sm3, audit)
     }
 
+    fn set_audit_mac(&self, mac: std::sync::Arc<dyn crate::chain::AuditMac>) {
+        admin::set_audit_mac(self, mac)
+    }
+    fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<crate::chain::ChainRow>> {
+        admin::audit_chain(self, after_id, limit)
+    }
+    fn audit_head(&self) -> Result<crate::chain::ChainHead> {
+        admin::audit_head(self)
+    }
+    fn put_checkpoint(&self, cp: &crate::chain::Checkpoint) -> Result<()> {
+        admin::put_checkpoint(self, cp)
+    }
+    fn checkpoints(&self) -> Result<Vec<crate::chain::Checkpoint>> {
+        admin::checkpoints(self)
+    }
     fn use_otp_step(&self, user: UserId, kind: &str, step: i64) -> Result<bool> {
         admin::use_otp_step(self, user, kind, step)
     }

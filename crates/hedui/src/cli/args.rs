@@ -212,6 +212,38 @@ pub(crate) enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// The audit trail: check its chain against the exported checkpoints, or make a checkpoint.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuditCmd {
+    /// Check every audit row's MAC, place and link, and the chain against exported checkpoints;
+    /// names each edited, deleted or reordered row, a truncated tail and a rewritten stretch.
+    /// Exits with status 1 when anything is wrong.
+    Verify {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Files of exported checkpoints (JSON lines); the configured `audit.checkpoint_file`
+        /// when none is given.
+        #[arg(long = "checkpoints")]
+        checkpoints: Vec<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a checkpoint of the chain now and export it (`hedui serve` makes one periodically).
+    Checkpoint {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

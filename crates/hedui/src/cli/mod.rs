@@ -2,6 +2,7 @@
 //! and dispatches.
 
 pub(crate) mod args;
+pub(crate) mod audit;
 pub(crate) mod data;
 pub(crate) mod exchange;
 pub(crate) mod node;

@@ -20,6 +20,11 @@ pub(crate) fn set(flag: Option<String>) {
     let _ = OPERATOR.set(login);
 }
 
+/// Whether an operator was named (`--operator` or `HEDUI_OPERATOR`).
+pub(crate) fn given() -> bool {
+    OPERATOR.get().is_some_and(Option::is_some)
+}
+
 /// The operator's caller for `action`, authenticated now; refused, and audited, when the login,
 /// the password or the factor is wrong or the role may not do `action`.
 pub(crate) fn caller(app: &App, action: Action, request_id: &str) -> Result<Caller> {
@@ -43,7 +48,7 @@ pub(crate) fn caller(app: &App, action: Action, request_id: &str) -> Result<Call
                 .map_err(|e| anyhow!("操作员 {login} 的第二因子错误：{e}"))?
         }
     };
-    let caller = app.session_caller(&session.token, request_id)?;
+    let caller = app.session_caller(&session.token, request_id)?.client(&super::data::operator());
     app.authorize(&caller, action, &Object::None)?;
     Ok(caller)
 }

@@ -54,8 +54,9 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
 
 fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result<()> {
     let paths = city::DemoPaths::new(dir);
-    // The demo starts from scratch each time; the key file is kept.
-    for p in [&paths.db, &paths.root.join("hedui.db-wal"), &paths.root.join("hedui.db-shm")] {
+    // The demo starts from scratch each time (its audit checkpoints too); the key file is kept.
+    let checkpoints = paths.root.join("hedui.db.checkpoints.jsonl");
+    for p in [&paths.db, &paths.root.join("hedui.db-wal"), &paths.root.join("hedui.db-shm"), &checkpoints] {
         if p.exists() {
             std::fs::remove_file(p).with_context(|| format!("删除 {}", p.display()))?;
         }
@@ -73,7 +74,8 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
 
     let store = hedui::open_store(&paths.db.display().to_string())?;
     let keys = Arc::new(city::demo_key(&paths.key)?);
-    let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &reference())?;
+    let refs = hedui::Reference { checkpoint_file: Some(&checkpoints), ..reference() };
+    let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &refs)?;
     // The city's departments and institutions, simulated over real HTTP on loopback.
     let catalog = hedui::exchange::catalog(None, None)?;
     let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
@@ -125,6 +127,8 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let truth = city::ground_truth(&paths.city)?;
     let cmp = city::compare(&truth, &reports);
     print!("{}", cmp.render());
+    let cp = app.checkpoint("manual")?;
+    println!("   审计链检查点：seq {}，已导出到 {}", cp.seq, checkpoints.display());
     let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
     drop(sim);
     served
@@ -194,7 +198,9 @@ fn serve_with(
             );
         }
         std::io::stdout().flush()?;
-        let web = hedui_web::Web::new(Arc::new(app));
+        let app = Arc::new(app);
+        tokio::spawn(checkpoints(app.clone(), cfg().audit.checkpoint_minutes));
+        let web = hedui_web::Web::new(app);
         let web = if secure { web.secure() } else { web };
         match tls {
             Some(config) => hedui_web::tls::serve_tls(listener, web, config).await?,
@@ -202,4 +208,22 @@ fn serve_with(
         }
         Ok(())
     })
+}
+
+/// Signs and exports a checkpoint of the audit chain every `minutes` when rows were added.
+async fn checkpoints(app: Arc<App>, minutes: u64) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(minutes.max(1) * 60));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let app = app.clone();
+        match tokio::task::spawn_blocking(move || app.checkpoint_if_changed()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!("审计检查点失败：{e}");
+                eprintln!("错误：审计检查点失败：{e}");
+            }
+            Err(e) => tracing::error!("审计检查点任务失败：{e}"),
+        }
+    }
 }

@@ -19,14 +19,23 @@ pub(crate) fn policy_dir() -> Option<&'static Path> {
     cfg().policy.dir.as_deref()
 }
 
-/// Where this node's policy, catalog and mappings come from, for every app this process builds.
+/// Where this node's policy, catalog and mappings come from, and where its audit checkpoints go,
+/// for every app this process builds.
 pub(crate) fn reference() -> hedui::Reference<'static> {
     let c = cfg();
     hedui::Reference {
         policy_dir: c.policy.dir.as_deref(),
         catalog: c.exchange.catalog.as_deref(),
         mappings: c.exchange.mappings.as_deref(),
+        checkpoint_file: checkpoint_file(),
+        checkpoint_syslog: c.audit.checkpoint_syslog,
     }
+}
+
+/// The audit checkpoint file of this node (see `AuditConfig::checkpoint_file_for`).
+pub(crate) fn checkpoint_file() -> Option<&'static Path> {
+    static FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| cfg().audit.checkpoint_file_for(&cfg().database.url)).as_deref()
 }
 
 /// The database URL and the master key file of this node.
@@ -56,7 +65,10 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         | Cmd::User { cmd: UserCmd::Bootstrap { db, key, .. } }
         | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
-        | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } } => node(&mut flags, db, key),
+        | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } }
+        | Cmd::Audit { cmd: AuditCmd::Verify { db, key, .. } | AuditCmd::Checkpoint { db, key } } => {
+            node(&mut flags, db, key)
+        }
         Cmd::Migrate { db, .. } => node(&mut flags, db, &None),
         Cmd::Exchange { cmd: ExchangeCmd::Keys { key, .. } } | Cmd::Report { cmd: ReportCmd::Key { key } } => {
             node(&mut flags, &None, key)

@@ -4,6 +4,7 @@
 
 mod access;
 mod accounts;
+mod audit_chain;
 mod bootstrap;
 mod catalog;
 mod common;

@@ -119,7 +119,12 @@ fn run(store: Arc<dyn Store>) {
     let city = common::city(30, 71);
     let work = common::temp_dir("new-source");
     let (catalog, mappings, policy) = (catalog(&work), mappings(&work), policy(&work));
-    let refs = hedui::Reference { policy_dir: Some(&policy), catalog: Some(&catalog), mappings: Some(&mappings) };
+    let refs = hedui::Reference {
+        policy_dir: Some(&policy),
+        catalog: Some(&catalog),
+        mappings: Some(&mappings),
+        ..Default::default()
+    };
     let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
     let app = Arc::new(
         hedui::build_app_from(store, keys, hedui::city::banks(&city).unwrap(), common::clock(), &refs).unwrap(),

@@ -71,7 +71,7 @@ fn recheck_issues_a_new_version_and_keeps_the_old_one() {
         let completed: Vec<_> = audit.iter().filter(|a| a.entry.action == "report.complete").collect();
         assert_eq!(completed.len(), 2, "{audit:?}");
         for a in completed {
-            assert!(a.entry.detail.contains(&format!("依据委托 {commission}")), "{:?}", a.entry);
+            assert_eq!(a.entry.basis, format!("委托 {commission}"), "{:?}", a.entry);
             assert_eq!(a.entry.actor, "clerk", "the user, not the commission, is the actor");
         }
     }

@@ -14,28 +14,39 @@ use hedui_means::Outcome;
 use hedui_store::{AuditOutcome, Reseal, SealedSlot, Store};
 
 /// Direct access to the database behind a store, as an attacker with the database's password has.
-enum Raw {
+pub(crate) enum Raw {
     Sqlite(std::path::PathBuf),
     Pg(String, String),
 }
 
 impl Raw {
-    fn exec(&self, sql: &str) {
+    pub(crate) fn exec(&self, sql: &str) {
+        assert_eq!(self.exec_n(sql), 1, "{sql}");
+    }
+
+    /// Runs a statement; the rows it changed.
+    pub(crate) fn exec_n(&self, sql: &str) -> u64 {
         match self {
-            Raw::Sqlite(p) => {
-                let n = rusqlite::Connection::open(p).unwrap().execute(sql, []).unwrap();
-                assert_eq!(n, 1, "{sql}");
-            }
+            Raw::Sqlite(p) => rusqlite::Connection::open(p).unwrap().execute(sql, []).unwrap() as u64,
             Raw::Pg(url, schema) => {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
                 c.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
-                assert_eq!(c.execute(sql, &[]).unwrap(), 1, "{sql}");
+                c.execute(sql, &[]).unwrap()
             }
+        }
+    }
+
+    /// A blob literal in this database's SQL.
+    pub(crate) fn blob(&self, bytes: &[u8]) -> String {
+        let hex = hedui_crypto::encode_hex(bytes);
+        match self {
+            Raw::Sqlite(_) => format!("X'{hex}'"),
+            Raw::Pg(..) => format!("decode('{hex}', 'hex')"),
         }
     }
 }
 
-fn nodes(tag: &str) -> Vec<(Arc<dyn Store>, Raw)> {
+pub(crate) fn nodes(tag: &str) -> Vec<(Arc<dyn Store>, Raw)> {
     let dir = common::temp_dir(tag);
     let path = dir.join("hedui.db");
     let mut out: Vec<(Arc<dyn Store>, Raw)> =

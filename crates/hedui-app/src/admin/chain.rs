@@ -1,0 +1,188 @@
+//! The audit chain's keys, its signed checkpoints and their export off the database, and
+//! `verify` (GB/T 39786-2021 level 3: the integrity of behaviour logs by HMAC-SM3, and their
+//! non-repudiation by SM2).
+//!
+//! Every audit row is chained as the store writes it (see `hedui_store::chain`). A checkpoint is
+//! the chain's head (seq and link), the rows held and the first seq held, signed with the node's
+//! SM2 key. It is kept in the database for the viewer and exported where the database's users
+//! cannot reach: appended to a file (one JSON object a line), and sent to syslog when configured.
+//! `verify` trusts only the exported copies it is given.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hedui_crypto::{KeyProvider, encode_hex};
+use hedui_store::AuditOutcome;
+use hedui_store::chain::{AuditMac, Checkpoint};
+
+use super::verify::{Finding, Verification, Verifier};
+use crate::{Action, App, AppError, AppResult, Caller, Object};
+
+/// The key epoch the chain is written under. Key rotation (a later step) adds epochs.
+pub const EPOCH: i64 = 1;
+
+/// How many rows `verify` reads at a time.
+const PAGE: i64 = 5000;
+
+/// The chain's MAC: HMAC-SM3 under a key the key provider derives for the audit chain.
+pub struct ChainKeys {
+    keys: Arc<dyn KeyProvider>,
+}
+
+impl ChainKeys {
+    pub fn new(keys: Arc<dyn KeyProvider>) -> ChainKeys {
+        ChainKeys { keys }
+    }
+}
+
+impl AuditMac for ChainKeys {
+    fn epoch(&self) -> i64 {
+        EPOCH
+    }
+    fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]> {
+        BorrowedKeys(self.keys.as_ref()).mac(epoch, data)
+    }
+}
+
+/// The same MAC over borrowed keys.
+struct BorrowedKeys<'a>(&'a dyn KeyProvider);
+
+impl AuditMac for BorrowedKeys<'_> {
+    fn epoch(&self) -> i64 {
+        EPOCH
+    }
+    fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]> {
+        (epoch == EPOCH).then(|| self.0.blind_index(b"audit-chain", data))
+    }
+}
+
+/// Where checkpoints are exported.
+#[derive(Clone, Debug, Default)]
+pub struct CheckpointExport {
+    /// A file the checkpoints are appended to (a mounted remote path, a write-once volume).
+    pub file: Option<PathBuf>,
+    /// Also send each checkpoint to the local syslog (`/dev/log`), for a log collector.
+    pub syslog: bool,
+}
+
+impl App {
+    /// Signs a checkpoint of the chain as it stands, keeps it and exports it. `kind` says why:
+    /// `interval`, `manual`, `purge` or `restore`.
+    pub fn checkpoint(&self, kind: &str) -> AppResult<Checkpoint> {
+        let head = self.store.audit_head()?;
+        let mut cp = Checkpoint {
+            seq: head.seq,
+            link: head.link.as_deref().map(encode_hex).unwrap_or_default(),
+            rows_held: head.rows_held,
+            first_seq: head.first_seq,
+            at: self.now(),
+            kind: kind.into(),
+            key_epoch: EPOCH,
+            signer: self.signer.signer().into(),
+            public_key: self.signer.public().sign,
+            signature: String::new(),
+        };
+        cp.signature = self.signer.sign_statement(&cp.statement()).map_err(AppError::Internal)?;
+        self.store.put_checkpoint(&cp)?;
+        self.export_checkpoint(&cp)?;
+        Ok(cp)
+    }
+
+    /// A checkpoint when rows were added since the last one (the periodic task calls this).
+    pub fn checkpoint_if_changed(&self) -> AppResult<Option<Checkpoint>> {
+        let head = self.store.audit_head()?;
+        let last = self.store.checkpoints()?.into_iter().last();
+        if last.is_some_and(|c| c.seq == head.seq) {
+            return Ok(None);
+        }
+        self.checkpoint("interval").map(Some)
+    }
+
+    fn export_checkpoint(&self, cp: &Checkpoint) -> AppResult<()> {
+        let line = serde_json::to_string(cp).map_err(|e| AppError::Internal(e.to_string()))?;
+        if let Some(path) = &self.checkpoint_export.file {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| AppError::Internal(format!("审计检查点文件 {}：{e}", path.display())))?;
+            f.write_all(format!("{line}\n").as_bytes())
+                .and_then(|_| f.sync_all())
+                .map_err(|e| AppError::Internal(format!("写审计检查点文件 {}：{e}", path.display())))?;
+        }
+        if self.checkpoint_export.syslog {
+            send_syslog(&line).map_err(|e| AppError::Internal(format!("审计检查点送 syslog：{e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Checks the whole audit chain against `exported` checkpoints (read from their export, not
+    /// from the database). For the 审计管理员 (or hedui itself); the check is audited.
+    pub fn verify_audit(&self, actor: &Caller, exported: &[Checkpoint]) -> AppResult<Verification> {
+        self.authorize(actor, Action::AuditRead, &Object::None)?;
+        let mac = BorrowedKeys(self.identity.keys());
+        let mut bad = Vec::new();
+        let good: Vec<Checkpoint> = exported
+            .iter()
+            .filter(|c| match self.checkpoint_fault(c) {
+                None => true,
+                Some(reason) => {
+                    bad.push(Finding::BadCheckpoint { seq: c.seq, at: c.at.to_string(), reason });
+                    false
+                }
+            })
+            .cloned()
+            .collect();
+        let mut v = Verifier::new(&mac, &good);
+        let mut after = 0;
+        loop {
+            let rows = self.store.audit_chain(after, PAGE)?;
+            for r in &rows {
+                v.row(r);
+            }
+            match rows.last() {
+                Some(r) if rows.len() as i64 == PAGE => after = r.id,
+                _ => break,
+            }
+        }
+        let mut out = v.finish(&good);
+        out.checkpoints += bad.len();
+        out.findings.extend(bad);
+        let summary = format!(
+            "{} 行，受保护 {} 行，检查点 {}（吻合 {}），发现 {} 处问题",
+            out.rows,
+            out.chained,
+            out.checkpoints,
+            out.checkpoints_matching,
+            out.findings.len()
+        );
+        self.audit(actor, "audit.verify", "audit", AuditOutcome::Ok, summary)?;
+        Ok(out)
+    }
+
+    /// Why a checkpoint cannot be trusted, if it cannot: not signed by this node's key, or a
+    /// signature that does not hold.
+    fn checkpoint_fault(&self, c: &Checkpoint) -> Option<String> {
+        if c.public_key != self.signer.public().sign {
+            return Some("不是本节点的签名公钥".into());
+        }
+        (!self.signer.verify_statement(&c.statement(), &c.signature)).then(|| "SM2 签名无效".into())
+    }
+}
+
+/// Reads exported checkpoints: one JSON object a line; blank lines are skipped.
+pub fn read_checkpoints(text: &str) -> Result<Vec<Checkpoint>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("第 {} 行：{e}", i + 1)))
+        .collect()
+}
+
+/// Sends one line to the local syslog socket (RFC 3164, facility local0, severity info).
+fn send_syslog(line: &str) -> std::io::Result<()> {
+    let socket = std::os::unix::net::UnixDatagram::unbound()?;
+    socket.send_to(format!("<134>hedui: audit-checkpoint {line}").as_bytes(), "/dev/log")?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+-- The audit trail as a chain (GB/T 39786-2021 level 3: the integrity of behaviour logs by
+-- HMAC-SM3). Each row carries its place in the chain (seq, dense from 1), the key epoch its MACs
+-- were made under, the MAC of its content and the link (a MAC over the previous row's link and
+-- this row's MAC). Rows written before this migration have no seq: they predate the chain.
+-- The client address and the basis (the commission and letter relied on) are recorded too.
+ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN basis TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN seq BIGINT;
+ALTER TABLE audit ADD COLUMN key_epoch BIGINT;
+ALTER TABLE audit ADD COLUMN mac {{blob}};
+ALTER TABLE audit ADD COLUMN link {{blob}};
+CREATE UNIQUE INDEX audit_seq ON audit (seq);
+
+-- The chain's head: the last seq given and the last link. Every append updates it first, which
+-- serializes appends across processes (a row lock on PostgreSQL, the write lock on SQLite).
+CREATE TABLE audit_head (
+    id BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    link {{blob}}
+);
+INSERT INTO audit_head (id, seq, link) VALUES (1, 0, NULL);
+
+-- Signed checkpoints: the chain head (seq, link), the rows held and the first seq held, signed
+-- with the node's SM2 key. They are exported off the database (a file, syslog); this copy is for
+-- the viewer and for the next checkpoint, never what `verify` trusts.
+CREATE TABLE audit_checkpoint (
+    id {{id}},
+    seq BIGINT NOT NULL,
+    link TEXT NOT NULL,
+    rows_held BIGINT NOT NULL,
+    first_seq BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key_epoch BIGINT NOT NULL,
+    signer TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    signature TEXT NOT NULL
+);

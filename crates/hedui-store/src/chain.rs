@@ -1,0 +1,111 @@
+//! The audit trail as a chain. Each row's MAC covers its place in the chain (seq), the key epoch
+//! and its content; its link covers the previous row's link and its own MAC. The MAC itself is
+//! computed by an [`AuditMac`] the application gives the store (HMAC-SM3 under a key from its key
+//! provider); this module fixes what the MAC covers, byte for byte, so that the writer and
+//! `hedui audit verify` agree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::AuditEntry;
+
+/// The keyed MAC the chain is made with (HMAC-SM3 under the key of an epoch).
+pub trait AuditMac: Send + Sync {
+    /// The epoch new rows are written under.
+    fn epoch(&self) -> i64;
+    /// The MAC of `data` under the key of `epoch`; `None` for an epoch this node does not hold.
+    fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]>;
+}
+
+/// An audit row as the chain holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainRow {
+    pub id: i64,
+    /// The row's place in the chain; `None` for a row written before the chain began.
+    pub seq: Option<i64>,
+    pub key_epoch: Option<i64>,
+    pub mac: Option<Vec<u8>>,
+    pub link: Option<Vec<u8>>,
+    pub entry: AuditEntry,
+}
+
+/// The chain's head as the database holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The last seq (0 for an empty chain).
+    pub seq: i64,
+    pub link: Option<Vec<u8>>,
+    pub rows_held: i64,
+    /// The first seq held (0 for an empty chain).
+    pub first_seq: i64,
+}
+
+/// A signed checkpoint of the chain: its head, the rows held and the first seq held, at a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Checkpoint {
+    /// The last row's seq (0 for an empty chain).
+    pub seq: i64,
+    /// The last row's link (hex; empty for an empty chain).
+    pub link: String,
+    /// How many chained rows the database held.
+    pub rows_held: i64,
+    /// The first seq the database held (after a purge, where the chain restarts).
+    pub first_seq: i64,
+    pub at: crate::Timestamp,
+    /// `interval`, `purge`, `restore` or `manual`.
+    pub kind: String,
+    pub key_epoch: i64,
+    /// The signing node and its SM2 public key (hex).
+    pub signer: String,
+    pub public_key: String,
+    /// The SM2 signature (DER, hex) over [`Checkpoint::statement`].
+    pub signature: String,
+}
+
+impl Checkpoint {
+    /// The bytes the signature covers: every field but the signature, in a fixed order.
+    pub fn statement(&self) -> Vec<u8> {
+        format!(
+            "hedui-audit-checkpoint/1\nseq={}\nlink={}\nrows_held={}\nfirst_seq={}\nat={}\nkind={}\nkey_epoch={}\nsigner={}\npublic_key={}\n",
+            self.seq,
+            self.link,
+            self.rows_held,
+            self.first_seq,
+            self.at,
+            self.kind,
+            self.key_epoch,
+            self.signer,
+            self.public_key
+        )
+        .into_bytes()
+    }
+}
+
+/// What a row's MAC covers: a domain tag, the seq, the key epoch and every field of the entry,
+/// each length-prefixed so that no two different rows give the same bytes.
+pub fn content(seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
+    let mut out = b"hedui-audit-row/1".to_vec();
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&epoch.to_be_bytes());
+    let outcome = crate::sql::code(&e.outcome);
+    let at = e.at.to_string();
+    for field in [&at, &e.actor, &e.action, &e.object, &outcome, &e.detail, &e.request_id, &e.client, &e.basis] {
+        out.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        out.extend_from_slice(field.as_bytes());
+    }
+    out
+}
+
+/// What a row's link covers: the previous row's link (nothing for the first row of a chain) and
+/// the row's MAC.
+pub fn link_input(previous: Option<&[u8]>, mac: &[u8]) -> Vec<u8> {
+    let mut out = b"hedui-audit-link/1".to_vec();
+    match previous {
+        Some(p) => {
+            out.push(1);
+            out.extend_from_slice(p);
+        }
+        None => out.push(0),
+    }
+    out.extend_from_slice(mac);
+    out
+}

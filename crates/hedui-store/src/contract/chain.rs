@@ -1,0 +1,76 @@
+//! Contract checks of the audit chain: every backend numbers rows densely, stores the MAC and
+//! link the chain's MAC gives, links each row to the one before, and keeps checkpoints.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use std::sync::Arc;
+
+use super::{audit, ts};
+use crate::chain::{AuditMac, Checkpoint, content, link_input};
+use crate::*;
+
+/// A stand-in MAC (the store never computes one itself): any fixed function of the bytes will do.
+struct TestMac;
+
+impl AuditMac for TestMac {
+    fn epoch(&self) -> i64 {
+        7
+    }
+    fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ epoch as u64;
+        for (i, b) in data.iter().chain(b"end").enumerate() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            out[i % 32] ^= (h >> 24) as u8;
+        }
+        Some(out)
+    }
+}
+
+pub fn audit_rows_are_chained(s: &dyn Store) {
+    // Rows written before the store has a MAC are not chained, but still numbered.
+    s.audit(&audit("early", "x")).unwrap();
+    s.set_audit_mac(Arc::new(TestMac));
+    for i in 0..5 {
+        s.audit(&AuditEntry { client: format!("10.0.0.{i}"), ..audit("report.read", &format!("job:{i}")) }).unwrap();
+    }
+    let rows = s.audit_chain(0, 100).unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!((rows[0].seq, rows[0].mac.as_ref(), rows[0].key_epoch), (Some(1), None, None), "unkeyed");
+    assert_eq!(rows.iter().map(|r| r.seq.unwrap()).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "dense");
+    let mut previous: Option<Vec<u8>> = None;
+    for r in &rows[1..] {
+        let (seq, epoch) = (r.seq.unwrap(), r.key_epoch.unwrap());
+        assert_eq!(epoch, 7);
+        let mac = TestMac.mac(epoch, &content(seq, epoch, &r.entry)).unwrap();
+        assert_eq!(r.mac.as_deref(), Some(&mac[..]), "the MAC covers the row as stored");
+        let link = TestMac.mac(epoch, &link_input(previous.as_deref(), &mac)).unwrap();
+        assert_eq!(r.link.as_deref(), Some(&link[..]), "each link covers the one before");
+        previous = r.link.clone();
+    }
+    assert_eq!(rows[3].entry.client, "10.0.0.2", "the client is stored");
+    assert_eq!(
+        s.audit_chain(rows[2].id, 2).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [rows[3].id, rows[4].id]
+    );
+    let head = s.audit_head().unwrap();
+    assert_eq!((head.seq, head.rows_held, head.first_seq), (6, 6, 1));
+    assert_eq!(head.link, previous);
+
+    let cp = Checkpoint {
+        seq: 6,
+        link: "ab".into(),
+        rows_held: 6,
+        first_seq: 1,
+        at: ts(9),
+        kind: "manual".into(),
+        key_epoch: 7,
+        signer: "node#report".into(),
+        public_key: "04".into(),
+        signature: "30".into(),
+    };
+    s.put_checkpoint(&cp).unwrap();
+    s.put_checkpoint(&Checkpoint { seq: 7, ..cp.clone() }).unwrap();
+    assert_eq!(s.checkpoints().unwrap().iter().map(|c| c.seq).collect::<Vec<_>>(), [6, 7], "in order made");
+    assert_eq!(s.checkpoints().unwrap()[0], cp);
+}
