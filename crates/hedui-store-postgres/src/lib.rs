@@ -149,6 +149,34 @@ pub fn open(url: &str) -> Result<SqlStore, StoreError> {
     Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
 }
 
+/// Connects and works inside an existing `schema` (a role that may not create one).
+pub fn open_in_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
+    if !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
+    }
+    let mut client = Client::connect(url, NoTls).map_err(map_err)?;
+    client.batch_execute(&format!("SET search_path TO {schema}")).map_err(map_err)?;
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+}
+
+/// The grants that divide a deployment's database between three roles: the owner (who runs
+/// `hedui migrate`), the application's role `app` (everything it needs, but audit rows only
+/// inserted and read) and the purge role `purge` (a retention run: it reads and deletes audit
+/// rows, and moves the chain's head). Run by the owner after each migration; `hedui db grants`
+/// prints it.
+pub fn role_grants(schema: &str, app: &str, purge: &str) -> String {
+    format!(
+        "GRANT USAGE ON SCHEMA {schema} TO {app}, {purge};\n\
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {app};\n\
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {app}, {purge};\n\
+         REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit, {schema}.audit_checkpoint FROM {app};\n\
+         REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.schema_migrations FROM {app};\n\
+         GRANT SELECT, DELETE ON {schema}.audit TO {purge};\n\
+         GRANT SELECT, UPDATE ON {schema}.audit_head TO {purge};\n\
+         GRANT SELECT, INSERT ON {schema}.audit_checkpoint TO {purge};\n"
+    )
+}
+
 /// Connects and works inside `schema`, created empty: used to give every test its own database namespace.
 pub fn open_fresh_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
     if !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {

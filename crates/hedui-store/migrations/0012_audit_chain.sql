@@ -36,3 +36,33 @@ CREATE TABLE audit_checkpoint (
     public_key TEXT NOT NULL,
     signature TEXT NOT NULL
 );
+
+-- Audit rows are never updated, and deleted only by a retention run (which sets `purging` in its
+-- own transaction, under the purge role on PostgreSQL). The application's database role on
+-- PostgreSQL may only insert and read them in the first place (see `hedui db roles`); these
+-- triggers also hold for the tables' owner. Someone who can drop them is caught by
+-- `hedui audit verify`.
+ALTER TABLE audit_head ADD COLUMN purging BIGINT NOT NULL DEFAULT 0;
+{{sqlite}}
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'audit rows are append-only');
+END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN (SELECT purging FROM audit_head WHERE id = 1) = 0
+BEGIN
+    SELECT RAISE(ABORT, 'audit rows are deleted only by a retention run');
+END;
+{{/sqlite}}
+{{postgres}}
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND (SELECT purging FROM audit_head WHERE id = 1) = 1 THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit rows are append-only (%)', TG_OP;
+END
+$$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+{{/postgres}}

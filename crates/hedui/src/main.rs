@@ -6,7 +6,7 @@ mod cli;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::args::{Cli, Cmd, ConfigCmd};
+use cli::args::{Cli, Cmd, ConfigCmd, DbCmd};
 use hedui::config;
 
 fn main() -> Result<()> {
@@ -40,6 +40,14 @@ fn main() -> Result<()> {
         c @ (Cmd::Generate { .. } | Cmd::Import { .. } | Cmd::Id { .. }) => cli::data::run(c),
         c @ (Cmd::Simulate { .. } | Cmd::Exchange { .. } | Cmd::Jobs { .. }) => cli::exchange::run(c),
         c @ (Cmd::Migrate { .. } | Cmd::Init { .. } | Cmd::User { .. }) => cli::node::run(c),
+        Cmd::Db { cmd: DbCmd::Grants { app_role, purge_role, schema } } => {
+            let name = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if ![&app_role, &purge_role, &schema].iter().all(|s| name(s)) {
+                anyhow::bail!("角色名和 schema 名只能由字母、数字和下划线组成");
+            }
+            print!("{}", hedui_store_postgres::role_grants(&schema, &app_role, &purge_role));
+            Ok(())
+        }
         Cmd::Audit { cmd } => match cli::audit::run(cmd)? {
             true => Ok(()),
             false => std::process::exit(1),

@@ -95,13 +95,20 @@ pub fn events(rows: &[AuditRow], policy: &AlertPolicy) -> Vec<SecurityEvent> {
                 detail: format!("{}：{}", e.object, e.detail),
             });
         }
-        if ok && e.action == "audit.read" {
+        // Every action on the trail itself (reading, checking, exporting) is shown.
+        let on_trail = match e.action.as_str() {
+            "audit.read" => Some("查看审计记录"),
+            "audit.verify" => Some("核验审计链"),
+            "audit.export" => Some("导出审计记录"),
+            _ => None,
+        };
+        if let (true, Some(what)) = (ok, on_trail) {
             out.push(SecurityEvent {
                 at: e.at,
                 kind: "audit_read".into(),
                 actor: e.actor.clone(),
                 count: 1,
-                detail: format!("审计管理员查看审计记录（{}）", e.detail),
+                detail: format!("{what}（{}）", e.detail),
             });
         }
     }

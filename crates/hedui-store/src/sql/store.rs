@@ -12,14 +12,19 @@ impl Store for SqlStore {
     }
 
     fn migrate(&self) -> Result<Vec<i64>> {
-        self.lock()?.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
-        )?;
-        let done: Vec<i64> = self
-            .query("SELECT version FROM schema_migrations ORDER BY version", &[])?
-            .iter()
-            .map(|r| Row(r).i64(0))
-            .collect::<Result<_>>()?;
+        let read = || self.query("SELECT version FROM schema_migrations ORDER BY version", &[]);
+        // The table is created only when it is not there: the application's role on PostgreSQL
+        // may not create anything, and needs nothing created once the owner has migrated.
+        let versions = match read() {
+            Ok(rows) => rows,
+            Err(_) => {
+                self.lock()?.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+                )?;
+                read()?
+            }
+        };
+        let done: Vec<i64> = versions.iter().map(|r| Row(r).i64(0)).collect::<Result<_>>()?;
         let mut applied = Vec::new();
         for (version, name, sql) in MIGRATIONS {
             if done.contains(version) {

@@ -212,10 +212,30 @@ pub(crate) enum Cmd {
         #[command(subcommand)]
         cmd: UserCmd,
     },
+    /// The database's roles on PostgreSQL: `grants` prints the SQL that lets the application's
+    /// role only insert and read audit rows, and the purge role delete them.
+    Db {
+        #[command(subcommand)]
+        cmd: DbCmd,
+    },
     /// The audit trail: check its chain against the exported checkpoints, or make a checkpoint.
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum DbCmd {
+    /// Print the grants for the application's role and the purge role (run them as the owner
+    /// after `hedui migrate`).
+    Grants {
+        #[arg(long)]
+        app_role: String,
+        #[arg(long)]
+        purge_role: String,
+        #[arg(long, default_value = "public")]
+        schema: String,
     },
 }
 

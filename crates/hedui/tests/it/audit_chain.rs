@@ -42,6 +42,8 @@ fn nodes_with_trail(tag: &str) -> Vec<Node> {
             (12..24).for_each(|n| read(n).unwrap());
             let second = app.checkpoint("manual").unwrap().seq;
             (24..30).for_each(|n| read(n).unwrap());
+            // The attacker owns the database: the append-only triggers go first (see below).
+            raw.drop_audit_guards();
             Node { app, store, raw, export, cps: (first, second) }
         })
         .collect()
@@ -218,6 +220,7 @@ fn the_command_line_checkpoints_verifies_and_names_an_edit() {
     assert!(out.contains("完好") && out.contains("吻合 1"), "{out}");
 
     let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;").unwrap();
     let id: i64 = conn.query_row("SELECT id FROM audit WHERE action = 'user.bootstrap'", [], |r| r.get(0)).unwrap();
     conn.execute("UPDATE audit SET actor = 'someone-else' WHERE id = ?1", [id]).unwrap();
     let (code, out) = run(&["audit", "verify"], "");
@@ -226,4 +229,91 @@ fn the_command_line_checkpoints_verifies_and_names_an_edit() {
     // A checkpoint file named on the command line must exist.
     let (code, out) = run(&["audit", "verify", "--checkpoints", "/nonexistent/cps.jsonl"], "");
     assert!(code != Some(0) && out.contains("读取检查点文件"), "{out}");
+}
+
+/// Audit rows cannot be changed or deleted through the database, even by the tables' owner, until
+/// someone drops the guards; a retention run alone may delete (it sets `purging`).
+#[test]
+fn audit_rows_are_append_only_in_the_database() {
+    for (store, raw) in nodes("chain_guards") {
+        let app = common::app(store.clone(), None);
+        app.audit(&Caller::system("t"), "report.read", "job:1", AuditOutcome::Ok, "x".into()).unwrap();
+        let id = store.audit_chain(0, 100).unwrap().last().unwrap().id;
+        let update = raw.try_exec(&format!("UPDATE audit SET detail = 'y' WHERE id = {id}"));
+        assert!(update.as_ref().is_err_and(|e| e.contains("append-only")), "{update:?}");
+        let delete = raw.try_exec(&format!("DELETE FROM audit WHERE id = {id}"));
+        assert!(delete.is_err(), "{delete:?}");
+        assert_eq!(raw.exec_n("UPDATE audit_head SET purging = 1 WHERE id = 1"), 1);
+        assert_eq!(raw.exec_n(&format!("DELETE FROM audit WHERE id = {id}")), 1, "a purge may delete");
+        raw.exec("UPDATE audit_head SET purging = 0 WHERE id = 1");
+        assert!(raw.try_exec("DELETE FROM audit").is_err(), "and only while it runs");
+    }
+}
+
+/// On PostgreSQL the application's role may only insert and read audit rows: with the grants of
+/// `hedui db grants`, the node runs as that role, and its updates and deletions of audit rows are
+/// refused by the database itself. Only the purge role deletes, during a retention run.
+#[test]
+fn on_postgresql_the_application_role_only_inserts_and_reads_audit_rows() {
+    let Some(url) = hedui_store_postgres::test_url() else {
+        hedui_store_postgres::skip_notice("audit roles");
+        return;
+    };
+    let pid = std::process::id();
+    let (schema, app_role, purge_role) =
+        (format!("it_roles_{pid}"), format!("hedui_app_{pid}"), format!("hedui_purge_{pid}"));
+    let owner = hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
+    owner.migrate().unwrap();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let roles = format!(
+        "DROP ROLE IF EXISTS {app_role}; DROP ROLE IF EXISTS {purge_role}; \
+         CREATE ROLE {app_role} LOGIN PASSWORD 'app-pass'; CREATE ROLE {purge_role} LOGIN PASSWORD 'purge-pass';"
+    );
+    if let Err(e) = admin.batch_execute(&roles) {
+        // The test database's role needs CREATEROLE; `.ci/run` grants it, where this must run.
+        assert!(std::env::var("HEDUI_REQUIRE_PG").is_err(), "cannot create the test roles: {e}");
+        eprintln!("\n*** SKIPPED: audit roles on PostgreSQL: the test role cannot create roles ({e}) ***\n");
+        return;
+    }
+    admin.batch_execute(&hedui_store_postgres::role_grants(&schema, &app_role, &purge_role)).unwrap();
+    let as_role = |user: &str, password: &str| {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+        format!("{scheme}://{user}:{password}@{host}")
+    };
+
+    // The node runs as the application's role: migrations are already there, audit rows go in.
+    let store = hedui_store_postgres::open_in_schema(&as_role(&app_role, "app-pass"), &schema).unwrap();
+    store.migrate().unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let app = common::app(store.clone(), None);
+    app.audit(&Caller::system("t"), "report.read", "job:1", AuditOutcome::Ok, "x".into()).unwrap();
+    app.checkpoint("manual").unwrap();
+    let id = store.audit_chain(0, 100).unwrap().last().unwrap().id;
+    let mut as_app = postgres::Client::connect(&as_role(&app_role, "app-pass"), postgres::NoTls).unwrap();
+    as_app.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
+    for sql in [
+        format!("UPDATE audit SET detail = 'y' WHERE id = {id}"),
+        format!("DELETE FROM audit WHERE id = {id}"),
+        "TRUNCATE audit".to_string(),
+        "DROP TRIGGER audit_append_only ON audit".to_string(),
+        "DELETE FROM audit_checkpoint".to_string(),
+    ] {
+        let e = as_app.batch_execute(&sql).unwrap_err();
+        let e = format!("{e:?}");
+        assert!(e.contains("permission denied") || e.contains("must be owner"), "{sql}: {e}");
+    }
+    // Even with the purge flag set (the application may move the chain's head), it cannot delete.
+    as_app.batch_execute("UPDATE audit_head SET purging = 1 WHERE id = 1").unwrap();
+    assert!(as_app.batch_execute(&format!("DELETE FROM audit WHERE id = {id}")).is_err());
+    // The purge role can, while a retention run holds the flag.
+    let mut purge = postgres::Client::connect(&as_role(&purge_role, "purge-pass"), postgres::NoTls).unwrap();
+    purge.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
+    assert_eq!(purge.execute(&format!("DELETE FROM audit WHERE id = {id}"), &[]).unwrap(), 1);
+    as_app.batch_execute("UPDATE audit_head SET purging = 0 WHERE id = 1").unwrap();
+    assert!(purge.execute("DELETE FROM audit", &[]).is_err(), "not outside a run");
+    drop((as_app, purge, app, store));
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE; DROP ROLE {app_role}; DROP ROLE {purge_role};"))
+        .unwrap();
 }

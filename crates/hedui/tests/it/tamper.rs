@@ -26,12 +26,35 @@ impl Raw {
 
     /// Runs a statement; the rows it changed.
     pub(crate) fn exec_n(&self, sql: &str) -> u64 {
+        self.try_exec(sql).unwrap()
+    }
+
+    /// Runs a statement; the rows it changed, or the database's refusal.
+    pub(crate) fn try_exec(&self, sql: &str) -> Result<u64, String> {
         match self {
-            Raw::Sqlite(p) => rusqlite::Connection::open(p).unwrap().execute(sql, []).unwrap() as u64,
+            Raw::Sqlite(p) => {
+                rusqlite::Connection::open(p).unwrap().execute(sql, []).map(|n| n as u64).map_err(|e| e.to_string())
+            }
             Raw::Pg(url, schema) => {
                 let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
                 c.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
-                c.execute(sql, &[]).unwrap()
+                c.execute(sql, &[]).map_err(|e| format!("{e:?}"))
+            }
+        }
+    }
+
+    /// Removes the triggers that keep audit rows append-only, as an attacker who owns the
+    /// database can.
+    pub(crate) fn drop_audit_guards(&self) {
+        let sql = match self {
+            Raw::Sqlite(_) => "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;",
+            Raw::Pg(..) => "DROP TRIGGER audit_append_only ON audit;",
+        };
+        match self {
+            Raw::Sqlite(p) => rusqlite::Connection::open(p).unwrap().execute_batch(sql).unwrap(),
+            Raw::Pg(url, schema) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                c.batch_execute(&format!("SET search_path TO {schema}; {sql}")).unwrap();
             }
         }
     }
