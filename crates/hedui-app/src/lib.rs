@@ -217,6 +217,22 @@ impl App {
         china_date(self.clock.unix_seconds())
     }
 
+    /// The entry with `note`, free text a user wrote, sealed into it (never kept in clear); the
+    /// detail says a note is there.
+    pub fn with_note(&self, mut entry: AuditEntry, note: &str) -> AppResult<AuditEntry> {
+        let place = hedui_identity::place::audit_note();
+        entry.note_enc = Some(self.identity.seal(&place, hedui_identity::period(self.today()), note.as_bytes())?);
+        entry.detail.push_str("（附言已加密保存）");
+        Ok(entry)
+    }
+
+    /// The note sealed into an audit row, opened (for those who may see the object).
+    pub fn open_note(&self, entry: &AuditEntry) -> AppResult<Option<String>> {
+        let Some(sealed) = &entry.note_enc else { return Ok(None) };
+        let plain = self.identity.open(&hedui_identity::place::audit_note(), sealed.as_bytes())?;
+        Ok(Some(String::from_utf8_lossy(&plain).into_owned()))
+    }
+
     /// An audit entry for `actor` doing `action` on `object`.
     pub fn audit_entry(
         &self,
@@ -237,6 +253,7 @@ impl App {
             client: actor.client.clone(),
             // Work done under a commission names it, so the trail shows what it relied on.
             basis: actor.commission.as_ref().map(|c| format!("委托 {c}")).unwrap_or_default(),
+            ..Default::default()
         }
     }
 

@@ -129,6 +129,16 @@ pub mod place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=totp"))
     }
 
+    /// Free text a user wrote, kept with an audit row (the row's MAC binds it there).
+    pub fn audit_note() -> Place {
+        Place::new("audit", "note_enc", "free-text")
+    }
+
+    /// A searched ID number or name, kept with an audit row.
+    pub fn audit_search() -> Place {
+        Place::new("audit", "search_enc", "search-term")
+    }
+
     /// A user's GM/T 0021 token seed, bound to the user.
     pub fn token_seed(user: i64) -> Place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=sm3otp"))

@@ -134,6 +134,7 @@ fn audit(input: &ImportInput<'_>, outcome: AuditOutcome, detail: String) -> Audi
         request_id: input.request_id.to_string(),
         client: String::new(),
         basis: String::new(),
+        ..Default::default()
     }
 }
 

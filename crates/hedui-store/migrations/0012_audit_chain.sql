@@ -3,8 +3,15 @@
 -- were made under, the MAC of its content and the link (a MAC over the previous row's link and
 -- this row's MAC). Rows written before this migration have no seq: they predate the chain.
 -- The client address and the basis (the commission and letter relied on) are recorded too.
+-- Rows are never updated: see the triggers at the end.
 ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN basis TEXT NOT NULL DEFAULT '';
+-- A search's conditions (no personal data); a searched ID number or name as its blind index and a
+-- sealed copy; free text a user wrote, sealed.
+ALTER TABLE audit ADD COLUMN search TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN search_bidx {{blob}};
+ALTER TABLE audit ADD COLUMN search_enc {{blob}};
+ALTER TABLE audit ADD COLUMN note_enc {{blob}};
 ALTER TABLE audit ADD COLUMN seq BIGINT;
 ALTER TABLE audit ADD COLUMN key_epoch BIGINT;
 ALTER TABLE audit ADD COLUMN mac {{blob}};

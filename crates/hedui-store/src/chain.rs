@@ -88,9 +88,21 @@ pub fn content(seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
     out.extend_from_slice(&epoch.to_be_bytes());
     let outcome = crate::sql::code(&e.outcome);
     let at = e.at.to_string();
-    for field in [&at, &e.actor, &e.action, &e.object, &outcome, &e.detail, &e.request_id, &e.client, &e.basis] {
-        out.extend_from_slice(&(field.len() as u64).to_be_bytes());
-        out.extend_from_slice(field.as_bytes());
+    let texts =
+        [&at, &e.actor, &e.action, &e.object, &outcome, &e.detail, &e.request_id, &e.client, &e.basis, &e.search];
+    let bidx = e.search_bidx.map(|b| b.to_vec());
+    let blobs =
+        [bidx.as_deref(), e.search_enc.as_ref().map(|s| s.as_bytes()), e.note_enc.as_ref().map(|s| s.as_bytes())];
+    for field in texts.iter().map(|t| Some(t.as_bytes())).chain(blobs) {
+        match field {
+            // An absent value and an empty one differ.
+            None => out.push(0),
+            Some(f) => {
+                out.push(1);
+                out.extend_from_slice(&(f.len() as u64).to_be_bytes());
+                out.extend_from_slice(f);
+            }
+        }
     }
     out
 }

@@ -347,8 +347,9 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
         None => (Value::Null, Value::Null, Value::Null),
     };
     c.execute(
-        "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id, client, basis, seq, key_epoch, \
-         mac, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id, client, basis, search, \
+         search_bidx, search_enc, note_enc, seq, key_epoch, mac, link) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             a.at.into(),
             a.actor.as_str().into(),
@@ -359,6 +360,10 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
             a.request_id.as_str().into(),
             a.client.as_str().into(),
             a.basis.as_str().into(),
+            a.search.as_str().into(),
+            a.search_bidx.as_ref().into(),
+            a.search_enc.as_ref().into(),
+            a.note_enc.as_ref().into(),
             seq.into(),
             epoch,
             mac,

@@ -432,6 +432,38 @@ pub struct AuditEntry {
     /// What the action relied on: the commission and authorization letter, when it had one.
     #[serde(default)]
     pub basis: String,
+    /// The conditions of a search or list, without personal data (those go below).
+    #[serde(default)]
+    pub search: String,
+    /// A searched ID number or name: its blind index and a sealed copy, never in clear.
+    #[serde(skip)]
+    pub search_bidx: Option<BlindIndex>,
+    #[serde(skip)]
+    pub search_enc: Option<Sealed>,
+    /// Free text a user wrote (an objection's reason, an end of a letter's reason), sealed; the
+    /// detail says that there is one.
+    #[serde(skip)]
+    pub note_enc: Option<Sealed>,
+}
+
+impl Default for AuditEntry {
+    fn default() -> AuditEntry {
+        AuditEntry {
+            at: Timestamp::from_unix(0),
+            actor: String::new(),
+            action: String::new(),
+            object: String::new(),
+            outcome: AuditOutcome::Ok,
+            detail: String::new(),
+            request_id: String::new(),
+            client: String::new(),
+            basis: String::new(),
+            search: String::new(),
+            search_bidx: None,
+            search_enc: None,
+            note_enc: None,
+        }
+    }
 }
 
 /// A stored audit row.

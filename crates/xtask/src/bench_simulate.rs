@@ -100,6 +100,7 @@ pub fn run(o: &Options) -> Result<()> {
                 request_id: "bench-simulate".into(),
                 client: String::new(),
                 basis: String::new(),
+                ..Default::default()
             };
             store.put_caseload(&chunk, &audit)?;
             chunk.clear();

@@ -16,8 +16,15 @@ impl App {
         Ok(rows)
     }
 
-    /// What happened to one job, newest first (its page shows it to whoever may see the job).
+    /// What happened to one job, newest first (its page shows it to whoever may see the job),
+    /// with the notes users wrote (an objection's reason) opened.
     pub fn job_history(&self, _actor: &Caller, job: JobId, limit: i64) -> AppResult<Vec<AuditRow>> {
-        Ok(self.store.audit_log(Some(&format!("job:{job}")), limit)?)
+        let mut rows = self.store.audit_log(Some(&format!("job:{job}")), limit)?;
+        for r in &mut rows {
+            if let Some(note) = self.open_note(&r.entry)? {
+                r.entry.detail = format!("{}：{note}", r.entry.detail.trim_end_matches("（附言已加密保存）"));
+            }
+        }
+        Ok(rows)
     }
 }

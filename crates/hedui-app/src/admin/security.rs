@@ -170,6 +170,7 @@ mod tests {
                 request_id: String::new(),
                 client: String::new(),
                 basis: String::new(),
+                ..Default::default()
             },
         }
     }

@@ -113,7 +113,9 @@ impl App {
         }
         let rows = self.store.jobs(&f)?;
         let total = self.store.count_jobs(&f)?;
-        self.audit(actor, "job.list", "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()))?;
+        let mut entry = self.audit_entry(actor, "job.list", "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()));
+        entry.search = describe(&f);
+        self.store.audit(&entry)?;
         Ok((rows, total))
     }
 
@@ -167,4 +169,24 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("核对任务 {} 的授权书不存在", job.id)))?;
         Ok((h, letter))
     }
+}
+
+/// A job search's conditions as the audit trail keeps them (no personal data: household numbers
+/// and region codes are the system's own).
+fn describe(f: &JobFilter) -> String {
+    let mut parts = Vec::new();
+    let mut add = |name: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            parts.push(format!("{name}={v}"));
+        }
+    };
+    add("状态", f.state.map(|s| s.name_zh().to_string()));
+    add("结果", f.outcome.map(|o| format!("{o:?}")));
+    add("项目", f.programme.map(|p| p.name_zh().to_string()));
+    add("类型", f.kind.map(|k| k.name_zh().to_string()));
+    add("地区", f.region_prefix.clone());
+    add("户号", f.household_number.clone());
+    add("部门", f.department.clone());
+    parts.push(format!("第 {}–{} 条", f.offset + 1, f.offset + f.limit));
+    parts.join("；")
 }

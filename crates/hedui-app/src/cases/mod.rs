@@ -389,8 +389,9 @@ impl App {
             "authorization.end",
             &format!("authorization:{}", current.number),
             AuditOutcome::Ok,
-            format!("{}：{reason}", status.name_zh()),
+            status.name_zh().to_string(),
         );
+        let audit = self.with_note(audit, reason)?;
         Ok(self.store.set_authorization_status(id, status, Some(reason), &audit)?)
     }
 }

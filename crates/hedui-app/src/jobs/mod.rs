@@ -24,15 +24,19 @@ impl App {
         from: JobState,
         event: JobEvent,
         detail: String,
+        note: Option<&str>,
     ) -> AppResult<JobState> {
         let to = step(from, event)?;
-        let audit = self.audit_entry(
+        let mut audit = self.audit_entry(
             actor,
             "job.transition",
             &format!("job:{}", job.id),
             AuditOutcome::Ok,
             format!("{} → {}：{detail}", from.name_zh(), to.name_zh()),
         );
+        if let Some(note) = note {
+            audit = self.with_note(audit, note)?;
+        }
         self.store.transition_job(job.id, from, to, None, self.now(), &audit)?;
         Ok(to)
     }
@@ -109,7 +113,7 @@ impl App {
         if reason.is_empty() {
             return Err(AppError::Invalid("请写明异议理由和所附材料".into()));
         }
-        self.move_job(actor, &job, JobState::ReportIssued, JobEvent::Object, format!("异议：{reason}"))?;
+        self.move_job(actor, &job, JobState::ReportIssued, JobEvent::Object, "异议".into(), Some(reason))?;
         self.job(id)
     }
 
@@ -121,8 +125,8 @@ impl App {
         let letter = self.check_authorization(&job, &h).map_err(|reason| {
             AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
         })?;
-        let state = self.move_job(actor, &job, JobState::Objection, JobEvent::Recheck, "复核".into())?;
-        self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into())?;
+        let state = self.move_job(actor, &job, JobState::Objection, JobEvent::Recheck, "复核".into(), None)?;
+        self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into(), None)?;
         let job = self.job(id)?;
         if self.exchange.is_some() {
             self.enqueue_online(&job, &h, &letter)?;

@@ -175,6 +175,7 @@ impl Policies {
             request_id: "policy-reload".into(),
             client: String::new(),
             basis: String::new(),
+            ..Default::default()
         };
         if let Err(e) = store.audit(&entry) {
             tracing::error!(error = %e, "政策文件重新加载的审计记录写入失败");

@@ -35,18 +35,33 @@ impl App {
             ))
         })?;
         let report = self.open_report(actor, &row)?;
-        self.audit(
+        let mut entry = self.audit_entry(
             actor,
             action,
             &format!("job:{job}"),
             AuditOutcome::Ok,
             format!("报告 {} 第 {} 版{what}", report.number, report.version),
-        )?;
+        );
+        entry.basis = self.basis(job)?;
+        self.store.audit(&entry)?;
         let report = if actor.role.sees_names() { report } else { report.masked_names() };
         Ok(if actor.role.sees(Sensitivity::Sensitive) {
             report
         } else {
             report.masked_sensitive(&|s| self.sensitive(s))
+        })
+    }
+
+    /// What a reading of a job's data relies on: its commission and the letter it ran under.
+    pub(crate) fn basis(&self, job: JobId) -> AppResult<String> {
+        let j = self.store.job(job)?.ok_or_else(|| AppError::NotFound(format!("核对任务 {job} 不存在")))?;
+        let letter = match j.authorization {
+            Some(id) => self.store.authorizations(j.household)?.into_iter().find(|a| a.id == id).map(|a| a.number),
+            None => None,
+        };
+        Ok(match letter {
+            Some(l) => format!("委托 {}；授权书 {l}", j.commission_number),
+            None => format!("委托 {}", j.commission_number),
         })
     }
 

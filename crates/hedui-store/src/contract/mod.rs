@@ -114,6 +114,7 @@ fn audit(action: &str, object: &str) -> AuditEntry {
         request_id: "req-1".into(),
         client: "127.0.0.1".into(),
         basis: String::new(),
+        ..Default::default()
     }
 }
 

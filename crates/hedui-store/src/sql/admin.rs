@@ -133,8 +133,8 @@ pub(super) fn audit_between(st: &SqlStore, from: Timestamp, to: Timestamp, limit
 }
 
 /// An audit row's columns, in the order [`audit_row`] reads them.
-const AUDIT_COLS: &str = "id, at, actor, action, object, outcome, detail, request_id, client, basis";
-const AUDIT_WIDTH: usize = 10;
+const AUDIT_COLS: &str = "id, at, actor, action, object, outcome, detail, request_id, client, basis, search, search_bidx, search_enc, note_enc";
+const AUDIT_WIDTH: usize = 14;
 
 fn audit_row(r: &[Value]) -> Result<AuditRow> {
     let r = Row(r);
@@ -150,6 +150,10 @@ fn audit_row(r: &[Value]) -> Result<AuditRow> {
             request_id: r.text(7)?,
             client: r.text(8)?,
             basis: r.text(9)?,
+            search: r.text(10)?,
+            search_bidx: r.opt_bidx(11)?,
+            search_enc: r.opt_sealed(12)?,
+            note_enc: r.opt_sealed(13)?,
         },
     })
 }

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod audit_chain;
+mod audit_rows;
 mod bootstrap;
 mod catalog;
 mod common;

@@ -64,7 +64,12 @@ fn recheck_issues_a_new_version_and_keeps_the_old_one() {
         assert_eq!(app.report(&actor, job, None).unwrap().version, 2, "the latest version is shown by default");
         // The audit trail names the objection and the re-examination.
         let audit = store.audit_log(Some(&format!("job:{job}")), 100).unwrap();
-        assert!(audit.iter().any(|a| a.entry.detail.contains("异议：家庭提出异议")));
+        // The family's reason is sealed in the trail, never in clear; the job's page opens it.
+        assert!(audit.iter().all(|a| !a.entry.detail.contains("家庭提出异议")), "{audit:?}");
+        let objection = audit.iter().find(|a| a.entry.detail.contains("异议（附言已加密保存）")).unwrap();
+        assert!(app.open_note(&objection.entry).unwrap().unwrap().contains("家庭提出异议"));
+        let history = app.job_history(&actor, job, 100).unwrap();
+        assert!(history.iter().any(|a| a.entry.detail.contains("异议：家庭提出异议")), "{history:?}");
         assert!(audit.iter().any(|a| a.entry.detail.contains("复核")));
         // The pipeline acts under the job's commission, and its rows say so.
         let commission = store.job(job).unwrap().unwrap().commission_number;
