@@ -8,6 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::AuditEntry;
 
+/// The chains, one per retention class: logins, refusals, accounts and the trail's own readings
+/// (`security`), and every query, provision and change of case data (`query`).
+pub const CHAINS: [&str; 2] = ["security", "query"];
+
+/// The chain an action's row goes to.
+pub fn chain_of(action: &str) -> &'static str {
+    const SECURITY: [&str; 10] =
+        ["login", "logout", "access.", "request.", "session.", "user.", "factor.", "audit.", "security.", "key."];
+    let security =
+        SECURITY.iter().any(|p| action == p.trim_end_matches('.') || (p.ends_with('.') && action.starts_with(p)))
+            || action.starts_with("sealed.")
+            || action == "relative.add";
+    if security { "security" } else { "query" }
+}
+
 /// The keyed MAC the chain is made with (HMAC-SM3 under the key of an epoch).
 pub trait AuditMac: Send + Sync {
     /// The epoch new rows are written under.
@@ -20,6 +35,7 @@ pub trait AuditMac: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainRow {
     pub id: i64,
+    pub chain: String,
     /// The row's place in the chain; `None` for a row written before the chain began.
     pub seq: Option<i64>,
     pub key_epoch: Option<i64>,
@@ -42,6 +58,8 @@ pub struct ChainHead {
 /// A signed checkpoint of the chain: its head, the rows held and the first seq held, at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Checkpoint {
+    /// The chain (`security` or `query`).
+    pub chain: String,
     /// The last row's seq (0 for an empty chain).
     pub seq: i64,
     /// The last row's link (hex; empty for an empty chain).
@@ -65,7 +83,8 @@ impl Checkpoint {
     /// The bytes the signature covers: every field but the signature, in a fixed order.
     pub fn statement(&self) -> Vec<u8> {
         format!(
-            "hedui-audit-checkpoint/1\nseq={}\nlink={}\nrows_held={}\nfirst_seq={}\nat={}\nkind={}\nkey_epoch={}\nsigner={}\npublic_key={}\n",
+            "hedui-audit-checkpoint/1\nchain={}\nseq={}\nlink={}\nrows_held={}\nfirst_seq={}\nat={}\nkind={}\nkey_epoch={}\nsigner={}\npublic_key={}\n",
+            self.chain,
             self.seq,
             self.link,
             self.rows_held,
@@ -80,10 +99,12 @@ impl Checkpoint {
     }
 }
 
-/// What a row's MAC covers: a domain tag, the seq, the key epoch and every field of the entry,
-/// each length-prefixed so that no two different rows give the same bytes.
-pub fn content(seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
+/// What a row's MAC covers: a domain tag, the chain, the seq, the key epoch and every field of
+/// the entry, each length-prefixed so that no two different rows give the same bytes.
+pub fn content(chain: &str, seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
     let mut out = b"hedui-audit-row/1".to_vec();
+    out.extend_from_slice(&(chain.len() as u64).to_be_bytes());
+    out.extend_from_slice(chain.as_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&epoch.to_be_bytes());
     let outcome = crate::sql::code(&e.outcome);
@@ -120,4 +141,42 @@ pub fn link_input(previous: Option<&[u8]>, mac: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(mac);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_of;
+
+    #[test]
+    fn security_actions_go_to_the_security_chain() {
+        for a in [
+            "login",
+            "access.deny",
+            "request.refuse",
+            "session.end",
+            "user.create",
+            "factor.enrol",
+            "audit.read",
+            "security.events",
+            "key.bind",
+            "sealed.reseal",
+            "relative.add",
+        ] {
+            assert_eq!(chain_of(a), "security", "{a}");
+        }
+        for a in [
+            "report.read",
+            "report.download",
+            "job.list",
+            "household.read",
+            "commission.create",
+            "import.run",
+            "exchange.answer",
+            "policy.simulate",
+            "authorization.end",
+            "loginx",
+        ] {
+            assert_eq!(chain_of(a), "query", "{a}");
+        }
+    }
 }

@@ -266,8 +266,8 @@ pub trait Store: Send + Sync {
     fn set_audit_mac(&self, mac: std::sync::Arc<dyn chain::AuditMac>);
     /// Audit rows with their chain columns, in id order, `limit` after `after_id`.
     fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<chain::ChainRow>>;
-    /// The chain's head, the rows it holds and its first seq, as one statement sees them.
-    fn audit_head(&self) -> Result<chain::ChainHead>;
+    /// A chain's head, the rows it holds and its first seq, as one statement sees them.
+    fn audit_head(&self, chain: &str) -> Result<chain::ChainHead>;
     /// Keeps a copy of a signed checkpoint (the exported copies are what `verify` trusts).
     fn put_checkpoint(&self, cp: &chain::Checkpoint) -> Result<()>;
     fn checkpoints(&self) -> Result<Vec<chain::Checkpoint>>;

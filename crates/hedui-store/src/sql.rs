@@ -332,13 +332,14 @@ pub(crate) fn first_i64(rows: &[Vec<Value>]) -> Result<i64> {
 /// which serializes appends across processes; the row's MAC and link are made with the store's
 /// audit MAC (a store without one writes rows the chain does not protect, which `verify` names).
 pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
-    c.execute("UPDATE audit_head SET seq = seq + 1 WHERE id = 1", &[])?;
-    let head = c.query("SELECT seq, link FROM audit_head WHERE id = 1", &[])?;
-    let head = head.first().ok_or_else(|| StoreError::Corrupt("the audit chain has no head".into()))?;
+    let chain = crate::chain::chain_of(&a.action);
+    c.execute("UPDATE audit_head SET seq = seq + 1 WHERE chain = ?", &[chain.into()])?;
+    let head = c.query("SELECT seq, link FROM audit_head WHERE chain = ?", &[chain.into()])?;
+    let head = head.first().ok_or_else(|| StoreError::Corrupt(format!("the audit chain {chain} has no head")))?;
     let (seq, previous) = (Row(head).i64(0)?, Row(head).opt_blob(1)?);
     let sealed = c.audit_mac().and_then(|m| {
         let epoch = m.epoch();
-        let mac = m.mac(epoch, &crate::chain::content(seq, epoch, a))?;
+        let mac = m.mac(epoch, &crate::chain::content(chain, seq, epoch, a))?;
         let link = m.mac(epoch, &crate::chain::link_input(previous.as_deref(), &mac))?;
         Some((epoch, mac, link))
     });
@@ -348,8 +349,8 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     };
     c.execute(
         "INSERT INTO audit (at, actor, action, object, outcome, detail, request_id, client, basis, search, \
-         search_bidx, search_enc, note_enc, seq, key_epoch, mac, link) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         search_bidx, search_enc, note_enc, chain, seq, key_epoch, mac, link) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             a.at.into(),
             a.actor.as_str().into(),
@@ -364,6 +365,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
             a.search_bidx.as_ref().into(),
             a.search_enc.as_ref().into(),
             a.note_enc.as_ref().into(),
+            chain.into(),
             seq.into(),
             epoch,
             mac,
@@ -371,7 +373,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
         ],
     )?;
     if sealed.is_some() {
-        c.execute("UPDATE audit_head SET link = ? WHERE id = 1", &[link])?;
+        c.execute("UPDATE audit_head SET link = ? WHERE chain = ?", &[link, chain.into()])?;
     }
     Ok(())
 }

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use hedui_crypto::{KeyProvider, encode_hex};
 use hedui_store::AuditOutcome;
-use hedui_store::chain::{AuditMac, Checkpoint};
+use hedui_store::chain::{AuditMac, CHAINS, Checkpoint};
 
-use super::verify::{Finding, Verification, Verifier};
+use super::verify::{AuditVerification, Finding, Verifier};
 use crate::{Action, App, AppError, AppResult, Caller, Object};
 
 /// The key epoch the chain is written under. Key rotation (a later step) adds epochs.
@@ -67,11 +67,17 @@ pub struct CheckpointExport {
 }
 
 impl App {
-    /// Signs a checkpoint of the chain as it stands, keeps it and exports it. `kind` says why:
+    /// Signs a checkpoint of every chain as it stands, keeps it and exports it. `kind` says why:
     /// `interval`, `manual`, `purge` or `restore`.
-    pub fn checkpoint(&self, kind: &str) -> AppResult<Checkpoint> {
-        let head = self.store.audit_head()?;
+    pub fn checkpoint(&self, kind: &str) -> AppResult<Vec<Checkpoint>> {
+        CHAINS.iter().map(|c| self.checkpoint_chain(c, kind)).collect()
+    }
+
+    /// Signs, keeps and exports a checkpoint of one chain.
+    pub fn checkpoint_chain(&self, chain: &str, kind: &str) -> AppResult<Checkpoint> {
+        let head = self.store.audit_head(chain)?;
         let mut cp = Checkpoint {
+            chain: chain.into(),
             seq: head.seq,
             link: head.link.as_deref().map(encode_hex).unwrap_or_default(),
             rows_held: head.rows_held,
@@ -89,14 +95,19 @@ impl App {
         Ok(cp)
     }
 
-    /// A checkpoint when rows were added since the last one (the periodic task calls this).
-    pub fn checkpoint_if_changed(&self) -> AppResult<Option<Checkpoint>> {
-        let head = self.store.audit_head()?;
-        let last = self.store.checkpoints()?.into_iter().last();
-        if last.is_some_and(|c| c.seq == head.seq) {
-            return Ok(None);
+    /// A checkpoint of each chain that rows were added to since its last one (the periodic task
+    /// calls this).
+    pub fn checkpoint_if_changed(&self) -> AppResult<Vec<Checkpoint>> {
+        let made = self.store.checkpoints()?;
+        let mut out = Vec::new();
+        for chain in CHAINS {
+            let head = self.store.audit_head(chain)?;
+            let last = made.iter().rev().find(|c| c.chain == chain);
+            if last.is_none_or(|c| c.seq != head.seq) {
+                out.push(self.checkpoint_chain(chain, "interval")?);
+            }
         }
-        self.checkpoint("interval").map(Some)
+        Ok(out)
     }
 
     fn export_checkpoint(&self, cp: &Checkpoint) -> AppResult<()> {
@@ -117,46 +128,54 @@ impl App {
         Ok(())
     }
 
-    /// Checks the whole audit chain against `exported` checkpoints (read from their export, not
+    /// Checks every audit chain against `exported` checkpoints (read from their export, not
     /// from the database). For the 审计管理员 (or hedui itself); the check is audited.
-    pub fn verify_audit(&self, actor: &Caller, exported: &[Checkpoint]) -> AppResult<Verification> {
+    pub fn verify_audit(&self, actor: &Caller, exported: &[Checkpoint]) -> AppResult<AuditVerification> {
         self.authorize(actor, Action::AuditRead, &Object::None)?;
         let mac = BorrowedKeys(self.identity.keys());
-        let mut bad = Vec::new();
+        let mut bad: Vec<(String, Finding)> = Vec::new();
         let good: Vec<Checkpoint> = exported
             .iter()
             .filter(|c| match self.checkpoint_fault(c) {
                 None => true,
                 Some(reason) => {
-                    bad.push(Finding::BadCheckpoint { seq: c.seq, at: c.at.to_string(), reason });
+                    bad.push((c.chain.clone(), Finding::BadCheckpoint { seq: c.seq, at: c.at.to_string(), reason }));
                     false
                 }
             })
             .cloned()
             .collect();
-        let mut v = Verifier::new(&mac, &good);
-        let mut after = 0;
+        let own = |chain: &str| good.iter().filter(|c| c.chain == chain).cloned().collect::<Vec<_>>();
+        let mut pending: std::collections::BTreeMap<String, Verifier<'_>> =
+            CHAINS.iter().map(|c| (c.to_string(), Verifier::new(c, &mac, &own(c)))).collect();
+        let (mut before_chains, mut after) = (0, 0);
         loop {
             let rows = self.store.audit_chain(after, PAGE)?;
             for r in &rows {
-                v.row(r);
+                if r.seq.is_none() {
+                    before_chains += 1;
+                    continue;
+                }
+                // A chain this release does not name is still checked, without checkpoints.
+                pending.entry(r.chain.clone()).or_insert_with(|| Verifier::new(&r.chain, &mac, &[])).row(r);
             }
             match rows.last() {
                 Some(r) if rows.len() as i64 == PAGE => after = r.id,
                 _ => break,
             }
         }
-        let mut out = v.finish(&good);
-        out.checkpoints += bad.len();
-        out.findings.extend(bad);
-        let summary = format!(
-            "{} 行，受保护 {} 行，检查点 {}（吻合 {}），发现 {} 处问题",
-            out.rows,
-            out.chained,
-            out.checkpoints,
-            out.checkpoints_matching,
-            out.findings.len()
-        );
+        let mut out = AuditVerification { chains: Vec::new(), before_chains };
+        for (name, v) in pending {
+            let mut done = v.finish(&own(&name));
+            for (_, f) in bad.iter().filter(|(c, _)| *c == name) {
+                done.checkpoints += 1;
+                done.findings.push(f.clone());
+            }
+            out.chains.push(done);
+        }
+        let findings = out.findings().count();
+        let rows: i64 = out.chains.iter().map(|c| c.rows).sum::<i64>() + before_chains;
+        let summary = format!("{rows} 行，{} 条链，发现 {findings} 处问题", out.chains.len());
         self.audit(actor, "audit.verify", "audit", AuditOutcome::Ok, summary)?;
         Ok(out)
     }

@@ -41,14 +41,43 @@ pub enum Finding {
     BadCheckpoint { seq: i64, at: String, reason: String },
 }
 
-/// What `verify` found.
+/// What `verify` found in the whole trail: each chain's verdict, and the rows written before the
+/// chains began.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditVerification {
+    pub chains: Vec<Verification>,
+    /// Rows written before the chains began: nothing can be said of them.
+    pub before_chains: i64,
+}
+
+impl AuditVerification {
+    /// Whether nothing was found wrong in any chain.
+    pub fn intact(&self) -> bool {
+        self.chains.iter().all(Verification::intact)
+    }
+
+    /// The verdict of one chain.
+    pub fn chain(&self, name: &str) -> Option<&Verification> {
+        self.chains.iter().find(|c| c.chain == name)
+    }
+
+    /// Every finding, with its chain.
+    pub fn findings(&self) -> impl Iterator<Item = (&str, &Finding)> {
+        self.chains.iter().flat_map(|c| c.findings.iter().map(move |f| (c.chain.as_str(), f)))
+    }
+}
+
+/// What `verify` found in one chain.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Verification {
+    /// The chain (`security` or `query`).
+    pub chain: String,
     /// Rows read.
     pub rows: i64,
     /// Rows the chain protects.
     pub chained: i64,
-    /// Rows written before the chain began, or without a MAC: nothing can be said of them.
+    /// Rows written without a MAC (by a store the node had not given its key): nothing can be
+    /// said of them.
     pub unprotected: i64,
     /// The first and last seq held.
     pub first_seq: i64,
@@ -84,8 +113,8 @@ pub struct Verifier<'a> {
 }
 
 impl<'a> Verifier<'a> {
-    /// A verifier for the chain under `mac`, against `checkpoints` whose signatures hold.
-    pub fn new(mac: &'a dyn AuditMac, checkpoints: &[Checkpoint]) -> Verifier<'a> {
+    /// A verifier for `chain` under `mac`, against its `checkpoints` whose signatures hold.
+    pub fn new(chain: &str, mac: &'a dyn AuditMac, checkpoints: &[Checkpoint]) -> Verifier<'a> {
         let wanted = checkpoints.iter().map(|c| (c.seq, None)).collect();
         // A purge checkpoint names the last row purged: the first row held links to it.
         let anchors = checkpoints
@@ -101,7 +130,7 @@ impl<'a> Verifier<'a> {
             highest: 0,
             lowest: None,
             seen: Vec::new(),
-            out: Verification::default(),
+            out: Verification { chain: chain.into(), ..Verification::default() },
         }
     }
 
@@ -129,7 +158,7 @@ impl<'a> Verifier<'a> {
             return;
         };
         self.out.chained += 1;
-        let Some(own) = self.mac.mac(epoch, &chain::content(seq, epoch, &r.entry)) else {
+        let Some(own) = self.mac.mac(epoch, &chain::content(&r.chain, seq, epoch, &r.entry)) else {
             self.out.findings.push(Finding::UnknownEpoch { id: r.id, epoch });
             return;
         };

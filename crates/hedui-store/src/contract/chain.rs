@@ -34,15 +34,20 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
     for i in 0..5 {
         s.audit(&AuditEntry { client: format!("10.0.0.{i}"), ..audit("report.read", &format!("job:{i}")) }).unwrap();
     }
-    let rows = s.audit_chain(0, 100).unwrap();
-    assert_eq!(rows.len(), 6);
+    // A login goes to the security chain, numbered on its own.
+    s.audit(&audit("login", "user:clerk")).unwrap();
+    let all = s.audit_chain(0, 100).unwrap();
+    assert_eq!(all.len(), 7);
+    let login = all.last().unwrap().clone();
+    assert_eq!((login.chain.as_str(), login.seq), ("security", Some(1)));
+    let rows: Vec<_> = all.into_iter().filter(|r| r.chain == "query").collect();
     assert_eq!((rows[0].seq, rows[0].mac.as_ref(), rows[0].key_epoch), (Some(1), None, None), "unkeyed");
     assert_eq!(rows.iter().map(|r| r.seq.unwrap()).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "dense");
     let mut previous: Option<Vec<u8>> = None;
     for r in &rows[1..] {
         let (seq, epoch) = (r.seq.unwrap(), r.key_epoch.unwrap());
         assert_eq!(epoch, 7);
-        let mac = TestMac.mac(epoch, &content(seq, epoch, &r.entry)).unwrap();
+        let mac = TestMac.mac(epoch, &content("query", seq, epoch, &r.entry)).unwrap();
         assert_eq!(r.mac.as_deref(), Some(&mac[..]), "the MAC covers the row as stored");
         let link = TestMac.mac(epoch, &link_input(previous.as_deref(), &mac)).unwrap();
         assert_eq!(r.link.as_deref(), Some(&link[..]), "each link covers the one before");
@@ -53,11 +58,14 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
         s.audit_chain(rows[2].id, 2).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
         [rows[3].id, rows[4].id]
     );
-    let head = s.audit_head().unwrap();
+    let head = s.audit_head("query").unwrap();
     assert_eq!((head.seq, head.rows_held, head.first_seq), (6, 6, 1));
     assert_eq!(head.link, previous);
+    let security = s.audit_head("security").unwrap();
+    assert_eq!((security.seq, security.rows_held, security.link), (1, 1, login.link.clone()));
 
     let cp = Checkpoint {
+        chain: "query".into(),
         seq: 6,
         link: "ab".into(),
         rows_held: 6,
@@ -70,7 +78,8 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
         signature: "30".into(),
     };
     s.put_checkpoint(&cp).unwrap();
-    s.put_checkpoint(&Checkpoint { seq: 7, ..cp.clone() }).unwrap();
-    assert_eq!(s.checkpoints().unwrap().iter().map(|c| c.seq).collect::<Vec<_>>(), [6, 7], "in order made");
+    s.put_checkpoint(&Checkpoint { chain: "security".into(), seq: 1, ..cp.clone() }).unwrap();
+    let kept: Vec<_> = s.checkpoints().unwrap().into_iter().map(|c| (c.chain, c.seq)).collect();
+    assert_eq!(kept, [("query".to_string(), 6), ("security".to_string(), 1)], "in order made");
     assert_eq!(s.checkpoints().unwrap()[0], cp);
 }

@@ -32,7 +32,7 @@ pub(super) fn set_audit_mac(st: &SqlStore, mac: std::sync::Arc<dyn crate::chain:
 /// Chained rows in id order, `limit` after `after_id`, with their chain columns.
 pub(super) fn audit_chain(st: &SqlStore, after_id: i64, limit: i64) -> Result<Vec<crate::chain::ChainRow>> {
     st.query(
-        &format!("SELECT {AUDIT_COLS}, seq, key_epoch, mac, link FROM audit WHERE id > ? ORDER BY id LIMIT ?"),
+        &format!("SELECT {AUDIT_COLS}, chain, seq, key_epoch, mac, link FROM audit WHERE id > ? ORDER BY id LIMIT ?"),
         &[after_id.into(), limit.into()],
     )?
     .iter()
@@ -42,22 +42,23 @@ pub(super) fn audit_chain(st: &SqlStore, after_id: i64, limit: i64) -> Result<Ve
         let n = AUDIT_WIDTH;
         Ok(crate::chain::ChainRow {
             id: row.id,
-            seq: c.opt_i64(n)?,
-            key_epoch: c.opt_i64(n + 1)?,
-            mac: c.opt_blob(n + 2)?,
-            link: c.opt_blob(n + 3)?,
+            chain: c.text(n)?,
+            seq: c.opt_i64(n + 1)?,
+            key_epoch: c.opt_i64(n + 2)?,
+            mac: c.opt_blob(n + 3)?,
+            link: c.opt_blob(n + 4)?,
             entry: row.entry,
         })
     })
     .collect()
 }
 
-/// The chain as one statement sees it: the last seq and its link, the rows held, the first seq.
-pub(super) fn audit_head(st: &SqlStore) -> Result<crate::chain::ChainHead> {
+/// A chain as one statement sees it: the last seq and its link, the rows held, the first seq.
+pub(super) fn audit_head(st: &SqlStore, chain: &str) -> Result<crate::chain::ChainHead> {
     let rows = st.query(
-        "SELECT s.hi, a.link, s.n, s.lo FROM (SELECT COUNT(seq) AS n, MIN(seq) AS lo, MAX(seq) AS hi FROM audit) s \
-         LEFT JOIN audit a ON a.seq = s.hi",
-        &[],
+        "SELECT s.hi, a.link, s.n, s.lo FROM (SELECT COUNT(seq) AS n, MIN(seq) AS lo, MAX(seq) AS hi FROM audit \
+         WHERE chain = ?) s LEFT JOIN audit a ON a.chain = ? AND a.seq = s.hi",
+        &[chain.into(), chain.into()],
     )?;
     let r = Row(rows.first().ok_or_else(|| StoreError::Corrupt("no row returned".into()))?);
     Ok(crate::chain::ChainHead {
@@ -68,12 +69,14 @@ pub(super) fn audit_head(st: &SqlStore) -> Result<crate::chain::ChainHead> {
     })
 }
 
-const CHECKPOINT_COLS: &str = "seq, link, rows_held, first_seq, at, kind, key_epoch, signer, public_key, signature";
+const CHECKPOINT_COLS: &str =
+    "chain, seq, link, rows_held, first_seq, at, kind, key_epoch, signer, public_key, signature";
 
 pub(super) fn put_checkpoint(st: &SqlStore, cp: &crate::chain::Checkpoint) -> Result<()> {
     st.lock()?.execute(
-        &format!("INSERT INTO audit_checkpoint ({CHECKPOINT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &format!("INSERT INTO audit_checkpoint ({CHECKPOINT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         &[
+            cp.chain.as_str().into(),
             cp.seq.into(),
             cp.link.as_str().into(),
             cp.rows_held.into(),
@@ -95,16 +98,17 @@ pub(super) fn checkpoints(st: &SqlStore) -> Result<Vec<crate::chain::Checkpoint>
         .map(|r| {
             let r = Row(r);
             Ok(crate::chain::Checkpoint {
-                seq: r.i64(0)?,
-                link: r.text(1)?,
-                rows_held: r.i64(2)?,
-                first_seq: r.i64(3)?,
-                at: r.ts(4)?,
-                kind: r.text(5)?,
-                key_epoch: r.i64(6)?,
-                signer: r.text(7)?,
-                public_key: r.text(8)?,
-                signature: r.text(9)?,
+                chain: r.text(0)?,
+                seq: r.i64(1)?,
+                link: r.text(2)?,
+                rows_held: r.i64(3)?,
+                first_seq: r.i64(4)?,
+                at: r.ts(5)?,
+                kind: r.text(6)?,
+                key_epoch: r.i64(7)?,
+                signer: r.text(8)?,
+                public_key: r.text(9)?,
+                signature: r.text(10)?,
             })
         })
         .collect()

@@ -492,8 +492,8 @@ impl Store for SqlStore {
     fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<crate::chain::ChainRow>> {
         admin::audit_chain(self, after_id, limit)
     }
-    fn audit_head(&self) -> Result<crate::chain::ChainHead> {
-        admin::audit_head(self)
+    fn audit_head(&self, chain: &str) -> Result<crate::chain::ChainHead> {
+        admin::audit_head(self, chain)
     }
     fn put_checkpoint(&self, cp: &crate::chain::Checkpoint) -> Result<()> {
         admin::put_checkpoint(self, cp)

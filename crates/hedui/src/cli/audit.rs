@@ -17,9 +17,11 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
     let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
     match cmd {
         AuditCmd::Checkpoint { .. } => {
-            let cp = app.checkpoint("manual")?;
             let to = checkpoint_file().map_or("（未配置导出文件）".to_string(), |p| p.display().to_string());
-            println!("检查点：seq {}，{} 行，{}；已导出到 {to}", cp.seq, cp.rows_held, cp.at);
+            for cp in app.checkpoint("manual")? {
+                println!("检查点（{}）：seq {}，{} 行，{}", name(&cp.chain), cp.seq, cp.rows_held, cp.at);
+            }
+            println!("已导出到 {to}");
             Ok(true)
         }
         AuditCmd::Verify { checkpoints, json, .. } => {
@@ -45,24 +47,32 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
             let v = app.verify_audit(&actor, &exported)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
+                return Ok(v.intact());
+            }
+            if v.before_chains > 0 {
+                println!("链建立之前写入的 {} 行不受保护", v.before_chains);
+            }
+            for c in &v.chains {
                 println!(
-                    "审计链：共 {} 行，受链保护 {} 行（seq {}–{}），未受保护 {} 行（链建立之前或无密钥时写入）",
-                    v.rows, v.chained, v.first_seq, v.last_seq, v.unprotected
+                    "{}：共 {} 行，受链保护 {} 行（seq {}–{}），无密钥写入 {} 行",
+                    name(&c.chain),
+                    c.rows,
+                    c.chained,
+                    c.first_seq,
+                    c.last_seq,
+                    c.unprotected
                 );
-                match v.checkpoints {
-                    0 => println!("检查点：未给出导出的检查点，无法发现末尾截断或持有密钥者的重写"),
-                    n => println!("检查点：{n} 个，与数据库吻合 {} 个", v.checkpoints_matching),
+                match c.checkpoints {
+                    0 => println!("  检查点：未给出导出的检查点，无法发现末尾截断或持有密钥者的重写"),
+                    n => println!("  检查点：{n} 个，与数据库吻合 {} 个", c.checkpoints_matching),
                 }
-                match v.intact() {
-                    true => println!("完好：未发现篡改"),
-                    false => {
-                        println!("发现 {} 处问题：", v.findings.len());
-                        for f in &v.findings {
-                            println!("  {f}");
-                        }
-                    }
+                for f in &c.findings {
+                    println!("  {f}");
                 }
+            }
+            match v.intact() {
+                true => println!("完好：未发现篡改"),
+                false => println!("发现 {} 处问题", v.findings().count()),
             }
             Ok(v.intact())
         }
@@ -72,4 +82,13 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
 /// Only the configured default file may be missing; a file named on the command line must exist.
 fn checkpoints_absent_ok(files: &[std::path::PathBuf], f: &std::path::Path) -> bool {
     files.len() == 1 && checkpoint_file() == Some(f)
+}
+
+/// A chain's name for people.
+fn name(chain: &str) -> String {
+    match chain {
+        "security" => "安全日志链（security）".into(),
+        "query" => "查询与提供记录链（query）".into(),
+        other => format!("审计链 {other}"),
+    }
 }

@@ -127,8 +127,9 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let truth = city::ground_truth(&paths.city)?;
     let cmp = city::compare(&truth, &reports);
     print!("{}", cmp.render());
-    let cp = app.checkpoint("manual")?;
-    println!("   审计链检查点：seq {}，已导出到 {}", cp.seq, checkpoints.display());
+    let made = app.checkpoint("manual")?;
+    let seqs: Vec<String> = made.iter().map(|c| format!("{} seq {}", c.chain, c.seq)).collect();
+    println!("   审计链检查点（{}）已导出到 {}", seqs.join("，"), checkpoints.display());
     let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
     drop(sim);
     served

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hedui_app::admin::chain::read_checkpoints;
-use hedui_app::admin::verify::{Finding, Verification};
+use hedui_app::admin::verify::{AuditVerification, Finding, Verification};
 use hedui_app::{App, Caller};
 use hedui_store::chain::ChainRow;
 use hedui_store::{AuditOutcome, Store};
@@ -37,10 +37,12 @@ fn nodes_with_trail(tag: &str) -> Vec<Node> {
             let reader = Caller::system("t").client("10.0.0.7");
             let read =
                 |n: i64| app.audit(&reader, "report.read", &format!("job:{n}"), AuditOutcome::Ok, format!("第 {n} 次"));
+            let query =
+                |made: Vec<hedui_store::chain::Checkpoint>| made.into_iter().find(|c| c.chain == "query").unwrap();
             (0..12).for_each(|n| read(n).unwrap());
-            let first = app.checkpoint("manual").unwrap().seq;
+            let first = query(app.checkpoint("manual").unwrap()).seq;
             (12..24).for_each(|n| read(n).unwrap());
-            let second = app.checkpoint("manual").unwrap().seq;
+            let second = query(app.checkpoint("manual").unwrap()).seq;
             (24..30).for_each(|n| read(n).unwrap());
             // The attacker owns the database: the append-only triggers go first (see below).
             raw.drop_audit_guards();
@@ -59,26 +61,39 @@ impl Node {
         self.rows().into_iter().find(|r| r.entry.object == format!("job:{n}")).unwrap()
     }
 
-    fn verify(&self) -> Verification {
+    fn verify_all(&self) -> AuditVerification {
         let exported = read_checkpoints(&std::fs::read_to_string(&self.export).unwrap()).unwrap();
         self.app.verify_audit(&Caller::system("verify"), &exported).unwrap()
+    }
+
+    /// The verdict on the chain the reads went to (`query`); the other must be intact.
+    fn verify(&self) -> Verification {
+        let all = self.verify_all();
+        let security = all.chain("security").unwrap();
+        assert!(security.intact(), "{:?}", security.findings);
+        all.chain("query").unwrap().clone()
     }
 }
 
 #[test]
 fn an_untouched_trail_verifies_and_every_row_is_chained() {
     for node in nodes_with_trail("chain_ok") {
-        let v = node.verify();
-        assert!(v.intact(), "{:?}", v.findings);
-        assert_eq!((v.checkpoints, v.checkpoints_matching), (2, 2));
-        assert_eq!(v.unprotected, 0, "every row of a new node is chained");
-        assert_eq!(v.chained, v.rows);
-        assert_eq!(v.first_seq, 1);
+        let all = node.verify_all();
+        assert!(all.intact(), "{all:?}");
+        assert_eq!(all.before_chains, 0, "every row of a new node is chained");
+        for c in &all.chains {
+            assert_eq!((c.checkpoints, c.checkpoints_matching), (2, 2), "{}", c.chain);
+            assert_eq!((c.unprotected, c.chained, c.first_seq), (0, c.rows, 1), "{}", c.chain);
+        }
+        let v = all.chain("query").unwrap().clone();
+        assert!(v.rows >= 30, "the reads went to the query chain: {}", v.rows);
+        assert!(all.chain("security").unwrap().rows > 0, "the key's binding went to the security chain");
         let r = node.read(3);
         assert_eq!((r.entry.client.as_str(), r.key_epoch), ("10.0.0.7", Some(1)), "the client address is kept");
-        // The check itself is audited, and the trail still verifies with that row.
-        let again = node.verify();
-        assert!(again.intact() && again.rows == v.rows + 1, "{:?}", again.findings);
+        // The check itself is audited (on the security chain), and the trail still verifies.
+        let again = node.verify_all();
+        assert!(again.intact(), "{again:?}");
+        assert_eq!(again.chain("security").unwrap().rows, all.chain("security").unwrap().rows + 1);
         let last = node.rows().pop().unwrap();
         assert_eq!(last.entry.action, "audit.verify");
     }
@@ -129,7 +144,7 @@ fn a_truncated_tail_is_reported_after_the_last_matching_checkpoint() {
     for node in nodes_with_trail("chain_truncate") {
         let (first, second) = node.cps;
         let cut = first + 3;
-        let n = node.raw.exec_n(&format!("DELETE FROM audit WHERE seq > {cut}"));
+        let n = node.raw.exec_n(&format!("DELETE FROM audit WHERE chain = 'query' AND seq > {cut}"));
         assert!(n > 10);
         let v = node.verify();
         assert_eq!(
@@ -147,7 +162,7 @@ fn a_chain_rewritten_with_the_key_is_located_between_two_checkpoints() {
         // its MAC and every link from there, so that the chain is internally sound.
         let keys = node.app.identity.keys();
         let mac = |data: &[u8]| keys.blind_index(b"audit-chain", data);
-        let rows = node.rows();
+        let rows: Vec<_> = node.rows().into_iter().filter(|r| r.chain == "query").collect();
         let target = first + 2;
         let mut previous = rows.iter().find(|r| r.seq == Some(target - 1)).unwrap().link.clone().unwrap();
         for r in rows.iter().filter(|r| r.seq.is_some_and(|s| s >= target)) {
@@ -157,7 +172,7 @@ fn a_chain_rewritten_with_the_key_is_located_between_two_checkpoints() {
                 entry.detail = "改写".into();
                 node.raw.exec(&format!("UPDATE audit SET detail = '改写' WHERE id = {}", r.id));
             }
-            let m = mac(&hedui_store::chain::content(seq, 1, &entry));
+            let m = mac(&hedui_store::chain::content("query", seq, 1, &entry));
             let l = mac(&hedui_store::chain::link_input(Some(&previous), &m));
             node.raw.exec(&format!(
                 "UPDATE audit SET mac = {}, link = {} WHERE id = {}",
@@ -181,8 +196,10 @@ fn a_forged_checkpoint_is_not_trusted() {
     for node in nodes_with_trail("chain_forged") {
         let text = std::fs::read_to_string(&node.export).unwrap();
         let mut cps = read_checkpoints(&text).unwrap();
-        cps[1].seq += 5;
-        let v = node.app.verify_audit(&Caller::system("verify"), &cps).unwrap();
+        let first_query = cps.iter().position(|c| c.chain == "query").unwrap();
+        cps[first_query].seq += 5;
+        let all = node.app.verify_audit(&Caller::system("verify"), &cps).unwrap();
+        let v = all.chain("query").unwrap();
         assert!(matches!(&v.findings[..], [Finding::BadCheckpoint { reason, .. }] if reason.contains("签名无效")));
         assert_eq!(v.checkpoints_matching, 1, "the genuine one still counts");
     }
@@ -243,9 +260,9 @@ fn audit_rows_are_append_only_in_the_database() {
         assert!(update.as_ref().is_err_and(|e| e.contains("append-only")), "{update:?}");
         let delete = raw.try_exec(&format!("DELETE FROM audit WHERE id = {id}"));
         assert!(delete.is_err(), "{delete:?}");
-        assert_eq!(raw.exec_n("UPDATE audit_head SET purging = 1 WHERE id = 1"), 1);
+        assert_eq!(raw.exec_n("UPDATE audit_head SET purging = 1 WHERE chain = 'query'"), 1);
         assert_eq!(raw.exec_n(&format!("DELETE FROM audit WHERE id = {id}")), 1, "a purge may delete");
-        raw.exec("UPDATE audit_head SET purging = 0 WHERE id = 1");
+        raw.exec("UPDATE audit_head SET purging = 0 WHERE chain = 'query'");
         assert!(raw.try_exec("DELETE FROM audit").is_err(), "and only while it runs");
     }
 }
@@ -304,13 +321,13 @@ fn on_postgresql_the_application_role_only_inserts_and_reads_audit_rows() {
         assert!(e.contains("permission denied") || e.contains("must be owner"), "{sql}: {e}");
     }
     // Even with the purge flag set (the application may move the chain's head), it cannot delete.
-    as_app.batch_execute("UPDATE audit_head SET purging = 1 WHERE id = 1").unwrap();
+    as_app.batch_execute("UPDATE audit_head SET purging = 1 WHERE chain = 'query'").unwrap();
     assert!(as_app.batch_execute(&format!("DELETE FROM audit WHERE id = {id}")).is_err());
     // The purge role can, while a retention run holds the flag.
     let mut purge = postgres::Client::connect(&as_role(&purge_role, "purge-pass"), postgres::NoTls).unwrap();
     purge.batch_execute(&format!("SET search_path TO {schema}")).unwrap();
     assert_eq!(purge.execute(&format!("DELETE FROM audit WHERE id = {id}"), &[]).unwrap(), 1);
-    as_app.batch_execute("UPDATE audit_head SET purging = 0 WHERE id = 1").unwrap();
+    as_app.batch_execute("UPDATE audit_head SET purging = 0 WHERE chain = 'query'").unwrap();
     assert!(purge.execute("DELETE FROM audit", &[]).is_err(), "not outside a run");
     drop((as_app, purge, app, store));
     admin
