@@ -144,13 +144,15 @@ pub enum Action {
     PolicyRead,
     PolicySimulate,
     AuditRead,
+    /// A retention run: deleting what is due (the audit administrator starts it).
+    RetentionRun,
     UserManage,
     /// The security-event view.
     SecurityEvents,
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 21] = [
+pub const ACTIONS: [Action; 22] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -170,6 +172,7 @@ pub const ACTIONS: [Action; 21] = [
     Action::PolicyRead,
     Action::PolicySimulate,
     Action::AuditRead,
+    Action::RetentionRun,
     Action::UserManage,
     Action::SecurityEvents,
 ];
@@ -207,6 +210,7 @@ impl Action {
             Action::PolicyRead => "policy.read",
             Action::PolicySimulate => "policy.simulate",
             Action::AuditRead => "audit.read",
+            Action::RetentionRun => "retention.run",
             Action::UserManage => "user.manage",
             Action::SecurityEvents => "security.events",
         }
@@ -230,7 +234,7 @@ pub fn permits(role: Role, action: Action) -> bool {
         A::SourceRead => matches!(role, R::Operator | R::Admin | R::Clerk),
         A::PolicyRead => matches!(role, R::Leader | R::Admin | R::Clerk | R::Reviewer),
         A::PolicySimulate => matches!(role, R::Leader | R::Clerk | R::Reviewer),
-        A::AuditRead => role == R::Auditor,
+        A::AuditRead | A::RetentionRun => role == R::Auditor,
         A::UserManage | A::SecurityEvents => role == R::Security,
     }
 }

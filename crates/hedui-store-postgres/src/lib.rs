@@ -173,7 +173,8 @@ pub fn role_grants(schema: &str, app: &str, purge: &str) -> String {
          REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.schema_migrations FROM {app};\n\
          GRANT SELECT, DELETE ON {schema}.audit TO {purge};\n\
          GRANT SELECT, UPDATE ON {schema}.audit_head TO {purge};\n\
-         GRANT SELECT, INSERT ON {schema}.audit_checkpoint TO {purge};\n"
+         GRANT SELECT, INSERT ON {schema}.audit_checkpoint TO {purge};\n\
+         GRANT SELECT ON {schema}.schema_migrations TO {purge};\n"
     )
 }
 

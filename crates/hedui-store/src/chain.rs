@@ -55,6 +55,15 @@ pub struct ChainHead {
     pub first_seq: i64,
 }
 
+/// The oldest stretch of a chain that a retention run may delete: every row through `through_seq`
+/// is older than the cut-off (and no row after it is), `rows` of them, the last one's link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuePrefix {
+    pub through_seq: i64,
+    pub link: Option<Vec<u8>>,
+    pub rows: i64,
+}
+
 /// A signed checkpoint of the chain: its head, the rows held and the first seq held, at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Checkpoint {

@@ -271,6 +271,13 @@ pub trait Store: Send + Sync {
     /// Keeps a copy of a signed checkpoint (the exported copies are what `verify` trusts).
     fn put_checkpoint(&self, cp: &chain::Checkpoint) -> Result<()>;
     fn checkpoints(&self) -> Result<Vec<chain::Checkpoint>>;
+    /// The oldest rows of `chain` written before `before`, up to the first row that is not:
+    /// `None` when there is none.
+    fn audit_due(&self, chain: &str, before: Timestamp) -> Result<Option<chain::DuePrefix>>;
+    /// Deletes the rows of `chain` through `through_seq`, in one transaction that alone may (the
+    /// purge flag the triggers check is set and cleared inside it). Run on the purge role's
+    /// connection. Returns the rows deleted.
+    fn purge_audit(&self, chain: &str, through_seq: i64) -> Result<u64>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
     /// Sessions that have not expired, oldest first.

@@ -41,6 +41,8 @@ pub struct AuditConfig {
     pub checkpoint_syslog: bool,
     /// `hedui serve` makes a checkpoint this often when rows were added.
     pub checkpoint_minutes: u64,
+    /// The retention schedule (JSON, like `data/retention.json`); the built-in one when absent.
+    pub retention_file: Option<PathBuf>,
 }
 
 impl AuditConfig {
@@ -58,6 +60,9 @@ impl AuditConfig {
 pub struct DatabaseConfig {
     /// A SQLite file path, or a `postgres://` URL (which may carry a password: a secret).
     pub url: String,
+    /// The purge role's URL, for retention runs (PostgreSQL); the same database as `url`. When
+    /// absent, a run uses `url` (a SQLite node, or a PostgreSQL node without separate roles).
+    pub purge_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -133,7 +138,7 @@ pub struct LogConfig {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            database: DatabaseConfig { url: "hedui-data/hedui.db".into() },
+            database: DatabaseConfig { url: "hedui-data/hedui.db".into(), purge_url: None },
             keys: KeysConfig { master_key_file: PathBuf::from("hedui-data/master.key") },
             server: ServerConfig {
                 bind: "127.0.0.1".into(),
@@ -162,7 +167,12 @@ impl Default for Config {
                 admin_networks: String::new(),
                 require_second_factor: true,
             },
-            audit: AuditConfig { checkpoint_file: None, checkpoint_syslog: false, checkpoint_minutes: 10 },
+            audit: AuditConfig {
+                checkpoint_file: None,
+                checkpoint_syslog: false,
+                checkpoint_minutes: 10,
+                retention_file: None,
+            },
             log: LogConfig { filter: "warn".into() },
         }
     }
@@ -226,6 +236,7 @@ pub struct Setting {
 /// Every setting, once.
 pub const SETTINGS: &[Setting] = &[
     Setting { key: "database.url", env: "HEDUI_DATABASE_URL", secret: true },
+    Setting { key: "database.purge_url", env: "HEDUI_DATABASE_PURGE_URL", secret: true },
     Setting { key: "keys.master_key_file", env: "HEDUI_MASTER_KEY_FILE", secret: false },
     Setting { key: "server.bind", env: "HEDUI_BIND", secret: false },
     Setting { key: "server.port", env: "HEDUI_PORT", secret: false },
@@ -251,6 +262,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "audit.checkpoint_file", env: "HEDUI_AUDIT_CHECKPOINT_FILE", secret: false },
     Setting { key: "audit.checkpoint_syslog", env: "HEDUI_AUDIT_CHECKPOINT_SYSLOG", secret: false },
     Setting { key: "audit.checkpoint_minutes", env: "HEDUI_AUDIT_CHECKPOINT_MINUTES", secret: false },
+    Setting { key: "audit.retention_file", env: "HEDUI_AUDIT_RETENTION_FILE", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

@@ -76,7 +76,7 @@ impl App {
     /// Signs, keeps and exports a checkpoint of one chain.
     pub fn checkpoint_chain(&self, chain: &str, kind: &str) -> AppResult<Checkpoint> {
         let head = self.store.audit_head(chain)?;
-        let mut cp = Checkpoint {
+        self.signed_checkpoint(Checkpoint {
             chain: chain.into(),
             seq: head.seq,
             link: head.link.as_deref().map(encode_hex).unwrap_or_default(),
@@ -85,10 +85,17 @@ impl App {
             at: self.now(),
             kind: kind.into(),
             key_epoch: EPOCH,
-            signer: self.signer.signer().into(),
-            public_key: self.signer.public().sign,
+            signer: String::new(),
+            public_key: String::new(),
             signature: String::new(),
-        };
+        })
+    }
+
+    /// Signs `cp` with the node's SM2 key (its signer fields filled in), keeps it and exports
+    /// it; an export that fails is an error, so that nothing relies on a checkpoint not exported.
+    pub(crate) fn signed_checkpoint(&self, mut cp: Checkpoint) -> AppResult<Checkpoint> {
+        cp.signer = self.signer.signer().into();
+        cp.public_key = self.signer.public().sign;
         cp.signature = self.signer.sign_statement(&cp.statement()).map_err(AppError::Internal)?;
         self.store.put_checkpoint(&cp)?;
         self.export_checkpoint(&cp)?;

@@ -9,6 +9,7 @@ pub mod factors;
 pub mod networks;
 pub mod recode;
 pub mod recovery;
+pub mod retention;
 pub mod security;
 pub mod upgrade;
 pub mod users;

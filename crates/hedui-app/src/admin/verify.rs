@@ -224,7 +224,13 @@ impl<'a> Verifier<'a> {
         sorted.sort_by_key(|c| (c.seq, c.at));
         let (mut last_matching, mut beyond) = (None, None);
         let mut rewrite: Option<(i64, i64, usize)> = None;
+        // Checkpoints of rows a retention run purged (through its purge checkpoint's seq) have
+        // nothing left to compare with.
+        let purged_through = self.anchors.keys().map(|s| s - 1).max().unwrap_or(0);
         for c in sorted {
+            if c.seq <= purged_through {
+                continue;
+            }
             if c.seq > self.out.last_seq {
                 beyond = Some(c.seq);
                 continue;

@@ -83,3 +83,28 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
     assert_eq!(kept, [("query".to_string(), 6), ("security".to_string(), 1)], "in order made");
     assert_eq!(s.checkpoints().unwrap()[0], cp);
 }
+
+pub fn audit_purges_from_the_oldest_end(s: &dyn Store) {
+    s.set_audit_mac(Arc::new(TestMac));
+    for (i, at) in [10, 20, 30, 25, 40].into_iter().enumerate() {
+        s.audit(&AuditEntry { at: ts(at), ..audit("report.read", &format!("job:{i}")) }).unwrap();
+    }
+    s.audit(&AuditEntry { at: ts(5), ..audit("login", "user:x") }).unwrap();
+    assert_eq!(s.audit_due("query", ts(5)).unwrap(), None, "nothing before the first row");
+    let due = s.audit_due("query", ts(26)).unwrap().unwrap();
+    // Rows at 10, 20 are due; the row at 30 is not, so the one at 25 after it stays too.
+    assert_eq!((due.through_seq, due.rows), (2, 2));
+    let rows = s.audit_chain(0, 100).unwrap();
+    assert_eq!(due.link, rows[1].link, "the last due row's link");
+    assert_eq!(s.audit_due("query", ts(1000)).unwrap().map(|d| (d.through_seq, d.rows)), Some((5, 5)));
+    assert_eq!(s.purge_audit("query", due.through_seq).unwrap(), 2);
+    let left: Vec<_> = s.audit_chain(0, 100).unwrap().into_iter().map(|r| (r.chain, r.seq.unwrap())).collect();
+    let want = [("query", 3), ("query", 4), ("query", 5), ("security", 1)];
+    assert_eq!(left, want.map(|(c, n)| (c.to_string(), n)), "the other chain is untouched");
+    let head = s.audit_head("query").unwrap();
+    assert_eq!((head.seq, head.rows_held, head.first_seq), (5, 3, 3));
+    // Appending goes on after a purge, and the purge left the flag down.
+    s.audit(&AuditEntry { at: ts(50), ..audit("report.read", "job:9") }).unwrap();
+    assert_eq!(s.audit_head("query").unwrap().seq, 6);
+    assert_eq!(s.purge_audit("query", 0).unwrap(), 0);
+}

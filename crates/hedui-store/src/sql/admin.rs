@@ -69,6 +69,35 @@ pub(super) fn audit_head(st: &SqlStore, chain: &str) -> Result<crate::chain::Cha
     })
 }
 
+pub(super) fn audit_due(st: &SqlStore, chain: &str, before: Timestamp) -> Result<Option<crate::chain::DuePrefix>> {
+    // The last row before the first that is not yet due (or the chain's last row).
+    let rows = st.query(
+        "SELECT COALESCE((SELECT MIN(seq) FROM audit WHERE chain = ? AND at >= ?) - 1, \
+         (SELECT MAX(seq) FROM audit WHERE chain = ?))",
+        &[chain.into(), before.into(), chain.into()],
+    )?;
+    let Some(through) = rows.first().map(|r| Row(r).opt_i64(0)).transpose()?.flatten() else { return Ok(None) };
+    let rows = st.query(
+        "SELECT COUNT(*), MAX(seq) FROM audit WHERE chain = ? AND seq <= ? AND seq IS NOT NULL",
+        &[chain.into(), through.into()],
+    )?;
+    let r = Row(rows.first().ok_or_else(|| StoreError::Corrupt("no row returned".into()))?);
+    let (count, last) = (r.i64(0)?, r.opt_i64(1)?);
+    let Some(last) = last.filter(|_| count > 0) else { return Ok(None) };
+    let link = st.query("SELECT link FROM audit WHERE chain = ? AND seq = ?", &[chain.into(), last.into()])?;
+    let link = link.first().map(|r| Row(r).opt_blob(0)).transpose()?.flatten();
+    Ok(Some(crate::chain::DuePrefix { through_seq: last, link, rows: count }))
+}
+
+pub(super) fn purge_audit(st: &SqlStore, chain: &str, through_seq: i64) -> Result<u64> {
+    st.tx(|c| {
+        c.execute("UPDATE audit_head SET purging = 1 WHERE chain = ?", &[chain.into()])?;
+        let n = c.execute("DELETE FROM audit WHERE chain = ? AND seq <= ?", &[chain.into(), through_seq.into()])?;
+        c.execute("UPDATE audit_head SET purging = 0 WHERE chain = ?", &[chain.into()])?;
+        Ok(n)
+    })
+}
+
 const CHECKPOINT_COLS: &str =
     "chain, seq, link, rows_held, first_seq, at, kind, key_epoch, signer, public_key, signature";
 

@@ -501,6 +501,12 @@ impl Store for SqlStore {
     fn checkpoints(&self) -> Result<Vec<crate::chain::Checkpoint>> {
         admin::checkpoints(self)
     }
+    fn audit_due(&self, chain: &str, before: Timestamp) -> Result<Option<crate::chain::DuePrefix>> {
+        admin::audit_due(self, chain, before)
+    }
+    fn purge_audit(&self, chain: &str, through_seq: i64) -> Result<u64> {
+        admin::purge_audit(self, chain, through_seq)
+    }
     fn use_otp_step(&self, user: UserId, kind: &str, step: i64) -> Result<bool> {
         admin::use_otp_step(self, user, kind, step)
     }

@@ -264,6 +264,21 @@ pub(crate) enum AuditCmd {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// The retention schedule and what is due now (for the 审计管理员: `--operator`).
+    Retention {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Delete what is past its retention period, under the purge role (`database.purge_url`),
+    /// leaving a signed checkpoint where each chain restarts. For the 审计管理员 (`--operator`).
+    Purge {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -24,6 +24,31 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
             println!("已导出到 {to}");
             Ok(true)
         }
+        AuditCmd::Retention { .. } => {
+            let schedule = schedule()?;
+            let actor = super::operator::caller(&app, Action::RetentionRun, "cli-retention")?;
+            for c in &schedule.classes {
+                println!(
+                    "{}（{}）：保留 {} 个月，下限 {} 个月；{}",
+                    c.name, c.class, c.months, c.minimum_months, c.basis
+                );
+            }
+            for p in app.retention_plan(&actor, &schedule)? {
+                println!("{}：{} 之前的 {} 行已到期", name(&p.class), p.before, p.rows);
+            }
+            Ok(true)
+        }
+        AuditCmd::Purge { .. } => {
+            let schedule = schedule()?;
+            let actor = super::operator::caller(&app, Action::RetentionRun, "cli-retention")?;
+            let purge_url = cfg().database.purge_url.clone().unwrap_or_else(|| db.clone());
+            let purge = hedui::open_store(&purge_url).context("以清理角色连接数据库（database.purge_url）")?;
+            for p in app.retention_run(&actor, &schedule, purge.as_ref())? {
+                println!("{}：删除 {} 之前的 {} 行", name(&p.class), p.before, p.rows);
+            }
+            println!("清理检查点已导出；hedui audit verify 仍应通过");
+            Ok(true)
+        }
         AuditCmd::Verify { checkpoints, json, .. } => {
             let files = match checkpoints.is_empty() {
                 true => checkpoint_file().map(|p| vec![p.to_path_buf()]).unwrap_or_default(),
@@ -90,5 +115,16 @@ fn name(chain: &str) -> String {
         "security" => "安全日志链（security）".into(),
         "query" => "查询与提供记录链（query）".into(),
         other => format!("审计链 {other}"),
+    }
+}
+
+/// The retention schedule of this node: `audit.retention_file`, or the built-in one.
+fn schedule() -> Result<hedui_app::admin::retention::Retention> {
+    match &cfg().audit.retention_file {
+        None => Ok(hedui_app::admin::retention::Retention::builtin()),
+        Some(f) => {
+            let text = std::fs::read_to_string(f).with_context(|| format!("读取保留期限配置 {}", f.display()))?;
+            hedui_app::admin::retention::Retention::parse(&text).map_err(|e| anyhow::anyhow!("{}：{e}", f.display()))
+        }
     }
 }

@@ -66,9 +66,13 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
         | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } }
-        | Cmd::Audit { cmd: AuditCmd::Verify { db, key, .. } | AuditCmd::Checkpoint { db, key } } => {
-            node(&mut flags, db, key)
-        }
+        | Cmd::Audit {
+            cmd:
+                AuditCmd::Verify { db, key, .. }
+                | AuditCmd::Checkpoint { db, key }
+                | AuditCmd::Retention { db, key }
+                | AuditCmd::Purge { db, key },
+        } => node(&mut flags, db, key),
         Cmd::Migrate { db, .. } => node(&mut flags, db, &None),
         Cmd::Exchange { cmd: ExchangeCmd::Keys { key, .. } } | Cmd::Report { cmd: ReportCmd::Key { key } } => {
             node(&mut flags, &None, key)

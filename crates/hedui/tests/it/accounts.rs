@@ -14,7 +14,7 @@ use hedui_store::Store;
 
 use crate::common;
 
-struct Tick(AtomicI64);
+pub(crate) struct Tick(pub(crate) AtomicI64);
 
 impl Clock for Tick {
     fn unix_seconds(&self) -> i64 {

@@ -329,6 +329,15 @@ fn on_postgresql_the_application_role_only_inserts_and_reads_audit_rows() {
     assert_eq!(purge.execute(&format!("DELETE FROM audit WHERE id = {id}"), &[]).unwrap(), 1);
     as_app.batch_execute("UPDATE audit_head SET purging = 0 WHERE chain = 'query'").unwrap();
     assert!(purge.execute("DELETE FROM audit", &[]).is_err(), "not outside a run");
+    // Through the store, as a retention run does it: the application's connection is refused,
+    // the purge role's deletes.
+    let last = store.audit_head("query").unwrap().seq;
+    let refused = store.purge_audit("query", last).unwrap_err();
+    assert!(format!("{refused:?}").contains("permission denied"), "{refused:?}");
+    let purger = hedui_store_postgres::open_in_schema(&as_role(&purge_role, "purge-pass"), &schema).unwrap();
+    purger.migrate().unwrap();
+    assert!(purger.purge_audit("query", last).unwrap() >= 1);
+    drop(purger);
     drop((as_app, purge, app, store));
     admin
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE; DROP ROLE {app_role}; DROP ROLE {purge_role};"))

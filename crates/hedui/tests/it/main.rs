@@ -30,6 +30,7 @@ mod policy_reload;
 mod recheck;
 mod requests;
 mod restart;
+mod retention;
 mod rigid;
 mod security;
 mod simulate;
