@@ -146,13 +146,15 @@ pub enum Action {
     AuditRead,
     /// A retention run: deleting what is due (the audit administrator starts it).
     RetentionRun,
+    /// Who queried one person's data (a citizen's request, PIPL Art. 45).
+    PersonAccessLog,
     UserManage,
     /// The security-event view.
     SecurityEvents,
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 22] = [
+pub const ACTIONS: [Action; 23] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -173,6 +175,7 @@ pub const ACTIONS: [Action; 22] = [
     Action::PolicySimulate,
     Action::AuditRead,
     Action::RetentionRun,
+    Action::PersonAccessLog,
     Action::UserManage,
     Action::SecurityEvents,
 ];
@@ -211,6 +214,7 @@ impl Action {
             Action::PolicySimulate => "policy.simulate",
             Action::AuditRead => "audit.read",
             Action::RetentionRun => "retention.run",
+            Action::PersonAccessLog => "person.access_log",
             Action::UserManage => "user.manage",
             Action::SecurityEvents => "security.events",
         }
@@ -235,6 +239,7 @@ pub fn permits(role: Role, action: Action) -> bool {
         A::PolicyRead => matches!(role, R::Leader | R::Admin | R::Clerk | R::Reviewer),
         A::PolicySimulate => matches!(role, R::Leader | R::Clerk | R::Reviewer),
         A::AuditRead | A::RetentionRun => role == R::Auditor,
+        A::PersonAccessLog => matches!(role, R::Township | R::Clerk | R::Reviewer | R::Auditor),
         A::UserManage | A::SecurityEvents => role == R::Security,
     }
 }

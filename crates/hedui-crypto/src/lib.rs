@@ -26,6 +26,7 @@ use sm3::{Digest, Sm3};
 use sm4::cipher::consts::U12;
 
 pub mod otp;
+pub mod shares;
 mod sm4t;
 pub use sm4t::Sm4T;
 

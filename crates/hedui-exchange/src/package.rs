@@ -151,7 +151,8 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     out
 }
 
-fn xlsx_bytes(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExchangeError> {
+/// An XLSX workbook of one sheet: a header row, then every cell as text.
+pub fn xlsx_bytes(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExchangeError> {
     let err = |e: rust_xlsxwriter::XlsxError| ExchangeError::Format(format!("XLSX 生成失败：{e}"));
     let mut book = rust_xlsxwriter::Workbook::new();
     let ws = book.add_worksheet();

@@ -14,8 +14,19 @@ pub const CHAINS: [&str; 2] = ["security", "query"];
 
 /// The chain an action's row goes to.
 pub fn chain_of(action: &str) -> &'static str {
-    const SECURITY: [&str; 10] =
-        ["login", "logout", "access.", "request.", "session.", "user.", "factor.", "audit.", "security.", "key."];
+    const SECURITY: [&str; 11] = [
+        "login",
+        "logout",
+        "access.",
+        "request.",
+        "session.",
+        "user.",
+        "factor.",
+        "audit.",
+        "security.",
+        "key.",
+        "node.",
+    ];
     let security =
         SECURITY.iter().any(|p| action == p.trim_end_matches('.') || (p.ends_with('.') && action.starts_with(p)))
             || action.starts_with("sealed.")

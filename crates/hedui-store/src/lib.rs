@@ -7,6 +7,7 @@
 //! in the same transaction, so no change can exist without its audit row.
 
 mod accounts;
+mod audit;
 pub mod chain;
 pub mod contract;
 mod in_force;
@@ -15,6 +16,7 @@ mod sql;
 mod types;
 
 pub use accounts::*;
+pub use audit::*;
 pub use sql::{Conn, Dialect, Param, SqlStore, Value};
 pub use types::*;
 
@@ -278,6 +280,16 @@ pub trait Store: Send + Sync {
     /// purge flag the triggers check is set and cleared inside it). Run on the purge role's
     /// connection. Returns the rows deleted.
     fn purge_audit(&self, chain: &str, through_seq: i64) -> Result<u64>;
+    /// Writes a consistent copy of the whole database to the file `path` (SQLite: `VACUUM INTO`,
+    /// while the node runs). PostgreSQL is backed up with its own tools (a base backup and WAL
+    /// archiving): `Invalid` there.
+    fn backup_into(&self, path: &str) -> Result<()>;
+    /// The households a person is a member or a supporter of: id, number and region.
+    fn households_of_person(&self, person: PersonId) -> Result<Vec<(HouseholdId, String, String)>>;
+    /// The audit rows `q` asks for, newest first, and how many there are in all.
+    fn audit_search(&self, q: &AuditQuery) -> Result<(Vec<AuditRow>, i64)>;
+    /// The audit rows about any of `objects`, oldest first, at most `limit`.
+    fn audit_about(&self, objects: &[String], limit: i64) -> Result<Vec<AuditRow>>;
     /// Audit rows, newest first; `object` filters by exact object when given.
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>>;
     /// Sessions that have not expired, oldest first.

@@ -1,6 +1,7 @@
 //! The database's own facts (its key's fingerprint, the format of its sealed values) and the
 //! statements of the migration that re-seals every value for its own row.
 
+use crate::audit::*;
 use crate::sql::{Conn, Row, SqlStore, Value, write_audit};
 use crate::types::*;
 use crate::{Result, StoreError};

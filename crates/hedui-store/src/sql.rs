@@ -22,6 +22,7 @@ use hedui_core::{
 use hedui_means::Outcome;
 
 mod admin;
+mod audit;
 mod cases;
 mod exchange;
 mod jobs;
@@ -32,6 +33,7 @@ mod store;
 use cases::member_from;
 
 use crate::accounts::*;
+use crate::audit::*;
 use crate::types::*;
 use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};
 

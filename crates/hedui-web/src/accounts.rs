@@ -280,3 +280,16 @@ pub(crate) async fn end_session(
     })
     .await
 }
+
+#[utoipa::path(post, path = "/persons/access-log", tag = "审计", request_body = crate::views::PersonBody, security(("bearer" = [])), responses((status = 200, description = "谁在何时、依据哪份委托和授权书查询或查阅了此人的数据（限本人所在地区的家庭）", body = hedui_app::admin::transparency::AccessLog), (status = 400, description = "身份证号码无效", body = ErrorBody), (status = 403, description = "无权限", body = ErrorBody)))]
+pub(crate) async fn person_access_log(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    b: JsonBody<crate::views::PersonBody>,
+) -> Response {
+    let b = match body(b, &web.request_id()) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    with_actor(&web, actor, StatusCode::OK, move |app, actor| app.person_access_log(actor, &b.id_number)).await
+}

@@ -44,6 +44,7 @@ pub(crate) fn routes(r: crate::routes::Routes) -> crate::routes::Routes {
         .get("/sources", A::SourceRead, sources)
         .post("/policy/simulate", A::PolicySimulate, policy_simulate)
         .post("/me/relatives", A::Session, record_relative)
+        .post("/persons/access-log", A::PersonAccessLog, crate::accounts::person_access_log)
         .post("/me/password", A::Session, crate::accounts::own_password)
         .post("/login/second", A::Public, login_second)
         .post("/me/factors/totp", A::Session, enrol_totp)

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod api;
+mod audit_pages;
 pub mod guard;
 pub mod openapi;
 mod pages;
@@ -91,6 +92,12 @@ fn action(code: String) -> String {
         "mirror.import" => "导入部门数据",
         "import.issues.download" => "下载导入问题清单",
         "audit.read" => "查看审计日志",
+        "audit.export" => "导出审计日志",
+        "audit.verify" => "核验审计链",
+        "audit.purge" => "按保留期限清理审计记录",
+        "audit.person" => "查询某人的被查询记录",
+        "node.backup" => "备份数据库",
+        "node.restore" => "从备份恢复",
         "user.create" => "创建用户",
         "user.change" => "修改用户",
         "user.disable" => "停用用户",
@@ -288,7 +295,9 @@ fn build() -> routes::Routes {
         .get("/sources", A::SourceRead, pages::sources)
         .get("/policy", A::PolicyRead, pages::policy)
         .post("/policy", A::PolicySimulate, pages::policy_simulate)
-        .get("/audit", A::AuditRead, pages::audit)
+        .get("/audit", A::AuditRead, audit_pages::audit)
+        .get("/audit.xlsx", A::AuditRead, audit_pages::audit_xlsx)
+        .post("/audit/verify", A::AuditRead, audit_pages::audit_verify)
         .get("/security", A::SecurityEvents, pages::security)
         .get("/healthz", A::Public, || async { "ok" });
     api::routes(r.under("/api/v1"))

@@ -39,6 +39,7 @@ use crate::api;
         api::sources,
         api::policy_simulate,
         api::record_relative,
+        crate::accounts::person_access_log,
         crate::accounts::own_password,
         api::login_second,
         api::enrol_totp,

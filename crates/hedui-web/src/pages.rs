@@ -398,14 +398,6 @@ pub async fn sources(State(web): State<Web>, axum::Extension(actor): axum::Exten
     .await
 }
 
-pub async fn audit(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
-    page(&web, actor, move |app, actor, web| {
-        let rows = app.audit_log(actor, 500)?;
-        web.render("audit.html", crate::ctx! { user => user_ctx(actor), rows => rows }).map(Html)
-    })
-    .await
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct HoursQuery {
     #[serde(default)]

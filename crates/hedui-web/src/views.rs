@@ -159,6 +159,13 @@ pub struct Ended {
     pub status: AuthorizationStatus,
 }
 
+/// A person whose record of queries is asked for (PIPL Art. 45), by ID number.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonBody {
+    /// The person's ID number (18 digits, or the old 15).
+    pub id_number: String,
+}
+
 /// A close relative a member of staff records (近亲属备案).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RelativeBody {

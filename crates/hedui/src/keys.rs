@@ -38,7 +38,49 @@ pub fn create(path: &Path) -> Result<SoftKeys> {
     if path.exists() {
         bail!("{} 已存在：hedui init 不会覆盖已有的主密钥（覆盖会使已加密的数据无法打开）", path.display());
     }
-    let hex = SoftKeys::generate_master_hex()?;
+    let hex = zeroize::Zeroizing::new(SoftKeys::generate_master_hex()?);
+    write_key(path, &hex)?;
+    Ok(SoftKeys::from_hex(&hex)?)
+}
+
+/// Cuts the master key into `n` shares, any `k` of which give it back (Shamir over GF(2⁸)), for
+/// custodians to keep apart. Returns the shares as lines of text.
+pub fn split(path: &Path, k: u8, n: u8) -> Result<Vec<String>> {
+    let hex = zeroize::Zeroizing::new(match std::env::var("HEDUI_MASTER_KEY") {
+        Ok(h) => h,
+        Err(_) => std::fs::read_to_string(path).with_context(|| format!("读取主密钥文件 {}", path.display()))?,
+    });
+    let master =
+        zeroize::Zeroizing::new(hedui_crypto::decode_hex(hex.trim()).ok_or_else(|| anyhow!("主密钥格式错误"))?);
+    let fingerprint = SoftKeys::from_hex(&hex)?.fingerprint();
+    let shares = hedui_crypto::shares::split(&master, k, n, &fingerprint)?;
+    Ok(shares.iter().map(hedui_crypto::shares::Share::to_text).collect())
+}
+
+/// Puts the master key back together from shares (one a line) and writes it to `path` (which must
+/// not exist); refuses shares that do not give back the key they name. Returns its fingerprint.
+pub fn join(shares: &str, path: &Path) -> Result<String> {
+    if path.exists() {
+        bail!("{} 已存在：不会覆盖已有的主密钥", path.display());
+    }
+    let parsed = shares
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| hedui_crypto::shares::Share::parse(l, i + 1))
+        .collect::<Result<Vec<_>, _>>()?;
+    let master = zeroize::Zeroizing::new(hedui_crypto::shares::combine(&parsed)?);
+    let hex = zeroize::Zeroizing::new(hedui_crypto::encode_hex(&master));
+    let fingerprint = SoftKeys::from_hex(&hex)?.fingerprint();
+    if parsed.first().is_some_and(|s| s.fingerprint != fingerprint) {
+        return Err(hedui_crypto::shares::ShareError::Fingerprint.into());
+    }
+    write_key(path, &hex)?;
+    Ok(fingerprint)
+}
+
+/// Writes a key file (mode 0600), never over an existing one.
+fn write_key(path: &Path, hex: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("创建目录 {}", dir.display()))?;
     }
@@ -51,8 +93,7 @@ pub fn create(path: &Path) -> Result<SoftKeys> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).with_context(|| format!("写入主密钥文件 {}", path.display()))?;
-    std::io::Write::write_all(&mut f, hex.as_bytes()).with_context(|| format!("写入 {}", path.display()))?;
-    Ok(SoftKeys::from_hex(&hex)?)
+    std::io::Write::write_all(&mut f, hex.as_bytes()).with_context(|| format!("写入 {}", path.display()))
 }
 
 /// Opens a database and its master key, refusing a key that is missing or not the database's,

@@ -48,6 +48,7 @@ fn main() -> Result<()> {
             print!("{}", hedui_store_postgres::role_grants(&schema, &app_role, &purge_role));
             Ok(())
         }
+        c @ (Cmd::Backup { .. } | Cmd::Restore { .. } | Cmd::Key { .. }) => cli::backup::run(c),
         Cmd::Audit { cmd } => match cli::audit::run(cmd)? {
             true => Ok(()),
             false => std::process::exit(1),

@@ -187,6 +187,26 @@ impl App {
         Ok(out)
     }
 
+    /// Checks the chains against the checkpoints exported to this node's file, or, when it has
+    /// none, against the database's own copies; with the name of what it relied on.
+    pub fn verify_audit_here(&self, actor: &Caller) -> AppResult<(AuditVerification, String)> {
+        let (checkpoints, source) = match &self.checkpoint_export.file {
+            Some(f) => {
+                let text = match std::fs::read_to_string(f) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                    Err(e) => return Err(AppError::Internal(format!("读取检查点文件 {}：{e}", f.display()))),
+                };
+                (read_checkpoints(&text).map_err(AppError::Invalid)?, format!("导出的检查点文件 {}", f.display()))
+            }
+            None => (
+                self.store.checkpoints()?,
+                "数据库中保存的检查点副本（未配置导出文件，不能证明末尾未被截断）".to_string(),
+            ),
+        };
+        Ok((self.verify_audit(actor, &checkpoints)?, source))
+    }
+
     /// Why a checkpoint cannot be trusted, if it cannot: not signed by this node's key, or a
     /// signature that does not hold.
     fn checkpoint_fault(&self, c: &Checkpoint) -> Option<String> {

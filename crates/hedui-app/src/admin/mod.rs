@@ -3,6 +3,7 @@
 
 pub mod accounts;
 mod audit;
+mod backup;
 pub mod caseload;
 pub mod chain;
 pub mod factors;
@@ -11,6 +12,7 @@ pub mod recode;
 pub mod recovery;
 pub mod retention;
 pub mod security;
+pub mod transparency;
 pub mod upgrade;
 pub mod users;
 pub mod verify;

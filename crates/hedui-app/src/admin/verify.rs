@@ -85,6 +85,9 @@ pub struct Verification {
     /// Exported checkpoints given, and how many match the database.
     pub checkpoints: usize,
     pub checkpoints_matching: usize,
+    /// Checkpoints of rows lost when the database was restored from a backup (made before a
+    /// `restore` checkpoint, beyond its seq): not compared.
+    pub superseded_by_restore: usize,
     pub findings: Vec<Finding>,
 }
 
@@ -220,7 +223,14 @@ impl<'a> Verifier<'a> {
         self.out.first_seq = self.lowest.unwrap_or(0);
         self.out.last_seq = self.highest;
         self.out.checkpoints += checkpoints.len();
-        let mut sorted: Vec<&Checkpoint> = checkpoints.iter().collect();
+        // A restore supersedes what was exported before it beyond the seq it restored to.
+        let superseded = |i: usize, c: &Checkpoint| {
+            checkpoints[i + 1..].iter().any(|r| r.kind == "restore" && c.kind != "restore" && c.seq > r.seq)
+        };
+        let kept: Vec<&Checkpoint> =
+            checkpoints.iter().enumerate().filter(|(i, c)| !superseded(*i, c)).map(|(_, c)| c).collect();
+        self.out.superseded_by_restore = checkpoints.len() - kept.len();
+        let mut sorted = kept;
         sorted.sort_by_key(|c| (c.seq, c.at));
         let (mut last_matching, mut beyond) = (None, None);
         let mut rewrite: Option<(i64, i64, usize)> = None;

@@ -108,3 +108,23 @@ pub fn audit_purges_from_the_oldest_end(s: &dyn Store) {
     assert_eq!(s.audit_head("query").unwrap().seq, 6);
     assert_eq!(s.purge_audit("query", 0).unwrap(), 0);
 }
+
+pub fn backups_are_whole_copies(s: &dyn Store) {
+    s.audit(&audit("report.read", "job:1")).unwrap();
+    let dir = std::env::temp_dir().join(format!("hedui-backup-contract-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{}-{}.db",
+        s.backend(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    let r = s.backup_into(&path.display().to_string());
+    match s.backend() {
+        "sqlite" => {
+            r.unwrap();
+            assert!(std::fs::metadata(&path).unwrap().len() > 4096, "a copy of the database");
+            std::fs::remove_file(&path).unwrap();
+        }
+        _ => assert!(matches!(r, Err(StoreError::Invalid(m)) if m.contains("pg_basebackup"))),
+    }
+}

@@ -23,7 +23,7 @@ mod exchange;
 mod in_force;
 mod rest;
 mod users;
-pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained};
+pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
@@ -58,7 +58,7 @@ macro_rules! contract_tests {
             reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions, staff_relatives_match_members,
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
-            audit_rows_are_chained, audit_purges_from_the_oldest_end);
+            audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(

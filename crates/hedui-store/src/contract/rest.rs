@@ -68,6 +68,34 @@ pub fn audit_rows_read_back(s: &dyn Store) {
     );
     assert_eq!(s.audit_log(None, 1).unwrap().len(), 1, "the limit holds");
     assert!(s.audit_log(Some("job:3"), 10).unwrap().is_empty());
+    // The viewer's search: conditions combined, newest first, paged, with the total.
+    let q = |f: fn(&mut AuditQuery)| {
+        let mut q = AuditQuery { limit: 10, ..Default::default() };
+        f(&mut q);
+        let (rows, total) = s.audit_search(&q).unwrap();
+        (rows.iter().map(|r| r.entry.detail.clone()).collect::<Vec<_>>(), total)
+    };
+    assert_eq!(q(|_| {}).1, 3);
+    assert_eq!(q(|q| q.object = Some("job:1".into())), (vec!["pdf".to_string(), "v1".to_string()], 2));
+    assert_eq!(q(|q| q.object = Some("job:".into())).1, 3, "a prefix");
+    assert_eq!(q(|q| q.object = Some("job%".into())).1, 0, "wildcards are data");
+    assert_eq!(q(|q| q.action = Some("report.".into())).1, 3);
+    assert_eq!(q(|q| q.outcome = Some(AuditOutcome::Denied)), (vec!["越权".to_string()], 1));
+    assert_eq!(q(|q| q.actor = Some("nobody".into())).1, 0);
+    assert_eq!(q(|q| q.from = Some(ts(3600))).1, 0);
+    assert_eq!(q(|q| q.to = Some(ts(3600))).1, 3);
+    assert_eq!(
+        q(|q| {
+            q.limit = 1;
+            q.offset = 1
+        }),
+        (vec!["越权".to_string()], 3),
+        "a page, and the total"
+    );
+    // The rows about any of several objects, oldest first.
+    let about = s.audit_about(&["job:2".into(), "job:1".into(), "job:9".into()], 10).unwrap();
+    assert_eq!(about.iter().map(|r| r.entry.detail.as_str()).collect::<Vec<_>>(), ["v1", "越权", "pdf"]);
+    assert_eq!(s.audit_about(&["job:1".into()], 1).unwrap().len(), 1, "the limit holds");
     // A window of time, oldest first: [from, to).
     s.audit(&AuditEntry { at: ts(7200), ..entry("report.read", "job:4", AuditOutcome::Ok, "later") }).unwrap();
     let early = s.audit_between(ts(0), ts(3600), 10).unwrap();

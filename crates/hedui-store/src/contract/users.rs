@@ -121,6 +121,9 @@ pub fn staff_relatives_match_members(s: &dyn Store) {
     h.members[0].person = Some(persons[0]);
     h.members[1].person = Some(persons[1]);
     let hid = s.create_household(&h, ts(0), &audit("household.create", "H1")).unwrap();
+    // A person's households, for the record of who queried them.
+    assert_eq!(s.households_of_person(persons[1]).unwrap(), [(hid, "H1".to_string(), "320481".to_string())]);
+    assert!(s.households_of_person(persons[2]).unwrap().is_empty());
     let relative = |login: &str, n: u8| NewRelative {
         login: login.into(),
         id_bidx: bx(vec![n; 32]),

@@ -273,11 +273,11 @@ impl Store for SqlStore {
     }
 
     fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        admin::audit(self, entry)
+        audit::audit(self, entry)
     }
 
     fn audit_log(&self, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
-        admin::audit_log(self, object, limit)
+        audit::audit_log(self, object, limit)
     }
 
     fn create_user(&self, u: &NewUser, created_at: Timestamp, audit: &AuditEntry) -> Result<UserId> {
@@ -475,7 +475,7 @@ impl Store for SqlStore {
     }
 
     fn audit_between(&self, from: Timestamp, to: Timestamp, limit: i64) -> Result<Vec<AuditRow>> {
-        admin::audit_between(self, from, to, limit)
+        audit::audit_between(self, from, to, limit)
     }
 
     fn sessions(&self, now: Timestamp) -> Result<Vec<SessionInfo>> {
@@ -487,25 +487,45 @@ impl Store for SqlStore {
     }
 
     fn set_audit_mac(&self, mac: std::sync::Arc<dyn crate::chain::AuditMac>) {
-        admin::set_audit_mac(self, mac)
+        audit::set_audit_mac(self, mac)
     }
     fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<crate::chain::ChainRow>> {
-        admin::audit_chain(self, after_id, limit)
+        audit::audit_chain(self, after_id, limit)
     }
     fn audit_head(&self, chain: &str) -> Result<crate::chain::ChainHead> {
-        admin::audit_head(self, chain)
+        audit::audit_head(self, chain)
     }
     fn put_checkpoint(&self, cp: &crate::chain::Checkpoint) -> Result<()> {
-        admin::put_checkpoint(self, cp)
+        audit::put_checkpoint(self, cp)
     }
     fn checkpoints(&self) -> Result<Vec<crate::chain::Checkpoint>> {
-        admin::checkpoints(self)
+        audit::checkpoints(self)
     }
     fn audit_due(&self, chain: &str, before: Timestamp) -> Result<Option<crate::chain::DuePrefix>> {
-        admin::audit_due(self, chain, before)
+        audit::audit_due(self, chain, before)
     }
     fn purge_audit(&self, chain: &str, through_seq: i64) -> Result<u64> {
-        admin::purge_audit(self, chain, through_seq)
+        audit::purge_audit(self, chain, through_seq)
+    }
+    fn households_of_person(&self, person: PersonId) -> Result<Vec<(HouseholdId, String, String)>> {
+        audit::households_of_person(self, person)
+    }
+    fn audit_search(&self, q: &AuditQuery) -> Result<(Vec<AuditRow>, i64)> {
+        audit::audit_search(self, q)
+    }
+    fn audit_about(&self, objects: &[String], limit: i64) -> Result<Vec<AuditRow>> {
+        audit::audit_about(self, objects, limit)
+    }
+    fn backup_into(&self, path: &str) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                self.lock()?.execute("VACUUM INTO ?", &[path.into()])?;
+                Ok(())
+            }
+            Dialect::Postgres => {
+                Err(StoreError::Invalid("PostgreSQL 用 pg_basebackup 与 WAL 归档备份（见 README）".into()))
+            }
+        }
     }
     fn use_otp_step(&self, user: UserId, kind: &str, step: i64) -> Result<bool> {
         admin::use_otp_step(self, user, kind, step)

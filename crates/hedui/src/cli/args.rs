@@ -218,10 +218,63 @@ pub(crate) enum Cmd {
         #[command(subcommand)]
         cmd: DbCmd,
     },
+    /// The master key's escrow: `split` cuts it into k-of-n shares for custodians, `join` puts it
+    /// back together from any k of them.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
+    /// Back up a SQLite node's database while it runs (a consistent copy, after a signed
+    /// checkpoint). PostgreSQL: a base backup and WAL archiving (see the README).
+    Backup {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The backup file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a SQLite node's database from a backup: refused unless the backup was made under
+    /// the key given; marks the restore in the audit chains with a signed checkpoint.
+    Restore {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database (it is kept beside as `<db>.replaced-<time>`).
+        #[arg(long)]
+        replace: bool,
+    },
     /// The audit trail: check its chain against the exported checkpoints, or make a checkpoint.
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum KeyCmd {
+    /// Print `shares` shares of the master key (`--key`), any `threshold` of which give it back;
+    /// give each to a different custodian.
+    Split {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long)]
+        shares: u8,
+        #[arg(long)]
+        threshold: u8,
+    },
+    /// Read shares from standard input (one a line) and write the master key they give to
+    /// `--out` (which must not exist), after checking it against the fingerprint they carry.
+    Join {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -263,6 +316,10 @@ pub(crate) enum AuditCmd {
         db: Option<String>,
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Mark the database as just restored by other means (a PostgreSQL point-in-time
+        /// recovery): `restore` checkpoints, so that `verify` tells the rows lost from tampering.
+        #[arg(long)]
+        restored: bool,
     },
     /// The retention schedule and what is due now (for the 审计管理员: `--operator`).
     Retention {

@@ -16,9 +16,16 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
     let (store, keys) = hedui::keys::open_node(&db, &key)?;
     let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
     match cmd {
-        AuditCmd::Checkpoint { .. } => {
+        AuditCmd::Checkpoint { restored, .. } => {
             let to = checkpoint_file().map_or("（未配置导出文件）".to_string(), |p| p.display().to_string());
-            for cp in app.checkpoint("manual")? {
+            let made = match restored {
+                true => {
+                    let actor = Caller::system("cli-restore").client(&super::data::operator());
+                    app.mark_restored(&actor, "数据库自身的恢复（如 PostgreSQL 按时间点恢复）")?
+                }
+                false => app.checkpoint("manual")?,
+            };
+            for cp in made {
                 println!("检查点（{}）：seq {}，{} 行，{}", name(&cp.chain), cp.seq, cp.rows_held, cp.at);
             }
             println!("已导出到 {to}");
@@ -49,58 +56,7 @@ pub(crate) fn run(cmd: AuditCmd) -> Result<bool> {
             println!("清理检查点已导出；hedui audit verify 仍应通过");
             Ok(true)
         }
-        AuditCmd::Verify { checkpoints, json, .. } => {
-            let files = match checkpoints.is_empty() {
-                true => checkpoint_file().map(|p| vec![p.to_path_buf()]).unwrap_or_default(),
-                false => checkpoints,
-            };
-            let mut exported = Vec::new();
-            for f in &files {
-                match std::fs::read_to_string(f) {
-                    Ok(text) => exported.extend(
-                        read_checkpoints(&text).map_err(anyhow::Error::msg).with_context(|| f.display().to_string())?,
-                    ),
-                    // The configured file may not exist yet on a node that never made one.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && checkpoints_absent_ok(&files, f) => {}
-                    Err(e) => bail!("读取检查点文件 {}：{e}", f.display()),
-                }
-            }
-            let actor = match super::operator::given() {
-                true => super::operator::caller(&app, Action::AuditRead, "cli-audit-verify")?,
-                false => Caller::system("cli-audit-verify").client(&super::data::operator()),
-            };
-            let v = app.verify_audit(&actor, &exported)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                return Ok(v.intact());
-            }
-            if v.before_chains > 0 {
-                println!("链建立之前写入的 {} 行不受保护", v.before_chains);
-            }
-            for c in &v.chains {
-                println!(
-                    "{}：共 {} 行，受链保护 {} 行（seq {}–{}），无密钥写入 {} 行",
-                    name(&c.chain),
-                    c.rows,
-                    c.chained,
-                    c.first_seq,
-                    c.last_seq,
-                    c.unprotected
-                );
-                match c.checkpoints {
-                    0 => println!("  检查点：未给出导出的检查点，无法发现末尾截断或持有密钥者的重写"),
-                    n => println!("  检查点：{n} 个，与数据库吻合 {} 个", c.checkpoints_matching),
-                }
-                for f in &c.findings {
-                    println!("  {f}");
-                }
-            }
-            match v.intact() {
-                true => println!("完好：未发现篡改"),
-                false => println!("发现 {} 处问题", v.findings().count()),
-            }
-            Ok(v.intact())
-        }
+        AuditCmd::Verify { checkpoints, json, .. } => verify(&app, checkpoints, json),
     }
 }
 
@@ -127,4 +83,64 @@ fn schedule() -> Result<hedui_app::admin::retention::Retention> {
             hedui_app::admin::retention::Retention::parse(&text).map_err(|e| anyhow::anyhow!("{}：{e}", f.display()))
         }
     }
+}
+
+/// `hedui audit verify`: the chains against the exported checkpoints; `Ok(false)` when anything
+/// is wrong.
+fn verify(app: &hedui_app::App, checkpoints: Vec<std::path::PathBuf>, json: bool) -> Result<bool> {
+    let files = match checkpoints.is_empty() {
+        true => checkpoint_file().map(|p| vec![p.to_path_buf()]).unwrap_or_default(),
+        false => checkpoints,
+    };
+    let mut exported = Vec::new();
+    for f in &files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => exported
+                .extend(read_checkpoints(&text).map_err(anyhow::Error::msg).with_context(|| f.display().to_string())?),
+            // The configured file may not exist yet on a node that never made one.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && checkpoints_absent_ok(&files, f) => {}
+            Err(e) => bail!("读取检查点文件 {}：{e}", f.display()),
+        }
+    }
+    let actor = match super::operator::given() {
+        true => super::operator::caller(app, Action::AuditRead, "cli-audit-verify")?,
+        false => Caller::system("cli-audit-verify").client(&super::data::operator()),
+    };
+    let v = app.verify_audit(&actor, &exported)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(v.intact());
+    }
+    if v.before_chains > 0 {
+        println!("链建立之前写入的 {} 行不受保护", v.before_chains);
+    }
+    for c in &v.chains {
+        println!(
+            "{}：共 {} 行，受链保护 {} 行（seq {}–{}），无密钥写入 {} 行",
+            name(&c.chain),
+            c.rows,
+            c.chained,
+            c.first_seq,
+            c.last_seq,
+            c.unprotected
+        );
+        match c.checkpoints {
+            0 => println!("  检查点：未给出导出的检查点，无法发现末尾截断或持有密钥者的重写"),
+            n => println!("  检查点：{n} 个，与数据库吻合 {} 个", c.checkpoints_matching),
+        }
+        if c.superseded_by_restore > 0 {
+            println!(
+                "  从备份恢复：恢复前导出、超出恢复点的检查点 {} 个（其后的记录随恢复而失去）",
+                c.superseded_by_restore
+            );
+        }
+        for f in &c.findings {
+            println!("  {f}");
+        }
+    }
+    match v.intact() {
+        true => println!("完好：未发现篡改"),
+        false => println!("发现 {} 处问题", v.findings().count()),
+    }
+    Ok(v.intact())
 }

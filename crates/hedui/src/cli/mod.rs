@@ -3,6 +3,7 @@
 
 pub(crate) mod args;
 pub(crate) mod audit;
+pub(crate) mod backup;
 pub(crate) mod data;
 pub(crate) mod exchange;
 pub(crate) mod node;

@@ -66,10 +66,13 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
         | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } }
+        | Cmd::Key { cmd: KeyCmd::Split { db, key, .. } }
+        | Cmd::Backup { db, key, .. }
+        | Cmd::Restore { db, key, .. }
         | Cmd::Audit {
             cmd:
                 AuditCmd::Verify { db, key, .. }
-                | AuditCmd::Checkpoint { db, key }
+                | AuditCmd::Checkpoint { db, key, .. }
                 | AuditCmd::Retention { db, key }
                 | AuditCmd::Purge { db, key },
         } => node(&mut flags, db, key),

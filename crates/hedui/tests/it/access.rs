@@ -39,6 +39,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("policy.read", "clerk reviewer leader admin"),
     ("policy.simulate", "clerk reviewer leader"),
     ("audit.read", "auditor"),
+    ("person.access_log", "township clerk reviewer auditor"),
     ("user.manage", "security"),
     ("security.events", "security"),
 ];

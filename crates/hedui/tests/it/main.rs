@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod audit_chain;
 mod audit_rows;
+mod backup;
 mod bootstrap;
 mod catalog;
 mod common;
