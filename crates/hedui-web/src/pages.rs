@@ -414,7 +414,8 @@ pub async fn security(
         let events = app.security_events(actor, hours)?;
         let kinds = json!({
             "bulk_read": "大量查看或下载", "night_read": "夜间查看", "denials": "多次被拒绝",
-            "lockout": "账户锁定", "audit_read": "查看审计记录", "recovery": "恢复安全管理员",
+            "lockout": "账户锁定", "audit_read": "审计记录的查看与管理", "recovery": "恢复安全管理员",
+            "audit_tampered": "审计链被篡改",
         });
         web.render(
             "security.html",

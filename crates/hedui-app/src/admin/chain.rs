@@ -183,7 +183,9 @@ impl App {
         let findings = out.findings().count();
         let rows: i64 = out.chains.iter().map(|c| c.rows).sum::<i64>() + before_chains;
         let summary = format!("{rows} 行，{} 条链，发现 {findings} 处问题", out.chains.len());
-        self.audit(actor, "audit.verify", "audit", AuditOutcome::Ok, summary)?;
+        // A trail found altered is raised to the 安全管理员 (a security event).
+        let outcome = if out.intact() { AuditOutcome::Ok } else { AuditOutcome::Error };
+        self.audit(actor, "audit.verify", "audit", outcome, summary)?;
         Ok(out)
     }
 

@@ -95,14 +95,26 @@ pub fn events(rows: &[AuditRow], policy: &AlertPolicy) -> Vec<SecurityEvent> {
                 detail: format!("{}：{}", e.object, e.detail),
             });
         }
-        // Every action on the trail itself (reading, checking, exporting) is shown.
+        // A check of the trail that found it altered.
+        if e.action == "audit.verify" && matches!(e.outcome, AuditOutcome::Error) {
+            out.push(SecurityEvent {
+                at: e.at,
+                kind: "audit_tampered".into(),
+                actor: e.actor.clone(),
+                count: 1,
+                detail: format!("审计链核验发现问题：{}", e.detail),
+            });
+        }
+        // Every action on the trail itself (reading, checking, exporting, purging) is shown.
         let on_trail = match e.action.as_str() {
             "audit.read" => Some("查看审计记录"),
             "audit.verify" => Some("核验审计链"),
             "audit.export" => Some("导出审计记录"),
+            "audit.purge" => Some("按保留期限清理审计记录"),
+            "audit.person" => Some("查询某人的被查询记录"),
             _ => None,
         };
-        if let (true, Some(what)) = (ok, on_trail) {
+        if let (true, Some(what)) = (ok || e.action == "audit.verify", on_trail) {
             out.push(SecurityEvent {
                 at: e.at,
                 kind: "audit_read".into(),

@@ -44,6 +44,12 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                 (None, None) => None,
                 _ => bail!("TLS 需要同时配置 server.tls_cert 和 server.tls_key"),
             };
+            if checkpoint_file().is_none() && !cfg().audit.checkpoint_syslog {
+                let w = "审计链检查点没有导出位置（audit.checkpoint_file 或 audit.checkpoint_syslog）：\
+                         hedui audit verify 将无法发现末尾截断或持有密钥者的重写";
+                tracing::warn!("{w}");
+                eprintln!("警告：{w}");
+            }
             // Behind a TLS or TLCP gateway, the public address says so: cookies are Secure.
             let secure = tls.is_some() || server.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
             serve_with(app, &server.bind, server.port, None, tls, secure)

@@ -105,6 +105,10 @@ fn an_edited_row_is_named() {
         let r = node.read(5);
         node.raw.exec(&format!("UPDATE audit SET detail = '第 5 次（已改）' WHERE id = {}", r.id));
         assert_eq!(node.verify().findings, [Finding::Edited { id: r.id, seq: r.seq.unwrap() }]);
+        // The check that found it is raised to the 安全管理员.
+        let sec = Caller::user("sec", hedui_app::Role::Security, "", "t");
+        let events = node.app.security_events(&sec, 24 * 365).unwrap();
+        assert!(events.iter().any(|e| e.kind == "audit_tampered" && e.detail.contains("1 处问题")), "{events:?}");
         // A changed actor, or a forged MAC copied from another row, is caught the same way.
         let other = node.read(6);
         let mac = node.raw.blob(node.read(7).mac.as_deref().unwrap());
