@@ -12,7 +12,7 @@ use hedui_core::{Date, Timestamp};
 use hedui_store::{AuditOutcome, AuditQuery};
 
 use crate::Web;
-use crate::pages::{page, user_ctx};
+use crate::pages::{page, urlencode, user_ctx};
 
 /// Page sizes the viewer offers.
 const SIZES: [i64; 4] = [20, 50, 100, 500];
@@ -76,14 +76,6 @@ impl AuditParams {
 
     /// The viewer's address for `page` under the same conditions.
     fn url(&self, path: &str, page: i64) -> String {
-        let enc = |s: &str| -> String {
-            s.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b':' => char::from(b).to_string(),
-                    _ => format!("%{b:02X}"),
-                })
-                .collect()
-        };
         let mut q = vec![];
         for (k, v) in [
             ("actor", &self.actor),
@@ -94,7 +86,7 @@ impl AuditParams {
             ("to", &self.to),
         ] {
             if !v.trim().is_empty() {
-                q.push(format!("{k}={}", enc(v.trim())));
+                q.push(format!("{k}={}", urlencode(v.trim())));
             }
         }
         q.push(format!("size={}", self.size()));

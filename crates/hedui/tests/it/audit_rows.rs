@@ -14,6 +14,23 @@ use crate::common;
 
 const PASSWORD: &str = "Audit-rows-2026!";
 
+/// The app served on a loopback port: the runtime, the base address and a client.
+fn serve(app: hedui_app::App) -> (tokio::runtime::Runtime, String, reqwest::Client) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))));
+    (rt, base, reqwest::Client::new())
+}
+
+/// A session token for `user` (password [`PASSWORD`]), through the API.
+fn login(rt: &tokio::runtime::Runtime, http: &reqwest::Client, base: &str, user: &str) -> String {
+    let body = serde_json::json!({"login": user, "password": PASSWORD});
+    let r = rt.block_on(http.post(format!("{base}/api/v1/login")).json(&body).send()).unwrap();
+    let v: serde_json::Value = rt.block_on(r.json()).unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn every_kind_of_action_writes_its_row_with_every_field() {
     let city = common::city(6, 43);
@@ -31,20 +48,8 @@ fn every_kind_of_action_writes_its_row_with_every_field() {
     app.create_user(&system, &Account::new("far", "外区核对员", Role::Clerk, other, ""), PASSWORD).unwrap();
     let commission = store.job(f.job).unwrap().unwrap().commission_number;
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))));
-    let http = reqwest::Client::new();
-    let login = |user: &str| -> String {
-        let r = rt.block_on(
-            http.post(format!("{base}/api/v1/login"))
-                .json(&serde_json::json!({"login": user, "password": PASSWORD}))
-                .send(),
-        );
-        let v: serde_json::Value = rt.block_on(r.unwrap().json()).unwrap();
-        v["token"].as_str().unwrap().to_string()
-    };
+    let (rt, base, http) = serve(app);
+    let login = |user: &str| login(&rt, &http, &base, user);
     let get =
         |token: &str, path: &str| rt.block_on(http.get(format!("{base}{path}")).bearer_auth(token).send()).unwrap();
     let last = |action: &str| -> AuditRow {
@@ -182,20 +187,8 @@ fn the_audit_viewer_filters_pages_exports_and_verifies() {
     app.checkpoint("manual").unwrap();
     app.create_user(&system, &Account::new("aud", "审计员", Role::Auditor, "", ""), PASSWORD).unwrap();
     app.create_user(&system, &Account::new("sys", "系统员", Role::Admin, "", ""), PASSWORD).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(hedui_web::serve(listener, hedui_web::Web::new(Arc::new(app))));
-    let http = reqwest::Client::new();
-    let login = |user: &str| -> String {
-        let r = rt.block_on(
-            http.post(format!("{base}/api/v1/login"))
-                .json(&serde_json::json!({"login": user, "password": PASSWORD}))
-                .send(),
-        );
-        let v: serde_json::Value = rt.block_on(r.unwrap().json()).unwrap();
-        v["token"].as_str().unwrap().to_string()
-    };
+    let (rt, base, http) = serve(app);
+    let login = |user: &str| login(&rt, &http, &base, user);
     let aud = login("aud");
     let get =
         |token: &str, path: &str| rt.block_on(http.get(format!("{base}{path}")).bearer_auth(token).send()).unwrap();
