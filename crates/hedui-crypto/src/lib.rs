@@ -26,6 +26,7 @@ use sm3::{Digest, Sm3};
 use sm4::cipher::consts::U12;
 
 pub mod otp;
+pub mod sdf;
 pub mod shares;
 mod sm4t;
 pub use sm4t::Sm4T;
@@ -96,6 +97,9 @@ pub enum CryptoError {
     Random,
     #[error("主密钥格式错误：应为 64 位十六进制字符")]
     MasterKey,
+    /// The cryptographic module failed or lacks a key.
+    #[error("密码模块：{0}")]
+    Device(String),
 }
 
 /// Where hedui's keys live. Implementations must be safe to share between threads.
@@ -148,6 +152,17 @@ impl std::fmt::Debug for SoftKeys {
         // Never print key material.
         f.debug_struct("SoftKeys").field("fingerprint", &self.fingerprint).finish_non_exhaustive()
     }
+}
+
+/// What the key of a table, column and period is derived for, under the sealing root.
+fn key_label(place: &Place, period: u32) -> Vec<u8> {
+    let mut label = Vec::with_capacity(8 + place.table.len() + place.column.len());
+    label.extend_from_slice(place.table.as_bytes());
+    label.push(b'.');
+    label.extend_from_slice(place.column.as_bytes());
+    label.push(0);
+    label.extend_from_slice(&period.to_be_bytes());
+    label
 }
 
 /// HMAC-SM3 of `label` under `key`: the key-derivation function of every hedui key.
@@ -232,13 +247,7 @@ impl SoftKeys {
         if let Some(c) = self.derived.read().ok().and_then(|m| m.get(&k).cloned()) {
             return c;
         }
-        let mut label = Vec::with_capacity(8 + place.table.len() + place.column.len());
-        label.extend_from_slice(place.table.as_bytes());
-        label.push(b'.');
-        label.extend_from_slice(place.column.as_bytes());
-        label.push(0);
-        label.extend_from_slice(&period.to_be_bytes());
-        let c = Arc::new(gcm(&derive(&self.enc_root, &label)));
+        let c = Arc::new(gcm(&derive(&self.enc_root, &key_label(place, period))));
         if let Ok(mut m) = self.derived.write() {
             m.insert(k, c.clone());
         }
@@ -255,63 +264,93 @@ impl SoftKeys {
 
 impl KeyProvider for SoftKeys {
     fn seal(&self, place: &Place, period: u32, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let nonce = self.next_nonce();
-        // Version, key, period, nonce, then the plaintext encrypted where it lies, then the tag.
-        let mut out = Vec::with_capacity(V2_HEAD + plaintext.len() + TAG_LEN);
-        out.push(SEALED_V2);
-        out.push(self.key_id);
-        out.extend_from_slice(&period.to_be_bytes());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .key_for(place, period)
-            .encrypt_inout_detached(&Nonce::from(nonce), &place.aad(self.key_id, period), (&mut out[V2_HEAD..]).into())
-            .map_err(|_| CryptoError::Format)?;
-        out.extend_from_slice(&tag);
-        Ok(out)
+        seal_with(&self.key_for(place, period), self.key_id, period, self.next_nonce(), place, plaintext)
     }
 
     fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if is_legacy(sealed) {
-            return Err(CryptoError::Legacy(place.to_string()));
-        }
-        if sealed.len() < V2_HEAD + TAG_LEN || sealed[0] != SEALED_V2 {
-            return Err(CryptoError::Format);
-        }
-        if sealed[1] != self.key_id {
-            return Err(CryptoError::UnknownKey(sealed[1]));
-        }
-        let period = u32::from_be_bytes([sealed[2], sealed[3], sealed[4], sealed[5]]);
-        let nonce: [u8; NONCE_LEN] = sealed[6..V2_HEAD].try_into().map_err(|_| CryptoError::Format)?;
-        self.key_for(place, period)
-            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[V2_HEAD..], aad: &place.aad(self.key_id, period) })
-            .map_err(|_| CryptoError::Misplaced { place: place.to_string() })
+        open_with(|period| Ok(self.key_for(place, period)), self.key_id, place, sealed)
     }
 
     fn open_legacy(&self, label: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if sealed.len() < 2 + NONCE_LEN + TAG_LEN || sealed[0] != SEALED_V1 {
-            return Err(CryptoError::Format);
-        }
-        if sealed[1] != self.key_id {
-            return Err(CryptoError::UnknownKey(sealed[1]));
-        }
-        let nonce: [u8; NONCE_LEN] = sealed[2..2 + NONCE_LEN].try_into().map_err(|_| CryptoError::Format)?;
-        self.legacy
-            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[2 + NONCE_LEN..], aad: label })
-            .map_err(|_| CryptoError::Authentication)
+        open_legacy_with(&self.legacy, self.key_id, label, sealed)
     }
 
     fn blind_index(&self, domain: &[u8], value: &[u8]) -> [u8; 32] {
-        let mut mac = self.index_mac.clone();
-        mac.update(domain);
-        mac.update(&[0]);
-        mac.update(value);
-        mac.finalize().into_bytes().into()
+        index_with(&self.index_mac, domain, value)
     }
 
     fn fingerprint(&self) -> String {
         self.fingerprint.clone()
     }
+}
+
+/// The current format's seal of `plaintext` for `place` under `cipher`: version, key id, period,
+/// nonce, then the plaintext encrypted where it lies, then the tag.
+fn seal_with(
+    cipher: &Sm4Gcm,
+    key_id: u8,
+    period: u32,
+    nonce: [u8; NONCE_LEN],
+    place: &Place,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut out = Vec::with_capacity(V2_HEAD + plaintext.len() + TAG_LEN);
+    out.push(SEALED_V2);
+    out.push(key_id);
+    out.extend_from_slice(&period.to_be_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::from(nonce), &place.aad(key_id, period), (&mut out[V2_HEAD..]).into())
+        .map_err(|_| CryptoError::Format)?;
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Opens a value of the current format sealed for `place`, with the cipher of its period.
+fn open_with(
+    cipher_for: impl Fn(u32) -> Result<Arc<Sm4Gcm>, CryptoError>,
+    key_id: u8,
+    place: &Place,
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if is_legacy(sealed) {
+        return Err(CryptoError::Legacy(place.to_string()));
+    }
+    if sealed.len() < V2_HEAD + TAG_LEN || sealed[0] != SEALED_V2 {
+        return Err(CryptoError::Format);
+    }
+    if sealed[1] != key_id {
+        return Err(CryptoError::UnknownKey(sealed[1]));
+    }
+    let period = u32::from_be_bytes([sealed[2], sealed[3], sealed[4], sealed[5]]);
+    let nonce: [u8; NONCE_LEN] = sealed[6..V2_HEAD].try_into().map_err(|_| CryptoError::Format)?;
+    cipher_for(period)?
+        .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[V2_HEAD..], aad: &place.aad(key_id, period) })
+        .map_err(|_| CryptoError::Misplaced { place: place.to_string() })
+}
+
+/// Opens a value of the first release's format.
+fn open_legacy_with(legacy: &Sm4Gcm, key_id: u8, label: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() < 2 + NONCE_LEN + TAG_LEN || sealed[0] != SEALED_V1 {
+        return Err(CryptoError::Format);
+    }
+    if sealed[1] != key_id {
+        return Err(CryptoError::UnknownKey(sealed[1]));
+    }
+    let nonce: [u8; NONCE_LEN] = sealed[2..2 + NONCE_LEN].try_into().map_err(|_| CryptoError::Format)?;
+    legacy
+        .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[2 + NONCE_LEN..], aad: label })
+        .map_err(|_| CryptoError::Authentication)
+}
+
+/// A blind index: HMAC-SM3 of the domain, a separator and the value.
+fn index_with(mac: &HmacSm3, domain: &[u8], value: &[u8]) -> [u8; 32] {
+    let mut mac = mac.clone();
+    mac.update(domain);
+    mac.update(&[0]);
+    mac.update(value);
+    mac.finalize().into_bytes().into()
 }
 
 /// SM3 digest (GB/T 32905).
