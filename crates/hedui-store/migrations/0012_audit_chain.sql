@@ -49,6 +49,7 @@ CREATE TABLE audit_checkpoint (
     public_key TEXT NOT NULL,
     signature TEXT NOT NULL
 );
+CREATE INDEX audit_checkpoint_chain ON audit_checkpoint (chain, id);
 
 -- Audit rows are never updated, and deleted only by a retention run (which sets `purging` in its
 -- own transaction, under the purge role on PostgreSQL). The application's database role on

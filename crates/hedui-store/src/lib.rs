@@ -273,6 +273,8 @@ pub trait Store: Send + Sync {
     /// Keeps a copy of a signed checkpoint (the exported copies are what `verify` trusts).
     fn put_checkpoint(&self, cp: &chain::Checkpoint) -> Result<()>;
     fn checkpoints(&self) -> Result<Vec<chain::Checkpoint>>;
+    /// The last checkpoint kept of `chain`.
+    fn last_checkpoint(&self, chain: &str) -> Result<Option<chain::Checkpoint>>;
     /// The oldest rows of `chain` written before `before`, up to the first row that is not:
     /// `None` when there is none.
     fn audit_due(&self, chain: &str, before: Timestamp) -> Result<Option<chain::DuePrefix>>;

@@ -105,12 +105,10 @@ impl App {
     /// A checkpoint of each chain that rows were added to since its last one (the periodic task
     /// calls this).
     pub fn checkpoint_if_changed(&self) -> AppResult<Vec<Checkpoint>> {
-        let made = self.store.checkpoints()?;
         let mut out = Vec::new();
         for chain in CHAINS {
             let head = self.store.audit_head(chain)?;
-            let last = made.iter().rev().find(|c| c.chain == chain);
-            if last.is_none_or(|c| c.seq != head.seq) {
+            if self.store.last_checkpoint(chain)?.is_none_or(|c| c.seq != head.seq) {
                 out.push(self.checkpoint_chain(chain, "interval")?);
             }
         }

@@ -112,6 +112,8 @@ pub struct Verifier<'a> {
     highest: i64,
     lowest: Option<i64>,
     seen: Vec<u64>,
+    /// The seqs edited rows claim: their places are explained, not missing.
+    edited: std::collections::BTreeSet<i64>,
     out: Verification,
 }
 
@@ -133,6 +135,7 @@ impl<'a> Verifier<'a> {
             highest: 0,
             lowest: None,
             seen: Vec::new(),
+            edited: std::collections::BTreeSet::new(),
             out: Verification { chain: chain.into(), ..Verification::default() },
         }
     }
@@ -148,9 +151,10 @@ impl<'a> Verifier<'a> {
         fresh
     }
 
+    /// Whether a row holds `seq`: one that verified, or an edited one that claims it.
     fn met(&self, seq: i64) -> bool {
         let (word, bit) = ((seq.max(0) / 64) as usize, seq.max(0) % 64);
-        self.seen.get(word).is_some_and(|w| w & (1 << bit) != 0)
+        self.seen.get(word).is_some_and(|w| w & (1 << bit) != 0) || self.edited.contains(&seq)
     }
 
     /// Takes the next row in id order.
@@ -165,9 +169,12 @@ impl<'a> Verifier<'a> {
             self.out.findings.push(Finding::UnknownEpoch { id: r.id, epoch });
             return;
         };
-        let edited = own.as_slice() != mac.as_slice();
-        if edited {
+        if own.as_slice() != mac.as_slice() {
+            // Nothing of an edited row can be trusted, its seq included: its place is left
+            // unmet (and a seq made huge cannot make the verifier take memory for it).
             self.out.findings.push(Finding::Edited { id: r.id, seq });
+            self.edited.insert(seq);
+            return;
         }
         let fresh = self.mark(seq);
         if seq <= self.highest || !fresh {
@@ -183,7 +190,7 @@ impl<'a> Verifier<'a> {
         };
         if let Some(before) = before {
             let expected = self.mac.mac(epoch, &chain::link_input(before, mac));
-            if !edited && expected.is_some_and(|e| e.as_slice() != link.as_slice()) {
+            if expected.is_some_and(|e| e.as_slice() != link.as_slice()) {
                 self.out.findings.push(Finding::LinkBroken { id: r.id, seq });
             }
         }

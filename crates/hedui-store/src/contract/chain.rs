@@ -82,6 +82,9 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
     let kept: Vec<_> = s.checkpoints().unwrap().into_iter().map(|c| (c.chain, c.seq)).collect();
     assert_eq!(kept, [("query".to_string(), 6), ("security".to_string(), 1)], "in order made");
     assert_eq!(s.checkpoints().unwrap()[0], cp);
+    assert_eq!(s.last_checkpoint("security").unwrap().map(|c| c.seq), Some(1));
+    assert_eq!(s.last_checkpoint("query").unwrap(), Some(cp.clone()));
+    assert_eq!(s.last_checkpoint("other").unwrap(), None);
 }
 
 pub fn audit_purges_from_the_oldest_end(s: &dyn Store) {

@@ -108,23 +108,35 @@ pub(super) fn put_checkpoint(st: &SqlStore, cp: &crate::chain::Checkpoint) -> Re
 pub(super) fn checkpoints(st: &SqlStore) -> Result<Vec<crate::chain::Checkpoint>> {
     st.query(&format!("SELECT {CHECKPOINT_COLS} FROM audit_checkpoint ORDER BY id"), &[])?
         .iter()
-        .map(|r| {
-            let r = Row(r);
-            Ok(crate::chain::Checkpoint {
-                chain: r.text(0)?,
-                seq: r.i64(1)?,
-                link: r.text(2)?,
-                rows_held: r.i64(3)?,
-                first_seq: r.i64(4)?,
-                at: r.ts(5)?,
-                kind: r.text(6)?,
-                key_epoch: r.i64(7)?,
-                signer: r.text(8)?,
-                public_key: r.text(9)?,
-                signature: r.text(10)?,
-            })
-        })
+        .map(|r| checkpoint_from(r))
         .collect()
+}
+
+pub(super) fn last_checkpoint(st: &SqlStore, chain: &str) -> Result<Option<crate::chain::Checkpoint>> {
+    st.query(
+        &format!("SELECT {CHECKPOINT_COLS} FROM audit_checkpoint WHERE chain = ? ORDER BY id DESC LIMIT 1"),
+        &[chain.into()],
+    )?
+    .first()
+    .map(|r| checkpoint_from(r))
+    .transpose()
+}
+
+fn checkpoint_from(r: &[Value]) -> Result<crate::chain::Checkpoint> {
+    let r = Row(r);
+    Ok(crate::chain::Checkpoint {
+        chain: r.text(0)?,
+        seq: r.i64(1)?,
+        link: r.text(2)?,
+        rows_held: r.i64(3)?,
+        first_seq: r.i64(4)?,
+        at: r.ts(5)?,
+        kind: r.text(6)?,
+        key_epoch: r.i64(7)?,
+        signer: r.text(8)?,
+        public_key: r.text(9)?,
+        signature: r.text(10)?,
+    })
 }
 
 pub(super) fn audit_log(st: &SqlStore, object: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {

@@ -501,6 +501,9 @@ impl Store for SqlStore {
     fn checkpoints(&self) -> Result<Vec<crate::chain::Checkpoint>> {
         audit::checkpoints(self)
     }
+    fn last_checkpoint(&self, chain: &str) -> Result<Option<crate::chain::Checkpoint>> {
+        audit::last_checkpoint(self, chain)
+    }
     fn audit_due(&self, chain: &str, before: Timestamp) -> Result<Option<crate::chain::DuePrefix>> {
         audit::audit_due(self, chain, before)
     }

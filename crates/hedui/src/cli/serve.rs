@@ -136,6 +136,12 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let made = app.checkpoint("manual")?;
     let seqs: Vec<String> = made.iter().map(|c| format!("{} seq {}", c.chain, c.seq)).collect();
     println!("   审计链检查点（{}）已导出到 {}", seqs.join("，"), checkpoints.display());
+    println!(
+        "   核验审计链：hedui audit verify --db {} --key {} --checkpoints {}",
+        paths.db.display(),
+        paths.key.display(),
+        checkpoints.display()
+    );
     let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
     drop(sim);
     served

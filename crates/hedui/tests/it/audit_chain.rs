@@ -115,6 +115,14 @@ fn an_edited_row_is_named() {
         node.raw.exec(&format!("UPDATE audit SET mac = {mac} WHERE id = {}", other.id));
         let found = node.verify().findings;
         assert!(found.contains(&Finding::Edited { id: other.id, seq: other.seq.unwrap() }), "{found:?}");
+        // A seq changed to a huge number: the row is named, its true place reported empty, and
+        // the check takes no memory for the number.
+        let moved = node.read(10);
+        node.raw.exec(&format!("UPDATE audit SET seq = 900000000000 WHERE id = {}", moved.id));
+        let found = node.verify().findings;
+        assert!(found.contains(&Finding::Edited { id: moved.id, seq: 900_000_000_000 }), "{found:?}");
+        let true_seq = moved.seq.unwrap();
+        assert!(found.contains(&Finding::Deleted { from_seq: true_seq, to_seq: true_seq }), "{found:?}");
     }
 }
 
