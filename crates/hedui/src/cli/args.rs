@@ -17,8 +17,9 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) policy_dir: Option<PathBuf>,
     /// The operator of a command that reads or changes personal data (import, exchange, jobs,
-    /// report export, policy simulate): a user's login (or HEDUI_OPERATOR). The password, and the
-    /// TOTP code when the user has one, are read from standard input, one a line.
+    /// report export, policy simulate, audit retention and purge): a user's login (or
+    /// HEDUI_OPERATOR). The password, and the six-digit code of the user's token or authenticator
+    /// app when they have one, are read from standard input, one a line.
     #[arg(long, global = true)]
     pub(crate) operator: Option<String>,
     #[command(subcommand)]
@@ -249,7 +250,8 @@ pub(crate) enum Cmd {
         #[arg(long)]
         replace: bool,
     },
-    /// The audit trail: check its chain against the exported checkpoints, or make a checkpoint.
+    /// The audit trail: check its chains against the exported checkpoints, make a checkpoint, show
+    /// the retention schedule and purge what is past it.
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
@@ -355,8 +357,8 @@ pub(crate) enum UserCmd {
     },
     /// Recover the 安全管理员 when the last one is locked out or lost: needs the master key and a
     /// second person, another 系统管理员 or 审计管理员, who confirms. Standard input gives, one a
-    /// line: the new password, the witness's password, and the witness's TOTP code when they have
-    /// one. The account is reset and unlocked (or created); audited and raised as a security event.
+    /// line: the new password, the witness's password, and the witness's six-digit code (token or
+    /// app) when they have one. The account is reset and unlocked (or created); audited and raised as a security event.
     Recover {
         #[arg(long)]
         db: Option<String>,
