@@ -139,6 +139,11 @@ pub mod place {
         Place::new("audit", "search_enc", "search-term")
     }
 
+    /// The private half of one of the node's signing keys, bound to its public half.
+    pub fn node_key_secret(public_key: &str) -> Place {
+        Place::new("node_key", "secret_enc", format!("public={public_key}"))
+    }
+
     /// A user's GM/T 0021 token seed, bound to the user.
     pub fn token_seed(user: i64) -> Place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=sm3otp"))

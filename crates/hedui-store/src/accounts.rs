@@ -95,3 +95,19 @@ pub struct SessionInfo {
     /// Waiting for its second factor.
     pub pending: bool,
 }
+
+/// One of the node's signing keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeKeyRow {
+    pub id: i64,
+    pub purpose: String,
+    /// The public half (SEC1, hex).
+    pub public_key: String,
+    /// The private half, sealed under the master key for its public half.
+    pub secret_enc: hedui_core::Sealed,
+    /// `active`, `retired` or `revoked`.
+    pub state: String,
+    pub created_at: hedui_core::Timestamp,
+    pub changed_at: Option<hedui_core::Timestamp>,
+    pub reason: String,
+}

@@ -273,6 +273,15 @@ pub trait Store: Send + Sync {
     /// Keeps a copy of a signed checkpoint (the exported copies are what `verify` trusts).
     fn put_checkpoint(&self, cp: &chain::Checkpoint) -> Result<()>;
     fn checkpoints(&self) -> Result<Vec<chain::Checkpoint>>;
+    /// The node's signing keys for `purpose`, oldest first.
+    fn node_keys(&self, purpose: &str) -> Result<Vec<NodeKeyRow>>;
+    /// Adds the active key of `purpose`, retiring the one that was, with its audit row.
+    fn add_node_key(&self, k: &NodeKeyRow, audit: &AuditEntry) -> Result<i64>;
+    /// Revokes a key (it then verifies nothing); false when it already was.
+    fn revoke_node_key(&self, id: i64, at: Timestamp, reason: &str, audit: &AuditEntry) -> Result<bool>;
+    /// Replaces stored reports' signatures (completion, and issue where given) in one
+    /// transaction, with its audit row: what a revoked key had signed, signed again.
+    fn resign_reports(&self, sigs: &[(ReportId, String, Option<String>)], audit: &AuditEntry) -> Result<()>;
     /// The last checkpoint kept of `chain`.
     fn last_checkpoint(&self, chain: &str) -> Result<Option<chain::Checkpoint>>;
     /// The oldest rows of `chain` written before `before`, up to the first row that is not:

@@ -184,6 +184,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "login_guard", include_str!("../migrations/0010_login_guard.sql")),
     (11, "access", include_str!("../migrations/0011_access.sql")),
     (12, "audit_chain", include_str!("../migrations/0012_audit_chain.sql")),
+    (13, "node_keys", include_str!("../migrations/0013_node_keys.sql")),
 ];
 
 /// [`Store`] over one connection.

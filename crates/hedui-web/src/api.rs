@@ -394,10 +394,13 @@ pub(crate) async fn report_file(
 #[utoipa::path(get, path = "/reports/signing-key", tag = "报告", responses((status = 200, description = "报告签名公钥", body = SigningKey)))]
 pub(crate) async fn signing_key(State(web): State<Web>) -> Response {
     let k = web.app.signer.public();
+    let (accepted, revoked) = web.app.signer.other_keys();
     axum::Json(SigningKey {
         signer: web.app.signer.signer().to_string(),
         alg: "SM2-with-SM3".into(),
         public_key: k.sign,
+        accepted: accepted.to_vec(),
+        revoked: revoked.to_vec(),
     })
     .into_response()
 }

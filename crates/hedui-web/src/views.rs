@@ -199,7 +199,12 @@ pub struct SimulateRequest {
 pub struct SigningKey {
     pub signer: String,
     pub alg: String,
+    /// The active key: what new signatures are made with.
     pub public_key: String,
+    /// Earlier keys whose signatures still hold (retired, or derived by earlier releases).
+    pub accepted: Vec<String>,
+    /// Revoked keys: their signatures no longer hold.
+    pub revoked: Vec<String>,
 }
 
 /// Whether an institution's callback carried an answer not seen before.

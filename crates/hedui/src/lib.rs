@@ -110,6 +110,8 @@ pub fn build_app_from(
     // The key must be the database's before anything is read or sealed; values of the first
     // release are then bound to their rows once.
     app.bind_key()?;
+    // The node signs with its own generated key (made at the first start).
+    app.load_signing_keys(REPORT_NODE)?;
     app.policies.audit_to(app.store.clone(), app.clock.clone());
     let up = app.upgrade_sealed().context("将密文绑定到所在行（迁移）")?;
     if up.values > 0 {

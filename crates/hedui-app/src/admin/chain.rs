@@ -210,10 +210,14 @@ impl App {
     /// Why a checkpoint cannot be trusted, if it cannot: not signed by this node's key, or a
     /// signature that does not hold.
     fn checkpoint_fault(&self, c: &Checkpoint) -> Option<String> {
-        if c.public_key != self.signer.public().sign {
+        if self.signer.is_revoked(&c.public_key) {
+            return Some("签名公钥已吊销".into());
+        }
+        if !self.signer.accepts(&c.public_key) {
             return Some("不是本节点的签名公钥".into());
         }
-        (!self.signer.verify_statement(&c.statement(), &c.signature)).then(|| "SM2 签名无效".into())
+        let ok = crate::reports::sign::ReportSigner::verify_by(&c.public_key, &c.statement(), &c.signature);
+        (!ok).then(|| "SM2 签名无效".into())
     }
 }
 

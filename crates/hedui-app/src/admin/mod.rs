@@ -8,6 +8,7 @@ pub mod caseload;
 pub mod chain;
 pub mod factors;
 pub mod networks;
+pub mod node_keys;
 pub mod recode;
 pub mod recovery;
 pub mod retention;

@@ -20,6 +20,7 @@ use hedui_identity::{period, place};
 use hedui_store::{AuditOutcome, CaseloadEntry, NewReport, ReportRow, ReportState};
 
 use crate::reports::Report;
+use crate::reports::sign::ReportSigner;
 use crate::{App, AppError, AppResult, Caller};
 
 /// What the stored signatures of one report version say, as report files carry it.
@@ -205,6 +206,66 @@ impl App {
 
     /// Opens a row and checks its body, digest, columns and signatures.
     fn checked(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
+        let (report, seal) = self.opened(actor, row)?;
+        if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
+            return self.refuse(actor, row, "报告的完成签名无效");
+        }
+        if row.state == ReportState::Issued
+            && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)
+        {
+            return self.refuse(actor, row, "报告的签发签名无效");
+        }
+        Ok((report, seal))
+    }
+
+    /// Signs again, with the active key, every stored report seal `public_key` signed (a revoked
+    /// key), after checking each body as a reading does. Returns how many reports were signed.
+    pub fn resign_reports_by(&self, actor: &Caller, public_key: &str) -> AppResult<usize> {
+        let by = |statement: &str, sig: &str| ReportSigner::verify_by(public_key, statement.as_bytes(), sig);
+        let sign = |statement: &str| self.signer.sign_statement(statement.as_bytes()).map_err(AppError::Internal);
+        let (mut offset, mut signed) = (0, 0);
+        loop {
+            let filter = hedui_store::JobFilter { limit: 500, offset, ..Default::default() };
+            let jobs = self.store.jobs(&filter)?;
+            let mut batch = Vec::new();
+            for j in &jobs {
+                for row in self.store.reports(j.id)? {
+                    let (_, mut seal) = self.opened(actor, &row)?;
+                    let issued = row.state == ReportState::Issued;
+                    let completed_by = by(&seal.completed_statement(), &row.completed_sig);
+                    let issued_by = issued && by(&issued_statement(&seal), &row.issued_sig);
+                    if !(completed_by || issued_by) {
+                        continue;
+                    }
+                    if completed_by {
+                        seal.completed_sig = sign(&seal.completed_statement())?;
+                    }
+                    // The issue signature covers the completion signature: signed again with it.
+                    let issued_sig = if issued { Some(sign(&issued_statement(&seal))?) } else { None };
+                    batch.push((row.id, seal.completed_sig.clone(), issued_sig));
+                }
+            }
+            if !batch.is_empty() {
+                signed += batch.len();
+                let audit = self.audit_entry(
+                    actor,
+                    "key.resign",
+                    "reports",
+                    AuditOutcome::Ok,
+                    format!("以现用签名密钥重新签署 {} 份报告（原签名密钥已吊销）", batch.len()),
+                );
+                self.store.resign_reports(&batch, &audit)?;
+            }
+            if (jobs.len() as i64) < filter.limit {
+                return Ok(signed);
+            }
+            offset += filter.limit;
+        }
+    }
+
+    /// Opens a row and checks its body, digest and columns (not its signatures): the report and
+    /// its seal as the row holds it.
+    fn opened(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
         let body = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
             Ok(b) => unpack(b)?,
             Err(e @ hedui_crypto::CryptoError::Misplaced { .. }) => return self.refuse(actor, row, &e.to_string()),
@@ -222,18 +283,10 @@ impl App {
             return self.refuse(actor, row, "报告的结论列与已签名的报告正文不一致");
         }
         let mut seal = Seal::of(&report, body_sm3);
-        if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
-            return self.refuse(actor, row, "报告的完成签名无效");
-        }
         seal.completed_sig = row.completed_sig.clone();
         seal.issued_sig = row.issued_sig.clone();
         seal.issued_at = row.issued_at.map(|t| t.to_string()).unwrap_or_default();
         seal.signed_in_migration = row.signed_in_migration;
-        if row.state == ReportState::Issued
-            && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)
-        {
-            return self.refuse(actor, row, "报告的签发签名无效");
-        }
         Ok((report, seal))
     }
 

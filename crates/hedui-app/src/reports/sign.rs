@@ -7,8 +7,10 @@
 //! fields, so neither the content nor the fields can change unnoticed. `hedui report verify`
 //! checks a file offline; with `--public-key` it also checks who signed it.
 //!
-//! The signing key is derived from the node's master key (one secret to keep); a node with a
-//! hardware module signs there instead.
+//! The signing key is generated at random at the node's first start and kept sealed under the
+//! master key (`admin::node_keys`): it can be rolled and revoked, and the master key rotated,
+//! without changing who signed. Earlier releases derived it from the master key; that key still
+//! verifies what they signed.
 
 use serde::{Deserialize, Serialize};
 
@@ -106,12 +108,18 @@ pub enum VerifyError {
     Seal(String),
 }
 
-/// Signs report files.
+/// Signs report files, report seals and audit checkpoints with the node's active key, and checks
+/// signatures against every key the node accepts (the active one, retired ones, and the key earlier
+/// releases derived from the master key); a revoked key verifies nothing.
 pub struct ReportSigner {
     secret: NodeSecret,
-    /// The public key, derived once: every report's signatures are checked against it.
+    /// The active public key.
     public: NodeKeys,
     signer: String,
+    /// Other public keys (SEC1, hex) whose signatures still hold, newest first.
+    accepted: Vec<String>,
+    /// Revoked public keys.
+    revoked: Vec<String>,
 }
 
 impl std::fmt::Debug for ReportSigner {
@@ -121,11 +129,38 @@ impl std::fmt::Debug for ReportSigner {
 }
 
 impl ReportSigner {
-    /// The node's report-signing key, derived from its master key.
+    /// The key earlier releases derived from the master key (it verifies what they signed; the
+    /// xtask benchmarks sign with it).
     pub fn derive(keys: &dyn KeyProvider, node: &str) -> ReportSigner {
         let signer = format!("{node}#report");
         let secret = NodeSecret::derive(&keys.blind_index(b"report-signing", node.as_bytes()), &signer);
-        ReportSigner { public: secret.public(), secret, signer }
+        ReportSigner { public: secret.public(), secret, signer, accepted: Vec::new(), revoked: Vec::new() }
+    }
+
+    /// A signer whose active key comes from `seed` (a generated key), also accepting `accepted`
+    /// and refusing `revoked`.
+    pub fn from_seed(seed: &[u8], node: &str, accepted: Vec<String>, revoked: Vec<String>) -> ReportSigner {
+        let signer = format!("{node}#report");
+        let secret = NodeSecret::derive(seed, &signer);
+        let public = secret.public();
+        let accepted = accepted.into_iter().filter(|k| *k != public.sign && !revoked.contains(k)).collect();
+        ReportSigner { public, secret, signer, accepted, revoked }
+    }
+
+    /// Whether signatures by `public_key` hold here (the active key, or one still accepted).
+    pub fn accepts(&self, public_key: &str) -> bool {
+        public_key == self.public.sign || self.accepted.iter().any(|k| k == public_key)
+    }
+
+    /// Whether `public_key` was revoked.
+    pub fn is_revoked(&self, public_key: &str) -> bool {
+        self.revoked.iter().any(|k| k == public_key)
+    }
+
+    /// Whether `sig_hex` is `public_key`'s signature over `statement`.
+    pub fn verify_by(public_key: &str, statement: &[u8], sig_hex: &str) -> bool {
+        let keys = NodeKeys { key_id: String::new(), sign: public_key.into(), encrypt: String::new() };
+        decode_hex(sig_hex).is_some_and(|sig| gm::verify(&GmProfile::default(), &keys, statement, &sig).is_ok())
     }
 
     pub fn signer(&self) -> &str {
@@ -137,9 +172,16 @@ impl ReportSigner {
         self.secret.sign(&GmProfile::default(), statement).map(|s| encode_hex(&s)).map_err(|e| e.to_string())
     }
 
-    /// Whether `sig_hex` is this node's signature over `statement`.
+    /// Whether `sig_hex` is a signature over `statement` by a key this node accepts.
     pub fn verify_statement(&self, statement: &[u8], sig_hex: &str) -> bool {
-        decode_hex(sig_hex).is_some_and(|sig| gm::verify(&GmProfile::default(), &self.public, statement, &sig).is_ok())
+        let Some(sig) = decode_hex(sig_hex) else { return false };
+        gm::verify(&GmProfile::default(), &self.public, statement, &sig).is_ok()
+            || self.accepted.iter().any(|k| ReportSigner::verify_by(k, statement, sig_hex))
+    }
+
+    /// The other public keys whose signatures hold, and the revoked ones.
+    pub fn other_keys(&self) -> (&[String], &[String]) {
+        (&self.accepted, &self.revoked)
     }
 
     /// The public key to publish (only `sign` matters for reports).

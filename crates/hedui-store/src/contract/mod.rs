@@ -21,11 +21,13 @@ use crate::*;
 mod chain;
 mod exchange;
 mod in_force;
+mod keys;
 mod rest;
 mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
+pub use keys::node_keys_roll_and_revoke;
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 pub use users::{staff_relatives_match_members, users_and_sessions};
 
@@ -58,7 +60,8 @@ macro_rules! contract_tests {
             reports_are_versioned, meta_pages_and_reseal, job_lists_filter, users_and_sessions, staff_relatives_match_members,
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
-            audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies);
+            audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies,
+            node_keys_roll_and_revoke);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -443,6 +446,13 @@ pub fn reports_are_versioned(s: &dyn Store) {
     assert_eq!(reps.len(), 2);
     assert_eq!((reps[0].body_enc.as_slice(), reps[0].outcome), (&[1u8, 2][..], Outcome::Open), "version 1 unchanged");
     assert_eq!(s.job(j).unwrap().unwrap().outcome, Some(Outcome::Exceeds));
+    // Signed again (a revoked key's signatures replaced): completion always, issue where given.
+    s.resign_reports(&[(r1, "c1'".into(), Some("i1'".into())), (r2, "c2'".into(), None)], &audit("k", "j")).unwrap();
+    let reps = s.reports(j).unwrap();
+    let sigs: Vec<_> = reps.iter().map(|r| (r.completed_sig.as_str(), r.issued_sig.as_str())).collect();
+    assert_eq!(sigs, [("c1'", "i1'"), ("c2'", "i2")]);
+    assert!(s.resign_reports(&[(ReportId(999_999), "x".into(), None)], &audit("k", "j")).is_err());
+    assert_eq!(s.reports(j).unwrap()[0].completed_sig, "c1'", "a failed re-signing changes nothing");
 }
 
 /// The database's own facts, and the migration's pages and re-sealing.

@@ -192,6 +192,7 @@ mod tests {
         let checks = [
             include_str!("mod.rs"),
             include_str!("chain.rs"),
+            include_str!("keys.rs"),
             include_str!("exchange.rs"),
             include_str!("in_force.rs"),
             include_str!("rest.rs"),

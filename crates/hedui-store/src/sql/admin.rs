@@ -375,3 +375,84 @@ pub(super) fn use_otp_step(st: &SqlStore, user: UserId, kind: &str, step: i64) -
     )?;
     Ok(n == 1)
 }
+
+const NODE_KEY_COLS: &str = "id, purpose, public_key, secret_enc, state, created_at, changed_at, reason";
+
+pub(super) fn node_keys(st: &SqlStore, purpose: &str) -> Result<Vec<NodeKeyRow>> {
+    st.query(&format!("SELECT {NODE_KEY_COLS} FROM node_key WHERE purpose = ? ORDER BY id"), &[purpose.into()])?
+        .iter()
+        .map(|r| {
+            let r = Row(r);
+            Ok(NodeKeyRow {
+                id: r.i64(0)?,
+                purpose: r.text(1)?,
+                public_key: r.text(2)?,
+                secret_enc: r.sealed(3)?,
+                state: r.text(4)?,
+                created_at: r.ts(5)?,
+                changed_at: r.opt_ts(6)?,
+                reason: r.text(7)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn add_node_key(st: &SqlStore, k: &NodeKeyRow, audit: &AuditEntry) -> Result<i64> {
+    st.tx(|c| {
+        c.execute(
+            "UPDATE node_key SET state = 'retired', changed_at = ? WHERE purpose = ? AND state = 'active'",
+            &[k.created_at.into(), k.purpose.as_str().into()],
+        )?;
+        let id = first_i64(&c.query(
+            "INSERT INTO node_key (purpose, public_key, secret_enc, state, created_at, reason) \
+             VALUES (?, ?, ?, 'active', ?, ?) RETURNING id",
+            &[
+                k.purpose.as_str().into(),
+                k.public_key.as_str().into(),
+                (&k.secret_enc).into(),
+                k.created_at.into(),
+                k.reason.as_str().into(),
+            ],
+        )?)?;
+        write_audit(c, audit)?;
+        Ok(id)
+    })
+}
+
+pub(super) fn revoke_node_key(st: &SqlStore, id: i64, at: Timestamp, reason: &str, audit: &AuditEntry) -> Result<bool> {
+    st.tx(|c| {
+        let n = c.execute(
+            "UPDATE node_key SET state = 'revoked', changed_at = ?, reason = ? WHERE id = ? AND state <> 'revoked'",
+            &[at.into(), reason.into(), id.into()],
+        )?;
+        if n == 1 {
+            write_audit(c, audit)?;
+        }
+        Ok(n == 1)
+    })
+}
+
+pub(super) fn resign_reports(
+    st: &SqlStore,
+    sigs: &[(ReportId, String, Option<String>)],
+    audit: &AuditEntry,
+) -> Result<()> {
+    st.tx(|c| {
+        for (report, completed, issued) in sigs {
+            let n = c.execute(
+                "UPDATE report SET completed_sig = ? WHERE id = ?",
+                &[completed.as_str().into(), (*report).into()],
+            )?;
+            if n != 1 {
+                return Err(StoreError::NotFound(format!("report {report}")));
+            }
+            if let Some(issued) = issued {
+                c.execute(
+                    "UPDATE report_issue SET issued_sig = ? WHERE report_id = ?",
+                    &[issued.as_str().into(), (*report).into()],
+                )?;
+            }
+        }
+        write_audit(c, audit)
+    })
+}

@@ -501,6 +501,18 @@ impl Store for SqlStore {
     fn checkpoints(&self) -> Result<Vec<crate::chain::Checkpoint>> {
         audit::checkpoints(self)
     }
+    fn node_keys(&self, purpose: &str) -> Result<Vec<NodeKeyRow>> {
+        admin::node_keys(self, purpose)
+    }
+    fn add_node_key(&self, k: &NodeKeyRow, audit: &AuditEntry) -> Result<i64> {
+        admin::add_node_key(self, k, audit)
+    }
+    fn revoke_node_key(&self, id: i64, at: Timestamp, reason: &str, audit: &AuditEntry) -> Result<bool> {
+        admin::revoke_node_key(self, id, at, reason, audit)
+    }
+    fn resign_reports(&self, sigs: &[(ReportId, String, Option<String>)], audit: &AuditEntry) -> Result<()> {
+        admin::resign_reports(self, sigs, audit)
+    }
     fn last_checkpoint(&self, chain: &str) -> Result<Option<crate::chain::Checkpoint>> {
         audit::last_checkpoint(self, chain)
     }

@@ -278,6 +278,27 @@ pub(crate) enum KeyCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Make a new signing key for reports and checkpoints; the old one is retired (it still
+    /// verifies what it signed). A running node takes it at its next start.
+    Roll {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Revoke a signing key that was exposed: it verifies nothing any more, and what it signed
+    /// in the store is checked and signed again by the active key. Restart the node afterwards.
+    Revoke {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The public key to revoke (hex, as `hedui report key` lists it).
+        #[arg(long)]
+        public_key: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -432,8 +453,10 @@ pub(crate) enum ReportCmd {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Prints this node's report-signing public key.
+    /// Prints this node's report-signing public key (the active one), and every key it has had.
     Key {
+        #[arg(long)]
+        db: Option<String>,
         #[arg(long)]
         key: Option<PathBuf>,
     },

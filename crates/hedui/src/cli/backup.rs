@@ -25,8 +25,28 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
         return Ok(());
     }
     let actor = Caller::system("cli-backup").client(&super::data::operator());
-    if let Cmd::Key { cmd: super::args::KeyCmd::Split { shares, threshold, .. } } = cmd {
-        return split(&db, &key, shares, threshold, &actor);
+    match cmd {
+        Cmd::Key { cmd: super::args::KeyCmd::Split { shares, threshold, .. } } => {
+            return split(&db, &key, shares, threshold, &actor);
+        }
+        Cmd::Key { cmd: super::args::KeyCmd::Roll { .. } } => {
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let mut app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            let public = app.roll_signing_key(&actor, hedui::REPORT_NODE)?;
+            println!("新的签名公钥：{public}（原密钥已停用，仍可验证其签名）。运行中的节点在下次启动时启用它");
+            return Ok(());
+        }
+        Cmd::Key { cmd: super::args::KeyCmd::Revoke { public_key, reason, .. } } => {
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let mut app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            let n = app.revoke_signing_key(&actor, hedui::REPORT_NODE, &public_key, &reason)?;
+            println!(
+                "已吊销 {public_key}；{n} 份报告已由现用密钥重新签署。现用签名公钥：{}。请立即重启运行中的节点",
+                app.signer.public().sign
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let path = sqlite_path(&db)?;
     match cmd {

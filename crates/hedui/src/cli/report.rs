@@ -45,11 +45,15 @@ pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
             }
         }
         ReportCmd::Key { .. } => {
-            let keys = hedui::keys::load(&cfg().keys.master_key_file)?.0;
-            let signer = hedui_app::reports::sign::ReportSigner::derive(&keys, hedui::REPORT_NODE);
+            let (db, key) = node();
+            // The key first: a missing one stops here, before any database is opened.
+            hedui::keys::load(&key)?;
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            let all = app.signing_keys(hedui::REPORT_NODE)?;
             println!(
                 "{}",
-                serde_json::json!({"signer": signer.signer(), "alg": "SM2-with-SM3", "public_key": signer.public().sign})
+                serde_json::json!({"signer": app.signer.signer(), "alg": "SM2-with-SM3", "public_key": app.signer.public().sign, "keys": all})
             );
             Ok(())
         }

@@ -66,7 +66,7 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
         | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } }
-        | Cmd::Key { cmd: KeyCmd::Split { db, key, .. } }
+        | Cmd::Key { cmd: KeyCmd::Split { db, key, .. } | KeyCmd::Roll { db, key } | KeyCmd::Revoke { db, key, .. } }
         | Cmd::Backup { db, key, .. }
         | Cmd::Restore { db, key, .. }
         | Cmd::Audit {
@@ -77,9 +77,8 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
                 | AuditCmd::Purge { db, key },
         } => node(&mut flags, db, key),
         Cmd::Migrate { db, .. } => node(&mut flags, db, &None),
-        Cmd::Exchange { cmd: ExchangeCmd::Keys { key, .. } } | Cmd::Report { cmd: ReportCmd::Key { key } } => {
-            node(&mut flags, &None, key)
-        }
+        Cmd::Report { cmd: ReportCmd::Key { db, key } } => node(&mut flags, db, key),
+        Cmd::Exchange { cmd: ExchangeCmd::Keys { key, .. } } => node(&mut flags, &None, key),
         Cmd::Exchange { cmd: ExchangeCmd::Export { node: n, .. } | ExchangeCmd::Import { node: n, .. } } => {
             node(&mut flags, &n.db, &n.key);
             flags.push(("exchange.catalog", path(&n.catalog)));

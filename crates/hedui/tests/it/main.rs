@@ -26,6 +26,7 @@ mod masking;
 mod migration;
 mod module_graph;
 mod new_source;
+mod node_keys;
 mod openapi;
 mod policy_reload;
 mod recheck;
