@@ -4,6 +4,7 @@
 //! print figures and ratios against the anchors in
 //! `shared/engineering/performance.md`; they are never assertions inside tests.
 
+mod bench_audit;
 mod bench_crypto;
 mod bench_exchange;
 mod bench_import;
@@ -23,6 +24,9 @@ tasks:
       for information. Prints rows/s per phase and the ratios.
   bench-crypto
       Times hedui's SM4 against the sm4 crate, sealing and indexing a record-sized value, and SM3.
+  bench-audit [--rows 200000]
+      Appends audit rows unchained and chained (HMAC-SM3, linked) through the store, and checks the
+      chained trail with `verify`; prints rows/s of each and the ratio.
   bench-login
       Times failed logins of an existing user and of logins that do not exist, through the app's
       login; prints both medians and their ratio (an unknown login must not fail faster).
@@ -45,6 +49,7 @@ fn main() -> Result<()> {
         Some("bench-import") => bench_import::run(&bench_import::Options::parse(args)?),
         Some("bench-crypto") => bench_crypto::run(),
         Some("bench-login") => bench_login::run(),
+        Some("bench-audit") => bench_audit::run(&bench_audit::Options::parse(args)?),
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
         Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),
         Some("bench-simulate") => bench_simulate::run(&bench_simulate::Options::parse(args)?),
