@@ -138,13 +138,8 @@ pub struct SoftKeys {
     index_mac: HmacSm3,
     fingerprint: String,
     /// Derived keys by (table, column, period).
-    derived: RwLock<HashMap<KeySlot, Arc<Sm4Gcm>>>,
-    /// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
-    /// drawn from the system's randomness when the keys are loaded (never from the clock): unique
-    /// within a process, and two processes under the same key collide only if both random draws
-    /// coincide. It saves a system call per sealed value.
-    nonce_prefix: [u8; 4],
-    nonce_counter: AtomicU64,
+    derived: KeyCache,
+    nonces: Nonces,
 }
 
 impl std::fmt::Debug for SoftKeys {
@@ -202,17 +197,14 @@ impl SoftKeys {
         let mut idx = derive(master, b"hedui/blind-index/v1");
         let fp = derive(master, b"hedui/key-fingerprint/v1");
         let mut legacy_key = derive(master, b"hedui/sm4-gcm/v1");
-        let mut start = [0u8; 8];
-        start.copy_from_slice(&seed[4..]);
         let keys = SoftKeys {
             key_id: 1,
             enc_root: derive(master, b"hedui/sm4-gcm/v2"),
             legacy: gcm(&legacy_key),
             index_mac: <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac()),
             fingerprint: encode_hex(&fp[..8]),
-            derived: RwLock::new(HashMap::new()),
-            nonce_prefix: [seed[0], seed[1], seed[2], seed[3]],
-            nonce_counter: AtomicU64::new(u64::from_le_bytes(start)),
+            derived: KeyCache::default(),
+            nonces: Nonces::new(seed),
         };
         zeroize::Zeroize::zeroize(&mut idx);
         zeroize::Zeroize::zeroize(&mut legacy_key);
@@ -243,28 +235,65 @@ impl SoftKeys {
 
     /// The key of one table, column and period, derived once and kept.
     fn key_for(&self, place: &Place, period: u32) -> Arc<Sm4Gcm> {
-        let k = (place.table, place.column, period);
-        if let Some(c) = self.derived.read().ok().and_then(|m| m.get(&k).cloned()) {
-            return c;
-        }
-        let c = Arc::new(gcm(&derive(&self.enc_root, &key_label(place, period))));
-        if let Ok(mut m) = self.derived.write() {
-            m.insert(k, c.clone());
-        }
+        let derived = || Ok::<_, std::convert::Infallible>(derive(&self.enc_root, &key_label(place, period)));
+        let Ok(c) = self.derived.get_or(place, period, derived);
         c
     }
+}
 
-    fn next_nonce(&self) -> [u8; NONCE_LEN] {
+/// The working keys of a provider, one per table, column and period, derived once and kept.
+#[derive(Default)]
+pub(crate) struct KeyCache(RwLock<HashMap<KeySlot, Arc<Sm4Gcm>>>);
+
+impl KeyCache {
+    /// The cached cipher for `place` and `period`, or the one `derive`'s key gives (then kept).
+    pub(crate) fn get_or<E>(
+        &self,
+        place: &Place,
+        period: u32,
+        derive: impl FnOnce() -> Result<[u8; 32], E>,
+    ) -> Result<Arc<Sm4Gcm>, E> {
+        let k = (place.table, place.column, period);
+        if let Some(c) = self.0.read().ok().and_then(|m| m.get(&k).cloned()) {
+            return Ok(c);
+        }
+        let mut key = derive()?;
+        let c = Arc::new(gcm(&key));
+        zeroize::Zeroize::zeroize(&mut key);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(k, c.clone());
+        }
+        Ok(c)
+    }
+}
+
+/// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
+/// drawn from randomness when the keys are loaded (never from the clock): unique within a process,
+/// and two processes under the same key collide only if both random draws coincide. It saves a
+/// system call per sealed value.
+pub(crate) struct Nonces {
+    prefix: [u8; 4],
+    counter: AtomicU64,
+}
+
+impl Nonces {
+    pub(crate) fn new(seed: [u8; 12]) -> Nonces {
+        let mut start = [0u8; 8];
+        start.copy_from_slice(&seed[4..]);
+        Nonces { prefix: [seed[0], seed[1], seed[2], seed[3]], counter: AtomicU64::new(u64::from_le_bytes(start)) }
+    }
+
+    pub(crate) fn next(&self) -> [u8; NONCE_LEN] {
         let mut nonce = [0u8; NONCE_LEN];
-        nonce[..4].copy_from_slice(&self.nonce_prefix);
-        nonce[4..].copy_from_slice(&self.nonce_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+        nonce[..4].copy_from_slice(&self.prefix);
+        nonce[4..].copy_from_slice(&self.counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
         nonce
     }
 }
 
 impl KeyProvider for SoftKeys {
     fn seal(&self, place: &Place, period: u32, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        seal_with(&self.key_for(place, period), self.key_id, period, self.next_nonce(), place, plaintext)
+        seal_with(&self.key_for(place, period), self.key_id, period, self.nonces.next(), place, plaintext)
     }
 
     fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {

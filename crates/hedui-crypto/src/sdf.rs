@@ -13,13 +13,12 @@
 //! tests and for trying the interface.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use hmac::{KeyInit, Mac};
 
 use crate::{
-    CryptoError, HmacSm3, KeyProvider, NONCE_LEN, Place, Sm4Gcm, derive, encode_hex, gcm, index_with, key_label,
+    CryptoError, HmacSm3, KeyCache, KeyProvider, Nonces, Place, Sm4Gcm, derive, encode_hex, gcm, index_with, key_label,
     open_legacy_with, open_with, seal_with,
 };
 
@@ -57,9 +56,8 @@ pub struct SdfKeys<D: SdfDevice> {
     index_mac: HmacSm3,
     legacy: Sm4Gcm,
     fingerprint: String,
-    derived: RwLock<HashMap<crate::KeySlot, Arc<Sm4Gcm>>>,
-    nonce_prefix: [u8; 4],
-    nonce_counter: AtomicU64,
+    derived: KeyCache,
+    nonces: Nonces,
 }
 
 impl<D: SdfDevice> std::fmt::Debug for SdfKeys<D> {
@@ -77,8 +75,6 @@ impl<D: SdfDevice> SdfKeys<D> {
         let mut legacy = device.hmac_sm3(indices.master, b"hedui/sm4-gcm/v1").map_err(device_err)?;
         let mut seed = [0u8; 12];
         device.generate_random(&mut seed).map_err(device_err)?;
-        let mut start = [0u8; 8];
-        start.copy_from_slice(&seed[4..]);
         let keys = SdfKeys {
             device,
             indices,
@@ -86,9 +82,8 @@ impl<D: SdfDevice> SdfKeys<D> {
             index_mac: <HmacSm3 as KeyInit>::new_from_slice(&idx).map_err(|_| CryptoError::Format)?,
             legacy: gcm(&legacy),
             fingerprint: encode_hex(&fp[..8]),
-            derived: RwLock::new(HashMap::new()),
-            nonce_prefix: [seed[0], seed[1], seed[2], seed[3]],
-            nonce_counter: AtomicU64::new(u64::from_le_bytes(start)),
+            derived: KeyCache::default(),
+            nonces: Nonces::new(seed),
         };
         zeroize::Zeroize::zeroize(&mut idx);
         zeroize::Zeroize::zeroize(&mut legacy);
@@ -97,24 +92,9 @@ impl<D: SdfDevice> SdfKeys<D> {
 
     /// The key of one table, column and period, computed by the module once and kept.
     fn key_for(&self, place: &Place, period: u32) -> Result<Arc<Sm4Gcm>, CryptoError> {
-        let k = (place.table, place.column, period);
-        if let Some(c) = self.derived.read().ok().and_then(|m| m.get(&k).cloned()) {
-            return Ok(c);
-        }
-        let mut key = self.device.hmac_sm3(self.indices.seal_root, &key_label(place, period)).map_err(device_err)?;
-        let c = Arc::new(gcm(&key));
-        zeroize::Zeroize::zeroize(&mut key);
-        if let Ok(mut m) = self.derived.write() {
-            m.insert(k, c.clone());
-        }
-        Ok(c)
-    }
-
-    fn next_nonce(&self) -> [u8; NONCE_LEN] {
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce[..4].copy_from_slice(&self.nonce_prefix);
-        nonce[4..].copy_from_slice(&self.nonce_counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-        nonce
+        self.derived.get_or(place, period, || {
+            self.device.hmac_sm3(self.indices.seal_root, &key_label(place, period)).map_err(device_err)
+        })
     }
 }
 
@@ -124,7 +104,7 @@ fn device_err(e: SdfError) -> CryptoError {
 
 impl<D: SdfDevice> KeyProvider for SdfKeys<D> {
     fn seal(&self, place: &Place, period: u32, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        seal_with(self.key_for(place, period)?.as_ref(), self.key_id, period, self.next_nonce(), place, plaintext)
+        seal_with(self.key_for(place, period)?.as_ref(), self.key_id, period, self.nonces.next(), place, plaintext)
     }
 
     fn open(&self, place: &Place, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {

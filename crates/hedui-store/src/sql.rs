@@ -336,8 +336,7 @@ pub(crate) fn first_i64(rows: &[Vec<Value>]) -> Result<i64> {
 /// audit MAC (a store without one writes rows the chain does not protect, which `verify` names).
 pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     let chain = crate::chain::chain_of(&a.action);
-    c.execute("UPDATE audit_head SET seq = seq + 1 WHERE chain = ?", &[chain.into()])?;
-    let head = c.query("SELECT seq, link FROM audit_head WHERE chain = ?", &[chain.into()])?;
+    let head = c.query("UPDATE audit_head SET seq = seq + 1 WHERE chain = ? RETURNING seq, link", &[chain.into()])?;
     let head = head.first().ok_or_else(|| StoreError::Corrupt(format!("the audit chain {chain} has no head")))?;
     let (seq, previous) = (Row(head).i64(0)?, Row(head).opt_blob(1)?);
     let sealed = c.audit_mac().and_then(|m| {
