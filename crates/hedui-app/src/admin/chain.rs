@@ -236,3 +236,15 @@ fn send_syslog(line: &str) -> std::io::Result<()> {
     socket.send_to(format!("<134>hedui: audit-checkpoint {line}").as_bytes(), "/dev/log")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read_checkpoints;
+
+    #[test]
+    fn a_broken_checkpoint_file_names_its_line() {
+        assert!(read_checkpoints("\n\n").unwrap().is_empty(), "blank lines are skipped");
+        let e = read_checkpoints("\n{\"chain\": \"query\"").unwrap_err();
+        assert!(e.starts_with("第 2 行"), "{e}");
+    }
+}

@@ -160,6 +160,9 @@ fn the_citizen_export_lists_every_query_of_a_person() {
         let far =
             Caller::user("far", Role::Clerk, if h.region.starts_with("320481") { "320412" } else { "320481" }, "t");
         assert!(app.person_access_log(&far, &id).unwrap().entries.is_empty(), "another region sees nothing");
+        let typo = app.person_access_log(&clerk, "3204021990010112").unwrap_err();
+        assert_eq!(typo.code(), "invalid_input", "a mistyped number is refused, naming why: {typo}");
+        assert!(typo.to_string().contains("身份证号码无效"));
         let leader = Caller::user("boss", Role::Leader, "", "t");
         assert_eq!(app.person_access_log(&leader, &id).unwrap_err().code(), "forbidden");
         // The request is audited; the number only as its blind index and a sealed copy.
