@@ -384,11 +384,35 @@ impl App {
             return deny(format!("该核对由“{d}”委托，不是本部门（{}）的委托", caller.organization));
         }
         if let Some(h) = household
-            && self.store.relative_in_household(caller.name(), h)?
+            && self.relative_in_household(caller.name(), h)?
         {
             return deny("该家庭有您备案的近亲属，按回避规定您不能办理此案件".into());
         }
         Ok(())
+    }
+}
+
+impl App {
+    /// Whether a relative `login` recorded is a member of `household`. While a key rotation
+    /// re-derives blind indexes, a relative and a member may be indexed under different epochs:
+    /// each relative's number is then looked up under both.
+    fn relative_in_household(&self, login: &str, household: HouseholdId) -> AppResult<bool> {
+        if !self.identity.rotating() {
+            return Ok(self.store.relative_in_household(login, household)?);
+        }
+        let Some(h) = self.store.household(household)? else { return Ok(false) };
+        let members: Vec<_> = h.members.iter().filter_map(|m| m.person).collect();
+        for (bidx, enc) in self.store.relative_ids(login)? {
+            let id =
+                self.identity.open_string(&hedui_identity::place::staff_relative_id(login, bidx.as_slice()), &enc)?;
+            let Ok(id) = hedui_core::id_number::IdNumber::parse(&id).map(|p| p.id) else { continue };
+            for b in self.identity.id_indexes(&id) {
+                if self.store.find_person(&b)?.is_some_and(|p| members.contains(&p)) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 }
 

@@ -94,6 +94,22 @@ impl App {
         })
     }
 
+    /// Unresolved records under a member's name. While a key rotation re-derives blind indexes,
+    /// the name is looked up under both epochs' indexes.
+    fn unresolved_named(&self, h: &HouseholdRow, m: &hedui_store::NewMember) -> AppResult<Vec<StoredRecord>> {
+        if !self.identity.rotating() {
+            return Ok(self.store.unresolved_by_name(&m.name_bidx)?);
+        }
+        let name = self.identity.open_string(&place::member_name(&h.number, m.seq), &m.name_enc)?;
+        let mut out: Vec<StoredRecord> = Vec::new();
+        for b in self.identity.name_indexes(&name) {
+            out.extend(self.store.unresolved_by_name(&b)?);
+        }
+        out.sort_by_key(|r| r.id);
+        out.dedup_by_key(|r| r.id);
+        Ok(out)
+    }
+
     /// Unresolved department records carrying a member's name and an ID number one typo from the member's.
     pub(crate) fn mistyped_hits(
         &self,
@@ -106,7 +122,7 @@ impl App {
             let Some(id) = ids.get(&m.seq) else { continue };
             let full = id.as_str();
             let short: String = full[..6].chars().chain(full[8..17].chars()).collect();
-            for r in self.store.unresolved_by_name(&m.name_bidx)? {
+            for r in self.unresolved_named(h, m)? {
                 if r.rec.as_of > as_of {
                     continue;
                 }

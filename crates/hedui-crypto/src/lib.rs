@@ -15,9 +15,7 @@
 //!   master secret for development and tests; a certified hardware module
 //!   (GM/T 0018 SDF) can implement the same trait in production.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use aes_gcm::aead::{Aead, AeadInOut, KeyInit, Payload};
 use aes_gcm::{AesGcm, Nonce};
@@ -25,10 +23,13 @@ use hmac::{Hmac, Mac};
 use sm3::{Digest, Sm3};
 use sm4::cipher::consts::U12;
 
+mod cache;
 pub mod otp;
+pub mod ring;
 pub mod sdf;
 pub mod shares;
 mod sm4t;
+pub(crate) use cache::{KeyCache, Nonces};
 pub use sm4t::Sm4T;
 
 type Sm4Gcm = AesGcm<Sm4T, U12>;
@@ -97,6 +98,9 @@ pub enum CryptoError {
     Random,
     #[error("主密钥格式错误：应为 64 位十六进制字符")]
     MasterKey,
+    /// A key file that is not one key or lines of `epoch key`.
+    #[error("主密钥文件格式错误：{0}")]
+    KeyFile(String),
     /// The cryptographic module failed or lacks a key.
     #[error("密码模块：{0}")]
     Device(String),
@@ -118,6 +122,52 @@ pub trait KeyProvider: Send + Sync {
     /// A public name of the master key (16 hex characters) that reveals nothing of it: the
     /// database records it, and refuses any other key.
     fn fingerprint(&self) -> String;
+
+    /// The key epoch new values are sealed and indexed under (the key id in a sealed value).
+    fn epoch(&self) -> u8 {
+        1
+    }
+    /// The blind index of `value` under the index key of `epoch`, if this provider still holds
+    /// that epoch's index key (the audit chain's MACs and password verifiers of an earlier epoch).
+    fn blind_index_in(&self, epoch: u8, domain: &[u8], value: &[u8]) -> Option<[u8; 32]> {
+        (epoch == self.epoch()).then(|| self.blind_index(domain, value))
+    }
+    /// The epochs whose blind indexes may still be stored for lookups: the current epoch, and
+    /// while a rotation re-derives them, the epoch it moves from.
+    fn index_epochs(&self) -> Vec<u8> {
+        vec![self.epoch()]
+    }
+    /// A keyed digest that outlives rotations: item keys and row digests, which identify rows
+    /// across snapshots, stay under the index key of the first epoch.
+    fn stable_index(&self, domain: &[u8], value: &[u8]) -> [u8; 32] {
+        self.blind_index(domain, value)
+    }
+    /// The index key of `epoch`, for a rotation to keep (sealed under the next master key) when
+    /// that epoch's master key is retired. A hardware module never gives it out.
+    fn index_key(&self, epoch: u8) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        let _ = epoch;
+        None
+    }
+    /// The fingerprint of the master key of `epoch`, if this provider holds it.
+    fn fingerprint_in(&self, epoch: u8) -> Option<String> {
+        (epoch == self.epoch()).then(|| self.fingerprint())
+    }
+    /// Keeps the index key of a retired epoch, opened from the database; `false` where the
+    /// provider cannot keep one.
+    fn retain_index_key(&self, epoch: u8, key: &[u8; 32]) -> bool {
+        let _ = (epoch, key);
+        false
+    }
+}
+
+/// The key period (month) a stored value was sealed under, if it is in the current format.
+pub fn sealed_period(sealed: &[u8]) -> Option<u32> {
+    sealed_epoch(sealed).map(|_| u32::from_be_bytes([sealed[2], sealed[3], sealed[4], sealed[5]]))
+}
+
+/// The key epoch a stored value was sealed under (its key id), if it is in the current format.
+pub fn sealed_epoch(sealed: &[u8]) -> Option<u8> {
+    (sealed.len() >= V2_HEAD + TAG_LEN && sealed[0] == SEALED_V2).then(|| sealed[1])
 }
 
 /// Whether a stored value is in the first release's format (to be re-sealed by the migration).
@@ -131,6 +181,8 @@ type KeySlot = (&'static str, &'static str, u32);
 /// Software keys derived from one 32-byte master secret.
 pub struct SoftKeys {
     key_id: u8,
+    /// The index key, kept for a rotation to retain it.
+    idx: zeroize::Zeroizing<[u8; 32]>,
     /// Root of the per-place encryption keys.
     enc_root: [u8; 32],
     /// The first release's single encryption key, for reading old values only.
@@ -188,31 +240,42 @@ impl SoftKeys {
     /// Derives the encryption and index keys from a master secret. Fails only when the system's
     /// randomness (for nonces) is unavailable.
     pub fn from_master(master: &[u8; 32]) -> Result<SoftKeys, CryptoError> {
-        let mut seed = [0u8; 12];
-        getrandom::fill(&mut seed).map_err(|_| CryptoError::Random)?;
-        Ok(SoftKeys::with_nonce_seed(master, seed))
+        SoftKeys::from_master_epoch(master, 1)
     }
 
-    fn with_nonce_seed(master: &[u8; 32], seed: [u8; 12]) -> SoftKeys {
-        let mut idx = derive(master, b"hedui/blind-index/v1");
+    /// The keys of `master` as the keys of `epoch` (1 to 255): values sealed under them carry
+    /// `epoch` as their key id.
+    pub fn from_master_epoch(master: &[u8; 32], epoch: u8) -> Result<SoftKeys, CryptoError> {
+        let mut seed = [0u8; 12];
+        getrandom::fill(&mut seed).map_err(|_| CryptoError::Random)?;
+        Ok(SoftKeys::with_nonce_seed(master, seed, epoch))
+    }
+
+    fn with_nonce_seed(master: &[u8; 32], seed: [u8; 12], epoch: u8) -> SoftKeys {
+        let idx = zeroize::Zeroizing::new(derive(master, b"hedui/blind-index/v1"));
         let fp = derive(master, b"hedui/key-fingerprint/v1");
         let mut legacy_key = derive(master, b"hedui/sm4-gcm/v1");
         let keys = SoftKeys {
-            key_id: 1,
+            key_id: epoch,
+            index_mac: <HmacSm3 as KeyInit>::new_from_slice(idx.as_ref()).unwrap_or_else(|_| unreachable_hmac()),
+            idx,
             enc_root: derive(master, b"hedui/sm4-gcm/v2"),
             legacy: gcm(&legacy_key),
-            index_mac: <HmacSm3 as KeyInit>::new_from_slice(&idx).unwrap_or_else(|_| unreachable_hmac()),
             fingerprint: encode_hex(&fp[..8]),
             derived: KeyCache::default(),
             nonces: Nonces::new(seed),
         };
-        zeroize::Zeroize::zeroize(&mut idx);
         zeroize::Zeroize::zeroize(&mut legacy_key);
         keys
     }
 
     /// Parses a master secret written as 64 hexadecimal characters.
     pub fn from_hex(hex: &str) -> Result<SoftKeys, CryptoError> {
+        SoftKeys::from_hex_epoch(hex, 1)
+    }
+
+    /// Parses a master secret written as 64 hexadecimal characters, as the keys of `epoch`.
+    pub fn from_hex_epoch(hex: &str, epoch: u8) -> Result<SoftKeys, CryptoError> {
         let mut bytes = decode_hex(hex.trim()).ok_or(CryptoError::MasterKey)?;
         let mut master = [0u8; 32];
         if bytes.len() != 32 {
@@ -221,7 +284,7 @@ impl SoftKeys {
         }
         master.copy_from_slice(&bytes);
         zeroize::Zeroize::zeroize(&mut bytes);
-        let keys = SoftKeys::from_master(&master);
+        let keys = SoftKeys::from_master_epoch(&master, epoch);
         zeroize::Zeroize::zeroize(&mut master);
         keys
     }
@@ -238,56 +301,6 @@ impl SoftKeys {
         let derived = || Ok::<_, std::convert::Infallible>(derive(&self.enc_root, &key_label(place, period)));
         let Ok(c) = self.derived.get_or(place, period, derived);
         c
-    }
-}
-
-/// The working keys of a provider, one per table, column and period, derived once and kept.
-#[derive(Default)]
-pub(crate) struct KeyCache(RwLock<HashMap<KeySlot, Arc<Sm4Gcm>>>);
-
-impl KeyCache {
-    /// The cached cipher for `place` and `period`, or the one `derive`'s key gives (then kept).
-    pub(crate) fn get_or<E>(
-        &self,
-        place: &Place,
-        period: u32,
-        derive: impl FnOnce() -> Result<[u8; 32], E>,
-    ) -> Result<Arc<Sm4Gcm>, E> {
-        let k = (place.table, place.column, period);
-        if let Some(c) = self.0.read().ok().and_then(|m| m.get(&k).cloned()) {
-            return Ok(c);
-        }
-        let mut key = derive()?;
-        let c = Arc::new(gcm(&key));
-        zeroize::Zeroize::zeroize(&mut key);
-        if let Ok(mut m) = self.0.write() {
-            m.insert(k, c.clone());
-        }
-        Ok(c)
-    }
-}
-
-/// Nonces are a random 32-bit prefix and a 64-bit counter that starts at a random value, both
-/// drawn from randomness when the keys are loaded (never from the clock): unique within a process,
-/// and two processes under the same key collide only if both random draws coincide. It saves a
-/// system call per sealed value.
-pub(crate) struct Nonces {
-    prefix: [u8; 4],
-    counter: AtomicU64,
-}
-
-impl Nonces {
-    pub(crate) fn new(seed: [u8; 12]) -> Nonces {
-        let mut start = [0u8; 8];
-        start.copy_from_slice(&seed[4..]);
-        Nonces { prefix: [seed[0], seed[1], seed[2], seed[3]], counter: AtomicU64::new(u64::from_le_bytes(start)) }
-    }
-
-    pub(crate) fn next(&self) -> [u8; NONCE_LEN] {
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce[..4].copy_from_slice(&self.prefix);
-        nonce[4..].copy_from_slice(&self.counter.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-        nonce
     }
 }
 
@@ -310,6 +323,14 @@ impl KeyProvider for SoftKeys {
 
     fn fingerprint(&self) -> String {
         self.fingerprint.clone()
+    }
+
+    fn epoch(&self) -> u8 {
+        self.key_id
+    }
+
+    fn index_key(&self, epoch: u8) -> Option<zeroize::Zeroizing<[u8; 32]>> {
+        (epoch == self.key_id).then(|| self.idx.clone())
     }
 }
 
@@ -374,7 +395,7 @@ fn open_legacy_with(legacy: &Sm4Gcm, key_id: u8, label: &[u8], sealed: &[u8]) ->
 }
 
 /// A blind index: HMAC-SM3 of the domain, a separator and the value.
-fn index_with(mac: &HmacSm3, domain: &[u8], value: &[u8]) -> [u8; 32] {
+pub(crate) fn index_with(mac: &HmacSm3, domain: &[u8], value: &[u8]) -> [u8; 32] {
     let mut mac = mac.clone();
     mac.update(domain);
     mac.update(&[0]);
@@ -500,7 +521,7 @@ mod tests {
         // The nonce seed comes from the system's randomness only; within a process the counter
         // moves on every seal. The same seed (as two processes would need to collide) still
         // gives distinct nonces for successive seals.
-        let k = SoftKeys::with_nonce_seed(&[7u8; 32], [1; 12]);
+        let k = SoftKeys::with_nonce_seed(&[7u8; 32], [1; 12], 1);
         let p = place("r");
         let mut nonces = std::collections::HashSet::new();
         for _ in 0..1000 {

@@ -144,6 +144,11 @@ pub mod place {
         Place::new("node_key", "secret_enc", format!("public={public_key}"))
     }
 
+    /// A retired key epoch's index key, sealed under the current master key.
+    pub fn key_epoch_retained(epoch: i64) -> Place {
+        Place::new("key_epoch", "retained_enc", format!("epoch={epoch}"))
+    }
+
     /// A user's GM/T 0021 token seed, bound to the user.
     pub fn token_seed(user: i64) -> Place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=sm3otp"))
@@ -195,7 +200,40 @@ impl Identity {
 
     /// The registry key of a valid ID number whose blind index is already known.
     pub fn person_key_indexed(&self, id: &IdNumber, bidx: &BlindIndex, period: u32) -> Result<PersonKey, CryptoError> {
-        Ok(PersonKey { bidx: *bidx, id_enc: self.seal(&place::person_id(bidx), period, id.as_str().as_bytes())? })
+        let previous = self.previous_id_index(id);
+        Ok(PersonKey {
+            bidx: *bidx,
+            id_enc: self.seal(&place::person_id(bidx), period, id.as_str().as_bytes())?,
+            previous,
+        })
+    }
+
+    /// While a key rotation runs, the index of `id` under the epoch it moves from.
+    pub fn previous_id_index(&self, id: &IdNumber) -> Option<BlindIndex> {
+        let epochs = self.keys.index_epochs();
+        let from = *epochs.get(1)?;
+        self.keys.blind_index_in(from, IDX_ID, id.as_str().as_bytes()).map(BlindIndex::from_digest)
+    }
+
+    /// The indexes of `id` under every epoch lookups must try: the current one first, and while
+    /// a rotation runs the one it moves from.
+    pub fn id_indexes(&self, id: &IdNumber) -> Vec<BlindIndex> {
+        self.indexes_of(IDX_ID, id.as_str().as_bytes())
+    }
+
+    /// The indexes of a name under every epoch lookups must try (see [`Identity::id_indexes`]).
+    pub fn name_indexes(&self, name: &str) -> Vec<BlindIndex> {
+        self.indexes_of(IDX_NAME, normalize_name(name).as_bytes())
+    }
+
+    fn indexes_of(&self, domain: &[u8], value: &[u8]) -> Vec<BlindIndex> {
+        let epochs = self.keys.index_epochs();
+        epochs.iter().filter_map(|e| self.keys.blind_index_in(*e, domain, value)).map(BlindIndex::from_digest).collect()
+    }
+
+    /// Whether a key rotation is re-deriving blind indexes (lookups then try two epochs).
+    pub fn rotating(&self) -> bool {
+        self.keys.index_epochs().len() > 1
     }
 
     /// The blind index of a valid ID number.
@@ -207,6 +245,11 @@ impl Identity {
     pub fn id_index_raw(&self, raw: &str) -> Option<BlindIndex> {
         id_number::normalize_for_index(raw)
             .map(|n| BlindIndex::from_digest(self.keys.blind_index(IDX_ID, n.as_bytes())))
+    }
+
+    /// The blind index of an ID number's text as sealed (already normalized).
+    pub fn id_text_index(&self, id: &str) -> BlindIndex {
+        BlindIndex::from_digest(self.keys.blind_index(IDX_ID, id.as_bytes()))
     }
 
     /// The blind index of a name, for finding unresolved records that may belong to a member.
@@ -223,13 +266,13 @@ impl Identity {
         v.extend_from_slice(source.as_bytes());
         v.push(0);
         v.extend_from_slice(value.trim().as_bytes());
-        encode_hex(&self.keys.blind_index(IDX_KEY, &v)[..16])
+        encode_hex(&self.keys.stable_index(IDX_KEY, &v)[..16])
     }
 
     /// The identity of a row within its snapshot: keyed, so that a stored digest cannot be matched
     /// against guessed rows, and truncated to [`ROW_DIGEST_LEN`] bytes.
     pub fn row_digest(&self, row: &[u8]) -> [u8; ROW_DIGEST_LEN] {
-        let full = self.keys.blind_index(IDX_ROW, row);
+        let full = self.keys.stable_index(IDX_ROW, row);
         let mut out = [0u8; ROW_DIGEST_LEN];
         out.copy_from_slice(&full[..ROW_DIGEST_LEN]);
         out

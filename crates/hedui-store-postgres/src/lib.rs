@@ -162,7 +162,8 @@ pub fn open_in_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
 /// The grants that divide a deployment's database between three roles: the owner (who runs
 /// `hedui migrate`), the application's role `app` (everything it needs, but audit rows only
 /// inserted and read) and the purge role `purge` (a retention run: it reads and deletes audit
-/// rows, and moves the chain's head). Run by the owner after each migration; `hedui db grants`
+/// rows, and moves the chain's head; a key rotation: it re-seals audit rows' sealed text, and
+/// nothing else of them). Run by the owner after each migration; `hedui db grants`
 /// prints it.
 pub fn role_grants(schema: &str, app: &str, purge: &str) -> String {
     format!(
@@ -172,6 +173,7 @@ pub fn role_grants(schema: &str, app: &str, purge: &str) -> String {
          REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit, {schema}.audit_checkpoint FROM {app};\n\
          REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.schema_migrations FROM {app};\n\
          GRANT SELECT, DELETE ON {schema}.audit TO {purge};\n\
+         GRANT UPDATE (search_enc, note_enc) ON {schema}.audit TO {purge};\n\
          GRANT SELECT, UPDATE ON {schema}.audit_head TO {purge};\n\
          GRANT SELECT, INSERT ON {schema}.audit_checkpoint TO {purge};\n\
          GRANT SELECT ON {schema}.schema_migrations TO {purge};\n"

@@ -40,6 +40,13 @@ pub trait AuditMac: Send + Sync {
     fn epoch(&self) -> i64;
     /// The MAC of `data` under the key of `epoch`; `None` for an epoch this node does not hold.
     fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]>;
+    /// The text a row's sealed `column` (`search_enc`, `note_enc`) holds, which the MAC covers
+    /// instead of the ciphertext (a rotation re-seals it); `None` when it does not open. By
+    /// default the ciphertext itself.
+    fn plain(&self, column: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        let _ = column;
+        Some(sealed.to_vec())
+    }
 }
 
 /// An audit row as the chain holds it.
@@ -120,9 +127,11 @@ impl Checkpoint {
 }
 
 /// What a row's MAC covers: a domain tag, the chain, the seq, the key epoch and every field of
-/// the entry, each length-prefixed so that no two different rows give the same bytes.
-pub fn content(chain: &str, seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
-    let mut out = b"hedui-audit-row/1".to_vec();
+/// the entry, each length-prefixed so that no two different rows give the same bytes. Sealed text
+/// is covered as `mac` opens it, so that a rotation may re-seal it; text that does not open is
+/// covered as its ciphertext behind a different tag, which no honest row's MAC matches.
+pub fn content(chain: &str, seq: i64, epoch: i64, e: &AuditEntry, mac: &dyn AuditMac) -> Vec<u8> {
+    let mut out = b"hedui-audit-row/2".to_vec();
     out.extend_from_slice(&(chain.len() as u64).to_be_bytes());
     out.extend_from_slice(chain.as_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
@@ -132,8 +141,17 @@ pub fn content(chain: &str, seq: i64, epoch: i64, e: &AuditEntry) -> Vec<u8> {
     let texts =
         [&at, &e.actor, &e.action, &e.object, &outcome, &e.detail, &e.request_id, &e.client, &e.basis, &e.search];
     let bidx = e.search_bidx.map(|b| b.to_vec());
-    let blobs =
-        [bidx.as_deref(), e.search_enc.as_ref().map(|s| s.as_bytes()), e.note_enc.as_ref().map(|s| s.as_bytes())];
+    let open = |column: &str, s: Option<&hedui_core::Sealed>| {
+        s.map(|s| match mac.plain(column, s.as_bytes()) {
+            Some(mut p) => {
+                p.insert(0, b'p');
+                p
+            }
+            None => [b"x".as_slice(), s.as_bytes()].concat(),
+        })
+    };
+    let (search, note) = (open("search_enc", e.search_enc.as_ref()), open("note_enc", e.note_enc.as_ref()));
+    let blobs = [bidx.as_deref(), search.as_deref(), note.as_deref()];
     for field in texts.iter().map(|t| Some(t.as_bytes())).chain(blobs) {
         match field {
             // An absent value and an empty one differ.

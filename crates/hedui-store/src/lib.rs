@@ -11,6 +11,7 @@ mod audit;
 pub mod chain;
 pub mod contract;
 mod in_force;
+pub mod rekey;
 mod sealed;
 mod sql;
 mod types;
@@ -335,6 +336,20 @@ pub trait Store: Send + Sync {
     fn add_relative(&self, r: &NewRelative, created_at: Timestamp, audit: &AuditEntry) -> Result<()>;
     /// Whether a relative `login` recorded is a member of `household`.
     fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool>;
+    /// The relatives `login` recorded: each one's blind index and sealed ID number.
+    fn relative_ids(&self, login: &str) -> Result<Vec<(BlindIndex, Vec<u8>)>>;
+    /// Up to `limit` rows of `table` after the row `after`, with their sealed and index values.
+    fn rekey_page(&self, table: rekey::RekeyTable, after: i64, limit: i64) -> Result<Vec<rekey::RekeyRow>>;
+    /// Writes re-sealed values and the table's rotation cursor (the last row's id) with the audit
+    /// row, in one transaction. Audit rows go through [`Store::rekey_audit`].
+    fn rekey_apply(&self, table: rekey::RekeyTable, rows: &[rekey::RekeyRow], audit: &AuditEntry) -> Result<()>;
+    /// Writes audit rows' re-sealed text, in a transaction that alone may change it (on
+    /// PostgreSQL, under the purge role).
+    fn rekey_audit(&self, rows: &[rekey::RekeyRow]) -> Result<()>;
+    /// The master key's epochs as recorded, oldest first.
+    fn key_epochs(&self) -> Result<Vec<rekey::KeyEpochRow>>;
+    /// Records key epochs (by epoch) and `meta` values with the audit row, in one transaction.
+    fn put_key_epochs(&self, rows: &[rekey::KeyEpochRow], meta: &[(&str, &str)], audit: &AuditEntry) -> Result<()>;
     /// Every user, by login.
     fn users(&self) -> Result<Vec<UserRow>>;
     /// Changes a user's role, region, organization or whether it is disabled (disabling ends its

@@ -136,6 +136,6 @@ pub(crate) fn reseal_in(c: &mut dyn Conn, change: &Reseal) -> Result<()> {
     expect_one(n, &format!("{change:?}").chars().take(60).collect::<String>())
 }
 
-fn expect_one(n: u64, what: &str) -> Result<()> {
+pub(crate) fn expect_one(n: u64, what: &str) -> Result<()> {
     if n == 1 { Ok(()) } else { Err(StoreError::NotFound(what.to_string())) }
 }

@@ -28,12 +28,14 @@ mod exchange;
 mod jobs;
 mod mirror;
 mod persons;
+mod rekey;
 mod store;
 
 use cases::member_from;
 
 use crate::accounts::*;
 use crate::audit::*;
+use crate::rekey::{KeyEpochRow, RekeyRow, RekeyTable};
 use crate::types::*;
 use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};
 
@@ -185,6 +187,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "access", include_str!("../migrations/0011_access.sql")),
     (12, "audit_chain", include_str!("../migrations/0012_audit_chain.sql")),
     (13, "node_keys", include_str!("../migrations/0013_node_keys.sql")),
+    (14, "key_epochs", include_str!("../migrations/0014_key_epochs.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -341,7 +344,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
     let (seq, previous) = (Row(head).i64(0)?, Row(head).opt_blob(1)?);
     let sealed = c.audit_mac().and_then(|m| {
         let epoch = m.epoch();
-        let mac = m.mac(epoch, &crate::chain::content(chain, seq, epoch, a))?;
+        let mac = m.mac(epoch, &crate::chain::content(chain, seq, epoch, a, m))?;
         let link = m.mac(epoch, &crate::chain::link_input(previous.as_deref(), &mac))?;
         Some((epoch, mac, link))
     });

@@ -19,6 +19,9 @@ use hedui_means::Outcome;
 pub struct PersonKey {
     pub bidx: BlindIndex,
     pub id_enc: Sealed,
+    /// While a key rotation runs: the same number's index under the epoch it moves from, so that
+    /// a person not yet re-indexed is found instead of created twice.
+    pub previous: Option<BlindIndex>,
 }
 
 /// A record to store: a mirror row or a bank answer, the observation with who and where it is

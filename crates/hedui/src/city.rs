@@ -415,7 +415,7 @@ impl DemoPaths {
 
 /// The demo's master key: the file's, or a new one written there on the demo's first run. Only
 /// the demo and `hedui init` ever create a key.
-pub fn demo_key(path: &Path) -> Result<hedui_crypto::SoftKeys> {
+pub fn demo_key(path: &Path) -> Result<hedui_crypto::ring::KeyRing> {
     if !path.exists() && std::env::var_os("HEDUI_MASTER_KEY").is_none() {
         crate::keys::create(path)?;
     }

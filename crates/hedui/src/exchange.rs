@@ -33,9 +33,10 @@ pub fn catalog(path: Option<&Path>, base_url: Option<&str>) -> Result<Catalog> {
     Ok(c)
 }
 
-/// hedui's exchange keys, derived from its master key so that there is one secret to keep.
+/// hedui's exchange keys, derived from the first key epoch's index key (which rotations keep), so
+/// that the departments that know this node's public key keep knowing it.
 pub fn node_secret(keys: &dyn KeyProvider, node_id: &str) -> NodeSecret {
-    NodeSecret::derive(&keys.blind_index(b"exchange-node", node_id.as_bytes()), node_id)
+    NodeSecret::derive(&keys.stable_index(b"exchange-node", node_id.as_bytes()), node_id)
 }
 
 /// The exchange's tunables (`[exchange]` in the configuration).

@@ -110,8 +110,19 @@ pub fn build_app_from(
     // The key must be the database's before anything is read or sealed; values of the first
     // release are then bound to their rows once.
     app.bind_key()?;
+    // Retired key epochs' index keys: the audit MACs, password verifiers and row digests made
+    // under them.
+    app.load_retained_keys()?;
     // The node signs with its own generated key (made at the first start).
     app.load_signing_keys(REPORT_NODE)?;
+    // A key file with a newer epoch beside the database's starts a rotation.
+    if let Some(from) = app.start_pending_rotation()? {
+        tracing::warn!(
+            from,
+            to = app.identity.keys().epoch(),
+            "主密钥轮换已开始：请运行 hedui key rotate 完成重新加密"
+        );
+    }
     app.policies.audit_to(app.store.clone(), app.clock.clone());
     let up = app.upgrade_sealed().context("将密文绑定到所在行（迁移）")?;
     if up.values > 0 {

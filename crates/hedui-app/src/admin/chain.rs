@@ -19,9 +19,6 @@ use hedui_store::chain::{AuditMac, CHAINS, Checkpoint};
 use super::verify::{AuditVerification, Finding, Verifier};
 use crate::{Action, App, AppError, AppResult, Caller, Object};
 
-/// The key epoch the chain is written under. Key rotation (a later step) adds epochs.
-pub const EPOCH: i64 = 1;
-
 /// How many rows `verify` reads at a time.
 const PAGE: i64 = 5000;
 
@@ -38,22 +35,34 @@ impl ChainKeys {
 
 impl AuditMac for ChainKeys {
     fn epoch(&self) -> i64 {
-        EPOCH
+        BorrowedKeys(self.keys.as_ref()).epoch()
     }
     fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]> {
         BorrowedKeys(self.keys.as_ref()).mac(epoch, data)
     }
+    fn plain(&self, column: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        BorrowedKeys(self.keys.as_ref()).plain(column, sealed)
+    }
 }
 
-/// The same MAC over borrowed keys.
-struct BorrowedKeys<'a>(&'a dyn KeyProvider);
+/// The same MAC over borrowed keys. Rows are written under the key provider's current epoch;
+/// rows of an earlier epoch are checked with that epoch's index key, which a rotation keeps.
+pub struct BorrowedKeys<'a>(pub &'a dyn KeyProvider);
 
 impl AuditMac for BorrowedKeys<'_> {
     fn epoch(&self) -> i64 {
-        EPOCH
+        i64::from(self.0.epoch())
     }
     fn mac(&self, epoch: i64, data: &[u8]) -> Option<[u8; 32]> {
-        (epoch == EPOCH).then(|| self.0.blind_index(b"audit-chain", data))
+        let epoch = u8::try_from(epoch).ok()?;
+        self.0.blind_index_in(epoch, b"audit-chain", data)
+    }
+    fn plain(&self, column: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        let place = match column {
+            "search_enc" => hedui_identity::place::audit_search(),
+            _ => hedui_identity::place::audit_note(),
+        };
+        self.0.open(&place, sealed).ok()
     }
 }
 
@@ -84,7 +93,7 @@ impl App {
             first_seq: head.first_seq,
             at: self.now(),
             kind: kind.into(),
-            key_epoch: EPOCH,
+            key_epoch: i64::from(self.identity.keys().epoch()),
             signer: String::new(),
             public_key: String::new(),
             signature: String::new(),

@@ -12,6 +12,8 @@ pub mod node_keys;
 pub mod recode;
 pub mod recovery;
 pub mod retention;
+pub mod rotate;
+mod rotate_rows;
 pub mod security;
 pub mod transparency;
 pub mod upgrade;

@@ -146,7 +146,7 @@ impl App {
                 first_seq: due.through_seq + 1,
                 at: self.now(),
                 kind: "purge".into(),
-                key_epoch: super::chain::EPOCH,
+                key_epoch: i64::from(self.identity.keys().epoch()),
                 signer: String::new(),
                 public_key: String::new(),
                 signature: String::new(),

@@ -42,7 +42,13 @@ impl App {
         let parsed = hedui_core::id_number::IdNumber::parse_with_table(id_number.trim(), &self.regions)
             .map_err(|e| AppError::Invalid(format!("身份证号码无效：{e}")))?;
         let bidx = self.identity.id_index(&parsed.id);
-        let person = self.store.find_person(&bidx)?;
+        let mut person = None;
+        for b in self.identity.id_indexes(&parsed.id) {
+            if let Some(p) = self.store.find_person(&b)? {
+                person = Some(p);
+                break;
+            }
+        }
         let households: Vec<(hedui_core::HouseholdId, String, String)> = match person {
             Some(p) => self.store.households_of_person(p)?,
             None => Vec::new(),

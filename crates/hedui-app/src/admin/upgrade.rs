@@ -31,12 +31,15 @@ pub struct Upgraded {
 }
 
 impl App {
-    /// Checks that the master key is the database's, recording its fingerprint on first use.
+    /// Checks that the master key is the database's, recording its fingerprint on first use. A
+    /// key file that holds the database's key and a newer epoch beside it is accepted: a rotation
+    /// to that epoch is pending (see [`App::pending_rotation`]).
     pub fn bind_key(&self) -> AppResult<()> {
         let keys = self.identity.keys();
         let fp = keys.fingerprint();
         match self.store.meta(KEY_FINGERPRINT)? {
             Some(expected) if expected == fp => Ok(()),
+            Some(_) if self.pending_rotation()?.is_some() => Ok(()),
             Some(expected) => Err(AppError::WrongKey(format!(
                 "数据库要求指纹为 {expected} 的主密钥，而给出的主密钥指纹为 {fp}：密钥不是这个数据库的"
             ))),
@@ -61,6 +64,24 @@ impl App {
                 Ok(())
             }
         }
+    }
+
+    /// The database's epoch when the key file holds it (its fingerprint matching) and a newer
+    /// current epoch: a rotation the database has not recorded yet.
+    pub fn pending_rotation(&self) -> AppResult<Option<u8>> {
+        let keys = self.identity.keys();
+        let recorded = self.recorded_epoch()?;
+        let expected = self.store.meta(KEY_FINGERPRINT)?;
+        Ok((keys.epoch() > recorded && expected.is_some() && keys.fingerprint_in(recorded) == expected)
+            .then_some(recorded))
+    }
+
+    /// Starts a pending rotation (the key file holds a newer epoch than the database records).
+    /// Returns the epoch it moves from.
+    pub fn start_pending_rotation(&self) -> AppResult<Option<u8>> {
+        let Some(from) = self.pending_rotation()? else { return Ok(None) };
+        self.rotation_begin(from)?;
+        Ok(Some(from))
     }
 
     /// Re-seals every value still in the first release's format for its own row, and signs the

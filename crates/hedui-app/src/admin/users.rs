@@ -45,6 +45,16 @@ impl Default for LoginPolicy {
 /// The prefix of a peppered verifier.
 const PEPPERED: &str = "sm3p$";
 
+/// A peppered verifier's key epoch and Argon2id string; `None` for a verifier of an earlier
+/// release (not peppered).
+fn split_verifier(verifier: &str) -> Option<(u8, &str)> {
+    let rest = verifier.strip_prefix(PEPPERED)?;
+    match rest.strip_prefix('e').and_then(|r| r.split_once('$')) {
+        Some((epoch, h)) => epoch.parse().ok().map(|e| (e, h)),
+        None => Some((1, rest)),
+    }
+}
+
 /// A password older than this must be changed (GB/T 22239-2019 level 3: periodic change).
 pub const PASSWORD_MAX_AGE_SECONDS: i64 = 90 * 24 * 3600;
 
@@ -211,23 +221,39 @@ impl App {
         }
     }
 
-    /// The HMAC-SM3 of a password under the key provider's pepper key, wiped when dropped.
-    fn peppered(&self, password: &str) -> zeroize::Zeroizing<Vec<u8>> {
-        let mut mac = self.identity.keys().blind_index(b"password-pepper", password.as_bytes());
+    /// The HMAC-SM3 of a password under the pepper key of key epoch `epoch`, wiped when dropped;
+    /// `None` for an epoch whose index key this node no longer holds.
+    fn peppered(&self, password: &str, epoch: u8) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let mut mac = self.identity.keys().blind_index_in(epoch, b"password-pepper", password.as_bytes())?;
         let hex = zeroize::Zeroizing::new(encode_hex(&mac).into_bytes());
         zeroize::Zeroize::zeroize(&mut mac);
-        hex
+        Some(hex)
     }
 
+    /// A verifier of `password` under the current key epoch: `sm3p$` and the Argon2id string of
+    /// the peppered password, with `e<epoch>$` between them after the first epoch.
     pub(crate) fn password_verifier(&self, password: &str) -> AppResult<String> {
-        Ok(format!("{PEPPERED}{}", argon2_hash(&self.peppered(password))?))
+        let epoch = self.identity.keys().epoch();
+        let peppered = self.peppered(password, epoch).ok_or_else(|| AppError::Internal("no pepper key".into()))?;
+        let tag = if epoch == 1 { String::new() } else { format!("e{epoch}$") };
+        Ok(format!("{PEPPERED}{tag}{}", argon2_hash(&peppered)?))
     }
 
-    /// Whether `password` matches `verifier` (peppered, or of an earlier release).
+    /// Whether `password` matches `verifier` (peppered under any epoch held, or of an earlier
+    /// release).
     pub(crate) fn password_matches(&self, password: &str, verifier: &str) -> bool {
-        match verifier.strip_prefix(PEPPERED) {
-            Some(h) => argon2_verify(&self.peppered(password), h),
+        match split_verifier(verifier) {
+            Some((epoch, h)) => self.peppered(password, epoch).is_some_and(|p| argon2_verify(&p, h)),
             None => argon2_verify(password.as_bytes(), verifier),
+        }
+    }
+
+    /// A new verifier for a correct `password` whose stored `verifier` is of an earlier release
+    /// or key epoch: verifiers move to the current epoch at the next login.
+    fn verifier_upgrade(&self, password: &str, verifier: &str) -> AppResult<Option<String>> {
+        match split_verifier(verifier) {
+            Some((epoch, _)) if epoch == self.identity.keys().epoch() => Ok(None),
+            _ => self.password_verifier(password).map(Some),
         }
     }
 
@@ -303,7 +329,9 @@ impl App {
                 Timestamp::from_unix(secs + super::factors::PENDING_SECONDS),
                 &challenge,
             )?;
-            self.audit(&actor, "login", &object, AuditOutcome::Ok, "口令正确，待验证第二因子".into())?;
+            let upgrade = self.verifier_upgrade(password, &user.password_hash)?;
+            let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Ok, "口令正确，待验证第二因子".into());
+            self.store.record_login(user.id, user.failed_logins, user.locked_until, upgrade.as_deref(), &audit)?;
             let methods = factors.into_iter().map(|f| f.kind).collect();
             return Ok(Session { token, user, pending: Some(super::factors::Pending { methods, challenge }) });
         }
@@ -313,10 +341,7 @@ impl App {
             Timestamp::from_unix(secs),
             Timestamp::from_unix(secs + policy.absolute_seconds),
         )?;
-        let upgrade = match user.password_hash.starts_with(PEPPERED) {
-            true => None,
-            false => Some(self.password_verifier(password)?),
-        };
+        let upgrade = self.verifier_upgrade(password, &user.password_hash)?;
         let audit = self.audit_entry(&actor, "login", &object, AuditOutcome::Ok, String::new());
         self.store.record_login(user.id, 0, None, upgrade.as_deref(), &audit)?;
         Ok(Session { token, user, pending: None })

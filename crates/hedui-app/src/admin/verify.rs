@@ -165,7 +165,7 @@ impl<'a> Verifier<'a> {
             return;
         };
         self.out.chained += 1;
-        let Some(own) = self.mac.mac(epoch, &chain::content(&r.chain, seq, epoch, &r.entry)) else {
+        let Some(own) = self.mac.mac(epoch, &chain::content(&r.chain, seq, epoch, &r.entry, self.mac)) else {
             self.out.findings.push(Finding::UnknownEpoch { id: r.id, epoch });
             return;
         };

@@ -133,7 +133,7 @@ impl ReportSigner {
     /// xtask benchmarks sign with it).
     pub fn derive(keys: &dyn KeyProvider, node: &str) -> ReportSigner {
         let signer = format!("{node}#report");
-        let secret = NodeSecret::derive(&keys.blind_index(b"report-signing", node.as_bytes()), &signer);
+        let secret = NodeSecret::derive(&keys.stable_index(b"report-signing", node.as_bytes()), &signer);
         ReportSigner { public: secret.public(), secret, signer, accepted: Vec::new(), revoked: Vec::new() }
     }
 

@@ -47,7 +47,7 @@ pub fn audit_rows_are_chained(s: &dyn Store) {
     for r in &rows[1..] {
         let (seq, epoch) = (r.seq.unwrap(), r.key_epoch.unwrap());
         assert_eq!(epoch, 7);
-        let mac = TestMac.mac(epoch, &content("query", seq, epoch, &r.entry)).unwrap();
+        let mac = TestMac.mac(epoch, &content("query", seq, epoch, &r.entry, &TestMac)).unwrap();
         assert_eq!(r.mac.as_deref(), Some(&mac[..]), "the MAC covers the row as stored");
         let link = TestMac.mac(epoch, &link_input(previous.as_deref(), &mac)).unwrap();
         assert_eq!(r.link.as_deref(), Some(&link[..]), "each link covers the one before");

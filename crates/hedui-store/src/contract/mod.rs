@@ -27,7 +27,7 @@ mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
-pub use keys::node_keys_roll_and_revoke;
+pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 pub use users::{staff_relatives_match_members, users_and_sessions};
 
@@ -61,7 +61,7 @@ macro_rules! contract_tests {
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
             audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies,
-            node_keys_roll_and_revoke);
+            node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -106,7 +106,7 @@ fn day(s: &str) -> Date {
     Date::parse(s).expect("test date")
 }
 
-fn audit(action: &str, object: &str) -> AuditEntry {
+pub(super) fn audit(action: &str, object: &str) -> AuditEntry {
     AuditEntry {
         at: ts(0),
         actor: "tester".into(),
@@ -121,8 +121,8 @@ fn audit(action: &str, object: &str) -> AuditEntry {
     }
 }
 
-fn key(n: u8) -> PersonKey {
-    PersonKey { bidx: bx(vec![n; 32]), id_enc: sd(vec![n, n, 1]) }
+pub(super) fn key(n: u8) -> PersonKey {
+    PersonKey { bidx: bx(vec![n; 32]), id_enc: sd(vec![n, n, 1]), previous: None }
 }
 
 fn record(person: Option<PersonId>, n: u8) -> NewRecord {
@@ -148,7 +148,7 @@ fn record(person: Option<PersonId>, n: u8) -> NewRecord {
     }
 }
 
-fn household(number: &str, region: &str) -> NewHousehold {
+pub(super) fn household(number: &str, region: &str) -> NewHousehold {
     let member = |seq: u32, person: Option<PersonId>| NewMember {
         seq,
         person,

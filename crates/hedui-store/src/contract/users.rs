@@ -137,6 +137,9 @@ pub fn staff_relatives_match_members(s: &dyn Store) {
     s.add_relative(&relative("clerk", 2), ts(1), &audit("relative.add", "user:clerk")).unwrap();
     assert!(s.relative_in_household("clerk", hid).unwrap());
     assert!(!s.relative_in_household("other", hid).unwrap(), "another user's relatives are theirs");
+    let ids: Vec<_> = s.relative_ids("clerk").unwrap().into_iter().map(|(b, e)| (b.to_vec(), e)).collect();
+    assert_eq!(ids, [(vec![3; 32], vec![3, 1]), (vec![2; 32], vec![2, 1])], "in the order recorded");
+    assert!(s.relative_ids("other").unwrap().is_empty());
     let again = s.add_relative(&relative("clerk", 2), ts(2), &audit("relative.add", "user:clerk"));
     assert!(matches!(again, Err(StoreError::Conflict(_))));
     let rows = s.audit_log(Some("user:clerk"), 10).unwrap();

@@ -6,6 +6,13 @@ pub(super) fn resolve_persons(st: &SqlStore, keys: &[PersonKey]) -> Result<Vec<P
     st.tx(|c| {
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
+            if let Some(p) = &k.previous {
+                let found = c.query("SELECT id FROM person WHERE id_bidx = ?", &[p.as_slice().into()])?;
+                if let Some(r) = found.first() {
+                    out.push(PersonId(Row(r).i64(0)?));
+                    continue;
+                }
+            }
             let inserted = c.query(
                 "INSERT INTO person (id_bidx, id_enc, created_at) VALUES (?, ?, ?) \
                  ON CONFLICT (id_bidx) DO NOTHING RETURNING id",

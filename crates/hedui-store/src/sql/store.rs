@@ -423,6 +423,24 @@ impl Store for SqlStore {
     fn relative_in_household(&self, login: &str, household: HouseholdId) -> Result<bool> {
         admin::relative_in_household(self, login, household)
     }
+    fn relative_ids(&self, login: &str) -> Result<Vec<(BlindIndex, Vec<u8>)>> {
+        rekey::relative_ids(self, login)
+    }
+    fn rekey_page(&self, table: RekeyTable, after: i64, limit: i64) -> Result<Vec<RekeyRow>> {
+        rekey::rekey_page(self, table, after, limit)
+    }
+    fn rekey_apply(&self, table: RekeyTable, rows: &[RekeyRow], audit: &AuditEntry) -> Result<()> {
+        rekey::rekey_apply(self, table, rows, audit)
+    }
+    fn rekey_audit(&self, rows: &[RekeyRow]) -> Result<()> {
+        rekey::rekey_audit(self, rows)
+    }
+    fn key_epochs(&self) -> Result<Vec<KeyEpochRow>> {
+        rekey::key_epochs(self)
+    }
+    fn put_key_epochs(&self, rows: &[KeyEpochRow], meta: &[(&str, &str)], audit: &AuditEntry) -> Result<()> {
+        rekey::put_key_epochs(self, rows, meta, audit)
+    }
 
     fn users(&self) -> Result<Vec<UserRow>> {
         admin::users(self)

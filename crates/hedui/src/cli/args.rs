@@ -278,6 +278,29 @@ pub(crate) enum KeyCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rotate the master key: add a new epoch to the key file, re-seal every stored value and
+    /// re-derive every blind index under it (resumable: run it again after an interruption),
+    /// then retire the old key and remove it from the key file. Reads go on meanwhile; restart
+    /// running nodes when it says so. On PostgreSQL audit text is re-sealed under the purge role
+    /// (`database.purge_url`).
+    Rotate {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Pause this many milliseconds after each chunk of rows, to leave the database to the
+        /// running nodes.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
+    /// Open every sealed value in the database with the key given, and count them by key epoch;
+    /// exits 1 when any does not open.
+    Check {
+        #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Make a new signing key for reports and checkpoints; the old one is retired (it still
     /// verifies what it signed). A running node takes it at its next start.
     Roll {

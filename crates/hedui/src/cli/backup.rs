@@ -29,6 +29,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
         Cmd::Key { cmd: super::args::KeyCmd::Split { shares, threshold, .. } } => {
             return split(&db, &key, shares, threshold, &actor);
         }
+        Cmd::Key { cmd: super::args::KeyCmd::Rotate { pause_ms, .. } } => {
+            return super::rotate::run(&db, &key, std::time::Duration::from_millis(pause_ms));
+        }
+        Cmd::Key { cmd: super::args::KeyCmd::Check { .. } } => return super::rotate::check(&db, &key),
         Cmd::Key { cmd: super::args::KeyCmd::Roll { .. } } => {
             let (store, keys) = hedui::keys::open_node(&db, &key)?;
             let mut app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;

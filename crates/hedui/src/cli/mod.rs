@@ -10,6 +10,7 @@ pub(crate) mod node;
 pub(crate) mod operator;
 pub(crate) mod policy;
 pub(crate) mod report;
+pub(crate) mod rotate;
 pub(crate) mod serve;
 pub(crate) mod settings;
 

@@ -66,7 +66,14 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         | Cmd::User { cmd: UserCmd::Recover { db, key, .. } }
         | Cmd::Report { cmd: ReportCmd::Export { db, key, .. } }
         | Cmd::Policy { cmd: PolicyCmd::Simulate { db, key, .. } }
-        | Cmd::Key { cmd: KeyCmd::Split { db, key, .. } | KeyCmd::Roll { db, key } | KeyCmd::Revoke { db, key, .. } }
+        | Cmd::Key {
+            cmd:
+                KeyCmd::Split { db, key, .. }
+                | KeyCmd::Roll { db, key }
+                | KeyCmd::Rotate { db, key, .. }
+                | KeyCmd::Check { db, key }
+                | KeyCmd::Revoke { db, key, .. },
+        }
         | Cmd::Backup { db, key, .. }
         | Cmd::Restore { db, key, .. }
         | Cmd::Audit {

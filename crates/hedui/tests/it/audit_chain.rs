@@ -184,7 +184,13 @@ fn a_chain_rewritten_with_the_key_is_located_between_two_checkpoints() {
                 entry.detail = "改写".into();
                 node.raw.exec(&format!("UPDATE audit SET detail = '改写' WHERE id = {}", r.id));
             }
-            let m = mac(&hedui_store::chain::content("query", seq, 1, &entry));
+            let m = mac(&hedui_store::chain::content(
+                "query",
+                seq,
+                1,
+                &entry,
+                &hedui_app::admin::chain::BorrowedKeys(keys),
+            ));
             let l = mac(&hedui_store::chain::link_input(Some(&previous), &m));
             node.raw.exec(&format!(
                 "UPDATE audit SET mac = {}, link = {} WHERE id = {}",
@@ -348,6 +354,24 @@ fn on_postgresql_the_application_role_only_inserts_and_reads_audit_rows() {
     assert!(format!("{refused:?}").contains("permission denied"), "{refused:?}");
     let purger = hedui_store_postgres::open_in_schema(&as_role(&purge_role, "purge-pass"), &schema).unwrap();
     purger.migrate().unwrap();
+    // A key rotation re-seals audit text under the purge role, and nothing else of a row.
+    let note = hedui_store::AuditEntry {
+        note_enc: Some(hedui_core::Sealed::from_ciphertext(vec![1, 2])),
+        ..app.audit_entry(&Caller::system("t"), "objection.file", "job:9", AuditOutcome::Ok, String::new())
+    };
+    store.audit(&note).unwrap();
+    use hedui_store::rekey::{RekeyRow, RekeyTable};
+    let row =
+        store.rekey_page(RekeyTable::Audit, 0, 1000).unwrap().into_iter().find(|r| r.values[1].is_some()).unwrap();
+    let resealed = RekeyRow { values: vec![None, Some(vec![3, 4])], ..row.clone() };
+    let refused = store.rekey_audit(std::slice::from_ref(&resealed)).unwrap_err();
+    assert!(format!("{refused:?}").contains("permission denied"), "{refused:?}");
+    purger.rekey_audit(std::slice::from_ref(&resealed)).unwrap();
+    assert_eq!(store.rekey_page(RekeyTable::Audit, row.id - 1, 1).unwrap()[0].values[1], Some(vec![3, 4]));
+    let e = purge.batch_execute(&format!("UPDATE audit SET detail = 'z' WHERE id = {}", row.id)).unwrap_err();
+    assert!(format!("{e:?}").contains("permission denied"), "{e:?}");
+    let e = purge.batch_execute(&format!("UPDATE audit SET note_enc = NULL WHERE id = {}", row.id)).unwrap_err();
+    assert!(format!("{e:?}").contains("append-only"), "not outside a rotation: {e:?}");
     assert!(purger.purge_audit("query", last).unwrap() >= 1);
     drop(purger);
     drop((as_app, purge, app, store));

@@ -8,7 +8,7 @@ use crate::common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -17,7 +17,7 @@ impl Drop for Server {
     }
 }
 
-fn start_demo(dir: &std::path::Path) -> (Server, String, Vec<String>) {
+pub(crate) fn start_demo(dir: &std::path::Path) -> (Server, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hedui"))
         .args(["demo", "--port", "0", "--households", "100", "--seed", "9", "--dir"])
         .arg(dir)

@@ -34,6 +34,7 @@ mod requests;
 mod restart;
 mod retention;
 mod rigid;
+mod rotation;
 mod security;
 mod simulate;
 mod snapshots;
