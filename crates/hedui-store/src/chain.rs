@@ -14,7 +14,7 @@ pub const CHAINS: [&str; 2] = ["security", "query"];
 
 /// The chain an action's row goes to.
 pub fn chain_of(action: &str) -> &'static str {
-    const SECURITY: [&str; 11] = [
+    const SECURITY: [&str; 12] = [
         "login",
         "logout",
         "access.",
@@ -26,6 +26,7 @@ pub fn chain_of(action: &str) -> &'static str {
         "security.",
         "key.",
         "node.",
+        "retention.",
     ];
     let security =
         SECURITY.iter().any(|p| action == p.trim_end_matches('.') || (p.ends_with('.') && action.starts_with(p)))
@@ -198,6 +199,8 @@ mod tests {
             "security.events",
             "key.bind",
             "sealed.reseal",
+            "retention.purge",
+            "key.rotate.chunk",
             "relative.add",
         ] {
             assert_eq!(chain_of(a), "security", "{a}");

@@ -12,6 +12,7 @@ pub mod chain;
 pub mod contract;
 mod in_force;
 pub mod rekey;
+pub mod retention;
 mod sealed;
 mod sql;
 mod types;
@@ -346,6 +347,11 @@ pub trait Store: Send + Sync {
     /// Writes audit rows' re-sealed text, in a transaction that alone may change it (on
     /// PostgreSQL, under the purge role).
     fn rekey_audit(&self, rows: &[rekey::RekeyRow]) -> Result<()>;
+    /// How many rows of `class` are past their period under `cut`.
+    fn data_due(&self, class: retention::DataClass, cut: &retention::Cutoffs) -> Result<i64>;
+    /// Deletes the rows of `class` past their period under `cut`, with the audit row, in one
+    /// transaction; returns how many rows were deleted.
+    fn purge_data(&self, class: retention::DataClass, cut: &retention::Cutoffs, audit: &AuditEntry) -> Result<i64>;
     /// The master key's epochs as recorded, oldest first.
     fn key_epochs(&self) -> Result<Vec<rekey::KeyEpochRow>>;
     /// Records key epochs (by epoch) and `meta` values with the audit row, in one transaction.

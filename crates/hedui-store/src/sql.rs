@@ -29,6 +29,7 @@ mod jobs;
 mod mirror;
 mod persons;
 mod rekey;
+mod retention;
 mod store;
 
 use cases::member_from;
@@ -36,6 +37,7 @@ use cases::member_from;
 use crate::accounts::*;
 use crate::audit::*;
 use crate::rekey::{KeyEpochRow, RekeyRow, RekeyTable};
+use crate::retention::{Cutoffs, DataClass};
 use crate::types::*;
 use crate::{ROW_DIGEST_LEN, Result, Store, StoreError};
 

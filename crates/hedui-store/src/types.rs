@@ -69,6 +69,9 @@ pub enum BatchStatus {
     Running,
     /// Finished: its rows count from its date on.
     Done,
+    /// Past its retention period: its rows were deleted. The batch's file name and digest stay,
+    /// so that the same file is not imported again.
+    Purged,
 }
 
 /// Whether a snapshot carries a source's whole data or only what changed.

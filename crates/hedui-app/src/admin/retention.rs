@@ -7,13 +7,17 @@
 //! A retention run is started by the 审计管理员. It deletes each audit chain's oldest stretch that
 //! is past its period, under the purge role's connection: before deleting, it signs and exports a
 //! purge checkpoint naming the last row deleted and its link, where the chain restarts, so that
-//! `verify` still passes; nothing younger than the cut-off is ever deleted. The run and its counts
-//! are audited, and a checkpoint of the result follows.
+//! `verify` still passes; nothing younger than the cut-off is ever deleted. It then deletes case
+//! data past its period, in this order: reports; the answers of jobs that no longer have a report;
+//! superseded mirror snapshots that no report still held was made on (see
+//! `hedui_store::retention`). The run and its counts are audited, and a checkpoint of the result
+//! follows.
 
 use serde::{Deserialize, Serialize};
 
 use hedui_crypto::encode_hex;
 use hedui_store::chain::{CHAINS, Checkpoint};
+use hedui_store::retention::{Cutoffs, DataClass};
 use hedui_store::{AuditOutcome, Store};
 
 use crate::{Action, App, AppError, AppResult, Caller, Object};
@@ -93,6 +97,10 @@ impl Retention {
     }
 }
 
+/// The classes of case data, in the order a run deletes them.
+const DATA: [(&str, DataClass); 3] =
+    [("reports", DataClass::Reports), ("answers", DataClass::Answers), ("mirror", DataClass::Mirror)];
+
 /// What a run did (or, planned, would do) to one class.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Purged {
@@ -119,7 +127,27 @@ impl App {
                 through_seq: due.map(|d| d.through_seq),
             });
         }
+        // Answers and snapshots that a report still held needs are not due. A run deletes due
+        // reports first, so it may also delete answers and snapshots that only those reports
+        // needed, which this plan does not count yet.
+        let cut = self.cutoffs(schedule);
+        for (class, data) in DATA {
+            out.push(Purged {
+                class: class.into(),
+                before: self.cut_off(schedule.months(class)),
+                rows: self.store.data_due(data, &cut)?,
+                through_seq: None,
+            });
+        }
         Ok(out)
+    }
+
+    fn cutoffs(&self, schedule: &Retention) -> Cutoffs {
+        Cutoffs {
+            reports: self.cut_off(schedule.months("reports")),
+            answers: self.cut_off(schedule.months("answers")),
+            mirror: self.cut_off(schedule.months("mirror")),
+        }
     }
 
     /// Deletes what is due, on `purge` (the purge role's connection to this node's database), each
@@ -127,7 +155,7 @@ impl App {
     pub fn retention_run(&self, actor: &Caller, schedule: &Retention, purge: &dyn Store) -> AppResult<Vec<Purged>> {
         let plan = self.retention_plan(actor, schedule)?;
         let mut done = Vec::new();
-        for p in plan {
+        for p in plan.into_iter().filter(|p| CHAINS.contains(&p.class.as_str())) {
             let Some(through) = p.through_seq.filter(|_| p.rows > 0) else {
                 done.push(p);
                 continue;
@@ -161,6 +189,14 @@ impl App {
             let detail = format!("清理“{}”链 {} 行（{} 之前，至 seq {}）", p.class, deleted, p.before, due.through_seq);
             self.audit(actor, "audit.purge", &format!("chain:{}", p.class), AuditOutcome::Ok, detail)?;
             done.push(Purged { rows: deleted, through_seq: Some(due.through_seq), ..p });
+        }
+        let cut = self.cutoffs(schedule);
+        for (class, data) in DATA {
+            let before = self.cut_off(schedule.months(class));
+            let detail = format!("清理“{class}”中 {before} 之前已过保留期的数据");
+            let audit = self.audit_entry(actor, "retention.purge", &format!("data:{class}"), AuditOutcome::Ok, detail);
+            let rows = self.store.purge_data(data, &cut, &audit)?;
+            done.push(Purged { class: class.into(), before, rows, through_seq: None });
         }
         self.checkpoint("manual")?;
         Ok(done)

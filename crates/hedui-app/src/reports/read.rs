@@ -24,15 +24,18 @@ impl App {
         what: &str,
     ) -> AppResult<Report> {
         let reports = self.store.reports(job)?;
+        let purged = reports.is_empty() && self.store.job(job)?.is_some_and(|j| j.outcome.is_some());
         let row = match version {
             Some(v) => reports.into_iter().find(|r| r.version == v),
             None => reports.into_iter().last(),
         }
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
+        .ok_or_else(|| match purged {
+            // A job with an outcome had a report: only a retention run removes one.
+            true => AppError::NotFound(format!("核对任务 {job} 的报告已超过保留期限，已按保留规定删除")),
+            false => AppError::NotFound(format!(
                 "核对任务 {job} 没有{}报告",
                 version.map(|v| format!("第 {v} 版")).unwrap_or_default()
-            ))
+            )),
         })?;
         let report = self.open_report(actor, &row)?;
         let mut entry = self.audit_entry(

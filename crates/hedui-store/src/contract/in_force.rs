@@ -10,7 +10,14 @@ use super::{audit, commission, day, household, key, record, ts};
 use crate::*;
 
 /// Imports one snapshot of `source` on `as_of` with `recs`; finished unless `finish` is false.
-fn snapshot(s: &dyn Store, source: &str, as_of: &str, mode: SnapshotMode, recs: &[NewRecord], finish: bool) -> BatchId {
+pub(super) fn snapshot(
+    s: &dyn Store,
+    source: &str,
+    as_of: &str,
+    mode: SnapshotMode,
+    recs: &[NewRecord],
+    finish: bool,
+) -> BatchId {
     let nb = NewBatch {
         source: source.into(),
         file_name: format!("{source}-{as_of}.csv"),

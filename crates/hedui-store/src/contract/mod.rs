@@ -23,12 +23,14 @@ mod exchange;
 mod in_force;
 mod keys;
 mod rest;
+mod retention;
 mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
 pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
+pub use retention::retention_deletes_case_data_past_its_period;
 pub use users::{staff_relatives_match_members, users_and_sessions};
 
 /// Builds a fresh, migrated store.
@@ -61,7 +63,8 @@ macro_rules! contract_tests {
             exchange_answers_once, records_in_force_on_a_date, job_records_are_the_jobs_own,
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
             audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies,
-            node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded);
+            node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded,
+            retention_deletes_case_data_past_its_period);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -125,7 +128,7 @@ pub(super) fn key(n: u8) -> PersonKey {
     PersonKey { bidx: bx(vec![n; 32]), id_enc: sd(vec![n, n, 1]), previous: None }
 }
 
-fn record(person: Option<PersonId>, n: u8) -> NewRecord {
+pub(super) fn record(person: Option<PersonId>, n: u8) -> NewRecord {
     NewRecord {
         source: "tax_src".into(),
         obs: Observation {
@@ -183,7 +186,7 @@ pub(super) fn household(number: &str, region: &str) -> NewHousehold {
     }
 }
 
-fn commission(number: &str, h: HouseholdId, kind: CommissionKind) -> NewCommission {
+pub(super) fn commission(number: &str, h: HouseholdId, kind: CommissionKind) -> NewCommission {
     NewCommission {
         number: number.into(),
         kind,

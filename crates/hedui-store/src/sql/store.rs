@@ -435,6 +435,12 @@ impl Store for SqlStore {
     fn rekey_audit(&self, rows: &[RekeyRow]) -> Result<()> {
         rekey::rekey_audit(self, rows)
     }
+    fn data_due(&self, class: DataClass, cut: &Cutoffs) -> Result<i64> {
+        retention::data_due(self, class, cut)
+    }
+    fn purge_data(&self, class: DataClass, cut: &Cutoffs, audit: &AuditEntry) -> Result<i64> {
+        retention::purge_data(self, class, cut, audit)
+    }
     fn key_epochs(&self) -> Result<Vec<KeyEpochRow>> {
         rekey::key_epochs(self)
     }
