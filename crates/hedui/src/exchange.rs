@@ -13,7 +13,6 @@ use hedui_connect::FinancialSource;
 use hedui_connect::institutions::InProcess;
 use hedui_connect::online::OnlineClient;
 use hedui_core::catalog::{Catalog, Channel, NodeKeys, Source, SourceKind};
-use hedui_crypto::KeyProvider;
 use hedui_exchange::NodeSecret;
 use hedui_sim::{Faults, Simulator};
 
@@ -31,12 +30,6 @@ pub fn catalog(path: Option<&Path>, base_url: Option<&str>) -> Result<Catalog> {
         c.base_url = Some(b.to_string());
     }
     Ok(c)
-}
-
-/// hedui's exchange keys, derived from the first key epoch's index key (which rotations keep), so
-/// that the departments that know this node's public key keep knowing it.
-pub fn node_secret(keys: &dyn KeyProvider, node_id: &str) -> NodeSecret {
-    NodeSecret::derive(&keys.stable_index(b"exchange-node", node_id.as_bytes()), node_id)
 }
 
 /// The exchange's tunables (`[exchange]` in the configuration).
@@ -96,7 +89,7 @@ fn set_up(
 /// as every online institution: the node catalog's department mirrors and the banks on the
 /// `books` channel (each with the catalog's entry of its code, or the first bank's entry, under
 /// its own code and name). Without an account-information service every bank is asked directly.
-pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>], keys: &dyn KeyProvider) -> Result<()> {
+pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>]) -> Result<()> {
     let demo = (*app.catalog).clone();
     let template = demo
         .sources
@@ -117,7 +110,7 @@ pub fn attach_in_process(app: &mut App, banks: &[Arc<dyn FinancialSource>], keys
         sources.push(s);
     }
     let catalog = Arc::new(Catalog { sources, ..demo });
-    let secret = node_secret(keys, &catalog.node.id);
+    let secret = app.exchange_secret(&catalog.node.id)?;
     let books = Arc::new(InProcess::new(catalog.clone(), banks));
     set_up(app, Arc::new(OnlineClient::new(catalog, secret)), books, Tuning::default())
 }

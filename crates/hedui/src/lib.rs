@@ -134,7 +134,7 @@ pub fn build_app_from(
     }
     if !banks.is_empty() {
         // Institutions read in process take the same path as online ones.
-        exchange::attach_in_process(&mut app, &banks, keys.as_ref())?;
+        exchange::attach_in_process(&mut app, &banks)?;
     }
     let added = app.backfill_caseload().context("为政策模拟补录案件测算输入（迁移）")?;
     if added > 0 {

@@ -140,7 +140,7 @@ pub fn run(o: &Options) -> Result<()> {
     std::fs::write(&catalog_file, &catalog_text)?;
     let catalog = hedui::exchange::catalog(Some(&catalog_file), None)?;
     let online = catalog.by_channel(Channel::Online).count();
-    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    let secret = app.exchange_secret(&catalog.node.id)?;
     let keys_file = o.dir.join("hedui-keys.json");
     std::fs::write(&keys_file, serde_json::to_string(&secret.public())?)?;
     let mut child = Command::new(std::env::current_exe()?)

@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 pub mod caseload;
 pub mod chain;
+pub mod exchange_keys;
 pub mod factors;
 pub mod networks;
 pub mod node_keys;

@@ -430,9 +430,15 @@ pub(crate) enum ExchangeCmd {
     /// Print this node's public keys (JSON), for the institutions it queries.
     Keys {
         #[arg(long)]
+        db: Option<String>,
+        #[arg(long)]
         key: Option<PathBuf>,
         #[arg(long, default_value = "hedui-320400")]
         node: String,
+        /// Make a new exchange key first (the old one is retired); give the institutions the new
+        /// public keys before restarting the node.
+        #[arg(long)]
+        roll: bool,
     },
     /// Write a request package for every pending file-exchange request.
     Export {

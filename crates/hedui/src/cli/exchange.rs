@@ -101,9 +101,16 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Exchange { cmd: ExchangeCmd::Keys { node, .. } } => {
-            let keys = hedui::keys::load(&cfg().keys.master_key_file)?.0;
-            println!("{}", serde_json::to_string_pretty(&hedui::exchange::node_secret(&keys, &node).public())?);
+        Cmd::Exchange { cmd: ExchangeCmd::Keys { node: id, roll, .. } } => {
+            let (db, key) = node();
+            let (store, keys) = hedui::keys::open_node(&db, &key)?;
+            let app = hedui::build_app_from(store, keys, Vec::new(), Arc::new(SystemClock), &reference())?;
+            if roll {
+                let actor = hedui_app::Caller::system("cli-exchange").client(&super::data::operator());
+                app.roll_exchange_key(&actor, &id)?;
+                eprintln!("已生成新的交换密钥（原密钥停用）：请把下面的公钥交给各部门和金融机构，再重启节点");
+            }
+            println!("{}", serde_json::to_string_pretty(&app.exchange_secret(&id)?.public())?);
             Ok(())
         }
         Cmd::Jobs { cmd } => {
@@ -147,7 +154,7 @@ fn exchange_app() -> Result<App> {
     let (store, keys) = hedui::keys::open_node(&db, &key)?;
     let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &reference())?;
     let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
-    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    let secret = app.exchange_secret(&catalog.node.id)?;
     hedui::exchange::attach_tuned(&mut app, catalog, secret, ex.tuning())?;
     Ok(app)
 }

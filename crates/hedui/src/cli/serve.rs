@@ -34,7 +34,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             app.require_second_factor = security.require_second_factor;
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
-                let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+                let secret = app.exchange_secret(&catalog.node.id)?;
                 hedui::exchange::attach_tuned(&mut app, catalog, secret, ex.tuning())?;
                 app.callback_url =
                     server.public_url.as_ref().map(|u| format!("{}/api/v1/exchange/callback", u.trim_end_matches('/')));
@@ -84,7 +84,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let mut app = hedui::build_app_from(store, keys.clone(), Vec::new(), Arc::new(SystemClock), &refs)?;
     // The city's departments and institutions, simulated over real HTTP on loopback.
     let catalog = hedui::exchange::catalog(None, None)?;
-    let secret = hedui::exchange::node_secret(keys.as_ref(), &catalog.node.id);
+    let secret = app.exchange_secret(&catalog.node.id)?;
     let sim = hedui::exchange::start_simulator(
         catalog.clone(),
         city::banks(&paths.city)?,

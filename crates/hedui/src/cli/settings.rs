@@ -85,7 +85,7 @@ pub(crate) fn command_line(cli: &Cli) -> Vec<(&'static str, Option<String>)> {
         } => node(&mut flags, db, key),
         Cmd::Migrate { db, .. } => node(&mut flags, db, &None),
         Cmd::Report { cmd: ReportCmd::Key { db, key } } => node(&mut flags, db, key),
-        Cmd::Exchange { cmd: ExchangeCmd::Keys { key, .. } } => node(&mut flags, &None, key),
+        Cmd::Exchange { cmd: ExchangeCmd::Keys { db, key, .. } } => node(&mut flags, db, key),
         Cmd::Exchange { cmd: ExchangeCmd::Export { node: n, .. } | ExchangeCmd::Import { node: n, .. } } => {
             node(&mut flags, &n.db, &n.key);
             flags.push(("exchange.catalog", path(&n.catalog)));

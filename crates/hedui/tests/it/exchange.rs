@@ -135,7 +135,7 @@ fn a_dead_and_a_slow_source_are_not_answered_and_keep_conclusions_open() {
             src.request_timeout_ms = 300;
             src.max_attempts = 2;
         }
-        let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
+        let secret = s.app.exchange_secret(NODE).unwrap();
         hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(20)).unwrap();
     }
     let reports = run_all(&s);
@@ -174,7 +174,7 @@ fn flaky_malformed_unsigned_and_forged_replies_are_refused_retried_and_stored_on
     for src in c.sources.iter_mut() {
         src.max_attempts = 12;
     }
-    let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
+    let secret = s.app.exchange_secret(NODE).unwrap();
     hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(120)).unwrap();
     let reports = run_all(&s);
     let cmp = hedui::city::compare(&truth, &common::issued(&reports));
@@ -298,7 +298,7 @@ fn response_packages_that_are_tampered_truncated_stray_or_replayed_change_nothin
     let (header, body) = hedui_exchange::package::open(
         &answer,
         &t01.keys.clone().unwrap(),
-        &hedui::exchange::node_secret(s.app.identity.keys(), NODE),
+        &s.app.exchange_secret(NODE).unwrap(),
         NODE,
         &t01.gm,
     )
@@ -317,7 +317,7 @@ fn response_packages_that_are_tampered_truncated_stray_or_replayed_change_nothin
         header.clone(),
         &stray,
         &hedui_sim::source_secret("T01"),
-        &hedui::exchange::node_secret(s.app.identity.keys(), NODE).public(),
+        &s.app.exchange_secret(NODE).unwrap().public(),
         &t01.gm,
     )
     .unwrap();
@@ -355,7 +355,7 @@ fn without_the_account_index_every_bank_is_asked_and_the_picture_is_complete() {
     let mut c = s.app.exchange.as_ref().unwrap().client.catalog().clone();
     let pboc = c.sources.iter_mut().find(|x| x.code == "PBOC").unwrap();
     (pboc.request_timeout_ms, pboc.max_attempts) = (300, 2);
-    let secret = hedui::exchange::node_secret(s.app.identity.keys(), NODE);
+    let secret = s.app.exchange_secret(NODE).unwrap();
     hedui::exchange::attach(&mut s.app, c, secret, Duration::from_secs(60)).unwrap();
     let reports = run_all(&s);
     let cmp = hedui::city::compare(&truth, &common::issued(&reports));

@@ -85,3 +85,51 @@ fn the_signing_key_is_generated_rolled_and_revoked() {
         );
     }
 }
+
+/// The exchange key: generated at a new node's first use and kept; a node of an earlier release
+/// that had already verified keeps the key it derived (its departments know it); rolled by the
+/// 系统管理员 or the command line only.
+#[test]
+fn the_exchange_key_is_generated_kept_and_rolled() {
+    for store in common::stores("exchange_keys") {
+        let app = common::app(store.clone(), None);
+        let derived = hedui_exchange::NodeSecret::derive(
+            &hedui_crypto::KeyProvider::stable_index(app.identity.keys(), b"exchange-node", b"n1"),
+            "n1",
+        )
+        .public();
+        let first = app.exchange_secret("n1").unwrap().public();
+        assert_ne!(first, derived, "generated, not derived from the master key");
+        assert_eq!(app.exchange_secret("n1").unwrap().public(), first, "kept");
+        let again = common::app(store.clone(), None);
+        assert_eq!(again.exchange_secret("n1").unwrap().public(), first, "across restarts");
+        let rows = store.node_keys("exchange").unwrap();
+        assert_eq!((rows.len(), rows[0].public_key.as_str()), (1, first.sign.as_str()));
+
+        let clerk = Caller::user("c", Role::Clerk, "", "t");
+        assert_eq!(app.roll_exchange_key(&clerk, "n1").unwrap_err().code(), "forbidden");
+        let admin = Caller::user("a", Role::Admin, "", "t");
+        let second = app.roll_exchange_key(&admin, "n1").unwrap();
+        assert_ne!(second, first);
+        assert_eq!(app.exchange_secret("n1").unwrap().public(), second);
+        let states: Vec<_> = store.node_keys("exchange").unwrap().into_iter().map(|k| k.state).collect();
+        assert_eq!(states, ["retired", "active"]);
+        let rolls = store.audit_log(Some("exchange-key"), 10).unwrap();
+        assert_eq!(rolls.len(), 2, "the first key and the roll are audited");
+    }
+    // A node that verified before the exchange key was kept keeps the key it derived.
+    let city = common::city(2, 57);
+    let store = common::stores("exchange_keys_earlier").remove(0);
+    let app = common::app(store.clone(), None);
+    let system = Caller::system("t");
+    hedui::city::import_mirrors(&app, &system, &city).unwrap();
+    let apps = hedui::city::applications(&city).unwrap();
+    hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
+    let derived = hedui_exchange::NodeSecret::derive(
+        &hedui_crypto::KeyProvider::stable_index(app.identity.keys(), b"exchange-node", b"n2"),
+        "n2",
+    )
+    .public();
+    assert_eq!(app.exchange_secret("n2").unwrap().public(), derived);
+    assert!(store.node_keys("exchange").unwrap()[0].reason.contains("沿用"));
+}

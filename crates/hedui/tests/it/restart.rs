@@ -79,7 +79,7 @@ fn a_collection_killed_mid_run_resumes_without_losing_or_repeating_answers() {
 
     // hedui's published keys, for the simulator.
     let keys_file = work.join("hedui-keys.json");
-    let out = hedui().args(["exchange", "keys", "--node", NODE]).output().unwrap();
+    let out = hedui().args(["exchange", "keys", "--node", NODE, "--db", &db.display().to_string()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(&keys_file, &out.stdout).unwrap();
 

@@ -53,7 +53,7 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         app.record_relative(&clerk, &member_id, "配偶").unwrap();
         let auditor = Caller::user("aud", Role::Auditor, &region, "t");
         assert!(!app.person_access_log(&auditor, &member_id).unwrap().households.is_empty());
-        let exchange_key = hedui::exchange::node_secret(app.identity.keys(), "hedui-test").public();
+        let exchange_key = app.exchange_secret("hedui-test").unwrap().public();
         let before = app.sealed_census(old.as_ref()).unwrap();
         assert_eq!((before.failed_count, before.opened.keys().copied().collect::<Vec<_>>()), (0, vec![1]));
         let total: usize = before.opened.values().sum();
@@ -101,7 +101,7 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         assert!(kin(&app).unwrap_err().to_string().contains("近亲属"));
         assert!(app.report(&system, filed[0].job, None).is_ok(), "a report opens and its signatures hold");
         // What departments know of the node does not change.
-        assert_eq!(hedui::exchange::node_secret(app.identity.keys(), "hedui-test").public(), exchange_key);
+        assert_eq!(app.exchange_secret("hedui-test").unwrap().public(), exchange_key);
         // The chain verifies across the epochs, with the old epoch's MAC key kept.
         let exported = read_checkpoints(&std::fs::read_to_string(&export).unwrap()).unwrap();
         let verified = app.verify_audit(&system, &exported).unwrap();

@@ -159,7 +159,7 @@ pub fn online(
     hedui::city::import_mirrors(&app, &actor, dir).unwrap();
     let apps = hedui::city::applications(dir).unwrap();
     let filed = hedui::city::file_applications(&app, &actor, &apps, as_of(), &|_| true).unwrap();
-    let secret = hedui::exchange::node_secret(app.identity.keys(), NODE);
+    let secret = app.exchange_secret(NODE).unwrap();
     let sim = hedui::exchange::start_simulator(
         catalog.clone(),
         hedui::city::banks(dir).unwrap(),
