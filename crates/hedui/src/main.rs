@@ -10,7 +10,7 @@ use cli::args::{Cli, Cmd, ConfigCmd, DbCmd};
 use hedui::config;
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse().normalized();
     let mut sources = config::Sources::from_process(cli.config.as_deref());
     for (key, value) in cli::settings::command_line(&cli) {
         sources.flag(key, value);
@@ -53,5 +53,6 @@ fn main() -> Result<()> {
             true => Ok(()),
             false => std::process::exit(1),
         },
+        Cmd::Retention { .. } => anyhow::bail!("retention commands are resolved before they run"),
     }
 }

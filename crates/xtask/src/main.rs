@@ -9,6 +9,7 @@ mod bench_crypto;
 mod bench_exchange;
 mod bench_import;
 mod bench_login;
+mod bench_rotate;
 mod bench_rules;
 mod bench_simulate;
 
@@ -27,6 +28,10 @@ tasks:
   bench-audit [--rows 200000]
       Appends audit rows unchained and chained (HMAC-SM3, linked) through the store, and checks the
       chained trail with `verify`; prints rows/s of each and the ratio.
+  bench-rotate [--households 20000] [--jobs 500]
+      Rotates the master key of a generated city's database (mirrors, applications, reports):
+      prints sealed values re-sealed per second against the anchors' floor per value, the sweep,
+      and `hedui key check`'s values opened per second.
   bench-login
       Times failed logins of an existing user and of logins that do not exist, through the app's
       login; prints both medians and their ratio (an unknown login must not fail faster).
@@ -49,6 +54,7 @@ fn main() -> Result<()> {
         Some("bench-import") => bench_import::run(&bench_import::Options::parse(args)?),
         Some("bench-crypto") => bench_crypto::run(),
         Some("bench-login") => bench_login::run(),
+        Some("bench-rotate") => bench_rotate::run(&bench_rotate::Options::parse(args)?),
         Some("bench-audit") => bench_audit::run(&bench_audit::Options::parse(args)?),
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
         Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),

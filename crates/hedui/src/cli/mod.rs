@@ -2,6 +2,7 @@
 //! and dispatches.
 
 pub(crate) mod args;
+pub(crate) mod args_keys;
 pub(crate) mod audit;
 pub(crate) mod backup;
 pub(crate) mod data;

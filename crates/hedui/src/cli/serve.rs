@@ -213,6 +213,7 @@ fn serve_with(
         std::io::stdout().flush()?;
         let app = Arc::new(app);
         tokio::spawn(checkpoints(app.clone(), cfg().audit.checkpoint_minutes));
+        tokio::spawn(key_epoch_watch(app.clone()));
         let web = hedui_web::Web::new(app);
         let web = if secure { web.secure() } else { web };
         match tls {
@@ -221,6 +222,24 @@ fn serve_with(
         }
         Ok(())
     })
+}
+
+/// Says, every half minute until the node restarts, when a rotation elsewhere moved the database
+/// to a newer key epoch than this node seals under (it was started with the old key file).
+async fn key_epoch_watch(app: Arc<App>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        let a = app.clone();
+        let Ok(Ok(recorded)) = tokio::task::spawn_blocking(move || a.recorded_epoch()).await else { continue };
+        let own = hedui_crypto::KeyProvider::epoch(app.identity.keys());
+        if recorded > own {
+            let e =
+                format!("数据库的主密钥已轮换到纪元 {recorded}，本节点仍在用纪元 {own}：请用新的密钥文件重启本节点");
+            tracing::error!("{e}");
+            eprintln!("错误：{e}");
+        }
+    }
 }
 
 /// Signs and exports a checkpoint of the audit chain every `minutes` when rows were added.

@@ -137,7 +137,14 @@ fn wait_for(child: &mut std::process::Child, needle: &str) -> String {
 #[test]
 fn a_rotation_killed_halfway_resumes_on_a_demo_database() {
     let dir = common::temp_dir("rotation_demo");
-    drop(crate::demo::start_demo(&dir));
+    let (server, _, lines) = crate::demo::start_demo(&dir);
+    drop(server);
+    // The demo prints each account's TOTP secret; the 审计管理员 runs the retention commands.
+    let auditor_totp = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("TOTP auditor "))
+        .and_then(|s| hedui_crypto::otp::base32_decode(s.trim()))
+        .expect("the demo prints the auditor's TOTP secret");
     let (db, key) = (dir.join("hedui.db"), dir.join("master.key"));
     let (db_s, key_s) = (db.display().to_string(), key.display().to_string());
     let old_key = std::fs::read_to_string(&key).unwrap();
@@ -179,6 +186,23 @@ fn a_rotation_killed_halfway_resumes_on_a_demo_database() {
     assert!(out.contains("纪元 2：") && !out.contains("纪元 1："), "{out}");
     let (code, out) = cli(&["audit", "verify"]);
     assert_eq!(code, Some(0), "the chain verifies across the epochs: {out}");
+    // The 审计管理员's retention commands work on the rotated node, and the trail still verifies.
+    let as_auditor = |args: &[&str], step: i64| {
+        let mut all = vec!["--operator", "auditor"];
+        all.extend(args);
+        all.extend(["--db", &db_s, "--key", &key_s]);
+        // A code is good once: each command takes the next 30-second step's.
+        let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let code = hedui_crypto::otp::totp_sha1(&auditor_totp, unix + 30 * step, 30, 6);
+        let out = common::hedui_with_stdin(&all, &format!("auditor-hedui\n{code:06}\n"));
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (code, out) = as_auditor(&["retention", "plan"], 0);
+    assert!(code == Some(0) && out.contains("核对报告") && out.contains("已到期"), "{out}");
+    let (code, out) = as_auditor(&["retention", "run"], 1);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = cli(&["audit", "verify"]);
+    assert_eq!(code, Some(0), "{out}");
 
     // The old key is refused by the node, and opens nothing of it.
     let old_file = dir.join("old.key");
