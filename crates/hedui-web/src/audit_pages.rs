@@ -12,7 +12,7 @@ use hedui_core::{Date, Timestamp};
 use hedui_store::{AuditOutcome, AuditQuery};
 
 use crate::Web;
-use crate::pages::{page, urlencode, user_ctx};
+use crate::pages::{page, urlencode, user_ctx_at};
 
 /// Page sizes the viewer offers.
 const SIZES: [i64; 4] = [20, 50, 100, 500];
@@ -111,7 +111,7 @@ pub async fn audit(
         web.render(
             "audit.html",
             crate::ctx! {
-                user => user_ctx(actor), rows => rows, total => total, q => &p, sizes => SIZES, size => size,
+                user => user_ctx_at(actor, "audit"), rows => rows, total => total, q => &p, sizes => SIZES, size => size,
                 page => current, pages => pages,
                 prev => (current > 1).then(|| p.url("/audit", current - 1)),
                 next => (current < pages).then(|| p.url("/audit", current + 1)),
@@ -153,7 +153,7 @@ pub async fn audit_verify(State(web): State<Web>, axum::Extension(actor): axum::
         web.render(
             "audit.html",
             crate::ctx! {
-                user => user_ctx(actor), rows => Vec::<hedui_store::AuditRow>::new(), total => 0, q => AuditParams::default(),
+                user => user_ctx_at(actor, "audit"), rows => Vec::<hedui_store::AuditRow>::new(), total => 0, q => AuditParams::default(),
                 sizes => SIZES, size => 50, page => 1, pages => 1, prev => (), next => (), export => "/audit.xlsx",
                 verification => crate::ctx! { intact => v.intact(), chains => &v.chains, findings => findings, source => source, before_chains => v.before_chains },
             },

@@ -31,7 +31,9 @@ const HEADERS: [(&str, &str); 6] = [
     ),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    // Not `no-referrer`: under it a browser sends `Origin: null` with every form it posts, which
+    // the origin check refuses. `same-origin` sends nothing to other sites.
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
     ("pragma", "no-cache"),
 ];

@@ -257,11 +257,17 @@ pub fn api_error(e: AppError, request_id: &str) -> Response {
 
 /// An error as a page; an anonymous visitor goes to the login page instead.
 pub fn page_error(web: &Web, e: AppError, request_id: &str) -> Response {
+    page_error_for(web, e, request_id, None)
+}
+
+/// The error page inside the layout of `user` (their menu and breadcrumbs) when signed in.
+pub fn page_error_for(web: &Web, e: AppError, request_id: &str, user: Option<&hedui_app::Caller>) -> Response {
     if matches!(e, AppError::Unauthenticated) {
         return Redirect::to("/login").into_response();
     }
     log(&e, request_id);
-    let ctx = crate::ctx! { message => e.public_message(), code => e.code(), request_id => request_id, user => () };
+    let user = user.map(pages::user_ctx);
+    let ctx = crate::ctx! { message => e.public_message(), code => e.code(), request_id => request_id, user => user };
     match web.render("error.html", ctx) {
         Ok(html) => (status(&e), Html(html)).into_response(),
         Err(_) => (status(&e), e.public_message()).into_response(),

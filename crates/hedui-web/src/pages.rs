@@ -19,29 +19,54 @@ use hedui_store::JobFilter;
 
 use crate::views::JobView;
 
-use crate::{Web, page_error};
+use crate::Web;
 
 const PAGE_SIZE: i64 = 50;
 
-/// The signed-in user as pages show them: name, role, whether a demo account, and the menu items
-/// their role may open (the same table that decides each route).
-pub(crate) fn user_ctx(a: &Caller) -> serde_json::Value {
+/// A page of the menu: its path, its name and the action of its route.
+type MenuItem = (&'static str, &'static str, hedui_app::Action);
+
+/// The menu: modules, each with the pages a role may open (by the action of the page's route).
+const MENU: [(&str, &[MenuItem]); 4] = {
     use hedui_app::Action as A;
+    [
+        ("核对业务", &[("jobs", "核对任务", A::JobList)]),
+        ("数据管理", &[("imports", "数据导入", A::ImportRead), ("sources", "数据源", A::SourceRead)]),
+        ("政策参数", &[("policy", "政策与参数", A::PolicyRead)]),
+        ("系统管理", &[("security", "安全事件", A::SecurityEvents), ("audit", "审计日志", A::AuditRead)]),
+    ]
+};
+
+/// The signed-in user as pages show them: name, role, whether a demo account, and the menu of the
+/// modules and pages their role may open (the same table that decides each route).
+pub(crate) fn user_ctx(a: &Caller) -> serde_json::Value {
+    user_ctx_at(a, "")
+}
+
+/// The user as [`user_ctx`] shows them, on the page `active` (its menu item marked, and the
+/// breadcrumbs leading to it).
+pub(crate) fn user_ctx_at(a: &Caller, active: &str) -> serde_json::Value {
     use hedui_app::access::permits;
-    let items = [
-        ("jobs", "核对任务", A::JobList),
-        ("imports", "数据导入", A::ImportRead),
-        ("sources", "数据源", A::SourceRead),
-        ("policy", "政策", A::PolicyRead),
-        ("audit", "审计日志", A::AuditRead),
-        ("security", "安全事件", A::SecurityEvents),
-    ];
-    let menu: Vec<_> = items
+    let mut crumbs = Vec::new();
+    let menu: Vec<_> = MENU
         .iter()
-        .filter(|(_, _, action)| permits(a.role, *action))
-        .map(|(page, label, _)| json!({ "page": page, "label": label }))
+        .filter_map(|(module, items)| {
+            let items: Vec<_> = items
+                .iter()
+                .filter(|(_, _, action)| permits(a.role, *action))
+                .map(|(page, label, _)| {
+                    if *page == active {
+                        crumbs = vec![json!({"label": module}), json!({"label": label, "href": format!("/{page}")})];
+                    }
+                    json!({ "page": page, "label": label, "active": *page == active })
+                })
+                .collect();
+            (!items.is_empty()).then(|| json!({ "module": module, "items": items }))
+        })
         .collect();
-    json!({ "login": a.name(), "role_name": a.role.name_zh(), "demo": a.demo, "menu": menu })
+    json!({
+        "login": a.name(), "role_name": a.role.name_zh(), "demo": a.demo, "menu": menu, "crumbs": crumbs,
+    })
 }
 
 /// The job list's filters as they arrive in the query string.
@@ -124,9 +149,10 @@ pub(crate) async fn page<T: IntoResponse + Send + 'static>(
 ) -> Response {
     let rid = web.request_id();
     let w = web.clone();
+    let user = actor.clone();
     match web.blocking(move |app| f(app, &actor, &w)).await {
         Ok(r) => r.into_response(),
-        Err(e) => page_error(web, e, &rid),
+        Err(e) => crate::page_error_for(web, e, &rid, Some(&user)),
     }
 }
 
@@ -148,7 +174,7 @@ pub async fn jobs(
         let programmes: Vec<_> = Programme::ALL.iter().map(|p| json!({"code": p.code(), "name": p.name_zh()})).collect();
         let kinds: Vec<_> = CommissionKind::ALL.iter().map(|k| json!({"code": k.code(), "name": k.name_zh()})).collect();
         let ctx = crate::ctx! {
-            user => user_ctx(actor), jobs => rows, total => total, page => page,
+            user => user_ctx_at(actor, "jobs"), jobs => rows, total => total, page => page,
             prev_url => (page > 1).then(|| q.url(page - 1)),
             next_url => (page * PAGE_SIZE < total).then(|| q.url(page + 1)),
             f => json!({"state": q.state, "outcome": q.outcome, "programme": q.programme, "kind": q.kind, "region": q.region, "household": q.household}),
@@ -180,7 +206,7 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
     web.render(
         "job.html",
         crate::ctx! {
-            user => user_ctx(actor), job => JobView::of(app, &job), household => hv, reports => reports,
+            user => user_ctx_at(actor, "jobs"), job => JobView::of(app, &job), household => hv, reports => reports,
             audit => audit, message => message, can_change => actor.role.may_change_cases(),
         },
     )
@@ -272,7 +298,7 @@ pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Re
     web.render(
         "report.html",
         crate::ctx! {
-            user => actor.map(user_ctx), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
+            user => actor.map(|a| user_ctx_at(a, "jobs")), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
             source_names => source_names,
             trace_text => r.assessment.decision.as_ref().and_then(|d| d.trace.as_ref()).map(|t| t.to_text()).unwrap_or_default(),
             rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"}),
@@ -354,7 +380,7 @@ pub async fn imports(State(web): State<Web>, axum::Extension(actor): axum::Exten
                 v
             })
             .collect();
-        web.render("imports.html", crate::ctx! { user => user_ctx(actor), batches => batches }).map(Html)
+        web.render("imports.html", crate::ctx! { user => user_ctx_at(actor, "imports"), batches => batches }).map(Html)
     })
     .await
 }
@@ -385,7 +411,7 @@ pub async fn sources(State(web): State<Web>, axum::Extension(actor): axum::Exten
         web.render(
             "sources.html",
             crate::ctx! {
-                user => user_ctx(actor),
+                user => user_ctx_at(actor, "sources"),
                 departments => departments,
                 department_names => catalog.departments().len(),
                 financial => sources.len() - departments,
@@ -419,7 +445,7 @@ pub async fn security(
         });
         web.render(
             "security.html",
-            crate::ctx! { user => user_ctx(actor), events => events, hours => hours, kinds => kinds },
+            crate::ctx! { user => user_ctx_at(actor, "security"), events => events, hours => hours, kinds => kinds },
         )
         .map(Html)
     })
@@ -468,7 +494,7 @@ fn policy_page(web: &Web, app: &App, actor: &Caller, form: &SimulateForm) -> App
     web.render(
         "policy.html",
         crate::ctx! {
-            user => user_ctx(actor),
+            user => user_ctx_at(actor, "policy"),
             docs => docs,
             reload_error => app.policies.reload_error(),
             policy_dir => app.policies.dir().map(|d| d.display().to_string()),

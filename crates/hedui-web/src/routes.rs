@@ -138,6 +138,10 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
     };
     let decided = caller.clone();
     if let Err(e) = web.blocking(move |app| app.authorize(&decided, action, &object)).await {
+        // A page refused to a signed-in user is shown inside their layout, with their menu.
+        if !api && matches!(e, AppError::Forbidden(_) | AppError::NotFound(_)) {
+            return crate::page_error_for(&web, e, &rid, Some(&caller));
+        }
         return refuse(&web, e, &rid);
     }
     // The handler acts as the caller decided on here: the session is read once per request.
