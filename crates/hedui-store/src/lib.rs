@@ -11,6 +11,7 @@ mod audit;
 pub mod chain;
 pub mod contract;
 mod in_force;
+mod job_sort;
 pub mod rekey;
 pub mod retention;
 mod sealed;
@@ -19,6 +20,7 @@ mod types;
 
 pub use accounts::*;
 pub use audit::*;
+pub use job_sort::JobSort;
 pub use sql::{Conn, Dialect, Param, SqlStore, Value};
 pub use types::*;
 
@@ -299,6 +301,8 @@ pub trait Store: Send + Sync {
     fn backup_into(&self, path: &str) -> Result<()>;
     /// The households a person is a member or a supporter of: id, number and region.
     fn households_of_person(&self, person: PersonId) -> Result<Vec<(HouseholdId, String, String)>>;
+    /// The households with a member or a supporter whose name has the blind index `name_bidx`.
+    fn households_named(&self, name_bidx: &BlindIndex) -> Result<Vec<HouseholdId>>;
     /// The audit rows `q` asks for, newest first, and how many there are in all.
     fn audit_search(&self, q: &AuditQuery) -> Result<(Vec<AuditRow>, i64)>;
     /// The audit rows about any of `objects`, oldest first, at most `limit`.

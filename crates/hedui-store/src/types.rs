@@ -297,6 +297,24 @@ pub struct JobFilter {
     pub household_number: Option<String>,
     /// The commissioning department, exact.
     pub department: Option<String>,
+    /// Household number containing this text (`H00029` finds `H000291`).
+    #[serde(default)]
+    pub household_contains: Option<String>,
+    /// Commission number containing this text.
+    #[serde(default)]
+    pub commission_contains: Option<String>,
+    /// The job's date from and to, both included.
+    #[serde(default)]
+    pub as_of_from: Option<hedui_core::Date>,
+    #[serde(default)]
+    pub as_of_to: Option<hedui_core::Date>,
+    /// Only jobs of these households (a search by a member's name or ID number, through its
+    /// blind index); an empty list finds nothing.
+    #[serde(default)]
+    pub households: Option<Vec<HouseholdId>>,
+    /// The order of the list.
+    #[serde(default)]
+    pub sort: crate::JobSort,
     pub limit: i64,
     pub offset: i64,
 }

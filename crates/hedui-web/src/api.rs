@@ -15,7 +15,8 @@ use hedui_app::{App, AppError, AppResult, Caller, ERROR_CODES};
 use hedui_core::catalog::NodeKeys;
 use hedui_core::{HouseholdId, JobId};
 
-use crate::pages::{JobQuery, VersionQuery};
+use crate::job_list::JobQuery;
+use crate::pages::VersionQuery;
 use crate::views::*;
 use crate::{Web, api_error};
 
@@ -346,7 +347,7 @@ pub(crate) async fn jobs(
     Query(q): Query<JobQuery>,
 ) -> Response {
     with_actor(&web, actor, StatusCode::OK, move |app, actor| {
-        let (rows, total) = app.jobs(actor, &q.filter()?)?;
+        let (rows, total) = app.search_jobs(actor, &q.filter()?, &q.person())?;
         Ok(JobList { total, jobs: rows.iter().map(|j| JobView::of(app, j)).collect() })
     })
     .await

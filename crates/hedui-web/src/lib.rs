@@ -13,6 +13,7 @@ mod accounts;
 mod api;
 mod audit_pages;
 pub mod guard;
+mod job_list;
 pub mod openapi;
 mod pages;
 pub mod routes;
@@ -289,7 +290,8 @@ fn build() -> routes::Routes {
         .post("/factors/token", A::Session, session_pages::enrol_token)
         .get("/password", A::Session, session_pages::password_form)
         .post("/password", A::Session, session_pages::change_password)
-        .get("/jobs", A::JobList, pages::jobs)
+        .get("/jobs", A::JobList, job_list::jobs)
+        .get("/jobs.xlsx", A::JobList, job_list::jobs_xlsx)
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)
         .post("/jobs/{id}/objection", A::Objection, pages::object)

@@ -10,18 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use hedui_app::{App, AppError, AppResult, Caller};
-use hedui_core::commission::CommissionKind;
-use hedui_core::job::JobState;
-use hedui_core::programme::Programme;
 use hedui_core::{BatchId, JobId};
-use hedui_means::Outcome;
-use hedui_store::JobFilter;
 
 use crate::views::JobView;
 
 use crate::Web;
-
-const PAGE_SIZE: i64 = 50;
 
 /// A page of the menu: its path, its name and the action of its route.
 type MenuItem = (&'static str, &'static str, hedui_app::Action);
@@ -69,69 +62,6 @@ pub(crate) fn user_ctx_at(a: &Caller, active: &str) -> serde_json::Value {
     })
 }
 
-/// The job list's filters as they arrive in the query string.
-#[derive(Debug, Default, Deserialize, Clone, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct JobQuery {
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub outcome: String,
-    #[serde(default)]
-    pub programme: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub household: String,
-    #[serde(default)]
-    pub page: Option<i64>,
-}
-
-impl JobQuery {
-    /// The store filter; an unknown value is an error a clerk can correct, never silently ignored.
-    pub fn filter(&self) -> AppResult<JobFilter> {
-        let bad = |what: &str, v: &str| AppError::Invalid(format!("筛选条件“{what}”的取值 {v:?} 无效"));
-        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-        Ok(JobFilter {
-            state: opt(&self.state).map(|s| JobState::from_code(&s).ok_or_else(|| bad("状态", &s))).transpose()?,
-            outcome: opt(&self.outcome)
-                .map(|s| Outcome::from_code(&s).ok_or_else(|| bad("核对结果", &s)))
-                .transpose()?,
-            programme: opt(&self.programme)
-                .map(|s| Programme::from_code(&s).ok_or_else(|| bad("救助项目", &s)))
-                .transpose()?,
-            kind: opt(&self.kind)
-                .map(|s| CommissionKind::from_code(&s).ok_or_else(|| bad("委托类型", &s)))
-                .transpose()?,
-            region_prefix: opt(&self.region),
-            household_number: opt(&self.household),
-            department: None,
-            limit: PAGE_SIZE,
-            offset: (self.page.unwrap_or(1).max(1) - 1) * PAGE_SIZE,
-        })
-    }
-
-    fn url(&self, page: i64) -> String {
-        let mut q = vec![];
-        for (k, v) in [
-            ("state", &self.state),
-            ("outcome", &self.outcome),
-            ("programme", &self.programme),
-            ("kind", &self.kind),
-            ("region", &self.region),
-            ("household", &self.household),
-        ] {
-            if !v.is_empty() {
-                q.push(format!("{k}={}", urlencode(v)));
-            }
-        }
-        q.push(format!("page={page}"));
-        format!("/jobs?{}", q.join("&"))
-    }
-}
-
 pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -154,35 +84,6 @@ pub(crate) async fn page<T: IntoResponse + Send + 'static>(
         Ok(r) => r.into_response(),
         Err(e) => crate::page_error_for(web, e, &rid, Some(&user)),
     }
-}
-
-pub async fn jobs(
-    State(web): State<Web>,
-    axum::Extension(actor): axum::Extension<Caller>,
-    Query(q): Query<JobQuery>,
-) -> Response {
-    page(&web, actor, move |app, actor, web| {
-        let f = q.filter()?;
-        let (rows, total) = app.jobs(actor, &f)?;
-        let rows: Vec<_> = rows.iter().map(|j| JobView::of(app, j)).collect();
-        let page = f.offset / PAGE_SIZE + 1;
-        let states: Vec<_> = JobState::ALL.iter().map(|s| json!({"code": s.code(), "name": s.name_zh()})).collect();
-        let outcomes: Vec<_> = [Outcome::Exceeds, Outcome::NotExceeded, Outcome::Open]
-            .iter()
-            .map(|o| json!({"code": o.code(), "name": o.name_zh()}))
-            .collect();
-        let programmes: Vec<_> = Programme::ALL.iter().map(|p| json!({"code": p.code(), "name": p.name_zh()})).collect();
-        let kinds: Vec<_> = CommissionKind::ALL.iter().map(|k| json!({"code": k.code(), "name": k.name_zh()})).collect();
-        let ctx = crate::ctx! {
-            user => user_ctx_at(actor, "jobs"), jobs => rows, total => total, page => page,
-            prev_url => (page > 1).then(|| q.url(page - 1)),
-            next_url => (page * PAGE_SIZE < total).then(|| q.url(page + 1)),
-            f => json!({"state": q.state, "outcome": q.outcome, "programme": q.programme, "kind": q.kind, "region": q.region, "household": q.household}),
-            states => states, outcomes => outcomes, programmes => programmes, kinds => kinds,
-        };
-        web.render("jobs.html", ctx).map(Html)
-    })
-    .await
 }
 
 fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<String>) -> AppResult<String> {

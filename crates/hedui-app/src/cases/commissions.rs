@@ -98,6 +98,18 @@ impl App {
     /// The job list; audited because it names households.
     pub fn jobs(&self, actor: &Caller, filter: &JobFilter) -> AppResult<(Vec<JobRow>, i64)> {
         self.authorize(actor, crate::Action::JobList, &crate::Object::None)?;
+        self.list_jobs(actor, filter, "job.list", None)
+    }
+
+    /// The jobs `filter` selects within the caller's scope, audited as `action` with the search's
+    /// conditions; a person searched for is kept as a blind index and a sealed copy of `text`.
+    pub(crate) fn list_jobs(
+        &self,
+        actor: &Caller,
+        filter: &JobFilter,
+        action: &str,
+        person: Option<(hedui_core::BlindIndex, &str)>,
+    ) -> AppResult<(Vec<JobRow>, i64)> {
         let mut f = filter.clone();
         let scope = actor.region.trim_end_matches('0');
         if !scope.is_empty() {
@@ -113,8 +125,15 @@ impl App {
         }
         let rows = self.store.jobs(&f)?;
         let total = self.store.count_jobs(&f)?;
-        let mut entry = self.audit_entry(actor, "job.list", "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()));
+        let mut entry = self.audit_entry(actor, action, "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()));
         entry.search = describe(&f);
+        if let Some((bidx, text)) = person {
+            entry.search.push_str("；按姓名或身份证号检索（检索词已加密）");
+            entry.search_bidx = Some(bidx);
+            let place = hedui_identity::place::audit_search();
+            entry.search_enc =
+                Some(self.identity.seal(&place, hedui_identity::period(self.today()), text.as_bytes())?);
+        }
         self.store.audit(&entry)?;
         Ok((rows, total))
     }
@@ -187,6 +206,13 @@ fn describe(f: &JobFilter) -> String {
     add("地区", f.region_prefix.clone());
     add("户号", f.household_number.clone());
     add("部门", f.department.clone());
+    add("户号含", f.household_contains.clone());
+    add("委托编号含", f.commission_contains.clone());
+    add("核对日期起", f.as_of_from.map(|d| d.to_string()));
+    add("核对日期止", f.as_of_to.map(|d| d.to_string()));
+    if f.sort != hedui_store::JobSort::default() {
+        add("排序", Some(f.sort.code().to_string()));
+    }
     parts.push(format!("第 {}–{} 条", f.offset + 1, f.offset + f.limit));
     parts.join("；")
 }

@@ -1,6 +1,7 @@
 //! Households and their authorization letters.
 
 mod commissions;
+pub mod search;
 pub mod supporters;
 
 pub use commissions::CommissionInput;

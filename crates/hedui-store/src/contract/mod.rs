@@ -21,6 +21,7 @@ use crate::*;
 mod chain;
 mod exchange;
 mod in_force;
+mod jobs;
 mod keys;
 mod rest;
 mod retention;
@@ -28,6 +29,7 @@ mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
+pub use jobs::job_lists_filter;
 pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 pub use retention::retention_deletes_case_data_past_its_period;
@@ -543,30 +545,4 @@ pub fn meta_pages_and_reseal(s: &dyn Store) {
         .is_err()
     );
     assert_eq!(s.persons_page(p[1].0 - 1, 1).unwrap()[0].id_enc, vec![42, 42, 1], "nothing of a failed reseal stays");
-}
-
-pub fn job_lists_filter(s: &dyn Store) {
-    let h1 = s.create_household(&household("H6", "320402001"), ts(0), &audit("c", "h")).unwrap();
-    let h2 = s.create_household(&household("H7", "320411100"), ts(0), &audit("c", "h")).unwrap();
-    s.create_commission(&commission("WT-6", h1, CommissionKind::Application), ts(0), &audit("c", "j")).unwrap();
-    let j2 =
-        s.create_commission(&commission("WT-7", h2, CommissionKind::ComplaintCheck), ts(0), &audit("c", "j")).unwrap();
-    s.transition_job(j2, JobState::Submitted, JobState::Refused, None, ts(0), &audit("t", "j")).unwrap();
-    let all = JobFilter::default();
-    assert_eq!(s.jobs(&all).unwrap().len(), 2);
-    assert_eq!(s.jobs(&all).unwrap()[0].id, j2, "newest first");
-    let by_region = JobFilter { region_prefix: Some("320411".into()), ..Default::default() };
-    assert_eq!(s.jobs(&by_region).unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![j2]);
-    let by_state = JobFilter { state: Some(JobState::Submitted), ..Default::default() };
-    assert_eq!(s.count_jobs(&by_state).unwrap(), 1);
-    let by_kind = JobFilter { kind: Some(CommissionKind::ComplaintCheck), ..Default::default() };
-    assert_eq!(s.count_jobs(&by_kind).unwrap(), 1);
-    let by_number = JobFilter { household_number: Some("H6".into()), ..Default::default() };
-    assert_eq!(s.jobs(&by_number).unwrap()[0].household_number, "H6");
-    let by_department = JobFilter { department: Some("溧阳民政".into()), ..Default::default() };
-    assert_eq!(s.count_jobs(&by_department).unwrap(), 0, "no commission of that department");
-    let by_department = JobFilter { department: Some("民政".into()), ..Default::default() };
-    assert_eq!(s.count_jobs(&by_department).unwrap(), 2);
-    let paged = JobFilter { limit: 1, offset: 1, ..Default::default() };
-    assert_eq!(s.jobs(&paged).unwrap().len(), 1);
 }

@@ -165,6 +165,17 @@ pub(super) fn households_of_person(st: &SqlStore, person: PersonId) -> Result<Ve
     .collect()
 }
 
+pub(super) fn households_named(st: &SqlStore, name_bidx: &BlindIndex) -> Result<Vec<HouseholdId>> {
+    st.query(
+        "SELECT household_id FROM member WHERE name_bidx = ? UNION SELECT household_id FROM supporter WHERE name_bidx = ? \
+         ORDER BY 1",
+        &[name_bidx.into(), name_bidx.into()],
+    )?
+    .iter()
+    .map(|r| Ok(HouseholdId(Row(r).i64(0)?)))
+    .collect()
+}
+
 pub(super) fn audit_search(st: &SqlStore, q: &AuditQuery) -> Result<(Vec<AuditRow>, i64)> {
     let mut conds: Vec<&str> = Vec::new();
     let mut p: Vec<Value> = Vec::new();

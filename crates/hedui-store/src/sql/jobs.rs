@@ -11,7 +11,7 @@ pub(super) fn jobs(st: &SqlStore, f: &JobFilter) -> Result<Vec<JobRow>> {
     let (w, mut p) = job_where(f);
     p.push((if f.limit > 0 { f.limit } else { 100 }).into());
     p.push(f.offset.max(0).into());
-    st.query(&format!("{JOB_SELECT} WHERE {w} ORDER BY j.id DESC LIMIT ? OFFSET ?"), &p)?
+    st.query(&format!("{JOB_SELECT} WHERE {w} ORDER BY {} LIMIT ? OFFSET ?", f.sort.order_by()), &p)?
         .iter()
         .map(|r| job_from(r))
         .collect()
@@ -246,6 +246,31 @@ pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
     if let Some(d) = f.department.as_deref() {
         w.push("c.department = ?".into());
         p.push(d.into());
+    }
+    for (column, text) in [("h.number", &f.household_contains), ("c.number", &f.commission_contains)] {
+        if let Some(t) = text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // A substring, its wildcards escaped: the same in SQLite and PostgreSQL.
+            w.push(format!("{column} LIKE ? ESCAPE '!'"));
+            let escaped: String =
+                t.chars().flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] }).collect();
+            p.push(format!("%{escaped}%").into());
+        }
+    }
+    if let Some(d) = f.as_of_from {
+        w.push("j.as_of >= ?".into());
+        p.push(d.to_string().into());
+    }
+    if let Some(d) = f.as_of_to {
+        w.push("j.as_of <= ?".into());
+        p.push(d.to_string().into());
+    }
+    if let Some(hs) = &f.households {
+        if hs.is_empty() {
+            w.push("1 = 0".into());
+        } else {
+            w.push(format!("j.household_id IN ({})", vec!["?"; hs.len()].join(", ")));
+            p.extend(hs.iter().map(|h| Value::from(h.0)));
+        }
     }
     (w.join(" AND "), p)
 }

@@ -549,6 +549,9 @@ impl Store for SqlStore {
     fn households_of_person(&self, person: PersonId) -> Result<Vec<(HouseholdId, String, String)>> {
         audit::households_of_person(self, person)
     }
+    fn households_named(&self, name_bidx: &BlindIndex) -> Result<Vec<HouseholdId>> {
+        audit::households_named(self, name_bidx)
+    }
     fn audit_search(&self, q: &AuditQuery) -> Result<(Vec<AuditRow>, i64)> {
         audit::audit_search(self, q)
     }

@@ -94,3 +94,105 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
     assert_eq!(b.text("aside.side a.active"), "审计日志");
     b.shot("07-audit");
 }
+
+/// The rows of the first sheet of an Excel file, as text.
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+#[test]
+fn the_job_list_searches_pages_sorts_and_exports() {
+    let city = common::city(6, 83);
+    let store = common::stores("ui_jobs").remove(0);
+    let app = common::app(store.clone(), Some(&city));
+    let system = Caller::system("t");
+    hedui::city::import_mirrors(&app, &system, &city).unwrap();
+    let apps = hedui::city::applications(&city).unwrap();
+    let filed = hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
+    app.create_user(&system, &Account::new("clerk", "核对员甲", Role::Clerk, "3204", ""), PASSWORD).unwrap();
+    let (_rt, base) = serve(app);
+    let Some(b) = browser::open("jobs", &base) else { return };
+    b.go("/login");
+    b.fill("input[name=login]", "clerk");
+    b.fill("input[name=password]", PASSWORD);
+    b.click("button[type=submit]");
+    b.find("table.list");
+    let n = filed.len();
+    assert_eq!(b.text(".pager .total"), n.to_string());
+
+    b.go(&format!("/jobs?size=10&page=1&household={}", urlencode_part("H00000")));
+    assert_eq!(b.count("table.list tbody tr"), n);
+    // Part of a household number finds it (the exact number used to be needed).
+    let one = &filed[2];
+    b.fill("input[name=household]", &one.number[2..]);
+    b.click("form.filters button[type=submit]");
+    b.find("table.list");
+    assert_eq!(b.text(".pager .total"), "1", "{}", b.text("table.list"));
+    assert!(b.text("table.list tbody").contains(&one.number));
+    b.shot("01-by-household");
+    // A member's name, then an ID number: through the blind index, never in the audit in clear.
+    let member = &apps[3].members[0];
+    b.go(&format!("/jobs?name={}", urlencode_part(&member.name)));
+    assert!(b.text("table.list tbody").contains(&apps[3].number), "{}", b.text("table.list"));
+    b.go(&format!("/jobs?id_number={}", member.id_number));
+    assert_eq!(b.text(".pager .total"), "1");
+    assert!(b.text("table.list tbody").contains(&apps[3].number));
+    let searched = store.audit_log(Some("jobs"), 1).unwrap().remove(0).entry;
+    assert!(searched.search_bidx.is_some() && searched.search_enc.is_some(), "{searched:?}");
+    assert!(!searched.search.contains(&member.id_number) && !searched.detail.contains(&member.id_number));
+    b.shot("02-by-id-number");
+    // A mistyped ID number is refused, naming why, inside the layout.
+    let mut typo = member.id_number.clone();
+    let last = typo.pop().unwrap();
+    typo.push(if last == '1' { '2' } else { '1' });
+    b.go(&format!("/jobs?id_number={typo}"));
+    assert!(b.text("main").contains("身份证号码无效"), "{}", b.text("main"));
+    assert!(b.count("aside.side a") > 0);
+
+    // Pages of 10 hold all six.
+    b.go("/jobs?size=10");
+    assert_eq!((b.text(".pager .page"), b.text(".pager .pages")), ("1".into(), "1".into()));
+    // Sorting by household number, both ways, from the column header.
+    b.click("table.list th:nth-child(2) a");
+    let first = b.text("table.list tbody tr:first-child td:nth-child(2)");
+    b.click("table.list th:nth-child(2) a");
+    let first_again = b.text("table.list tbody tr:first-child td:nth-child(2)");
+    let mut numbers: Vec<_> = filed.iter().map(|f| f.number.clone()).collect();
+    numbers.sort();
+    assert_eq!((first.as_str(), first_again.as_str()), (numbers.last().unwrap().as_str(), numbers[0].as_str()));
+    b.shot("03-sorted");
+
+    // The export is the list as it is searched: read back, its rows and names.
+    b.go("/jobs?kind=application");
+    let href = b.eval("return document.querySelector('.toolbar a').getAttribute('href')", serde_json::json!([]));
+    let cookie = b.cookie(hedui_web::COOKIE);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let bytes = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{base}{}", href.as_str().unwrap()))
+            .header("cookie", format!("{}={cookie}", hedui_web::COOKIE))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    });
+    let rows = xlsx_rows(&bytes);
+    let applications = filed.iter().filter(|f| store.job(f.job).unwrap().unwrap().kind.code() == "application").count();
+    assert_eq!(rows.len(), applications + 1, "a header and one row a job: {rows:?}");
+    assert_eq!(rows[0][..3], ["任务", "户编号", "户籍地"]);
+    assert!(
+        rows[1..].iter().all(|r| r[4] == "申请核对" && r[8] == hedui_core::job::JobState::Submitted.name_zh()),
+        "names, not codes: {rows:?}"
+    );
+    let exported = store.audit_log(Some("jobs"), 1).unwrap().remove(0).entry;
+    assert_eq!(exported.action, "job.export");
+}
+
+fn urlencode_part(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
