@@ -44,6 +44,13 @@ impl Timestamp {
         Date::from_days((self.0 + 8 * 3600).div_euclid(86_400)).unwrap_or(Date::MIN)
     }
 
+    /// The instant as people in China read it: `YYYY-MM-DD HH:MM:SS`, Beijing time (UTC+8).
+    pub fn beijing(self) -> String {
+        let local = self.0 + 8 * 3600;
+        let rem = local.rem_euclid(86_400);
+        format!("{} {:02}:{:02}:{:02}", self.china_date(), rem / 3600, rem % 3600 / 60, rem % 60)
+    }
+
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
         let bad = || TimestampError(s.chars().take(40).collect());
         let b = s.as_bytes();

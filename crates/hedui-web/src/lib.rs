@@ -19,6 +19,7 @@ mod pages;
 pub mod routes;
 mod session_pages;
 pub mod tls;
+mod user_pages;
 pub mod views;
 
 pub use pages::report_html;
@@ -123,6 +124,11 @@ fn action(code: String) -> String {
     name.to_string()
 }
 
+/// `{{ at|bjt }}`: a stored instant (`…Z`) in Beijing time; anything else as it is.
+fn bjt(value: String) -> String {
+    hedui_core::Timestamp::parse(&value).map_or(value, hedui_core::Timestamp::beijing)
+}
+
 /// `{{ outcome|audit_outcome }}`.
 fn audit_outcome(code: String) -> String {
     match code.as_str() {
@@ -140,6 +146,7 @@ fn templates() -> Environment<'static> {
     env.add_function("param", param);
     env.add_filter("action", action);
     env.add_filter("audit_outcome", audit_outcome);
+    env.add_filter("bjt", bjt);
     let files = [
         ("base.html", include_str!("../templates/base.html")),
         ("login.html", include_str!("../templates/login.html")),
@@ -155,6 +162,7 @@ fn templates() -> Environment<'static> {
         ("second.html", include_str!("../templates/second.html")),
         ("security.html", include_str!("../templates/security.html")),
         ("factors.html", include_str!("../templates/factors.html")),
+        ("users.html", include_str!("../templates/users.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -292,6 +300,10 @@ fn build() -> routes::Routes {
         .post("/password", A::Session, session_pages::change_password)
         .get("/jobs", A::JobList, job_list::jobs)
         .get("/jobs.xlsx", A::JobList, job_list::jobs_xlsx)
+        .get("/users", A::UserManage, user_pages::users)
+        .get("/users.xlsx", A::UserManage, user_pages::users_xlsx)
+        .post("/users", A::UserManage, user_pages::create)
+        .post("/users/{uid}/{what}", A::UserManage, user_pages::act)
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)
         .post("/jobs/{id}/objection", A::Objection, pages::object)

@@ -26,7 +26,14 @@ const MENU: [(&str, &[MenuItem]); 4] = {
         ("核对业务", &[("jobs", "核对任务", A::JobList)]),
         ("数据管理", &[("imports", "数据导入", A::ImportRead), ("sources", "数据源", A::SourceRead)]),
         ("政策参数", &[("policy", "政策与参数", A::PolicyRead)]),
-        ("系统管理", &[("security", "安全事件", A::SecurityEvents), ("audit", "审计日志", A::AuditRead)]),
+        (
+            "系统管理",
+            &[
+                ("users", "用户管理", A::UserManage),
+                ("security", "安全事件", A::SecurityEvents),
+                ("audit", "审计日志", A::AuditRead),
+            ],
+        ),
     ]
 };
 

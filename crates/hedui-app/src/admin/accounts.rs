@@ -43,10 +43,8 @@ impl App {
         if change.role.is_some() && matches!(&actor.principal, Principal::User(l) if *l == u.login) {
             return Err(AppError::Forbidden("不能修改自己的角色".into()));
         }
-        if let Some(r) = &change.region
-            && !r.chars().all(|c| c.is_ascii_digit())
-        {
-            return Err(AppError::Invalid("区划代码只能由数字组成".into()));
+        if let Some(r) = &change.region {
+            self.check_scope(r)?;
         }
         let ch = UserChange {
             role: change.role.map(|r| r.code().to_string()),

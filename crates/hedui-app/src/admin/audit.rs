@@ -38,15 +38,26 @@ impl App {
     pub fn audit_export(&self, actor: &Caller, q: &AuditQuery) -> AppResult<Vec<u8>> {
         self.authorize(actor, crate::Action::AuditRead, &crate::Object::None)?;
         let (rows, total) = self.store.audit_search(&AuditQuery { limit: EXPORT_LIMIT, offset: 0, ..q.clone() })?;
-        let header =
-            ["编号", "时间", "操作人", "来源地址", "操作", "对象", "结果", "说明", "依据", "检索条件", "请求编号"];
+        let header = [
+            "编号",
+            "时间（北京时间）",
+            "操作人",
+            "来源地址",
+            "操作",
+            "对象",
+            "结果",
+            "说明",
+            "依据",
+            "检索条件",
+            "请求编号",
+        ];
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
                 let e = &r.entry;
                 vec![
                     r.id.to_string(),
-                    e.at.to_string(),
+                    e.at.beijing(),
                     e.actor.clone(),
                     e.client.clone(),
                     e.action.clone(),

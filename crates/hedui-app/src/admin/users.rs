@@ -150,14 +150,30 @@ fn dummy_verifier() -> &'static str {
 
 impl App {
     /// Creates a user (administrators only).
+    /// Checks a user's region: empty (everywhere), or a code of the region table, a province or
+    /// a city given by its leading digits (`32`, `3204`).
+    pub(crate) fn check_scope(&self, region: &str) -> AppResult<()> {
+        if region.is_empty() {
+            return Ok(());
+        }
+        if !region.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::Invalid("区划代码只能由数字组成".into()));
+        }
+        let padded = if region.len() < 6 { format!("{region:0<6}") } else { region.to_string() };
+        match self.regions.lookup_str(&padded) {
+            hedui_core::region::RegionStatus::Known { .. } => Ok(()),
+            hedui_core::region::RegionStatus::Unknown => Err(AppError::Invalid(format!(
+                "区划代码 {region} 在系统区划数据中不存在，请核对（用户未保存，可修改后重新提交）"
+            ))),
+        }
+    }
+
     pub fn create_user(&self, actor: &Caller, account: &Account, password: &str) -> AppResult<UserId> {
         // The security administrator manages users; hedui itself creates the demo's accounts.
         let system = matches!(actor.principal, crate::Principal::System(_));
         let login = account.login.as_str();
         self.authorize(actor, crate::Action::UserManage, &crate::Object::None)?;
-        if !account.region.is_empty() && !account.region.chars().all(|c| c.is_ascii_digit()) {
-            return Err(AppError::Invalid("区划代码只能由数字组成".into()));
-        }
+        self.check_scope(&account.region)?;
         if login.trim().is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
             return Err(AppError::Invalid("用户名只能由字母、数字、下划线和点组成".into()));
         }

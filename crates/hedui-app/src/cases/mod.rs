@@ -152,9 +152,11 @@ impl App {
         }
     }
 
-    /// The full name of a stored region code, or 未知区划.
+    /// The full name of a stored region code (a province or city also by its leading digits,
+    /// `32`, `3204`), or 未知区划.
     pub fn region_name(&self, code: &str) -> String {
-        match self.regions.lookup_str(code) {
+        let padded = if (2..6).contains(&code.len()) { format!("{code:0<6}") } else { code.to_string() };
+        match self.regions.lookup_str(&padded) {
             RegionStatus::Known { full_name, .. } => full_name,
             RegionStatus::Unknown => "未知区划".into(),
         }

@@ -196,3 +196,89 @@ fn the_job_list_searches_pages_sorts_and_exports() {
 fn urlencode_part(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[test]
+fn the_security_officer_manages_users_in_the_browser() {
+    let store = common::stores("ui_users").remove(0);
+    let app = common::app(store.clone(), None);
+    let system = Caller::system("t");
+    app.create_user(&system, &Account::new("sec", "安全管理员", Role::Security, "3204", ""), PASSWORD).unwrap();
+    let (_rt, base) = serve(app);
+    let Some(b) = browser::open("users", &base) else { return };
+    b.go("/login");
+    b.fill("input[name=login]", "sec");
+    b.fill("input[name=password]", PASSWORD);
+    b.click("button[type=submit]");
+    b.find("aside.side");
+    let menu = b.text("aside.side");
+    assert!(menu.contains("用户管理") && !menu.contains("核对任务"), "the 安全管理员 has no cases: {menu}");
+    b.go("/users");
+    assert_eq!(b.text("aside.side a.active"), "用户管理");
+    b.shot("01-users");
+
+    // A 核对员 added through the form; a region that does not exist is refused, the form kept open.
+    let add = |login: &str, region: &str| {
+        b.click("#new-user summary");
+        b.fill("#new-user input[name=login]", login);
+        b.fill("#new-user input[name=name]", "王核对");
+        b.eval(
+            "document.querySelector('#new-user select[name=role]').value = arguments[0]",
+            serde_json::json!(["clerk"]),
+        );
+        b.fill("#new-user input[name=region]", region);
+        b.fill("#new-user input[name=password]", "Initial-pass-2026!");
+        b.click("#new-user button[type=submit]");
+        b.find("main");
+    };
+    add("clerk2", "999999");
+    assert!(b.count("main .error") == 1, "{}", b.text("main"));
+    b.shot("02-refused-region");
+    b.go("/users");
+    add("clerk2", "320481");
+    assert!(b.text("main .notice").contains("已创建用户 clerk2"), "{}", b.text("main"));
+    let row = b.text("table.list tbody");
+    assert!(row.contains("clerk2") && row.contains("核对员") && row.contains("溧阳市"), "{row}");
+    b.shot("03-created");
+    // Searched, disabled and enabled again.
+    b.go("/users?q=clerk2");
+    assert_eq!(b.text(".pager .total"), "1");
+    b.click("table.list td.actions form[action$='/disable'] button");
+    assert!(b.text("main .notice").contains("已停用"));
+    b.go("/users?state=disabled");
+    assert!(b.text("table.list tbody").contains("clerk2"));
+    b.click("table.list td.actions form[action$='/enable'] button");
+    assert!(b.text("main .notice").contains("已启用"));
+    let audited: Vec<_> =
+        store.audit_log(Some("user:clerk2"), 10).unwrap().into_iter().map(|r| r.entry.action).collect();
+    assert!(
+        audited.contains(&"user.create".to_string()) && audited.contains(&"user.disable".to_string()),
+        "{audited:?}"
+    );
+
+    // The list as an Excel file.
+    b.go("/users?role=clerk");
+    let href = b.eval("return document.querySelector('.toolbar a').getAttribute('href')", serde_json::json!([]));
+    let cookie = b.cookie(hedui_web::COOKIE);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let bytes = rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{base}{}", href.as_str().unwrap()))
+            .header("cookie", format!("{}={cookie}", hedui_web::COOKIE))
+            .send()
+            .await
+            .unwrap();
+        r.bytes().await.unwrap()
+    });
+    let rows = xlsx_rows(&bytes);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][..3], ["clerk2", "王核对", "核对员"]);
+
+    // The new user must change the initial password at the first login.
+    b.click("header.top button[type=submit]");
+    b.fill("input[name=login]", "clerk2");
+    b.fill("input[name=password]", "Initial-pass-2026!");
+    b.click("button[type=submit]");
+    b.find("input[type=password]");
+    assert!(b.path().starts_with("/password"), "{}", b.path());
+    b.shot("04-first-login");
+}
