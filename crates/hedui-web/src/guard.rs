@@ -26,7 +26,7 @@ const FORM_LIMIT: usize = 256 * 1024;
 const HEADERS: [(&str, &str); 6] = [
     (
         "content-security-policy",
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'",
     ),
     ("x-frame-options", "DENY"),

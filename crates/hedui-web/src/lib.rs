@@ -289,6 +289,9 @@ fn build() -> routes::Routes {
     let r = routes::Routes::new()
         .get("/", A::Public, || async { Redirect::to("/jobs") })
         .get("/login", A::Public, session_pages::login_form)
+        .get("/static/ui.js", A::Public, || async {
+            ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/ui.js"))
+        })
         .post("/login", A::Public, session_pages::login)
         .post("/logout", A::Public, session_pages::logout)
         .get("/login/second", A::Public, session_pages::second_form)

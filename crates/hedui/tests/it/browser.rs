@@ -139,10 +139,15 @@ impl Browser {
                 started.elapsed() < Duration::from_secs(10),
                 "no element {css} on {} ({v}): {}",
                 self.path(),
-                self.text("body")
+                self.source()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The page's HTML as it stands.
+    pub fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None).as_str().unwrap_or_default().to_string()
     }
 
     /// How many elements `css` selects now.
@@ -167,19 +172,16 @@ impl Browser {
 
     /// The visible text of what `css` selects.
     pub fn text(&self, css: &str) -> String {
-        let v = self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
-        let id = v[ELEMENT].as_str().unwrap_or_default().to_string();
+        let id = self.find(css);
         self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None).as_str().unwrap_or_default().to_string()
     }
 
     /// Runs `script` in the page (with `arguments`) and returns its value.
-    #[allow(dead_code)] // For flows that need a value from the page.
     pub fn eval(&self, script: &str, args: Value) -> Value {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args})))
     }
 
     /// The session cookie the browser holds, for fetching a download outside the browser.
-    #[allow(dead_code)] // For downloads fetched outside the browser.
     pub fn cookie(&self, name: &str) -> String {
         let v = self.call(reqwest::Method::GET, &format!("/cookie/{name}"), None);
         v["value"].as_str().unwrap_or_default().to_string()

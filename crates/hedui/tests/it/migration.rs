@@ -37,7 +37,13 @@ fn page_body(html: &[u8]) -> String {
         let end = text[start..].find(close).map_or(text.len(), |b| start + b);
         text[start..end].to_string()
     };
-    format!("{}\n{}", between("<title>", "</title>"), between("<main>", "</main>"))
+    // The reader's toolbar above the report (print, downloads) is the page's too.
+    let main = between("<main>", "</main>");
+    let main = match (main.find("<div class=\"noprint\""), main.find("</div>")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &main[..a], &main[b + "</div>".len()..]),
+        _ => main,
+    };
+    format!("{}\n{main}", between("<title>", "</title>"))
 }
 
 #[test]

@@ -70,6 +70,10 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
     b.go(&format!("/jobs/{}/report", filed[0].job));
     assert!(b.text("main").contains("核对报告") || b.text("main").contains(&filed[0].number), "{}", b.text("main"));
     b.shot("04-report");
+    // The print button works under the page's CSP (its script is the node's own file).
+    b.eval("window.__printed = false; window.print = function () { window.__printed = true; };", serde_json::json!([]));
+    b.click("button[data-print]");
+    assert_eq!(b.eval("return window.__printed", serde_json::json!([])), serde_json::json!(true));
     // A page the clerk may not open: refused inside the layout, the menu still there.
     b.go("/audit");
     assert!(b.text("main").contains("无法完成操作"), "{}", b.text("main"));
