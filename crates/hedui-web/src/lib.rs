@@ -163,6 +163,7 @@ fn templates() -> Environment<'static> {
         ("security.html", include_str!("../templates/security.html")),
         ("factors.html", include_str!("../templates/factors.html")),
         ("users.html", include_str!("../templates/users.html")),
+        ("home.html", include_str!("../templates/home.html")),
     ];
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
@@ -287,7 +288,8 @@ pub fn page_error_for(web: &Web, e: AppError, request_id: &str, user: Option<&he
 fn build() -> routes::Routes {
     use hedui_app::Action as A;
     let r = routes::Routes::new()
-        .get("/", A::Public, || async { Redirect::to("/jobs") })
+        .get("/", A::Session, pages::start)
+        .get("/home", A::JobList, pages::home)
         .get("/login", A::Public, session_pages::login_form)
         .get("/static/ui.js", A::Public, || async {
             ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/ui.js"))

@@ -23,7 +23,7 @@ type MenuItem = (&'static str, &'static str, hedui_app::Action);
 const MENU: [(&str, &[MenuItem]); 4] = {
     use hedui_app::Action as A;
     [
-        ("核对业务", &[("jobs", "核对任务", A::JobList)]),
+        ("核对业务", &[("home", "工作台", A::JobList), ("jobs", "核对任务", A::JobList)]),
         ("数据管理", &[("imports", "数据导入", A::ImportRead), ("sources", "数据源", A::SourceRead)]),
         ("政策参数", &[("policy", "政策与参数", A::PolicyRead)]),
         (
@@ -427,4 +427,21 @@ pub async fn policy_simulate(
     Form(f): Form<SimulateForm>,
 ) -> Response {
     page(&web, actor, move |app, actor, web| policy_page(web, app, actor, &f).map(Html)).await
+}
+
+/// The 工作台: the counts of the caller's region by state, and the commissions to start with
+/// their deadlines in working days.
+pub async fn home(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, actor, web| {
+        let w = app.workbench(actor)?;
+        web.render("home.html", crate::ctx! { user => user_ctx_at(actor, "home"), w => w }).map(Html)
+    })
+    .await
+}
+
+/// Where a signed-in user starts: the first page of their menu.
+pub async fn start(axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    let ctx = user_ctx(&actor);
+    let first = ctx["menu"][0]["items"][0]["page"].as_str().unwrap_or("password").to_string();
+    Redirect::to(&format!("/{first}")).into_response()
 }

@@ -47,7 +47,7 @@ pub async fn login(
             StatusCode::SEE_OTHER,
             [
                 (header::SET_COOKIE, session_cookie(&web, &s.token, hedui_app::admin::users::SESSION_SECONDS)),
-                (header::LOCATION, if s.pending.is_some() { "/login/second" } else { "/jobs" }.into()),
+                (header::LOCATION, if s.pending.is_some() { "/login/second" } else { "/" }.into()),
             ],
         )
             .into_response(),
@@ -195,7 +195,7 @@ pub async fn second(State(web): State<Web>, headers: HeaderMap, Form(f): Form<Se
     };
     let r = rid.clone();
     match web.blocking(move |app| app.login_second(&token, &proof, &r)).await {
-        Ok(_) => Redirect::to("/jobs").into_response(),
+        Ok(_) => Redirect::to("/").into_response(),
         Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
         Err(e) => page_error(&web, e, &rid),
     }

@@ -101,6 +101,23 @@ impl App {
         self.list_jobs(actor, filter, "job.list", None)
     }
 
+    /// `filter` within the caller's scope: a user sees the region they work in, a commissioning
+    /// department its own commissions.
+    pub(crate) fn scoped(&self, actor: &Caller, filter: &JobFilter) -> JobFilter {
+        let mut f = filter.clone();
+        let scope = actor.region.trim_end_matches('0');
+        if !scope.is_empty() {
+            let wanted = f.region_prefix.clone().unwrap_or_default();
+            if !wanted.starts_with(scope) {
+                f.region_prefix = Some(scope.to_string());
+            }
+        }
+        if actor.role == crate::Role::Department {
+            f.department = Some(actor.organization.clone());
+        }
+        f
+    }
+
     /// The jobs `filter` selects within the caller's scope, audited as `action` with the search's
     /// conditions; a person searched for is kept as a blind index and a sealed copy of `text`.
     pub(crate) fn list_jobs(
@@ -110,19 +127,7 @@ impl App {
         action: &str,
         person: Option<(hedui_core::BlindIndex, &str)>,
     ) -> AppResult<(Vec<JobRow>, i64)> {
-        let mut f = filter.clone();
-        let scope = actor.region.trim_end_matches('0');
-        if !scope.is_empty() {
-            // A user only sees the region they work in.
-            let wanted = f.region_prefix.clone().unwrap_or_default();
-            if !wanted.starts_with(scope) {
-                f.region_prefix = Some(scope.to_string());
-            }
-        }
-        if actor.role == crate::Role::Department {
-            // A commissioning department sees its own commissions.
-            f.department = Some(actor.organization.clone());
-        }
+        let f = self.scoped(actor, filter);
         let rows = self.store.jobs(&f)?;
         let total = self.store.count_jobs(&f)?;
         let mut entry = self.audit_entry(actor, action, "jobs", AuditOutcome::Ok, format!("{} 条", rows.len()));

@@ -3,6 +3,7 @@
 mod commissions;
 pub mod search;
 pub mod supporters;
+pub mod workbench;
 
 pub use commissions::CommissionInput;
 

@@ -164,7 +164,7 @@ async fn the_demo_serves_verified_reports_behind_a_login() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["location"], "/jobs", "the right code opens the session");
+    assert_eq!(r.headers()["location"], "/", "the right code opens the session (at the first page of the menu)");
     let audit = admin.get(format!("{base}/audit")).send().await.unwrap().text().await.unwrap();
     assert!(
         audit.contains(">审计日志</a>") && !audit.contains(">核对任务</a>"),

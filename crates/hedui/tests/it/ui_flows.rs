@@ -49,17 +49,27 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
     let (_rt, base) = serve(app);
     let Some(b) = browser::open("layout", &base) else { return };
 
-    // The clerk: a menu of the clerk's pages, grouped by module; the job list as the first page.
+    // The clerk: a menu of the clerk's pages, grouped by module; the 工作台 as the first page.
     b.go("/login");
     b.shot("01-login");
     b.fill("input[name=login]", "clerk");
     b.fill("input[name=password]", PASSWORD);
     b.click("button[type=submit]");
-    b.find("aside.side");
-    assert!(b.path().starts_with("/jobs"), "{}", b.path());
+    b.find("div.cards");
+    assert_eq!(b.path(), "/home");
     let menu = b.text("aside.side");
-    assert!(menu.contains("核对业务") && menu.contains("核对任务"), "{menu}");
+    assert!(menu.contains("核对业务") && menu.contains("工作台") && menu.contains("核对任务"), "{menu}");
     assert!(!menu.contains("审计日志") && !menu.contains("安全事件"), "only what the clerk may open: {menu}");
+    assert_eq!(b.text("aside.side a.active"), "工作台");
+    // What waits: five commissions not yet started (one was run), each due three working days
+    // after it was made (Saturday 2026-11-28: Wednesday 2026-12-02).
+    let cards = b.text("div.cards");
+    assert!(cards.contains("5\n已委托") || cards.contains("5 已委托"), "{cards}");
+    assert_eq!(b.count("table.list tbody tr"), filed.len() - 1);
+    let first = b.text("table.list tbody tr:first-child");
+    assert!(first.contains("2026-11-28") && first.contains("2026-12-02") && first.contains('3'), "{first}");
+    b.shot("02-home");
+    b.go("/jobs");
     assert_eq!(b.text("aside.side a.active"), "核对任务");
     assert!(b.text("nav.crumbs").contains("核对业务"), "{}", b.text("nav.crumbs"));
     b.shot("02-jobs");
@@ -123,6 +133,8 @@ fn the_job_list_searches_pages_sorts_and_exports() {
     b.fill("input[name=login]", "clerk");
     b.fill("input[name=password]", PASSWORD);
     b.click("button[type=submit]");
+    b.find("div.cards");
+    b.go("/jobs");
     b.find("table.list");
     let n = filed.len();
     assert_eq!(b.text(".pager .total"), n.to_string());
@@ -285,4 +297,35 @@ fn the_security_officer_manages_users_in_the_browser() {
     b.find("input[type=password]");
     assert!(b.path().starts_with("/password"), "{}", b.path());
     b.shot("04-first-login");
+}
+
+/// The 工作台's deadlines are counted in working days, and a commission past its deadline is
+/// counted as overdue (no browser needed).
+#[test]
+fn the_workbench_counts_deadlines_in_working_days() {
+    use hedui_app::Clock;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let city = common::city(3, 85);
+    let store = common::stores("ui_workbench").remove(0);
+    let clock = Arc::new(crate::accounts::Tick(AtomicI64::new(common::clock().unix_seconds())));
+    let keys = Arc::new(hedui_crypto::SoftKeys::from_master(&[5; 32]).unwrap());
+    let app = hedui::build_app(store, keys, Vec::new(), clock.clone(), None).unwrap();
+    let system = Caller::system("t");
+    hedui::city::import_mirrors(&app, &system, &city).unwrap();
+    let apps = hedui::city::applications(&city).unwrap();
+    hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
+    let clerk = Caller::user("c", Role::Clerk, "", "t");
+    // Made on Saturday 2026-11-28: due Wednesday 2026-12-02, three working days away.
+    let w = app.workbench(&clerk).unwrap();
+    assert_eq!((w.waiting.len(), w.overdue), (3, 0));
+    assert_eq!((w.waiting[0].due.to_string(), w.waiting[0].left), ("2026-12-02".to_string(), 3));
+    assert_eq!(w.counts[0].count, 3);
+    // A week on, Saturday 2026-12-05: two working days late (Thursday and Friday).
+    clock.0.fetch_add(7 * 86_400, Ordering::SeqCst);
+    let w = app.workbench(&clerk).unwrap();
+    assert_eq!((w.overdue, w.waiting[0].left), (3, -2));
+    assert!(w.calendar_note.is_none(), "2026 is in the calendar");
+    // Outside the caller's region nothing is counted.
+    let far = Caller::user("f", Role::Clerk, "110101", "t");
+    assert!(app.workbench(&far).unwrap().waiting.is_empty());
 }

@@ -1,0 +1,109 @@
+//! The 工作台: what waits in the caller's region, by state, and the commissions still to be
+//! started, each with its legal deadline counted in working days (审核确认办法 Art. 17: a 核对
+//! starts within 3 working days of the request; the calendar of holidays and 调休 is
+//! `data/calendar/`).
+
+use std::sync::OnceLock;
+
+use hedui_core::calendar::WorkCalendar;
+use hedui_core::job::JobState;
+use hedui_core::{Date, JobId};
+use hedui_store::{AuditOutcome, JobFilter, JobSort};
+
+use crate::{Action, App, AppResult, Caller, Object};
+
+/// Working days within which a requested 核对 must start.
+pub const START_WITHIN: u32 = 3;
+/// The states a 工作台 counts, in its order.
+const COUNTED: [JobState; 8] = [
+    JobState::Submitted,
+    JobState::Dispatched,
+    JobState::PartiallyReturned,
+    JobState::TimedOut,
+    JobState::Analysed,
+    JobState::ReportIssued,
+    JobState::Objection,
+    JobState::Rechecking,
+];
+/// How many waiting commissions the 工作台 lists, oldest first.
+const LISTED: i64 = 20;
+
+fn calendar() -> &'static WorkCalendar {
+    static CAL: OnceLock<WorkCalendar> = OnceLock::new();
+    CAL.get_or_init(|| crate::data::calendar().unwrap_or_default())
+}
+
+/// Jobs in one state.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StateCount {
+    pub state: String,
+    pub name: String,
+    pub count: i64,
+}
+
+/// A commission not yet started, with its deadline.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Waiting {
+    pub job: JobId,
+    pub household_number: String,
+    pub region: String,
+    pub requested: Date,
+    pub due: Date,
+    /// Working days left until the deadline (0 on its day); negative when it has passed.
+    pub left: i64,
+}
+
+/// The 工作台 of one user.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Workbench {
+    pub counts: Vec<StateCount>,
+    pub waiting: Vec<Waiting>,
+    /// Commissions past their deadline to start.
+    pub overdue: i64,
+    pub today: Date,
+    /// Said when the calendar does not list this year's holidays (plain Monday to Friday then).
+    pub calendar_note: Option<String>,
+}
+
+impl App {
+    /// The caller's 工作台, within their region (a department: its own commissions). Audited.
+    pub fn workbench(&self, actor: &Caller) -> AppResult<Workbench> {
+        self.authorize(actor, Action::JobList, &Object::None)?;
+        let scope = self.scoped(actor, &JobFilter::default());
+        let counts = COUNTED
+            .iter()
+            .map(|s| {
+                let f = JobFilter { state: Some(*s), ..scope.clone() };
+                Ok(StateCount { state: s.code().into(), name: s.name_zh().into(), count: self.store.count_jobs(&f)? })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let today = self.today();
+        let cal = calendar();
+        let submitted =
+            JobFilter { state: Some(JobState::Submitted), sort: JobSort::OldestFirst, limit: LISTED, ..scope };
+        let waiting: Vec<Waiting> = self
+            .store
+            .jobs(&submitted)?
+            .into_iter()
+            .map(|j| {
+                let requested = j.created_at.china_date();
+                let due = cal.add_working_days(requested, START_WITHIN);
+                Waiting {
+                    job: j.id,
+                    household_number: j.household_number,
+                    region: self.region_name(&j.region),
+                    requested,
+                    due,
+                    left: cal.working_days_between(today, due),
+                }
+            })
+            .collect();
+        let overdue = waiting.iter().filter(|w| w.left < 0).count() as i64;
+        let calendar_note = (!cal.covers_year(today.year()))
+            .then(|| format!("工作日历未列出 {} 年的节假日与调休，期限暂按周一至周五计算", today.year()));
+        let waiting_total = counts.first().map_or(0, |c| c.count);
+        let detail = format!("待核对 {waiting_total} 件，其中列出的超期 {overdue} 件");
+        self.audit(actor, "workbench.read", "jobs", AuditOutcome::Ok, detail)?;
+        Ok(Workbench { counts, waiting, overdue, today, calendar_note })
+    }
+}
