@@ -4,8 +4,7 @@
 //! same list as an Excel file.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -238,17 +237,7 @@ pub async fn jobs_xlsx(
                 ]
             })
             .collect();
-        let book = hedui_exchange::package::xlsx_bytes("核对任务", &header, &cells)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let name = format!("jobs-{}.xlsx", app.today());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            book,
-        )
-            .into_response())
+        crate::exports::xlsx(app, "jobs", "核对任务", &header, &cells)
     })
     .await
 }

@@ -12,6 +12,7 @@
 mod accounts;
 mod api;
 mod audit_pages;
+mod exports;
 pub mod guard;
 mod job_list;
 pub mod openapi;
@@ -316,8 +317,10 @@ fn build() -> routes::Routes {
         .get("/jobs/{id}/report", A::ReportRead, pages::report)
         .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
         .get("/imports", A::ImportRead, pages::imports)
+        .get("/imports.xlsx", A::ImportRead, exports::imports_xlsx)
         .get("/imports/{id}/issues.csv", A::ImportRead, pages::issues_csv)
         .get("/sources", A::SourceRead, pages::sources)
+        .get("/sources.xlsx", A::SourceRead, exports::sources_xlsx)
         .get("/policy", A::PolicyRead, pages::policy)
         .post("/policy", A::PolicySimulate, pages::policy_simulate)
         .get("/audit", A::AuditRead, audit_pages::audit)

@@ -3,7 +3,6 @@
 //! unlock) and password reset. Every change goes through the app, which audits it.
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -157,16 +156,7 @@ pub async fn users_xlsx(
             })
             .collect();
         let header = ["用户名", "姓名", "角色", "区划代码", "区划", "单位", "状态", "创建时间"];
-        let book = hedui_exchange::package::xlsx_bytes("用户", &header, &cells)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"users-{}.xlsx\"", app.today())),
-            ],
-            book,
-        )
-            .into_response())
+        crate::exports::xlsx(app, "users", "用户", &header, &cells)
     })
     .await
 }

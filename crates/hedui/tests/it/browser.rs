@@ -170,6 +170,17 @@ impl Browser {
         self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Clicks what `css` selects and waits until the browser is at another address.
+    pub fn click_away(&self, css: &str) {
+        let before = self.path();
+        self.click(css);
+        let started = Instant::now();
+        while self.path() == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "clicking {css} left the page at {before}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The visible text of what `css` selects.
     pub fn text(&self, css: &str) -> String {
         let id = self.find(css);

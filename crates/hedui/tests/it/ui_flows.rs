@@ -84,6 +84,14 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
     b.eval("window.__printed = false; window.print = function () { window.__printed = true; };", serde_json::json!([]));
     b.click("button[data-print]");
     assert_eq!(b.eval("return window.__printed", serde_json::json!([])), serde_json::json!(true));
+    // The imports and the sources as Excel files, read back: a row for each.
+    for (page, expected) in [("/imports", "数据日期"), ("/sources", "反馈时限")] {
+        b.go(page);
+        let href = b.eval("return document.querySelector('.toolbar a').getAttribute('href')", serde_json::json!([]));
+        let rows = xlsx_rows(&download(&b, href.as_str().unwrap()));
+        assert!(rows[0].iter().any(|h| h == expected), "{page}: {:?}", rows[0]);
+        assert_eq!(rows.len() - 1, b.count("table.list tbody tr"), "{page}: every row of the page");
+    }
     // A page the clerk may not open: refused inside the layout, the menu still there.
     b.go("/audit");
     assert!(b.text("main").contains("无法完成操作"), "{}", b.text("main"));
@@ -144,7 +152,7 @@ fn the_job_list_searches_pages_sorts_and_exports() {
     // Part of a household number finds it (the exact number used to be needed).
     let one = &filed[2];
     b.fill("input[name=household]", &one.number[2..]);
-    b.click("form.filters button[type=submit]");
+    b.click_away("form.filters button[type=submit]");
     b.find("table.list");
     assert_eq!(b.text(".pager .total"), "1", "{}", b.text("table.list"));
     assert!(b.text("table.list tbody").contains(&one.number));
@@ -172,9 +180,9 @@ fn the_job_list_searches_pages_sorts_and_exports() {
     b.go("/jobs?size=10");
     assert_eq!((b.text(".pager .page"), b.text(".pager .pages")), ("1".into(), "1".into()));
     // Sorting by household number, both ways, from the column header.
-    b.click("table.list th:nth-child(2) a");
+    b.click_away("table.list th:nth-child(2) a");
     let first = b.text("table.list tbody tr:first-child td:nth-child(2)");
-    b.click("table.list th:nth-child(2) a");
+    b.click_away("table.list th:nth-child(2) a");
     let first_again = b.text("table.list tbody tr:first-child td:nth-child(2)");
     let mut numbers: Vec<_> = filed.iter().map(|f| f.number.clone()).collect();
     numbers.sort();
@@ -184,20 +192,7 @@ fn the_job_list_searches_pages_sorts_and_exports() {
     // The export is the list as it is searched: read back, its rows and names.
     b.go("/jobs?kind=application");
     let href = b.eval("return document.querySelector('.toolbar a').getAttribute('href')", serde_json::json!([]));
-    let cookie = b.cookie(hedui_web::COOKIE);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let bytes = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{base}{}", href.as_str().unwrap()))
-            .header("cookie", format!("{}={cookie}", hedui_web::COOKIE))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-    });
-    let rows = xlsx_rows(&bytes);
+    let rows = xlsx_rows(&download(&b, href.as_str().unwrap()));
     let applications = filed.iter().filter(|f| store.job(f.job).unwrap().unwrap().kind.code() == "application").count();
     assert_eq!(rows.len(), applications + 1, "a header and one row a job: {rows:?}");
     assert_eq!(rows[0][..3], ["任务", "户编号", "户籍地"]);
@@ -244,7 +239,7 @@ fn the_security_officer_manages_users_in_the_browser() {
         b.fill("#new-user input[name=region]", region);
         b.fill("#new-user input[name=password]", "Initial-pass-2026!");
         b.click("#new-user button[type=submit]");
-        b.find("main");
+        b.find("main .notice, main .error");
     };
     add("clerk2", "999999");
     assert!(b.count("main .error") == 1, "{}", b.text("main"));
@@ -258,11 +253,11 @@ fn the_security_officer_manages_users_in_the_browser() {
     // Searched, disabled and enabled again.
     b.go("/users?q=clerk2");
     assert_eq!(b.text(".pager .total"), "1");
-    b.click("table.list td.actions form[action$='/disable'] button");
+    b.click_away("table.list td.actions form[action$='/disable'] button");
     assert!(b.text("main .notice").contains("已停用"));
     b.go("/users?state=disabled");
     assert!(b.text("table.list tbody").contains("clerk2"));
-    b.click("table.list td.actions form[action$='/enable'] button");
+    b.click_away("table.list td.actions form[action$='/enable'] button");
     assert!(b.text("main .notice").contains("已启用"));
     let audited: Vec<_> =
         store.audit_log(Some("user:clerk2"), 10).unwrap().into_iter().map(|r| r.entry.action).collect();
@@ -274,23 +269,13 @@ fn the_security_officer_manages_users_in_the_browser() {
     // The list as an Excel file.
     b.go("/users?role=clerk");
     let href = b.eval("return document.querySelector('.toolbar a').getAttribute('href')", serde_json::json!([]));
-    let cookie = b.cookie(hedui_web::COOKIE);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let bytes = rt.block_on(async {
-        let r = reqwest::Client::new()
-            .get(format!("{base}{}", href.as_str().unwrap()))
-            .header("cookie", format!("{}={cookie}", hedui_web::COOKIE))
-            .send()
-            .await
-            .unwrap();
-        r.bytes().await.unwrap()
-    });
-    let rows = xlsx_rows(&bytes);
+    let rows = xlsx_rows(&download(&b, href.as_str().unwrap()));
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[1][..3], ["clerk2", "王核对", "核对员"]);
 
     // The new user must change the initial password at the first login.
     b.click("header.top button[type=submit]");
+    b.find("form[action='/login']");
     b.fill("input[name=login]", "clerk2");
     b.fill("input[name=password]", "Initial-pass-2026!");
     b.click("button[type=submit]");
@@ -328,4 +313,20 @@ fn the_workbench_counts_deadlines_in_working_days() {
     // Outside the caller's region nothing is counted.
     let far = Caller::user("f", Role::Clerk, "110101", "t");
     assert!(app.workbench(&far).unwrap().waiting.is_empty());
+}
+
+/// A file the page links to, fetched with the browser's session.
+fn download(b: &browser::Browser, href: &str) -> Vec<u8> {
+    let cookie = b.cookie(hedui_web::COOKIE);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{}{href}", b.base))
+            .header("cookie", format!("{}={cookie}", hedui_web::COOKIE))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{href}: {}", r.status());
+        r.bytes().await.unwrap().to_vec()
+    })
 }
