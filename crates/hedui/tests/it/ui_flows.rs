@@ -91,7 +91,14 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
         let rows = xlsx_rows(&download(&b, href.as_str().unwrap()));
         assert!(rows[0].iter().any(|h| h == expected), "{page}: {:?}", rows[0]);
         assert_eq!(rows.len() - 1, b.count("table.list tbody tr"), "{page}: every row of the page");
+        b.shot(&format!("04{}", page.replace('/', "-")));
     }
+    // Table headers keep to one line (the sources' headers used to wrap a character a line).
+    let header_height = b.eval(
+        "return Math.max(...[...document.querySelectorAll('table.list th')].map(t => t.getBoundingClientRect().height))",
+        serde_json::json!([]),
+    );
+    assert!(header_height.as_f64().unwrap() < 40.0, "a header wraps: {header_height}");
     // A page the clerk may not open: refused inside the layout, the menu still there.
     b.go("/audit");
     assert!(b.text("main").contains("无法完成操作"), "{}", b.text("main"));
