@@ -39,24 +39,9 @@ impl KeyRing {
     /// Parses a key file: one bare key (epoch 1), or lines `<epoch> <64 hex>`; blank lines and
     /// lines starting with `#` are skipped.
     pub fn parse(text: &str) -> Result<KeyRing, CryptoError> {
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-        if let [one] = lines.as_slice()
-            && !one.contains(char::is_whitespace)
-        {
-            return Ok(KeyRing::single(SoftKeys::from_hex(one)?));
-        }
         let mut held = BTreeMap::new();
-        for (i, line) in lines.iter().enumerate() {
-            let bad = || CryptoError::KeyFile(format!("第 {} 行应为“纪元 主密钥”（如 2 和 64 位十六进制字符）", i + 1));
-            let (epoch, hex) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
-            let epoch: u8 = epoch.parse().ok().filter(|e| *e > 0).ok_or_else(bad)?;
-            let keys = SoftKeys::from_hex_epoch(hex.trim(), epoch).map_err(|_| bad())?;
-            if held.insert(epoch, keys).is_some() {
-                return Err(CryptoError::KeyFile(format!("纪元 {epoch} 出现了两次")));
-            }
-        }
-        if held.is_empty() {
-            return Err(CryptoError::KeyFile("没有主密钥".into()));
+        for (epoch, hex) in file_keys(text)? {
+            held.insert(epoch, SoftKeys::from_hex_epoch(&hex, epoch)?);
         }
         Ok(KeyRing { held, retained: RwLock::default() })
     }
@@ -163,21 +148,32 @@ impl KeyProvider for KeyRing {
     }
 }
 
-/// A key file's text, parsed; for the master keys' hex by epoch (rotation rewrites the file).
+/// A key file's master keys by epoch, oldest first, each checked (rotation rewrites the file).
 pub fn file_keys(text: &str) -> Result<Vec<(u8, String)>, CryptoError> {
-    KeyRing::parse(text)?;
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     if let [one] = lines.as_slice()
         && !one.contains(char::is_whitespace)
     {
+        SoftKeys::from_hex(one)?;
         return Ok(vec![(1, one.to_string())]);
     }
-    Ok(lines
-        .iter()
-        .filter_map(|l| l.split_once(char::is_whitespace))
-        .filter_map(|(e, h)| Some((e.parse().ok()?, h.trim().to_string())))
-        .filter(|(_, h)| decode_hex(h).is_some())
-        .collect())
+    let mut keys: BTreeMap<u8, String> = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let bad = || CryptoError::KeyFile(format!("第 {} 行应为“纪元 主密钥”（如 2 和 64 位十六进制字符）", i + 1));
+        let (epoch, hex) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
+        let epoch: u8 = epoch.parse().ok().filter(|e| *e > 0).ok_or_else(bad)?;
+        let hex = hex.trim();
+        if decode_hex(hex).is_none_or(|k| k.len() != 32) {
+            return Err(bad());
+        }
+        if keys.insert(epoch, hex.to_string()).is_some() {
+            return Err(CryptoError::KeyFile(format!("纪元 {epoch} 出现了两次")));
+        }
+    }
+    if keys.is_empty() {
+        return Err(CryptoError::KeyFile("没有主密钥".into()));
+    }
+    Ok(keys.into_iter().collect())
 }
 
 #[cfg(test)]

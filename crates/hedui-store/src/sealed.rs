@@ -14,10 +14,7 @@ impl SqlStore {
 
     pub(crate) fn set_meta_in(&self, key: &str, value: &str, audit: &AuditEntry) -> Result<()> {
         self.tx(|c| {
-            let n = c.execute("UPDATE meta SET value = ? WHERE key = ?", &[value.into(), key.into()])?;
-            if n == 0 {
-                c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", &[key.into(), value.into()])?;
-            }
+            set_meta_tx(c, key, value)?;
             write_audit(c, audit)
         })
     }
@@ -51,6 +48,14 @@ impl SqlStore {
         })
         .collect()
     }
+}
+
+/// Sets a `meta` value inside the caller's transaction.
+pub(crate) fn set_meta_tx(c: &mut dyn Conn, key: &str, value: &str) -> Result<()> {
+    if c.execute("UPDATE meta SET value = ? WHERE key = ?", &[value.into(), key.into()])? == 0 {
+        c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", &[key.into(), value.into()])?;
+    }
+    Ok(())
 }
 
 /// One change of the re-sealing migration, inside its transaction.

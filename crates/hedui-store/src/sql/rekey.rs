@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::rekey::{KeyEpochRow, RekeyRow, RekeyTable};
-use crate::sealed::expect_one;
+use crate::sealed::{expect_one, set_meta_tx};
 
 pub(super) fn rekey_page(st: &SqlStore, table: RekeyTable, after: i64, limit: i64) -> Result<Vec<RekeyRow>> {
     let s = table.spec();
@@ -65,13 +65,6 @@ pub(super) fn rekey_audit(st: &SqlStore, rows: &[RekeyRow]) -> Result<()> {
         c.execute("UPDATE audit_head SET rekeying = 0", &[])?;
         Ok(())
     })
-}
-
-fn set_meta_tx(c: &mut dyn Conn, key: &str, value: &str) -> Result<()> {
-    if c.execute("UPDATE meta SET value = ? WHERE key = ?", &[value.into(), key.into()])? == 0 {
-        c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", &[key.into(), value.into()])?;
-    }
-    Ok(())
 }
 
 pub(super) fn key_epochs(st: &SqlStore) -> Result<Vec<KeyEpochRow>> {
