@@ -128,6 +128,8 @@ pub enum Action {
     Session,
     HouseholdCreate,
     HouseholdRead,
+    /// Correcting a member's or supporter's name or ID number (补正).
+    HouseholdChange,
     /// Recording or ending an authorization letter.
     LetterChange,
     CommissionCreate,
@@ -154,11 +156,12 @@ pub enum Action {
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 23] = [
+pub const ACTIONS: [Action; 24] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
     Action::HouseholdRead,
+    Action::HouseholdChange,
     Action::LetterChange,
     Action::CommissionCreate,
     Action::JobList,
@@ -181,8 +184,9 @@ pub const ACTIONS: [Action; 23] = [
 ];
 
 /// The actions that change cases.
-const CHANGES: [Action; 7] = [
+const CHANGES: [Action; 8] = [
     Action::HouseholdCreate,
+    Action::HouseholdChange,
     Action::LetterChange,
     Action::CommissionCreate,
     Action::JobRun,
@@ -198,6 +202,7 @@ impl Action {
             Action::Session => "session",
             Action::HouseholdCreate => "household.create",
             Action::HouseholdRead => "household.read",
+            Action::HouseholdChange => "household.change",
             Action::LetterChange => "authorization.change",
             Action::CommissionCreate => "commission.create",
             Action::JobList => "job.list",
@@ -227,7 +232,9 @@ pub fn permits(role: Role, action: Action) -> bool {
     use Role as R;
     match action {
         A::Public | A::Session => true,
-        A::HouseholdCreate | A::LetterChange | A::CommissionCreate => matches!(role, R::Township | R::Clerk),
+        A::HouseholdCreate | A::HouseholdChange | A::LetterChange | A::CommissionCreate => {
+            matches!(role, R::Township | R::Clerk)
+        }
         A::HouseholdRead => matches!(role, R::Township | R::Clerk | R::Reviewer | R::Viewer),
         A::JobList | A::JobRead | A::ReportRead | A::ReportDownload => {
             matches!(role, R::Township | R::Clerk | R::Reviewer | R::Department | R::Viewer)

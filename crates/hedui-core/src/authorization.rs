@@ -73,6 +73,24 @@ impl Scope {
             Scope::Transport => "交通运输/农业农村",
         }
     }
+
+    /// The code a form or a file names it by (its serialized name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Police => "police",
+            Scope::SocialSecurity => "social_security",
+            Scope::RealEstate => "real_estate",
+            Scope::Business => "business",
+            Scope::Tax => "tax",
+            Scope::ProvidentFund => "provident_fund",
+            Scope::Disability => "disability",
+            Scope::CivilAffairs => "civil_affairs",
+            Scope::Financial => "financial",
+            Scope::Medical => "medical",
+            Scope::Education => "education",
+            Scope::Transport => "transport",
+        }
+    }
 }
 
 /// The state of a letter.
@@ -84,6 +102,8 @@ pub enum AuthorizationStatus {
     Terminated,
     /// Membership changed or the family applied again; a newer letter replaces it.
     Superseded,
+    /// The family (or the supporter) withdrew their consent (撤回授权): nothing more is queried.
+    Withdrawn,
 }
 
 impl AuthorizationStatus {
@@ -92,6 +112,7 @@ impl AuthorizationStatus {
             AuthorizationStatus::Active => "active",
             AuthorizationStatus::Terminated => "terminated",
             AuthorizationStatus::Superseded => "superseded",
+            AuthorizationStatus::Withdrawn => "withdrawn",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -99,6 +120,7 @@ impl AuthorizationStatus {
             "active" => Some(Self::Active),
             "terminated" => Some(Self::Terminated),
             "superseded" => Some(Self::Superseded),
+            "withdrawn" => Some(Self::Withdrawn),
             _ => None,
         }
     }
@@ -107,6 +129,7 @@ impl AuthorizationStatus {
             AuthorizationStatus::Active => "有效",
             AuthorizationStatus::Terminated => "已终止",
             AuthorizationStatus::Superseded => "已被替代",
+            AuthorizationStatus::Withdrawn => "已撤回",
         }
     }
 }
@@ -210,6 +233,13 @@ mod tests {
     use super::*;
     use crate::household::Relation;
     use crate::money::Fen;
+
+    #[test]
+    fn a_scopes_code_is_its_serialized_name() {
+        for s in Scope::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.code()));
+        }
+    }
 
     fn member(seq: u32, capacity: Capacity, guardian: Option<u32>) -> Member {
         Member {

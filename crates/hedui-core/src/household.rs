@@ -34,7 +34,7 @@ impl Relation {
             "孙子女" | "孙子" | "孙女" | "外孙子女" => Relation::Grandchild,
             "祖父母" | "外祖父母" => Relation::Grandparent,
             "兄弟姐妹" | "兄" | "弟" | "姐" | "妹" => Relation::Sibling,
-            "儿媳" | "女婿" => Relation::ChildInLaw,
+            "儿媳" | "女婿" | "儿媳/女婿" => Relation::ChildInLaw,
             "其他" => Relation::Other,
             _ => return None,
         })

@@ -154,6 +154,11 @@ pub mod place {
         Place::new("second_factor", "secret_enc", format!("user={user}/kind=sm3otp"))
     }
 
+    /// The signed scan of an authorization letter, bound to its letter.
+    pub fn letter_scan(authorization: i64) -> Place {
+        Place::new("letter_scan", "content_enc", format!("authorization={authorization}"))
+    }
+
     /// A report's compact inputs in the caseload, bound to the report they came from.
     pub fn caseload_inputs(job: JobId, version: i64) -> Place {
         Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))

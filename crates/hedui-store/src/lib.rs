@@ -11,6 +11,7 @@ mod audit;
 pub mod chain;
 pub mod contract;
 mod in_force;
+pub mod intake;
 mod job_sort;
 pub mod rekey;
 pub mod retention;
@@ -130,6 +131,16 @@ pub trait Store: Send + Sync {
         reason: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<()>;
+    /// The households `f` selects, one page of them, and how many it selects in all.
+    fn households_list(&self, f: &intake::HouseholdFilter) -> Result<(Vec<intake::HouseholdSummary>, i64)>;
+    /// Stores a letter's scan with its audit row; a letter has one scan (`Conflict` for a second).
+    fn put_letter_scan(&self, s: &intake::NewLetterScan, at: Timestamp, audit: &AuditEntry) -> Result<()>;
+    /// The scans of a household's letters, without their content.
+    fn letter_scans(&self, household: HouseholdId) -> Result<Vec<intake::LetterScanRow>>;
+    /// One letter's scan with its sealed content.
+    fn letter_scan(&self, authorization: AuthorizationId) -> Result<Option<intake::LetterScanRow>>;
+    /// Corrects a member's (or supporter's) name and ID number in place (补正), with its audit row.
+    fn correct_member(&self, household: HouseholdId, m: &intake::MemberCorrection, audit: &AuditEntry) -> Result<()>;
 
     // ---- commissions, jobs, reports ----
     /// Stores a commission and its job (state `Submitted`).

@@ -19,6 +19,8 @@ pub enum RekeyTable {
     SecondFactor,
     NodeKey,
     KeyEpoch,
+    /// Letters' signed scans.
+    LetterScan,
     /// Audit rows' sealed text (their search index stays in the row's MAC epoch).
     Audit,
 }
@@ -35,7 +37,7 @@ pub struct RekeySpec {
 
 impl RekeyTable {
     /// Every table, in the order a rotation takes them (the key epochs' own table last).
-    pub const ALL: [RekeyTable; 14] = [
+    pub const ALL: [RekeyTable; 15] = [
         RekeyTable::Person,
         RekeyTable::Record,
         RekeyTable::ImportIssue,
@@ -48,6 +50,7 @@ impl RekeyTable {
         RekeyTable::StaffRelative,
         RekeyTable::SecondFactor,
         RekeyTable::NodeKey,
+        RekeyTable::LetterScan,
         RekeyTable::Audit,
         RekeyTable::KeyEpoch,
     ];
@@ -77,6 +80,7 @@ impl RekeyTable {
             RekeyTable::NodeKey => ("node_key", "id", &["public_key"], &["secret_enc"]),
             RekeyTable::KeyEpoch => ("key_epoch", "id", &["CAST(epoch AS TEXT)"], &["retained_enc"]),
             RekeyTable::Audit => ("audit", "id", &[], &["search_enc", "note_enc"]),
+            RekeyTable::LetterScan => ("letter_scan", "id", &["CAST(authorization_id AS TEXT)"], &["content_enc"]),
         };
         RekeySpec { table, id, context, values }
     }

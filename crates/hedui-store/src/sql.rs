@@ -25,6 +25,7 @@ mod admin;
 mod audit;
 mod cases;
 mod exchange;
+mod intake;
 mod jobs;
 mod mirror;
 mod persons;
@@ -190,6 +191,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "audit_chain", include_str!("../migrations/0012_audit_chain.sql")),
     (13, "node_keys", include_str!("../migrations/0013_node_keys.sql")),
     (14, "key_epochs", include_str!("../migrations/0014_key_epochs.sql")),
+    (15, "intake", include_str!("../migrations/0015_intake.sql")),
 ];
 
 /// [`Store`] over one connection.

@@ -21,6 +21,8 @@ pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The largest form a page posts (the policy simulation's changes, an objection).
 const FORM_LIMIT: usize = 256 * 1024;
+/// The largest upload a page posts (a department's file; a letter's scan is limited further).
+pub const UPLOAD_LIMIT: usize = 128 << 20;
 
 /// The security headers of every response.
 const HEADERS: [(&str, &str); 6] = [
@@ -56,8 +58,12 @@ fn same_origin(origin: &HeaderValue, headers: &HeaderMap) -> bool {
     without_scheme.trim_end_matches('/').eq_ignore_ascii_case(host)
 }
 
-/// The CSRF token a form body carries.
-fn form_token(body: &[u8]) -> Option<String> {
+/// The CSRF token a form body carries (URL-encoded, or a multipart upload's field).
+fn form_token(content_type: &str, body: &[u8]) -> Option<String> {
+    if crate::multipart::boundary(content_type).is_some() {
+        let parts = crate::multipart::parse(content_type, body).ok()?;
+        return crate::multipart::field(&parts, CSRF_FIELD).map(|p| p.text());
+    }
     std::str::from_utf8(body).ok()?.split('&').find_map(|kv| kv.strip_prefix("csrf=")).map(str::to_string)
 }
 
@@ -131,15 +137,19 @@ async fn checked(web: &Web, req: Request, next: Next) -> Response {
         if let Some(t) = &session {
             let expected = csrf_token(t);
             let (parts, body) = req.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "表单过大").into_response();
+            let content_type =
+                parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let upload = crate::multipart::boundary(&content_type).is_some();
+            let Ok(bytes) = axum::body::to_bytes(body, if upload { UPLOAD_LIMIT } else { FORM_LIMIT }).await else {
+                let why = if upload { "上传的文件超过 128 MB" } else { "表单过大" };
+                return (StatusCode::PAYLOAD_TOO_LARGE, why).into_response();
             };
             let given = parts
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
-                .or_else(|| form_token(&bytes));
+                .or_else(|| form_token(&content_type, &bytes));
             if given.as_deref() != Some(expected.as_str()) {
                 return refuse(&web, &parts.headers, &path, "缺少或错误的表单令牌（CSRF）").await;
             }
@@ -174,7 +184,9 @@ mod tests {
         let out = with_tokens(html, "abc");
         assert_eq!(out.matches(r#"name="csrf" value="abc""#).count(), 1);
         assert!(out.contains(r#"<form method="post" action="/logout"><input type="hidden" name="csrf" value="abc">"#));
-        assert_eq!(form_token(b"changes=x&csrf=abc"), Some("abc".into()));
+        assert_eq!(form_token("application/x-www-form-urlencoded", b"changes=x&csrf=abc"), Some("abc".into()));
+        let upload = b"--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--b--\r\n";
+        assert_eq!(form_token("multipart/form-data; boundary=b", upload), Some("abc".into()));
         assert_ne!(csrf_token("s1"), csrf_token("s2"));
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));

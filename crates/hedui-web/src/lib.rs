@@ -14,7 +14,10 @@ mod api;
 mod audit_pages;
 mod exports;
 pub mod guard;
+mod household_page;
+mod household_pages;
 mod job_list;
+pub mod multipart;
 pub mod openapi;
 mod pages;
 pub mod routes;
@@ -164,6 +167,9 @@ fn templates() -> Environment<'static> {
         ("security.html", include_str!("../templates/security.html")),
         ("factors.html", include_str!("../templates/factors.html")),
         ("users.html", include_str!("../templates/users.html")),
+        ("households.html", include_str!("../templates/households.html")),
+        ("household_new.html", include_str!("../templates/household_new.html")),
+        ("household.html", include_str!("../templates/household.html")),
         ("home.html", include_str!("../templates/home.html")),
     ];
     for (name, text) in files {
@@ -304,6 +310,17 @@ fn build() -> routes::Routes {
         .post("/factors/token", A::Session, session_pages::enrol_token)
         .get("/password", A::Session, session_pages::password_form)
         .post("/password", A::Session, session_pages::change_password)
+        .get("/households", A::HouseholdRead, household_pages::households)
+        .get("/households.xlsx", A::HouseholdRead, household_pages::households_xlsx)
+        .get("/households/new", A::HouseholdCreate, household_pages::new_household)
+        .post("/households", A::HouseholdCreate, household_pages::create_household)
+        .get("/households/{id}", A::HouseholdRead, household_page::household)
+        .post("/households/{id}/correct", A::HouseholdChange, household_page::correct)
+        .post("/households/{id}/letters", A::LetterChange, household_page::letter)
+        .post("/households/{id}/letters/{aid}/scan", A::LetterChange, household_page::attach)
+        .get("/households/{id}/letters/{aid}/scan", A::HouseholdRead, household_page::scan)
+        .post("/households/{id}/letters/{aid}/end", A::LetterChange, household_page::end_letter)
+        .post("/households/{id}/commission", A::CommissionCreate, household_page::commission)
         .get("/jobs", A::JobList, job_list::jobs)
         .get("/jobs.xlsx", A::JobList, job_list::jobs_xlsx)
         .get("/users", A::UserManage, user_pages::users)

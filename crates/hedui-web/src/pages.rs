@@ -23,7 +23,14 @@ type MenuItem = (&'static str, &'static str, hedui_app::Action);
 const MENU: [(&str, &[MenuItem]); 4] = {
     use hedui_app::Action as A;
     [
-        ("核对业务", &[("home", "工作台", A::JobList), ("jobs", "核对任务", A::JobList)]),
+        (
+            "核对业务",
+            &[
+                ("home", "工作台", A::JobList),
+                ("households", "家庭登记", A::HouseholdRead),
+                ("jobs", "核对任务", A::JobList),
+            ],
+        ),
         ("数据管理", &[("imports", "数据导入", A::ImportRead), ("sources", "数据源", A::SourceRead)]),
         ("政策参数", &[("policy", "政策与参数", A::PolicyRead)]),
         (

@@ -56,8 +56,23 @@ impl App {
         person: &PersonSearch,
     ) -> AppResult<(JobFilter, Option<(BlindIndex, String)>)> {
         let mut f = filter.clone();
+        let Some((households, index, text)) = self.person_households(person)? else { return Ok((f, None)) };
+        f.households = Some(match &filter.households {
+            Some(given) => households.into_iter().filter(|h| given.contains(h)).collect(),
+            None => households.into_iter().collect(),
+        });
+        Ok((f, Some((index, text))))
+    }
+
+    /// The households of the person searched for (a member or a supporter with that name, that
+    /// ID number, or both), the search as a blind index, and its text to seal for the audit row;
+    /// `None` when nothing is searched for.
+    pub(crate) fn person_households(
+        &self,
+        person: &PersonSearch,
+    ) -> AppResult<Option<(BTreeSet<HouseholdId>, BlindIndex, String)>> {
         if person.is_empty() {
-            return Ok((f, None));
+            return Ok(None);
         }
         let (name, id) = (person.name.trim(), person.id_number.trim());
         let mut sets: Vec<BTreeSet<HouseholdId>> = Vec::new();
@@ -86,10 +101,7 @@ impl App {
             sets.push(hs);
         }
         let households = sets.into_iter().reduce(|a, b| a.intersection(&b).copied().collect()).unwrap_or_default();
-        f.households = Some(match &filter.households {
-            Some(given) => households.into_iter().filter(|h| given.contains(h)).collect(),
-            None => households.into_iter().collect(),
-        });
-        Ok((f, index.map(|b| (b, text.join("；")))))
+        let index = index.ok_or_else(|| AppError::Internal("a person search without an index".into()))?;
+        Ok(Some((households, index, text.join("；"))))
     }
 }

@@ -21,6 +21,7 @@ use crate::*;
 mod chain;
 mod exchange;
 mod in_force;
+mod intake;
 mod jobs;
 mod keys;
 mod rest;
@@ -29,6 +30,7 @@ mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
+pub use intake::intake_lists_scans_and_corrections;
 pub use jobs::job_lists_filter;
 pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
@@ -66,7 +68,7 @@ macro_rules! contract_tests {
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
             audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies,
             node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded,
-            retention_deletes_case_data_past_its_period);
+            retention_deletes_case_data_past_its_period, intake_lists_scans_and_corrections);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -107,7 +109,7 @@ pub(super) fn request(source: &str, m: &str) -> NewRequest {
     }
 }
 
-fn day(s: &str) -> Date {
+pub(super) fn day(s: &str) -> Date {
     Date::parse(s).expect("test date")
 }
 

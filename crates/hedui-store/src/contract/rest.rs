@@ -195,6 +195,7 @@ mod tests {
             include_str!("keys.rs"),
             include_str!("exchange.rs"),
             include_str!("in_force.rs"),
+            include_str!("intake.rs"),
             include_str!("jobs.rs"),
             include_str!("retention.rs"),
             include_str!("rest.rs"),

@@ -264,6 +264,24 @@ impl Store for SqlStore {
         mirror::issues_page(self, after, limit)
     }
 
+    fn households_list(
+        &self,
+        f: &crate::intake::HouseholdFilter,
+    ) -> Result<(Vec<crate::intake::HouseholdSummary>, i64)> {
+        intake::households_list(self, f)
+    }
+    fn put_letter_scan(&self, s: &crate::intake::NewLetterScan, at: Timestamp, audit: &AuditEntry) -> Result<()> {
+        intake::put_letter_scan(self, s, at, audit)
+    }
+    fn letter_scans(&self, h: HouseholdId) -> Result<Vec<crate::intake::LetterScanRow>> {
+        intake::letter_scans(self, h)
+    }
+    fn letter_scan(&self, a: AuthorizationId) -> Result<Option<crate::intake::LetterScanRow>> {
+        intake::letter_scan(self, a)
+    }
+    fn correct_member(&self, h: HouseholdId, m: &crate::intake::MemberCorrection, audit: &AuditEntry) -> Result<()> {
+        intake::correct_member(self, h, m, audit)
+    }
     fn households_page(&self, after: i64, limit: i64) -> Result<Vec<HouseholdRow>> {
         cases::households_page(self, after, limit)
     }

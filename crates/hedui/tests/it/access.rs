@@ -24,6 +24,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("session", "township clerk reviewer department operator leader admin security auditor viewer"),
     ("household.create", "township clerk"),
     ("household.read", "township clerk reviewer viewer"),
+    ("household.change", "township clerk"),
     ("authorization.change", "township clerk"),
     ("commission.create", "township clerk"),
     ("job.list", "township clerk reviewer department viewer"),

@@ -164,6 +164,24 @@ impl Browser {
         self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text})));
     }
 
+    /// Chooses the local file `path` in the file input `css` selects.
+    pub fn upload(&self, css: &str, path: &std::path::Path) {
+        let id = self.find(css);
+        let text = path.to_str().unwrap();
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text})));
+    }
+
+    /// Sets the value of the `<select>` or `<input>` `css` selects (a date input's typing is
+    /// locale-dependent), as a user's choice would.
+    pub fn set(&self, css: &str, value: &str) {
+        self.find(css);
+        self.eval(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+             s.dispatchEvent(new Event('change'));",
+            json!([css, value]),
+        );
+    }
+
     /// Clicks what `css` selects.
     pub fn click(&self, css: &str) {
         let id = self.find(css);

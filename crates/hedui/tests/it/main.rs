@@ -44,3 +44,4 @@ mod tamper;
 mod tidy;
 mod tls;
 mod ui_flows;
+mod ui_intake;

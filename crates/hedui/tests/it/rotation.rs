@@ -54,6 +54,10 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         let auditor = Caller::user("aud", Role::Auditor, &region, "t");
         assert!(!app.person_access_log(&auditor, &member_id).unwrap().households.is_empty());
         let exchange_key = app.exchange_secret("hedui-test").unwrap().public();
+        // A letter's signed scan, sealed like every other value.
+        let scan = b"%PDF-1.4\n% a signed letter\n%%EOF\n".to_vec();
+        let letter = store.authorizations(filed[1].household).unwrap()[0].id;
+        app.attach_scan(&clerk, filed[1].household, letter, "letter.pdf", &scan).unwrap();
         let before = app.sealed_census(old.as_ref()).unwrap();
         assert_eq!((before.failed_count, before.opened.keys().copied().collect::<Vec<_>>()), (0, vec![1]));
         let total: usize = before.opened.values().sum();
@@ -78,7 +82,7 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         assert_eq!((done.from, done.to), (1, 2));
         assert!(seen.iter().any(|(t, n)| *t == hedui_store::rekey::RekeyTable::Person && *n > 0), "{seen:?}");
         assert!(done.total() >= before.opened[&1] / 3, "rows re-sealed: {done:?}");
-        for table in ["person", "record", "member", "report", "node_key", "audit", "staff_relative"] {
+        for table in ["person", "record", "member", "report", "node_key", "audit", "staff_relative", "letter_scan"] {
             assert!(done.resealed[table] > 0, "{table} re-sealed: {done:?}");
         }
         let swept = app.rotation_finish(&system, store.as_ref()).unwrap();
@@ -100,6 +104,7 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         assert!(!app.person_access_log(&auditor, &member_id).unwrap().households.is_empty());
         assert!(kin(&app).unwrap_err().to_string().contains("近亲属"));
         assert!(app.report(&system, filed[0].job, None).is_ok(), "a report opens and its signatures hold");
+        assert_eq!(app.scan_file(&clerk, filed[1].household, letter).unwrap().2, scan, "the scan opens under epoch 2");
         // What departments know of the node does not change.
         assert_eq!(app.exchange_secret("hedui-test").unwrap().public(), exchange_key);
         // The chain verifies across the epochs, with the old epoch's MAC key kept.

@@ -12,10 +12,10 @@ use hedui_app::{Caller, Role};
 
 use crate::{browser, common};
 
-const PASSWORD: &str = "Browser-flows-2026!";
+pub(crate) const PASSWORD: &str = "Browser-flows-2026!";
 
 /// The app served on a loopback port from its own runtime.
-fn serve(app: hedui_app::App) -> (tokio::runtime::Runtime, String) {
+pub(crate) fn serve(app: hedui_app::App) -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -24,7 +24,7 @@ fn serve(app: hedui_app::App) -> (tokio::runtime::Runtime, String) {
 }
 
 /// A TOTP code of `secret` (base32) at the app's time (the tests' fixed clock).
-fn totp(secret: &str) -> String {
+pub(crate) fn totp(secret: &str) -> String {
     use hedui_app::Clock;
     let key = hedui_crypto::otp::base32_decode(secret).unwrap();
     let unix = common::clock().unix_seconds();
@@ -125,7 +125,7 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
 }
 
 /// The rows of the first sheet of an Excel file, as text.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::Reader;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
@@ -211,7 +211,7 @@ fn the_job_list_searches_pages_sorts_and_exports() {
     assert_eq!(exported.action, "job.export");
 }
 
-fn urlencode_part(s: &str) -> String {
+pub(crate) fn urlencode_part(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
@@ -323,7 +323,7 @@ fn the_workbench_counts_deadlines_in_working_days() {
 }
 
 /// A file the page links to, fetched with the browser's session.
-fn download(b: &browser::Browser, href: &str) -> Vec<u8> {
+pub(crate) fn download(b: &browser::Browser, href: &str) -> Vec<u8> {
     let cookie = b.cookie(hedui_web::COOKIE);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {

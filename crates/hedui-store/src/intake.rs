@@ -1,0 +1,75 @@
+//! What intake in the browser stores besides households and letters: a list of households to
+//! search and page, the signed scan of a letter (sealed), and a member's correction (补正).
+
+use hedui_core::programme::Programme;
+use hedui_core::{AuthorizationId, BlindIndex, Date, HouseholdId, PersonId, Sealed, Timestamp};
+
+/// Which households a list shows, and which page of them.
+#[derive(Clone, Debug, Default)]
+pub struct HouseholdFilter {
+    /// Region code prefixes, any of which a household's region starts with; none: every region.
+    pub regions: Vec<String>,
+    /// Part of the household number.
+    pub number_contains: Option<String>,
+    pub programme: Option<Programme>,
+    /// Only these households (from a search by a member's name or ID number).
+    pub households: Option<Vec<HouseholdId>>,
+    /// Newest first when false (the default), oldest first when true.
+    pub oldest_first: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A household as a list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HouseholdSummary {
+    pub id: HouseholdId,
+    pub number: String,
+    pub region: String,
+    pub programme: Programme,
+    pub applied_on: Date,
+    pub members: i64,
+    pub supporters: i64,
+    /// Letters in force (the household's and its supporters').
+    pub active_letters: i64,
+    pub created_at: Timestamp,
+}
+
+/// The signed scan of a letter, to store.
+#[derive(Clone, Debug)]
+pub struct NewLetterScan {
+    pub authorization: AuthorizationId,
+    /// `application/pdf`, `image/jpeg` or `image/png`, from the content itself.
+    pub content_type: String,
+    pub file_name: String,
+    pub size: i64,
+    /// SM3 of the plain content, hex.
+    pub content_sm3: String,
+    pub content_enc: Sealed,
+}
+
+/// A stored scan: what a letter's row shows, and its sealed content when asked for.
+#[derive(Clone, Debug)]
+pub struct LetterScanRow {
+    pub authorization: AuthorizationId,
+    pub content_type: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_sm3: String,
+    pub created_at: Timestamp,
+    /// Present only from [`crate::Store::letter_scan`].
+    pub content_enc: Option<Sealed>,
+}
+
+/// A member's name or ID number corrected (补正): the new sealed values and what they resolve to.
+#[derive(Clone, Debug)]
+pub struct MemberCorrection {
+    pub seq: u32,
+    /// Members or supporters (whose seq is their own).
+    pub supporter: bool,
+    pub person: Option<PersonId>,
+    pub name_enc: Sealed,
+    pub name_bidx: BlindIndex,
+    pub id_enc: Sealed,
+    pub id_note: String,
+}

@@ -1,0 +1,170 @@
+//! Intake: the household list, letters' scans and members' corrections.
+
+use super::*;
+use crate::intake::{HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewLetterScan};
+
+fn household_where(f: &HouseholdFilter) -> (String, Vec<Value>) {
+    let mut w = vec!["1 = 1".to_string()];
+    let mut p: Vec<Value> = Vec::new();
+    let regions: Vec<&str> = f.regions.iter().map(|r| r.trim()).filter(|r| !r.is_empty()).collect();
+    if !regions.is_empty() {
+        let any: Vec<&str> = regions.iter().map(|_| "SUBSTR(h.region, 1, ?) = ?").collect();
+        w.push(format!("({})", any.join(" OR ")));
+        for r in regions {
+            p.push((r.chars().count() as i64).into());
+            p.push(r.into());
+        }
+    }
+    if let Some(t) = f.number_contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        w.push("h.number LIKE ? ESCAPE '!'".into());
+        let escaped: String =
+            t.chars().flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] }).collect();
+        p.push(format!("%{escaped}%").into());
+    }
+    if let Some(pr) = f.programme {
+        w.push("h.programme = ?".into());
+        p.push(code(&pr).into());
+    }
+    if let Some(ids) = &f.households {
+        if ids.is_empty() {
+            w.push("1 = 0".into());
+        } else {
+            w.push(format!("h.id IN ({})", vec!["?"; ids.len()].join(", ")));
+            p.extend(ids.iter().map(|i| Value::from(i.0)));
+        }
+    }
+    (w.join(" AND "), p)
+}
+
+pub(super) fn households_list(st: &SqlStore, f: &HouseholdFilter) -> Result<(Vec<HouseholdSummary>, i64)> {
+    let (w, mut p) = household_where(f);
+    let total = st.count(&format!("SELECT COUNT(*) FROM household h WHERE {w}"), &p)?;
+    p.push((if f.limit > 0 { f.limit } else { 20 }).into());
+    p.push(f.offset.max(0).into());
+    let order = if f.oldest_first { "h.id" } else { "h.id DESC" };
+    let rows = st.query(
+        &format!(
+            "SELECT h.id, h.number, h.region, h.programme, h.applied_on, h.created_at, \
+             (SELECT COUNT(*) FROM member m WHERE m.household_id = h.id), \
+             (SELECT COUNT(*) FROM supporter s WHERE s.household_id = h.id), \
+             (SELECT COUNT(*) FROM authz_letter a WHERE a.household_id = h.id AND a.status = 'active') \
+             FROM household h WHERE {w} ORDER BY {order} LIMIT ? OFFSET ?"
+        ),
+        &p,
+    )?;
+    let list = rows
+        .iter()
+        .map(|r| {
+            let r = Row(r);
+            Ok(HouseholdSummary {
+                id: HouseholdId(r.i64(0)?),
+                number: r.text(1)?,
+                region: r.text(2)?,
+                programme: r.code(3)?,
+                applied_on: r.date(4)?,
+                created_at: r.ts(5)?,
+                members: r.i64(6)?,
+                supporters: r.i64(7)?,
+                active_letters: r.i64(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((list, total))
+}
+
+pub(super) fn put_letter_scan(st: &SqlStore, s: &NewLetterScan, at: Timestamp, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        if c.query("SELECT id FROM authz_letter WHERE id = ?", &[s.authorization.0.into()])?.is_empty() {
+            return Err(StoreError::NotFound(format!("授权书 {}", s.authorization)));
+        }
+        if !c.query("SELECT id FROM letter_scan WHERE authorization_id = ?", &[s.authorization.0.into()])?.is_empty() {
+            return Err(StoreError::Conflict(format!("授权书 {} 的扫描件", s.authorization)));
+        }
+        c.execute(
+            "INSERT INTO letter_scan (authorization_id, content_type, file_name, size, content_sm3, content_enc, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                s.authorization.0.into(),
+                s.content_type.as_str().into(),
+                s.file_name.as_str().into(),
+                s.size.into(),
+                s.content_sm3.as_str().into(),
+                s.content_enc.as_slice().into(),
+                at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+const SCAN_COLS: &str = "s.authorization_id, s.content_type, s.file_name, s.size, s.content_sm3, s.created_at";
+
+fn scan_from(r: &[Value], with_content: bool) -> Result<LetterScanRow> {
+    let r = Row(r);
+    Ok(LetterScanRow {
+        authorization: AuthorizationId(r.i64(0)?),
+        content_type: r.text(1)?,
+        file_name: r.text(2)?,
+        size: r.i64(3)?,
+        content_sm3: r.text(4)?,
+        created_at: r.ts(5)?,
+        content_enc: if with_content { Some(r.sealed(6)?) } else { None },
+    })
+}
+
+pub(super) fn letter_scans(st: &SqlStore, household: HouseholdId) -> Result<Vec<LetterScanRow>> {
+    st.query(
+        &format!(
+            "SELECT {SCAN_COLS} FROM letter_scan s JOIN authz_letter a ON a.id = s.authorization_id \
+             WHERE a.household_id = ? ORDER BY s.authorization_id"
+        ),
+        &[household.0.into()],
+    )?
+    .iter()
+    .map(|r| scan_from(r, false))
+    .collect()
+}
+
+pub(super) fn letter_scan(st: &SqlStore, authorization: AuthorizationId) -> Result<Option<LetterScanRow>> {
+    st.query(
+        &format!("SELECT {SCAN_COLS}, s.content_enc FROM letter_scan s WHERE s.authorization_id = ?"),
+        &[authorization.0.into()],
+    )?
+    .first()
+    .map(|r| scan_from(r, true))
+    .transpose()
+}
+
+pub(super) fn correct_member(
+    st: &SqlStore,
+    household: HouseholdId,
+    m: &MemberCorrection,
+    audit: &AuditEntry,
+) -> Result<()> {
+    let table = if m.supporter { "supporter" } else { "member" };
+    st.tx(|c| {
+        let n = c.execute(
+            &format!(
+                "UPDATE {table} SET person_id = ?, name_enc = ?, name_bidx = ?, id_enc = ?, id_note = ? \
+                 WHERE household_id = ? AND seq = ?"
+            ),
+            &[
+                m.person.map(|p| p.0).into(),
+                m.name_enc.as_slice().into(),
+                m.name_bidx.as_slice().into(),
+                m.id_enc.as_slice().into(),
+                m.id_note.as_str().into(),
+                household.0.into(),
+                i64::from(m.seq).into(),
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "家庭 {household} 第 {} 位{}",
+                m.seq,
+                if m.supporter { "义务人" } else { "成员" }
+            )));
+        }
+        write_audit(c, audit)
+    })
+}
