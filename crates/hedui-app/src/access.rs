@@ -140,6 +140,10 @@ pub enum Action {
     Recheck,
     ReportRead,
     ReportDownload,
+    /// Reading a report that waits for review (its 核对员 and the 审核员).
+    ReportReview,
+    /// Approving and issuing a report, or returning it (审核员).
+    ReportApprove,
     ImportRead,
     ImportRun,
     SourceRead,
@@ -156,7 +160,7 @@ pub enum Action {
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 24] = [
+pub const ACTIONS: [Action; 26] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -171,6 +175,8 @@ pub const ACTIONS: [Action; 24] = [
     Action::Recheck,
     Action::ReportRead,
     Action::ReportDownload,
+    Action::ReportReview,
+    Action::ReportApprove,
     Action::ImportRead,
     Action::ImportRun,
     Action::SourceRead,
@@ -184,9 +190,10 @@ pub const ACTIONS: [Action; 24] = [
 ];
 
 /// The actions that change cases.
-const CHANGES: [Action; 8] = [
+const CHANGES: [Action; 9] = [
     Action::HouseholdCreate,
     Action::HouseholdChange,
+    Action::ReportApprove,
     Action::LetterChange,
     Action::CommissionCreate,
     Action::JobRun,
@@ -212,6 +219,8 @@ impl Action {
             Action::Recheck => "job.recheck",
             Action::ReportRead => "report.read",
             Action::ReportDownload => "report.download",
+            Action::ReportReview => "report.review",
+            Action::ReportApprove => "report.approve",
             Action::ImportRead => "import.read",
             Action::ImportRun => "import.run",
             Action::SourceRead => "source.read",
@@ -240,6 +249,8 @@ pub fn permits(role: Role, action: Action) -> bool {
             matches!(role, R::Township | R::Clerk | R::Reviewer | R::Department | R::Viewer)
         }
         A::Objection => matches!(role, R::Township | R::Clerk),
+        A::ReportReview => matches!(role, R::Clerk | R::Reviewer),
+        A::ReportApprove => role == R::Reviewer,
         A::JobRun | A::Recheck => role == R::Clerk,
         A::ImportRead | A::ImportRun => matches!(role, R::Operator | R::Clerk),
         A::SourceRead => matches!(role, R::Operator | R::Admin | R::Clerk),

@@ -195,6 +195,10 @@ pub struct App {
     pub admin_networks: Vec<admin::networks::Network>,
     /// Every user must have a second factor: until one is enrolled, a session may only enrol it.
     pub require_second_factor: bool,
+    /// A report a person verified waits for an 审核员's approval before it is issued.
+    pub review: bool,
+    /// The organization that issues reports (出具单位), named in their issue signature and seal.
+    pub organization: String,
     /// Where the audit chain's signed checkpoints are exported.
     pub checkpoint_export: admin::chain::CheckpointExport,
 }

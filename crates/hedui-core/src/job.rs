@@ -24,6 +24,10 @@ pub enum JobState {
     AllReturned,
     TimedOut,
     Analysed,
+    /// The report is completed and signed by the node, awaiting an 审核员's approval (待审核).
+    Completed,
+    /// The 审核员 sent the report back to be verified again (退回).
+    Returned,
     ReportIssued,
     Objection,
     Rechecking,
@@ -42,6 +46,10 @@ pub enum JobEvent {
     AllReturned,
     Deadline,
     Analyse,
+    /// The report is completed and goes to review.
+    Complete,
+    /// The 审核员 sends a completed report back.
+    Return,
     IssueReport,
     Object,
     Recheck,
@@ -58,7 +66,7 @@ pub struct TransitionError {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 13] = [
+    pub const ALL: [JobState; 15] = [
         JobState::Submitted,
         JobState::AuthorizationVerified,
         JobState::Refused,
@@ -67,6 +75,8 @@ impl JobState {
         JobState::AllReturned,
         JobState::TimedOut,
         JobState::Analysed,
+        JobState::Completed,
+        JobState::Returned,
         JobState::ReportIssued,
         JobState::Objection,
         JobState::Rechecking,
@@ -87,8 +97,11 @@ impl JobState {
             (S::Dispatched | S::PartiallyReturned, E::Deadline) => S::TimedOut,
             (S::AllReturned | S::TimedOut, E::Analyse) => S::Analysed,
             (S::Analysed, E::IssueReport) => S::ReportIssued,
+            (S::Analysed, E::Complete) => S::Completed,
+            (S::Completed, E::IssueReport) => S::ReportIssued,
+            (S::Completed, E::Return) => S::Returned,
             (S::ReportIssued, E::Object) => S::Objection,
-            (S::Objection, E::Recheck) => S::Rechecking,
+            (S::Objection | S::Returned, E::Recheck) => S::Rechecking,
             (S::Rechecking, E::Dispatch) => S::Dispatched,
             (S::ReportIssued | S::Refused, E::Archive) => S::Archived,
             (s, E::Cancel) if !s.is_final() => S::Cancelled,
@@ -112,6 +125,8 @@ impl JobState {
             JobState::AllReturned => "all_returned",
             JobState::TimedOut => "timed_out",
             JobState::Analysed => "analysed",
+            JobState::Completed => "completed",
+            JobState::Returned => "returned",
             JobState::ReportIssued => "report_issued",
             JobState::Objection => "objection",
             JobState::Rechecking => "rechecking",
@@ -134,6 +149,8 @@ impl JobState {
             JobState::AllReturned => "全部反馈",
             JobState::TimedOut => "部分超时",
             JobState::Analysed => "已分析",
+            JobState::Completed => "待审核",
+            JobState::Returned => "已退回",
             JobState::ReportIssued => "已出具报告",
             JobState::Objection => "异议中",
             JobState::Rechecking => "复核中",
@@ -153,6 +170,8 @@ impl JobEvent {
             JobEvent::AllReturned => "全部反馈",
             JobEvent::Deadline => "反馈超时",
             JobEvent::Analyse => "分析",
+            JobEvent::Complete => "完成核对，提交审核",
+            JobEvent::Return => "退回重新核对",
             JobEvent::IssueReport => "出具报告",
             JobEvent::Object => "提出异议",
             JobEvent::Recheck => "复核",
@@ -188,6 +207,17 @@ mod tests {
             assert_ne!(s, JobState::Cancelled, "{e:?} refused");
         }
         assert_eq!(s, JobState::Archived);
+    }
+
+    #[test]
+    fn a_reviewed_report_is_issued_or_returned_and_verified_again() {
+        let s = JobState::Analysed.next(JobEvent::Complete).unwrap();
+        assert_eq!(s, JobState::Completed);
+        assert_eq!(s.next(JobEvent::IssueReport), Ok(JobState::ReportIssued));
+        let back = s.next(JobEvent::Return).unwrap();
+        assert_eq!(back.next(JobEvent::Recheck), Ok(JobState::Rechecking));
+        assert!(back.next(JobEvent::IssueReport).is_err(), "a returned report is not issued");
+        assert!(s.next(JobEvent::Object).is_err(), "no objection before the report is issued");
     }
 
     #[test]

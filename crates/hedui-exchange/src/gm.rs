@@ -152,6 +152,32 @@ pub fn verify_user(public_hex: &str, msg: &[u8], sig: &[u8]) -> Result<(), Excha
     vk.verify(msg, &sig).map_err(|_| ExchangeError::Signature("签名验证失败".into()))
 }
 
+/// A software UKey for demos and tests: a fresh SM2 private key (32 bytes). A real 审核员's key
+/// is made inside their UKey and never leaves it.
+pub fn soft_ukey() -> Result<[u8; 32], ExchangeError> {
+    loop {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k).map_err(|_| ExchangeError::Crypto("随机数生成失败".into()))?;
+        if sm2::SecretKey::from_slice(&k).is_ok() {
+            return Ok(k);
+        }
+    }
+}
+
+/// The public half (SEC1, hex) of a software UKey's key.
+pub fn soft_ukey_public(secret: &[u8]) -> Result<String, ExchangeError> {
+    let k = sm2::SecretKey::from_slice(secret).map_err(|_| ExchangeError::Crypto("UKey 私钥无效".into()))?;
+    Ok(encode_hex(&k.public_key().to_sec1_bytes()))
+}
+
+/// Signs `msg` as a UKey does (user id `1234567812345678`, SM3, DER): what [`verify_user`] checks.
+pub fn soft_ukey_sign(secret: &[u8], msg: &[u8]) -> Result<Vec<u8>, ExchangeError> {
+    let key = sm2::dsa::SigningKey::from_slice("1234567812345678", secret)
+        .map_err(|_| ExchangeError::Crypto("UKey 私钥无效".into()))?;
+    let sig: sm2::dsa::Signature = key.sign(msg);
+    Ok(sig.to_der().to_vec())
+}
+
 /// Whether `public_hex` is an SM2 public key (SEC1, hex).
 pub fn valid_user_key(public_hex: &str) -> bool {
     decode_hex(public_hex).is_some_and(|p| sm2::dsa::VerifyingKey::from_sec1_bytes("1234567812345678", &p).is_ok())

@@ -179,13 +179,15 @@ pub trait Store: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<ReportId>;
     /// Issues a completed report: its issue signature, and the outcome (from its signed body) on
-    /// the job. Refused unless the report is completed.
+    /// the job. Refused unless the report is completed. With an 审核员's `approval` (kept with
+    /// it), the job moves from `Completed` to `ReportIssued` (refused from any other state).
     fn issue_report(
         &self,
         report: ReportId,
         outcome: Outcome,
         issued_sig: &str,
         at: Timestamp,
+        approval: Option<&Approval>,
         audit: &AuditEntry,
     ) -> Result<()>;
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>>;
@@ -196,7 +198,8 @@ pub trait Store: Send + Sync {
     /// it holds for their household, in one transaction (the backfill of reports stored before
     /// the caseload existed, and benchmarks).
     fn put_caseload(&self, rows: &[CaseloadRow], audit: &AuditEntry) -> Result<()>;
-    /// Reports completed but not issued (a process that stopped between the two steps):
+    /// Reports completed but not issued (a process that stopped between the two steps): the
+    /// latest version of jobs already `ReportIssued` (never one waiting for review or returned),
     /// (report id, job), oldest first.
     fn unissued_reports(&self) -> Result<Vec<(ReportId, JobId)>>;
 

@@ -192,6 +192,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "node_keys", include_str!("../migrations/0013_node_keys.sql")),
     (14, "key_epochs", include_str!("../migrations/0014_key_epochs.sql")),
     (15, "intake", include_str!("../migrations/0015_intake.sql")),
+    (16, "review", include_str!("../migrations/0016_review.sql")),
 ];
 
 /// [`Store`] over one connection.

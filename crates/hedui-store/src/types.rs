@@ -333,6 +333,8 @@ pub struct NewReport {
     /// The report's inputs in compact form, sealed, for the caseload (policy simulation); the
     /// household is the job's.
     pub caseload: Option<CaseloadEntry>,
+    /// The job waits for an 审核员 (`Completed`) instead of being issued now (`ReportIssued`).
+    pub review: bool,
 }
 
 /// What a report adds to the caseload.
@@ -382,6 +384,23 @@ pub struct ReportRow {
     pub issued_at: Option<Timestamp>,
     /// Issued before reports were signed in the store; signed by the migration that added it.
     pub signed_in_migration: bool,
+    /// Who verified and who approved it, when an 审核员 issued it.
+    pub approval: Option<Approval>,
+}
+
+/// An 审核员's approval of a report, stored with its issue: the names the issue signature covers
+/// and the reviewer's own SM2 signature with the public key that checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Approval {
+    pub verifier: String,
+    pub verifier_name: String,
+    pub reviewer: String,
+    pub reviewer_name: String,
+    pub organization: String,
+    /// The reviewer's SM2 public key (SEC1, hex), as enrolled.
+    pub reviewer_key: String,
+    /// The reviewer's signature over the approval statement (hex).
+    pub reviewer_sig: String,
 }
 
 /// One sealed value's place, for re-sealing it where it is.

@@ -20,6 +20,7 @@ mod job_list;
 pub mod multipart;
 pub mod openapi;
 mod pages;
+mod review_pages;
 pub mod routes;
 mod session_pages;
 pub mod tls;
@@ -332,6 +333,10 @@ fn build() -> routes::Routes {
         .post("/jobs/{id}/objection", A::Objection, pages::object)
         .post("/jobs/{id}/recheck", A::Recheck, pages::recheck)
         .get("/jobs/{id}/report", A::ReportRead, pages::report)
+        .get("/jobs/{id}/draft", A::ReportReview, review_pages::draft)
+        .get("/jobs/{id}/draft/statement.txt", A::ReportApprove, review_pages::statement)
+        .post("/jobs/{id}/approve", A::ReportApprove, review_pages::approve)
+        .post("/jobs/{id}/return", A::ReportApprove, review_pages::send_back)
         .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
         .get("/imports", A::ImportRead, pages::imports)
         .get("/imports.xlsx", A::ImportRead, exports::imports_xlsx)

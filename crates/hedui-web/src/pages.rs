@@ -101,6 +101,7 @@ pub(crate) async fn page<T: IntoResponse + Send + 'static>(
 }
 
 fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<String>) -> AppResult<String> {
+    use hedui_app::{Action, access::permits};
     let job = app.job(id)?;
     let household = app.household_view(actor, job.household)?;
     let reports: Vec<_> = app
@@ -122,7 +123,8 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
         "job.html",
         crate::ctx! {
             user => user_ctx_at(actor, "jobs"), job => JobView::of(app, &job), household => hv, reports => reports,
-            audit => audit, message => message, can_change => actor.role.may_change_cases(),
+            audit => audit, message => message, can_run => permits(actor.role, Action::JobRun),
+            can_object => permits(actor.role, Action::Objection), can_recheck => permits(actor.role, Action::Recheck),
         },
     )
 }
@@ -141,6 +143,10 @@ pub async fn run_job(
     Path(id): Path<i64>,
 ) -> Response {
     page(&web, actor, move |app, actor, web| match app.run_job(actor, JobId(id)) {
+        // A report waiting for its 审核员 is not issued yet: back to the job, which says so.
+        Ok(_) if app.job(JobId(id))?.state == hedui_core::job::JobState::Completed => {
+            Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
         // A refusal is shown on the job page itself, next to the missing letter.
         Err(e @ AppError::AuthorizationRequired(_)) => {
@@ -200,6 +206,16 @@ pub struct VersionQuery {
 
 /// Renders a report to HTML for the reader's role.
 pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Report) -> AppResult<String> {
+    report_page(web, actor, r, None)
+}
+
+/// A report as HTML; `review` is a draft's review panel (a report waiting for its 审核员).
+pub(crate) fn report_page(
+    web: &Web,
+    actor: Option<&Caller>,
+    r: &hedui_app::reports::Report,
+    review: Option<serde_json::Value>,
+) -> AppResult<String> {
     let source_names: HashMap<String, String> = web
         .app
         .catalog()
@@ -221,6 +237,7 @@ pub fn report_html(web: &Web, actor: Option<&Caller>, r: &hedui_app::reports::Re
             item_class => json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"}),
             state_names => hedui_app::reports::labels::STATE_WORDS.iter().copied().collect::<HashMap<_, _>>(),
             L => hedui_app::reports::labels::LABELS,
+            approval => r.seal.as_ref().and_then(|s| s.approval.clone()), review => review,
         },
     )
 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_sections::{AuditConfig, ReportsConfig};
+
 /// Everything a deployment configures. Loading always starts from [`Config::default`], so every
 /// section is complete before a layer changes it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -26,34 +28,9 @@ pub struct Config {
     pub exchange: ExchangeConfig,
     pub security: SecurityConfig,
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
     pub log: LogConfig,
-}
-
-/// Where the audit chain's signed checkpoints go, and how often one is made.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct AuditConfig {
-    /// The file checkpoints are appended to. Put it where the database's users cannot write (a
-    /// remote mount, a write-once volume). When absent, a SQLite node writes
-    /// `<database>.checkpoints.jsonl` beside its database, and a PostgreSQL node exports none
-    /// (and says so).
-    pub checkpoint_file: Option<PathBuf>,
-    /// Also send each checkpoint to the local syslog (`/dev/log`).
-    pub checkpoint_syslog: bool,
-    /// `hedui serve` makes a checkpoint this often when rows were added.
-    pub checkpoint_minutes: u64,
-    /// The retention schedule (JSON, like `data/retention.json`); the built-in one when absent.
-    pub retention_file: Option<PathBuf>,
-}
-
-impl AuditConfig {
-    /// The checkpoint file for a node whose database is `db_url`.
-    pub fn checkpoint_file_for(&self, db_url: &str) -> Option<PathBuf> {
-        match &self.checkpoint_file {
-            Some(f) => Some(f.clone()),
-            None if db_url.starts_with("postgres://") || db_url.starts_with("postgresql://") => None,
-            None => Some(PathBuf::from(format!("{db_url}.checkpoints.jsonl"))),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -173,6 +150,7 @@ impl Default for Config {
                 checkpoint_minutes: 10,
                 retention_file: None,
             },
+            reports: ReportsConfig::default(),
             log: LogConfig { filter: "warn".into() },
         }
     }
@@ -263,6 +241,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "audit.checkpoint_syslog", env: "HEDUI_AUDIT_CHECKPOINT_SYSLOG", secret: false },
     Setting { key: "audit.checkpoint_minutes", env: "HEDUI_AUDIT_CHECKPOINT_MINUTES", secret: false },
     Setting { key: "audit.retention_file", env: "HEDUI_AUDIT_RETENTION_FILE", secret: false },
+    Setting { key: "reports.review", env: "HEDUI_REPORTS_REVIEW", secret: false },
+    Setting { key: "reports.organization", env: "HEDUI_REPORTS_ORGANIZATION", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

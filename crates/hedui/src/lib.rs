@@ -4,6 +4,7 @@
 
 pub mod city;
 pub mod config;
+mod config_sections;
 pub mod exchange;
 pub mod idcheck;
 pub mod keys;
@@ -37,6 +38,8 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>> {
 
 /// The node whose key signs reports (常州市 in the demo).
 pub const REPORT_NODE: &str = "hedui-320400";
+/// The organization reports name as their issuer (出具单位) unless the configuration names one.
+pub const DEFAULT_ORGANIZATION: &str = "居民家庭经济状况核对中心";
 
 /// Where a node's reference data comes from: each file, or the embedded demo data when absent.
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,6 +102,8 @@ pub fn build_app_from(
         alert_policy: Default::default(),
         admin_networks: Vec::new(),
         require_second_factor: false,
+        review: false,
+        organization: DEFAULT_ORGANIZATION.into(),
         checkpoint_export: hedui_app::admin::chain::CheckpointExport {
             file: refs.checkpoint_file.map(Path::to_path_buf),
             syslog: refs.checkpoint_syslog,

@@ -53,6 +53,7 @@ fn main() -> Result<()> {
             true => Ok(()),
             false => std::process::exit(1),
         },
+        Cmd::Ukey { cmd } => cli::ukey::run(cmd),
         Cmd::Retention { .. } => anyhow::bail!("retention commands are resolved before they run"),
     }
 }

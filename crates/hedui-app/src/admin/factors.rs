@@ -87,6 +87,15 @@ impl App {
         self.totp_enrol(actor, u.id, login)
     }
 
+    /// The demo's own enrolment of a software UKey's public key for a demo account.
+    pub fn enrol_demo_sm2(&self, actor: &Caller, login: &str, public_hex: &str) -> AppResult<()> {
+        let u = self.store.user_by_login(login)?.ok_or_else(|| AppError::NotFound(format!("用户 {login}")))?;
+        if !matches!(actor.principal, Principal::System(_)) || !u.demo {
+            return Err(AppError::Forbidden("只有演示程序可为演示账户登记第二因子".into()));
+        }
+        self.enrol_sm2(actor, Some(u.id), public_hex)
+    }
+
     fn totp_enrol(&self, actor: &Caller, id: UserId, login: &str) -> AppResult<TotpEnrolment> {
         let mut secret = [0u8; 20];
         getrandom::fill(&mut secret).map_err(|e| AppError::Internal(e.to_string()))?;

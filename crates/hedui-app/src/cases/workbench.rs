@@ -15,12 +15,14 @@ use crate::{Action, App, AppResult, Caller, Object};
 /// Working days within which a requested 核对 must start.
 pub const START_WITHIN: u32 = 3;
 /// The states a 工作台 counts, in its order.
-const COUNTED: [JobState; 8] = [
+const COUNTED: [JobState; 10] = [
     JobState::Submitted,
     JobState::Dispatched,
     JobState::PartiallyReturned,
     JobState::TimedOut,
     JobState::Analysed,
+    JobState::Completed,
+    JobState::Returned,
     JobState::ReportIssued,
     JobState::Objection,
     JobState::Rechecking,
@@ -53,11 +55,25 @@ pub struct Waiting {
     pub left: i64,
 }
 
+/// A report waiting for review (待审核), or returned to be verified again.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ToReview {
+    pub job: JobId,
+    pub household_number: String,
+    pub region: String,
+    pub state: String,
+    pub state_name: String,
+    /// The day it was completed or returned.
+    pub since: Date,
+}
+
 /// The 工作台 of one user.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Workbench {
     pub counts: Vec<StateCount>,
     pub waiting: Vec<Waiting>,
+    /// Reports waiting for the 审核员 (for a reviewer), or returned to the 核对员 (for a clerk).
+    pub to_review: Vec<ToReview>,
     /// Commissions past their deadline to start.
     pub overdue: i64,
     pub today: Date,
@@ -79,6 +95,29 @@ impl App {
             .collect::<AppResult<Vec<_>>>()?;
         let today = self.today();
         let cal = calendar();
+        let review_state = match actor.role {
+            crate::Role::Reviewer => Some(JobState::Completed),
+            crate::Role::Clerk => Some(JobState::Returned),
+            _ => None,
+        };
+        let to_review = match review_state {
+            None => Vec::new(),
+            Some(state) => {
+                let f = JobFilter { state: Some(state), sort: JobSort::OldestFirst, limit: LISTED, ..scope.clone() };
+                self.store
+                    .jobs(&f)?
+                    .into_iter()
+                    .map(|j| ToReview {
+                        job: j.id,
+                        region: self.region_name(&j.region),
+                        household_number: j.household_number,
+                        state: j.state.code().into(),
+                        state_name: j.state.name_zh().into(),
+                        since: j.updated_at.china_date(),
+                    })
+                    .collect()
+            }
+        };
         let submitted =
             JobFilter { state: Some(JobState::Submitted), sort: JobSort::OldestFirst, limit: LISTED, ..scope };
         let waiting: Vec<Waiting> = self
@@ -104,6 +143,6 @@ impl App {
         let waiting_total = counts.first().map_or(0, |c| c.count);
         let detail = format!("待核对 {waiting_total} 件，其中列出的超期 {overdue} 件");
         self.audit(actor, "workbench.read", "jobs", AuditOutcome::Ok, detail)?;
-        Ok(Workbench { counts, waiting, overdue, today, calendar_note })
+        Ok(Workbench { counts, waiting, to_review, overdue, today, calendar_note })
     }
 }

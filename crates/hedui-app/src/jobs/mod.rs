@@ -4,6 +4,7 @@
 
 pub mod bulk;
 mod pipeline;
+pub mod review;
 
 use hedui_core::JobId;
 use hedui_core::job::{JobEvent, JobState};
@@ -17,7 +18,7 @@ fn step(state: JobState, event: JobEvent) -> AppResult<JobState> {
 }
 
 impl App {
-    fn move_job(
+    pub(crate) fn move_job(
         &self,
         actor: &Caller,
         job: &JobRow,
@@ -121,11 +122,13 @@ impl App {
     /// date, corrected or late data included, and a new report version is issued. Earlier
     /// versions stay as they were.
     pub fn recheck(&self, actor: &Caller, id: JobId) -> AppResult<Report> {
-        let (job, h) = self.job_to_run(actor, id, JobState::Objection, "只有异议中的任务可以复核")?;
+        // An objection's 复核, or a report an 审核员 returned, verified again.
+        let from = if self.job(id)?.state == JobState::Returned { JobState::Returned } else { JobState::Objection };
+        let (job, h) = self.job_to_run(actor, id, from, "只有异议中或被退回的任务可以复核")?;
         let letter = self.check_authorization(&job, &h).map_err(|reason| {
             AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
         })?;
-        let state = self.move_job(actor, &job, JobState::Objection, JobEvent::Recheck, "复核".into(), None)?;
+        let state = self.move_job(actor, &job, from, JobEvent::Recheck, "复核".into(), None)?;
         self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into(), None)?;
         let job = self.job(id)?;
         if self.exchange.is_some() {
@@ -206,7 +209,8 @@ impl App {
             None,
         )?;
         let assessed = self.assess(&case, evidence)?;
-        let report = self.build_report(case, assessed)?;
+        let mut report = self.build_report(case, assessed)?;
+        (report.verifier, report.verifier_name) = self.person_named(actor)?;
         self.complete_and_issue(actor, state, &report)?;
         Ok(report)
     }

@@ -272,6 +272,8 @@ impl App {
             sources: assessed.sources,
             financial: assessed.financial,
             assessment,
+            verifier: String::new(),
+            verifier_name: String::new(),
             policy_name: policy.resolved.chain.iter().map(|c| c.1.as_str()).collect::<Vec<_>>().join(" / "),
             notice: NOTICE.into(),
             seal: None,

@@ -223,6 +223,18 @@ pub fn report_doc(r: &Report) -> Doc {
         }
     }
     b.push(Block::Note(r.notice.clone()));
+    // Who verified it, who approved it and who issues it, as the issue signature covers them.
+    let mut signoff = Vec::new();
+    if !r.verifier_name.is_empty() {
+        signoff.push(("核对人".to_string(), r.verifier_name.clone()));
+    }
+    if let Some(a) = r.seal.as_ref().and_then(|s| s.approval.as_ref()) {
+        signoff.push(("审核员".into(), format!("{}（本人 SM2 签名）", a.reviewer_name)));
+        signoff.push(("出具单位".into(), format!("{}（核对专用章）", a.organization)));
+    }
+    if !signoff.is_empty() {
+        b.push(Block::KeyValues(signoff));
+    }
     Doc {
         title: format!("{} {}", L.title, r.number),
         author: "hedui 核对平台".into(),

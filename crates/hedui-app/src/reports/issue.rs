@@ -38,6 +38,48 @@ pub struct Seal {
     /// Issued before reports were signed in the store, and signed by the migration.
     #[serde(default)]
     pub signed_in_migration: bool,
+    /// The approval an 审核员 issued it with (none: issued without review).
+    #[serde(default)]
+    pub approval: Option<SealApproval>,
+}
+
+/// Who verified and who approved a report, as its issue signature covers them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SealApproval {
+    pub verifier: String,
+    pub verifier_name: String,
+    pub reviewer: String,
+    pub reviewer_name: String,
+    pub organization: String,
+    /// The reviewer's SM2 public key and signature over [`approval_statement`].
+    pub reviewer_key: String,
+    pub reviewer_sig: String,
+}
+
+impl SealApproval {
+    pub fn of(a: &hedui_store::Approval) -> SealApproval {
+        SealApproval {
+            verifier: a.verifier.clone(),
+            verifier_name: a.verifier_name.clone(),
+            reviewer: a.reviewer.clone(),
+            reviewer_name: a.reviewer_name.clone(),
+            organization: a.organization.clone(),
+            reviewer_key: a.reviewer_key.clone(),
+            reviewer_sig: a.reviewer_sig.clone(),
+        }
+    }
+
+    pub fn stored(&self) -> hedui_store::Approval {
+        hedui_store::Approval {
+            verifier: self.verifier.clone(),
+            verifier_name: self.verifier_name.clone(),
+            reviewer: self.reviewer.clone(),
+            reviewer_name: self.reviewer_name.clone(),
+            organization: self.organization.clone(),
+            reviewer_key: self.reviewer_key.clone(),
+            reviewer_sig: self.reviewer_sig.clone(),
+        }
+    }
 }
 
 impl Seal {
@@ -54,6 +96,7 @@ impl Seal {
             issued_sig: String::new(),
             issued_at: String::new(),
             signed_in_migration: false,
+            approval: None,
         }
     }
 
@@ -78,13 +121,35 @@ pub fn completed_statement(
     )
 }
 
-/// The statement the issue signature covers: the completed one, its signature and the time.
+/// The statement the issue signature covers: the completed one, its signature and the time, and
+/// with an approval the verifier, the reviewer, the issuing organization and the reviewer's own
+/// signature.
 pub fn issued_statement(seal: &Seal) -> String {
-    format!(
+    let mut s = format!(
         "hedui-report-issued\n{}completed_sig={}\nissued_at={}\n",
         completed_statement(&seal.report, seal.version, seal.job, &seal.household, &seal.outcome, &seal.body_sm3),
         seal.completed_sig,
         seal.issued_at
+    );
+    if let Some(a) = &seal.approval {
+        s.push_str(&format!(
+            "verifier={}\nverifier_name={}\nreviewer={}\nreviewer_name={}\norganization={}\nreviewer_key={}\n\
+             reviewer_sig={}\n",
+            a.verifier, a.verifier_name, a.reviewer, a.reviewer_name, a.organization, a.reviewer_key, a.reviewer_sig
+        ));
+    }
+    s
+}
+
+/// What an 审核员 signs with their own key to approve a completed report: the completed
+/// statement, its signature, who verified it, the reviewer and the organization issuing it. It
+/// holds no time, so the page can show it before the reviewer's UKey signs it.
+pub fn approval_statement(seal: &Seal, verifier: &str, reviewer: &str, organization: &str) -> String {
+    format!(
+        "hedui-report-approval\n{}completed_sig={}\nverifier={verifier}\nreviewer={reviewer}\n\
+         organization={organization}\n",
+        seal.completed_statement(),
+        seal.completed_sig
     )
 }
 
@@ -121,8 +186,10 @@ fn unpack(opened: Vec<u8>) -> AppResult<Vec<u8>> {
 }
 
 impl App {
-    /// Seals, signs and stores a computed report (completed), then issues it.
+    /// Seals, signs and stores a computed report (completed), then issues it; when the node
+    /// requires review and a person verified it, it waits for an 审核员 instead (`Completed`).
     pub(crate) fn complete_and_issue(&self, actor: &Caller, from: JobState, report: &Report) -> AppResult<()> {
+        let review = self.review && matches!(actor.principal, crate::Principal::User(_));
         let body = serde_json::to_vec(report).map_err(|e| AppError::Internal(e.to_string()))?;
         let body_sm3 = encode_hex(&sm3(&body));
         let at = place::report_body(report.job, report.version);
@@ -136,7 +203,12 @@ impl App {
             "report.complete",
             &format!("job:{}", report.job),
             AuditOutcome::Ok,
-            format!("报告 {}：{}（已签名，待签发）", report.number, outcome.name_zh()),
+            format!(
+                "报告 {}：{}（已签名，{}）",
+                report.number,
+                outcome.name_zh(),
+                if review { "待审核" } else { "待签发" }
+            ),
         );
         let stored = NewReport {
             version: report.version,
@@ -145,8 +217,12 @@ impl App {
             body_sm3,
             completed_sig: seal.completed_sig.clone(),
             caseload: Some(self.caseload_entry(report)?),
+            review,
         };
         let id = self.store.complete_report(report.job, from, &stored, self.now(), &audit)?;
+        if review {
+            return Ok(());
+        }
         // The completion signature was made just now over the statement in hand, so it is issued
         // without reading the body back; a report completed earlier (`issue`) is read back and
         // both its digest and its completion signature are checked first, and every read checks
@@ -154,19 +230,38 @@ impl App {
         self.issue_sealed(actor, id, report, seal)
     }
 
-    /// Issues a completed report whose body and completion seal have been checked.
-    fn issue_sealed(&self, actor: &Caller, report_id: ReportId, report: &Report, mut seal: Seal) -> AppResult<()> {
+    /// Issues a completed report whose body and completion seal have been checked (with the
+    /// approval the seal carries, if any).
+    pub(crate) fn issue_sealed(
+        &self,
+        actor: &Caller,
+        report_id: ReportId,
+        report: &Report,
+        mut seal: Seal,
+    ) -> AppResult<()> {
         let issued_at = self.now();
         seal.issued_at = issued_at.to_string();
         seal.issued_sig = self.signer.sign_statement(issued_statement(&seal).as_bytes()).map_err(AppError::Internal)?;
+        let by = seal
+            .approval
+            .as_ref()
+            .map(|a| format!("；审核员 {}（{}）审核签发，个人 SM2 签名已验证", a.reviewer_name, a.reviewer));
         let audit = self.audit_entry(
             actor,
             "report.issue",
             &format!("job:{}", report.job),
             AuditOutcome::Ok,
-            format!("报告 {}：{}", report.number, report.assessment.outcome.name_zh()),
+            format!("报告 {}：{}{}", report.number, report.assessment.outcome.name_zh(), by.unwrap_or_default()),
         );
-        self.store.issue_report(report_id, report.assessment.outcome, &seal.issued_sig, issued_at, &audit)?;
+        let approval = seal.approval.as_ref().map(SealApproval::stored);
+        self.store.issue_report(
+            report_id,
+            report.assessment.outcome,
+            &seal.issued_sig,
+            issued_at,
+            approval.as_ref(),
+            &audit,
+        )?;
         Ok(())
     }
 
@@ -205,7 +300,7 @@ impl App {
     }
 
     /// Opens a row and checks its body, digest, columns and signatures.
-    fn checked(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
+    pub(crate) fn checked(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
         let (report, seal) = self.opened(actor, row)?;
         if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
             return self.refuse(actor, row, "报告的完成签名无效");
@@ -287,6 +382,7 @@ impl App {
         seal.issued_sig = row.issued_sig.clone();
         seal.issued_at = row.issued_at.map(|t| t.to_string()).unwrap_or_default();
         seal.signed_in_migration = row.signed_in_migration;
+        seal.approval = row.approval.as_ref().map(SealApproval::of);
         Ok((report, seal))
     }
 

@@ -103,6 +103,12 @@ pub struct Report {
     /// Declared against verified values, item by item.
     #[serde(default)]
     pub comparison: Vec<Comparison>,
+    /// Who verified it (a login; `system` for the node's own runs) and their name: the
+    /// completion signature covers them with the body.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verifier: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verifier_name: String,
     /// The stored signatures, when read from the store; never part of the signed body.
     #[serde(skip)]
     pub seal: Option<crate::reports::issue::Seal>,

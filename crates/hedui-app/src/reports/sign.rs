@@ -353,6 +353,7 @@ mod tests {
             issued_sig: String::new(),
             issued_at: "2026-11-28T02:00:00Z".into(),
             signed_in_migration: false,
+            approval: None,
         };
         let completed = crate::reports::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab");
         seal.completed_sig = s.sign_statement(completed.as_bytes()).unwrap_or_default();

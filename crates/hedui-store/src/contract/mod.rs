@@ -26,6 +26,7 @@ mod jobs;
 mod keys;
 mod rest;
 mod retention;
+mod review;
 mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
@@ -35,6 +36,7 @@ pub use jobs::job_lists_filter;
 pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 pub use retention::retention_deletes_case_data_past_its_period;
+pub use review::reviewed_reports_wait_for_their_approval;
 pub use users::{staff_relatives_match_members, users_and_sessions};
 
 /// Builds a fresh, migrated store.
@@ -68,7 +70,8 @@ macro_rules! contract_tests {
             requests_are_created_together, audit_rows_read_back, issues_page_in_order, caseload_keeps_the_latest,
             audit_rows_are_chained, audit_purges_from_the_oldest_end, backups_are_whole_copies,
             node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded,
-            retention_deletes_case_data_past_its_period, intake_lists_scans_and_corrections);
+            retention_deletes_case_data_past_its_period, intake_lists_scans_and_corrections,
+            reviewed_reports_wait_for_their_approval);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(
@@ -409,6 +412,7 @@ pub(super) fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> New
         body_sm3: sm3.into(),
         completed_sig: format!("c{version}"),
         caseload: None,
+        review: false,
     }
 }
 
@@ -433,9 +437,9 @@ pub fn reports_are_versioned(s: &dyn Store) {
     assert_eq!((first.id, first.version, first.state), (r1, 1, ReportState::Completed));
     assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at), ("c1", "", None));
     assert_eq!(s.unissued_reports().unwrap(), [(r1, j)]);
-    s.issue_report(r1, Outcome::Open, "i1", ts(2), &audit("r", "j")).unwrap();
+    s.issue_report(r1, Outcome::Open, "i1", ts(2), None, &audit("r", "j")).unwrap();
     assert!(s.unissued_reports().unwrap().is_empty());
-    assert!(s.issue_report(r1, Outcome::Open, "i1", ts(2), &audit("r", "j")).is_err(), "issued once only");
+    assert!(s.issue_report(r1, Outcome::Open, "i1", ts(2), None, &audit("r", "j")).is_err(), "issued once only");
     let first = s.reports(j).unwrap().remove(0);
     assert_eq!((first.state, first.issued_sig.as_str(), first.issued_at), (ReportState::Issued, "i1", Some(ts(2))));
     assert!(!first.signed_in_migration);
@@ -448,7 +452,7 @@ pub fn reports_are_versioned(s: &dyn Store) {
     let r2 = s
         .complete_report(j, JobState::Analysed, &rep(2, Outcome::Exceeds, &[3], "sm3-b"), ts(0), &audit("r", "j"))
         .unwrap();
-    s.issue_report(r2, Outcome::Exceeds, "i2", ts(0), &audit("r", "j")).unwrap();
+    s.issue_report(r2, Outcome::Exceeds, "i2", ts(0), None, &audit("r", "j")).unwrap();
     let reps = s.reports(j).unwrap();
     assert_eq!(reps.len(), 2);
     assert_eq!((reps[0].body_enc.as_slice(), reps[0].outcome), (&[1u8, 2][..], Outcome::Open), "version 1 unchanged");

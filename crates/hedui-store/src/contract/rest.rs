@@ -198,6 +198,7 @@ mod tests {
             include_str!("intake.rs"),
             include_str!("jobs.rs"),
             include_str!("retention.rs"),
+            include_str!("review.rs"),
             include_str!("rest.rs"),
             include_str!("users.rs"),
         ]

@@ -79,7 +79,7 @@ pub(super) fn complete_report(
         let n = c.execute(
             "UPDATE job SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND state = ?",
             &[
-                JobState::ReportIssued.code().into(),
+                if report.review { JobState::Completed } else { JobState::ReportIssued }.code().into(),
                 report.outcome.code().into(),
                 at.into(),
                 job.0.into(),
@@ -125,6 +125,7 @@ pub(super) fn issue_report(
     outcome: Outcome,
     issued_sig: &str,
     at: Timestamp,
+    approval: Option<&Approval>,
     audit: &AuditEntry,
 ) -> Result<()> {
     st.tx(|c| {
@@ -141,6 +142,30 @@ pub(super) fn issue_report(
             "INSERT INTO report_issue (report_id, issued_sig, issued_at) VALUES (?, ?, ?)",
             &[report.into(), issued_sig.into(), at.into()],
         )?;
+        if let Some(a) = approval {
+            // Approval issues a report waiting for review, and moves its job on.
+            let n = c.execute(
+                "UPDATE job SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                &[JobState::ReportIssued.code().into(), at.into(), job.into(), JobState::Completed.code().into()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::StateChanged { expected: "completed".into(), actual: "?".into() });
+            }
+            c.execute(
+                "INSERT INTO report_approval (report_id, verifier, verifier_name, reviewer, reviewer_name, \
+                 organization, reviewer_key, reviewer_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    report.into(),
+                    a.verifier.as_str().into(),
+                    a.verifier_name.as_str().into(),
+                    a.reviewer.as_str().into(),
+                    a.reviewer_name.as_str().into(),
+                    a.organization.as_str().into(),
+                    a.reviewer_key.as_str().into(),
+                    a.reviewer_sig.as_str().into(),
+                ],
+            )?;
+        }
         c.execute(
             "UPDATE job SET outcome = ?, updated_at = ? WHERE id = ?",
             &[outcome.code().into(), at.into(), job.into()],
@@ -152,8 +177,10 @@ pub(super) fn issue_report(
 pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
     st.query(
         "SELECT r.id, r.job_id, r.version, r.outcome, r.body_enc, r.body_sm3, r.created_at, r.completed_sig, \
-         i.issued_sig, i.issued_at, r.signed_in_migration FROM report r \
-         LEFT JOIN report_issue i ON i.report_id = r.id WHERE r.job_id = ? ORDER BY r.version",
+         i.issued_sig, i.issued_at, r.signed_in_migration, a.verifier, a.verifier_name, a.reviewer, \
+         a.reviewer_name, a.organization, a.reviewer_key, a.reviewer_sig FROM report r \
+         LEFT JOIN report_issue i ON i.report_id = r.id LEFT JOIN report_approval a ON a.report_id = r.id \
+         WHERE r.job_id = ? ORDER BY r.version",
         &[job.0.into()],
     )?
     .iter()
@@ -174,6 +201,18 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
             issued_sig: r.opt_text(8)?.unwrap_or_default(),
             issued_at,
             signed_in_migration: r.i64(10)? != 0,
+            approval: match r.opt_text(11)? {
+                None => None,
+                Some(verifier) => Some(Approval {
+                    verifier,
+                    verifier_name: r.text(12)?,
+                    reviewer: r.text(13)?,
+                    reviewer_name: r.text(14)?,
+                    organization: r.text(15)?,
+                    reviewer_key: r.text(16)?,
+                    reviewer_sig: r.text(17)?,
+                }),
+            },
         })
     })
     .collect()
@@ -182,7 +221,8 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
 pub(super) fn unissued_reports(st: &SqlStore) -> Result<Vec<(ReportId, JobId)>> {
     st.query(
         "SELECT r.id, r.job_id FROM report r LEFT JOIN report_issue i ON i.report_id = r.id \
-         WHERE i.report_id IS NULL ORDER BY r.id",
+         JOIN job j ON j.id = r.job_id WHERE i.report_id IS NULL AND j.state = 'report_issued' \
+         AND r.version = (SELECT MAX(v.version) FROM report v WHERE v.job_id = r.job_id) ORDER BY r.id",
         &[],
     )?
     .iter()

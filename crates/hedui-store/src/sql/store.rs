@@ -221,11 +221,12 @@ impl Store for SqlStore {
         &self,
         report: ReportId,
         outcome: Outcome,
-        issued_sig: &str,
+        sig: &str,
         at: Timestamp,
+        approval: Option<&Approval>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        jobs::issue_report(self, report, outcome, issued_sig, at, audit)
+        jobs::issue_report(self, report, outcome, sig, at, approval, audit)
     }
 
     fn reports(&self, job: JobId) -> Result<Vec<ReportRow>> {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-pub(crate) use super::args_keys::KeyCmd;
+pub(crate) use super::args_keys::{KeyCmd, UkeyCmd};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -225,6 +225,12 @@ pub(crate) enum Cmd {
     Key {
         #[command(subcommand)]
         cmd: KeyCmd,
+    },
+    /// A software UKey (`new`, `sign`) for the demo and test nodes: an SM2 key that signs login
+    /// challenges and reports' approval statements as a 审核员's UKey does.
+    Ukey {
+        #[command(subcommand)]
+        cmd: UkeyCmd,
     },
     /// Back up a SQLite node's database while it runs (a consistent copy, after a signed
     /// checkpoint). PostgreSQL: a base backup and WAL archiving (see the README).

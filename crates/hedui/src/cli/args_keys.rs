@@ -69,3 +69,21 @@ pub(crate) enum KeyCmd {
         reason: String,
     },
 }
+
+/// A software UKey, for the demo and for trying review on a test node (a real 审核员 signs with
+/// the UKey their organization issued; hedui keeps only its public key).
+#[derive(Subcommand, Debug)]
+pub(crate) enum UkeyCmd {
+    /// Make a key file `--out` (which must not exist) and print its public key, which the
+    /// 安全管理员 enrols for the user.
+    New {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign standard input (a login challenge, a report's approval statement) with the key file
+    /// `--key`, and print the signature (hex) to paste into the page.
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+    },
+}

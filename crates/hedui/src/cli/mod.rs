@@ -14,6 +14,7 @@ pub(crate) mod report;
 pub(crate) mod rotate;
 pub(crate) mod serve;
 pub(crate) mod settings;
+pub(crate) mod ukey;
 
 use anyhow::Result;
 

@@ -32,6 +32,8 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             app.alert_policy = security.alert_policy();
             app.admin_networks = security.admin_networks()?;
             app.require_second_factor = security.require_second_factor;
+            app.review = cfg().reports.review;
+            app.organization = cfg().reports.organization.clone();
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
                 let secret = app.exchange_secret(&catalog.node.id)?;
@@ -133,6 +135,7 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let truth = city::ground_truth(&paths.city)?;
     let cmp = city::compare(&truth, &reports);
     print!("{}", cmp.render());
+    demo_review(&mut app, &admin, &paths.root)?;
     let made = app.checkpoint("manual")?;
     let seqs: Vec<String> = made.iter().map(|c| format!("{} seq {}", c.chain, c.seq)).collect();
     println!("   审计链检查点（{}）已导出到 {}", seqs.join("，"), checkpoints.display());
@@ -145,6 +148,24 @@ fn demo(dir: &Path, households: u64, seed: u64, bind: &str, port: u16) -> Result
     let served = serve(app, bind, port, Some(("demo", "demo-hedui")));
     drop(sim);
     served
+}
+
+/// From here on a report a person verifies waits for the 审核员, who signs with a software UKey
+/// (its key file beside the database; a real 审核员's key stays in their UKey).
+fn demo_review(app: &mut App, admin: &Caller, root: &Path) -> Result<()> {
+    app.review = true;
+    app.organization = format!("{}居民家庭经济状况核对中心", app.region_name("320400"));
+    let ukey = root.join("reviewer.ukey");
+    let public = match std::fs::read_to_string(&ukey) {
+        Ok(hex) => hedui_crypto::decode_hex(hex.trim())
+            .and_then(|k| hedui_exchange::gm::soft_ukey_public(&k).ok())
+            .ok_or_else(|| anyhow::anyhow!("{} 不是 UKey 密钥文件", ukey.display()))?,
+        Err(_) => super::ukey::new_key(&ukey)?,
+    };
+    app.enrol_demo_sm2(admin, "reviewer", &public)?;
+    println!("   核对员核对的报告须经审核员审核签发；审核员 reviewer 的软件 UKey：{}", ukey.display());
+    println!("   签名审核声明：hedui ukey sign --key {} < 审核声明.txt（在待审核报告页面下载）", ukey.display());
+    Ok(())
 }
 
 /// The demo's accounts, one per role, each with the password `<login>-hedui` (demo accounts only:

@@ -34,6 +34,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("job.recheck", "clerk"),
     ("report.read", "township clerk reviewer department viewer"),
     ("report.download", "township clerk reviewer department viewer"),
+    ("report.review", "clerk reviewer"),
+    ("report.approve", "reviewer"),
     ("import.read", "clerk operator"),
     ("import.run", "clerk operator"),
     ("source.read", "clerk operator admin"),

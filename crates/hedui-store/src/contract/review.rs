@@ -1,0 +1,79 @@
+//! Contract checks of review before issue: a report waiting for an 审核员, issued with the
+//! approval, or returned and verified again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A contract failure should stop the test with its message.
+
+use hedui_core::commission::CommissionKind;
+use hedui_core::job::JobState;
+use hedui_means::Outcome;
+
+use super::{audit, commission, household, rep, ts};
+use crate::*;
+
+fn analysed(s: &dyn Store, n: &str) -> JobId {
+    let h = s.create_household(&household(&format!("H-{n}"), "320402001"), ts(0), &audit("c", "h")).unwrap();
+    let j =
+        s.create_commission(&commission(&format!("WT-{n}"), h, CommissionKind::Application), ts(0), &audit("c", "j"));
+    let j = j.unwrap();
+    for (from, to) in [
+        (JobState::Submitted, JobState::AuthorizationVerified),
+        (JobState::AuthorizationVerified, JobState::Dispatched),
+        (JobState::Dispatched, JobState::AllReturned),
+        (JobState::AllReturned, JobState::Analysed),
+    ] {
+        s.transition_job(j, from, to, None, ts(0), &audit("t", "j")).unwrap();
+    }
+    j
+}
+
+pub fn reviewed_reports_wait_for_their_approval(s: &dyn Store) {
+    let approval = Approval {
+        verifier: "clerk".into(),
+        verifier_name: "王核对".into(),
+        reviewer: "rev".into(),
+        reviewer_name: "李审核".into(),
+        organization: "常州市居民家庭经济状况核对中心".into(),
+        reviewer_key: "04ab".into(),
+        reviewer_sig: "3045".into(),
+    };
+    let j = analysed(s, "R1");
+    let waiting = NewReport { review: true, ..rep(1, Outcome::NotExceeded, &[1], "sm3-r") };
+    let r1 = s.complete_report(j, JobState::Analysed, &waiting, ts(1), &audit("report.complete", "j")).unwrap();
+    assert_eq!(s.job(j).unwrap().unwrap().state, JobState::Completed, "waits for review");
+    assert!(s.unissued_reports().unwrap().is_empty(), "a report waiting for review is not issued at a restart");
+    s.issue_report(r1, Outcome::NotExceeded, "i1", ts(2), Some(&approval), &audit("report.issue", "j")).unwrap();
+    let job = s.job(j).unwrap().unwrap();
+    assert_eq!((job.state, job.outcome), (JobState::ReportIssued, Some(Outcome::NotExceeded)));
+    let row = s.reports(j).unwrap().remove(0);
+    assert_eq!((row.state, row.approval.as_ref()), (ReportState::Issued, Some(&approval)));
+    let again = s.issue_report(r1, Outcome::NotExceeded, "i1", ts(2), Some(&approval), &audit("report.issue", "j"));
+    assert!(again.is_err(), "approved once only");
+
+    // An approval issues only a report that waits: a job issued without review is left alone.
+    let k = analysed(s, "R2");
+    let r2 = s.complete_report(k, JobState::Analysed, &rep(1, Outcome::Open, &[2], "sm3-s"), ts(1), &audit("r", "k"));
+    let r2 = r2.unwrap();
+    let refused = s.issue_report(r2, Outcome::Open, "i2", ts(2), Some(&approval), &audit("report.issue", "k"));
+    assert!(matches!(refused, Err(StoreError::StateChanged { .. })), "{refused:?}");
+    let row = s.reports(k).unwrap().remove(0);
+    assert_eq!((row.state, row.approval), (ReportState::Completed, None), "nothing of the refusal stays");
+    assert_eq!(s.unissued_reports().unwrap(), [(r2, k)], "issued without review: issued at a restart");
+    s.issue_report(r2, Outcome::Open, "i2", ts(2), None, &audit("report.issue", "k")).unwrap();
+
+    // Returned: the version sent back is never issued; the next one is.
+    let m = analysed(s, "R3");
+    let v1 = NewReport { review: true, ..rep(1, Outcome::Exceeds, &[3], "sm3-t") };
+    s.complete_report(m, JobState::Analysed, &v1, ts(1), &audit("report.complete", "m")).unwrap();
+    for (from, to) in [
+        (JobState::Completed, JobState::Returned),
+        (JobState::Returned, JobState::Rechecking),
+        (JobState::Rechecking, JobState::Dispatched),
+        (JobState::Dispatched, JobState::AllReturned),
+        (JobState::AllReturned, JobState::Analysed),
+    ] {
+        s.transition_job(m, from, to, None, ts(1), &audit("t", "m")).unwrap();
+    }
+    let v2 = rep(2, Outcome::NotExceeded, &[4], "sm3-u");
+    let r3 = s.complete_report(m, JobState::Analysed, &v2, ts(3), &audit("report.complete", "m")).unwrap();
+    assert_eq!(s.unissued_reports().unwrap(), [(r3, m)], "only the latest version, never the returned one");
+}

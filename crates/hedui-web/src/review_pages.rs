@@ -1,0 +1,99 @@
+//! 审核签发 in the browser: the draft of a report waiting for review (its 核对员 and the 审核员
+//! read it), the statement the 审核员's UKey signs, approving (the signature checked, the report
+//! issued) and returning it with a reason.
+
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use hedui_app::{App, AppError, AppResult, Caller};
+use hedui_core::JobId;
+
+use crate::Web;
+use crate::pages::{page, report_page};
+
+fn draft_page(web: &Web, app: &App, actor: &Caller, id: JobId, error: Option<String>) -> AppResult<String> {
+    let d = app.draft_report(actor, id)?;
+    let review = json!({
+        "job": id.0, "statement": d.statement, "may_approve": d.may_approve.is_ok(),
+        "why_not": d.may_approve.err(), "error": error, "verifier": d.report.verifier_name,
+    });
+    report_page(web, Some(actor), &d.report, Some(review))
+}
+
+pub async fn draft(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| draft_page(web, app, actor, JobId(id), None).map(Html)).await
+}
+
+/// The approval statement as a file, for a UKey client to sign byte for byte.
+pub async fn statement(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+) -> Response {
+    page(&web, actor, move |app, actor, _| {
+        let d = app.draft_report(actor, JobId(id))?;
+        d.may_approve.map_err(AppError::Forbidden)?;
+        Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"approval-{id}.txt\"")),
+            ],
+            d.statement,
+        ))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    pub signature: String,
+}
+
+/// Approves and issues: on success the issued report; a refused signature back to the draft.
+pub async fn approve(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(f): Form<ApproveForm>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| match app.approve(actor, JobId(id), &f.signature) {
+        Ok(()) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let html = draft_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReturnForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn send_back(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(f): Form<ReturnForm>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| match app.return_report(actor, JobId(id), &f.reason) {
+        Ok(()) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let html = draft_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    })
+    .await
+}
