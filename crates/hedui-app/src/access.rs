@@ -144,6 +144,8 @@ pub enum Action {
     ReportReview,
     /// Approving and issuing a report, or returning it (审核员).
     ReportApprove,
+    /// Recording a department's 回执 for a report it commissioned (业务部门).
+    ReceiptRecord,
     ImportRead,
     ImportRun,
     SourceRead,
@@ -160,7 +162,7 @@ pub enum Action {
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 26] = [
+pub const ACTIONS: [Action; 27] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -177,6 +179,7 @@ pub const ACTIONS: [Action; 26] = [
     Action::ReportDownload,
     Action::ReportReview,
     Action::ReportApprove,
+    Action::ReceiptRecord,
     Action::ImportRead,
     Action::ImportRun,
     Action::SourceRead,
@@ -221,6 +224,7 @@ impl Action {
             Action::ReportDownload => "report.download",
             Action::ReportReview => "report.review",
             Action::ReportApprove => "report.approve",
+            Action::ReceiptRecord => "report.receipt",
             Action::ImportRead => "import.read",
             Action::ImportRun => "import.run",
             Action::SourceRead => "source.read",
@@ -251,6 +255,7 @@ pub fn permits(role: Role, action: Action) -> bool {
         A::Objection => matches!(role, R::Township | R::Clerk),
         A::ReportReview => matches!(role, R::Clerk | R::Reviewer),
         A::ReportApprove => role == R::Reviewer,
+        A::ReceiptRecord => role == R::Department,
         A::JobRun | A::Recheck => role == R::Clerk,
         A::ImportRead | A::ImportRun => matches!(role, R::Operator | R::Clerk),
         A::SourceRead => matches!(role, R::Operator | R::Admin | R::Clerk),

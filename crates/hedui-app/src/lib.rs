@@ -15,6 +15,8 @@ pub mod error;
 pub mod evidence;
 pub mod jobs;
 mod mirror;
+/// What an import is given and tells as it runs, for the pages that start one.
+pub use hedui_import::{DEFAULT_MIN_SHARE, ImportInput, Progress};
 pub mod policy;
 pub mod reports;
 

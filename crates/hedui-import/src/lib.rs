@@ -23,6 +23,7 @@
 
 pub mod dry_run;
 mod file;
+mod issues;
 pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
@@ -40,6 +41,7 @@ use hedui_store::{
 
 pub use dry_run::{DryRun, dry_run};
 use hedui_identity::{Identity, period, place};
+pub use issues::issues_csv;
 
 /// Rows stored per transaction. One thread prepares chunks (parsing, validation, blind indexes,
 /// digests, sealing) while the calling thread stores the previous one, so a chunk should be large
@@ -99,6 +101,19 @@ pub struct ImportInput<'a> {
     pub confirm_shrink: Option<&'a str>,
     /// The share of the last full snapshot's rows (in %) a full snapshot must reach unconfirmed.
     pub min_share: u8,
+    /// Told how far the import is, as it stores rows: `None` for no one.
+    pub progress: Option<Progress<'a>>,
+}
+
+/// Who is told how far an import is: called with the rows handled so far and the rows of the
+/// file (its lines after the header), after each chunk the store took.
+#[derive(Clone, Copy)]
+pub struct Progress<'a>(pub &'a (dyn Fn(i64, i64) + Sync));
+
+impl std::fmt::Debug for Progress<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// One issue as a clerk sees it.
@@ -230,9 +245,16 @@ fn import_inner(
             cache: HashMap::new(),
             accepted: 0,
         };
+        let total = file.text.iter().filter(|b| **b == b'\n').count().saturating_sub(1) as i64;
+        let mut handled = 0i64;
         for chunk in rx.iter() {
             // On an error the receiver is dropped on return, which stops the preparing thread.
-            store_side.store(chunk?)?;
+            let chunk = chunk?;
+            handled += (chunk.recs.len() + chunk.issues.len()) as i64;
+            store_side.store(chunk)?;
+            if let Some(p) = input.progress {
+                (p.0)(handled.min(total), total);
+            }
         }
         let (mut stats, issues) = worker.join().map_err(|_| ImportError::Worker)??;
         stats.accepted = i64::try_from(store_side.accepted).unwrap_or(i64::MAX);
@@ -563,31 +585,4 @@ impl StoreSide<'_> {
         self.accepted += self.store.import_rows(self.batch, &chunk.recs, &chunk.digests, &chunk.issues)?;
         Ok(())
     }
-}
-
-/// The batch's rejection and warning report as CSV (UTF-8 with BOM, so Excel opens it), raw lines decrypted.
-pub fn issues_csv(
-    store: &dyn Store,
-    identity: &Identity,
-    batch: hedui_core::BatchId,
-    with_raw: bool,
-) -> Result<String, ImportError> {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record(["行号", "类型", "原因", "原始内容"]);
-    for i in store.batch_issues(batch)? {
-        // The raw line carries names and ID numbers: opened only for readers who see them.
-        let raw = match with_raw {
-            true => identity.open_string(&place::issue_raw(batch, i.line), &i.raw_enc)?,
-            false => "（已屏蔽）".to_string(),
-        };
-        let sev = match i.severity {
-            IssueSeverity::Rejected => "拒收",
-            IssueSeverity::Warning => "警告",
-        };
-        let _ = w.write_record([i.line.to_string().as_str(), sev, i.reason.as_str(), raw.as_str()]);
-    }
-    let body = w.into_inner().unwrap_or_default();
-    let mut out = String::from("\u{FEFF}");
-    out.push_str(&String::from_utf8_lossy(&body));
-    Ok(out)
 }

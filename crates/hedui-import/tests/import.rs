@@ -28,6 +28,7 @@ fn input<'a>(source: &'a str, bytes: &'a [u8]) -> ImportInput<'a> {
         mode: hedui_store::SnapshotMode::Full,
         confirm_shrink: None,
         min_share: hedui_import::DEFAULT_MIN_SHARE,
+        progress: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn input<'a>(bytes: &'a [u8], as_of: &str) -> ImportInput<'a> {
         mode: hedui_store::SnapshotMode::Full,
         confirm_shrink: None,
         min_share: hedui_import::DEFAULT_MIN_SHARE,
+        progress: None,
     }
 }
 

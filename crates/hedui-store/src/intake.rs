@@ -2,7 +2,7 @@
 //! search and page, the signed scan of a letter (sealed), and a member's correction (补正).
 
 use hedui_core::programme::Programme;
-use hedui_core::{AuthorizationId, BlindIndex, Date, HouseholdId, PersonId, Sealed, Timestamp};
+use hedui_core::{AuthorizationId, BlindIndex, Date, HouseholdId, JobId, PersonId, ReportId, Sealed, Timestamp};
 
 /// Which households a list shows, and which page of them.
 #[derive(Clone, Debug, Default)]
@@ -72,4 +72,20 @@ pub struct MemberCorrection {
     pub name_bidx: BlindIndex,
     pub id_enc: Sealed,
     pub id_note: String,
+}
+
+/// A department's 回执 for a report it received: when, and what it decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub report: ReportId,
+    pub job: JobId,
+    /// The department user who recorded it, and their organization.
+    pub received_by: String,
+    pub organization: String,
+    pub received_on: Date,
+    /// The department's decision, by code (`approved`, `refused`, `continued`, `adjusted`,
+    /// `stopped`, `other`); empty until it decides.
+    pub decision: String,
+    pub decided_on: Option<Date>,
+    pub created_at: Timestamp,
 }

@@ -139,6 +139,11 @@ pub trait Store: Send + Sync {
     fn letter_scans(&self, household: HouseholdId) -> Result<Vec<intake::LetterScanRow>>;
     /// One letter's scan with its sealed content.
     fn letter_scan(&self, authorization: AuthorizationId) -> Result<Option<intake::LetterScanRow>>;
+    /// Records a department's 回执 for an issued report of the job, with its audit row; one per
+    /// report (`Conflict` for a second), and only for an issued report (`NotFound`).
+    fn record_receipt(&self, r: &intake::Receipt, audit: &AuditEntry) -> Result<()>;
+    /// The 回执 recorded for a job's reports, in report order.
+    fn receipts(&self, job: JobId) -> Result<Vec<intake::Receipt>>;
     /// Corrects a member's (or supporter's) name and ID number in place (补正), with its audit row.
     fn correct_member(&self, household: HouseholdId, m: &intake::MemberCorrection, audit: &AuditEntry) -> Result<()>;
 

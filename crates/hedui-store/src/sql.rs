@@ -193,6 +193,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "key_epochs", include_str!("../migrations/0014_key_epochs.sql")),
     (15, "intake", include_str!("../migrations/0015_intake.sql")),
     (16, "review", include_str!("../migrations/0016_review.sql")),
+    (17, "receipts", include_str!("../migrations/0017_receipts.sql")),
 ];
 
 /// [`Store`] over one connection.

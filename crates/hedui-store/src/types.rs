@@ -312,6 +312,10 @@ pub struct JobFilter {
     /// blind index); an empty list finds nothing.
     #[serde(default)]
     pub households: Option<Vec<HouseholdId>>,
+    /// Only jobs whose latest report has a department's 回执 (`true`) or, issued, has none yet
+    /// (`false`).
+    #[serde(default)]
+    pub receipted: Option<bool>,
     /// The order of the list.
     #[serde(default)]
     pub sort: crate::JobSort,

@@ -28,7 +28,8 @@ pub const UPLOAD_LIMIT: usize = 128 << 20;
 const HEADERS: [(&str, &str); 6] = [
     (
         "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+         form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'",
     ),
     ("x-frame-options", "DENY"),

@@ -132,7 +132,7 @@ async fn change(
 }
 
 /// An upload's parts, read within the upload limit.
-async fn upload(headers: &HeaderMap, body: Body) -> AppResult<Vec<Part>> {
+pub(crate) async fn upload(headers: &HeaderMap, body: Body) -> AppResult<Vec<Part>> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let bytes = axum::body::to_bytes(body, crate::guard::UPLOAD_LIMIT)
         .await

@@ -16,6 +16,7 @@ mod exports;
 pub mod guard;
 mod household_page;
 mod household_pages;
+mod import_pages;
 mod job_list;
 pub mod multipart;
 pub mod openapi;
@@ -60,6 +61,8 @@ pub struct Web {
     access: routes::AccessMap,
     /// Served over TLS: cookies are `Secure` and responses carry HSTS.
     pub secure: bool,
+    /// Uploaded files waiting for confirmation, and imports running.
+    uploads: Arc<import_pages::Uploads>,
 }
 
 impl std::fmt::Debug for Web {
@@ -171,6 +174,8 @@ fn templates() -> Environment<'static> {
         ("households.html", include_str!("../templates/households.html")),
         ("household_new.html", include_str!("../templates/household_new.html")),
         ("household.html", include_str!("../templates/household.html")),
+        ("import_preview.html", include_str!("../templates/import_preview.html")),
+        ("import_run.html", include_str!("../templates/import_run.html")),
         ("home.html", include_str!("../templates/home.html")),
     ];
     for (name, text) in files {
@@ -194,6 +199,7 @@ impl Web {
                 .unwrap_or(0),
             access: Default::default(),
             secure: false,
+            uploads: Default::default(),
         }
     }
 
@@ -337,10 +343,15 @@ fn build() -> routes::Routes {
         .get("/jobs/{id}/draft/statement.txt", A::ReportApprove, review_pages::statement)
         .post("/jobs/{id}/approve", A::ReportApprove, review_pages::approve)
         .post("/jobs/{id}/return", A::ReportApprove, review_pages::send_back)
+        .post("/jobs/{id}/receipt", A::ReceiptRecord, review_pages::receipt)
         .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
         .get("/imports", A::ImportRead, pages::imports)
         .get("/imports.xlsx", A::ImportRead, exports::imports_xlsx)
         .get("/imports/{id}/issues.csv", A::ImportRead, pages::issues_csv)
+        .post("/imports/preview", A::ImportRun, import_pages::preview)
+        .post("/imports/confirm", A::ImportRun, import_pages::confirm)
+        .get("/imports/runs/{token}", A::ImportRead, import_pages::run_page)
+        .get("/imports/runs/{token}/progress", A::ImportRead, import_pages::run_json)
         .get("/sources", A::SourceRead, pages::sources)
         .get("/sources.xlsx", A::SourceRead, exports::sources_xlsx)
         .get("/policy", A::PolicyRead, pages::policy)

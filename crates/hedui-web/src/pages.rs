@@ -100,7 +100,7 @@ pub(crate) async fn page<T: IntoResponse + Send + 'static>(
     }
 }
 
-fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<String>) -> AppResult<String> {
+pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<String>) -> AppResult<String> {
     use hedui_app::{Action, access::permits};
     let job = app.job(id)?;
     let household = app.household_view(actor, job.household)?;
@@ -110,6 +110,17 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
         .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
         .collect();
     let audit = app.job_history(actor, id, 100)?;
+    let stored = app.receipts(id)?;
+    let latest = app.report_versions(actor, id)?.last().map(|r| r.id);
+    let receipted = stored.iter().any(|r| Some(r.report) == latest);
+    let receipts: Vec<_> = stored
+        .iter()
+        .map(|r| {
+            let version = app.report_versions(actor, id).ok().and_then(|v| v.iter().find(|x| x.id == r.report).map(|x| x.version));
+            json!({"version": version, "received_on": r.received_on, "organization": r.organization, "by": r.received_by,
+                "decision": hedui_app::cases::delivery::decision_name(&r.decision), "decided_on": r.decided_on})
+        })
+        .collect();
     let authorizations: Vec<_> = household
         .authorizations
         .iter()
@@ -124,6 +135,8 @@ fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message: Option<Str
         crate::ctx! {
             user => user_ctx_at(actor, "jobs"), job => JobView::of(app, &job), household => hv, reports => reports,
             audit => audit, message => message, can_run => permits(actor.role, Action::JobRun),
+            receipts => receipts, decisions => hedui_app::cases::delivery::DECISIONS, today => app.today(),
+            can_receipt => permits(actor.role, Action::ReceiptRecord) && !receipted,
             can_object => permits(actor.role, Action::Objection), can_recheck => permits(actor.role, Action::Recheck),
         },
     )
@@ -312,7 +325,12 @@ pub async fn imports(State(web): State<Web>, axum::Extension(actor): axum::Exten
                 v
             })
             .collect();
-        web.render("imports.html", crate::ctx! { user => user_ctx_at(actor, "imports"), batches => batches }).map(Html)
+        let ctx = crate::ctx! {
+            user => user_ctx_at(actor, "imports"), batches => batches, today => app.today(),
+            sources => crate::import_pages::mirror_sources(app), runs => crate::import_pages::runs_of(web, actor.name()),
+            can_import => hedui_app::access::permits(actor.role, hedui_app::Action::ImportRun),
+        };
+        web.render("imports.html", ctx).map(Html)
     })
     .await
 }

@@ -1,6 +1,7 @@
-//! 审核签发 in the browser: the draft of a report waiting for review (its 核对员 and the 审核员
-//! read it), the statement the 审核员's UKey signs, approving (the signature checked, the report
-//! issued) and returning it with a reason.
+//! 审核签发 and delivery in the browser: the draft of a report waiting for review (its 核对员
+//! and the 审核员 read it), the statement the 审核员's UKey signs, approving (the signature
+//! checked, the report issued) and returning it with a reason; and the commissioning department's
+//! 回执 for an issued report.
 
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -94,6 +95,42 @@ pub async fn send_back(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
         Err(e) => Err(e),
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReceiptForm {
+    pub received_on: String,
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default)]
+    pub decided_on: String,
+}
+
+pub async fn receipt(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path(id): Path<i64>,
+    Form(f): Form<ReceiptForm>,
+) -> Response {
+    page(&web, actor, move |app, actor, web| {
+        let date = |what: &str, s: &str| {
+            hedui_core::Date::parse(s.trim()).map_err(|_| AppError::Invalid(format!("{what}“{}”无效", s.trim())))
+        };
+        let input = hedui_app::cases::delivery::ReceiptInput {
+            received_on: date("签收日期", &f.received_on)?,
+            decision: f.decision.clone(),
+            decided_on: (!f.decided_on.trim().is_empty()).then(|| date("认定日期", &f.decided_on)).transpose()?,
+        };
+        match app.record_receipt(actor, JobId(id), &input) {
+            Ok(()) => Ok(Redirect::to(&format!("/jobs/{id}#receipt")).into_response()),
+            Err(e @ (AppError::Invalid(_) | AppError::InvalidState(_))) => {
+                let html = crate::pages::job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+            }
+            Err(e) => Err(e),
+        }
     })
     .await
 }

@@ -30,6 +30,18 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // A long import's progress, asked for every half second until it is done.
+  document.querySelectorAll("[data-poll]").forEach(function (box) {
+    var bar = box.querySelector("progress"), count = box.querySelector("#import-count");
+    var tick = function () {
+      fetch(box.getAttribute("data-poll"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (s) {
+        if (bar) { bar.max = Math.max(s.total, 1); bar.value = s.done; }
+        if (count) count.textContent = s.done + " / " + s.total;
+        if (s.finished) { window.location.reload(); } else { setTimeout(tick, 500); }
+      }).catch(function () { setTimeout(tick, 2000); });
+    };
+    if (!box.querySelector(".tag") && !/完成/.test(box.textContent)) setTimeout(tick, 300);
+  });
   document.querySelectorAll("input[data-idcheck]").forEach(function (input) {
     var msg = (input.closest("td, form") || input.parentNode).querySelector(".idmsg");
     var show = function () {

@@ -130,6 +130,7 @@ pub fn import_mirrors_where(
             mode: hedui_store::SnapshotMode::Full,
             confirm_shrink: Some(&confirmer),
             min_share: hedui_import::DEFAULT_MIN_SHARE,
+            progress: None,
         };
         out.push(app.import_file(actor, &app.mappings, &input)?);
     }

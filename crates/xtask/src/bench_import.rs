@@ -174,6 +174,7 @@ pub fn run(o: &Options) -> Result<()> {
             mode: hedui_store::SnapshotMode::Full,
             confirm_shrink: None,
             min_share: hedui_import::DEFAULT_MIN_SHARE,
+            progress: None,
         };
         let s = hedui_import::import(app.store.as_ref(), &app.identity, &input)?;
         let secs = t.elapsed().as_secs_f64();

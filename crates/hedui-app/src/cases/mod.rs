@@ -1,6 +1,7 @@
 //! Households and their authorization letters.
 
 mod commissions;
+pub mod delivery;
 pub mod intake;
 pub mod search;
 pub mod supporters;

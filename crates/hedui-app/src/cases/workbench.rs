@@ -95,29 +95,29 @@ impl App {
             .collect::<AppResult<Vec<_>>>()?;
         let today = self.today();
         let cal = calendar();
-        let review_state = match actor.role {
-            crate::Role::Reviewer => Some(JobState::Completed),
-            crate::Role::Clerk => Some(JobState::Returned),
-            _ => None,
+        // What waits for this role: reports to approve, returned or objected reports to verify
+        // again, reports received to acknowledge.
+        let list = |f: JobFilter| JobFilter { sort: JobSort::OldestFirst, limit: LISTED, ..f };
+        let queues: Vec<JobFilter> = match actor.role {
+            crate::Role::Reviewer => vec![list(JobFilter { state: Some(JobState::Completed), ..scope.clone() })],
+            crate::Role::Clerk => [JobState::Returned, JobState::Objection]
+                .iter()
+                .map(|s| list(JobFilter { state: Some(*s), ..scope.clone() }))
+                .collect(),
+            crate::Role::Department => vec![list(JobFilter { receipted: Some(false), ..scope.clone() })],
+            _ => Vec::new(),
         };
-        let to_review = match review_state {
-            None => Vec::new(),
-            Some(state) => {
-                let f = JobFilter { state: Some(state), sort: JobSort::OldestFirst, limit: LISTED, ..scope.clone() };
-                self.store
-                    .jobs(&f)?
-                    .into_iter()
-                    .map(|j| ToReview {
-                        job: j.id,
-                        region: self.region_name(&j.region),
-                        household_number: j.household_number,
-                        state: j.state.code().into(),
-                        state_name: j.state.name_zh().into(),
-                        since: j.updated_at.china_date(),
-                    })
-                    .collect()
-            }
-        };
+        let mut to_review = Vec::new();
+        for f in queues {
+            to_review.extend(self.store.jobs(&f)?.into_iter().map(|j| ToReview {
+                job: j.id,
+                region: self.region_name(&j.region),
+                household_number: j.household_number,
+                state: j.state.code().into(),
+                state_name: j.state.name_zh().into(),
+                since: j.updated_at.china_date(),
+            }));
+        }
         let submitted =
             JobFilter { state: Some(JobState::Submitted), sort: JobSort::OldestFirst, limit: LISTED, ..scope };
         let waiting: Vec<Waiting> = self

@@ -77,3 +77,43 @@ pub fn reviewed_reports_wait_for_their_approval(s: &dyn Store) {
     let r3 = s.complete_report(m, JobState::Analysed, &v2, ts(3), &audit("report.complete", "m")).unwrap();
     assert_eq!(s.unissued_reports().unwrap(), [(r3, m)], "only the latest version, never the returned one");
 }
+
+pub fn receipts_follow_issued_reports(s: &dyn Store) {
+    let receipt = |report: ReportId, job: JobId| crate::intake::Receipt {
+        report,
+        job,
+        received_by: "dept".into(),
+        organization: "溧阳市民政局".into(),
+        received_on: super::day("2026-11-30"),
+        decision: "approved".into(),
+        decided_on: Some(super::day("2026-12-02")),
+        created_at: ts(5),
+    };
+    let j = analysed(s, "D1");
+    let r1 =
+        s.complete_report(j, JobState::Analysed, &rep(1, Outcome::NotExceeded, &[1], "a"), ts(1), &audit("r", "j"));
+    let r1 = r1.unwrap();
+    let early = s.record_receipt(&receipt(r1, j), &audit("report.receipt", "j"));
+    assert!(matches!(early, Err(StoreError::NotFound(_))), "no 回执 for a report not issued: {early:?}");
+    s.issue_report(r1, Outcome::NotExceeded, "i", ts(2), None, &audit("report.issue", "j")).unwrap();
+    let k = analysed(s, "D2");
+    let r2 = s.complete_report(k, JobState::Analysed, &rep(1, Outcome::Exceeds, &[2], "b"), ts(1), &audit("r", "k"));
+    s.issue_report(r2.unwrap(), Outcome::Exceeds, "i", ts(2), None, &audit("report.issue", "k")).unwrap();
+    let ids = |receipted| {
+        s.jobs(&JobFilter { receipted: Some(receipted), ..Default::default() })
+            .unwrap()
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(false), [k, j], "issued, no 回执 yet");
+    assert!(ids(true).is_empty());
+    let wrong_job = s.record_receipt(&receipt(r1, k), &audit("report.receipt", "k"));
+    assert!(matches!(wrong_job, Err(StoreError::NotFound(_))), "a report of another job: {wrong_job:?}");
+    s.record_receipt(&receipt(r1, j), &audit("report.receipt", "j")).unwrap();
+    assert!(matches!(s.record_receipt(&receipt(r1, j), &audit("report.receipt", "j")), Err(StoreError::Conflict(_))));
+    assert_eq!(s.receipts(j).unwrap(), [receipt(r1, j)]);
+    assert!(s.receipts(k).unwrap().is_empty());
+    assert_eq!((ids(false), ids(true)), (vec![k], vec![j]));
+    assert_eq!(s.count_jobs(&JobFilter { receipted: Some(false), ..Default::default() }).unwrap(), 1);
+}

@@ -1,7 +1,7 @@
 //! Intake: the household list, letters' scans and members' corrections.
 
 use super::*;
-use crate::intake::{HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewLetterScan};
+use crate::intake::{HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewLetterScan, Receipt};
 
 fn household_where(f: &HouseholdFilter) -> (String, Vec<Value>) {
     let mut w = vec!["1 = 1".to_string()];
@@ -167,4 +167,57 @@ pub(super) fn correct_member(
         }
         write_audit(c, audit)
     })
+}
+
+pub(super) fn record_receipt(st: &SqlStore, r: &Receipt, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        let issued = c.query(
+            "SELECT r.id FROM report r JOIN report_issue i ON i.report_id = r.id WHERE r.id = ? AND r.job_id = ?",
+            &[r.report.0.into(), r.job.0.into()],
+        )?;
+        if issued.is_empty() {
+            return Err(StoreError::NotFound(format!("核对任务 {} 的已签发报告 {}", r.job, r.report)));
+        }
+        if !c.query("SELECT id FROM report_receipt WHERE report_id = ?", &[r.report.0.into()])?.is_empty() {
+            return Err(StoreError::Conflict(format!("报告 {} 的回执", r.report)));
+        }
+        c.execute(
+            "INSERT INTO report_receipt (report_id, job_id, received_by, organization, received_on, decision, \
+             decided_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                r.report.0.into(),
+                r.job.0.into(),
+                r.received_by.as_str().into(),
+                r.organization.as_str().into(),
+                r.received_on.to_string().into(),
+                r.decision.as_str().into(),
+                r.decided_on.map(|d| d.to_string()).into(),
+                r.created_at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn receipts(st: &SqlStore, job: JobId) -> Result<Vec<Receipt>> {
+    st.query(
+        "SELECT report_id, job_id, received_by, organization, received_on, decision, decided_on, created_at \
+         FROM report_receipt WHERE job_id = ? ORDER BY report_id",
+        &[job.0.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(Receipt {
+            report: ReportId(r.i64(0)?),
+            job: JobId(r.i64(1)?),
+            received_by: r.text(2)?,
+            organization: r.text(3)?,
+            received_on: r.date(4)?,
+            decision: r.text(5)?,
+            decided_on: r.opt_date(6)?,
+            created_at: r.ts(7)?,
+        })
+    })
+    .collect()
 }

@@ -265,6 +265,15 @@ pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
         w.push("j.outcome = ?".into());
         p.push(o.code().into());
     }
+    match f.receipted {
+        Some(true) => w.push("EXISTS (SELECT 1 FROM report_receipt rr WHERE rr.job_id = j.id)".into()),
+        Some(false) => w.push(
+            "j.state = 'report_issued' AND NOT EXISTS (SELECT 1 FROM report_receipt rr WHERE rr.job_id = j.id \
+             AND rr.report_id = (SELECT MAX(r.id) FROM report r WHERE r.job_id = j.id))"
+                .into(),
+        ),
+        None => {}
+    }
     if let Some(pr) = f.programme {
         w.push("c.programme = ?".into());
         p.push(code(&pr).into());

@@ -280,6 +280,12 @@ impl Store for SqlStore {
     fn letter_scan(&self, a: AuthorizationId) -> Result<Option<crate::intake::LetterScanRow>> {
         intake::letter_scan(self, a)
     }
+    fn record_receipt(&self, r: &crate::intake::Receipt, audit: &AuditEntry) -> Result<()> {
+        intake::record_receipt(self, r, audit)
+    }
+    fn receipts(&self, job: JobId) -> Result<Vec<crate::intake::Receipt>> {
+        intake::receipts(self, job)
+    }
     fn correct_member(&self, h: HouseholdId, m: &crate::intake::MemberCorrection, audit: &AuditEntry) -> Result<()> {
         intake::correct_member(self, h, m, audit)
     }

@@ -93,6 +93,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                         },
                         confirm_shrink: confirm_shrink.then_some(operator.as_str()),
                         min_share,
+                        progress: None,
                     };
                     if dry_run {
                         print_dry_run(&app.dry_run_import(&actor, &mappings, &input)?);

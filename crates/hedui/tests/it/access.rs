@@ -36,6 +36,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("report.download", "township clerk reviewer department viewer"),
     ("report.review", "clerk reviewer"),
     ("report.approve", "reviewer"),
+    ("report.receipt", "department"),
     ("import.read", "clerk operator"),
     ("import.run", "clerk operator"),
     ("source.read", "clerk operator admin"),

@@ -49,6 +49,7 @@ fn snapshot(app: &App, source: &str, on: Date, csv: &str) {
         mode: hedui_store::SnapshotMode::Full,
         confirm_shrink: Some("测试：只含本案的市场主体"),
         min_share: hedui_import::DEFAULT_MIN_SHARE,
+        progress: None,
     };
     let s = app.import_file(&actor, &app.mappings, &input).unwrap();
     assert_eq!(s.stats.rejected, 0, "{:?}", s.issues);

@@ -67,6 +67,7 @@ fn an_incremental_snapshot_changes_later_dates_and_earlier_reports_are_reproduce
             mode: SnapshotMode::Incremental,
             confirm_shrink: None,
             min_share: hedui_import::DEFAULT_MIN_SHARE,
+            progress: None,
         },
     )
     .unwrap();

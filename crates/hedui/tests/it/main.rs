@@ -45,5 +45,6 @@ mod tamper;
 mod tidy;
 mod tls;
 mod ui_flows;
+mod ui_import;
 mod ui_intake;
 mod ui_review;

@@ -105,6 +105,7 @@ fn import_as(app: &App, source: &str, csv: &str) -> hedui_app::AppResult<()> {
         mode: hedui_store::SnapshotMode::Full,
         confirm_shrink: None,
         min_share: hedui_import::DEFAULT_MIN_SHARE,
+        progress: None,
     };
     let s = app.import_file(&actor, &app.mappings, &input)?;
     assert_eq!((s.stats.accepted, s.stats.rejected), (2, 0), "{:?}", s.issues);

@@ -171,3 +171,52 @@ fn the_software_ukey_signs_what_the_check_accepts() {
     assert!(hedui_exchange::gm::verify_user(&public, text.as_bytes(), &sig).is_ok());
     assert!(hedui_exchange::gm::verify_user(&public, b"another text", &sig).is_err());
 }
+
+/// Delivery: the commissioning department sees the issued report in its own list and records its
+/// 回执; another department cannot, nor can a 回执 come before the report or twice.
+#[test]
+fn the_commissioning_department_records_its_receipt() {
+    use hedui_app::cases::delivery::ReceiptInput;
+    let city = common::city(3, 95);
+    for store in common::stores("receipt") {
+        let app = common::app(store.clone(), Some(&city));
+        let system = Caller::system("t");
+        hedui::city::import_mirrors(&app, &system, &city).unwrap();
+        let apps = hedui::city::applications(&city).unwrap();
+        let filed = hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
+        let job = app.job(filed[0].job).unwrap();
+        let dept = Caller::user("dept", Role::Department, "", "t").of(&job.department);
+        let other = Caller::user("other", Role::Department, "", "t").of("别的部门");
+        let day = |d: &str| hedui_core::Date::parse(d).unwrap();
+        let received =
+            ReceiptInput { received_on: common::as_of().add_days(1), decision: String::new(), decided_on: None };
+        let early = app.record_receipt(&dept, job.id, &received).unwrap_err();
+        assert!(matches!(early, AppError::InvalidState(_)), "no report yet: {early:?}");
+        app.run_job(&system, job.id).unwrap();
+        let w = app.workbench(&dept).unwrap();
+        assert_eq!(w.to_review.iter().map(|x| x.job).collect::<Vec<_>>(), [job.id], "its report, waiting for its 回执");
+        assert!(app.workbench(&other).unwrap().to_review.is_empty(), "another department's list is its own");
+        assert!(matches!(app.record_receipt(&other, job.id, &received), Err(AppError::Forbidden(_))));
+        let before = ReceiptInput { received_on: day("2026-01-01"), ..received.clone() };
+        assert!(matches!(app.record_receipt(&dept, job.id, &before), Err(AppError::Invalid(_))), "before the report");
+        let undated = ReceiptInput { decision: "approved".into(), ..received.clone() };
+        assert!(
+            matches!(app.record_receipt(&dept, job.id, &undated), Err(AppError::Invalid(_))),
+            "a decision has a date"
+        );
+        let unknown =
+            ReceiptInput { decision: "maybe".into(), decided_on: Some(received.received_on), ..received.clone() };
+        assert!(matches!(app.record_receipt(&dept, job.id, &unknown), Err(AppError::Invalid(_))));
+        let decided = ReceiptInput { decision: "approved".into(), decided_on: Some(received.received_on), ..received };
+        app.record_receipt(&dept, job.id, &decided).unwrap();
+        assert!(matches!(app.record_receipt(&dept, job.id, &decided), Err(AppError::InvalidState(_))), "once");
+        let r = app.receipts(job.id).unwrap();
+        assert_eq!(
+            (r.len(), r[0].decision.as_str(), r[0].organization.as_str()),
+            (1, "approved", job.department.as_str())
+        );
+        assert!(app.workbench(&dept).unwrap().to_review.is_empty(), "acknowledged");
+        let audit = store.audit_log(Some(&format!("job:{}", job.id)), 50).unwrap();
+        assert!(audit.iter().any(|a| a.entry.action == "report.receipt" && a.entry.detail.contains("批准救助")));
+    }
+}

@@ -100,6 +100,7 @@ fn a_report_with_a_car_a_typo_and_a_silent_bank() {
             mode: hedui_store::SnapshotMode::Full,
             confirm_shrink: None,
             min_share: hedui_import::DEFAULT_MIN_SHARE,
+            progress: None,
         };
         hedui_import::import(app.store.as_ref(), &app.identity, &input).unwrap();
     }

@@ -34,6 +34,9 @@ fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
     let filed = hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
     app.create_user(&system, &Account::new("clerk", "王核对", Role::Clerk, "", ""), PASSWORD).unwrap();
     app.create_user(&system, &Account::new("rev", "李审核", Role::Reviewer, "", ""), PASSWORD).unwrap();
+    let department = app.job(filed[0].job).unwrap().department;
+    app.create_user(&system, &Account::new("dept", "民政局经办人", Role::Department, "", &department), PASSWORD)
+        .unwrap();
     let ukey = UKey::new(21);
     let rev = store.user_by_login("rev").unwrap().unwrap().id;
     app.enrol_sm2(&system, Some(rev), &ukey.public()).unwrap();
@@ -92,6 +95,31 @@ fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
     assert_eq!(b.count("#signoff svg.seal"), 1, "the organization's seal");
     b.eval("document.querySelector('#signoff').scrollIntoView()", serde_json::json!([]));
     b.shot("04-issued");
+    b.click("header.top button[type=submit]");
+    b.find("input[name=login]");
+
+    // The commissioning department finds the issued report on its 工作台 and records its 回执.
+    login(&b, "dept");
+    b.find("#to-review");
+    assert!(b.text("#to-review").contains("签收并登记回执"), "{}", b.text("#to-review"));
+    b.go(&format!("/jobs/{job}"));
+    b.set("#receipt-form select[name=decision]", "approved");
+    let received =
+        b.eval("return document.querySelector('#receipt-form input[name=received_on]').value", serde_json::json!([]));
+    b.set("#receipt-form input[name=decided_on]", received.as_str().unwrap());
+    b.click("#receipt-form button");
+    b.find("#receipts td:nth-child(5)");
+    assert!(b.text("#receipts").contains("批准救助"), "{}", b.text("#receipts"));
+    assert_eq!(b.count("#receipt-form"), 0, "recorded once");
+    b.shot("05-receipt");
+    b.click("header.top button[type=submit]");
+    b.find("input[name=login]");
+    login(&b, "rev");
+    b.find("input[name=sm2]");
+    let challenge = b.text("main code");
+    b.fill("input[name=sm2]", &ukey.sign(&challenge));
+    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+    b.find("#to-review");
 
     // The second report goes back to the clerk with a reason.
     b.go(&format!("/jobs/{}/draft", filed[1].job));
@@ -101,5 +129,5 @@ fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
     assert!(b.text("main h1").contains("已退回"), "{}", b.text("main h1"));
     let history = b.text("main");
     assert!(history.contains("退回重新核对"), "the job's history says so");
-    b.shot("05-returned");
+    b.shot("06-returned");
 }
