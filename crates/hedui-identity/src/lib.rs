@@ -159,6 +159,11 @@ pub mod place {
         Place::new("letter_scan", "content_enc", format!("authorization={authorization}"))
     }
 
+    /// A file of a job's objection, bound to its job and number.
+    pub fn objection_file(job: JobId, seq: i64) -> Place {
+        Place::new("objection_file", "content_enc", format!("job={job}/seq={seq}"))
+    }
+
     /// A report's compact inputs in the caseload, bound to the report they came from.
     pub fn caseload_inputs(job: JobId, version: i64) -> Place {
         Place::new("caseload_inputs", "inputs_enc", format!("job={job}/version={version}"))

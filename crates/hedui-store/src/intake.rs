@@ -89,3 +89,25 @@ pub struct Receipt {
     pub decided_on: Option<Date>,
     pub created_at: Timestamp,
 }
+
+/// A file that comes with an objection, to store.
+#[derive(Clone, Debug)]
+pub struct NewAttachment {
+    pub content_type: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_sm3: String,
+    pub content_enc: Sealed,
+}
+
+/// A stored objection file: its number under the job, and its sealed content when asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub seq: i64,
+    pub content_type: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_sm3: String,
+    pub created_at: Timestamp,
+    pub content_enc: Option<Sealed>,
+}

@@ -144,6 +144,16 @@ pub trait Store: Send + Sync {
     fn record_receipt(&self, r: &intake::Receipt, audit: &AuditEntry) -> Result<()>;
     /// The 回执 recorded for a job's reports, in report order.
     fn receipts(&self, job: JobId) -> Result<Vec<intake::Receipt>>;
+    /// Stores a file of a job's objection under the next number, with its audit row.
+    fn put_objection_file(
+        &self,
+        job: JobId,
+        f: &intake::NewAttachment,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<i64>;
+    /// A job's objection files in number order, without content; with `seq`, that one with it.
+    fn objection_files(&self, job: JobId, seq: Option<i64>) -> Result<Vec<intake::AttachmentRow>>;
     /// Corrects a member's (or supporter's) name and ID number in place (补正), with its audit row.
     fn correct_member(&self, household: HouseholdId, m: &intake::MemberCorrection, audit: &AuditEntry) -> Result<()>;
 

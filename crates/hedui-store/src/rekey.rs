@@ -21,6 +21,8 @@ pub enum RekeyTable {
     KeyEpoch,
     /// Letters' signed scans.
     LetterScan,
+    /// Objections' files.
+    ObjectionFile,
     /// Audit rows' sealed text (their search index stays in the row's MAC epoch).
     Audit,
 }
@@ -37,7 +39,7 @@ pub struct RekeySpec {
 
 impl RekeyTable {
     /// Every table, in the order a rotation takes them (the key epochs' own table last).
-    pub const ALL: [RekeyTable; 15] = [
+    pub const ALL: [RekeyTable; 16] = [
         RekeyTable::Person,
         RekeyTable::Record,
         RekeyTable::ImportIssue,
@@ -51,6 +53,7 @@ impl RekeyTable {
         RekeyTable::SecondFactor,
         RekeyTable::NodeKey,
         RekeyTable::LetterScan,
+        RekeyTable::ObjectionFile,
         RekeyTable::Audit,
         RekeyTable::KeyEpoch,
     ];
@@ -81,6 +84,9 @@ impl RekeyTable {
             RekeyTable::KeyEpoch => ("key_epoch", "id", &["CAST(epoch AS TEXT)"], &["retained_enc"]),
             RekeyTable::Audit => ("audit", "id", &[], &["search_enc", "note_enc"]),
             RekeyTable::LetterScan => ("letter_scan", "id", &["CAST(authorization_id AS TEXT)"], &["content_enc"]),
+            RekeyTable::ObjectionFile => {
+                ("objection_file", "id", &["CAST(job_id AS TEXT)", "CAST(seq AS TEXT)"], &["content_enc"])
+            }
         };
         RekeySpec { table, id, context, values }
     }

@@ -194,6 +194,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "intake", include_str!("../migrations/0015_intake.sql")),
     (16, "review", include_str!("../migrations/0016_review.sql")),
     (17, "receipts", include_str!("../migrations/0017_receipts.sql")),
+    (18, "objection_files", include_str!("../migrations/0018_objection_files.sql")),
 ];
 
 /// [`Store`] over one connection.

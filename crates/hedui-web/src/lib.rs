@@ -91,7 +91,18 @@ fn action(code: String) -> String {
         "household.create" => "登记家庭",
         "household.read" => "查看家庭",
         "authorization.record" => "录入授权书",
-        "authorization.end" => "终止授权书",
+        "authorization.end" => "终止或撤回授权书",
+        "authorization.scan" => "上传授权书扫描件",
+        "authorization.scan_read" => "下载授权书扫描件",
+        "household.correct" => "补正成员信息",
+        "household.list" => "查看家庭列表",
+        "report.complete" => "形成报告（待签发或待审核）",
+        "report.approve" => "审核签发",
+        "report.changes" => "复核前后变化",
+        "report.receipt" => "登记回执",
+        "job.objection_file" => "登记异议材料",
+        "job.objection_file_read" => "下载异议材料",
+        "import.dry_run" => "预览导入",
         "commission.create" => "委托核对",
         "job.transition" => "任务状态变更",
         "job.refuse" => "拒绝核对（授权无效）",
@@ -337,6 +348,7 @@ fn build() -> routes::Routes {
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)
         .post("/jobs/{id}/objection", A::Objection, pages::object)
+        .get("/jobs/{id}/objection-files/{seq}", A::JobRead, pages::objection_file)
         .post("/jobs/{id}/recheck", A::Recheck, pages::recheck)
         .get("/jobs/{id}/report", A::ReportRead, pages::report)
         .get("/jobs/{id}/draft", A::ReportReview, review_pages::draft)

@@ -110,6 +110,11 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
         .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
         .collect();
     let audit = app.job_history(actor, id, 100)?;
+    let objection_files: Vec<_> = app
+        .objection_files(id)?
+        .iter()
+        .map(|f| json!({"seq": f.seq, "name": f.file_name, "size": f.size, "at": f.created_at}))
+        .collect();
     let stored = app.receipts(id)?;
     let latest = app.report_versions(actor, id)?.last().map(|r| r.id);
     let receipted = stored.iter().any(|r| Some(r.report) == latest);
@@ -136,7 +141,7 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
             user => user_ctx_at(actor, "jobs"), job => JobView::of(app, &job), household => hv, reports => reports,
             audit => audit, message => message, can_run => permits(actor.role, Action::JobRun),
             receipts => receipts, decisions => hedui_app::cases::delivery::DECISIONS, today => app.today(),
-            can_receipt => permits(actor.role, Action::ReceiptRecord) && !receipted,
+            can_receipt => permits(actor.role, Action::ReceiptRecord) && !receipted, objection_files => objection_files,
             can_object => permits(actor.role, Action::Objection), can_recheck => permits(actor.role, Action::Recheck),
         },
     )
@@ -171,25 +176,53 @@ pub async fn run_job(
     .await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ObjectionForm {
-    pub reason: String,
-}
-
-/// Records a family's objection to the report (异议).
+/// Records a family's objection to the report (异议), with its materials (an upload form).
 pub async fn object(
     State(web): State<Web>,
     axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
-    Form(f): Form<ObjectionForm>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Response {
-    page(&web, actor, move |app, actor, web| match app.object(actor, JobId(id), &f.reason) {
-        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::InvalidState(_))) => {
-            let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+    let parts = crate::household_page::upload(&headers, body).await;
+    page(&web, actor, move |app, actor, web| {
+        let parts = parts?;
+        let reason = crate::multipart::text(&parts, "reason");
+        let files: Vec<_> = parts
+            .iter()
+            .filter(|p| p.name == "files" && !p.data.is_empty())
+            .map(|p| hedui_app::jobs::objection::Material {
+                file_name: p.file_name.clone().unwrap_or_default(),
+                bytes: p.data.clone(),
+            })
+            .collect();
+        match app.object_with(actor, JobId(id), &reason, &files) {
+            Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
+            Err(e @ (AppError::Invalid(_) | AppError::InvalidState(_))) => {
+                let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+            }
+            Err(e) => Err(e),
         }
-        Err(e) => Err(e),
+    })
+    .await
+}
+
+/// One of an objection's files, only ever as a download.
+pub async fn objection_file(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    Path((id, seq)): Path<(i64, i64)>,
+) -> Response {
+    page(&web, actor, move |app, actor, _| {
+        let (content_type, bytes) = app.objection_file(actor, JobId(id), seq)?;
+        let ext = match content_type.as_str() {
+            "application/pdf" => "pdf",
+            "image/png" => "png",
+            _ => "jpg",
+        };
+        let disposition = format!("attachment; filename=\"objection-{id}-{seq}.{ext}\"");
+        Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes))
     })
     .await
 }

@@ -141,6 +141,7 @@ impl App {
             RekeyTable::NodeKey => vec![place::node_key_secret(ctx(0))],
             RekeyTable::KeyEpoch => vec![place::key_epoch_retained(num(0)?)],
             RekeyTable::LetterScan => vec![place::letter_scan(num(0)?)],
+            RekeyTable::ObjectionFile => vec![place::objection_file(hedui_core::JobId(num(0)?), num(1)?)],
             RekeyTable::Audit => vec![place::audit_search(), place::audit_note()],
             other => return Err(AppError::Internal(format!("{other:?} has its own places"))),
         })

@@ -118,6 +118,7 @@ fn what(action: &str) -> &str {
         "exchange.answer" => "部门或机构答复",
         "report.complete" => "形成核对报告",
         "report.issue" => "出具核对报告",
+        "report.receipt" => "业务部门签收核对报告",
         "report.read" => "查阅核对报告",
         "report.download" => "下载核对报告",
         other => other,

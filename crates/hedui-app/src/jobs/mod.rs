@@ -3,6 +3,7 @@
 //! are `bulk`'s.
 
 pub mod bulk;
+pub mod objection;
 mod pipeline;
 pub mod review;
 
@@ -128,6 +129,9 @@ impl App {
         let letter = self.check_authorization(&job, &h).map_err(|reason| {
             AppError::AuthorizationRequired(format!("核对任务 {id} 不能复核：{reason}。请补录有效授权书。"))
         })?;
+        // The version the 复核 answers: the latest one issued (a returned one never was).
+        let issued = self.store.reports(id)?.into_iter().rfind(|r| r.state == hedui_store::ReportState::Issued);
+        let before = issued.map(|row| self.checked(actor, &row).map(|(r, _)| r)).transpose()?;
         let state = self.move_job(actor, &job, from, JobEvent::Recheck, "复核".into(), None)?;
         self.move_job(actor, &job, state, JobEvent::Dispatch, "复核：重新查询部门数据与金融机构".into(), None)?;
         let job = self.job(id)?;
@@ -135,7 +139,16 @@ impl App {
             self.enqueue_online(&job, &h, &letter)?;
             self.collect()?;
         }
-        self.complete_job(actor, job, h, letter)
+        let after = self.complete_job(actor, job, h, letter)?;
+        if let Some(before) = before {
+            let changed = crate::reports::changes::changes(&before, &after);
+            let detail = match changed.is_empty() {
+                true => format!("第 {} 版与第 {} 版相比没有变化", after.version, before.version),
+                false => format!("第 {} 版与第 {} 版相比：{}", after.version, before.version, changed.join("；")),
+            };
+            self.audit(actor, "report.changes", &format!("job:{id}"), hedui_store::AuditOutcome::Ok, detail)?;
+        }
+        Ok(after)
     }
 
     /// Checks the letter and moves a submitted job to `Dispatched`.

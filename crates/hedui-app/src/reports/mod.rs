@@ -4,6 +4,7 @@
 //! version and never changes an earlier one. It holds names but never full ID
 //! numbers; names are masked when a role may not see them.
 
+pub mod changes;
 pub mod file;
 pub mod issue;
 pub mod labels;

@@ -117,3 +117,29 @@ pub fn receipts_follow_issued_reports(s: &dyn Store) {
     assert_eq!((ids(false), ids(true)), (vec![k], vec![j]));
     assert_eq!(s.count_jobs(&JobFilter { receipted: Some(false), ..Default::default() }).unwrap(), 1);
 }
+
+pub fn objection_files_are_numbered_per_job(s: &dyn Store) {
+    let j = analysed(s, "O1");
+    let k = analysed(s, "O2");
+    let file = |n: u8| crate::intake::NewAttachment {
+        content_type: "application/pdf".into(),
+        file_name: format!("材料{n}.pdf"),
+        size: 10 + i64::from(n),
+        content_sm3: format!("{n:02}").repeat(32),
+        content_enc: super::sd(vec![n; 12]),
+    };
+    assert_eq!(s.put_objection_file(j, &file(1), ts(1), &audit("job.objection_file", "j")).unwrap(), 1);
+    assert_eq!(s.put_objection_file(j, &file(2), ts(2), &audit("job.objection_file", "j")).unwrap(), 2);
+    assert_eq!(s.put_objection_file(k, &file(3), ts(3), &audit("job.objection_file", "k")).unwrap(), 1, "per job");
+    let missing = s.put_objection_file(JobId(999), &file(4), ts(3), &audit("job.objection_file", "x"));
+    assert!(matches!(missing, Err(StoreError::NotFound(_))));
+    let listed = s.objection_files(j, None).unwrap();
+    assert_eq!(
+        listed.iter().map(|f| (f.seq, f.size, f.content_enc.is_some())).collect::<Vec<_>>(),
+        [(1, 11, false), (2, 12, false)]
+    );
+    assert_eq!(listed[1].file_name, "材料2.pdf");
+    let one = s.objection_files(j, Some(2)).unwrap();
+    assert_eq!((one.len(), one[0].content_enc.clone()), (1, Some(super::sd(vec![2; 12]))));
+    assert!(s.objection_files(j, Some(9)).unwrap().is_empty());
+}

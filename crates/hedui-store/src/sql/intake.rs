@@ -1,7 +1,10 @@
 //! Intake: the household list, letters' scans and members' corrections.
 
 use super::*;
-use crate::intake::{HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewLetterScan, Receipt};
+use crate::intake::{
+    AttachmentRow, HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewAttachment, NewLetterScan,
+    Receipt,
+};
 
 fn household_where(f: &HouseholdFilter) -> (String, Vec<Value>) {
     let mut w = vec!["1 = 1".to_string()];
@@ -217,6 +220,66 @@ pub(super) fn receipts(st: &SqlStore, job: JobId) -> Result<Vec<Receipt>> {
             decision: r.text(5)?,
             decided_on: r.opt_date(6)?,
             created_at: r.ts(7)?,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn put_objection_file(
+    st: &SqlStore,
+    job: JobId,
+    f: &NewAttachment,
+    at: Timestamp,
+    audit: &AuditEntry,
+) -> Result<i64> {
+    st.tx(|c| {
+        if c.query("SELECT id FROM job WHERE id = ?", &[job.0.into()])?.is_empty() {
+            return Err(StoreError::NotFound(format!("核对任务 {job}")));
+        }
+        let seq = first_i64(&c.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM objection_file WHERE job_id = ?", &[job.0.into()])?)?;
+        c.execute(
+            "INSERT INTO objection_file (job_id, seq, content_type, file_name, size, content_sm3, content_enc, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                job.0.into(),
+                seq.into(),
+                f.content_type.as_str().into(),
+                f.file_name.as_str().into(),
+                f.size.into(),
+                f.content_sm3.as_str().into(),
+                f.content_enc.as_slice().into(),
+                at.into(),
+            ],
+        )?;
+        write_audit(c, audit)?;
+        Ok(seq)
+    })
+}
+
+pub(super) fn objection_files(st: &SqlStore, job: JobId, seq: Option<i64>) -> Result<Vec<AttachmentRow>> {
+    let content = if seq.is_some() { "content_enc" } else { "NULL" };
+    let (filter, params): (&str, Vec<Value>) = match seq {
+        Some(n) => ("AND seq = ?", vec![job.0.into(), n.into()]),
+        None => ("", vec![job.0.into()]),
+    };
+    st.query(
+        &format!(
+            "SELECT seq, content_type, file_name, size, content_sm3, created_at, {content} FROM objection_file \
+             WHERE job_id = ? {filter} ORDER BY seq"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(AttachmentRow {
+            seq: r.i64(0)?,
+            content_type: r.text(1)?,
+            file_name: r.text(2)?,
+            size: r.i64(3)?,
+            content_sm3: r.text(4)?,
+            created_at: r.ts(5)?,
+            content_enc: r.opt_sealed(6)?,
         })
     })
     .collect()

@@ -1,5 +1,7 @@
 //! `Store` for `SqlStore`: each method forwards to the module of its concern, so this file is
 //! the table of where every method lives.
+// tidy: allow(long-file): one forwarding function per Store method, the trait's own table; it
+// grows with the trait and holds no logic to split.
 
 use super::*;
 
@@ -285,6 +287,18 @@ impl Store for SqlStore {
     }
     fn receipts(&self, job: JobId) -> Result<Vec<crate::intake::Receipt>> {
         intake::receipts(self, job)
+    }
+    fn put_objection_file(
+        &self,
+        j: JobId,
+        f: &crate::intake::NewAttachment,
+        at: Timestamp,
+        a: &AuditEntry,
+    ) -> Result<i64> {
+        intake::put_objection_file(self, j, f, at, a)
+    }
+    fn objection_files(&self, j: JobId, seq: Option<i64>) -> Result<Vec<crate::intake::AttachmentRow>> {
+        intake::objection_files(self, j, seq)
     }
     fn correct_member(&self, h: HouseholdId, m: &crate::intake::MemberCorrection, audit: &AuditEntry) -> Result<()> {
         intake::correct_member(self, h, m, audit)

@@ -45,6 +45,16 @@ fn recheck_issues_a_new_version_and_keeps_the_old_one() {
         assert_eq!(v2.assessment.outcome, Outcome::Exceeds, "{}", v2.assessment.conclusion);
         assert!(v2.assessment.reasons.iter().any(|r| r.code() == "car"));
         assert_eq!(app.job(job).unwrap().state, JobState::ReportIssued);
+        // The 复核 records what changed against version 1.
+        let history = store.audit_log(Some(&format!("job:{job}")), 100).unwrap();
+        let changed = history.iter().find(|r| r.entry.action == "report.changes").expect("the changes recorded");
+        assert!(changed.entry.detail.contains("第 2 版与第 1 版相比"), "{}", changed.entry.detail);
+        assert!(changed.entry.detail.contains("核对结论：待核实 → 超出"), "{}", changed.entry.detail);
+        assert!(
+            changed.entry.detail.contains("车") || changed.entry.detail.contains("未反馈 →"),
+            "{}",
+            changed.entry.detail
+        );
         // With every source in, declared and verified values stand side by side.
         let household = &v2.comparison[0];
         assert_eq!(household.verified, Some(v2.assessment.income_monthly));

@@ -220,3 +220,44 @@ fn the_commissioning_department_records_its_receipt() {
         assert!(audit.iter().any(|a| a.entry.action == "report.receipt" && a.entry.detail.contains("批准救助")));
     }
 }
+
+/// An objection brings its materials: checked before anything is stored, sealed, read back
+/// whole; a file that is not a document refuses the whole objection.
+#[test]
+fn an_objection_keeps_its_materials() {
+    use hedui_app::jobs::objection::Material;
+    let city = common::city(3, 99);
+    for store in common::stores("objection_files") {
+        let app = common::app(store.clone(), Some(&city));
+        let system = Caller::system("t");
+        hedui::city::import_mirrors(&app, &system, &city).unwrap();
+        let apps = hedui::city::applications(&city).unwrap();
+        let filed = hedui::city::file_applications(&app, &system, &apps, common::as_of(), &|_| true).unwrap();
+        let clerk = common::clerk();
+        let job = filed[0].job;
+        app.run_job(&clerk, job).unwrap();
+        let pdf = Material { file_name: "户口簿.pdf".into(), bytes: b"%PDF-1.4\n% a page\n%%EOF\n".to_vec() };
+        let exe = Material { file_name: "x.pdf".into(), bytes: b"MZ\x90\0".to_vec() };
+        let refused = app.object_with(&clerk, job, "收入已变化", &[pdf.clone(), exe]).unwrap_err();
+        assert!(matches!(refused, AppError::Invalid(_)), "{refused:?}");
+        assert_eq!(app.job(job).unwrap().state, JobState::ReportIssued, "nothing recorded");
+        assert!(app.objection_files(job).unwrap().is_empty());
+        let png =
+            Material { file_name: "银行流水.png".into(), bytes: b"\x89PNG\r\n\x1a\n....IEND\xaeB`\x82".to_vec() };
+        app.object_with(&clerk, job, "收入已变化，附户口簿和银行流水", &[pdf.clone(), png.clone()]).unwrap();
+        assert_eq!(app.job(job).unwrap().state, JobState::Objection);
+        let listed = app.objection_files(job).unwrap();
+        assert_eq!(
+            listed.iter().map(|f| (f.seq, f.file_name.as_str())).collect::<Vec<_>>(),
+            [(1, "户口簿.pdf"), (2, "银行流水.png")]
+        );
+        assert_eq!(app.objection_file(&clerk, job, 2).unwrap(), ("image/png".to_string(), png.bytes));
+        assert!(matches!(app.objection_file(&clerk, job, 3), Err(AppError::NotFound(_))));
+        // The 复核 records what changed against the report objected to.
+        app.recheck(&clerk, job).unwrap();
+        let history = store.audit_log(Some(&format!("job:{job}")), 100).unwrap();
+        assert!(
+            history.iter().any(|r| r.entry.action == "report.changes" && r.entry.detail.contains("第 2 版与第 1 版"))
+        );
+    }
+}

@@ -58,6 +58,8 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         let scan = b"%PDF-1.4\n% a signed letter\n%%EOF\n".to_vec();
         let letter = store.authorizations(filed[1].household).unwrap()[0].id;
         app.attach_scan(&clerk, filed[1].household, letter, "letter.pdf", &scan).unwrap();
+        let material = hedui_app::jobs::objection::Material { file_name: "m.pdf".into(), bytes: scan.clone() };
+        app.object_with(&system, filed[2].job, "异议", &[material]).unwrap();
         let before = app.sealed_census(old.as_ref()).unwrap();
         assert_eq!((before.failed_count, before.opened.keys().copied().collect::<Vec<_>>()), (0, vec![1]));
         let total: usize = before.opened.values().sum();
@@ -82,7 +84,17 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         assert_eq!((done.from, done.to), (1, 2));
         assert!(seen.iter().any(|(t, n)| *t == hedui_store::rekey::RekeyTable::Person && *n > 0), "{seen:?}");
         assert!(done.total() >= before.opened[&1] / 3, "rows re-sealed: {done:?}");
-        for table in ["person", "record", "member", "report", "node_key", "audit", "staff_relative", "letter_scan"] {
+        for table in [
+            "person",
+            "record",
+            "member",
+            "report",
+            "node_key",
+            "audit",
+            "staff_relative",
+            "letter_scan",
+            "objection_file",
+        ] {
             assert!(done.resealed[table] > 0, "{table} re-sealed: {done:?}");
         }
         let swept = app.rotation_finish(&system, store.as_ref()).unwrap();
@@ -105,6 +117,7 @@ fn a_rotation_reseals_everything_and_the_old_key_opens_nothing() {
         assert!(kin(&app).unwrap_err().to_string().contains("近亲属"));
         assert!(app.report(&system, filed[0].job, None).is_ok(), "a report opens and its signatures hold");
         assert_eq!(app.scan_file(&clerk, filed[1].household, letter).unwrap().2, scan, "the scan opens under epoch 2");
+        assert_eq!(app.objection_file(&system, filed[2].job, 1).unwrap().1, scan, "and the objection's file");
         // What departments know of the node does not change.
         assert_eq!(app.exchange_secret("hedui-test").unwrap().public(), exchange_key);
         // The chain verifies across the epochs, with the old epoch's MAC key kept.
