@@ -7,6 +7,7 @@
 mod bench_audit;
 mod bench_crypto;
 mod bench_exchange;
+mod bench_http;
 mod bench_import;
 mod bench_login;
 mod bench_rotate;
@@ -46,7 +47,11 @@ tasks:
       Stores a caseload of generated households as completed reports store it, runs
       `policy simulate dibao.standard=+5%` over it and prints each stage (reading, opening,
       evaluating before and after, aggregating) beside OpenFisca's build + calculate of the same
-      households, with the totals of both compared.";
+      households, with the totals of both compared.
+  bench-http [--households 10000] [--users 1000] [--rps 500] [--secs 60] [--each 2000] [--inflight 256]
+      Serves a node of verified households with the release `hedui serve` (build it first) and
+      prints each page's server CPU per request (from /proc, apart from the load) and latency,
+      then an open-loop load's p50, p99, errors and CPU per request.";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -59,6 +64,7 @@ fn main() -> Result<()> {
         Some("bench-exchange") => bench_exchange::run(&bench_exchange::Options::parse(args)?),
         Some("bench-rules") => bench_rules::run(&bench_rules::Options::parse(args)?),
         Some("bench-simulate") => bench_simulate::run(&bench_simulate::Options::parse(args)?),
+        Some("bench-http") => bench_http::run(&bench_http::Options::parse(args)?),
         Some("sim-serve") => bench_exchange::sim_serve(args),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");

@@ -22,6 +22,7 @@ mod history;
 mod hostile;
 mod idcheck;
 mod keys;
+mod lists_scale;
 mod login;
 mod masking;
 mod migration;
