@@ -40,6 +40,17 @@ macro_rules! ctx {
     }};
 }
 
+/// A template's context with each value converted once, straight from its type (for the largest
+/// pages; [`ctx!`] goes through JSON).
+#[macro_export]
+macro_rules! direct_ctx {
+    ($($k:ident => $v:expr),* $(,)?) => {{
+        let mut m = std::collections::BTreeMap::<String, minijinja::Value>::new();
+        $( m.insert(stringify!($k).to_string(), minijinja::Value::from(minijinja::value::Serde(&$v))); )*
+        minijinja::Value::from(m)
+    }};
+}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -272,9 +272,11 @@ pub(crate) fn report_page(
         .collect();
     let member_names: HashMap<String, String> =
         r.members.iter().map(|m| (m.seq.to_string(), format!("{} {}", m.seq, m.name))).collect();
+    // The report goes to the template as it is (one conversion, not through JSON): it is the
+    // largest value any page renders.
     web.render(
         "report.html",
-        crate::ctx! {
+        crate::direct_ctx! {
             user => actor.map(|a| user_ctx_at(a, "jobs")), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
             source_names => source_names,
             trace_text => r.assessment.decision.as_ref().and_then(|d| d.trace.as_ref()).map(|t| t.to_text()).unwrap_or_default(),

@@ -206,6 +206,9 @@ pub async fn create(
 pub struct UserActionForm {
     #[serde(default)]
     pub password: String,
+    /// A UKey's SM2 public key (hex) to enrol.
+    #[serde(default)]
+    pub public_key: String,
 }
 
 pub async fn act(
@@ -221,6 +224,7 @@ pub async fn act(
             "enable" => app.set_user_disabled(actor, id, false).map(|_| "已启用"),
             "unlock" => app.set_user_locked(actor, id, false).map(|_| "已解锁"),
             "reset" => app.reset_password(actor, id, &f.password).map(|_| "密码已重置，下次登录须修改"),
+            "ukey" => app.enrol_sm2(actor, Some(id), &f.public_key).map(|_| "UKey 公钥已登记（用于登录和审核签发）"),
             other => Err(AppError::NotFound(format!("操作 {other}"))),
         }?;
         Ok(Redirect::to(&format!("/users?done={}", urlencode(done))).into_response())

@@ -120,7 +120,14 @@ pub struct ReportSigner {
     accepted: Vec<String>,
     /// Revoked public keys.
     revoked: Vec<String>,
+    /// Statements and signatures already found to verify (the SM3 of the pair): a report read
+    /// again checks its two signatures without two SM2 verifications. A changed statement or
+    /// signature is another pair, verified afresh; the signer is rebuilt when a key is revoked.
+    verified: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
 }
+
+/// The most pairs [`ReportSigner`] remembers before it starts over.
+const VERIFIED_KEPT: usize = 200_000;
 
 impl std::fmt::Debug for ReportSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,7 +141,14 @@ impl ReportSigner {
     pub fn derive(keys: &dyn KeyProvider, node: &str) -> ReportSigner {
         let signer = format!("{node}#report");
         let secret = NodeSecret::derive(&keys.stable_index(b"report-signing", node.as_bytes()), &signer);
-        ReportSigner { public: secret.public(), secret, signer, accepted: Vec::new(), revoked: Vec::new() }
+        ReportSigner {
+            public: secret.public(),
+            secret,
+            signer,
+            accepted: Vec::new(),
+            revoked: Vec::new(),
+            verified: Default::default(),
+        }
     }
 
     /// A signer whose active key comes from `seed` (a generated key), also accepting `accepted`
@@ -144,7 +158,7 @@ impl ReportSigner {
         let secret = NodeSecret::derive(seed, &signer);
         let public = secret.public();
         let accepted = accepted.into_iter().filter(|k| *k != public.sign && !revoked.contains(k)).collect();
-        ReportSigner { public, secret, signer, accepted, revoked }
+        ReportSigner { public, secret, signer, accepted, revoked, verified: Default::default() }
     }
 
     /// Whether signatures by `public_key` hold here (the active key, or one still accepted).
@@ -174,9 +188,20 @@ impl ReportSigner {
 
     /// Whether `sig_hex` is a signature over `statement` by a key this node accepts.
     pub fn verify_statement(&self, statement: &[u8], sig_hex: &str) -> bool {
+        let pair = hedui_crypto::sm3(&[statement, b"\0", sig_hex.as_bytes()].concat());
+        if self.verified.lock().is_ok_and(|v| v.contains(&pair)) {
+            return true;
+        }
         let Some(sig) = decode_hex(sig_hex) else { return false };
-        gm::verify(&GmProfile::default(), &self.public, statement, &sig).is_ok()
-            || self.accepted.iter().any(|k| ReportSigner::verify_by(k, statement, sig_hex))
+        let ok = gm::verify(&GmProfile::default(), &self.public, statement, &sig).is_ok()
+            || self.accepted.iter().any(|k| ReportSigner::verify_by(k, statement, sig_hex));
+        if ok && let Ok(mut v) = self.verified.lock() {
+            if v.len() >= VERIFIED_KEPT {
+                v.clear();
+            }
+            v.insert(pair);
+        }
+        ok
     }
 
     /// The other public keys whose signatures hold, and the revoked ones.

@@ -266,6 +266,16 @@ fn the_security_officer_manages_users_in_the_browser() {
     assert!(b.text("table.list tbody").contains("clerk2"));
     b.click_away("table.list td.actions form[action$='/enable'] button");
     assert!(b.text("main .notice").contains("已启用"));
+    // The user's UKey: its SM2 public key enrolled (for logging in and for approving reports).
+    b.go("/users?q=clerk2");
+    let ukey = crate::review::UKey::new(31);
+    b.eval("document.querySelector('details.ukey').open = true", serde_json::json!([]));
+    b.fill("details.ukey input[name=public_key]", &ukey.public());
+    b.click_away("details.ukey button");
+    assert!(b.text("main .notice").contains("UKey 公钥已登记"), "{}", b.text("main"));
+    let id = store.user_by_login("clerk2").unwrap().unwrap().id;
+    let factors = store.second_factors(id).unwrap();
+    assert_eq!(factors.iter().find(|f| f.kind == "sm2").and_then(|f| f.public_key.clone()), Some(ukey.public()));
     let audited: Vec<_> =
         store.audit_log(Some("user:clerk2"), 10).unwrap().into_iter().map(|r| r.entry.action).collect();
     assert!(
@@ -286,6 +296,11 @@ fn the_security_officer_manages_users_in_the_browser() {
     b.fill("input[name=login]", "clerk2");
     b.fill("input[name=password]", "Initial-pass-2026!");
     b.click("button[type=submit]");
+    // Their UKey signs the login's challenge first.
+    b.find("input[name=sm2]");
+    let challenge = b.text("main code");
+    b.fill("input[name=sm2]", &ukey.sign(&challenge));
+    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
     b.find("input[type=password]");
     assert!(b.path().starts_with("/password"), "{}", b.path());
     b.shot("04-first-login");
