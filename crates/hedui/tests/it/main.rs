@@ -45,6 +45,7 @@ mod supporters;
 mod tamper;
 mod tidy;
 mod tls;
+mod ui_day;
 mod ui_flows;
 mod ui_import;
 mod ui_intake;
