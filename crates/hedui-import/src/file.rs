@@ -138,7 +138,7 @@ pub(crate) fn decode(raw: &[u8]) -> Result<(std::borrow::Cow<'_, [u8]>, &'static
 /// they are; numbers are written without exponent where they are whole; date cells become
 /// `YYYY-MM-DD`. (An ID number that was typed into a number cell has lost its last digits to
 /// floating point: it fails its check and is kept unresolved.)
-pub(crate) fn xlsx_text(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
+pub fn xlsx_text(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
     use calamine::{Data, Reader};
     let bad = |e: String| ImportError::Csv(format!("XLSX 文件无法读取：{e}"));
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))

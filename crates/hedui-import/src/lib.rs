@@ -28,8 +28,8 @@ pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
 
-pub use file::last_full;
 use file::{check_shrink, decode, shrink_refusal};
+pub use file::{last_full, xlsx_text};
 
 use hedui_core::id_number::IdNumber;
 use hedui_core::{BlindIndex, Date, Sealed, Timestamp};

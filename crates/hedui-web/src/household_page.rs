@@ -345,3 +345,43 @@ pub async fn commission(
     })
     .await
 }
+
+/// The batch commission template (批量委托模板): its header and one example row.
+pub async fn batch_template(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
+    page(&web, actor, move |app, _, _| {
+        let example = vec![
+            "H000001".to_string(),
+            CommissionKind::PeriodicRecheck.name_zh().to_string(),
+            Programme::Dibao.name_zh().to_string(),
+            String::new(),
+            app.today().to_string(),
+            "（示例行，请删除）".to_string(),
+        ];
+        crate::exports::xlsx(app, "commission-template", "批量委托", &hedui_app::cases::batch::COLUMNS, &[example])
+    })
+    .await
+}
+
+/// Files the commissions of an uploaded list, and shows each row's result.
+pub async fn batch(
+    State(web): State<Web>,
+    axum::Extension(actor): axum::Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let parts = upload(&headers, body).await;
+    page(&web, actor, move |app, actor, web| {
+        let parts = parts?;
+        let file = multipart::field(&parts, "file").filter(|f| !f.data.is_empty());
+        let file = file.ok_or_else(|| AppError::Invalid("请选择填好的批量委托模板".into()))?;
+        let lines = app.commission_batch(actor, &file.data)?;
+        let filed = lines.iter().filter(|l| l.job.is_some()).count();
+        let refused = lines.iter().any(|l| l.job.is_none());
+        let ctx = crate::ctx! {
+            user => user_ctx_at(actor, "jobs"), lines => lines, filed => filed, refused => refused,
+            file_name => file.file_name.clone().unwrap_or_default(),
+        };
+        web.render("commission_batch.html", ctx).map(Html)
+    })
+    .await
+}

@@ -193,6 +193,7 @@ pub async fn jobs(
                 "region": q.region, "household": q.household, "commission": q.commission, "name": q.name,
                 "id_number": q.id_number, "from": q.from, "to": q.to, "sort": sort}),
             states => states, outcomes => outcomes, programmes => programmes, kinds => kinds,
+            can_commission => hedui_app::access::permits(actor.role, hedui_app::Action::CommissionCreate),
         };
         web.render("jobs.html", ctx).map(Html)
     })

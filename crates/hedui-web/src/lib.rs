@@ -196,6 +196,7 @@ fn templates() -> Environment<'static> {
         ("households.html", include_str!("../templates/households.html")),
         ("household_new.html", include_str!("../templates/household_new.html")),
         ("household.html", include_str!("../templates/household.html")),
+        ("commission_batch.html", include_str!("../templates/commission_batch.html")),
         ("import_preview.html", include_str!("../templates/import_preview.html")),
         ("import_run.html", include_str!("../templates/import_run.html")),
         ("home.html", include_str!("../templates/home.html")),
@@ -350,6 +351,8 @@ fn build() -> routes::Routes {
         .get("/households/{id}/letters/{aid}/scan", A::HouseholdRead, household_page::scan)
         .post("/households/{id}/letters/{aid}/end", A::LetterChange, household_page::end_letter)
         .post("/households/{id}/commission", A::CommissionCreate, household_page::commission)
+        .get("/commissions/template.xlsx", A::CommissionCreate, household_page::batch_template)
+        .post("/commissions/batch", A::CommissionCreate, household_page::batch)
         .get("/jobs", A::JobList, job_list::jobs)
         .get("/jobs.xlsx", A::JobList, job_list::jobs_xlsx)
         .get("/users", A::UserManage, user_pages::users)

@@ -1,5 +1,6 @@
 //! Households and their authorization letters.
 
+pub mod batch;
 mod commissions;
 pub mod delivery;
 pub mod intake;

@@ -7,6 +7,7 @@ mod accounts;
 mod audit_chain;
 mod audit_rows;
 mod backup;
+mod batch;
 mod bootstrap;
 mod browser;
 mod catalog;

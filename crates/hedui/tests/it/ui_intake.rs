@@ -161,6 +161,31 @@ fn a_township_clerk_registers_a_family_records_its_letters_and_files_a_commissio
     b.go(&format!("/households?name={}", crate::ui_flows::urlencode_part(&family.members[1].name)));
     assert!(b.text("table.list").contains(&family.number), "{}", b.text("table.list"));
 
+    // A batch of commissions from the template on the job list.
+    b.go("/jobs");
+    let template = download(&b, "/commissions/template.xlsx");
+    let header = crate::ui_flows::xlsx_rows(&template).remove(0);
+    assert_eq!(header, hedui_app::cases::batch::COLUMNS);
+    let list = dir.join("batch.xlsx");
+    let row = vec![
+        family.number.clone(),
+        "定期复核".into(),
+        "最低生活保障".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    std::fs::write(
+        &list,
+        hedui_exchange::package::xlsx_bytes("批量委托", &hedui_app::cases::batch::COLUMNS, &[row]).unwrap(),
+    )
+    .unwrap();
+    b.eval("document.querySelector('#batch').open = true", serde_json::json!([]));
+    b.upload("#batch input[name=file]", &list);
+    b.click_away("#batch button[type=submit]");
+    assert!(b.text("#batch-done").contains("已委托 1 户"), "{}", b.text("main"));
+    b.shot("07-batch");
+
     // Every step is in the audit trail, with the correction's reason sealed.
     let actions: Vec<String> = store
         .audit_log(None, 200)
