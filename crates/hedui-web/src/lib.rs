@@ -12,6 +12,7 @@
 mod accounts;
 mod api;
 mod audit_pages;
+mod exchange_pages;
 mod exports;
 pub mod guard;
 mod household_page;
@@ -74,6 +75,8 @@ pub struct Web {
     pub secure: bool,
     /// Uploaded files waiting for confirmation, and imports running.
     uploads: Arc<import_pages::Uploads>,
+    /// Exported request packages waiting to be downloaded.
+    packages: Arc<exchange_pages::Packages>,
 }
 
 impl std::fmt::Debug for Web {
@@ -114,6 +117,8 @@ fn action(code: String) -> String {
         "job.objection_file" => "登记异议材料",
         "job.objection_file_read" => "下载异议材料",
         "import.dry_run" => "预览导入",
+        "exchange.export" => "导出请求文件包",
+        "exchange.import" => "导入响应文件包",
         "commission.create" => "委托核对",
         "job.transition" => "任务状态变更",
         "job.refuse" => "拒绝核对（授权无效）",
@@ -197,6 +202,7 @@ fn templates() -> Environment<'static> {
         ("household_new.html", include_str!("../templates/household_new.html")),
         ("household.html", include_str!("../templates/household.html")),
         ("commission_batch.html", include_str!("../templates/commission_batch.html")),
+        ("exchange.html", include_str!("../templates/exchange.html")),
         ("import_preview.html", include_str!("../templates/import_preview.html")),
         ("import_run.html", include_str!("../templates/import_run.html")),
         ("home.html", include_str!("../templates/home.html")),
@@ -223,6 +229,7 @@ impl Web {
             access: Default::default(),
             secure: false,
             uploads: Default::default(),
+            packages: Default::default(),
         }
     }
 
@@ -378,6 +385,10 @@ fn build() -> routes::Routes {
         .post("/imports/confirm", A::ImportRun, import_pages::confirm)
         .get("/imports/runs/{token}", A::ImportRead, import_pages::run_page)
         .get("/imports/runs/{token}/progress", A::ImportRead, import_pages::run_json)
+        .get("/exchange", A::ImportRead, exchange_pages::exchange)
+        .post("/exchange/export", A::ImportRun, exchange_pages::export)
+        .get("/exchange/packages/{token}", A::ImportRun, exchange_pages::package)
+        .post("/exchange/import", A::ImportRun, exchange_pages::import)
         .get("/sources", A::SourceRead, pages::sources)
         .get("/sources.xlsx", A::SourceRead, exports::sources_xlsx)
         .get("/policy", A::PolicyRead, pages::policy)

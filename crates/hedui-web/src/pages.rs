@@ -31,7 +31,14 @@ const MENU: [(&str, &[MenuItem]); 4] = {
                 ("jobs", "核对任务", A::JobList),
             ],
         ),
-        ("数据管理", &[("imports", "数据导入", A::ImportRead), ("sources", "数据源", A::SourceRead)]),
+        (
+            "数据管理",
+            &[
+                ("imports", "数据导入", A::ImportRead),
+                ("exchange", "文件交换", A::ImportRead),
+                ("sources", "数据源", A::SourceRead),
+            ],
+        ),
         ("政策参数", &[("policy", "政策与参数", A::PolicyRead)]),
         (
             "系统管理",

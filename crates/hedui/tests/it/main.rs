@@ -47,6 +47,7 @@ mod tamper;
 mod tidy;
 mod tls;
 mod ui_day;
+mod ui_exchange;
 mod ui_flows;
 mod ui_import;
 mod ui_intake;
