@@ -394,7 +394,7 @@ pub struct ReportRow {
 
 /// An 审核员's approval of a report, stored with its issue: the names the issue signature covers
 /// and the reviewer's own SM2 signature with the public key that checks it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Approval {
     pub verifier: String,
     pub verifier_name: String,

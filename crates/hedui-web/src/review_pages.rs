@@ -24,6 +24,19 @@ fn draft_page(web: &Web, app: &App, actor: &Caller, id: JobId, error: Option<Str
     report_page(web, Some(actor), &d.report, Some(review))
 }
 
+/// After approving or returning: on to `to`, or back to the draft with a refusal the reviewer
+/// can act on (a signature that does not verify, a missing reason).
+fn then(web: &Web, app: &App, actor: &Caller, id: i64, done: AppResult<()>, to: String) -> AppResult<Response> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&to).into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let html = draft_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn draft(
     State(web): State<Web>,
     axum::Extension(actor): axum::Extension<Caller>,
@@ -65,13 +78,9 @@ pub async fn approve(
     Path(id): Path<i64>,
     Form(f): Form<ApproveForm>,
 ) -> Response {
-    page(&web, actor, move |app, actor, web| match app.approve(actor, JobId(id), &f.signature) {
-        Ok(()) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
-        Err(e @ AppError::Invalid(_)) => {
-            let html = draft_page(web, app, actor, JobId(id), Some(e.public_message()))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
-        }
-        Err(e) => Err(e),
+    page(&web, actor, move |app, actor, web| {
+        let done = app.approve(actor, JobId(id), &f.signature);
+        then(web, app, actor, id, done, format!("/jobs/{id}/report"))
     })
     .await
 }
@@ -88,13 +97,9 @@ pub async fn send_back(
     Path(id): Path<i64>,
     Form(f): Form<ReturnForm>,
 ) -> Response {
-    page(&web, actor, move |app, actor, web| match app.return_report(actor, JobId(id), &f.reason) {
-        Ok(()) => Ok(Redirect::to(&format!("/jobs/{id}")).into_response()),
-        Err(e @ AppError::Invalid(_)) => {
-            let html = draft_page(web, app, actor, JobId(id), Some(e.public_message()))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
-        }
-        Err(e) => Err(e),
+    page(&web, actor, move |app, actor, web| {
+        let done = app.return_report(actor, JobId(id), &f.reason);
+        then(web, app, actor, id, done, format!("/jobs/{id}"))
     })
     .await
 }

@@ -11,7 +11,7 @@ use hedui_crypto::{decode_hex, encode_hex};
 use hedui_store::{AuditOutcome, ReportRow, ReportState};
 
 use crate::reports::Report;
-use crate::reports::issue::{Seal, SealApproval, approval_statement};
+use crate::reports::issue::{Seal, approval_statement};
 use crate::{Action, App, AppError, AppResult, Caller, Object, Principal};
 
 /// A report waiting for review, as the reviewer reads it.
@@ -108,7 +108,7 @@ impl App {
             return Err(AppError::Invalid(why));
         }
         let (reviewer, reviewer_name) = self.person_named(actor)?;
-        seal.approval = Some(SealApproval {
+        seal.approval = Some(hedui_store::Approval {
             verifier: report.verifier.clone(),
             verifier_name: report.verifier_name.clone(),
             reviewer,

@@ -40,46 +40,7 @@ pub struct Seal {
     pub signed_in_migration: bool,
     /// The approval an 审核员 issued it with (none: issued without review).
     #[serde(default)]
-    pub approval: Option<SealApproval>,
-}
-
-/// Who verified and who approved a report, as its issue signature covers them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SealApproval {
-    pub verifier: String,
-    pub verifier_name: String,
-    pub reviewer: String,
-    pub reviewer_name: String,
-    pub organization: String,
-    /// The reviewer's SM2 public key and signature over [`approval_statement`].
-    pub reviewer_key: String,
-    pub reviewer_sig: String,
-}
-
-impl SealApproval {
-    pub fn of(a: &hedui_store::Approval) -> SealApproval {
-        SealApproval {
-            verifier: a.verifier.clone(),
-            verifier_name: a.verifier_name.clone(),
-            reviewer: a.reviewer.clone(),
-            reviewer_name: a.reviewer_name.clone(),
-            organization: a.organization.clone(),
-            reviewer_key: a.reviewer_key.clone(),
-            reviewer_sig: a.reviewer_sig.clone(),
-        }
-    }
-
-    pub fn stored(&self) -> hedui_store::Approval {
-        hedui_store::Approval {
-            verifier: self.verifier.clone(),
-            verifier_name: self.verifier_name.clone(),
-            reviewer: self.reviewer.clone(),
-            reviewer_name: self.reviewer_name.clone(),
-            organization: self.organization.clone(),
-            reviewer_key: self.reviewer_key.clone(),
-            reviewer_sig: self.reviewer_sig.clone(),
-        }
-    }
+    pub approval: Option<hedui_store::Approval>,
 }
 
 impl Seal {
@@ -253,15 +214,8 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {}：{}{}", report.number, report.assessment.outcome.name_zh(), by.unwrap_or_default()),
         );
-        let approval = seal.approval.as_ref().map(SealApproval::stored);
-        self.store.issue_report(
-            report_id,
-            report.assessment.outcome,
-            &seal.issued_sig,
-            issued_at,
-            approval.as_ref(),
-            &audit,
-        )?;
+        let approval = seal.approval.as_ref();
+        self.store.issue_report(report_id, report.assessment.outcome, &seal.issued_sig, issued_at, approval, &audit)?;
         Ok(())
     }
 
@@ -382,7 +336,7 @@ impl App {
         seal.issued_sig = row.issued_sig.clone();
         seal.issued_at = row.issued_at.map(|t| t.to_string()).unwrap_or_default();
         seal.signed_in_migration = row.signed_in_migration;
-        seal.approval = row.approval.as_ref().map(SealApproval::of);
+        seal.approval = row.approval.clone();
         Ok((report, seal))
     }
 

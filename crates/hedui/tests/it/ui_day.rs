@@ -39,10 +39,7 @@ fn login(b: &browser::Browser, user: &str, ukey: &UKey, first: bool) {
     b.fill("input[name=login]", user);
     b.fill("input[name=password]", if first { FIRST } else { OWN });
     b.click("button[type=submit]");
-    b.find("input[name=sm2]");
-    let challenge = b.text("main code");
-    b.fill("input[name=sm2]", &ukey.sign(&challenge));
-    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+    crate::ui_review::ukey_step(b, ukey);
     if first {
         b.find("input[name=new_password]");
         b.fill("input[name=old_password]", FIRST);

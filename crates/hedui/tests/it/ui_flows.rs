@@ -297,10 +297,7 @@ fn the_security_officer_manages_users_in_the_browser() {
     b.fill("input[name=password]", "Initial-pass-2026!");
     b.click("button[type=submit]");
     // Their UKey signs the login's challenge first.
-    b.find("input[name=sm2]");
-    let challenge = b.text("main code");
-    b.fill("input[name=sm2]", &ukey.sign(&challenge));
-    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+    crate::ui_review::ukey_step(&b, &ukey);
     b.find("input[type=password]");
     assert!(b.path().starts_with("/password"), "{}", b.path());
     b.shot("04-first-login");

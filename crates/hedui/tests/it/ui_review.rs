@@ -21,6 +21,14 @@ fn login(b: &browser::Browser, user: &str) {
     b.click("button[type=submit]");
 }
 
+/// The login's second step with a UKey: its signature over the page's challenge.
+pub(crate) fn ukey_step(b: &browser::Browser, ukey: &UKey) {
+    b.find("input[name=sm2]");
+    let challenge = b.text("main code");
+    b.fill("input[name=sm2]", &ukey.sign(&challenge));
+    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+}
+
 #[test]
 fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
     let city = common::city(4, 93);
@@ -65,10 +73,7 @@ fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
 
     // The reviewer logs in with the UKey's signature over the login challenge.
     login(&b, "rev");
-    b.find("input[name=sm2]");
-    let challenge = b.text("main code");
-    b.fill("input[name=sm2]", &ukey.sign(&challenge));
-    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+    ukey_step(&b, &ukey);
     b.find("#to-review");
     assert_eq!(b.count("#to-review tbody tr"), 2, "both completed reports wait on the 工作台");
     b.shot("02-reviewer-home");
@@ -115,10 +120,7 @@ fn a_reviewer_signs_with_their_ukey_and_issues_the_report() {
     b.click("header.top button[type=submit]");
     b.find("input[name=login]");
     login(&b, "rev");
-    b.find("input[name=sm2]");
-    let challenge = b.text("main code");
-    b.fill("input[name=sm2]", &ukey.sign(&challenge));
-    b.eval("document.querySelector('input[name=sm2]').form.querySelector('button').click()", serde_json::json!([]));
+    ukey_step(&b, &ukey);
     b.find("#to-review");
 
     // The second report goes back to the clerk with a reason.
