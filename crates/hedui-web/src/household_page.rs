@@ -223,6 +223,15 @@ pub async fn attach(
     .await
 }
 
+/// The file extension of a stored document's content type (a scan, an objection's material).
+pub(crate) fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        _ => "jpg",
+    }
+}
+
 /// A letter's scan, only ever as a download (never shown inline).
 pub async fn scan(
     State(web): State<Web>,
@@ -231,11 +240,7 @@ pub async fn scan(
 ) -> Response {
     page(&web, actor, move |app, actor, _| {
         let (content_type, _, bytes) = app.scan_file(actor, HouseholdId(id), AuthorizationId(aid))?;
-        let ext = match content_type.as_str() {
-            "application/pdf" => "pdf",
-            "image/png" => "png",
-            _ => "jpg",
-        };
+        let ext = extension(&content_type);
         Ok((
             [
                 (header::CONTENT_TYPE, content_type),

@@ -202,6 +202,7 @@ fn templates() -> Environment<'static> {
         ("household_new.html", include_str!("../templates/household_new.html")),
         ("household.html", include_str!("../templates/household.html")),
         ("commission_batch.html", include_str!("../templates/commission_batch.html")),
+        ("pager.html", include_str!("../templates/pager.html")),
         ("exchange.html", include_str!("../templates/exchange.html")),
         ("import_preview.html", include_str!("../templates/import_preview.html")),
         ("import_run.html", include_str!("../templates/import_run.html")),

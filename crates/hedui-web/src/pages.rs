@@ -111,8 +111,8 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
     use hedui_app::{Action, access::permits};
     let job = app.job(id)?;
     let household = app.household_view(actor, job.household)?;
-    let reports: Vec<_> = app
-        .report_versions(actor, id)?
+    let versions = app.report_versions(actor, id)?;
+    let reports: Vec<_> = versions
         .iter()
         .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
         .collect();
@@ -123,12 +123,12 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
         .map(|f| json!({"seq": f.seq, "name": f.file_name, "size": f.size, "at": f.created_at}))
         .collect();
     let stored = app.receipts(id)?;
-    let latest = app.report_versions(actor, id)?.last().map(|r| r.id);
+    let latest = versions.last().map(|r| r.id);
     let receipted = stored.iter().any(|r| Some(r.report) == latest);
     let receipts: Vec<_> = stored
         .iter()
         .map(|r| {
-            let version = app.report_versions(actor, id).ok().and_then(|v| v.iter().find(|x| x.id == r.report).map(|x| x.version));
+            let version = versions.iter().find(|x| x.id == r.report).map(|x| x.version);
             json!({"version": version, "received_on": r.received_on, "organization": r.organization, "by": r.received_by,
                 "decision": hedui_app::cases::delivery::decision_name(&r.decision), "decided_on": r.decided_on})
         })
@@ -223,11 +223,7 @@ pub async fn objection_file(
 ) -> Response {
     page(&web, actor, move |app, actor, _| {
         let (content_type, bytes) = app.objection_file(actor, JobId(id), seq)?;
-        let ext = match content_type.as_str() {
-            "application/pdf" => "pdf",
-            "image/png" => "png",
-            _ => "jpg",
-        };
+        let ext = crate::household_page::extension(&content_type);
         let disposition = format!("attachment; filename=\"objection-{id}-{seq}.{ext}\"");
         Ok(([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes))
     })

@@ -64,6 +64,11 @@ pub fn scan_type(bytes: &[u8]) -> Result<&'static str, String> {
     Err("扫描件只能是 PDF、JPEG 或 PNG 文件".into())
 }
 
+/// A file name as it is kept: no control characters, slashes or quotes, at most 100 characters.
+pub fn safe_file_name(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control() && !"/\\\"".contains(*c)).take(100).collect()
+}
+
 impl App {
     /// The households the search selects in the caller's region, one page, and the total. Audited
     /// (a person searched for as a blind index and a sealed copy).
@@ -127,7 +132,7 @@ impl App {
         }
         let content_type = scan_type(bytes).map_err(AppError::Invalid)?;
         let digest = encode_hex(&sm3(bytes));
-        let name: String = file_name.chars().filter(|c| !c.is_control() && !"/\\\"".contains(*c)).take(100).collect();
+        let name = safe_file_name(file_name);
         let scan = NewLetterScan {
             authorization: letter,
             content_type: content_type.into(),

@@ -44,8 +44,7 @@ impl App {
         }
         let job = self.object(actor, id, reason)?;
         for (f, kind) in checked {
-            let name: String =
-                f.file_name.chars().filter(|c| !c.is_control() && !"/\\\"".contains(*c)).take(100).collect();
+            let name = crate::cases::intake::safe_file_name(&f.file_name);
             let digest = encode_hex(&sm3(&f.bytes));
             let audit = self.audit_entry(
                 actor,
