@@ -161,14 +161,19 @@ fn a_day_of_every_role_from_the_first_user() {
     b.fill("input[name=s1_id]", "320481196001010016");
     b.click_away("#register");
     assert!(b.text("#notice").contains("家庭已登记"), "{}", b.text("main"));
-    for (supporter, number) in [("", "SQ-DAY-1"), ("1", "SQ-DAY-Y1")] {
+    for (i, (supporter, number)) in [("", "SQ-DAY-1"), ("1", "SQ-DAY-Y1")].into_iter().enumerate() {
         b.eval("document.querySelector('#new-letter').open = true", serde_json::json!([]));
         b.set("#new-letter select[name=supporter]", supporter);
         b.fill("#new-letter input[name=number]", number);
         b.set("#new-letter input[name=signed_on]", &common::as_of().to_string());
         b.upload("#new-letter input[name=scan]", &pdf);
         b.click("#new-letter button[type=submit]");
-        b.find("#notice");
+        // The page before has a notice too: wait for the new letter's row, not for a notice.
+        let started = std::time::Instant::now();
+        while b.count("#letters a.scan") != i + 1 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "{}", b.text("main"));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
     assert_eq!(b.count("#letters a.scan"), 2, "both letters with their scans");
     b.eval("document.querySelector('#new-commission').open = true", serde_json::json!([]));
