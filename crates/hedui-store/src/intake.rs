@@ -111,3 +111,14 @@ pub struct AttachmentRow {
     pub created_at: Timestamp,
     pub content_enc: Option<Sealed>,
 }
+
+/// A reminder (催办) sent to a source that has not answered a job's queries by its deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    pub job: JobId,
+    pub source: String,
+    /// Who reminded it (a login).
+    pub actor: String,
+    pub note: String,
+    pub created_at: Timestamp,
+}

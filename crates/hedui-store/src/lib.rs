@@ -154,6 +154,11 @@ pub trait Store: Send + Sync {
     ) -> Result<i64>;
     /// A job's objection files in number order, without content; with `seq`, that one with it.
     fn objection_files(&self, job: JobId, seq: Option<i64>) -> Result<Vec<intake::AttachmentRow>>;
+    /// Records a reminder (催办) to a source about a job, with its audit row (`NotFound` without
+    /// the job).
+    fn add_reminder(&self, r: &intake::Reminder, audit: &AuditEntry) -> Result<()>;
+    /// The reminders sent about a job, oldest first.
+    fn reminders(&self, job: JobId) -> Result<Vec<intake::Reminder>>;
     /// Corrects a member's (or supporter's) name and ID number in place (补正), with its audit row.
     fn correct_member(&self, household: HouseholdId, m: &intake::MemberCorrection, audit: &AuditEntry) -> Result<()>;
 

@@ -195,6 +195,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "review", include_str!("../migrations/0016_review.sql")),
     (17, "receipts", include_str!("../migrations/0017_receipts.sql")),
     (18, "objection_files", include_str!("../migrations/0018_objection_files.sql")),
+    (19, "reminders", include_str!("../migrations/0019_reminders.sql")),
 ];
 
 /// [`Store`] over one connection.
@@ -393,7 +394,7 @@ pub(crate) fn write_audit(c: &mut dyn Conn, a: &AuditEntry) -> Result<()> {
 pub(crate) const RECORD_COLS: &str = "id, batch_id, job_id, source, kind, person_id, raw_id_enc, name_bidx, as_of, period_from, \
      period_to, on_date, amount, quantity, category, status, item_key, detail_enc, line, form";
 
-const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason";
+const QUERY_COLS: &str = "id, job_id, source, member_seq, person_id, query_date, request_id, state, reason, created_at";
 
 const REQUEST_COLS: &str = "id, source, message_id, transaction_id, query_date, state, attempts, next_attempt_at, \
      deadline_at, last_error";

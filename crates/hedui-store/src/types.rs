@@ -526,6 +526,8 @@ pub struct QueryRow {
     pub request: Option<RequestId>,
     pub state: QueryState,
     pub reason: String,
+    /// When the query was made: a source's deadline counts from it.
+    pub created_at: Timestamp,
 }
 
 /// A request to create for a batch of queued queries.

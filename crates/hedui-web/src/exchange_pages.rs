@@ -103,7 +103,8 @@ pub async fn import(
         let file = crate::multipart::field(&parts, "file").filter(|f| !f.data.is_empty());
         let file = file.ok_or_else(|| AppError::Invalid("请选择机构返回的响应文件包".into()))?;
         let done = match app.import_package(actor, &file.data) {
-            Ok(p) => json!({"imported": p}),
+            // Jobs that waited only for this answer are completed now, by whoever started them.
+            Ok(p) => json!({"imported": p, "completed": app.settle_waiting()?.len()}),
             Err(e @ AppError::Invalid(_)) => json!({"refused": e.public_message()}),
             Err(e) => return Err(e),
         };

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod api;
+mod api_waiting;
 mod audit_pages;
 mod exchange_pages;
 mod exports;
@@ -25,6 +26,7 @@ mod pages;
 mod review_pages;
 pub mod routes;
 mod session_pages;
+mod source_pages;
 pub mod tls;
 mod user_pages;
 pub mod views;
@@ -122,6 +124,10 @@ fn action(code: String) -> String {
         "commission.create" => "委托核对",
         "job.transition" => "任务状态变更",
         "job.refuse" => "拒绝核对（授权无效）",
+        "job.start" => "开始核对（等待数据源反馈）",
+        "job.sources" => "查看数据源反馈",
+        "job.partial" => "按部分结果完成",
+        "source.remind" => "催办数据源",
         "job.list" => "查看任务列表",
         "report.issue" => "出具报告",
         "report.read" => "查看报告",
@@ -369,6 +375,9 @@ fn build() -> routes::Routes {
         .post("/users/{uid}/{what}", A::UserManage, user_pages::act)
         .get("/jobs/{id}", A::JobRead, pages::job)
         .post("/jobs/{id}/run", A::JobRun, pages::run_job)
+        .get("/jobs/{id}/sources.json", A::JobRead, source_pages::progress)
+        .post("/jobs/{id}/partial", A::JobRun, source_pages::partial)
+        .post("/jobs/{id}/sources/{source}/remind", A::JobRun, source_pages::remind)
         .post("/jobs/{id}/objection", A::Objection, pages::object)
         .get("/jobs/{id}/objection-files/{seq}", A::JobRead, pages::objection_file)
         .post("/jobs/{id}/recheck", A::Recheck, pages::recheck)

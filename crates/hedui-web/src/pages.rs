@@ -117,6 +117,7 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
         .map(|r| json!({"version": r.version, "created_at": r.created_at, "outcome": r.outcome.code(), "outcome_name": r.outcome.name_zh()}))
         .collect();
     let audit = app.job_history(actor, id, 100)?;
+    let progress = app.job_progress(actor, id)?;
     let objection_files: Vec<_> = app
         .objection_files(id)?
         .iter()
@@ -146,7 +147,7 @@ pub(crate) fn job_page(web: &Web, app: &App, actor: &Caller, id: JobId, message:
         "job.html",
         crate::ctx! {
             user => user_ctx_at(actor, "jobs"), job => JobView::of(app, &job), household => hv, reports => reports,
-            audit => audit, message => message, can_run => permits(actor.role, Action::JobRun),
+            audit => audit, message => message, can_run => permits(actor.role, Action::JobRun), progress => progress,
             receipts => receipts, decisions => hedui_app::cases::delivery::DECISIONS, today => app.today(),
             can_receipt => permits(actor.role, Action::ReceiptRecord) && !receipted, objection_files => objection_files,
             can_object => permits(actor.role, Action::Objection), can_recheck => permits(actor.role, Action::Recheck),
@@ -167,18 +168,43 @@ pub async fn run_job(
     axum::Extension(actor): axum::Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Response {
-    page(&web, actor, move |app, actor, web| match app.run_job(actor, JobId(id)) {
-        // A report waiting for its 审核员 is not issued yet: back to the job, which says so.
-        Ok(_) if app.job(JobId(id))?.state == hedui_core::job::JobState::Completed => {
-            Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+    page(&web, actor, move |app, actor, web| {
+        let started = match app.start_job(actor, JobId(id)) {
+            // Started: the sources are asked in the background. A collection that ends within a
+            // few seconds (institutions read in process, quick online ones) is waited for; a
+            // longer one goes on while the job page shows the sources live.
+            Ok(None) => {
+                let (shared, caller) = (web.app.clone(), actor.clone());
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let done = shared.collect_and_settle(&caller, JobId(id));
+                    if let Err(e) = &done {
+                        tracing::warn!(job = id, error = %e, "collecting a started job failed");
+                    }
+                    let _ = tx.send(done);
+                });
+                match rx.recv_timeout(std::time::Duration::from_secs(3)) {
+                    Ok(Ok(Some(report))) => Ok(Some(report)),
+                    Ok(Err(e)) => Err(e),
+                    Ok(Ok(None)) | Err(_) => Ok(None),
+                }
+            }
+            other => other,
+        };
+        match started {
+            // A report waiting for its 审核员 is not issued yet: back to the job, which says so.
+            Ok(Some(_)) if app.job(JobId(id))?.state == hedui_core::job::JobState::Completed => {
+                Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+            }
+            Ok(Some(_)) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
+            Ok(None) => Ok(Redirect::to(&format!("/jobs/{id}#sources")).into_response()),
+            // A refusal is shown on the job page itself, next to the missing letter.
+            Err(e @ AppError::AuthorizationRequired(_)) => {
+                let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
+                Ok((StatusCode::FORBIDDEN, Html(html)).into_response())
+            }
+            Err(e) => Err(e),
         }
-        Ok(_) => Ok(Redirect::to(&format!("/jobs/{id}/report")).into_response()),
-        // A refusal is shown on the job page itself, next to the missing letter.
-        Err(e @ AppError::AuthorizationRequired(_)) => {
-            let html = job_page(web, app, actor, JobId(id), Some(e.public_message()))?;
-            Ok((StatusCode::FORBIDDEN, Html(html)).into_response())
-        }
-        Err(e) => Err(e),
     })
     .await
 }
@@ -514,7 +540,12 @@ pub async fn policy_simulate(
 pub async fn home(State(web): State<Web>, axum::Extension(actor): axum::Extension<Caller>) -> Response {
     page(&web, actor, move |app, actor, web| {
         let w = app.workbench(actor)?;
-        web.render("home.html", crate::ctx! { user => user_ctx_at(actor, "home"), w => w }).map(Html)
+        // The sources late for the jobs this role runs (超时未反馈), to remind or complete.
+        let late = match hedui_app::access::permits(actor.role, hedui_app::Action::JobRun) {
+            true => app.late_sources(actor, 20)?,
+            false => Vec::new(),
+        };
+        web.render("home.html", crate::ctx! { user => user_ctx_at(actor, "home"), w => w, late => late }).map(Html)
     })
     .await
 }

@@ -42,6 +42,32 @@ document.addEventListener("DOMContentLoaded", function () {
     };
     if (!box.querySelector(".tag") && !/完成/.test(box.textContent)) setTimeout(tick, 300);
   });
+  // A started job's sources, asked for every two seconds while it waits; the page reloads when
+  // the job moves on (its report made). Polling stops after half an hour.
+  document.querySelectorAll("[data-live]").forEach(function (table) {
+    var state = table.getAttribute("data-state"), started = Date.now();
+    if (state !== "dispatched" && state !== "partially_returned") return;
+    var tick = function () {
+      fetch(table.getAttribute("data-live"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (p) {
+        if (p.state !== state) { window.location.reload(); return; }
+        p.sources.forEach(function (s) {
+          var row = table.querySelector("tr[data-source='" + s.source + "']");
+          if (!row) return;
+          row.querySelector("td.open").textContent = s.open;
+          row.querySelector("td.deadline").textContent = s.deadline || "";
+          var tag = row.querySelector("td.state .tag");
+          tag.className = "tag " + s.state;
+          tag.textContent = s.state_name;
+          row.classList.toggle("overdue", s.state === "late");
+        });
+        var open = document.getElementById("open-count"), late = document.getElementById("late-count");
+        if (open) open.textContent = p.open;
+        if (late) late.textContent = p.late;
+        if (Date.now() - started < 1800000) setTimeout(tick, 2000);
+      }).catch(function () { setTimeout(tick, 5000); });
+    };
+    setTimeout(tick, 1000);
+  });
   document.querySelectorAll("input[data-idcheck]").forEach(function (input) {
     var msg = (input.closest("td, form") || input.parentNode).querySelector(".idmsg");
     var show = function () {

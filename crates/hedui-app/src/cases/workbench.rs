@@ -30,7 +30,7 @@ const COUNTED: [JobState; 10] = [
 /// How many waiting commissions the 工作台 lists, oldest first.
 const LISTED: i64 = 20;
 
-fn calendar() -> &'static WorkCalendar {
+pub(crate) fn calendar() -> &'static WorkCalendar {
     static CAL: OnceLock<WorkCalendar> = OnceLock::new();
     CAL.get_or_init(|| crate::data::calendar().unwrap_or_default())
 }

@@ -13,6 +13,7 @@
 
 pub(crate) mod answers;
 mod packages;
+pub mod progress;
 mod pump;
 pub(crate) mod readiness;
 mod sources;

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod objection;
 mod pipeline;
 pub mod review;
+pub mod waiting;
 
 use hedui_core::JobId;
 use hedui_core::job::{JobEvent, JobState};
@@ -201,7 +202,8 @@ impl App {
         h: HouseholdRow,
         letter: hedui_store::AuthorizationRow,
     ) -> AppResult<Report> {
-        if job.state != JobState::Dispatched {
+        let from = job.state;
+        if !matches!(from, JobState::Dispatched | JobState::PartiallyReturned) {
             return Err(AppError::InvalidState(format!(
                 "核对任务 {} 状态为“{}”，不能出具报告",
                 job.id,
@@ -217,7 +219,7 @@ impl App {
         let state = self.move_job_through(
             actor,
             &case.job,
-            JobState::Dispatched,
+            from,
             &[(returned, sources), (JobEvent::Analyse, String::new())],
             None,
         )?;

@@ -27,6 +27,7 @@ pub fn exchange_answers_once(s: &dyn Store) {
     s.enqueue_queries(&all[..1], ts(1)).unwrap();
     let queued = s.queued_queries(10).unwrap();
     assert_eq!(queued.len(), 3, "enqueueing twice creates nothing new");
+    assert!(queued.iter().all(|x| x.created_at == ts(1)), "a query keeps when it was made");
     assert_eq!(s.jobs_with_open_queries().unwrap(), vec![j]);
     assert_eq!(s.open_queries_per_job().unwrap(), vec![(j, 3)]);
     assert_eq!(s.open_queries_of(j).unwrap(), 3);

@@ -37,7 +37,8 @@ pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewr
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
 pub use retention::retention_deletes_case_data_past_its_period;
 pub use review::{
-    objection_files_are_numbered_per_job, receipts_follow_issued_reports, reviewed_reports_wait_for_their_approval,
+    objection_files_are_numbered_per_job, receipts_follow_issued_reports, reminders_are_kept_per_job,
+    reviewed_reports_wait_for_their_approval,
 };
 pub use users::{staff_relatives_match_members, users_and_sessions};
 
@@ -74,7 +75,7 @@ macro_rules! contract_tests {
             node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded,
             retention_deletes_case_data_past_its_period, intake_lists_scans_and_corrections,
             reviewed_reports_wait_for_their_approval, receipts_follow_issued_reports,
-            objection_files_are_numbered_per_job);
+            objection_files_are_numbered_per_job, reminders_are_kept_per_job);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(

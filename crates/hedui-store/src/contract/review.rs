@@ -143,3 +143,25 @@ pub fn objection_files_are_numbered_per_job(s: &dyn Store) {
     assert_eq!((one.len(), one[0].content_enc.clone()), (1, Some(super::sd(vec![2; 12]))));
     assert!(s.objection_files(j, Some(9)).unwrap().is_empty());
 }
+
+pub fn reminders_are_kept_per_job(s: &dyn Store) {
+    let j = analysed(s, "R1");
+    let k = analysed(s, "R2");
+    let reminder = |job: JobId, source: &str, at: i64| crate::intake::Reminder {
+        job,
+        source: source.into(),
+        actor: "clerk".into(),
+        note: "超过反馈时限".into(),
+        created_at: ts(at),
+    };
+    assert!(s.reminders(j).unwrap().is_empty());
+    s.add_reminder(&reminder(j, "src_file", 3), &audit("source.remind", "j")).unwrap();
+    s.add_reminder(&reminder(k, "src_slow", 4), &audit("source.remind", "k")).unwrap();
+    s.add_reminder(&reminder(j, "src_file", 5), &audit("source.remind", "j")).unwrap();
+    assert_eq!(s.reminders(j).unwrap(), [reminder(j, "src_file", 3), reminder(j, "src_file", 5)]);
+    assert_eq!(s.reminders(k).unwrap(), [reminder(k, "src_slow", 4)]);
+    let before = s.audit_log(None, 1000).unwrap().len();
+    let missing = s.add_reminder(&reminder(JobId(999), "src_file", 6), &audit("source.remind", "x"));
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+    assert_eq!(s.audit_log(None, 1000).unwrap().len(), before, "nothing of a refused reminder is kept");
+}

@@ -265,6 +265,7 @@ pub(super) fn query_from(r: &[Value]) -> Result<QueryRow> {
         request: r.opt_i64(6)?.map(RequestId),
         state: r.code(7)?,
         reason: r.text(8)?,
+        created_at: r.ts(9)?,
     })
 }
 

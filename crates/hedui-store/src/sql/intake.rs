@@ -3,7 +3,7 @@
 use super::*;
 use crate::intake::{
     AttachmentRow, HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewAttachment, NewLetterScan,
-    Receipt,
+    Receipt, Reminder,
 };
 
 fn household_where(f: &HouseholdFilter) -> (String, Vec<Value>) {
@@ -220,6 +220,44 @@ pub(super) fn receipts(st: &SqlStore, job: JobId) -> Result<Vec<Receipt>> {
             decision: r.text(5)?,
             decided_on: r.opt_date(6)?,
             created_at: r.ts(7)?,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn add_reminder(st: &SqlStore, r: &Reminder, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        if c.query("SELECT id FROM job WHERE id = ?", &[r.job.0.into()])?.is_empty() {
+            return Err(StoreError::NotFound(format!("核对任务 {}", r.job)));
+        }
+        c.execute(
+            "INSERT INTO source_reminder (job_id, source, actor, note, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[
+                r.job.0.into(),
+                r.source.as_str().into(),
+                r.actor.as_str().into(),
+                r.note.as_str().into(),
+                r.created_at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
+}
+
+pub(super) fn reminders(st: &SqlStore, job: JobId) -> Result<Vec<Reminder>> {
+    st.query(
+        "SELECT job_id, source, actor, note, created_at FROM source_reminder WHERE job_id = ? ORDER BY id",
+        &[job.0.into()],
+    )?
+    .iter()
+    .map(|r| {
+        let r = Row(r);
+        Ok(Reminder {
+            job: JobId(r.i64(0)?),
+            source: r.text(1)?,
+            actor: r.text(2)?,
+            note: r.text(3)?,
+            created_at: r.ts(4)?,
         })
     })
     .collect()

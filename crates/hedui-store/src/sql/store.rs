@@ -288,6 +288,14 @@ impl Store for SqlStore {
     fn receipts(&self, job: JobId) -> Result<Vec<crate::intake::Receipt>> {
         intake::receipts(self, job)
     }
+
+    fn add_reminder(&self, r: &crate::intake::Reminder, audit: &AuditEntry) -> Result<()> {
+        intake::add_reminder(self, r, audit)
+    }
+
+    fn reminders(&self, job: JobId) -> Result<Vec<crate::intake::Reminder>> {
+        intake::reminders(self, job)
+    }
     fn put_objection_file(
         &self,
         j: JobId,

@@ -96,6 +96,10 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
                     }
                 }
             }
+            let completed = app.settle_waiting()?;
+            if !completed.is_empty() {
+                println!("{} 个等待数据源反馈的核对任务已完成", completed.len());
+            }
             if refused > 0 {
                 bail!("{refused} 个文件包被拒收");
             }

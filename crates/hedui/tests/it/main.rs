@@ -52,3 +52,5 @@ mod ui_flows;
 mod ui_import;
 mod ui_intake;
 mod ui_review;
+mod ui_waiting;
+mod waiting;
