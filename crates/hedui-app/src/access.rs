@@ -148,6 +148,8 @@ pub enum Action {
     ReceiptRecord,
     ImportRead,
     ImportRun,
+    /// Deciding whether an unresolved department row is a member's (人工关联, 核对员).
+    RecordLink,
     SourceRead,
     PolicyRead,
     PolicySimulate,
@@ -162,7 +164,7 @@ pub enum Action {
 }
 
 /// Every action, for tests and pages.
-pub const ACTIONS: [Action; 27] = [
+pub const ACTIONS: [Action; 28] = [
     Action::Public,
     Action::Session,
     Action::HouseholdCreate,
@@ -182,6 +184,7 @@ pub const ACTIONS: [Action; 27] = [
     Action::ReceiptRecord,
     Action::ImportRead,
     Action::ImportRun,
+    Action::RecordLink,
     Action::SourceRead,
     Action::PolicyRead,
     Action::PolicySimulate,
@@ -193,7 +196,7 @@ pub const ACTIONS: [Action; 27] = [
 ];
 
 /// The actions that change cases.
-const CHANGES: [Action; 9] = [
+const CHANGES: [Action; 10] = [
     Action::HouseholdCreate,
     Action::HouseholdChange,
     Action::ReportApprove,
@@ -203,6 +206,7 @@ const CHANGES: [Action; 9] = [
     Action::Objection,
     Action::Recheck,
     Action::ImportRun,
+    Action::RecordLink,
 ];
 
 impl Action {
@@ -227,6 +231,7 @@ impl Action {
             Action::ReceiptRecord => "report.receipt",
             Action::ImportRead => "import.read",
             Action::ImportRun => "import.run",
+            Action::RecordLink => "record.link",
             Action::SourceRead => "source.read",
             Action::PolicyRead => "policy.read",
             Action::PolicySimulate => "policy.simulate",
@@ -256,7 +261,7 @@ pub fn permits(role: Role, action: Action) -> bool {
         A::ReportReview => matches!(role, R::Clerk | R::Reviewer),
         A::ReportApprove => role == R::Reviewer,
         A::ReceiptRecord => role == R::Department,
-        A::JobRun | A::Recheck => role == R::Clerk,
+        A::JobRun | A::Recheck | A::RecordLink => role == R::Clerk,
         A::ImportRead | A::ImportRun => matches!(role, R::Operator | R::Clerk),
         A::SourceRead => matches!(role, R::Operator | R::Admin | R::Clerk),
         A::PolicyRead => matches!(role, R::Leader | R::Admin | R::Clerk | R::Reviewer),

@@ -122,3 +122,35 @@ pub struct Reminder {
     pub note: String,
     pub created_at: Timestamp,
 }
+
+/// Which same-name candidates of unresolved rows a 核对员 sees: those of members of households in
+/// any of `regions` (prefixes; none: every region), one page of them.
+#[derive(Clone, Debug, Default)]
+pub struct LinkFilter {
+    pub regions: Vec<String>,
+    /// Only this row's candidates.
+    pub record: Option<hedui_core::RecordId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// An unresolved row and a member with the same name (by blind index) it may belong to.
+#[derive(Clone, Debug)]
+pub struct LinkCandidate {
+    pub record: crate::StoredRecord,
+    pub household: HouseholdId,
+    pub household_number: String,
+    pub region: String,
+    pub member_seq: u32,
+    pub person: PersonId,
+}
+
+/// A 核对员's decision on an unresolved row and a person: the same person (linked) or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkDecision {
+    pub record: hedui_core::RecordId,
+    pub person: PersonId,
+    pub linked: bool,
+    pub actor: String,
+    pub created_at: Timestamp,
+}

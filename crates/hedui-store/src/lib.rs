@@ -154,6 +154,13 @@ pub trait Store: Send + Sync {
     ) -> Result<i64>;
     /// A job's objection files in number order, without content; with `seq`, that one with it.
     fn objection_files(&self, job: JobId, seq: Option<i64>) -> Result<Vec<intake::AttachmentRow>>;
+    /// Unresolved rows with a member of the same name (by blind index), not yet decided for that
+    /// member, in the households `f` selects: one page, and how many there are in all.
+    fn link_candidates(&self, f: &intake::LinkFilter) -> Result<(Vec<intake::LinkCandidate>, i64)>;
+    /// Records a decision on an unresolved row with its audit row. Linked: the row becomes the
+    /// person's (`Conflict` when it was resolved meanwhile); either way the pair is not offered
+    /// again (`Conflict` for a second decision on it; `NotFound` without the row).
+    fn decide_link(&self, d: &intake::LinkDecision, audit: &AuditEntry) -> Result<()>;
     /// Records a reminder (催办) to a source about a job, with its audit row (`NotFound` without
     /// the job).
     fn add_reminder(&self, r: &intake::Reminder, audit: &AuditEntry) -> Result<()>;

@@ -196,6 +196,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "receipts", include_str!("../migrations/0017_receipts.sql")),
     (18, "objection_files", include_str!("../migrations/0018_objection_files.sql")),
     (19, "reminders", include_str!("../migrations/0019_reminders.sql")),
+    (20, "linkage", include_str!("../migrations/0020_linkage.sql")),
 ];
 
 /// [`Store`] over one connection.

@@ -20,6 +20,7 @@ mod household_page;
 mod household_pages;
 mod import_pages;
 mod job_list;
+mod linkage_pages;
 pub mod multipart;
 pub mod openapi;
 mod pages;
@@ -128,6 +129,9 @@ fn action(code: String) -> String {
         "job.sources" => "查看数据源反馈",
         "job.partial" => "按部分结果完成",
         "source.remind" => "催办数据源",
+        "record.link_list" => "查看待人工关联记录",
+        "record.link" => "人工关联：确认为同一人",
+        "record.link_reject" => "人工关联：不是同一人",
         "job.list" => "查看任务列表",
         "report.issue" => "出具报告",
         "report.read" => "查看报告",
@@ -194,6 +198,7 @@ fn templates() -> Environment<'static> {
         ("error.html", include_str!("../templates/error.html")),
         ("jobs.html", include_str!("../templates/jobs.html")),
         ("job.html", include_str!("../templates/job.html")),
+        ("linkage.html", include_str!("../templates/linkage.html")),
         ("report.html", include_str!("../templates/report.html")),
         ("imports.html", include_str!("../templates/imports.html")),
         ("sources.html", include_str!("../templates/sources.html")),
@@ -388,6 +393,8 @@ fn build() -> routes::Routes {
         .post("/jobs/{id}/return", A::ReportApprove, review_pages::send_back)
         .post("/jobs/{id}/receipt", A::ReceiptRecord, review_pages::receipt)
         .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
+        .get("/linkage", A::RecordLink, linkage_pages::queue)
+        .post("/linkage/{record}", A::RecordLink, linkage_pages::decide)
         .get("/imports", A::ImportRead, pages::imports)
         .get("/imports.xlsx", A::ImportRead, exports::imports_xlsx)
         .get("/imports/{id}/issues.csv", A::ImportRead, pages::issues_csv)

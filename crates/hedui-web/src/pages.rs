@@ -29,6 +29,7 @@ const MENU: [(&str, &[MenuItem]); 4] = {
                 ("home", "工作台", A::JobList),
                 ("households", "家庭登记", A::HouseholdRead),
                 ("jobs", "核对任务", A::JobList),
+                ("linkage", "人工关联", A::RecordLink),
             ],
         ),
         (
@@ -340,6 +341,16 @@ pub async fn report_file(
     Query(v): Query<VersionQuery>,
 ) -> Response {
     page(&web, actor, move |app, actor, web| {
+        if ext == "ses" {
+            // The organization's electronic seal (GB/T 38540) over the signed JSON report.
+            let (number, der) = app.report_eseal(actor, JobId(id), v.version)?;
+            let disposition = format!("attachment; filename=\"{number}.ses\"");
+            let headers = [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ];
+            return Ok((headers, der).into_response());
+        }
         let format = match ext.as_str() {
             "pdf" => Format::Pdf,
             "html" => Format::Html,

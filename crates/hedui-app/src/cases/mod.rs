@@ -4,6 +4,7 @@ pub mod batch;
 mod commissions;
 pub mod delivery;
 pub mod intake;
+pub mod linkage;
 pub mod search;
 pub mod supporters;
 pub mod workbench;

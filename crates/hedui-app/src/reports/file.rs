@@ -1,6 +1,6 @@
 //! Report files: the PDF layout of a report, and signed PDF and JSON files.
 
-use hedui_core::JobId;
+use hedui_core::{JobId, Timestamp};
 use hedui_means::{ItemResult, SourceState};
 use hedui_pdf::{Block, Doc};
 
@@ -253,6 +253,17 @@ impl App {
             Format::Html => return Err(AppError::Invalid("HTML 报告由网页生成".into())),
         };
         self.sign_report(&r, format, &content)
+    }
+
+    /// The organization's electronic seal (GB/T 38540) over the report's JSON file (its report
+    /// content, as `report_file` in JSON carries it): audited as a download.
+    pub fn report_eseal(&self, actor: &Caller, job: JobId, version: Option<i64>) -> AppResult<(String, Vec<u8>)> {
+        let r = self.report_for(actor, job, version, "report.download", "（电子签章）")?;
+        let content = serde_json::to_vec_pretty(&r).map_err(|e| AppError::Internal(e.to_string()))?;
+        let property = format!("report.json job={} version={}", r.job, r.version);
+        let at = r.seal.as_ref().and_then(|s| Timestamp::parse(&s.issued_at).ok()).unwrap_or_else(|| self.now());
+        let der = self.signer.eseal(&self.organization, &property, &content, at).map_err(AppError::Internal)?;
+        Ok((r.number, der))
     }
 
     /// Signs a report file's content with the node's report key.

@@ -5,6 +5,7 @@
 //! numbers; names are masked when a role may not see them.
 
 pub mod changes;
+pub mod eseal;
 pub mod file;
 pub mod issue;
 pub mod labels;

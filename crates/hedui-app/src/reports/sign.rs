@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use hedui_core::Timestamp;
 use hedui_core::catalog::{GmProfile, NodeKeys};
 use hedui_crypto::{KeyProvider, decode_hex, encode_hex, sm3};
 use hedui_exchange::gm::{self, NodeSecret};
@@ -214,6 +215,21 @@ impl ReportSigner {
         self.public.clone()
     }
 
+    /// The organization's electronic seal (GB/T 38540 `SES_Signature`, DER) over `content`, made
+    /// at `at`, naming `property` (ASCII) as what it seals.
+    pub fn eseal(&self, organization: &str, property: &str, content: &[u8], at: Timestamp) -> Result<Vec<u8>, String> {
+        let key = decode_hex(&self.public.sign).ok_or("节点公钥格式错误")?;
+        let parts = crate::reports::eseal::SealParts {
+            organization,
+            seal_id: &self.public.key_id,
+            public_key: &key,
+            made_at: at,
+            property,
+        };
+        let sign = |m: &[u8]| self.secret.sign(&GmProfile::default(), m).map_err(|e| e.to_string());
+        crate::reports::eseal::build(&parts, content, &sign)
+    }
+
     /// The signed file for `content` of report `number` version `version`, carrying the
     /// report's stored `seal` where it has one.
     pub fn sign(
@@ -251,6 +267,25 @@ impl ReportSigner {
             }
         })
     }
+}
+
+/// Checks an electronic seal (GB/T 38540, DER) against a signed report file: the digest of the
+/// file's report content and both SM2 signatures; with `expected_key` (SEC1, hex), also that the
+/// seal carries that key.
+pub fn check_eseal(
+    file: &[u8],
+    der: &[u8],
+    expected_key: Option<&str>,
+) -> Result<crate::reports::eseal::Checked, String> {
+    let (content, _) = split(file).map_err(|e| e.to_string())?;
+    let verify = |key: &[u8], m: &[u8], sig: &[u8]| ReportSigner::verify_by(&encode_hex(key), m, &encode_hex(sig));
+    let checked = crate::reports::eseal::check(der, content, &verify)?;
+    if let Some(k) = expected_key
+        && !encode_hex(&checked.public_key).eq_ignore_ascii_case(k.trim())
+    {
+        return Err("签章的公钥不是给定的机构公钥".into());
+    }
+    Ok(checked)
 }
 
 /// Finds the content and the signature block of a signed file.

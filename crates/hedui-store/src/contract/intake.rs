@@ -4,10 +4,10 @@
 
 use hedui_core::authorization::{AuthorizationStatus, Scope};
 use hedui_core::programme::Programme;
-use hedui_core::{HouseholdId, PersonId};
+use hedui_core::{HouseholdId, PersonId, RecordId};
 
-use super::{audit, bx, day, household, sd, ts};
-use crate::intake::{HouseholdFilter, MemberCorrection, NewLetterScan};
+use super::{audit, bx, day, household, record, sd, ts};
+use crate::intake::{HouseholdFilter, LinkDecision, LinkFilter, MemberCorrection, NewLetterScan};
 use crate::*;
 
 pub fn intake_lists_scans_and_corrections(s: &dyn Store) {
@@ -102,4 +102,54 @@ pub fn intake_lists_scans_and_corrections(s: &dyn Store) {
     assert!(matches!(s.correct_member(h1, &missing, &audit("household.correct", "x")), Err(StoreError::NotFound(_))));
     assert!(matches!(s.correct_member(HouseholdId(999), &sup, &audit("x", "x")), Err(StoreError::NotFound(_))));
     assert_eq!(s.audit_log(None, 100).unwrap().len(), audits + 2, "an audit row per correction, none for a refusal");
+}
+
+pub fn unresolved_rows_are_linked_by_hand(s: &dyn Store) {
+    s.create_household(&household("L1", "320402001"), ts(0), &audit("c", "h")).unwrap();
+    s.create_household(&household("L2", "320581001"), ts(0), &audit("c", "h")).unwrap();
+    let named = |n: u8, bidx: u8| NewRecord { name_bidx: Some(bx(vec![bidx; 32])), ..record(None, n) };
+    s.insert_records(None, None, &[named(1, 1), named(2, 2), named(3, 7), record(Some(PersonId(5)), 4)]).unwrap();
+    let ids: Vec<RecordId> = s.records_page(0, 100).unwrap().iter().map(|r| r.id).collect();
+    let (ra, rb) = (ids[0], ids[1]);
+    let page = |regions: &[&str]| {
+        let regions = regions.iter().map(|r| r.to_string()).collect();
+        let f = LinkFilter { regions, limit: 10, ..LinkFilter::default() };
+        let (rows, total) = s.link_candidates(&f).unwrap();
+        (
+            rows.iter().map(|c| (c.record.id, c.household_number.clone(), c.member_seq, c.person)).collect::<Vec<_>>(),
+            total,
+        )
+    };
+    assert_eq!(
+        page(&["320402"]),
+        (vec![(ra, "L1".into(), 1, PersonId(1)), (rb, "L1".into(), 2, PersonId(2))], 2),
+        "same-name members of the region's households only"
+    );
+    assert_eq!(page(&[]).1, 4, "every region: both households");
+    let one = s.link_candidates(&LinkFilter { limit: 1, offset: 3, ..LinkFilter::default() }).unwrap();
+    let just = s.link_candidates(&LinkFilter { record: Some(rb), limit: 10, ..LinkFilter::default() }).unwrap();
+    assert_eq!((just.1, just.0.iter().all(|c| c.record.id == rb)), (2, true), "one row's candidates");
+    assert_eq!((one.0.len(), one.1), (1, 4), "paged");
+    assert_eq!(one.0[0].record.rec.name_bidx, Some(bx(vec![2; 32])));
+
+    let decide = |record: RecordId, person: u8, linked: bool| LinkDecision {
+        record,
+        person: PersonId(i64::from(person)),
+        linked,
+        actor: "clerk".into(),
+        created_at: ts(3),
+    };
+    s.decide_link(&decide(ra, 1, false), &audit("record.link", "record")).unwrap();
+    assert_eq!(page(&["320402"]).0, [(rb, "L1".into(), 2, PersonId(2))], "a rejected pair is not offered again");
+    s.decide_link(&decide(rb, 2, true), &audit("record.link", "record")).unwrap();
+    assert!(page(&["320402"]).0.is_empty());
+    let linked = s.records_page(0, 100).unwrap().into_iter().find(|r| r.id == rb).unwrap();
+    assert_eq!(linked.rec.person, Some(PersonId(2)), "the row is the person's now");
+    assert_eq!(s.records_page(0, 100).unwrap().into_iter().find(|r| r.id == ra).unwrap().rec.person, None);
+    let again = s.decide_link(&decide(rb, 2, true), &audit("record.link", "record"));
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let other = s.decide_link(&decide(rb, 1, true), &audit("record.link", "record"));
+    assert!(matches!(other, Err(StoreError::Conflict(_))), "a resolved row is not linked twice: {other:?}");
+    let missing = s.decide_link(&decide(RecordId(999_999), 1, true), &audit("record.link", "record"));
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }

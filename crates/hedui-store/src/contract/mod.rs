@@ -31,7 +31,7 @@ mod users;
 pub use chain::{audit_purges_from_the_oldest_end, audit_rows_are_chained, backups_are_whole_copies};
 pub use exchange::exchange_answers_once;
 pub use in_force::{job_records_are_the_jobs_own, records_in_force_on_a_date};
-pub use intake::intake_lists_scans_and_corrections;
+pub use intake::{intake_lists_scans_and_corrections, unresolved_rows_are_linked_by_hand};
 pub use jobs::job_lists_filter;
 pub use keys::{key_epochs_are_recorded, node_keys_roll_and_revoke, rotation_rewrites_sealed_values};
 pub use rest::{audit_rows_read_back, caseload_keeps_the_latest, issues_page_in_order, requests_are_created_together};
@@ -75,7 +75,7 @@ macro_rules! contract_tests {
             node_keys_roll_and_revoke, rotation_rewrites_sealed_values, key_epochs_are_recorded,
             retention_deletes_case_data_past_its_period, intake_lists_scans_and_corrections,
             reviewed_reports_wait_for_their_approval, receipts_follow_issued_reports,
-            objection_files_are_numbered_per_job, reminders_are_kept_per_job);
+            objection_files_are_numbered_per_job, reminders_are_kept_per_job, unresolved_rows_are_linked_by_hand);
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
         $(

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::intake::{
-    AttachmentRow, HouseholdFilter, HouseholdSummary, LetterScanRow, MemberCorrection, NewAttachment, NewLetterScan,
-    Receipt, Reminder,
+    AttachmentRow, HouseholdFilter, HouseholdSummary, LetterScanRow, LinkCandidate, LinkDecision, LinkFilter,
+    MemberCorrection, NewAttachment, NewLetterScan, Receipt, Reminder,
 };
 
 fn household_where(f: &HouseholdFilter) -> (String, Vec<Value>) {
@@ -223,6 +223,79 @@ pub(super) fn receipts(st: &SqlStore, job: JobId) -> Result<Vec<Receipt>> {
         })
     })
     .collect()
+}
+
+pub(super) fn link_candidates(st: &SqlStore, f: &LinkFilter) -> Result<(Vec<LinkCandidate>, i64)> {
+    let (mut w, mut p) = household_where(&HouseholdFilter { regions: f.regions.clone(), ..HouseholdFilter::default() });
+    if let Some(r) = f.record {
+        w.push_str(" AND r.id = ?");
+        p.push(r.0.into());
+    }
+    let from = format!(
+        "FROM record r JOIN member m ON m.name_bidx = r.name_bidx JOIN household h ON h.id = m.household_id \
+         WHERE r.name_bidx IS NOT NULL AND r.person_id IS NULL AND m.person_id IS NOT NULL AND {w} \
+         AND NOT EXISTS (SELECT 1 FROM record_link l WHERE l.record_id = r.id AND l.person_id = m.person_id)"
+    );
+    let total = st.count(&format!("SELECT COUNT(*) {from}"), &p)?;
+    let cols: Vec<String> = super::RECORD_COLS.split(',').map(|c| format!("r.{}", c.trim())).collect();
+    p.push(f.limit.clamp(1, 1000).into());
+    p.push(f.offset.max(0).into());
+    let rows = st.query(
+        &format!(
+            "SELECT {}, h.id, h.number, h.region, m.seq, m.person_id {from} ORDER BY r.id, h.id, m.seq LIMIT ? OFFSET ?",
+            cols.join(", ")
+        ),
+        &p,
+    )?;
+    let n = cols.len();
+    let out = rows
+        .iter()
+        .map(|r| {
+            let record = super::record_from(&r[..n])?;
+            let rest = Row(&r[n..]);
+            Ok(LinkCandidate {
+                record,
+                household: HouseholdId(rest.i64(0)?),
+                household_number: rest.text(1)?,
+                region: rest.text(2)?,
+                member_seq: u32::try_from(rest.i64(3)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                person: PersonId(rest.i64(4)?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((out, total))
+}
+
+pub(super) fn decide_link(st: &SqlStore, d: &LinkDecision, audit: &AuditEntry) -> Result<()> {
+    st.tx(|c| {
+        if c.query("SELECT id FROM record WHERE id = ?", &[d.record.0.into()])?.is_empty() {
+            return Err(StoreError::NotFound(format!("记录 {}", d.record)));
+        }
+        let decided = "SELECT id FROM record_link WHERE record_id = ? AND person_id = ?";
+        if !c.query(decided, &[d.record.0.into(), d.person.0.into()])?.is_empty() {
+            return Err(StoreError::Conflict(format!("记录 {} 与该人员的关联已有决定", d.record)));
+        }
+        if d.linked {
+            let moved = c.execute(
+                "UPDATE record SET person_id = ? WHERE id = ? AND person_id IS NULL",
+                &[d.person.0.into(), d.record.0.into()],
+            )?;
+            if moved != 1 {
+                return Err(StoreError::Conflict(format!("记录 {} 已关联到人员", d.record)));
+            }
+        }
+        c.execute(
+            "INSERT INTO record_link (record_id, person_id, linked, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[
+                d.record.0.into(),
+                d.person.0.into(),
+                i64::from(d.linked).into(),
+                d.actor.as_str().into(),
+                d.created_at.into(),
+            ],
+        )?;
+        write_audit(c, audit)
+    })
 }
 
 pub(super) fn add_reminder(st: &SqlStore, r: &Reminder, audit: &AuditEntry) -> Result<()> {

@@ -289,6 +289,14 @@ impl Store for SqlStore {
         intake::receipts(self, job)
     }
 
+    fn link_candidates(&self, f: &crate::intake::LinkFilter) -> Result<(Vec<crate::intake::LinkCandidate>, i64)> {
+        intake::link_candidates(self, f)
+    }
+
+    fn decide_link(&self, d: &crate::intake::LinkDecision, audit: &AuditEntry) -> Result<()> {
+        intake::decide_link(self, d, audit)
+    }
+
     fn add_reminder(&self, r: &crate::intake::Reminder, audit: &AuditEntry) -> Result<()> {
         intake::add_reminder(self, r, audit)
     }

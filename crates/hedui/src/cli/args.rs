@@ -445,6 +445,10 @@ pub(crate) enum ReportCmd {
         /// /api/v1/reports/signing-key).
         #[arg(long)]
         public_key: Option<String>,
+        /// The organization's electronic seal (GB/T 38540, `.ses`) over a signed JSON report:
+        /// checked too.
+        #[arg(long)]
+        seal: Option<PathBuf>,
     },
     /// Writes a job's report as a signed file.
     Export {

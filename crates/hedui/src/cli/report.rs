@@ -12,8 +12,15 @@ use super::settings::*;
 pub(crate) fn run(cmd: ReportCmd) -> Result<()> {
     use hedui_app::reports::sign::{self, Format};
     match cmd {
-        ReportCmd::Verify { file, public_key } => {
+        ReportCmd::Verify { file, public_key, seal } => {
             let bytes = std::fs::read(&file).with_context(|| format!("读取 {}", file.display()))?;
+            if let Some(seal) = &seal {
+                let der = std::fs::read(seal).with_context(|| format!("读取 {}", seal.display()))?;
+                match sign::check_eseal(&bytes, &der, public_key.as_deref()) {
+                    Ok(c) => println!("电子签章有效（GB/T 38540）：印章 {}，签署对象 {}", c.seal_id, c.property),
+                    Err(e) => bail!("{}：电子签章无效：{e}", seal.display()),
+                }
+            }
             match sign::verify(&bytes, public_key.as_deref()) {
                 Ok(s) => {
                     println!(

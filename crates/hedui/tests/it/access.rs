@@ -39,6 +39,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("report.receipt", "department"),
     ("import.read", "clerk operator"),
     ("import.run", "clerk operator"),
+    ("record.link", "clerk"),
     ("source.read", "clerk operator admin"),
     ("policy.read", "clerk reviewer leader admin"),
     ("policy.simulate", "clerk reviewer leader"),

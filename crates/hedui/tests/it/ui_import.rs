@@ -109,7 +109,9 @@ fn an_operator_previews_confirms_and_watches_a_long_import() {
             list_answered = Some(t.elapsed());
             b.shot("02-progress");
         }
-        if b.text("#import-state").contains("导入完成") {
+        // Read through a script: the page reloads itself when the import ends.
+        let js = "const e = document.querySelector('#import-state'); return e ? e.textContent : ''";
+        if b.eval(js, serde_json::json!([])).as_str().unwrap_or_default().contains("导入完成") {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(600), "the import did not finish: {seen:?}");
@@ -118,6 +120,7 @@ fn an_operator_previews_confirms_and_watches_a_long_import() {
     assert!(seen.len() >= 3, "the progress rose at least three times: {seen:?}");
     eprintln!("progress seen: {seen:?}; the job list answered in {list_answered:?} during the import");
     assert!(list_answered.is_some(), "the job list was loaded during the import");
+    b.find("#import-state");
     let state = b.text("#import-state");
     assert!(state.contains("接收") && state.contains("拒收 1 行"), "{state}");
     b.shot("03-done");
