@@ -19,4 +19,6 @@ mod inputs;
 pub use assess::{AnomalyParams, assess};
 pub use assessment::*;
 pub use case::*;
+/// The policy engine's decision an assessment carries (readers of a report name its type).
+pub use hedui_rules::Decision;
 pub use inputs::{build_inputs, is_deposit, is_holding};

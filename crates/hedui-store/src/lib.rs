@@ -365,7 +365,7 @@ pub trait Store: Send + Sync {
     fn create_session(&self, token_sm3: &str, user: UserId, created_at: Timestamp, expires_at: Timestamp)
     -> Result<()>;
     /// The user of a session that has not expired at `now` and was last used after `idle_since`;
-    /// the session is marked as used at `now`.
+    /// the session is marked as used at `now` (when its last mark is more than 30 s old).
     fn session_user(&self, token_sm3: &str, now: Timestamp, idle_since: Timestamp) -> Result<Option<UserId>>;
     /// A login's outcome for a user: the failures in a row and the lock they lead to (a success
     /// sets none), a new verifier where the stored one is upgraded, and the audit row, together.

@@ -24,6 +24,7 @@ mod linkage_pages;
 pub mod multipart;
 pub mod openapi;
 mod pages;
+mod report_view;
 mod review_pages;
 pub mod routes;
 mod session_pages;

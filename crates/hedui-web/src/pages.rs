@@ -292,29 +292,42 @@ pub(crate) fn report_page(
     r: &hedui_app::reports::Report,
     review: Option<serde_json::Value>,
 ) -> AppResult<String> {
-    let source_names: HashMap<String, String> = web
+    // The words every report page shows, converted once.
+    static FIXED: std::sync::OnceLock<[minijinja::Value; 5]> = std::sync::OnceLock::new();
+    let [rules, item_names, item_class, state_names, labels] = FIXED.get_or_init(|| {
+        use hedui_app::reports::labels::{LABELS, RESULT_WORDS, STATE_WORDS};
+        fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
+            minijinja::Value::from(minijinja::value::Serde(x))
+        }
+        [
+            v(&json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"})),
+            v(&RESULT_WORDS.iter().copied().collect::<HashMap<_, _>>()),
+            v(&json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"})),
+            v(&STATE_WORDS.iter().copied().collect::<HashMap<_, _>>()),
+            v(&LABELS),
+        ]
+    });
+    // Source names by code: the report's own, and the catalog's for the facts' sources.
+    let source_names: HashMap<&str, &str> = web
         .app
         .catalog()
         .sources
         .iter()
-        .map(|s| (s.code.clone(), s.name.clone()))
-        .chain(r.sources.iter().map(|s| (s.source.clone(), s.name.clone())))
+        .map(|s| (s.code.as_str(), s.name.as_str()))
+        .chain(r.sources.iter().map(|s| (s.source.as_str(), s.name.as_str())))
         .collect();
     let member_names: HashMap<String, String> =
         r.members.iter().map(|m| (m.seq.to_string(), format!("{} {}", m.seq, m.name))).collect();
-    // The report goes to the template as it is (one conversion, not through JSON): it is the
-    // largest value any page renders.
+    // The report goes to the template as it is (one conversion, not through JSON), without what
+    // the page does not read (`report_view`).
     web.render(
         "report.html",
         crate::direct_ctx! {
-            user => actor.map(|a| user_ctx_at(a, "jobs")), r => r, member_names => member_names, a => &r.assessment, outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
+            user => actor.map(|a| user_ctx_at(a, "jobs")), r => crate::report_view::ReportHead(r), member_names => member_names,
+            a => crate::report_view::AssessmentView(&r.assessment), outcome_name => r.assessment.outcome.word(r.assessment.decision.as_ref().and_then(|d| d.wording.as_deref())),
             source_names => source_names,
             trace_text => r.assessment.decision.as_ref().and_then(|d| d.trace.as_ref()).map(|t| t.to_text()).unwrap_or_default(),
-            rules => json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"}),
-            item_names => hedui_app::reports::labels::RESULT_WORDS.iter().copied().collect::<HashMap<_, _>>(),
-            item_class => json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"}),
-            state_names => hedui_app::reports::labels::STATE_WORDS.iter().copied().collect::<HashMap<_, _>>(),
-            L => hedui_app::reports::labels::LABELS,
+            rules => rules, item_names => item_names, item_class => item_class, state_names => state_names, L => labels,
             approval => r.seal.as_ref().and_then(|s| s.approval.clone()), review => review,
         },
     )

@@ -238,13 +238,26 @@ impl App {
     /// A stored report version, opened and checked; a report that fails any check is refused
     /// and the refusal audited.
     pub(crate) fn open_report(&self, actor: &Caller, row: &ReportRow) -> AppResult<Report> {
+        let latest = self.store.reports(row.job)?.last().map(|r| r.id);
+        let job = self.store.job(row.job)?;
+        self.open_report_in(actor, row, latest, job.as_ref())
+    }
+
+    /// [`App::open_report`] with the job's latest report version and its row already read: the
+    /// latest version's outcome must be the job's outcome column.
+    pub(crate) fn open_report_in(
+        &self,
+        actor: &Caller,
+        row: &ReportRow,
+        latest: Option<hedui_core::ReportId>,
+        job: Option<&hedui_store::JobRow>,
+    ) -> AppResult<Report> {
         let (mut report, seal) = self.checked(actor, row)?;
         if row.state != ReportState::Issued {
             return Err(AppError::InvalidState(format!("核对任务 {} 第 {} 版报告尚未签发", row.job, row.version)));
         }
-        if let Some(job) = self.store.job(row.job)?
-            && let Some(latest) = self.store.reports(row.job)?.last()
-            && latest.id == row.id
+        if let Some(job) = job
+            && latest == Some(row.id)
             && job.outcome != Some(report.assessment.outcome)
         {
             return self.refuse(actor, row, "核对任务的结论列与已签名的报告不一致");
@@ -256,13 +269,15 @@ impl App {
     /// Opens a row and checks its body, digest, columns and signatures.
     pub(crate) fn checked(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
         let (report, seal) = self.opened(actor, row)?;
-        if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
+        // An issued report: the issue signature covers the completed statement and the completion
+        // signature byte for byte (checked when it was issued), so it alone vouches for both; a
+        // changed completion signature breaks it as surely as a changed body.
+        if row.state == ReportState::Issued {
+            if !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig) {
+                return self.refuse(actor, row, "报告的签发签名无效");
+            }
+        } else if !self.signer.verify_statement(seal.completed_statement().as_bytes(), &row.completed_sig) {
             return self.refuse(actor, row, "报告的完成签名无效");
-        }
-        if row.state == ReportState::Issued
-            && !self.signer.verify_statement(issued_statement(&seal).as_bytes(), &row.issued_sig)
-        {
-            return self.refuse(actor, row, "报告的签发签名无效");
         }
         Ok((report, seal))
     }

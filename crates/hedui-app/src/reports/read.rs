@@ -24,7 +24,9 @@ impl App {
         what: &str,
     ) -> AppResult<Report> {
         let reports = self.store.reports(job)?;
-        let purged = reports.is_empty() && self.store.job(job)?.is_some_and(|j| j.outcome.is_some());
+        let job_row = self.store.job(job)?;
+        let purged = reports.is_empty() && job_row.as_ref().is_some_and(|j| j.outcome.is_some());
+        let latest = reports.last().map(|r| r.id);
         let row = match version {
             Some(v) => reports.into_iter().find(|r| r.version == v),
             None => reports.into_iter().last(),
@@ -37,7 +39,7 @@ impl App {
                 version.map(|v| format!("第 {v} 版")).unwrap_or_default()
             )),
         })?;
-        let report = self.open_report(actor, &row)?;
+        let report = self.open_report_in(actor, &row, latest, job_row.as_ref())?;
         let mut entry = self.audit_entry(
             actor,
             action,
@@ -45,7 +47,10 @@ impl App {
             AuditOutcome::Ok,
             format!("报告 {} 第 {} 版{what}", report.number, report.version),
         );
-        entry.basis = self.basis(job)?;
+        entry.basis = match &job_row {
+            Some(j) => self.basis_of(j)?,
+            None => self.basis(job)?,
+        };
         self.store.audit(&entry)?;
         let report = if actor.role.sees_names() { report } else { report.masked_names() };
         Ok(if actor.role.sees(Sensitivity::Sensitive) {
@@ -58,6 +63,11 @@ impl App {
     /// What a reading of a job's data relies on: its commission and the letter it ran under.
     pub(crate) fn basis(&self, job: JobId) -> AppResult<String> {
         let j = self.store.job(job)?.ok_or_else(|| AppError::NotFound(format!("核对任务 {job} 不存在")))?;
+        self.basis_of(&j)
+    }
+
+    /// [`App::basis`] of a job row already read.
+    pub(crate) fn basis_of(&self, j: &hedui_store::JobRow) -> AppResult<String> {
         let letter = match j.authorization {
             Some(id) => self.store.authorizations(j.household)?.into_iter().find(|a| a.id == id).map(|a| a.number),
             None => None,

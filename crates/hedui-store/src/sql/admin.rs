@@ -168,23 +168,29 @@ pub(super) fn create_session(
     Ok(())
 }
 
+/// A session's last use is written at most this often: a write per request costs more than the
+/// idle limit (minutes) needs.
+const SESSION_TOUCH_SECS: i64 = 30;
+
 pub(super) fn session_user(
     st: &SqlStore,
     token_sm3: &str,
     now: Timestamp,
     idle_since: Timestamp,
 ) -> Result<Option<UserId>> {
-    st.tx(|c| {
-        let rows = c.query(
-            "SELECT user_id FROM app_session WHERE token_sm3 = ? AND expires_at > ? \
-             AND COALESCE(last_seen, created_at) > ? AND pending = 0",
-            &[token_sm3.into(), now.into(), idle_since.into()],
-        )?;
-        let Some(r) = rows.first() else { return Ok(None) };
-        let user = Row(r).i64(0).map(UserId)?;
-        c.execute("UPDATE app_session SET last_seen = ? WHERE token_sm3 = ?", &[now.into(), token_sm3.into()])?;
-        Ok(Some(user))
-    })
+    let rows = st.query(
+        "SELECT user_id, COALESCE(last_seen, created_at) FROM app_session WHERE token_sm3 = ? AND expires_at > ? \
+         AND COALESCE(last_seen, created_at) > ? AND pending = 0",
+        &[token_sm3.into(), now.into(), idle_since.into()],
+    )?;
+    let Some(r) = rows.first() else { return Ok(None) };
+    let user = Row(r).i64(0).map(UserId)?;
+    if Row(r).ts(1)?.unix() < now.unix() - SESSION_TOUCH_SECS {
+        st.tx(|c| {
+            c.execute("UPDATE app_session SET last_seen = ? WHERE token_sm3 = ?", &[now.into(), token_sm3.into()])
+        })?;
+    }
+    Ok(Some(user))
 }
 
 pub(super) fn record_login(

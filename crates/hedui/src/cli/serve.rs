@@ -209,6 +209,10 @@ fn serve(app: App, bind: &str, port: u16, login: Option<(&str, &str)>) -> Result
     serve_with(app, bind, port, login, None, false)
 }
 
+/// Threads for the pages' work (see `serve_with`); long work (imports, collections) runs on
+/// threads of its own.
+const BLOCKING_THREADS: usize = 8;
+
 fn serve_with(
     app: App,
     bind: &str,
@@ -217,7 +221,10 @@ fn serve_with(
     tls: Option<Arc<rustls::ServerConfig>>,
     secure: bool,
 ) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Pages run on the blocking pool and meet at the one store connection: a few threads keep
+    // the cores busy, while hundreds (tokio's default limit is 512) would only wait on the store
+    // and on each other, and a burst of requests would spread the latency over all of them.
+    let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(BLOCKING_THREADS).enable_all().build()?;
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind((bind, port)).await.with_context(|| format!("监听 {bind}:{port}"))?;
