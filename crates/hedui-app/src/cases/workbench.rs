@@ -67,6 +67,18 @@ pub struct ToReview {
     pub since: Date,
 }
 
+/// A commission that cannot run until its household signs a new letter (授权书需补签): no
+/// active letter, a member or a data category it does not cover, or one withdrawn or ended.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Resign {
+    pub job: JobId,
+    pub household: hedui_core::HouseholdId,
+    pub household_number: String,
+    pub region: String,
+    pub state_name: String,
+    pub reason: String,
+}
+
 /// The 工作台 of one user.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Workbench {
@@ -74,6 +86,8 @@ pub struct Workbench {
     pub waiting: Vec<Waiting>,
     /// Reports waiting for the 审核员 (for a reviewer), or returned to the 核对员 (for a clerk).
     pub to_review: Vec<ToReview>,
+    /// Commissions waiting (or refused) for a new letter, for those who record letters.
+    pub resign: Vec<Resign>,
     /// Commissions past their deadline to start.
     pub overdue: i64,
     pub today: Date,
@@ -119,7 +133,7 @@ impl App {
             }));
         }
         let submitted =
-            JobFilter { state: Some(JobState::Submitted), sort: JobSort::OldestFirst, limit: LISTED, ..scope };
+            JobFilter { state: Some(JobState::Submitted), sort: JobSort::OldestFirst, limit: LISTED, ..scope.clone() };
         let waiting: Vec<Waiting> = self
             .store
             .jobs(&submitted)?
@@ -137,12 +151,39 @@ impl App {
                 }
             })
             .collect();
+        let resign = match crate::access::permits(actor.role, Action::LetterChange) {
+            true => self.letters_to_resign(&scope)?,
+            false => Vec::new(),
+        };
         let overdue = waiting.iter().filter(|w| w.left < 0).count() as i64;
         let calendar_note = (!cal.covers_year(today.year()))
             .then(|| format!("工作日历未列出 {} 年的节假日与调休，期限暂按周一至周五计算", today.year()));
         let waiting_total = counts.first().map_or(0, |c| c.count);
         let detail = format!("待核对 {waiting_total} 件，其中列出的超期 {overdue} 件");
         self.audit(actor, "workbench.read", "jobs", AuditOutcome::Ok, detail)?;
-        Ok(Workbench { counts, waiting, to_review, overdue, today, calendar_note })
+        Ok(Workbench { counts, waiting, to_review, resign, overdue, today, calendar_note })
+    }
+
+    /// The commissions of the region that wait to start, or were refused, and whose household's
+    /// letters would not let them run now: each with the reason a run would give.
+    fn letters_to_resign(&self, scope: &JobFilter) -> AppResult<Vec<Resign>> {
+        let mut out = Vec::new();
+        for state in [JobState::Submitted, JobState::Refused] {
+            let f = JobFilter { state: Some(state), sort: JobSort::OldestFirst, limit: LISTED, ..scope.clone() };
+            for j in self.store.jobs(&f)? {
+                let Some(h) = self.store.household(j.household)? else { continue };
+                if let Err(reason) = self.check_authorization(&j, &h) {
+                    out.push(Resign {
+                        job: j.id,
+                        household: j.household,
+                        region: self.region_name(&j.region),
+                        household_number: j.household_number,
+                        state_name: j.state.name_zh().into(),
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -36,6 +36,7 @@ mod openapi;
 mod policy_reload;
 mod recheck;
 mod requests;
+mod resign;
 mod restart;
 mod retention;
 mod review;
