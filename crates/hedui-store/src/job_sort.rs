@@ -43,6 +43,11 @@ impl JobSort {
         }
     }
 
+    /// Whether the order needs the household's columns (the rest are the job's own).
+    pub fn on_household(self) -> bool {
+        matches!(self, JobSort::HouseholdAsc | JobSort::HouseholdDesc)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             JobSort::NewestFirst => "newest_first",

@@ -10,11 +10,13 @@ pub(super) fn job(st: &SqlStore, id: JobId) -> Result<Option<JobRow>> {
 pub(super) fn jobs(st: &SqlStore, f: &JobFilter) -> Result<Vec<JobRow>> {
     let (w, mut p) = job_where(f);
     let order = f.sort.order_by();
+    let job_only = !joins(f) && !f.sort.on_household();
+    debug_assert!(!job_only || !(w.contains("c.") || w.contains("h.")), "a filter joins without saying so: {w}");
     p.push((if f.limit > 0 { f.limit } else { 100 }).into());
     p.push(f.offset.max(0).into());
     // A page that filters and sorts on the job alone is chosen on the job table, then joined: a
     // page deep in the list would otherwise look up every skipped job's commission and household.
-    let sql = match job_only(&w) && job_only(order) {
+    let sql = match job_only {
         true => format!(
             "{JOB_SELECT} WHERE j.id IN (SELECT j.id FROM job j WHERE {w} ORDER BY {order} LIMIT ? OFFSET ?) \
              ORDER BY {order}"
@@ -24,15 +26,22 @@ pub(super) fn jobs(st: &SqlStore, f: &JobFilter) -> Result<Vec<JobRow>> {
     st.query(&sql, &p)?.iter().map(|r| job_from(r)).collect()
 }
 
-/// Whether a piece of SQL over the job list names only the job's own columns (`j.`), so that the
-/// commission and the household need not be joined: every job has both (foreign keys, not null).
-fn job_only(sql: &str) -> bool {
-    !sql.contains("c.") && !sql.contains("h.")
+/// Whether `f` filters on the commission's or the household's columns. When it does not, they
+/// need not be joined to choose or count jobs: every job has both (not null, never deleted).
+fn joins(f: &JobFilter) -> bool {
+    let text = |t: &Option<String>| t.as_deref().is_some_and(|t| !t.trim().is_empty());
+    f.programme.is_some()
+        || f.kind.is_some()
+        || f.region_prefix.as_deref().is_some_and(|r| !r.is_empty())
+        || f.household_number.as_deref().is_some_and(|n| !n.is_empty())
+        || f.department.is_some()
+        || text(&f.household_contains)
+        || text(&f.commission_contains)
 }
 
 pub(super) fn count_jobs(st: &SqlStore, f: &JobFilter) -> Result<i64> {
     let (w, p) = job_where(f);
-    let from = match job_only(&w) {
+    let from = match !joins(f) {
         true => "job j",
         false => "job j JOIN commission c ON c.id = j.commission_id JOIN household h ON h.id = j.household_id",
     };
@@ -265,6 +274,7 @@ pub(super) fn job_from(r: &[Value]) -> Result<JobRow> {
     })
 }
 
+/// The WHERE clause of the job list (`joins` says whether it names `c.` or `h.` columns).
 pub(super) fn job_where(f: &JobFilter) -> (String, Vec<Value>) {
     let mut w = vec!["1 = 1".to_string()];
     let mut p: Vec<Value> = Vec::new();
