@@ -19,7 +19,7 @@ fn stores(tag: &str) -> Vec<Box<dyn Store>> {
     match hedui_store_postgres::test_url() {
         Some(url) => {
             let schema = format!("imp_{tag}_{}", std::process::id());
-            let pg = hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
+            let pg = hedui_store_postgres::open_scratch_schema(&url, &schema).unwrap();
             pg.migrate().unwrap();
             out.push(Box::new(pg));
         }

@@ -86,6 +86,25 @@ fn number_placeholders(sql: &str) -> String {
 struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A scratch schema (URL, name) to drop when the connection goes away.
+    scratch: Option<(String, String)>,
+}
+
+impl Drop for PgConn {
+    /// Drops a scratch schema. On a thread of its own, with a connection of its own: the client
+    /// blocks on a runtime of its own, which may not run inside the caller's.
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.scratch.take() else { return };
+        let dropped = std::thread::spawn(move || {
+            Client::connect(&url, NoTls)
+                .and_then(|mut c| c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "a scratch schema could not be dropped: {dropped:?}");
+        }
+    }
 }
 
 impl PgConn {
@@ -146,7 +165,7 @@ impl Conn for PgConn {
 /// Connects with a libpq-style URL, e.g. `postgres://hedui:secret@localhost/hedui`.
 pub fn open(url: &str) -> Result<SqlStore, StoreError> {
     let client = Client::connect(url, NoTls).map_err(map_err)?;
-    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new(), scratch: None }), Dialect::Postgres))
 }
 
 /// Connects and works inside an existing `schema` (a role that may not create one).
@@ -156,7 +175,7 @@ pub fn open_in_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
     }
     let mut client = Client::connect(url, NoTls).map_err(map_err)?;
     client.batch_execute(&format!("SET search_path TO {schema}")).map_err(map_err)?;
-    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new(), scratch: None }), Dialect::Postgres))
 }
 
 /// The grants that divide a deployment's database between three roles: the owner (who runs
@@ -191,7 +210,18 @@ pub fn open_fresh_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path TO {schema}"
         ))
         .map_err(map_err)?;
-    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new() }), Dialect::Postgres))
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new(), scratch: None }), Dialect::Postgres))
+}
+
+/// Like [`open_fresh_schema`], but the schema is dropped when the store is: a test's database
+/// namespace that leaves nothing behind.
+pub fn open_scratch_schema(url: &str, schema: &str) -> Result<SqlStore, StoreError> {
+    let store = open_fresh_schema(url, schema)?;
+    drop(store);
+    let mut client = Client::connect(url, NoTls).map_err(map_err)?;
+    client.batch_execute(&format!("SET search_path TO {schema}")).map_err(map_err)?;
+    let scratch = Some((url.to_string(), schema.to_string()));
+    Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new(), scratch }), Dialect::Postgres))
 }
 
 /// The database for PostgreSQL tests: `HEDUI_TEST_PG_URL`, or the local test database that

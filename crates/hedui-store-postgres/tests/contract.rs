@@ -19,7 +19,7 @@ fn backend() -> Option<impl Fn() -> Result<Box<dyn Store>, String>> {
     static N: AtomicU32 = AtomicU32::new(0);
     Some(move || {
         let schema = format!("contract_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let s = hedui_store_postgres::open_fresh_schema(&url, &schema).map_err(|e| e.to_string())?;
+        let s = hedui_store_postgres::open_scratch_schema(&url, &schema).map_err(|e| e.to_string())?;
         s.migrate().map_err(|e| e.to_string())?;
         Ok(Box::new(s) as Box<dyn Store>)
     })

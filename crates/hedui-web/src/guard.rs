@@ -129,6 +129,7 @@ async fn checked(web: &Web, req: Request, next: Next) -> Response {
     let changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let session = cookie_session(req.headers());
     let path = req.uri().path().to_string();
+    let english = crate::i18n::wants_english(req.headers());
     if changing {
         if let Some(origin) = req.headers().get(header::ORIGIN)
             && !same_origin(origin, req.headers())
@@ -165,10 +166,16 @@ async fn checked(web: &Web, req: Request, next: Next) -> Response {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
-    if let (true, Some(t)) = (html, &session) {
+    if html && (session.is_some() || english) {
         let (mut parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-        let page = with_tokens(&String::from_utf8_lossy(&bytes), &csrf_token(t));
+        let mut page = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(t) = &session {
+            page = with_tokens(&page, &csrf_token(t));
+        }
+        if english {
+            page = crate::i18n::page(&page);
+        }
         parts.headers.remove(header::CONTENT_LENGTH);
         resp = Response::from_parts(parts, Body::from(page));
     }

@@ -18,6 +18,7 @@ mod exports;
 pub mod guard;
 mod household_page;
 mod household_pages;
+pub mod i18n;
 mod import_pages;
 mod job_list;
 mod linkage_pages;
@@ -102,72 +103,73 @@ fn param(key: String, value: i64) -> String {
     if key.ends_with("_fen") { format!("{} 元", hedui_core::Fen(value)) } else { value.to_string() }
 }
 
+/// The audit actions' names for people.
+pub(crate) const ACTION_NAMES: [(&str, &str); 60] = [
+    ("login", "登录"),
+    ("household.create", "登记家庭"),
+    ("household.read", "查看家庭"),
+    ("authorization.record", "录入授权书"),
+    ("authorization.end", "终止或撤回授权书"),
+    ("authorization.scan", "上传授权书扫描件"),
+    ("authorization.scan_read", "下载授权书扫描件"),
+    ("household.correct", "补正成员信息"),
+    ("household.list", "查看家庭列表"),
+    ("report.complete", "形成报告（待签发或待审核）"),
+    ("report.approve", "审核签发"),
+    ("report.changes", "复核前后变化"),
+    ("report.receipt", "登记回执"),
+    ("job.objection_file", "登记异议材料"),
+    ("job.objection_file_read", "下载异议材料"),
+    ("import.dry_run", "预览导入"),
+    ("exchange.export", "导出请求文件包"),
+    ("exchange.import", "导入响应文件包"),
+    ("commission.create", "委托核对"),
+    ("job.transition", "任务状态变更"),
+    ("job.refuse", "拒绝核对（授权无效）"),
+    ("job.start", "开始核对（等待数据源反馈）"),
+    ("job.sources", "查看数据源反馈"),
+    ("job.partial", "按部分结果完成"),
+    ("source.remind", "催办数据源"),
+    ("record.link_list", "查看待人工关联记录"),
+    ("record.link", "人工关联：确认为同一人"),
+    ("record.link_reject", "人工关联：不是同一人"),
+    ("job.list", "查看任务列表"),
+    ("report.issue", "出具报告"),
+    ("report.read", "查看报告"),
+    ("report.download", "下载报告"),
+    ("mirror.import", "导入部门数据"),
+    ("import.issues.download", "下载导入问题清单"),
+    ("audit.read", "查看审计日志"),
+    ("audit.export", "导出审计日志"),
+    ("audit.verify", "核验审计链"),
+    ("audit.purge", "按保留期限清理审计记录"),
+    ("audit.person", "查询某人的被查询记录"),
+    ("node.backup", "备份数据库"),
+    ("node.restore", "从备份恢复"),
+    ("user.create", "创建用户"),
+    ("user.change", "修改用户"),
+    ("user.disable", "停用用户"),
+    ("user.enable", "启用用户"),
+    ("user.lock", "锁定用户"),
+    ("user.unlock", "解锁用户"),
+    ("user.reset", "重置密码"),
+    ("user.password", "修改密码"),
+    ("user.list", "查看用户列表"),
+    ("relative.add", "近亲属备案"),
+    ("factor.enrol", "登记第二因子"),
+    ("security.events", "查看安全事件"),
+    ("source.read", "查看数据源状态"),
+    ("import.list", "查看导入批次"),
+    ("session.list", "查看会话"),
+    ("session.end", "结束会话"),
+    ("user.recover", "恢复安全管理员"),
+    ("access.deny", "拒绝访问"),
+    ("request.refuse", "拒绝请求（来源或表单令牌无效）"),
+];
+
 /// `{{ code|action }}`: an audit action's name for people.
 fn action(code: String) -> String {
-    let name = match code.as_str() {
-        "login" => "登录",
-        "household.create" => "登记家庭",
-        "household.read" => "查看家庭",
-        "authorization.record" => "录入授权书",
-        "authorization.end" => "终止或撤回授权书",
-        "authorization.scan" => "上传授权书扫描件",
-        "authorization.scan_read" => "下载授权书扫描件",
-        "household.correct" => "补正成员信息",
-        "household.list" => "查看家庭列表",
-        "report.complete" => "形成报告（待签发或待审核）",
-        "report.approve" => "审核签发",
-        "report.changes" => "复核前后变化",
-        "report.receipt" => "登记回执",
-        "job.objection_file" => "登记异议材料",
-        "job.objection_file_read" => "下载异议材料",
-        "import.dry_run" => "预览导入",
-        "exchange.export" => "导出请求文件包",
-        "exchange.import" => "导入响应文件包",
-        "commission.create" => "委托核对",
-        "job.transition" => "任务状态变更",
-        "job.refuse" => "拒绝核对（授权无效）",
-        "job.start" => "开始核对（等待数据源反馈）",
-        "job.sources" => "查看数据源反馈",
-        "job.partial" => "按部分结果完成",
-        "source.remind" => "催办数据源",
-        "record.link_list" => "查看待人工关联记录",
-        "record.link" => "人工关联：确认为同一人",
-        "record.link_reject" => "人工关联：不是同一人",
-        "job.list" => "查看任务列表",
-        "report.issue" => "出具报告",
-        "report.read" => "查看报告",
-        "report.download" => "下载报告",
-        "mirror.import" => "导入部门数据",
-        "import.issues.download" => "下载导入问题清单",
-        "audit.read" => "查看审计日志",
-        "audit.export" => "导出审计日志",
-        "audit.verify" => "核验审计链",
-        "audit.purge" => "按保留期限清理审计记录",
-        "audit.person" => "查询某人的被查询记录",
-        "node.backup" => "备份数据库",
-        "node.restore" => "从备份恢复",
-        "user.create" => "创建用户",
-        "user.change" => "修改用户",
-        "user.disable" => "停用用户",
-        "user.enable" => "启用用户",
-        "user.lock" => "锁定用户",
-        "user.unlock" => "解锁用户",
-        "user.reset" => "重置密码",
-        "user.password" => "修改密码",
-        "user.list" => "查看用户列表",
-        "relative.add" => "近亲属备案",
-        "factor.enrol" => "登记第二因子",
-        "security.events" => "查看安全事件",
-        "source.read" => "查看数据源状态",
-        "import.list" => "查看导入批次",
-        "session.list" => "查看会话",
-        "session.end" => "结束会话",
-        "user.recover" => "恢复安全管理员",
-        "access.deny" => "拒绝访问",
-        "request.refuse" => "拒绝请求（来源或表单令牌无效）",
-        other => other,
-    };
-    name.to_string()
+    ACTION_NAMES.iter().find(|(c, _)| *c == code).map_or(code, |(_, name)| name.to_string())
 }
 
 /// `{{ at|bjt }}`: a stored instant (`…Z`) in Beijing time; anything else as it is.
@@ -186,6 +188,35 @@ fn audit_outcome(code: String) -> String {
     .to_string()
 }
 
+/// The templates, by name: part of the binary.
+pub(crate) const TEMPLATES: [(&str, &str); 25] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("jobs.html", include_str!("../templates/jobs.html")),
+    ("job.html", include_str!("../templates/job.html")),
+    ("linkage.html", include_str!("../templates/linkage.html")),
+    ("report.html", include_str!("../templates/report.html")),
+    ("imports.html", include_str!("../templates/imports.html")),
+    ("sources.html", include_str!("../templates/sources.html")),
+    ("policy.html", include_str!("../templates/policy.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    ("second.html", include_str!("../templates/second.html")),
+    ("security.html", include_str!("../templates/security.html")),
+    ("factors.html", include_str!("../templates/factors.html")),
+    ("users.html", include_str!("../templates/users.html")),
+    ("households.html", include_str!("../templates/households.html")),
+    ("household_new.html", include_str!("../templates/household_new.html")),
+    ("household.html", include_str!("../templates/household.html")),
+    ("commission_batch.html", include_str!("../templates/commission_batch.html")),
+    ("pager.html", include_str!("../templates/pager.html")),
+    ("exchange.html", include_str!("../templates/exchange.html")),
+    ("import_preview.html", include_str!("../templates/import_preview.html")),
+    ("import_run.html", include_str!("../templates/import_run.html")),
+    ("home.html", include_str!("../templates/home.html")),
+];
+
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_filter("yuan", yuan);
@@ -193,33 +224,7 @@ fn templates() -> Environment<'static> {
     env.add_filter("action", action);
     env.add_filter("audit_outcome", audit_outcome);
     env.add_filter("bjt", bjt);
-    let files = [
-        ("base.html", include_str!("../templates/base.html")),
-        ("login.html", include_str!("../templates/login.html")),
-        ("error.html", include_str!("../templates/error.html")),
-        ("jobs.html", include_str!("../templates/jobs.html")),
-        ("job.html", include_str!("../templates/job.html")),
-        ("linkage.html", include_str!("../templates/linkage.html")),
-        ("report.html", include_str!("../templates/report.html")),
-        ("imports.html", include_str!("../templates/imports.html")),
-        ("sources.html", include_str!("../templates/sources.html")),
-        ("policy.html", include_str!("../templates/policy.html")),
-        ("audit.html", include_str!("../templates/audit.html")),
-        ("password.html", include_str!("../templates/password.html")),
-        ("second.html", include_str!("../templates/second.html")),
-        ("security.html", include_str!("../templates/security.html")),
-        ("factors.html", include_str!("../templates/factors.html")),
-        ("users.html", include_str!("../templates/users.html")),
-        ("households.html", include_str!("../templates/households.html")),
-        ("household_new.html", include_str!("../templates/household_new.html")),
-        ("household.html", include_str!("../templates/household.html")),
-        ("commission_batch.html", include_str!("../templates/commission_batch.html")),
-        ("pager.html", include_str!("../templates/pager.html")),
-        ("exchange.html", include_str!("../templates/exchange.html")),
-        ("import_preview.html", include_str!("../templates/import_preview.html")),
-        ("import_run.html", include_str!("../templates/import_run.html")),
-        ("home.html", include_str!("../templates/home.html")),
-    ];
+    let files = TEMPLATES;
     for (name, text) in files {
         // The templates are part of the binary and covered by tests; a broken one is a build defect.
         if let Err(e) = env.add_template(name, text) {
@@ -334,7 +339,7 @@ pub fn page_error_for(web: &Web, e: AppError, request_id: &str, user: Option<&he
     }
     log(&e, request_id);
     let user = user.map(pages::user_ctx);
-    let ctx = crate::ctx! { message => e.public_message(), code => e.code(), request_id => request_id, user => user };
+    let ctx = crate::ctx! { message => e.public_message(), title => e.entry().title, code => e.code(), request_id => request_id, user => user };
     match web.render("error.html", ctx) {
         Ok(html) => (status(&e), Html(html)).into_response(),
         Err(_) => (status(&e), e.public_message()).into_response(),
@@ -351,6 +356,7 @@ fn build() -> routes::Routes {
         .get("/static/ui.js", A::Public, || async {
             ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/ui.js"))
         })
+        .get("/lang/{code}", A::Public, i18n::switch)
         .post("/login", A::Public, session_pages::login)
         .post("/logout", A::Public, session_pages::logout)
         .get("/login/second", A::Public, session_pages::second_form)

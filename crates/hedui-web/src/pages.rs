@@ -20,7 +20,7 @@ use crate::Web;
 type MenuItem = (&'static str, &'static str, hedui_app::Action);
 
 /// The menu: modules, each with the pages a role may open (by the action of the page's route).
-const MENU: [(&str, &[MenuItem]); 4] = {
+pub(crate) const MENU: [(&str, &[MenuItem]); 4] = {
     use hedui_app::Action as A;
     [
         (
@@ -54,6 +54,15 @@ const MENU: [(&str, &[MenuItem]); 4] = {
 
 /// The signed-in user as pages show them: name, role, whether a demo account, and the menu of the
 /// modules and pages their role may open (the same table that decides each route).
+/// How a report's rule compares, in words.
+pub(crate) const RULE_WORDS: [(&str, &str); 5] = [
+    ("<", "低于（严格小于）"),
+    ("≤", "不超过（小于或等于）"),
+    ("=", "不得有计入项"),
+    ("≥", "不低于"),
+    (">", "超过（严格大于）"),
+];
+
 pub(crate) fn user_ctx(a: &Caller) -> serde_json::Value {
     user_ctx_at(a, "")
 }
@@ -300,7 +309,7 @@ pub(crate) fn report_page(
             minijinja::Value::from(minijinja::value::Serde(x))
         }
         [
-            v(&json!({"<": "低于（严格小于）", "≤": "不超过（小于或等于）", "=": "不得有计入项", "≥": "不低于", ">": "超过（严格大于）"})),
+            v(&RULE_WORDS.iter().copied().collect::<HashMap<_, _>>()),
             v(&RESULT_WORDS.iter().copied().collect::<HashMap<_, _>>()),
             v(&json!({"within": "not_exceeded", "exceeds": "exceeds", "incomplete": "open"})),
             v(&STATE_WORDS.iter().copied().collect::<HashMap<_, _>>()),

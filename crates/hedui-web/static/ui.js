@@ -1,6 +1,10 @@
 // hedui's only script, served from the node itself (the CSP allows no other): buttons that print
 // the page, and ID numbers checked as they are typed (GB 11643: length, birth date, check digit).
 // Everything works without it; the server checks every number again.
+// A page served in English (`<html lang="en">`) gets the messages in English.
+function heduiSay(zh, en) {
+  return document.documentElement.lang === "en" ? en : zh;
+}
 function heduiIdCheck(v) {
   v = v.trim().toUpperCase();
   if (v === "") return null;
@@ -12,19 +16,22 @@ function heduiIdCheck(v) {
     var w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], sum = 0;
     for (var i = 0; i < 17; i++) sum += (+v.charAt(i)) * w[i];
     var check = "10X98765432".charAt(sum % 11);
-    if (v.charAt(17) !== check) return { ok: false, text: "校验码错误（第 18 位应为 " + check + "），请核对证件" };
+    if (v.charAt(17) !== check) return { ok: false, text: heduiSay("校验码错误（第 18 位应为 " + check + "），请核对证件", "Wrong check digit (the 18th should be " + check + "): check the document") };
     birth = v.substr(6, 8);
     sexDigit = +v.charAt(16);
   } else if (v.length < 18 && /^\d*$/.test(v)) {
-    return { ok: false, text: "还差 " + (18 - v.length) + " 位" };
+    return { ok: false, text: heduiSay("还差 " + (18 - v.length) + " 位", (18 - v.length) + " digits to go") };
   } else {
-    return { ok: false, text: "身份证号应为 18 位（末位可为 X）或旧 15 位数字" };
+    return { ok: false, text: heduiSay("身份证号应为 18 位（末位可为 X）或旧 15 位数字", "An ID number has 18 characters (the last may be X), or 15 digits for an old one") };
   }
   var y = +birth.substr(0, 4), m = +birth.substr(4, 2), d = +birth.substr(6, 2);
   var date = new Date(Date.UTC(y, m - 1, d));
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d || date > new Date())
-    return { ok: false, text: "出生日期 " + birth + " 无效" };
-  return { ok: true, text: "号码有效：出生 " + y + "-" + birth.substr(4, 2) + "-" + birth.substr(6, 2) + "，" + (sexDigit % 2 ? "男" : "女") + (v.length === 15 ? "（旧 15 位号码，将升位）" : "") };
+    return { ok: false, text: heduiSay("出生日期 " + birth + " 无效", "Birth date " + birth + " is not valid") };
+  var born = y + "-" + birth.substr(4, 2) + "-" + birth.substr(6, 2);
+  return { ok: true, text: heduiSay(
+    "号码有效：出生 " + born + "，" + (sexDigit % 2 ? "男" : "女") + (v.length === 15 ? "（旧 15 位号码，将升位）" : ""),
+    "Valid: born " + born + ", " + (sexDigit % 2 ? "male" : "female") + (v.length === 15 ? " (an old 15-digit number, to be upgraded)" : "")) };
 }
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-print]").forEach(function (b) {
@@ -40,7 +47,7 @@ document.addEventListener("DOMContentLoaded", function () {
         if (s.finished) { window.location.reload(); } else { setTimeout(tick, 500); }
       }).catch(function () { setTimeout(tick, 2000); });
     };
-    if (!box.querySelector(".tag") && !/完成/.test(box.textContent)) setTimeout(tick, 300);
+    if (!box.querySelector(".tag") && !box.querySelector("[data-finished]")) setTimeout(tick, 300);
   });
   // A started job's sources, asked for every two seconds while it waits; the page reloads when
   // the job moves on (its report made). Polling stops after half an hour.

@@ -17,6 +17,7 @@ mod declared;
 mod demo;
 mod e2e;
 mod employees;
+mod english;
 mod eseal;
 mod exchange;
 mod guards;

@@ -78,7 +78,7 @@ pub(crate) fn nodes(tag: &str) -> Vec<(Arc<dyn Store>, Raw)> {
         Some(url) => {
             static N: AtomicU32 = AtomicU32::new(0);
             let schema = format!("it_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-            let pg = hedui_store_postgres::open_fresh_schema(&url, &schema).unwrap();
+            let pg = hedui_store_postgres::open_scratch_schema(&url, &schema).unwrap();
             pg.migrate().unwrap();
             out.push((Arc::new(pg), Raw::Pg(url, schema)));
         }
