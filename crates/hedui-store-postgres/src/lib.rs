@@ -224,6 +224,15 @@ pub fn open_scratch_schema(url: &str, schema: &str) -> Result<SqlStore, StoreErr
     Ok(SqlStore::new(Box::new(PgConn { client, statements: HashMap::new(), scratch }), Dialect::Postgres))
 }
 
+/// Drops `schema` and everything in it: the end of a test that made one with [`open_fresh_schema`].
+pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+    if !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
+    }
+    let mut client = Client::connect(url, NoTls).map_err(map_err)?;
+    client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).map_err(map_err)
+}
+
 /// The database for PostgreSQL tests: `HEDUI_TEST_PG_URL`, or the local test database that
 /// `.ci/run` creates, when it answers. `None` means the tests should say loudly that they skipped;
 /// with `HEDUI_REQUIRE_PG=1` (set in CI) a missing database is a failure instead.

@@ -40,6 +40,7 @@ fn commands_refuse_a_missing_or_foreign_key_and_create_none() {
             let base = url.split('?').next().unwrap_or(&url).to_string();
             let pg_dir = common::temp_dir("keys-pg");
             refuses(&format!("{base}?options=-csearch_path%3D{schema}"), &pg_dir);
+            hedui_store_postgres::drop_schema(&url, &schema).unwrap();
         }
         None => hedui_store_postgres::skip_notice("keys"),
     }

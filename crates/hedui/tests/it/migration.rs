@@ -69,6 +69,7 @@ fn the_previous_releases_database_migrates_with_every_report_intact() {
             let pristine = dir.join("release-0.1.sqlite");
             std::fs::copy(fixture().join("release-0.1.sqlite"), &pristine).unwrap();
             migrates_intact(&copy_to_postgres(&url, &pristine));
+            hedui_store_postgres::drop_schema(&url, &format!("mig_{}", std::process::id())).unwrap();
         }
         None => hedui_store_postgres::skip_notice("migration of the previous release's database"),
     }
