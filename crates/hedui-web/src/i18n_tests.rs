@@ -110,3 +110,22 @@ fn every_option_of_the_templates_names_its_value() {
         }
     }
 }
+
+#[test]
+fn the_table_has_each_run_once_with_its_english() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (file, text) in
+        [("en.tsv", include_str!("../i18n/en.tsv")), ("en-labels.tsv", include_str!("../i18n/en-labels.tsv"))]
+    {
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
+            let (zh, en) = line.split_once('\t').unwrap_or_else(|| panic!("{file}:{}: no tab: {line}", n + 1));
+            assert!(seen.insert(zh), "{file}:{}: {zh} is in the table twice", n + 1);
+            assert!(!runs(zh).is_empty(), "{file}:{}: {zh} is not Chinese", n + 1);
+            assert!(
+                !en.contains(|c: char| ('\u{4e00}'..='\u{9fff}').contains(&c)) || zh == "中文",
+                "{file}:{}: {en}",
+                n + 1
+            );
+        }
+    }
+}
