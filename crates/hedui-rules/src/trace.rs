@@ -157,8 +157,10 @@ pub struct Decision {
     pub benefit: Option<Shown>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub show: Vec<Shown>,
+    /// Built by the rules engine, or kept as JSON when read from a stored report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
+    #[schema(value_type = Option<Trace>)]
+    pub trace: Option<super::LazyTrace>,
 }
 
 fn known(v: i64) -> Option<i64> {
@@ -211,7 +213,7 @@ impl Program {
             tests,
             benefit: self.benefit.map(|b| self.shown(&fr, b)),
             show: self.show.iter().map(|&v| self.shown(&fr, v)).collect(),
-            trace: trace.then(|| self.trace(inp, &fr)),
+            trace: trace.then(|| self.trace(inp, &fr).into()),
         })
     }
 

@@ -16,7 +16,7 @@ use hedui_core::catalog::NodeKeys;
 use hedui_core::{HouseholdId, JobId};
 
 use crate::job_list::JobQuery;
-use crate::pages::VersionQuery;
+use crate::report_pages::VersionQuery;
 use crate::views::*;
 use crate::{Web, api_error};
 

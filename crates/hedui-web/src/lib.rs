@@ -25,6 +25,7 @@ mod linkage_pages;
 pub mod multipart;
 pub mod openapi;
 mod pages;
+mod report_pages;
 mod report_view;
 mod review_pages;
 pub mod routes;
@@ -34,7 +35,7 @@ pub mod tls;
 mod user_pages;
 pub mod views;
 
-pub use pages::report_html;
+pub use report_pages::report_html;
 
 /// A template context from `name => value` pairs of anything serializable.
 #[macro_export]
@@ -65,7 +66,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::Environment;
 
-use hedui_app::{App, AppError, AppResult, Caller};
+use hedui_app::{App, AppError, AppResult};
 
 /// Shared state of the server.
 #[derive(Clone)]
@@ -189,7 +190,7 @@ fn audit_outcome(code: String) -> String {
 }
 
 /// The templates, by name: part of the binary.
-pub(crate) const TEMPLATES: [(&str, &str); 25] = [
+pub(crate) const TEMPLATES: [(&str, &str); 26] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("error.html", include_str!("../templates/error.html")),
@@ -197,6 +198,7 @@ pub(crate) const TEMPLATES: [(&str, &str); 25] = [
     ("job.html", include_str!("../templates/job.html")),
     ("linkage.html", include_str!("../templates/linkage.html")),
     ("report.html", include_str!("../templates/report.html")),
+    ("trace.html", include_str!("../templates/trace.html")),
     ("imports.html", include_str!("../templates/imports.html")),
     ("sources.html", include_str!("../templates/sources.html")),
     ("policy.html", include_str!("../templates/policy.html")),
@@ -280,13 +282,6 @@ impl Web {
             Ok(r) => r,
             Err(e) => Err(AppError::Internal(format!("worker failed: {e}"))),
         }
-    }
-
-    /// The acting user from the session cookie or a bearer token.
-    pub async fn actor(&self, headers: &HeaderMap, request_id: &str) -> AppResult<Caller> {
-        let token = session_token(headers).ok_or(AppError::Unauthenticated)?;
-        let rid = request_id.to_string();
-        self.blocking(move |app| app.session_caller(&token, &rid)).await
     }
 }
 
@@ -393,13 +388,14 @@ fn build() -> routes::Routes {
         .post("/jobs/{id}/objection", A::Objection, pages::object)
         .get("/jobs/{id}/objection-files/{seq}", A::JobRead, pages::objection_file)
         .post("/jobs/{id}/recheck", A::Recheck, pages::recheck)
-        .get("/jobs/{id}/report", A::ReportRead, pages::report)
+        .get("/jobs/{id}/report", A::ReportRead, report_pages::report)
+        .get("/jobs/{id}/report/trace", A::ReportRead, report_pages::report_trace)
         .get("/jobs/{id}/draft", A::ReportReview, review_pages::draft)
         .get("/jobs/{id}/draft/statement.txt", A::ReportApprove, review_pages::statement)
         .post("/jobs/{id}/approve", A::ReportApprove, review_pages::approve)
         .post("/jobs/{id}/return", A::ReportApprove, review_pages::send_back)
         .post("/jobs/{id}/receipt", A::ReceiptRecord, review_pages::receipt)
-        .get("/jobs/{id}/report.{ext}", A::ReportDownload, pages::report_file)
+        .get("/jobs/{id}/report.{ext}", A::ReportDownload, report_pages::report_file)
         .get("/linkage", A::RecordLink, linkage_pages::queue)
         .post("/linkage/{record}", A::RecordLink, linkage_pages::decide)
         .get("/imports", A::ImportRead, pages::imports)

@@ -13,7 +13,8 @@ use hedui_app::{App, AppError, AppResult, Caller};
 use hedui_core::JobId;
 
 use crate::Web;
-use crate::pages::{page, report_page};
+use crate::pages::page;
+use crate::report_pages::report_page;
 
 fn draft_page(web: &Web, app: &App, actor: &Caller, id: JobId, error: Option<String>) -> AppResult<String> {
     let d = app.draft_report(actor, id)?;
@@ -21,7 +22,7 @@ fn draft_page(web: &Web, app: &App, actor: &Caller, id: JobId, error: Option<Str
         "job": id.0, "statement": d.statement, "may_approve": d.may_approve.is_ok(),
         "why_not": d.may_approve.err(), "error": error, "verifier": d.report.verifier_name,
     });
-    report_page(web, Some(actor), &d.report, Some(review))
+    report_page(web, Some(actor), &d.report, Some(review), false)
 }
 
 /// After approving or returning: on to `to`, or back to the draft with a refusal the reviewer

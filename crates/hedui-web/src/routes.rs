@@ -124,26 +124,37 @@ pub async fn authorize(State(web): State<Web>, matched: Option<MatchedPath>, req
         return next.run(req).await;
     }
     let client = req.extensions().get::<crate::guard::ClientAddr>().and_then(|c| c.0).map(|a| a.to_string());
-    let caller = match web.actor(req.headers(), &rid).await {
-        Ok(c) => c.client(&client.unwrap_or_default()),
-        Err(e) => return refuse(&web, e, &rid),
-    };
     let kind = RouteAccess { method: "", path: pattern.clone(), action }.object_kind();
     let id = path_id(&pattern, req.uri().path());
     let object = match (kind, id) {
-        (ObjectKind::None, _) => Object::None,
-        (ObjectKind::Household, Some(id)) => Object::Household(HouseholdId(id)),
-        (ObjectKind::Job, Some(id)) => Object::Job(JobId(id)),
-        (_, None) => return refuse(&web, AppError::Invalid("地址中的编号无效".into()), &rid),
+        (ObjectKind::None, _) => Some(Object::None),
+        (ObjectKind::Household, Some(id)) => Some(Object::Household(HouseholdId(id))),
+        (ObjectKind::Job, Some(id)) => Some(Object::Job(JobId(id))),
+        (_, None) => None,
     };
-    let decided = caller.clone();
-    if let Err(e) = web.blocking(move |app| app.authorize(&decided, action, &object)).await {
+    // The session and the decision in one trip to the blocking pool (each trip is a thread's
+    // wake-up and a context switch on the way there and back).
+    let token = crate::session_token(req.headers());
+    let r = rid.clone();
+    let decided = web
+        .blocking(move |app| {
+            let token = token.ok_or(AppError::Unauthenticated)?;
+            let caller = app.session_caller(&token, &r)?.client(&client.unwrap_or_default());
+            let Some(object) = object else { return Err(AppError::Invalid("地址中的编号无效".into())) };
+            Ok(match app.authorize(&caller, action, &object) {
+                Ok(()) => Ok(caller),
+                Err(e) => Err((e, caller)),
+            })
+        })
+        .await;
+    let caller = match decided {
+        Ok(Ok(caller)) => caller,
         // A page refused to a signed-in user is shown inside their layout, with their menu.
-        if !api && matches!(e, AppError::Forbidden(_) | AppError::NotFound(_)) {
+        Ok(Err((e, caller))) if !api && matches!(e, AppError::Forbidden(_) | AppError::NotFound(_)) => {
             return crate::page_error_for(&web, e, &rid, Some(&caller));
         }
-        return refuse(&web, e, &rid);
-    }
+        Ok(Err((e, _))) | Err(e) => return refuse(&web, e, &rid),
+    };
     // The handler acts as the caller decided on here: the session is read once per request.
     let mut req = req;
     req.extensions_mut().insert(caller);

@@ -1,5 +1,6 @@
 // hedui's only script, served from the node itself (the CSP allows no other): buttons that print
-// the page, and ID numbers checked as they are typed (GB 11643: length, birth date, check digit).
+// the page, a report's calculation fetched when it is opened, and ID numbers checked as they are
+// typed (GB 11643: length, birth date, check digit).
 // Everything works without it; the server checks every number again.
 // A page served in English (`<html lang="en">`) gets the messages in English.
 function heduiSay(zh, en) {
@@ -74,6 +75,25 @@ document.addEventListener("DOMContentLoaded", function () {
       }).catch(function () { setTimeout(tick, 5000); });
     };
     setTimeout(tick, 1000);
+  });
+  // A report's calculation (计算过程), fetched from its own page the first time it is opened.
+  document.querySelectorAll("details[data-src]").forEach(function (d) {
+    var pre = d.querySelector("pre");
+    d.addEventListener("toggle", function () {
+      if (!d.open || d.hasAttribute("data-loading") || d.hasAttribute("data-loaded")) return;
+      d.setAttribute("data-loading", "");
+      fetch(d.getAttribute("data-src"), { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        return r.text();
+      }).then(function (html) {
+        var t = new DOMParser().parseFromString(html, "text/html").getElementById("trace");
+        if (!t) throw new Error("no #trace");
+        pre.textContent = t.textContent;
+        d.setAttribute("data-loaded", "");
+      }).catch(function () {
+        pre.textContent = heduiSay("计算过程未能读取，请关闭后重新打开", "How it was computed could not be read: close this and open it again");
+      }).finally(function () { d.removeAttribute("data-loading"); });
+    });
   });
   document.querySelectorAll("input[data-idcheck]").forEach(function (input) {
     var msg = (input.closest("td, form") || input.parentNode).querySelector(".idmsg");

@@ -2,7 +2,8 @@
 //! with a generated city: every household's application filed and verified (10,000 jobs with
 //! signed reports by default) and 1,000 users; starts the release `hedui serve` on it as a child
 //! process; then, from this process:
-//! 1. each page alone, one request at a time: the report page, the job list (a page deep in the
+//! 1. each page alone, one request at a time: the report page, its calculation (fetched when a
+//!    clerk opens it), the job list (a page deep in the
 //!    list, filtered, sorted), the household list, the user list, the audit viewer, the report as
 //!    JSON: the server's CPU time per request (its process's user + system time, read from
 //!    `/proc`, divided by the requests) and p50;
@@ -173,6 +174,7 @@ async fn drive(o: &Options, node: &Node) -> Result<()> {
     type Path<'a> = Box<dyn Fn(usize) -> String + 'a>;
     let kinds: Vec<(&str, &str, Path<'_>)> = vec![
         ("report page", &node.token, Box::new(move |i| format!("/jobs/{}/report", job(i)))),
+        ("report's calculation (opened)", &node.token, Box::new(move |i| format!("/jobs/{}/report/trace", job(i)))),
         ("report JSON (API)", &node.token, Box::new(move |i| format!("/api/v1/jobs/{}/report", job(i)))),
         ("job list", &node.token, Box::new(move |i| format!("/jobs?page={}", 1 + i * 31 % pages))),
         (
@@ -191,7 +193,7 @@ async fn drive(o: &Options, node: &Node) -> Result<()> {
         let mut lat = Vec::with_capacity(o.each);
         for i in 0..o.each {
             let t = Instant::now();
-            let r = http.get(format!("{}{}", node.base, path(i))).bearer_auth(token).send().await?;
+            let r = request(&http, &node.base, &path(i), token).send().await?;
             if !r.status().is_success() {
                 bail!("{name}: {} {}", path(i), r.status());
             }
@@ -208,6 +210,17 @@ async fn drive(o: &Options, node: &Node) -> Result<()> {
         println!("{name:<32} {per:>11.3} ms {:>7.2} ms {:>7.2} ms{goal}", pct(&lat, 0.5), pct(&lat, 0.99));
     }
     load(o, node, &http, pid).await
+}
+
+/// A GET as its user sends it: a page with the session cookie, as a browser does (so the page's
+/// forms get their CSRF token on the way out), the API with the bearer token.
+fn request(http: &reqwest::Client, base: &str, path: &str, token: &str) -> reqwest::RequestBuilder {
+    let r = http.get(format!("{base}{path}"));
+    if path.starts_with("/api/") {
+        r.bearer_auth(token)
+    } else {
+        r.header(reqwest::header::COOKIE, format!("hedui_session={token}"))
+    }
 }
 
 /// The open-loop load: report pages, the job list and the JSON API in the ratio 3 : 1 : 1.
@@ -238,10 +251,10 @@ async fn load(o: &Options, node: &Node, http: &reqwest::Client, pid: u32) -> Res
             3 => format!("/jobs?page={}", 1 + (n as usize * 31) % pages),
             _ => format!("/api/v1/jobs/{}/report", jobs[(n as usize * 104_729) % jobs.len()]),
         };
-        let (http, url, token, tx, errors) =
-            (http.clone(), format!("{}{path}", node.base), node.token.clone(), tx.clone(), errors.clone());
+        let (http, base, token, tx, errors) =
+            (http.clone(), node.base.clone(), node.token.clone(), tx.clone(), errors.clone());
         tokio::spawn(async move {
-            let ok = match http.get(url).bearer_auth(token).send().await {
+            let ok = match request(&http, &base, &path, &token).send().await {
                 Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
                 _ => false,
             };

@@ -13,6 +13,12 @@ impl App {
         self.report_for(actor, job, version, "report.read", "")
     }
 
+    /// A report version as [`App::report`] reads it, to show its calculation (计算过程) on a
+    /// page of its own; audited as a reading of the report.
+    pub fn report_trace(&self, actor: &Caller, job: JobId, version: Option<i64>) -> AppResult<Report> {
+        self.report_for(actor, job, version, "report.read", "的计算过程")
+    }
+
     /// A report as [`App::report`] reads it, audited as `action` (a view, or a download of a file
     /// whose format `what` names).
     pub(crate) fn report_for(

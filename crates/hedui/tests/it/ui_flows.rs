@@ -84,6 +84,13 @@ fn each_role_sees_its_menu_and_a_refusal_inside_the_layout() {
     b.eval("window.__printed = false; window.print = function () { window.__printed = true; };", serde_json::json!([]));
     b.click("button[data-print]");
     assert_eq!(b.eval("return window.__printed", serde_json::json!([])), serde_json::json!(true));
+    // The calculation is fetched when it is opened (the page does not carry it).
+    assert!(!b.source().contains("  规则 "), "the report page carries no calculation");
+    b.click("details.trace summary");
+    b.find("details.trace[data-loaded]");
+    let trace = b.text("details.trace pre");
+    assert!(trace.contains("【") && trace.contains("规则 ") && trace.contains("参数 "), "{trace}");
+    b.shot("04-report-trace");
     // The imports and the sources as Excel files, read back: a row for each.
     for (page, expected) in [("/imports", "数据日期"), ("/sources", "反馈时限")] {
         b.go(page);
