@@ -197,6 +197,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "objection_files", include_str!("../migrations/0018_objection_files.sql")),
     (19, "reminders", include_str!("../migrations/0019_reminders.sql")),
     (20, "linkage", include_str!("../migrations/0020_linkage.sql")),
+    (21, "packed_digest", include_str!("../migrations/0021_packed_digest.sql")),
 ];
 
 /// [`Store`] over one connection.

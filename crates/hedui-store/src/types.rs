@@ -333,6 +333,8 @@ pub struct NewReport {
     pub outcome: Outcome,
     pub body_enc: Sealed,
     pub body_sm3: String,
+    /// The SM3 of the body as it is sealed (deflated); the completion signature covers it.
+    pub packed_sm3: String,
     pub completed_sig: String,
     /// The report's inputs in compact form, sealed, for the caseload (policy simulation); the
     /// household is the job's.
@@ -381,6 +383,9 @@ pub struct ReportRow {
     pub outcome: Outcome,
     pub body_enc: Sealed,
     pub body_sm3: String,
+    /// The SM3 of the body as it is sealed, signed with the body's own digest; empty for reports
+    /// completed before it was kept (a reading then hashes the body itself).
+    pub packed_sm3: String,
     pub created_at: Timestamp,
     pub state: ReportState,
     pub completed_sig: String,

@@ -32,6 +32,11 @@ pub struct Seal {
     pub household: String,
     pub outcome: String,
     pub body_sm3: String,
+    /// The SM3 of the body as the store keeps it (deflated), signed with the body's digest by
+    /// reports completed since it was kept; empty for earlier ones. A reading checks the stored
+    /// bytes against it; a file's reader checks the JSON against `body_sm3`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub packed_sm3: String,
     pub completed_sig: String,
     pub issued_sig: String,
     pub issued_at: String,
@@ -53,6 +58,7 @@ impl Seal {
             household: report.household.number.clone(),
             outcome: report.assessment.outcome.code().to_string(),
             body_sm3,
+            packed_sm3: String::new(),
             completed_sig: String::new(),
             issued_sig: String::new(),
             issued_at: String::new(),
@@ -63,11 +69,20 @@ impl Seal {
 
     /// What the completion signature covers.
     pub fn completed_statement(&self) -> String {
-        completed_statement(&self.report, self.version, self.job, &self.household, &self.outcome, &self.body_sm3)
+        completed_statement(
+            &self.report,
+            self.version,
+            self.job,
+            &self.household,
+            &self.outcome,
+            &self.body_sm3,
+            &self.packed_sm3,
+        )
     }
 }
 
-/// The statement the completion signature covers.
+/// The statement the completion signature covers; `packed_sm3` (the stored body's digest) is
+/// a line of its own when the report has one.
 pub fn completed_statement(
     report: &str,
     version: i64,
@@ -75,11 +90,16 @@ pub fn completed_statement(
     household: &str,
     outcome: &str,
     body_sm3: &str,
+    packed_sm3: &str,
 ) -> String {
-    format!(
+    let mut s = format!(
         "hedui-report-completed\nreport={report}\nversion={version}\njob={job}\nhousehold={household}\n\
          outcome={outcome}\nbody_sm3={body_sm3}\n"
-    )
+    );
+    if !packed_sm3.is_empty() {
+        s.push_str(&format!("packed_sm3={packed_sm3}\n"));
+    }
+    s
 }
 
 /// The statement the issue signature covers: the completed one, its signature and the time, and
@@ -88,7 +108,7 @@ pub fn completed_statement(
 pub fn issued_statement(seal: &Seal) -> String {
     let mut s = format!(
         "hedui-report-issued\n{}completed_sig={}\nissued_at={}\n",
-        completed_statement(&seal.report, seal.version, seal.job, &seal.household, &seal.outcome, &seal.body_sm3),
+        seal.completed_statement(),
         seal.completed_sig,
         seal.issued_at
     );
@@ -154,9 +174,11 @@ impl App {
         let body = serde_json::to_vec(report).map_err(|e| AppError::Internal(e.to_string()))?;
         let body_sm3 = encode_hex(&sm3(&body));
         let at = place::report_body(report.job, report.version);
-        let sealed = self.identity.seal(&at, period(report.as_of), &pack(&body)?)?;
+        let packed = pack(&body)?;
+        let sealed = self.identity.seal(&at, period(report.as_of), &packed)?;
         let outcome = report.assessment.outcome;
         let mut seal = Seal::of(report, body_sm3.clone());
+        seal.packed_sm3 = encode_hex(&sm3(&packed));
         let statement = seal.completed_statement();
         seal.completed_sig = self.signer.sign_statement(statement.as_bytes()).map_err(AppError::Internal)?;
         let audit = self.audit_entry(
@@ -176,6 +198,7 @@ impl App {
             outcome,
             body_enc: sealed,
             body_sm3,
+            packed_sm3: seal.packed_sm3.clone(),
             completed_sig: seal.completed_sig.clone(),
             caseload: Some(self.caseload_entry(report)?),
             review,
@@ -330,15 +353,22 @@ impl App {
     /// Opens a row and checks its body, digest and columns (not its signatures): the report and
     /// its seal as the row holds it.
     fn opened(&self, actor: &Caller, row: &ReportRow) -> AppResult<(Report, Seal)> {
-        let body = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
-            Ok(b) => unpack(b)?,
+        let stored = match self.identity.open(&place::report_body(row.job, row.version), &row.body_enc) {
+            Ok(b) => b,
             Err(e @ hedui_crypto::CryptoError::Misplaced { .. }) => return self.refuse(actor, row, &e.to_string()),
             Err(e) => return Err(e.into()),
         };
-        let body_sm3 = encode_hex(&sm3(&body));
-        if body_sm3 != row.body_sm3 {
+        // The digest the signatures cover: of the stored bytes when the report keeps one (the
+        // JSON is what they inflate to), else of the JSON itself.
+        let packed = !row.packed_sm3.is_empty();
+        if packed && encode_hex(&sm3(&stored)) != row.packed_sm3 {
+            return self.refuse(actor, row, "报告正文（压缩存储）的 SM3 摘要与存储的摘要不一致");
+        }
+        let body = unpack(stored)?;
+        if !packed && encode_hex(&sm3(&body)) != row.body_sm3 {
             return self.refuse(actor, row, "报告正文的 SM3 摘要与存储的摘要不一致");
         }
+        let body_sm3 = row.body_sm3.clone();
         let report: Report = serde_json::from_slice(&body).map_err(|e| AppError::Internal(e.to_string()))?;
         if report.job != row.job || report.version != row.version {
             return self.refuse(actor, row, "报告正文属于另一个核对任务或版本");
@@ -347,6 +377,7 @@ impl App {
             return self.refuse(actor, row, "报告的结论列与已签名的报告正文不一致");
         }
         let mut seal = Seal::of(&report, body_sm3);
+        seal.packed_sm3 = row.packed_sm3.clone();
         seal.completed_sig = row.completed_sig.clone();
         seal.issued_sig = row.issued_sig.clone();
         seal.issued_at = row.issued_at.map(|t| t.to_string()).unwrap_or_default();

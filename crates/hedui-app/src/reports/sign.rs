@@ -341,17 +341,7 @@ pub fn verify(file: &[u8], expected_key: Option<&str>) -> Result<Signature, Veri
             gm::verify(&GmProfile::default(), &keys, statement.as_bytes(), &sig)
                 .map_err(|e| VerifyError::Seal(e.to_string()))
         };
-        check(
-            crate::reports::issue::completed_statement(
-                &seal.report,
-                seal.version,
-                seal.job,
-                &seal.household,
-                &seal.outcome,
-                &seal.body_sm3,
-            ),
-            &seal.completed_sig,
-        )?;
+        check(seal.completed_statement(), &seal.completed_sig)?;
         check(crate::reports::issue::issued_statement(seal), &seal.issued_sig)?;
     }
     Ok(s)
@@ -409,13 +399,15 @@ mod tests {
             household: "H000007".into(),
             outcome: "exceeds".into(),
             body_sm3: "ab".into(),
+            packed_sm3: "cd".into(),
             completed_sig: String::new(),
             issued_sig: String::new(),
             issued_at: "2026-11-28T02:00:00Z".into(),
             signed_in_migration: false,
             approval: None,
         };
-        let completed = crate::reports::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab");
+        let completed = crate::reports::issue::completed_statement("HD-1", 2, 7, "H000007", "exceeds", "ab", "cd");
+        assert!(completed.ends_with("body_sm3=ab\npacked_sm3=cd\n"), "{completed}");
         seal.completed_sig = s.sign_statement(completed.as_bytes()).unwrap_or_default();
         seal.issued_sig =
             s.sign_statement(crate::reports::issue::issued_statement(&seal).as_bytes()).unwrap_or_default();
@@ -426,6 +418,11 @@ mod tests {
         // key: the stored issue signature no longer holds.
         let mut forged = seal.clone();
         forged.outcome = "not_exceeded".into();
+        let file = s.sign(Format::Html, "HD-1", 2, b"<p>x</p>", Some(&forged)).unwrap_or_default();
+        assert!(matches!(verify(&file, None), Err(VerifyError::Seal(_))));
+        // So does a changed digest of the stored body.
+        let mut forged = seal.clone();
+        forged.packed_sm3 = "ce".into();
         let file = s.sign(Format::Html, "HD-1", 2, b"<p>x</p>", Some(&forged)).unwrap_or_default();
         assert!(matches!(verify(&file, None), Err(VerifyError::Seal(_))));
     }

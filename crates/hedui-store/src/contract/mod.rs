@@ -414,6 +414,7 @@ pub(super) fn rep(version: i64, outcome: Outcome, body: &[u8], sm3: &str) -> New
         outcome,
         body_enc: sd(body.to_vec()),
         body_sm3: sm3.into(),
+        packed_sm3: format!("p-{sm3}"),
         completed_sig: format!("c{version}"),
         caseload: None,
         review: false,
@@ -440,6 +441,7 @@ pub fn reports_are_versioned(s: &dyn Store) {
     let first = s.reports(j).unwrap().remove(0);
     assert_eq!((first.id, first.version, first.state), (r1, 1, ReportState::Completed));
     assert_eq!((first.completed_sig.as_str(), first.issued_sig.as_str(), first.issued_at), ("c1", "", None));
+    assert_eq!((first.body_sm3.as_str(), first.packed_sm3.as_str()), ("sm3-a", "p-sm3-a"), "both digests kept");
     assert_eq!(s.unissued_reports().unwrap(), [(r1, j)]);
     s.issue_report(r1, Outcome::Open, "i1", ts(2), None, &audit("r", "j")).unwrap();
     assert!(s.unissued_reports().unwrap().is_empty());

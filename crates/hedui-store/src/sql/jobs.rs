@@ -118,8 +118,8 @@ pub(super) fn complete_report(
             });
         }
         let id = first_i64(&c.query(
-            "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, completed_sig) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO report (job_id, version, outcome, body_enc, body_sm3, created_at, completed_sig, \
+             packed_sm3) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 job.0.into(),
                 version.into(),
@@ -128,6 +128,7 @@ pub(super) fn complete_report(
                 report.body_sm3.as_str().into(),
                 at.into(),
                 report.completed_sig.as_str().into(),
+                report.packed_sm3.as_str().into(),
             ],
         )?)?;
         if let Some(entry) = &report.caseload {
@@ -198,7 +199,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
     st.query(
         "SELECT r.id, r.job_id, r.version, r.outcome, r.body_enc, r.body_sm3, r.created_at, r.completed_sig, \
          i.issued_sig, i.issued_at, r.signed_in_migration, a.verifier, a.verifier_name, a.reviewer, \
-         a.reviewer_name, a.organization, a.reviewer_key, a.reviewer_sig FROM report r \
+         a.reviewer_name, a.organization, a.reviewer_key, a.reviewer_sig, r.packed_sm3 FROM report r \
          LEFT JOIN report_issue i ON i.report_id = r.id LEFT JOIN report_approval a ON a.report_id = r.id \
          WHERE r.job_id = ? ORDER BY r.version",
         &[job.0.into()],
@@ -215,6 +216,7 @@ pub(super) fn reports(st: &SqlStore, job: JobId) -> Result<Vec<ReportRow>> {
             outcome: Outcome::from_code(&oc).ok_or_else(|| StoreError::Corrupt(format!("outcome {oc}")))?,
             body_enc: r.sealed(4)?,
             body_sm3: r.text(5)?,
+            packed_sm3: r.text(18)?,
             created_at: r.ts(6)?,
             state: if issued_at.is_some() { ReportState::Issued } else { ReportState::Completed },
             completed_sig: r.text(7)?,

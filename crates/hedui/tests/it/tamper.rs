@@ -139,6 +139,17 @@ fn moved_ciphertexts_and_edited_outcomes_are_refused_naming_the_row() {
         raw.exec(&format!("UPDATE job SET outcome = 'not_exceeded' WHERE id = {d}"));
         tampered(app.report(&actor, d, None), &format!("核对任务 {d} 第 1 版"));
 
+        // The digests the signatures cover: the stored body's (which a reading hashes) and the
+        // JSON's, each changed alone, are refused; put back, the report reads again.
+        let e = reports.iter().find(|r| ![a, b, c, d, within[1].0].contains(&r.0)).unwrap().0;
+        assert!(!store.reports(e).unwrap()[0].packed_sm3.is_empty(), "a new report keeps its stored body's digest");
+        for column in ["packed_sm3", "body_sm3"] {
+            raw.exec(&format!("UPDATE report SET {column} = '0' || {column} WHERE id = {}", report_id(e)));
+            tampered(app.report(&actor, e, None), &format!("核对任务 {e} 第 1 版"));
+            raw.exec(&format!("UPDATE report SET {column} = substr({column}, 2) WHERE id = {}", report_id(e)));
+            app.report(&actor, e, None).unwrap();
+        }
+
         // 3. Member ID numbers, member names and addresses moved between households.
         let (h1, n1) = (within[1].1, &within[1].2);
         let h2 = within[2].1;
