@@ -201,6 +201,8 @@ pub struct App {
     pub review: bool,
     /// The organization that issues reports (出具单位), named in their issue signature and seal.
     pub organization: String,
+    /// The seal's picture and certificate, as the deployment installed them (none in the demo).
+    pub seal: reports::org_seal::OrgSeal,
     /// Where the audit chain's signed checkpoints are exported.
     pub checkpoint_export: admin::chain::CheckpointExport,
 }

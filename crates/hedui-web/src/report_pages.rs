@@ -80,6 +80,7 @@ pub(crate) fn report_page(
             trace_src => on_demand.then(|| format!("/jobs/{}/report/trace?version={}", r.job, r.version)),
             rules => rules, item_names => item_names, item_class => item_class, state_names => state_names, L => labels,
             approval => r.seal.as_ref().and_then(|s| s.approval.clone()), review => review,
+            seal_picture => web.app.seal.picture.as_ref().map(|p| p.data_uri()),
         },
     )
 }

@@ -243,6 +243,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "audit.retention_file", env: "HEDUI_AUDIT_RETENTION_FILE", secret: false },
     Setting { key: "reports.review", env: "HEDUI_REPORTS_REVIEW", secret: false },
     Setting { key: "reports.organization", env: "HEDUI_REPORTS_ORGANIZATION", secret: false },
+    Setting { key: "reports.seal_picture", env: "HEDUI_REPORTS_SEAL_PICTURE", secret: false },
+    Setting { key: "reports.seal_certificate", env: "HEDUI_REPORTS_SEAL_CERTIFICATE", secret: false },
     Setting { key: "log.filter", env: "HEDUI_LOG", secret: false },
 ];
 

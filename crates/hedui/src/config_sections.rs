@@ -31,6 +31,26 @@ impl AuditConfig {
     }
 }
 
+/// The seal's picture and certificate a deployment installed (`reports.seal_picture`,
+/// `reports.seal_certificate`), read and checked against the node's signing key; a missing or
+/// wrong file stops the start with what to fix.
+pub fn installed_seal(
+    reports: &ReportsConfig,
+    app: &hedui_app::App,
+) -> anyhow::Result<hedui_app::reports::org_seal::OrgSeal> {
+    use anyhow::Context;
+    let read = |setting: &str, path: &Option<std::path::PathBuf>| -> anyhow::Result<Option<Vec<u8>>> {
+        path.as_ref()
+            .map(|p| std::fs::read(p).with_context(|| format!("{setting} 指定的文件 {} 无法读取", p.display())))
+            .transpose()
+    };
+    let picture = read("reports.seal_picture", &reports.seal_picture)?;
+    let certificate = read("reports.seal_certificate", &reports.seal_certificate)?;
+    let key = hedui_crypto::decode_hex(&app.signer.public().sign).context("节点签名公钥格式错误")?;
+    hedui_app::reports::org_seal::OrgSeal::new(picture, certificate, &key)
+        .map_err(|e| anyhow::anyhow!("电子印章配置（reports.seal_picture / reports.seal_certificate）：{e}"))
+}
+
 /// How reports are issued.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ReportsConfig {
@@ -39,10 +59,21 @@ pub struct ReportsConfig {
     pub review: bool,
     /// The organization that issues reports (出具单位), named in their signature and seal.
     pub organization: String,
+    /// The seal's picture as the seal authority issued it (PNG, JPEG or GIF, at most 512 KB),
+    /// in place of the drawn one.
+    pub seal_picture: Option<std::path::PathBuf>,
+    /// The X.509 certificate (PEM or DER) a CA issued for the node's signing key, carried in the
+    /// seal in place of the bare key; it must hold the node's key (`hedui report key`).
+    pub seal_certificate: Option<std::path::PathBuf>,
 }
 
 impl Default for ReportsConfig {
     fn default() -> ReportsConfig {
-        ReportsConfig { review: true, organization: crate::DEFAULT_ORGANIZATION.into() }
+        ReportsConfig {
+            review: true,
+            organization: crate::DEFAULT_ORGANIZATION.into(),
+            seal_picture: None,
+            seal_certificate: None,
+        }
     }
 }

@@ -9,6 +9,8 @@ pub mod exchange;
 pub mod idcheck;
 pub mod keys;
 
+pub use config_sections::installed_seal;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -104,6 +106,7 @@ pub fn build_app_from(
         require_second_factor: false,
         review: false,
         organization: DEFAULT_ORGANIZATION.into(),
+        seal: Default::default(),
         checkpoint_export: hedui_app::admin::chain::CheckpointExport {
             file: refs.checkpoint_file.map(Path::to_path_buf),
             syslog: refs.checkpoint_syslog,

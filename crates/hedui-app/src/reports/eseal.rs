@@ -1,11 +1,12 @@
 //! The organization's electronic seal on a report, in the structures of GB/T 38540-2020
 //! (信息安全技术 安全电子签章密码技术规范): an `SES_Signature` whose `TBS_Sign` carries the
 //! `SES_Seal` (the seal's information and picture, signed by the node) and the SM3 digest of the
-//! report's JSON file, signed with SM2 (OID 1.2.156.10197.1.501, SM2 with SM3). hedui has no
-//! certificate authority of its own: where the standard carries the signer's X.509 certificate,
-//! this carries the node's SM2 public key (SEC1, uncompressed), which the node publishes at
-//! `/api/v1/reports/signing-key`; a deployment with a CA-issued seal certificate puts it there.
-//! DER is written and read here, field by field.
+//! report's JSON file, signed with SM2 (OID 1.2.156.10197.1.501, SM2 with SM3). Where the
+//! standard carries the signer's X.509 certificate, this carries the certificate a deployment
+//! installed for the node's signing key (`reports.seal_certificate`, [`super::org_seal`]), or
+//! without one the node's SM2 public key (SEC1, uncompressed), which the node publishes at
+//! `/api/v1/reports/signing-key`; the picture is the installed one (`reports.seal_picture`) or a
+//! drawn one. DER is written and read here, field by field.
 
 use hedui_core::Timestamp;
 
@@ -20,7 +21,7 @@ pub type Sign<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, String> + 'a;
 /// Checks a signature: `(public key, message, signature)`.
 pub type Verify<'a> = dyn Fn(&[u8], &[u8], &[u8]) -> bool + 'a;
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let n = content.len();
     if n < 0x80 {
@@ -34,7 +35,7 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
     tlv(SEQUENCE, &parts.concat())
 }
 
@@ -69,7 +70,7 @@ fn time(t: Timestamp) -> Vec<u8> {
 }
 
 /// One DER element: its tag, its content, and what follows it.
-fn read(b: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
+pub(crate) fn read(b: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
     let bad = || "签章数据不是有效的 DER 编码".to_string();
     let (&tag, rest) = b.split_first().ok_or_else(bad)?;
     let (&first, rest) = rest.split_first().ok_or_else(bad)?;
@@ -89,7 +90,7 @@ fn read(b: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
 }
 
 /// The elements of a SEQUENCE's content, each with its tag and its whole encoding.
-fn items(mut b: &[u8]) -> Result<Vec<Element<'_>>, String> {
+pub(crate) fn items(mut b: &[u8]) -> Result<Vec<Element<'_>>, String> {
     let mut out = Vec::new();
     while !b.is_empty() {
         let whole = b;
@@ -118,13 +119,22 @@ pub struct SealParts<'a> {
     pub seal_id: &'a str,
     /// The node's SM2 public key, SEC1 uncompressed.
     pub public_key: &'a [u8],
+    /// The installed certificate of that key (DER), carried in its place.
+    pub certificate: Option<&'a [u8]>,
+    /// The installed picture, in place of the drawn one.
+    pub picture: Option<&'a super::org_seal::SealPicture>,
     pub made_at: Timestamp,
     /// What was sealed, named in `propertyInfo` (ASCII).
     pub property: &'a str,
 }
 
+/// What the seal carries for its signer: the installed certificate, else the bare key.
+fn signer(p: &SealParts<'_>) -> Vec<u8> {
+    octets(p.certificate.unwrap_or(p.public_key))
+}
+
 /// `SES_SealInfo`: header (ES, version 4, vendor), id, property (type 1 official seal, name, the
-/// key in place of the certificate list, dates) and the SVG picture.
+/// certificate list: the installed certificate or the key, dates) and the picture.
 fn seal_info(p: &SealParts<'_>) -> Vec<u8> {
     let header = seq(&[ia5("ES"), int(4), ia5("hedui")]);
     let valid_end = p.made_at.plus_seconds(10 * 365 * 86_400);
@@ -132,13 +142,15 @@ fn seal_info(p: &SealParts<'_>) -> Vec<u8> {
         int(1),
         utf8(&format!("{}电子印章", p.organization)),
         int(1),
-        seq(&[octets(p.public_key)]),
+        seq(&[signer(p)]),
         time(p.made_at),
         time(p.made_at),
         time(valid_end),
     ]);
-    let svg = picture(p.organization);
-    let pic = seq(&[ia5("svg"), octets(svg.as_bytes()), int(40), int(40)]);
+    let pic = match p.picture {
+        Some(installed) => seq(&[ia5(installed.kind), octets(&installed.bytes), int(40), int(40)]),
+        None => seq(&[ia5("svg"), octets(picture(p.organization).as_bytes()), int(40), int(40)]),
+    };
     seq(&[header, ia5(p.seal_id), property, pic])
 }
 
@@ -147,10 +159,10 @@ pub fn build(p: &SealParts<'_>, content: &[u8], sign: &Sign<'_>) -> Result<Vec<u
     let info = seal_info(p);
     let seal_sig = sign(&info)?;
     let alg = tlv(0x06, SM2_SM3);
-    let seal = seq(&[info, octets(p.public_key), alg.clone(), bits(&seal_sig)]);
+    let seal = seq(&[info, signer(p), alg.clone(), bits(&seal_sig)]);
     let tbs = seq(&[int(4), seal, time(p.made_at), bits(&hedui_crypto::sm3(content)), ia5(p.property)]);
     let sig = sign(&tbs)?;
-    Ok(seq(&[tbs, octets(p.public_key), alg, bits(&sig)]))
+    Ok(seq(&[tbs, signer(p), alg, bits(&sig)]))
 }
 
 /// What a checked seal says.
@@ -158,7 +170,10 @@ pub fn build(p: &SealParts<'_>, content: &[u8], sign: &Sign<'_>) -> Result<Vec<u
 pub struct Checked {
     pub seal_id: String,
     pub property: String,
+    /// The key the signatures verified with: the certificate's, or the one carried bare.
     pub public_key: Vec<u8>,
+    /// The seal carries an X.509 certificate (its chain is for the reader to check).
+    pub certified: bool,
 }
 
 /// Checks a seal over `content`: its structure, the digest of `content`, and both signatures
@@ -186,15 +201,18 @@ pub fn check(der: &[u8], content: &[u8], verify: &Verify<'_>) -> Result<Checked,
     if unbit(hash) != hedui_crypto::sm3(content) {
         return Err("签章的数据摘要与报告文件不符：文件已被改动".into());
     }
-    if seal_cert != cert || !verify(seal_cert, info, &unbit(seal_sig)) {
+    // A certificate (a DER SEQUENCE) is read for its key; a bare key (SEC1) is used as it is.
+    let certified = cert.first() == Some(&SEQUENCE);
+    let key = if certified { super::org_seal::certificate_key(cert)? } else { cert.to_vec() };
+    if seal_cert != cert || !verify(&key, info, &unbit(seal_sig)) {
         return Err("印章信息的签名无效".into());
     }
-    if !verify(cert, tbs, &unbit(sig)) {
+    if !verify(&key, tbs, &unbit(sig)) {
         return Err("签章签名无效".into());
     }
     let seal_id = match items(info_body)?.get(1) {
         Some((0x16, id, _)) => String::from_utf8_lossy(id).into_owned(),
         _ => return Err(bad("印章编号")),
     };
-    Ok(Checked { seal_id, property: String::from_utf8_lossy(property).into_owned(), public_key: cert.to_vec() })
+    Ok(Checked { seal_id, property: String::from_utf8_lossy(property).into_owned(), public_key: key, certified })
 }

@@ -262,7 +262,8 @@ impl App {
         let content = serde_json::to_vec_pretty(&r).map_err(|e| AppError::Internal(e.to_string()))?;
         let property = format!("report.json job={} version={}", r.job, r.version);
         let at = r.seal.as_ref().and_then(|s| Timestamp::parse(&s.issued_at).ok()).unwrap_or_else(|| self.now());
-        let der = self.signer.eseal(&self.organization, &property, &content, at).map_err(AppError::Internal)?;
+        let der =
+            self.signer.eseal(&self.organization, &self.seal, &property, &content, at).map_err(AppError::Internal)?;
         Ok((r.number, der))
     }
 

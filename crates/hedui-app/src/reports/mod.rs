@@ -9,6 +9,7 @@ pub mod eseal;
 pub mod file;
 pub mod issue;
 pub mod labels;
+pub mod org_seal;
 mod read;
 pub mod sign;
 

@@ -216,13 +216,31 @@ impl ReportSigner {
     }
 
     /// The organization's electronic seal (GB/T 38540 `SES_Signature`, DER) over `content`, made
-    /// at `at`, naming `property` (ASCII) as what it seals.
-    pub fn eseal(&self, organization: &str, property: &str, content: &[u8], at: Timestamp) -> Result<Vec<u8>, String> {
+    /// at `at`, naming `property` (ASCII) as what it seals, with what the deployment installed
+    /// (`installed`). An installed certificate of another key (the node's key rolled since) is
+    /// left out, with a warning, and the key carried bare.
+    pub fn eseal(
+        &self,
+        organization: &str,
+        installed: &crate::reports::org_seal::OrgSeal,
+        property: &str,
+        content: &[u8],
+        at: Timestamp,
+    ) -> Result<Vec<u8>, String> {
         let key = decode_hex(&self.public.sign).ok_or("节点公钥格式错误")?;
+        let certificate = installed.certificate.as_deref().filter(|c| {
+            let ours = crate::reports::org_seal::certificate_key(c).is_ok_and(|k| k == key);
+            if !ours {
+                tracing::warn!("印章证书不是现用签名密钥的证书（密钥已轮换？），签章改为携带公钥：请为新密钥申请证书");
+            }
+            ours
+        });
         let parts = crate::reports::eseal::SealParts {
             organization,
             seal_id: &self.public.key_id,
             public_key: &key,
+            certificate,
+            picture: installed.picture.as_ref(),
             made_at: at,
             property,
         };
@@ -353,6 +371,32 @@ mod tests {
 
     fn signer() -> ReportSigner {
         ReportSigner::derive(&hedui_crypto::SoftKeys::from_master(&[9; 32]).unwrap(), "hedui-test")
+    }
+
+    #[test]
+    fn a_seal_carries_the_installed_certificate_and_picture_and_verifies_with_its_key() {
+        use crate::reports::org_seal::{OrgSeal, tests::certificate};
+        let s = signer();
+        let key = decode_hex(&s.public().sign).unwrap_or_default();
+        let png = [&b"\x89PNG\r\n\x1a\n"[..], b"seal-picture"].concat();
+        let cert = certificate(&key, true);
+        let installed = OrgSeal::new(Some(png), Some(cert.clone()), &key).unwrap();
+        let file = s.sign(Format::Json, "HD-1", 1, br#"{"number":"HD-1"}"#, None).unwrap_or_default();
+        let (content, _) = split(&file).unwrap();
+        let at = Timestamp::parse("2026-12-01T02:00:00Z").unwrap();
+        let der = s.eseal("核对中心", &installed, "report.json", content, at).unwrap();
+        let has = |part: &[u8]| der.windows(part.len()).any(|w| w == part);
+        assert!(has(&cert) && has(b"seal-picture") && !has(b"<svg"), "the certificate and the picture, no drawing");
+        let checked = check_eseal(&file, &der, Some(&s.public().sign)).unwrap();
+        assert!(checked.certified);
+        assert_eq!(checked.public_key, key);
+        // A certificate of another key (the node's key rolled since) is left out: the bare key.
+        let stale = OrgSeal { certificate: Some(certificate(&[4, 1, 2], true)), ..installed };
+        let der = s.eseal("核对中心", &stale, "report.json", content, at).unwrap();
+        let checked = check_eseal(&file, &der, Some(&s.public().sign)).unwrap();
+        assert!(!checked.certified);
+        let bare = s.eseal("核对中心", &OrgSeal::default(), "report.json", content, at).unwrap();
+        assert!(bare.windows(4).any(|w| w == b"<svg"), "without an installed picture, the drawn one");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub(crate) fn run(cmd: Cmd) -> Result<()> {
             app.require_second_factor = security.require_second_factor;
             app.review = cfg().reports.review;
             app.organization = cfg().reports.organization.clone();
+            app.seal = hedui::installed_seal(&cfg().reports, &app)?;
             if ex.sources.is_some() || ex.catalog.is_some() {
                 let catalog = hedui::exchange::catalog(ex.catalog.as_deref(), ex.sources.as_deref())?;
                 let secret = app.exchange_secret(&catalog.node.id)?;

@@ -96,3 +96,26 @@ fn commands_use_the_database_and_key_the_layers_give() {
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(other.exists() && other_key.exists());
 }
+
+#[test]
+fn a_seal_picture_or_certificate_that_cannot_serve_stops_the_start_and_says_why() {
+    let dir = common::temp_dir("config_seal");
+    let (db, key) = (dir.join("hedui.db"), dir.join("master.key"));
+    let o = hedui(&["init", "--db", db.to_str().unwrap(), "--key", key.to_str().unwrap()], &[("HEDUI_LOG", "error")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let not_a_picture = dir.join("seal.png");
+    std::fs::write(&not_a_picture, "<svg/>").unwrap();
+    let not_a_certificate = dir.join("seal.cer");
+    std::fs::write(&not_a_certificate, [0x30, 0x03, 0x02, 0x01, 0x01]).unwrap();
+    let serve = ["serve", "--db", db.to_str().unwrap(), "--key", key.to_str().unwrap()];
+    for (setting, value, says) in [
+        ("HEDUI_REPORTS_SEAL_PICTURE", not_a_picture.to_str().unwrap(), "PNG、JPEG 或 GIF"),
+        ("HEDUI_REPORTS_SEAL_PICTURE", dir.join("missing.png").to_str().unwrap(), "无法读取"),
+        ("HEDUI_REPORTS_SEAL_CERTIFICATE", not_a_certificate.to_str().unwrap(), "X.509"),
+    ] {
+        let o = hedui(&serve, &[(setting, value), ("HEDUI_PORT", "0"), ("HEDUI_LOG", "error")]);
+        let (out, err) = text(&o);
+        assert!(!o.status.success(), "{setting}={value} started: {out}");
+        assert!(err.contains(says) && err.contains("reports.seal_"), "{setting}: {err}");
+    }
+}

@@ -112,6 +112,14 @@ fn a_reviewer_who_did_not_verify_approves_with_their_own_key_or_returns_it() {
         {
             assert!(html.contains(shown), "{shown} on the report");
         }
+        // A site's installed seal picture (reports.seal_picture) in place of the drawn seal.
+        let mut site = common::app(store.clone(), Some(&city));
+        let png = [&b"\x89PNG\r\n\x1a\n"[..], b"x"].concat();
+        site.seal = hedui_app::reports::org_seal::OrgSeal::new(Some(png), None, &[]).unwrap();
+        let html =
+            hedui_web::report_html(&hedui_web::Web::new(std::sync::Arc::new(site)), Some(&rev), &issued).unwrap();
+        assert!(html.contains(r#"<img class="seal""#) && html.contains("base64,iVBORw0KGgp4"), "the installed picture");
+        assert!(!html.contains(r#"<svg class="seal""#), "and not the drawn one");
 
         // A clerk moved to the reviewers' role cannot approve what they verified.
         let next = filed[1].job;
