@@ -52,7 +52,7 @@ impl Comparison {
                 out.extend(["day_month_swapped".into(), "year_off_by_one".into(), format!("within_{days}_days")]);
             }
             Comparison::IdNumber => {
-                out.extend(["one_digit".into(), "adjacent_swapped".into(), "birth_and_sex".into()]);
+                out.extend(["one_digit".into(), "adjacent_swapped".into()]);
             }
         }
         out.push("else".into());
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(date.level("1980-03-05", "不详"), Level::NULL, "an unreadable date weighs nothing");
 
         let id = Comparison::IdNumber;
-        assert_eq!(id.levels(), ["exact", "one_digit", "adjacent_swapped", "birth_and_sex", "else"]);
+        assert_eq!(id.levels(), ["exact", "one_digit", "adjacent_swapped", "else"]);
         assert_eq!(id.level("320402800101123", "32040219800101123X"), Level(0), "15 and 18 digits");
         assert_eq!(id.level("320402800101123", "123"), Level::NULL);
 

@@ -9,7 +9,7 @@
 //!
 //! - [`text`]: Jaro–Winkler similarity and bounded Levenshtein distance, over characters.
 //! - [`idnum`]: ID numbers under GB 11643: the same number in its 15- and 18-digit forms, one
-//!   digit changed, two adjacent digits swapped, or only the birth date and sex agreeing.
+//!   digit changed, or two adjacent digits swapped.
 //! - [`dates`]: dates: exact, day and month swapped, the year off by one, within N days.
 //! - [`comparison`]: the comparisons a model is built of, with their levels.
 //! - [`model`]: `m` and `u` per level and the prior; a pair's match weight and probability, and
@@ -22,6 +22,8 @@
 //!   count known before it runs, and a block over a memory limit refused naming its rule.
 //! - [`bands`]: link, clerical review or no link by a pair's probability, and the precision and
 //!   recall the model expects of its links when no labels exist.
+//! - [`train`]: training (`u` from random pairs, one EM run per training rule, the prior over the
+//!   pairs to score) and scoring every candidate pair once, in memory.
 //! - [`cluster`]: clusters whose ids hold from one run to the next, and new records linked to
 //!   existing clusters without scoring the old pairs again.
 
@@ -35,3 +37,4 @@ pub mod idnum;
 pub mod model;
 pub mod text;
 pub mod tf;
+pub mod train;
