@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{dates, idnum, text};
+use crate::{dates, idnum, names, text};
 
 /// A pair's level in a comparison: `0` for the strongest agreement, counting up; [`Level::NULL`]
 /// when a value is missing.
@@ -34,6 +34,8 @@ pub enum Comparison {
     Date { days: i64 },
     /// ID numbers under GB 11643 ([`idnum::compare`]).
     IdNumber,
+    /// Chinese names ([`names::compare`]).
+    ChineseName,
 }
 
 impl Comparison {
@@ -53,6 +55,9 @@ impl Comparison {
             }
             Comparison::IdNumber => {
                 out.extend(["one_digit".into(), "adjacent_swapped".into()]);
+            }
+            Comparison::ChineseName => {
+                out.extend(["simplified", "stand_in", "same_pinyin", "one_character", "surname"].map(String::from));
             }
         }
         out.push("else".into());
@@ -94,6 +99,7 @@ impl Comparison {
                 Some(agreement) => Level(agreement as u8),
                 None => Level::NULL,
             },
+            Comparison::ChineseName => Level(names::compare(a, b) as u8),
         }
     }
 }
@@ -129,6 +135,11 @@ mod tests {
         assert_eq!(id.levels(), ["exact", "one_digit", "adjacent_swapped", "else"]);
         assert_eq!(id.level("320402800101123", "32040219800101123X"), Level(0), "15 and 18 digits");
         assert_eq!(id.level("320402800101123", "123"), Level::NULL);
+
+        let name = Comparison::ChineseName;
+        assert_eq!(name.levels().len(), 7);
+        assert_eq!((name.level("張偉", "张伟"), name.level("王?明", "王喆明")), (Level(1), Level(2)));
+        assert_eq!((name.level("王建国", "李丽"), name.level("", "李丽")), (Level(6), Level::NULL));
 
         let exact = Comparison::Exact;
         assert_eq!((exact.level("男", "男"), exact.level("男", "女")), (Level(0), Level(1)));

@@ -10,6 +10,8 @@
 //! - [`text`]: Jaro–Winkler similarity and bounded Levenshtein distance, over characters.
 //! - [`idnum`]: ID numbers under GB 11643: the same number in its 15- and 18-digit forms, one
 //!   digit changed, or two adjacent digits swapped.
+//! - [`names`]: Chinese names: traditional and simplified forms, a rare character typed as its
+//!   pinyin or "?", the · of minority names, homophones, one character, the surname only.
 //! - [`dates`]: dates: exact, day and month swapped, the year off by one, within N days.
 //! - [`comparison`]: the comparisons a model is built of, with their levels.
 //! - [`model`]: `m` and `u` per level and the prior; a pair's match weight and probability, and
@@ -35,6 +37,7 @@ pub mod dates;
 pub mod estimate;
 pub mod idnum;
 pub mod model;
+pub mod names;
 pub mod text;
 pub mod tf;
 pub mod train;

@@ -86,7 +86,7 @@ fn trained_on_its_own_data_the_model_finds_the_true_pairs_and_knows_its_precisio
     let rule = |name: &str, c: usize| Rule { name: name.into(), columns: vec![c] };
     let (by_name, by_birth, by_id) = (rule("name", 0), rule("birth", 1), rule("id", 3));
     let parts = vec![
-        Part::new("name", Comparison::Levenshtein { distances: vec![1] }),
+        Part::new("name", Comparison::ChineseName),
         Part::new("birth", Comparison::Date { days: 31 }),
         Part::new("county", Comparison::Exact),
         Part::new("id", Comparison::IdNumber),
