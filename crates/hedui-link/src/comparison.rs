@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{dates, idnum, names, text};
+use crate::{dates, idnum, names, regions, text};
 
 /// A pair's level in a comparison: `0` for the strongest agreement, counting up; [`Level::NULL`]
 /// when a value is missing.
@@ -36,6 +36,9 @@ pub enum Comparison {
     IdNumber,
     /// Chinese names ([`names::compare`]).
     ChineseName,
+    /// Region codes: the same township, county or city ([`regions::compare`]); a free-text
+    /// address is read into its code first ([`regions::RegionIndex`]).
+    Region,
 }
 
 impl Comparison {
@@ -56,6 +59,7 @@ impl Comparison {
             Comparison::IdNumber => {
                 out.extend(["one_digit".into(), "adjacent_swapped".into()]);
             }
+            Comparison::Region => out.extend(["county".into(), "city".into()]),
             Comparison::ChineseName => {
                 out.extend(["simplified", "stand_in", "same_pinyin", "one_character", "surname"].map(String::from));
             }
@@ -100,6 +104,10 @@ impl Comparison {
                 None => Level::NULL,
             },
             Comparison::ChineseName => Level(names::compare(a, b) as u8),
+            Comparison::Region => match regions::compare(a, b) {
+                Some(agreement) => Level(agreement as u8),
+                None => Level::NULL,
+            },
         }
     }
 }
@@ -140,6 +148,10 @@ mod tests {
         assert_eq!(name.levels().len(), 7);
         assert_eq!((name.level("張偉", "张伟"), name.level("王?明", "王喆明")), (Level(1), Level(2)));
         assert_eq!((name.level("王建国", "李丽"), name.level("", "李丽")), (Level(6), Level::NULL));
+
+        let region = Comparison::Region;
+        assert_eq!(region.levels(), ["exact", "county", "city", "else"]);
+        assert_eq!((region.level("320411004", "320411001"), region.level("320411", "新北区")), (Level(1), Level::NULL));
 
         let exact = Comparison::Exact;
         assert_eq!((exact.level("男", "男"), exact.level("男", "女")), (Level(0), Level(1)));

@@ -12,6 +12,8 @@
 //!   digit changed, or two adjacent digits swapped.
 //! - [`names`]: Chinese names: traditional and simplified forms, a rare character typed as its
 //!   pinyin or "?", the · of minority names, homophones, one character, the surname only.
+//! - [`regions`]: addresses by region: the same township, county or city, a free-text address
+//!   read into the deepest region it names.
 //! - [`dates`]: dates: exact, day and month swapped, the year off by one, within N days.
 //! - [`comparison`]: the comparisons a model is built of, with their levels.
 //! - [`model`]: `m` and `u` per level and the prior; a pair's match weight and probability, and
@@ -38,6 +40,7 @@ pub mod estimate;
 pub mod idnum;
 pub mod model;
 pub mod names;
+pub mod regions;
 pub mod text;
 pub mod tf;
 pub mod train;
