@@ -1,5 +1,5 @@
 //! Chinese names compared as records get them wrong: traditional characters for simplified ones,
-//! a rare character typed as its pinyin or as "?", the · of a minority name dropped, spaced or
+//! a rare character typed as its pinyin (with or without its tone) or as "?", the · of a minority name dropped, spaced or
 //! written with another dot, a homophone, one character changed, or only the surname agreeing.
 //!
 //! The traditional forms are those of `data/linkage/t2s.txt` (the characters of common surnames
@@ -44,17 +44,39 @@ fn t2s() -> &'static HashMap<char, char> {
     })
 }
 
+/// A pinyin vowel without its tone mark (ü as v, as pinyin is typed).
+fn toneless(c: char) -> char {
+    match c {
+        'ā' | 'á' | 'ǎ' | 'à' => 'a',
+        'ē' | 'é' | 'ě' | 'è' => 'e',
+        'ī' | 'í' | 'ǐ' | 'ì' => 'i',
+        'ō' | 'ó' | 'ǒ' | 'ò' => 'o',
+        'ū' | 'ú' | 'ǔ' | 'ù' => 'u',
+        'ü' | 'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' => 'v',
+        _ => c,
+    }
+}
+
 /// A name with spaces and the separators of minority names (· • ・ ‧ ． . -) dropped, full-width
-/// letters and "？" folded, letters lower-cased.
+/// letters and "？" folded, letters lower-cased, and pinyin without its tones (marks, or a digit
+/// 1–5 after a syllable).
 pub fn normalize(name: &str) -> String {
-    name.chars()
+    let folded: Vec<char> = name
+        .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '•' | '・' | '‧' | '．' | '.' | '-' | '‐' | '—'))
         .map(|c| match c {
-            'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
             '？' => '?',
             _ => c,
         })
         .flat_map(char::to_lowercase)
+        .map(toneless)
+        .collect();
+    folded
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| !(('1'..='5').contains(c) && i > 0 && folded[i - 1].is_ascii_lowercase()))
+        .map(|(_, c)| *c)
         .collect()
 }
 
@@ -86,15 +108,17 @@ fn units(name: &str) -> Vec<Unit> {
     out
 }
 
-/// Every toneless reading of `c` (none for a character the tables do not know).
-fn readings(c: char) -> Vec<&'static str> {
-    c.to_pinyin_multi().map(|m| m.into_iter().map(|p| p.plain()).collect()).unwrap_or_default()
+/// Every toneless reading of `c`, ü written v as it is typed (none for a character the tables
+/// do not know).
+fn readings(c: char) -> Vec<String> {
+    let typed = |p: pinyin::Pinyin| p.plain().chars().map(toneless).collect();
+    c.to_pinyin_multi().map(|m| m.into_iter().map(typed).collect()).unwrap_or_default()
 }
 
 fn stands_for(x: &Unit, y: &Unit) -> bool {
     match (x, y) {
         (Unit::Unknown, Unit::Han(_)) => true,
-        (Unit::Latin(s), Unit::Han(c)) => readings(*c).contains(&s.as_str()),
+        (Unit::Latin(s), Unit::Han(c)) => readings(*c).contains(s),
         _ => false,
     }
 }
@@ -158,6 +182,10 @@ mod tests {
         assert_eq!(compare("王喆明", "王？明"), StandIn, "a full-width ?");
         assert_eq!(compare("王zhe明", "王喆明"), StandIn, "a rare character as its pinyin");
         assert_eq!(compare("王ZHE明", "王喆明"), StandIn, "in capitals");
+        assert_eq!(compare("王zhé明", "王喆明"), StandIn, "with its tone mark");
+        assert_eq!(compare("王zhe2明", "王喆明"), StandIn, "with its tone as a digit");
+        assert_eq!(compare("吕lv", "吕绿"), StandIn, "ü typed as v");
+        assert_eq!(compare("吕lǜ", "吕绿"), StandIn, "ü with its tone mark");
         assert_eq!(compare("王li明", "王喆明"), Surname, "the wrong pinyin is no stand-in");
         assert_eq!(compare("张伟", "章伟"), SamePinyin, "a homophone");
         assert_eq!(compare("王小明", "王晓明"), SamePinyin);
