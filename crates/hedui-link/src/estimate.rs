@@ -113,33 +113,23 @@ mod tests {
     use crate::comparison::Comparison;
     use crate::model::Part;
 
-    /// splitmix64: a fixed stream for the test's draws.
-    struct Draw(u64);
+    use crate::train::Draws;
 
-    impl Draw {
-        fn unit(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        fn level(&mut self, probs: &[f64]) -> Level {
-            let mut x = self.unit();
-            for (i, p) in probs.iter().enumerate() {
-                if x < *p {
-                    return Level(i as u8);
-                }
-                x -= p;
+    /// A level drawn with the probabilities `probs`.
+    fn level(d: &mut Draws, probs: &[f64]) -> Level {
+        let mut x = d.unit();
+        for (i, p) in probs.iter().enumerate() {
+            if x < *p {
+                return Level(i as u8);
             }
-            Level(probs.len() as u8 - 1)
+            x -= p;
         }
+        Level(probs.len() as u8 - 1)
     }
 
     /// Pairs drawn from known `m`, `u` and prior, a missing value now and then.
     fn drawn(truth: &Model, n: usize, seed: u64) -> Vec<Vec<Level>> {
-        let mut d = Draw(seed);
+        let mut d = Draws(seed);
         (0..n)
             .map(|_| {
                 let is_match = d.unit() < truth.prior;
@@ -150,7 +140,7 @@ mod tests {
                         if d.unit() < 0.05 {
                             return Level::NULL;
                         }
-                        d.level(if is_match { &p.m } else { &p.u })
+                        level(&mut d, if is_match { &p.m } else { &p.u })
                     })
                     .collect()
             })
